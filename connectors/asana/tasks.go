@@ -1,0 +1,126 @@
+package asana
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+)
+
+// taskFields are every field the Basic rules need, so that one GET per task
+// is enough (gid and resource_type always come).
+var taskFields = []string{
+	"name", "resource_subtype", "html_notes", "permalink_url", "created_at", "modified_at",
+	"completed", "memberships.project.name", "workspace.name",
+}
+
+// Task fetches one task with every field the Basic rules need, in one call.
+func (c *Client) Task(ctx context.Context, gid string) (Task, error) {
+	if err := checkGID("task", gid); err != nil {
+		return Task{}, err
+	}
+	return get[Task](ctx, c, "/tasks/"+gid, "/tasks/{gid}", fields(taskFields...))
+}
+
+// TaskQuery selects the tasks ProjectTasks lists.
+type TaskQuery struct {
+	// ModifiedSince keeps only tasks changed at or after this time (the
+	// reconcile after an expired sync token). Zero lists every task.
+	ModifiedSince time.Time
+	// Full asks for every field Task returns, so a bulk sync needs no
+	// further GET per task; otherwise tasks come in compact shape plus
+	// modified_at and permalink_url.
+	Full bool
+}
+
+// ProjectTasks lists the tasks of a project, following every page.
+func (c *Client) ProjectTasks(ctx context.Context, projectGID string, q TaskQuery) ([]Task, error) {
+	if err := checkGID("project", projectGID); err != nil {
+		return nil, err
+	}
+	v := fields("name", "resource_subtype", "modified_at", "permalink_url")
+	if q.Full {
+		v = fields(taskFields...)
+	}
+	v.Set("project", projectGID)
+	if !q.ModifiedSince.IsZero() {
+		v.Set("modified_since", q.ModifiedSince.UTC().Format(time.RFC3339Nano))
+	}
+	return list[Task](ctx, c, "/tasks", "/tasks", v)
+}
+
+// NewTask is what CreateTask needs.
+type NewTask struct {
+	// Project is the project the task is created in (memberships are set at
+	// create only).
+	Project string
+	Name    string
+	// HTMLNotes is the description as Asana rich text (<body>…</body>);
+	// empty leaves it empty.
+	HTMLNotes string
+	// Subtype is default_task (when empty), milestone or approval.
+	Subtype string
+}
+
+type taskWrite struct {
+	Name            *string  `json:"name,omitempty"`
+	HTMLNotes       *string  `json:"html_notes,omitempty"`
+	ResourceSubtype *string  `json:"resource_subtype,omitempty"`
+	Projects        []string `json:"projects,omitempty"`
+}
+
+// CreateTask creates a task in a project and returns it with every field
+// Task returns, so no GET has to follow.
+func (c *Client) CreateTask(ctx context.Context, t NewTask) (Task, error) {
+	if err := checkGID("project", t.Project); err != nil {
+		return Task{}, err
+	}
+	w := taskWrite{Name: &t.Name, Projects: []string{t.Project}}
+	if t.HTMLNotes != "" {
+		if err := richtext.Validate(t.HTMLNotes); err != nil {
+			return Task{}, fmt.Errorf("asana: creating task %q: html_notes: %w", t.Name, err)
+		}
+		w.HTMLNotes = &t.HTMLNotes
+	}
+	if t.Subtype != "" {
+		w.ResourceSubtype = &t.Subtype
+	}
+	return send[Task](ctx, c, http.MethodPost, "/tasks", "/tasks", fields(taskFields...), w)
+}
+
+// TaskUpdate changes the fields that are not nil.
+type TaskUpdate struct {
+	Name      *string
+	HTMLNotes *string // Asana rich text
+	Subtype   *string
+}
+
+// UpdateTask changes a task and returns it with every field Task returns.
+func (c *Client) UpdateTask(ctx context.Context, gid string, u TaskUpdate) (Task, error) {
+	if err := checkGID("task", gid); err != nil {
+		return Task{}, err
+	}
+	if u.Name == nil && u.HTMLNotes == nil && u.Subtype == nil {
+		return Task{}, errors.New("asana: updating task " + gid + ": nothing to change")
+	}
+	if u.HTMLNotes != nil {
+		if err := richtext.Validate(*u.HTMLNotes); err != nil {
+			return Task{}, fmt.Errorf("asana: updating task %s: html_notes: %w", gid, err)
+		}
+	}
+	w := taskWrite{Name: u.Name, HTMLNotes: u.HTMLNotes, ResourceSubtype: u.Subtype}
+	return send[Task](ctx, c, http.MethodPut, "/tasks/"+gid, "/tasks/{gid}", fields(taskFields...), w)
+}
+
+// DeleteTask deletes a task. The sync engine never propagates deletes; this
+// exists for tests and clean-ups.
+func (c *Client) DeleteTask(ctx context.Context, gid string) error {
+	if err := checkGID("task", gid); err != nil {
+		return err
+	}
+	return c.do(ctx, request{method: http.MethodDelete, path: "/tasks/" + gid, endpoint: "/tasks/{gid}", query: url.Values{}}, nil)
+}
