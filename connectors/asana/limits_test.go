@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -217,10 +218,23 @@ func TestTypedErrors(t *testing.T) {
 		t.Errorf("unknown task: err = %v, want ErrNotFound only", err)
 	}
 
-	// Asana refuses an offset token it did not issue with a 400 and says why.
 	_, err = e.client.Events(c, "1", "")
-	if err == nil || !(errors.Is(err, asana.ErrInvalidRequest) || errors.Is(err, asana.ErrNotFound)) {
-		t.Errorf("events on an unknown resource: err = %v, want ErrInvalidRequest or ErrNotFound", err)
+	if !errors.Is(err, asana.ErrNotFound) {
+		t.Errorf("events on an unknown resource: err = %v, want ErrNotFound", err)
+	}
+
+	// A 400 carries Asana's own explanation to the caller.
+	task, err := e.client.CreateTask(c, asana.NewTask{Project: e.project(t, "Test").GID, Name: "talk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	story, err := e.client.AddComment(c, task.GID, "<body>hi</body>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Events(c, story.GID, "")
+	if !errors.Is(err, asana.ErrInvalidRequest) || !errors.As(err, &ae) || len(ae.Messages) == 0 || !strings.Contains(ae.Messages[0], "resource") {
+		t.Errorf("events on a story: err = %v, want a 400 whose message names the resource parameter", err)
 	}
 
 	for _, bad := range []string{"", "12a", "https://app.asana.com/0/1/2", "../users/me"} {
