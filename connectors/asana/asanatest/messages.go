@@ -49,7 +49,15 @@ func problems(err error) []string {
 		}
 		return explain("", e.Reason, e.Err)
 	case *openapi3filter.SecurityRequirementsError:
-		return []string{e.Error()}
+		// One error per alternative scheme, all saying the same here.
+		var out []string
+		for _, x := range e.Errors {
+			out = append(out, x.Error())
+		}
+		if len(out) == 0 {
+			out = []string{e.Error()}
+		}
+		return out
 	}
 	return leaves(err)
 }

@@ -27,6 +27,9 @@ const apiPrefix = "/api/1.0"
 type spec struct {
 	doc    *openapi3.T
 	router routers.Router
+	// errorResponse is the document's ErrorResponse schema, which every
+	// error answer must follow, documented for its operation or not.
+	errorResponse *openapi3.Schema
 }
 
 // The parsed document is the one piece of package-level state: parsing it
@@ -64,12 +67,16 @@ func readSpec(path string) (*spec, error) {
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("asanatest: %s is not a valid OpenAPI document: %w", path, err)
 	}
+	errRef := doc.Components.Schemas["ErrorResponse"]
+	if errRef == nil || errRef.Value == nil {
+		return nil, fmt.Errorf("asanatest: %s has no ErrorResponse schema", path)
+	}
 	doc.Servers = openapi3.Servers{{URL: apiPrefix}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("asanatest: route %s: %w", path, err)
 	}
-	return &spec{doc: doc, router: router}, nil
+	return &spec{doc: doc, router: router, errorResponse: errRef.Value}, nil
 }
 
 // moduleRoot walks up from the working directory (a package directory under

@@ -1,8 +1,41 @@
-// Package asanatest checks HTTP traffic against Asana's official OpenAPI
-// document (the subset in testdata/asana/openapi-subset.yaml). Tests wrap a
-// handler, usually the sandbox, with Validator.Wrap; every request under
-// /api/1.0 and every response to it is validated with kin-openapi, and each
-// violation fails the test through t.Errorf.
+// Package asanatest checks HTTP traffic against Asana's API contract: the
+// official OpenAPI document (the subset in testdata/asana/openapi-subset.yaml)
+// and the rules Asana documents beside it. Tests wrap a handler, usually the
+// sandbox, with Validator.Wrap; every request under /api/1.0 and every
+// response to it is checked, and each violation fails the test through
+// t.Errorf. Client tests and sandbox tests share it, so both hold the
+// sandbox to the same contract.
+//
+// Requests and responses are validated with kin-openapi, string formats
+// date, date-time, email and uri included. A request must carry a Bearer
+// token (whether it is the right one is the handler's business). Beyond the
+// schemas, every response must follow these rules:
+//   - 429 carries Retry-After in whole seconds, at least 1;
+//   - 201 carries a Location under /api/1.0/;
+//   - 401 has exactly the body {"errors":[{"message":"Not Authorized"}]};
+//   - a status its operation does not document is a violation, unless the
+//     Validator was made with AllowStatus for it; an allowed error status
+//     must still answer a JSON ErrorResponse, as Asana's 503s do.
+//
+// # Breaking the contract on purpose
+//
+// A request that breaks the document is not reported when the handler
+// answers it with a 4xx status: rejecting bad input is the handler's job.
+// A test that sends such a request should say so with the ExpectHeader
+// request header, which Wrap reads and removes before the handler sees the
+// request, and which makes the breach part of what is checked:
+//   - ExpectInvalidRequest: the request must break the document; if it
+//     conforms, that is the violation reported. Whatever the status, the
+//     request itself is not reported.
+//   - ExpectUnknownRoute: the method and path must not be an operation of
+//     the document (tests of the 404 answer); the answer must be a JSON
+//     ErrorResponse.
+//   - ExpectStreamedBody: the body may stall until the handler answers (a
+//     test holding requests in flight), so Wrap does not wait for it and
+//     leaves it out of validation.
+//
+// Without ExpectUnknownRoute, a path under /api/1.0 that is not an
+// operation of the document is a violation.
 //
 // It is a test-support package: only tests should import it.
 package asanatest
@@ -17,7 +50,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 )
@@ -42,11 +74,14 @@ type Validator struct {
 // Option adjusts a Validator.
 type Option func(*Validator)
 
-// AllowStatus lets responses with these status codes through unvalidated.
-// Every status the handler sends must otherwise be documented for its
-// operation; the document lists 200/201, 400, 401, 403, 404, 429 and 500
-// (412 on events), while Asana also sends 402, 451 and 503, and a sandbox
-// injecting faults may too.
+// AllowStatus lets an operation answer with these status codes though the
+// document does not list them for it. Every status the handler sends must
+// otherwise be documented for its operation; the document lists 200/201,
+// 400, 401, 403, 404, 429 and 500 (412 on events), while Asana also sends
+// 402, 451 and 503, and a sandbox injecting faults may too. An allowed
+// error status (400 and up) must still carry a JSON ErrorResponse; other
+// allowed statuses pass unchecked. A status the operation documents is
+// validated against the document, allowed or not.
 func AllowStatus(codes ...int) Option {
 	return func(v *Validator) {
 		for _, c := range codes {
@@ -90,19 +125,24 @@ func (v *Validator) Checked() int {
 //
 // A request that breaks the document is not reported when the handler
 // answers it with a 4xx status: rejecting bad input is the handler's job,
-// and tests of that rejection must be able to send it. The 4xx response is
-// still validated. A response cut off by hijacking the connection, or by
-// panicking with http.ErrAbortHandler, has nothing to validate.
+// and tests of that rejection must be able to send it (ExpectHeader lets
+// them assert the breach). The 4xx response is still validated. A response
+// cut off by hijacking the connection, or by panicking with
+// http.ErrAbortHandler, has nothing to validate.
 //
 // Wrap must be used only while t is running: close the server before the
 // test ends so no handler reports on a finished test.
 func (v *Validator) Wrap(t testing.TB, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		expect := takeExpectations(r)
 		if r.URL.Path != apiPrefix && !strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
+			if expect.set() {
+				v.report(t, r, "unchecked", ExpectHeader+" on a path outside "+apiPrefix+", where nothing is checked")
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		ex := v.checkRequest(t, r)
+		ex := v.checkRequest(t, r, expect)
 		body := &bodyWatch{ReadCloser: r.Body}
 		if r.Body != nil {
 			r.Body = body
@@ -113,7 +153,7 @@ func (v *Validator) Wrap(t testing.TB, next http.Handler) http.Handler {
 			if !returned {
 				// next panicked (http.ErrAbortHandler cuts a connection on
 				// purpose); report what is known and let the panic go on.
-				v.report(t, r, "aborted", ex.requestViolation())
+				v.report(t, r, "aborted", ex.requestViolation(0))
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -144,25 +184,17 @@ func (b *bodyWatch) Read(p []byte) (int, error) {
 
 // exchange carries what request validation learnt to response validation.
 type exchange struct {
+	expect  expectations
 	unknown error // the operation is not in the document
 	invalid error // the request does not conform
 	input   *openapi3filter.RequestValidationInput
 }
 
-func (ex *exchange) requestViolation() string {
-	switch {
-	case ex.unknown != nil:
-		return ex.unknown.Error()
-	case ex.invalid != nil:
-		return "request: " + describe(ex.invalid)
-	}
-	return ""
-}
-
 // checkRequest validates r against the document. It reads at most maxBody
-// bytes of the body and puts them back, so next sees the body unchanged.
-func (v *Validator) checkRequest(t testing.TB, r *http.Request) *exchange {
-	ex := &exchange{}
+// bytes of the body (none for a streamed body) and puts them back, so next
+// sees the body unchanged.
+func (v *Validator) checkRequest(t testing.TB, r *http.Request, expect expectations) *exchange {
+	ex := &exchange{expect: expect}
 	defer v.count()
 
 	probe := r.Clone(context.WithoutCancel(r.Context()))
@@ -174,7 +206,11 @@ func (v *Validator) checkRequest(t testing.TB, r *http.Request) *exchange {
 	}
 
 	opts := v.options()
-	body, complete := v.bufferBody(r)
+	var body []byte
+	complete := false
+	if !expect.streamedBody {
+		body, complete = v.bufferBody(r)
+	}
 	if complete {
 		probe.Body = io.NopCloser(bytes.NewReader(body))
 		probe.ContentLength = int64(len(body))
@@ -183,8 +219,10 @@ func (v *Validator) checkRequest(t testing.TB, r *http.Request) *exchange {
 		// kin-openapi reads the whole body even for security checks, so the
 		// probe gets none and the body is left out of validation.
 		opts.ExcludeRequestBody = true
-		t.Logf("asanatest: %s %s: request body over %d bytes passed through; only method, path, query and headers checked",
-			r.Method, r.URL.RequestURI(), v.maxBody)
+		if !expect.streamedBody {
+			t.Logf("asanatest: %s %s: request body over %d bytes passed through; only method, path, query and headers checked",
+				r.Method, r.URL.RequestURI(), v.maxBody)
+		}
 	}
 	ex.input = &openapi3filter.RequestValidationInput{
 		Request:    probe,
@@ -220,58 +258,14 @@ func (v *Validator) bufferBody(r *http.Request) (body []byte, complete bool) {
 
 func (v *Validator) options() *openapi3filter.Options {
 	opts := &openapi3filter.Options{
-		// The sandbox checks tokens itself; the document only says which
-		// schemes exist.
-		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
-		IncludeResponseStatus: true,
-		MultiError:            true,
-		SkipSettingDefaults:   true,
-		SchemaValidationOptions: []openapi3.SchemaValidationOption{
-			// date and date-time are checked by default; email is defined
-			// by kin-openapi but only checked when asked.
-			openapi3.WithStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail)),
-		},
+		AuthenticationFunc:      bearerPresent,
+		IncludeResponseStatus:   true,
+		MultiError:              true,
+		SkipSettingDefaults:     true,
+		SchemaValidationOptions: schemaOptions(),
 	}
 	opts.WithCustomSchemaErrorFunc(schemaMessage)
 	return opts
-}
-
-// finish validates the recorded response and reports what was found.
-func (v *Validator) finish(t testing.TB, r *http.Request, ex *exchange, rec *recorder) {
-	if rec.hijacked {
-		v.report(t, r, "hijacked", ex.requestViolation())
-		return
-	}
-	status := rec.statusCode()
-	label := fmt.Sprint(status)
-	if ex.unknown != nil {
-		v.report(t, r, label, ex.unknown.Error())
-		return
-	}
-	if ex.invalid != nil && (status < 400 || status > 499) {
-		v.report(t, r, label, "request: "+describe(ex.invalid))
-	}
-	if v.allowed[status] {
-		return
-	}
-	opts := *ex.input.Options
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: ex.input,
-		Status:                 status,
-		Header:                 rec.sentHeader(),
-		Options:                &opts,
-	}
-	if rec.overflow {
-		opts.ExcludeResponseBody = true
-		t.Logf("asanatest: %s %s: response body over %d bytes not validated", r.Method, r.URL.RequestURI(), v.maxBody)
-	} else {
-		in.SetBodyBytes(rec.body.Bytes())
-	}
-	err := openapi3filter.ValidateResponse(context.Background(), in)
-	v.count()
-	if err != nil {
-		v.report(t, r, label, "response: "+describe(err))
-	}
 }
 
 func (v *Validator) count() {

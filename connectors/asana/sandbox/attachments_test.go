@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/asana/asanatest"
 )
 
 // multipartBody builds an upload; file may be nil (no file part).
@@ -159,7 +161,7 @@ func TestUploadErrors(t *testing.T) {
 	gid := e.taskNamed(e.project("Test"), "Test task 2")
 
 	body, ct := multipartBody(t, nil, fileDisposition("a.txt"), strings.NewReader("x"))
-	if r := e.send("POST", "/attachments", body, ct, e.sb.Token(), reqOpts{invalidRequest: true}); r.status != 400 || r.errMessage() != "parent: Missing input" {
+	if r := e.send("POST", "/attachments", body, ct, e.sb.Token(), asanatest.ExpectInvalidRequest); r.status != 400 || r.errMessage() != "parent: Missing input" {
 		t.Errorf("no parent: %d %s", r.status, r.raw)
 	}
 	body, ct = multipartBody(t, map[string]string{"parent": gid}, "", nil)
@@ -170,7 +172,7 @@ func TestUploadErrors(t *testing.T) {
 	if r := e.send("POST", "/attachments", body, ct, e.sb.Token()); r.status != 404 {
 		t.Errorf("unknown parent: %d %s", r.status, r.raw)
 	}
-	e.fails(400, "parent: Missing input", "GET", "/attachments", nil, reqOpts{invalidRequest: true})
+	e.fails(400, "parent: Missing input", "GET", "/attachments", nil, asanatest.ExpectInvalidRequest)
 	e.fails(404, "parent: Unknown object", "GET", "/attachments?parent=1299999999999999", nil)
 
 	// Non-ASCII names arrive URL-encoded, as Asana asks.
@@ -201,7 +203,9 @@ func TestUploadSizeLimit(t *testing.T) {
 	e := newEnv(t, WithSeed("empty"))
 	gid := e.ok(201, "POST", "/tasks", map[string]any{"name": "Big", "workspace": e.workspace()}).data()["gid"].(string)
 	body, ct := multipartBody(t, map[string]string{"parent": gid}, fileDisposition("big.bin"), io.LimitReader(zeros{}, maxAttachmentSize+1))
-	r := e.send("POST", "/attachments", body, ct, e.sb.Token(), reqOpts{skipRequestBody: true})
+	// Over asanatest.DefaultMaxBody: the contract check passes the body
+	// through and validates the rest.
+	r := e.send("POST", "/attachments", body, ct, e.sb.Token())
 	if r.status != 400 || !strings.Contains(r.errMessage(), "File is too large") || !strings.Contains(r.errMessage(), "100MB") {
 		t.Fatalf("101 MB upload: %d %s", r.status, r.raw)
 	}

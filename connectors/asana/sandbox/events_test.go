@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/asana/asanatest"
 )
 
 // events fetches events and returns the answer; want 200 or 412.
@@ -117,9 +119,9 @@ func TestEventsOnProject(t *testing.T) {
 	if sel.status != 200 {
 		t.Fatalf("opt_fields on events: %s", sel.raw)
 	}
-	e.fails(400, "resource: Missing input", "GET", "/events", nil, reqOpts{invalidRequest: true})
+	e.fails(400, "resource: Missing input", "GET", "/events", nil, asanatest.ExpectInvalidRequest)
 	e.fails(404, "resource: Unknown object", "GET", "/events?resource=1299999999999999", nil)
-	e.fails(400, "opt_fields: Unknown field: bogus", "GET", "/events?resource="+test+"&opt_fields=bogus", nil, reqOpts{invalidRequest: true})
+	e.fails(400, "opt_fields: Unknown field: bogus", "GET", "/events?resource="+test+"&opt_fields=bogus", nil, asanatest.ExpectInvalidRequest)
 }
 
 func TestEventsOnTaskAndHasMore(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/asana/asanatest"
 )
 
 func TestRateLimitOverHTTP(t *testing.T) {
@@ -134,8 +136,8 @@ func TestConcurrentWriteLimit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := withReqOpts(context.Background(), reqOpts{skipRequestBody: true})
-			req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+apiPrefix+"/tasks", pr)
+			req, _ := http.NewRequest("POST", e.srv.URL+apiPrefix+"/tasks", pr)
+			req.Header.Set(asanatest.ExpectHeader, asanatest.ExpectStreamedBody)
 			req.Header.Set("Authorization", "Bearer "+e.sb.Token())
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := e.hc.Do(req)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/asana/asanatest"
 )
 
 func TestNewOptions(t *testing.T) {
@@ -36,7 +38,7 @@ func TestNewOptions(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
-	r := e.send("GET", "/users/me", nil, "", "", reqOpts{invalidRequest: true})
+	r := e.send("GET", "/users/me", nil, "", "", asanatest.ExpectInvalidRequest)
 	if r.status != http.StatusUnauthorized {
 		t.Fatalf("no token: status %d", r.status)
 	}
@@ -51,8 +53,8 @@ func TestAuthentication(t *testing.T) {
 
 func TestUnknownRoute(t *testing.T) {
 	e := newEnv(t)
-	e.fails(404, "No matching route for request", "GET", "/portfolios", nil, reqOpts{unknownRoute: true})
-	e.fails(404, "No matching route for request", "PATCH", "/tasks/1200000000000001", nil, reqOpts{unknownRoute: true})
+	e.fails(404, "No matching route for request", "GET", "/portfolios", nil, asanatest.ExpectUnknownRoute)
+	e.fails(404, "No matching route for request", "PATCH", "/tasks/1200000000000001", nil, asanatest.ExpectUnknownRoute)
 }
 
 func TestUsersAndWorkspaces(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/asana/asanatest"
 )
 
 func TestGetTaskShapes(t *testing.T) {
@@ -62,8 +64,8 @@ func TestGetTaskShapes(t *testing.T) {
 		t.Errorf("approval task = %v", approval)
 	}
 
-	e.fails(400, "opt_fields: Unknown field: bogus", "GET", "/tasks/"+gid+"?opt_fields=name,bogus", nil, reqOpts{invalidRequest: true})
-	e.fails(400, "opt_fields: Unknown field: memberships.project.bogus", "GET", "/tasks/"+gid+"?opt_fields=memberships.project.bogus", nil, reqOpts{invalidRequest: true})
+	e.fails(400, "opt_fields: Unknown field: bogus", "GET", "/tasks/"+gid+"?opt_fields=name,bogus", nil, asanatest.ExpectInvalidRequest)
+	e.fails(400, "opt_fields: Unknown field: memberships.project.bogus", "GET", "/tasks/"+gid+"?opt_fields=memberships.project.bogus", nil, asanatest.ExpectInvalidRequest)
 	e.fails(404, "1299999999999999: Unknown object: 1299999999999999", "GET", "/tasks/1299999999999999", nil)
 	e.fails(400, "Not a Long", "GET", "/tasks/abc", nil)
 }
@@ -73,7 +75,7 @@ func TestCreateUpdateDeleteTask(t *testing.T) {
 	test := e.project("Test")
 	created := e.ok(201, "POST", "/tasks?opt_fields=name,html_notes,notes,resource_subtype,memberships.project.name,created_at,modified_at,created_by.name",
 		map[string]any{"name": "Ship it", "html_notes": "<body>Do <strong>this</strong> &amp; that</body>", "resource_subtype": "milestone", "projects": []string{test}},
-		reqOpts{invalidRequest: true}) // created_by.name: Asana accepts it, the spec's enum lists only created_by
+		asanatest.ExpectInvalidRequest) // created_by.name: Asana accepts it, the spec's enum lists only created_by
 	d := created.data()
 	gid := d["gid"].(string)
 	if created.header.Get("Location") != e.srv.URL+"/api/1.0/tasks/"+gid {
@@ -128,15 +130,15 @@ func TestCreateUpdateDeleteTask(t *testing.T) {
 		t.Errorf("no-op PUT moved modified_at")
 	}
 
-	e.fails(400, "memberships: Cannot be changed", "PUT", "/tasks/"+gid, map[string]any{"memberships": []any{}}, reqOpts{invalidRequest: true})
+	e.fails(400, "memberships: Cannot be changed", "PUT", "/tasks/"+gid, map[string]any{"memberships": []any{}}, asanatest.ExpectInvalidRequest)
 	e.fails(400, "projects: Cannot be changed", "PUT", "/tasks/"+gid, map[string]any{"projects": []string{test}})
 	e.fails(400, "html_notes: XML is invalid", "PUT", "/tasks/"+gid, map[string]any{"html_notes": "<body><b>bold</b></body>"})
 	e.fails(400, "html_notes: XML is invalid", "PUT", "/tasks/"+gid, map[string]any{"html_notes": "no body"})
 	e.fails(400, "html_notes: XML is invalid", "PUT", "/tasks/"+gid, map[string]any{"html_notes": "<body><em>open</body>"})
 	e.fails(400, "only specify one of notes and html_notes", "PUT", "/tasks/"+gid, map[string]any{"notes": "a", "html_notes": "<body>a</body>"})
-	e.fails(400, "resource_subtype: Invalid value", "PUT", "/tasks/"+gid, map[string]any{"resource_subtype": "epic"}, reqOpts{invalidRequest: true})
-	e.fails(400, "name: Not a string", "PUT", "/tasks/"+gid, map[string]any{"name": 7}, reqOpts{invalidRequest: true})
-	e.fails(400, "Could not parse request data", "PUT", "/tasks/"+gid, nil, reqOpts{invalidRequest: true})
+	e.fails(400, "resource_subtype: Invalid value", "PUT", "/tasks/"+gid, map[string]any{"resource_subtype": "epic"}, asanatest.ExpectInvalidRequest)
+	e.fails(400, "name: Not a string", "PUT", "/tasks/"+gid, map[string]any{"name": 7}, asanatest.ExpectInvalidRequest)
+	e.fails(400, "Could not parse request data", "PUT", "/tasks/"+gid, nil, asanatest.ExpectInvalidRequest)
 	e.fails(404, "Unknown object", "PUT", "/tasks/1299999999999999", map[string]any{"name": "x"})
 
 	if r := e.ok(200, "DELETE", "/tasks/"+gid, nil); len(r.data()) != 0 {
@@ -169,7 +171,7 @@ func TestCreateTaskInputs(t *testing.T) {
 	done := sections["Done"]
 	r := e.ok(201, "POST", "/tasks?opt_fields=memberships.section.name,assignee.name,due_on",
 		map[string]any{"name": "Filed", "memberships": []any{map[string]any{"project": company, "section": done}}, "assignee": "me", "due_on": "2030-01-31"},
-		reqOpts{invalidRequest: true})
+		asanatest.ExpectInvalidRequest)
 	m := r.data()["memberships"].([]any)[0].(map[string]any)
 	if m["section"].(map[string]any)["name"] != "Done" || r.data()["assignee"].(map[string]any)["name"] != "Alex Rivera" || r.data()["due_on"] != "2030-01-31" {
 		t.Fatalf("created with memberships = %s", r.raw)
@@ -178,7 +180,7 @@ func TestCreateTaskInputs(t *testing.T) {
 	if inSection[len(inSection)-1]["name"] != "Filed" {
 		t.Errorf("GET /tasks?section = %v", inSection)
 	}
-	e.fails(400, "due_on: Not a valid date", "POST", "/tasks", map[string]any{"workspace": ws, "due_on": "tomorrow"}, reqOpts{invalidRequest: true})
+	e.fails(400, "due_on: Not a valid date", "POST", "/tasks", map[string]any{"workspace": ws, "due_on": "tomorrow"}, asanatest.ExpectInvalidRequest)
 }
 
 // TestBodyOptions: on POST and PUT, options ride beside data, as Asana
@@ -234,7 +236,7 @@ func TestListTasksQueries(t *testing.T) {
 	e.fails(400, "Must specify exactly one of project", "GET", "/tasks?assignee=me", nil)
 	e.fails(400, "Must specify exactly one of project", "GET", "/tasks?project="+company+"&assignee=me&workspace="+ws, nil)
 	e.fails(404, "project: Unknown object", "GET", "/tasks?project=1299999999999999", nil)
-	e.fails(400, "modified_since: Not a valid date-time", "GET", "/tasks?project="+company+"&modified_since=yesterday", nil, reqOpts{invalidRequest: true})
+	e.fails(400, "modified_since: Not a valid date-time", "GET", "/tasks?project="+company+"&modified_since=yesterday", nil, asanatest.ExpectInvalidRequest)
 	e.fails(404, "Unknown object", "GET", "/projects/1299999999999999/tasks", nil)
 }
 
@@ -273,8 +275,8 @@ func TestPagination(t *testing.T) {
 	if !slices.Equal(pages, []int{100, 30}) || len(got) != len(want) {
 		t.Fatalf("pages %v, %d of %d tasks", pages, len(got), len(want))
 	}
-	e.fails(400, "limit: Must be an integer between 1 and 100", "GET", "/tasks?assignee=me&workspace="+ws+"&limit=0", nil, reqOpts{invalidRequest: true})
-	e.fails(400, "limit: Must be an integer between 1 and 100", "GET", "/tasks?assignee=me&workspace="+ws+"&limit=101", nil, reqOpts{invalidRequest: true})
+	e.fails(400, "limit: Must be an integer between 1 and 100", "GET", "/tasks?assignee=me&workspace="+ws+"&limit=0", nil, asanatest.ExpectInvalidRequest)
+	e.fails(400, "limit: Must be an integer between 1 and 100", "GET", "/tasks?assignee=me&workspace="+ws+"&limit=101", nil, asanatest.ExpectInvalidRequest)
 	e.fails(400, "offset: Your pagination token is invalid", "GET", "/tasks?assignee=me&workspace="+ws+"&limit=10&offset=forged", nil)
 	// An offset belongs to its query.
 	first := e.ok(200, "GET", "/tasks?assignee=me&workspace="+ws+"&limit=10", nil)

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/asana/asanatest"
 )
 
 func TestWebhooks(t *testing.T) {
@@ -29,8 +31,8 @@ func TestWebhooks(t *testing.T) {
 	if got := e.ok(200, "GET", "/webhooks/"+gid+"?opt_fields=target,resource.name", nil).data(); got["target"] == nil || len(got) != 3 {
 		t.Errorf("GET webhook with opt_fields = %v", got)
 	}
-	e.fails(400, "workspace: Missing input", "GET", "/webhooks", nil, reqOpts{invalidRequest: true})
-	e.fails(400, "target: Missing input", "POST", "/webhooks", map[string]any{"resource": company}, reqOpts{invalidRequest: true})
+	e.fails(400, "workspace: Missing input", "GET", "/webhooks", nil, asanatest.ExpectInvalidRequest)
+	e.fails(400, "target: Missing input", "POST", "/webhooks", map[string]any{"resource": company}, asanatest.ExpectInvalidRequest)
 	e.fails(404, "resource: Unknown object", "POST", "/webhooks", map[string]any{"resource": "1299999999999999", "target": "https://example.com/x"})
 	e.fails(400, "filters: Webhooks on a workspace require filters", "POST", "/webhooks", map[string]any{"resource": ws, "target": "https://example.com/x"})
 	e.ok(200, "DELETE", "/webhooks/"+gid, nil)
