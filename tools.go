@@ -1,7 +1,7 @@
 //go:build tools
 
 // This file pins the dependencies DESIGN.md §1 chose for parts of tandem
-// that have not landed yet (the console, the store, the queue, /metrics), so
+// that have not landed yet (the console), so
 // go.mod records the agreed versions and `go mod tidy` keeps them. Each line
 // goes away when the first package that really imports it lands.
 package main
@@ -11,8 +11,4 @@ import (
 	_ "github.com/charmbracelet/bubbletea"
 	_ "github.com/charmbracelet/lipgloss"
 	_ "github.com/charmbracelet/x/exp/teatest"
-	_ "github.com/mattn/go-sqlite3"
-	_ "github.com/prometheus/client_golang/prometheus"
-	_ "github.com/riverqueue/river"
-	_ "github.com/riverqueue/river/riverdriver/riversqlite"
 )

@@ -1,0 +1,48 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+)
+
+// River's defaults (100 ms cooldown, 1 s poll) would add up to a second to
+// every sync step; on one local file, polling is cheap.
+const (
+	riverFetchCooldown     = 20 * time.Millisecond
+	riverFetchPollInterval = 50 * time.Millisecond
+)
+
+// NewRiverClient builds a River client on this database with the riversqlite
+// driver. cfg supplies workers, queues and anything else; it is copied, not
+// changed. Where cfg leaves them zero, FetchCooldown and FetchPollInterval are
+// set low (River's defaults poll slowly) and the logger discards (River's
+// default writes to stdout, and the store never prints). A nil cfg gives an
+// insert-only client. Callers Start and Stop it, and stop it before Close.
+//
+// Jobs inserted with InsertTx inside InTx commit or roll back with the rest of
+// the transaction; a worker sees its job only after commit.
+func (s *Store) NewRiverClient(cfg *river.Config) (*river.Client[*sql.Tx], error) {
+	var c river.Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.FetchCooldown == 0 {
+		c.FetchCooldown = riverFetchCooldown
+	}
+	if c.FetchPollInterval == 0 {
+		c.FetchPollInterval = max(riverFetchPollInterval, c.FetchCooldown)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	client, err := river.NewClient(riversqlite.New(s.db), &c)
+	if err != nil {
+		return nil, fmt.Errorf("river client on %s: %w", s.path, err)
+	}
+	return client, nil
+}
