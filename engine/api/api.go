@@ -1,0 +1,203 @@
+// Package api is the node's HTTP listener: public instance info, the admin
+// API behind the admin token, the peer API behind signed requests, /healthz
+// and /metrics. It is a thin layer over package engine: it decodes, calls
+// the engine and encodes; the engine decides.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// maxBody bounds JSON request bodies; nothing the API takes comes near it.
+const maxBody = 1 << 20
+
+// server holds what the handlers share.
+type server struct {
+	node     *engine.Node
+	log      *slog.Logger
+	requests *prometheus.CounterVec
+}
+
+// New returns the node's HTTP handler. Metrics go to a registry of the
+// handler's own, so two nodes in one process (the demo, tests) don't mix.
+func New(node *engine.Node, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := prometheus.NewRegistry()
+	s := &server{node: node, log: log, requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tandem_http_requests_total", Help: "HTTP requests served, by route and status code.",
+	}, []string{"route", "code"})}
+	reg.MustRegister(s.requests, connectionsCollector{node})
+
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.count(pattern, h)) }
+	handle("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	handle("GET "+engine.PathInstance, s.instance)
+
+	handle("GET /api/v1/admin/connections", s.admin(s.listConnections))
+	handle("GET /api/v1/admin/connections/{id}", s.admin(s.getConnection))
+	handle("POST /api/v1/admin/connections/{id}/activate", s.admin(s.setActive(true)))
+	handle("POST /api/v1/admin/connections/{id}/deactivate", s.admin(s.setActive(false)))
+	handle("DELETE /api/v1/admin/connections/{id}", s.admin(s.deleteConnection))
+	handle("GET /api/v1/admin/projects", s.admin(s.projects))
+	handle("POST /api/v1/admin/probe", s.admin(s.probe))
+	handle("POST /api/v1/admin/invitations", s.admin(s.invite))
+	handle("POST "+engine.PathAccept, s.admin(s.accept))
+	handle("POST /api/v1/admin/connect", s.admin(s.connect))
+
+	handle("POST "+engine.PathRedeem, s.redeem)
+	handle("POST "+engine.PathPing, s.peer(s.ping))
+	return mux
+}
+
+// count records every request in the requests counter, by route pattern.
+func (s *server) count(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h(sw, r)
+		s.requests.WithLabelValues(route, fmt.Sprint(sw.code)).Inc()
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
+
+// admin requires the node's admin token as a Bearer token.
+func (s *server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || !s.node.CheckAdminToken(r.Context(), strings.TrimSpace(token)) {
+			s.log.Warn("admin request refused: missing or wrong admin token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{
+				"error": "the admin token is missing or wrong: pass the token printed at the node's first start (--admin-token or TANDEM_ADMIN_TOKEN)",
+				"code":  "unauthorized"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+// peerHandler handles a verified signed request from the connection's
+// other end.
+type peerHandler func(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte)
+
+// peer verifies the request's signature before anything else reads it.
+func (s *server) peer(h peerHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			writeError(w, fmt.Errorf("%w: reading the body: %v", engine.ErrBadRequest, err))
+			return
+		}
+		c, err := s.node.VerifyPeer(r.Context(), r, body)
+		if err != nil {
+			// The reason is logged for the operator; the caller learns
+			// only that it was refused.
+			s.log.Warn("peer request refused", "path", r.URL.Path, "remote", r.RemoteAddr,
+				"connection", r.Header.Get(engine.HeaderConnection), "reason", err.Error())
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "request refused: not signed by this connection", "code": "unauthorized"})
+			return
+		}
+		h(w, r, c, body)
+	}
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.node.Store().DB().PingContext(ctx); err != nil {
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func (s *server) instance(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.node.Info())
+}
+
+// decode reads a JSON body into v, refusing unknown fields so a typo in a
+// script is an error rather than silently ignored.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: the body is not the JSON this endpoint takes: %v", engine.ErrBadRequest, err)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with the engine's code and status for err.
+func writeError(w http.ResponseWriter, err error) {
+	code, status := engine.ErrorCode(err)
+	msg := err.Error()
+	if status == http.StatusInternalServerError {
+		msg = "internal error: " + msg
+	}
+	writeJSON(w, status, map[string]string{"error": msg, "code": code})
+}
+
+// connectionsCollector reports connections by status at scrape time, so
+// the gauge can never drift from the store.
+type connectionsCollector struct{ node *engine.Node }
+
+var connectionsDesc = prometheus.NewDesc("tandem_connections", "Connections by status.", []string{"status"}, nil)
+
+func (connectionsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- connectionsDesc }
+
+func (c connectionsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cs, err := c.node.Connections(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(connectionsDesc, err)
+		return
+	}
+	counts := map[string]int{}
+	for _, st := range []string{engine.StatusPending, engine.StatusActive, engine.StatusDeactivated, engine.StatusError} {
+		counts[st] = 0
+	}
+	for _, conn := range cs {
+		counts[conn.Status]++
+	}
+	for st, n := range counts {
+		ch <- prometheus.MustNewConstMetric(connectionsDesc, prometheus.GaugeValue, float64(n), st)
+	}
+}
+
+// decodeBytes decodes a body a peer handler already read (it had to, to
+// check the signature).
+func decodeBytes(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: the body is not the JSON this endpoint takes: %v", engine.ErrBadRequest, err)
+	}
+	return nil
+}

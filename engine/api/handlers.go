@@ -1,0 +1,168 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+func (s *server) listConnections(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.node.Connections(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if cs == nil {
+		cs = []engine.Connection{}
+	}
+	writeJSON(w, http.StatusOK, cs)
+}
+
+func (s *server) getConnection(w http.ResponseWriter, r *http.Request) {
+	c, err := s.node.ConnectionByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *server) setActive(active bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.node.SetActive(r.Context(), r.PathValue("id"), active)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+func (s *server) deleteConnection(w http.ResponseWriter, r *http.Request) {
+	if err := s.node.Delete(r.Context(), r.PathValue("id")); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) projects(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.node.Projects(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if ps == nil {
+		ps = []engine.Project{}
+	}
+	writeJSON(w, http.StatusOK, ps)
+}
+
+// ProbeRequest asks the node to look at another node's instance info.
+type ProbeRequest struct {
+	URL string `json:"url"`
+}
+
+func (s *server) probe(w http.ResponseWriter, r *http.Request) {
+	var req ProbeRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	info, err := s.node.Probe(r.Context(), req.URL)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// InviteRequest is the body of POST /api/v1/admin/invitations.
+type InviteRequest struct {
+	To      string `json:"to"`
+	Project string `json:"project"`
+}
+
+// InviteResponse carries the new connection and its invitation code.
+type InviteResponse struct {
+	Connection engine.Connection `json:"connection"`
+	Code       string            `json:"code"`
+}
+
+func (s *server) invite(w http.ResponseWriter, r *http.Request) {
+	var req InviteRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, code, err := s.node.Invite(r.Context(), engine.InviteRequest{To: req.To, Project: req.Project})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, InviteResponse{Connection: c, Code: code})
+}
+
+func (s *server) accept(w http.ResponseWriter, r *http.Request) {
+	var req engine.AcceptRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := s.node.Accept(r.Context(), req.Code, req.Project)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+// ConnectRequest is the body of POST /api/v1/admin/connect.
+type ConnectRequest struct {
+	To          string `json:"to"`
+	DestToken   string `json:"dest_token"`
+	DestProject string `json:"dest_project"`
+	Project     string `json:"project"`
+}
+
+func (s *server) connect(w http.ResponseWriter, r *http.Request) {
+	var req ConnectRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := s.node.Connect(r.Context(), engine.ConnectRequest{To: req.To, DestToken: req.DestToken,
+		DestProject: req.DestProject, Project: req.Project})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *server) redeem(w http.ResponseWriter, r *http.Request) {
+	var req engine.RedeemRequest
+	if err := decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	resp, err := s.node.Redeem(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *server) ping(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte) {
+	var req engine.PingRequest
+	if err := decodeBytes(body, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.node.HandlePing(r.Context(), c, req); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"connection": c.ID})
+}

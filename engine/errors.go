@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Errors callers branch on; the HTTP layer maps them to status codes.
+var (
+	// ErrBadRequest is input the engine can't act on.
+	ErrBadRequest = errors.New("bad request")
+	// ErrNotFound is an entity this node doesn't have.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is an action the entity's state doesn't allow now.
+	ErrConflict = errors.New("conflict")
+)
+
+// errorCodes gives each error a stable code and an HTTP status, so a node
+// can tell another (or the console) exactly what went wrong, and the other
+// side can map the code back to the same sentinel error.
+var errorCodes = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{ErrInvitationMalformed, "invitation_malformed", http.StatusBadRequest},
+	{ErrInvitationTampered, "invitation_tampered", http.StatusBadRequest},
+	{ErrInvitationExpired, "invitation_expired", http.StatusGone},
+	{ErrInvitationUsed, "invitation_used", http.StatusGone},
+	{ErrInvitationRefused, "invitation_refused", http.StatusForbidden},
+	{ErrUnknownProject, "unknown_project", http.StatusBadRequest},
+	{ErrUnreachable, "unreachable", http.StatusBadGateway},
+	{ErrNotTandem, "not_tandem", http.StatusBadGateway},
+	{ErrIncompatible, "incompatible", http.StatusBadGateway},
+	{ErrBadRequest, "bad_request", http.StatusBadRequest},
+	{ErrNotFound, "not_found", http.StatusNotFound},
+	{ErrConflict, "conflict", http.StatusConflict},
+}
+
+// ErrorCode returns err's code and HTTP status; unknown errors are 500s.
+func ErrorCode(err error) (code string, status int) {
+	for _, e := range errorCodes {
+		if errors.Is(err, e.err) {
+			return e.code, e.status
+		}
+	}
+	return "internal", http.StatusInternalServerError
+}
+
+// errorForCode maps a code from another node back to its sentinel error.
+func errorForCode(code string) error {
+	for _, e := range errorCodes {
+		if e.code == code {
+			return e.err
+		}
+	}
+	return nil
+}

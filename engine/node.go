@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// Product and Version are what a node reports about itself; another node
+// refuses to connect to something that is not tandem or not compatible.
+const (
+	Product = "tandem"
+	Version = "0.1.0-dev"
+	// APIVersion is the version of the node-to-node protocol. Nodes with
+	// the same APIVersion can connect.
+	APIVersion = 1
+)
+
+// Modes are the configuration modes this node supports.
+var supportedModes = []string{ModeBasic}
+
+// ModeBasic is Exalate's Basic mode: fixed rules for type, summary,
+// description, comments and attachments.
+const ModeBasic = "basic"
+
+// dbFileName is the node's SQLite file inside its data dir.
+const dbFileName = "tandem.db"
+
+// Config configures a node.
+type Config struct {
+	// DataDir holds the SQLite file and the node key; created 0700.
+	DataDir string
+	// Name is the instance name other admins see ("Acme"). Required on
+	// first start; later starts may rename.
+	Name string
+	// URL is the node's public base URL, how other nodes reach it.
+	URL string
+	// Tracker is the tracker this node fronts.
+	Tracker Tracker
+	// Settings are the tracker settings to record (never a token).
+	Settings map[string]string
+	// HTTPClient reaches other nodes; default one with timeouts.
+	HTTPClient *http.Client
+	// Logger gets the node's log lines; default: discard.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now. Tests move it.
+	Now func() time.Time
+}
+
+// Node is one tandem instance: its store, its tracker and its connections.
+type Node struct {
+	cfg   Config
+	st    *store.Store
+	box   *secretBox
+	http  *http.Client
+	log   *slog.Logger
+	now   func() time.Time
+	inst  store.Instance
+	first string // the admin token, set only on the first start
+}
+
+// Instance is what GET /api/v1/instance says about a node: public, never a
+// secret.
+type Instance struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Product    string   `json:"product"`
+	Version    string   `json:"version"`
+	APIVersion int      `json:"api_version"`
+	Tracker    string   `json:"tracker"`
+	URL        string   `json:"url"`
+	Modes      []string `json:"modes"`
+}
+
+// Open starts a node on its data dir: it checks the tracker's credentials,
+// opens the store and, on first start, creates the instance and its admin
+// token (AdminTokenOnce returns it, once).
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Tracker == nil {
+		return nil, errors.New("engine: a tracker is required")
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("engine: a data dir is required (--data)")
+	}
+	base, err := NormalizeURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("engine: the node's --url: %w", err)
+	}
+	cfg.URL = base
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	n := &Node{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now}
+	if n.http == nil {
+		n.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	if _, err := cfg.Tracker.Check(ctx); err != nil {
+		return nil, fmt.Errorf("engine: checking the %s credentials: %w", cfg.Tracker.Kind(), err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("engine: creating the data dir: %w", err)
+	}
+	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("engine: securing the data dir: %w", err)
+	}
+	if n.box, err = loadSecretBox(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if n.st, err = store.Open(ctx, filepath.Join(cfg.DataDir, dbFileName)); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if err := n.loadInstance(ctx); err != nil {
+		n.st.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) loadInstance(ctx context.Context) error {
+	inst, err := n.st.Instance(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if strings.TrimSpace(n.cfg.Name) == "" {
+			return errors.New("engine: first start needs an instance name (--name)")
+		}
+		inst = store.Instance{ID: uuid.NewString(), Name: n.cfg.Name, URL: n.cfg.URL,
+			Tracker: n.cfg.Tracker.Kind(), Settings: n.cfg.Settings, CreatedAt: n.now().UTC()}
+		token := newToken("tdm_admin_")
+		if err := n.st.CreateInstance(ctx, inst, hashToken(token)); err != nil {
+			return fmt.Errorf("engine: creating the instance: %w", err)
+		}
+		n.first = token
+	case err != nil:
+		return fmt.Errorf("engine: reading the instance: %w", err)
+	default:
+		if inst.Tracker != n.cfg.Tracker.Kind() {
+			return fmt.Errorf("engine: this data dir belongs to a %s node; start it with --tracker %s or use another --data", inst.Tracker, inst.Tracker)
+		}
+		changed := false
+		if name := strings.TrimSpace(n.cfg.Name); name != "" && name != inst.Name {
+			inst.Name, changed = name, true
+		}
+		if n.cfg.URL != inst.URL {
+			inst.URL, changed = n.cfg.URL, true
+		}
+		if n.cfg.Settings != nil {
+			inst.Settings, changed = n.cfg.Settings, true
+		}
+		if changed {
+			if err := n.st.UpdateInstance(ctx, inst); err != nil {
+				return fmt.Errorf("engine: updating the instance: %w", err)
+			}
+		}
+	}
+	n.inst = inst
+	return nil
+}
+
+// Close stops the node and closes its store.
+func (n *Node) Close() error { return n.st.Close() }
+
+// AdminTokenOnce returns the admin token created on this node's first
+// start, and "" on every later start: it is stored only as a hash.
+func (n *Node) AdminTokenOnce() string { return n.first }
+
+// Info is the node's public description.
+func (n *Node) Info() Instance {
+	return Instance{ID: n.inst.ID, Name: n.inst.Name, Product: Product, Version: Version, APIVersion: APIVersion,
+		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes}
+}
+
+// CheckAdminToken reports whether token is this node's admin token.
+func (n *Node) CheckAdminToken(ctx context.Context, token string) bool {
+	if token == "" {
+		return false
+	}
+	ok, err := n.st.AdminTokenValid(ctx, hashToken(token))
+	if err != nil {
+		n.log.Error("checking the admin token", "err", err)
+	}
+	return ok && err == nil
+}
+
+// Projects lists the projects of the node's tracker.
+func (n *Node) Projects(ctx context.Context) ([]Project, error) {
+	return n.cfg.Tracker.Projects(ctx)
+}
+
+// Store is the node's store, for the HTTP layer's health check and tests.
+func (n *Node) Store() *store.Store { return n.st }
+
+// NormalizeURL checks a node URL and puts it in the form nodes compare:
+// scheme and host lower-cased, no trailing slash, no query.
+func NormalizeURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errors.New("a URL is required, such as http://127.0.0.1:7001")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q is not a node URL such as http://127.0.0.1:7001 or https://tandem.example.com", raw)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u.String(), nil
+}

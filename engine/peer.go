@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Paths of the node-to-node protocol, below a node's base URL.
+const (
+	PathInstance = "/api/v1/instance"
+	PathRedeem   = "/api/v1/peer/redeem"
+	PathPing     = "/api/v1/peer/ping"
+	PathAccept   = "/api/v1/admin/accept"
+)
+
+// Errors from probing another node, one per thing the admin can fix.
+var (
+	ErrUnreachable  = errors.New("the destination can't be reached")
+	ErrNotTandem    = errors.New("the destination is not a tandem node")
+	ErrIncompatible = errors.New("the destination runs an incompatible tandem version")
+)
+
+// maxPeerAnswer bounds what the engine reads from another node's answer.
+const maxPeerAnswer = 1 << 20
+
+// RedeemRequest is what an accepting node sends the initiator to redeem an
+// invitation. It travels unsigned: the invitation's secret authenticates it.
+type RedeemRequest struct {
+	ConnectionID string   `json:"connection_id"`
+	Secret       []byte   `json:"secret"`
+	Nonce        []byte   `json:"nonce"`
+	Acceptor     Instance `json:"acceptor"`
+	// AcceptorConnectionID is the acceptor's id for the same connection.
+	AcceptorConnectionID string `json:"acceptor_connection_id"`
+	// ProjectName is the acceptor's project for incoming sync.
+	ProjectName string `json:"project_name"`
+}
+
+// RedeemResponse is the initiator's answer to a redemption.
+type RedeemResponse struct {
+	Initiator   Instance `json:"initiator"`
+	Name        string   `json:"name"`
+	ProjectName string   `json:"project_name"`
+}
+
+// AcceptRequest asks a node, through its admin API, to accept an invitation
+// (the "Yes, I have admin access" path).
+type AcceptRequest struct {
+	Code    string `json:"code"`
+	Project string `json:"project"`
+}
+
+// apiError is the JSON error body of every tandem API.
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
+}
+
+// Probe reads another node's public instance info, telling apart a node
+// that can't be reached, something that is not tandem, and a tandem whose
+// protocol this one doesn't speak.
+func (n *Node) Probe(ctx context.Context, rawURL string) (Instance, error) {
+	base, err := NormalizeURL(rawURL)
+	if err != nil {
+		return Instance{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+PathInstance, nil)
+	if err != nil {
+		return Instance{}, err
+	}
+	resp, err := n.http.Do(req)
+	if err != nil {
+		return Instance{}, fmt.Errorf("%w at %s: %v", ErrUnreachable, base, shortNetError(err))
+	}
+	defer resp.Body.Close()
+	var info Instance
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPeerAnswer))
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &info) != nil || info.Product != Product {
+		return Instance{}, fmt.Errorf("%w: %s answered %s to %s", ErrNotTandem, base, resp.Status, PathInstance)
+	}
+	if info.APIVersion != APIVersion {
+		return info, fmt.Errorf("%w: %s speaks protocol %d (tandem %s), this node speaks %d (tandem %s)",
+			ErrIncompatible, base, info.APIVersion, info.Version, APIVersion, Version)
+	}
+	return info, nil
+}
+
+// shortNetError keeps the useful end of a dial error ("connection refused")
+// rather than Go's whole chain.
+func shortNetError(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		return s[i+2:]
+	}
+	return s
+}
+
+// postJSON sends v to url and decodes a 2xx answer into out; a tandem error
+// answer becomes a *PeerError.
+func (n *Node) postJSON(ctx context.Context, url string, header http.Header, v, out any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return n.roundTrip(req, out)
+}
+
+func (n *Node) roundTrip(req *http.Request, out any) error {
+	resp, err := n.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w at %s: %v", ErrUnreachable, req.URL.Host, shortNetError(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxPeerAnswer))
+	if err != nil {
+		return fmt.Errorf("%w at %s: reading the answer: %v", ErrUnreachable, req.URL.Host, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		pe := &PeerError{Status: resp.StatusCode}
+		var ae apiError
+		if json.Unmarshal(data, &ae) == nil && ae.Error != "" {
+			pe.Message, pe.Code = ae.Error, ae.Code
+		} else {
+			pe.Message = strings.TrimSpace(string(data))
+		}
+		return pe
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%w: %s answered %s with something unreadable", ErrNotTandem, req.URL.Host, req.URL.Path)
+	}
+	return nil
+}
+
+// PeerError is an error answer from another node.
+type PeerError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// Error is the other node's own message.
+func (e *PeerError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("the other node answered %d %s", e.Status, http.StatusText(e.Status))
+	}
+	return e.Message
+}
