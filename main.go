@@ -19,11 +19,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
+	"github.com/tandem-sync/tandem/engine"
 )
 
-// version is tandem's version, reported by --version and, later, by a
-// node's instance info.
-const version = "0.1.0-dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -44,12 +42,13 @@ connection between two tandem nodes, each fronting one tracker.
 Start with the embedded demo (two sandbox trackers, two nodes, the console):
 
   tandem demo`,
-		Version:       version,
+		Version:       engine.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(out)
-	root.AddCommand(newDemoCmd(), newSandboxCmd())
+	root.AddCommand(newDemoCmd(), newServeCmd(), newSandboxCmd(), newConnectionsCmd(),
+		newInviteCmd(), newAcceptCmd(), newConnectCmd())
 	return root
 }
 
@@ -61,8 +60,8 @@ func newDemoCmd() *cobra.Command {
 		Short: "Two sandbox nodes and the console in one terminal (arrives with the console)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("the demo arrives with the console and the sync engine; " +
-				"for now try `tandem sandbox asana --seed demo`, the Asana emulator the demo will run on")
+			return errors.New("the demo arrives with the console and the sync engine; for now try " +
+				"`tandem sandbox asana --seed demo` and `tandem serve` (see README.md)")
 		},
 	}
 }

@@ -26,7 +26,7 @@ const checksumSize = 8
 // Invitation errors, one per way a code can be refused; callers show them
 // as they are.
 var (
-	ErrInvitationMalformed = errors.New("this is not an invitation code: it should be one line starting with tdm1.")
+	ErrInvitationMalformed = errors.New("this is not a valid invitation code: copy the whole code, one line starting with tdm1., from the inviting admin")
 	ErrInvitationTampered  = errors.New("the invitation code is damaged or was altered: copy it again from the inviting admin")
 	ErrInvitationExpired   = errors.New("the invitation code has expired: ask the inviting admin for a new one")
 	ErrInvitationUsed      = errors.New("the invitation code was already used: ask the inviting admin for a new one")

@@ -50,6 +50,9 @@ type Config struct {
 	Tracker Tracker
 	// Settings are the tracker settings to record (never a token).
 	Settings map[string]string
+	// AdminToken, if set on first start, becomes the admin token instead
+	// of a generated one (for scripted setups); later starts ignore it.
+	AdminToken string
 	// HTTPClient reaches other nodes; default one with timeouts.
 	HTTPClient *http.Client
 	// Logger gets the node's log lines; default: discard.
@@ -139,11 +142,16 @@ func (n *Node) loadInstance(ctx context.Context) error {
 		}
 		inst = store.Instance{ID: uuid.NewString(), Name: n.cfg.Name, URL: n.cfg.URL,
 			Tracker: n.cfg.Tracker.Kind(), Settings: n.cfg.Settings, CreatedAt: n.now().UTC()}
-		token := newToken("tdm_admin_")
+		token := n.cfg.AdminToken
+		if token == "" {
+			token = newToken("tdm_admin_")
+			n.first = token
+		} else if len(token) < 16 {
+			return errors.New("engine: an admin token must be at least 16 characters")
+		}
 		if err := n.st.CreateInstance(ctx, inst, hashToken(token)); err != nil {
 			return fmt.Errorf("engine: creating the instance: %w", err)
 		}
-		n.first = token
 	case err != nil:
 		return fmt.Errorf("engine: reading the instance: %w", err)
 	default:
@@ -173,8 +181,9 @@ func (n *Node) loadInstance(ctx context.Context) error {
 // Close stops the node and closes its store.
 func (n *Node) Close() error { return n.st.Close() }
 
-// AdminTokenOnce returns the admin token created on this node's first
-// start, and "" on every later start: it is stored only as a hash.
+// AdminTokenOnce returns the admin token generated on this node's first
+// start, and "" on every later start (it is stored only as a hash) or when
+// the token was given in Config.
 func (n *Node) AdminTokenOnce() string { return n.first }
 
 // Info is the node's public description.

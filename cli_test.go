@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// run executes one tandem command line in process and returns its output.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	root := newRootCmd(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// startServe runs `tandem serve` with args until the test ends and returns
+// the node's URL and the admin token it printed.
+func startServe(t *testing.T, args ...string) (url, token string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	root := newRootCmd(pw)
+	root.SetArgs(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...))
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve %v stopped with %v", args, err)
+		}
+	})
+	lines := bufio.NewScanner(pr)
+	for lines.Scan() {
+		line := strings.TrimSpace(lines.Text())
+		if u, ok := strings.CutPrefix(line, "tandem node "); ok {
+			url = u[strings.LastIndex(u, " ")+1:]
+		}
+		if strings.HasPrefix(line, "tdm_admin_") {
+			token = line
+		}
+		if strings.HasPrefix(line, "Stop with") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" || token == "" {
+		select {
+		case err := <-done:
+			t.Fatalf("serve %v: no URL or token printed; it stopped with %v", args, err)
+		default:
+			t.Fatalf("serve %v printed no URL (%q) or token", args, url)
+		}
+	}
+	return url, token
+}
+
+func startSandbox(t *testing.T, workspace string) string {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.WithWorkspace(workspace), sandbox.WithToken(workspace+"-pat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return srv.URL + "/api/1.0"
+}
+
+// TestConnectionByInvitationFromTheCommandLine is the admin's shell session:
+// two nodes, an invitation issued on one and accepted on the other.
+func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
+	acmeAsana, globexAsana := startSandbox(t, "Acme"), startSandbox(t, "Globex")
+	acme, acmeToken := startServe(t, "--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat")
+	globex, globexToken := startServe(t, "--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat")
+
+	out, err := run(t, "invite", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--project", "Company")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "tdm1.") {
+			code = line
+		}
+	}
+	if code == "" || !strings.Contains(out, "Pending") {
+		t.Fatalf("invite printed no code or status:\n%s", out)
+	}
+
+	// Pasted from a terminal that wrapped it: two arguments.
+	out, err = run(t, "accept", code[:30], code[30:], "--project", "Test", "--node", globex, "--admin-token", globexToken)
+	if err != nil || !strings.Contains(out, "Connection established successfully ✓") {
+		t.Fatalf("accept: %v\n%s", err, out)
+	}
+	if _, err := run(t, "accept", code, "--project", "Test", "--node", globex, "--admin-token", globexToken); err == nil ||
+		!strings.Contains(err.Error(), "already used") {
+		t.Errorf("a second accept: err = %v, want the code refused as used", err)
+	}
+
+	out, err = run(t, "connections", "--json", "--node", acme, "--admin-token", acmeToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs []engine.Connection
+	if err := json.Unmarshal([]byte(out), &cs); err != nil {
+		t.Fatalf("connections --json: %v\n%s", err, out)
+	}
+	if len(cs) != 1 || cs[0].Status != engine.StatusActive || cs[0].RemoteName != "Globex" || cs[0].RemoteProjectName != "Test" {
+		t.Errorf("connections on Acme: %+v", cs)
+	}
+
+	out, err = run(t, "connections", "deactivate", cs[0].ID, "--node", acme, "--admin-token", acmeToken)
+	if err != nil || !strings.Contains(out, "Deactivated") {
+		t.Errorf("deactivate: %v %s", err, out)
+	}
+	out, err = run(t, "connections", "--node", acme, "--admin-token", acmeToken)
+	if err != nil || !strings.Contains(out, "Deactivated") || !strings.Contains(out, "Company ↔ Test") {
+		t.Errorf("the table after deactivating:\n%s %v", out, err)
+	}
+
+	// Bad input: one clear line, nothing changed.
+	for _, args := range [][]string{
+		{"connections", "--node", acme, "--admin-token", "wrong"},
+		{"invite", "--node", acme, "--admin-token", acmeToken, "--project", "Company"},
+		{"invite", "--node", acme, "--admin-token", acmeToken, "--no-url", "--project", "Nope"},
+		{"connections", "--node", "http://127.0.0.1:1", "--admin-token", acmeToken},
+	} {
+		if _, err := run(t, args...); err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: err = %v, want one line", args, err)
+		}
+	}
+	out, _ = run(t, "connections", "--json", "--node", acme, "--admin-token", acmeToken)
+	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 1 {
+		t.Errorf("bad input changed the connections: %s", out)
+	}
+}

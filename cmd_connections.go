@@ -1,0 +1,238 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tandem-sync/tandem/connectors/remote"
+	"github.com/tandem-sync/tandem/engine/api"
+)
+
+// clientFlags reach a running node.
+type clientFlags struct{ node, token string }
+
+func (c *clientFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.node, "node", "", "the node's URL (or TANDEM_NODE; default http://127.0.0.1:7001)")
+	cmd.Flags().StringVar(&c.token, "admin-token", "", "the node's admin token (or TANDEM_ADMIN_TOKEN)")
+}
+
+func (c *clientFlags) client() (*remote.Client, error) {
+	node := firstNonEmpty(c.node, os.Getenv("TANDEM_NODE"), "http://127.0.0.1:7001")
+	return remote.New(node, firstNonEmpty(c.token, os.Getenv("TANDEM_ADMIN_TOKEN")))
+}
+
+func newConnectionsCmd() *cobra.Command {
+	var cf clientFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "connections",
+		Short: "List the node's connections (table, or --json)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			cs, err := c.Connections(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), cs)
+			}
+			if len(cs) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "No connections yet. Start one with `tandem invite` or `tandem connect`.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tOTHER SIDE\tPROJECTS\tMODE\tSTATUS\tCREATED")
+			for _, conn := range cs {
+				other := conn.RemoteName
+				switch {
+				case conn.Local:
+					other = "this node (local)"
+				case other == "":
+					other = "(invitation not accepted yet)"
+				}
+				status := titleCase(conn.Status)
+				if conn.StatusReason != "" {
+					status += ": " + conn.StatusReason
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ↔ %s\t%s\t%s\t%s\n", conn.ID, conn.Name, other, conn.LocalProjectName,
+					orDash(conn.RemoteProjectName), titleCase(conn.Mode), status, conn.CreatedAt.Local().Format(time.DateTime))
+			}
+			return tw.Flush()
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	for _, sub := range []struct {
+		use, short string
+		active     bool
+	}{
+		{"activate ID", "Re-activate a deactivated connection", true},
+		{"deactivate ID", "Deactivate a connection: changes queue up until it is activated again", false},
+	} {
+		var scf clientFlags
+		sc := &cobra.Command{Use: sub.use, Short: sub.short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := scf.client()
+				if err != nil {
+					return err
+				}
+				conn, err := c.SetActive(cmd.Context(), args[0], sub.active)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Connection %s is now %s.\n", conn.Name, titleCase(conn.Status))
+				return nil
+			}}
+		scf.register(sc)
+		cmd.AddCommand(sc)
+	}
+	var dcf clientFlags
+	del := &cobra.Command{Use: "delete ID", Short: "Delete a connection on this node (synced items stay in both trackers)",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dcf.client()
+			if err != nil {
+				return err
+			}
+			if err := c.Delete(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Connection %s deleted.\n", args[0])
+			return nil
+		}}
+	dcf.register(del)
+	cmd.AddCommand(del)
+	return cmd
+}
+
+func newInviteCmd() *cobra.Command {
+	var cf clientFlags
+	var to, project string
+	var noURL bool
+	cmd := &cobra.Command{
+		Use:   "invite",
+		Short: `Create a connection and print its invitation code (the "No, I don't have admin access" path)`,
+		Long: `Create a Pending connection with this node's project for incoming sync and print
+its invitation code. Send the code to the other node's admin, who runs
+"tandem accept CODE --project P" there. The code works once, for 72 hours.`,
+		Example: `  tandem invite --to http://globex.example:7001 --project Company
+  tandem invite --no-url --project Company`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (to == "") == !noURL {
+				return fmt.Errorf("give the destination's URL with --to, or --no-url if you don't have it")
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			conn, code, err := c.Invite(cmd.Context(), to, project)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Connection %s created (Pending) with project %s for incoming sync.\n\n", conn.Name, conn.LocalProjectName)
+			fmt.Fprintf(w, "Invitation code (works once, for 72 hours):\n\n%s\n\n", code)
+			fmt.Fprintf(w, "On the other node: tandem accept <code> --project <their project>\n")
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&to, "to", "", "the destination node's URL")
+	cmd.Flags().BoolVar(&noURL, "no-url", false, "I don't have the destination's URL")
+	cmd.Flags().StringVar(&project, "project", "", "this node's project for incoming sync (name or id)")
+	return cmd
+}
+
+func newAcceptCmd() *cobra.Command {
+	var cf clientFlags
+	var project string
+	cmd := &cobra.Command{
+		Use:     "accept CODE",
+		Short:   "Accept an invitation on this node",
+		Example: `  tandem accept tdm1.eyJ1Ijo... --project Test`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			// A code split by a terminal arrives as several arguments.
+			conn, err := c.Accept(cmd.Context(), strings.Join(args, ""), project)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Connection established successfully ✓\n%s: %s (%s) ↔ %s here. Status: %s.\n",
+				conn.Name, conn.RemoteName, conn.RemoteProjectName, conn.LocalProjectName, titleCase(conn.Status))
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&project, "project", "", "this node's project for incoming sync (name or id)")
+	return cmd
+}
+
+func newConnectCmd() *cobra.Command {
+	var cf clientFlags
+	var r api.ConnectRequest
+	cmd := &cobra.Command{
+		Use:   "connect",
+		Short: `Set a connection up in one step (the "Yes, I have admin access" path)`,
+		Long: `Set a connection up through the destination node's admin API, in one step.
+With --to set to this node's own URL, it links two of this node's projects (a
+local connection) and needs no destination token.`,
+		Example: `  tandem connect --to http://globex.example:7001 --dest-token T --dest-project Test --project Company
+  tandem connect --to http://127.0.0.1:7001 --project Company --dest-project Test`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			conn, err := c.Connect(cmd.Context(), r)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Connection established successfully ✓\n%s: %s here ↔ %s (%s). Status: %s.\n",
+				conn.Name, conn.LocalProjectName, conn.RemoteName, conn.RemoteProjectName, titleCase(conn.Status))
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&r.To, "to", "", "the destination node's URL (this node's own URL: a local connection)")
+	cmd.Flags().StringVar(&r.DestToken, "dest-token", "", "the destination node's admin token")
+	cmd.Flags().StringVar(&r.DestProject, "dest-project", "", "the destination's project for incoming sync")
+	cmd.Flags().StringVar(&r.Project, "project", "", "this node's project for incoming sync")
+	return cmd
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

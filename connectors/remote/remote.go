@@ -1,0 +1,160 @@
+// Package remote is a client of a tandem node's admin API, for the command
+// line and the console when they run apart from the node.
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/api"
+)
+
+// Client talks to one node with its admin token.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// New returns a client of the node at nodeURL.
+func New(nodeURL, adminToken string) (*Client, error) {
+	base, err := engine.NormalizeURL(nodeURL)
+	if err != nil {
+		return nil, fmt.Errorf("--node: %w", err)
+	}
+	if strings.TrimSpace(adminToken) == "" {
+		return nil, errors.New("the node's admin token is required: --admin-token or TANDEM_ADMIN_TOKEN (printed at the node's first start)")
+	}
+	return &Client{base: base, token: adminToken, http: &http.Client{Timeout: 2 * time.Minute}}, nil
+}
+
+// Error is an error answer from the node: its message says what to do.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("the node at %s can't be reached (%v): is `tandem serve` running there?", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("reading the node's answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		e := &Error{Status: resp.StatusCode}
+		var eb struct{ Error, Code string }
+		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
+			e.Message, e.Code = eb.Error, eb.Code
+		} else {
+			e.Message = fmt.Sprintf("the node answered %s", resp.Status)
+		}
+		return e
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("the node at %s answered %s with something unreadable: is it a tandem node?", c.base, path)
+	}
+	return nil
+}
+
+// Instance is the node's public info.
+func (c *Client) Instance(ctx context.Context) (engine.Instance, error) {
+	var i engine.Instance
+	return i, c.call(ctx, http.MethodGet, engine.PathInstance, nil, &i)
+}
+
+// Connections lists the node's connections.
+func (c *Client) Connections(ctx context.Context) ([]engine.Connection, error) {
+	var cs []engine.Connection
+	return cs, c.call(ctx, http.MethodGet, "/api/v1/admin/connections", nil, &cs)
+}
+
+// Connection returns one connection.
+func (c *Client) Connection(ctx context.Context, id string) (engine.Connection, error) {
+	var conn engine.Connection
+	return conn, c.call(ctx, http.MethodGet, "/api/v1/admin/connections/"+url.PathEscape(id), nil, &conn)
+}
+
+// Projects lists the node's tracker projects.
+func (c *Client) Projects(ctx context.Context) ([]engine.Project, error) {
+	var ps []engine.Project
+	return ps, c.call(ctx, http.MethodGet, "/api/v1/admin/projects", nil, &ps)
+}
+
+// Probe has the node look at another node's instance info.
+func (c *Client) Probe(ctx context.Context, nodeURL string) (engine.Instance, error) {
+	var i engine.Instance
+	return i, c.call(ctx, http.MethodPost, "/api/v1/admin/probe", api.ProbeRequest{URL: nodeURL}, &i)
+}
+
+// Invite creates a Pending connection and returns its invitation code.
+func (c *Client) Invite(ctx context.Context, to, project string) (engine.Connection, string, error) {
+	var r api.InviteResponse
+	err := c.call(ctx, http.MethodPost, "/api/v1/admin/invitations", api.InviteRequest{To: to, Project: project}, &r)
+	return r.Connection, r.Code, err
+}
+
+// Accept accepts an invitation code on the node.
+func (c *Client) Accept(ctx context.Context, code, project string) (engine.Connection, error) {
+	var conn engine.Connection
+	return conn, c.call(ctx, http.MethodPost, engine.PathAccept, engine.AcceptRequest{Code: code, Project: project}, &conn)
+}
+
+// Connect sets a connection up through the destination's admin API.
+func (c *Client) Connect(ctx context.Context, r api.ConnectRequest) (engine.Connection, error) {
+	var conn engine.Connection
+	return conn, c.call(ctx, http.MethodPost, "/api/v1/admin/connect", r, &conn)
+}
+
+// SetActive deactivates or re-activates a connection.
+func (c *Client) SetActive(ctx context.Context, id string, active bool) (engine.Connection, error) {
+	verb := "deactivate"
+	if active {
+		verb = "activate"
+	}
+	var conn engine.Connection
+	return conn, c.call(ctx, http.MethodPost, "/api/v1/admin/connections/"+url.PathEscape(id)+"/"+verb, nil, &conn)
+}
+
+// Delete deletes a connection on the node.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	return c.call(ctx, http.MethodDelete, "/api/v1/admin/connections/"+url.PathEscape(id), nil, nil)
+}
