@@ -20,10 +20,10 @@ import (
 
 // nodeFlags are the flags of a node, with their environment twins.
 type nodeFlags struct {
-	data, listen, url, name, tracker    string
+	data, listen, url, name, tracker     string
 	asanaURL, asanaToken, asanaWorkspace string
-	asanaRate                           int
-	adminToken                          string
+	asanaRate                            int
+	adminToken                           string
 }
 
 func newServeCmd() *cobra.Command {

@@ -22,7 +22,6 @@ import (
 	"github.com/tandem-sync/tandem/engine"
 )
 
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
