@@ -73,9 +73,11 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		if i+1 >= len(wl.sent) {
 			t.Fatalf("429 #%d was never retried", refused)
 		}
-		if waited := wl.sent[i+1].Sub(wl.got[i]); waited < wl.after[i] {
+		waited := wl.sent[i+1].Sub(wl.got[i])
+		if waited < wl.after[i] {
 			t.Errorf("retried %v after a 429 with Retry-After %v", waited, wl.after[i])
 		}
+		t.Logf("429 with Retry-After %v: retried after %v", wl.after[i], waited.Round(time.Millisecond))
 	}
 	if refused == 0 {
 		t.Fatal("the sandbox never answered 429; the test proves nothing")
