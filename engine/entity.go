@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Entities are what the sync pipeline moves between trackers. They are
+// tracker-neutral: a connector maps its tracker's items onto them, and the
+// Basic rules work on them alone.
+//
+// Rich text travels between nodes in one format, Asana's rich text (XML in
+// <body>…</body>, see connectors/asana/richtext), so an Asana node passes
+// descriptions and comments through untouched and other trackers convert
+// at their edge.
+
+// Entity is one tracker item with everything the Basic rules sync.
+type Entity struct {
+	// ID is the tracker's id (an Asana gid).
+	ID string `json:"id"`
+	// Key is what users call it (a gid on Asana, KAN-19 on Jira).
+	Key string `json:"key"`
+	// URL links to the item in the tracker's web app.
+	URL string `json:"url"`
+	// Project is the id of the project the item belongs to.
+	Project string `json:"project"`
+	// Type is the tracker's type name (Asana: default_task, milestone,
+	// approval; Jira: Task, Bug, ...).
+	Type        string    `json:"type"`
+	Summary     string    `json:"summary"`
+	Description string    `json:"description"` // rich text
+	ModifiedAt  time.Time `json:"modified_at"`
+	// Comments are the item's comments, oldest first.
+	Comments []Comment `json:"comments"`
+	// Attachments are the item's files, metadata only.
+	Attachments []Attachment `json:"attachments"`
+	// Deleted says the item is gone from the tracker.
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// Comment is a comment on an entity.
+type Comment struct {
+	ID        string    `json:"id"`
+	Author    string    `json:"author"`
+	Body      string    `json:"body"` // rich text
+	CreatedAt time.Time `json:"created_at"`
+	// Edited says the comment changed after it was written.
+	Edited bool `json:"edited,omitempty"`
+}
+
+// Attachment is a file on an entity.
+type Attachment struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
+
+// NewEntity is what Create needs.
+type NewEntity struct {
+	Project     string
+	Type        string // "" for the tracker's default type
+	Summary     string
+	Description string // rich text; "" for none
+}
+
+// EntityUpdate changes the fields that are not nil.
+type EntityUpdate struct {
+	Type        *string
+	Summary     *string
+	Description *string
+}
+
+// Changes is one round of change detection on a project.
+type Changes struct {
+	// IDs are the entities that changed (created, edited, commented,
+	// attached, deleted) since the cursor, each once.
+	IDs []string
+	// Cursor is where the next round starts.
+	Cursor string
+	// Reset says the cursor was unusable (first round, or expired): the
+	// caller must reconcile with ChangedSince, then go on from Cursor.
+	Reset bool
+}
+
+// EntityTracker is what the sync pipeline needs of a tracker beyond
+// Tracker. Every method honours ctx and returns errors that say what failed
+// for which item.
+type EntityTracker interface {
+	Tracker
+	// ParseRef turns what a user pastes (an id, a key, a link) into an id.
+	ParseRef(ref string) (string, error)
+	// Get reads one entity whole (fields, comments, attachment metadata) in
+	// as few API calls as the tracker allows.
+	Get(ctx context.Context, id string) (Entity, error)
+	// List returns the ids of a project's entities.
+	List(ctx context.Context, project string) ([]string, error)
+	// Types lists the tracker's types for a project and names its default.
+	Types(ctx context.Context, project string) (types []string, def string, err error)
+	// Create makes a new entity and returns it as Get would.
+	Create(ctx context.Context, e NewEntity) (Entity, error)
+	// Update changes an entity's fields and returns it as Get would.
+	Update(ctx context.Context, id string, u EntityUpdate) (Entity, error)
+	// AddComment adds a comment (rich text) and returns it.
+	AddComment(ctx context.Context, id, body string) (Comment, error)
+	// EditComment replaces a comment's body.
+	EditComment(ctx context.Context, commentID, body string) (Comment, error)
+	// OpenAttachment streams an attachment's bytes; the caller closes it.
+	OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, Attachment, error)
+	// AddAttachment uploads a file of exactly size bytes; open is called
+	// once per attempt so a retry streams it again.
+	AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (Attachment, error)
+	// MaxAttachmentSize is the tracker's upload limit in bytes.
+	MaxAttachmentSize() int64
+	// Changes reports what changed in a project since cursor.
+	Changes(ctx context.Context, project, cursor string) (Changes, error)
+	// ChangedSince lists the ids of a project's entities modified at or
+	// after t (the reconcile after a Reset).
+	ChangedSince(ctx context.Context, project string, t time.Time) ([]string, error)
+}
