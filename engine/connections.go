@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -18,12 +17,12 @@ import (
 // InvitationTTL is how long an invitation code works.
 const InvitationTTL = 72 * time.Hour
 
-// Connection statuses (DESIGN.md §4).
+// Connection statuses (DESIGN.md §4), as the store keeps them.
 const (
-	StatusPending     = "pending"
-	StatusActive      = "active"
-	StatusDeactivated = "deactivated"
-	StatusError       = "error"
+	StatusPending     = store.StatusPending
+	StatusActive      = store.StatusActive
+	StatusDeactivated = store.StatusDeactivated
+	StatusError       = store.StatusError
 )
 
 // Connection is a connection as the engine's callers see it; the key never
@@ -60,7 +59,7 @@ var ErrUnknownProject = errors.New("no such project")
 func (n *Node) findProject(ctx context.Context, ref string) (Project, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
-		return Project{}, fmt.Errorf("%w: a project is required (--project)", ErrUnknownProject)
+		return Project{}, Errorf(ErrUnknownProject, "a project is required (--project)")
 	}
 	ps, err := n.cfg.Tracker.Projects(ctx)
 	if err != nil {
@@ -96,7 +95,7 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 			return Connection{}, "", err
 		}
 		if to == n.inst.URL {
-			return Connection{}, "", errors.New("that is this node's own URL: connect two of its projects with a local connection instead")
+			return Connection{}, "", Errorf(ErrBadRequest, "that is this node's own URL: connect two of its projects with a local connection instead")
 		}
 		if dest, err = n.Probe(ctx, to); err != nil {
 			return Connection{}, "", err
@@ -111,7 +110,7 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 		return Connection{}, "", err
 	}
 	now := n.now().UTC()
-	c := store.Connection{ID: uuid.NewString(), Name: connectionName(n.inst.Name, dest.Name), Role: "initiator",
+	c := store.Connection{ID: uuid.NewString(), Name: connectionName(n.inst.Name, dest.Name), Role: store.RoleInitiator,
 		Mode: ModeBasic, Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
 		RemoteURL: dest.URL, RemoteName: dest.Name, RemoteInstanceID: dest.ID, RemoteTracker: dest.Tracker,
 		CreatedAt: now, UpdatedAt: now}
@@ -143,159 +142,6 @@ func connectionName(from, to string) string {
 	return clean(from) + "_to_" + clean(to)
 }
 
-// Accept redeems an invitation code on this node: it checks the code,
-// reaches the initiator, redeems the code there and stores the Active
-// connection with the key both sides now share.
-func (n *Node) Accept(ctx context.Context, code, project string) (Connection, error) {
-	inv, err := ParseInvitation(code, n.now())
-	if err != nil {
-		return Connection{}, err
-	}
-	if inv.InstanceID == n.inst.ID {
-		return Connection{}, errors.New("this invitation was issued by this very node: accept it on the other node")
-	}
-	p, err := n.findProject(ctx, project)
-	if err != nil {
-		return Connection{}, err
-	}
-	if _, err := n.Probe(ctx, inv.URL); err != nil {
-		return Connection{}, fmt.Errorf("the inviting node %s: %w", inv.Name, err)
-	}
-	nonce := make([]byte, 32)
-	if _, err := rand.Read(nonce); err != nil {
-		return Connection{}, err
-	}
-	myID := uuid.NewString()
-	req := RedeemRequest{ConnectionID: inv.ConnectionID, Secret: inv.Secret, Nonce: nonce, Acceptor: n.Info(),
-		AcceptorConnectionID: myID, ProjectName: p.Name}
-	var resp RedeemResponse
-	if err := n.postJSON(ctx, inv.URL+PathRedeem, nil, req, &resp); err != nil {
-		return Connection{}, invitationError(err)
-	}
-	key := deriveConnectionKey(inv.Secret, inv.ConnectionID, myID, nonce)
-	now := n.now().UTC()
-	c := store.Connection{ID: myID, RemoteID: inv.ConnectionID, Name: resp.Name, Role: "acceptor", Mode: inv.Mode,
-		Status: StatusActive, LocalProject: p.ID, LocalProjectName: p.Name, RemoteURL: resp.Initiator.URL,
-		RemoteName: resp.Initiator.Name, RemoteInstanceID: resp.Initiator.ID, RemoteTracker: resp.Initiator.Tracker,
-		RemoteProjectName: resp.ProjectName, KeyCipher: n.box.seal(key), CreatedAt: now, UpdatedAt: now}
-	if err := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.CreateConnection(ctx, tx, c) }); err != nil {
-		return Connection{}, fmt.Errorf("storing the accepted connection: %w", err)
-	}
-	// Prove the shared key works both ways before telling the admin so.
-	if err := n.ping(ctx, c); err != nil {
-		_ = n.st.SetConnectionStatus(ctx, c.ID, StatusError, "the first signed request failed: "+err.Error())
-		return fromStore(c), fmt.Errorf("the connection was accepted but the first signed request to %s failed: %w", c.RemoteName, err)
-	}
-	n.log.Info("invitation accepted", "connection", c.ID, "initiator", c.RemoteName, "project", p.Name)
-	return fromStore(c), nil
-}
-
-// invitationError maps the initiator's refusal back to this package's
-// sentinel errors so every caller shows the same clear message.
-func invitationError(err error) error {
-	var pe *PeerError
-	if !errors.As(err, &pe) {
-		return err
-	}
-	if known := errorForCode(pe.Code); known != nil {
-		return known
-	}
-	return err
-}
-
-// Redeem is the initiator's side of Accept: it checks the secret, redeems
-// the invitation once, derives the key and activates the connection.
-func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, error) {
-	c, err := n.st.Connection(ctx, r.ConnectionID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Role != "initiator") {
-		return RedeemResponse{}, ErrInvitationRefused
-	}
-	if err != nil {
-		return RedeemResponse{}, err
-	}
-	inv, err := n.st.Invitation(ctx, c.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return RedeemResponse{}, ErrInvitationRefused
-	}
-	if err != nil {
-		return RedeemResponse{}, err
-	}
-	if !tokensEqual(hashSecret(r.Secret), inv.SecretHash) {
-		n.log.Warn("invitation redemption with a wrong secret", "connection", c.ID, "from", r.Acceptor.URL)
-		return RedeemResponse{}, ErrInvitationRefused
-	}
-	if r.AcceptorConnectionID == "" || len(r.Nonce) < 16 {
-		return RedeemResponse{}, fmt.Errorf("%w: the redemption lacks the acceptor's connection id or nonce", ErrBadRequest)
-	}
-	key := deriveConnectionKey(r.Secret, c.ID, r.AcceptorConnectionID, r.Nonce)
-	name := connectionName(n.inst.Name, r.Acceptor.Name)
-	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		if err := n.st.RedeemInvitation(ctx, tx, c.ID, r.Nonce, r.Acceptor.ID, n.now().UTC()); err != nil {
-			return err
-		}
-		return n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
-			RemoteName: r.Acceptor.Name, RemoteURL: r.Acceptor.URL, RemoteInstanceID: r.Acceptor.ID,
-			RemoteTracker: r.Acceptor.Tracker, RemoteProjectName: r.ProjectName, Name: name, KeyCipher: n.box.seal(key)})
-	})
-	switch {
-	case errors.Is(err, store.ErrInvitationUsed):
-		return RedeemResponse{}, ErrInvitationUsed
-	case errors.Is(err, store.ErrInvitationExpired):
-		return RedeemResponse{}, ErrInvitationExpired
-	case err != nil:
-		return RedeemResponse{}, fmt.Errorf("redeeming the invitation of connection %s: %w", c.ID, err)
-	}
-	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name)
-	return RedeemResponse{Initiator: n.Info(), Name: name, ProjectName: c.LocalProjectName}, nil
-}
-
-// ConnectRequest is the "Yes, I have admin access" path in one go.
-type ConnectRequest struct {
-	// To is the destination node's URL; this node's own URL makes a local
-	// connection between two of its projects.
-	To string
-	// DestToken is the destination's admin token (not needed locally).
-	DestToken string
-	// DestProject is the destination's project for incoming sync.
-	DestProject string
-	// Project is this side's project for incoming sync.
-	Project string
-}
-
-// Connect sets a connection up through the destination's admin API: it
-// invites, then has the destination accept, in one step.
-func (n *Node) Connect(ctx context.Context, r ConnectRequest) (Connection, error) {
-	to, err := NormalizeURL(r.To)
-	if err != nil {
-		return Connection{}, err
-	}
-	if to == n.inst.URL {
-		return n.connectLocal(ctx, r.Project, r.DestProject)
-	}
-	if r.DestToken == "" {
-		return Connection{}, errors.New("the destination's admin token is required (--dest-token)")
-	}
-	c, code, err := n.Invite(ctx, InviteRequest{To: to, Project: r.Project})
-	if err != nil {
-		return Connection{}, err
-	}
-	header := http.Header{"Authorization": {"Bearer " + r.DestToken}}
-	if err := n.postJSON(ctx, to+PathAccept, header, AcceptRequest{Code: code, Project: r.DestProject}, nil); err != nil {
-		// The invitation stays Pending; nothing half-made is left Active.
-		_ = n.st.DeleteConnection(ctx, c.ID)
-		var pe *PeerError
-		if errors.As(err, &pe) && pe.Status == http.StatusUnauthorized {
-			return Connection{}, fmt.Errorf("the destination refused the admin token: check --dest-token")
-		}
-		return Connection{}, fmt.Errorf("the destination could not accept: %w", invitationError(err))
-	}
-	sc, err := n.st.Connection(ctx, c.ID)
-	if err != nil {
-		return Connection{}, err
-	}
-	return fromStore(sc), nil
-}
-
 // Connections lists this node's connections, newest first.
 func (n *Node) Connections(ctx context.Context) ([]Connection, error) {
 	cs, err := n.st.Connections(ctx)
@@ -313,7 +159,7 @@ func (n *Node) Connections(ctx context.Context) ([]Connection, error) {
 func (n *Node) ConnectionByID(ctx context.Context, id string) (Connection, error) {
 	c, err := n.st.Connection(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return Connection{}, fmt.Errorf("%w: no connection %q on %s", ErrNotFound, id, n.inst.Name)
+		return Connection{}, Errorf(ErrNotFound, "no connection %q on %s", id, n.inst.Name)
 	}
 	return fromStore(c), err
 }
@@ -326,7 +172,7 @@ func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connectio
 		return c, err
 	}
 	if c.Status == StatusPending {
-		return c, fmt.Errorf("%w: connection %s is still waiting for its invitation to be accepted", ErrConflict, c.Name)
+		return c, Errorf(ErrConflict, "connection %s is still waiting for its invitation to be accepted", c.Name)
 	}
 	status := StatusDeactivated
 	if active {

@@ -1,7 +1,9 @@
 package engine_test
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -95,10 +97,12 @@ func TestAcceptRefusalsChangeNothing(t *testing.T) {
 	unknown := inv
 	unknown.ConnectionID = "00000000-0000-0000-0000-000000000000"
 	unknownCode, _ := unknown.Encode()
+	// One character replaced by another base64url character.
 	tampered := []byte(code)
-	tampered[len(tampered)/2] ^= 0x01
-	if tampered[len(tampered)/2] == '.' || tampered[len(tampered)/2] == '/' {
-		tampered[len(tampered)/2] = 'Q'
+	if mid := len(tampered) / 2; tampered[mid] != 'Q' {
+		tampered[mid] = 'Q'
+	} else {
+		tampered[mid] = 'R'
 	}
 
 	for _, tt := range []struct {
@@ -144,5 +148,47 @@ func TestAcceptRefusalsChangeNothing(t *testing.T) {
 	}
 	if _, err := b.Accept(ctx, code, "Test"); err != nil {
 		t.Errorf("the code after every refusal: %v", err)
+	}
+}
+
+// TestRedeemCannotBeReplayed: whoever saw a redemption on the wire knows
+// the secret, the nonce and the acceptor's ids. Sending it again, as is or
+// pointing at another connection, must neither succeed nor move the
+// initiator's connection.
+func TestRedeemCannotBeReplayed(t *testing.T) {
+	a, b := startNode(t, "Acme", &clock{}), startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	pending, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(ctx, code, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	redeem := b.sent.find(t, engine.PathRedeem)
+	for _, tt := range []struct {
+		name  string
+		alter func(*engine.RedeemRequest)
+	}{
+		{"as sent", func(*engine.RedeemRequest) {}},
+		{"another acceptor connection", func(r *engine.RedeemRequest) { r.AcceptorConnectionID = "attacker-conn" }},
+		{"another acceptor URL", func(r *engine.RedeemRequest) { r.Acceptor.URL = "http://127.0.0.1:1" }},
+	} {
+		status := send(t, redeem, func(_ *http.Request, body []byte) []byte {
+			var r engine.RedeemRequest
+			if err := json.Unmarshal(body, &r); err != nil {
+				t.Fatal(err)
+			}
+			tt.alter(&r)
+			out, _ := json.Marshal(r)
+			return out
+		})
+		if status != http.StatusGone {
+			t.Errorf("redeem replayed %s: status %d, want 410 (used)", tt.name, status)
+		}
+	}
+	got, err := a.ConnectionByID(ctx, pending.ID)
+	if err != nil || got.Status != engine.StatusActive || got.RemoteURL != b.url {
+		t.Errorf("after the replays the initiator's connection is %+v, %v", got, err)
 	}
 }

@@ -97,9 +97,13 @@ type EntityTracker interface {
 	List(ctx context.Context, project string) ([]string, error)
 	// Types lists the tracker's types for a project and names its default.
 	Types(ctx context.Context, project string) (types []string, def string, err error)
-	// Create makes a new entity and returns it as Get would.
+	// Create makes a new entity and returns it as Get would, without
+	// reading it back: a new entity has no comments or attachments yet.
 	Create(ctx context.Context, e NewEntity) (Entity, error)
-	// Update changes an entity's fields and returns it as Get would.
+	// Update changes an entity's fields and returns its fields as they
+	// are after the change (ModifiedAt included), which is what the caller
+	// records. Comments and Attachments are nil, not read: fetching them
+	// would triple the cost of every update; Get reads them.
 	Update(ctx context.Context, id string, u EntityUpdate) (Entity, error)
 	// AddComment adds a comment (rich text) and returns it.
 	AddComment(ctx context.Context, id, body string) (Comment, error)

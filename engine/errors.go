@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -55,4 +56,22 @@ func errorForCode(code string) error {
 		}
 	}
 	return nil
+}
+
+// kindError gives an error a kind (one of the sentinels above) without
+// putting the kind's name in front of a message written for users.
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string        { return e.err.Error() }
+func (e *kindError) Unwrap() error        { return e.err }
+func (e *kindError) Is(target error) bool { return target == e.kind }
+
+// Errorf formats a message for users and marks it with kind (ErrBadRequest,
+// ErrNotFound, ...), so errors.Is(err, kind) holds and ErrorCode maps it,
+// while the message reads as written.
+func Errorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, err: fmt.Errorf(format, args...)}
 }

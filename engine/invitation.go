@@ -113,13 +113,17 @@ func hashSecret(secret []byte) []byte {
 }
 
 // deriveConnectionKey turns a redeemed invitation into the connection's own
-// key. It mixes in both connection ids and the acceptor's nonce, so the key
-// exists only once the code is redeemed, and a leaked code that was used is
-// worth nothing.
-func deriveConnectionKey(secret []byte, initiatorConnID, acceptorConnID string, nonce []byte) []byte {
+// key. It mixes the invitation secret with an X25519 shared secret the two
+// nodes agreed on during the redemption, both connection ids and the
+// acceptor's nonce: the key exists only once the code is redeemed, someone
+// who watched the redemption on the wire still can't compute it, and a
+// leaked code that was used is worth nothing.
+func deriveConnectionKey(secret, shared []byte, initiatorConnID, acceptorConnID string, nonce []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("tandem/v1/connection-key\x00"))
 	m.Write([]byte(initiatorConnID + "\x00" + acceptorConnID + "\x00"))
 	m.Write(nonce)
+	m.Write([]byte{0})
+	m.Write(shared)
 	return m.Sum(nil)
 }

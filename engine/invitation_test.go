@@ -78,13 +78,14 @@ func TestInvitationRefusals(t *testing.T) {
 }
 
 func TestConnectionKeyNeedsEveryPart(t *testing.T) {
-	secret := bytes.Repeat([]byte{1}, 32)
-	k := deriveConnectionKey(secret, "a", "b", []byte("nonce"))
+	secret, shared := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{3}, 32)
+	k := deriveConnectionKey(secret, shared, "a", "b", []byte("nonce"))
 	for _, other := range [][]byte{
-		deriveConnectionKey(bytes.Repeat([]byte{2}, 32), "a", "b", []byte("nonce")),
-		deriveConnectionKey(secret, "a", "c", []byte("nonce")),
-		deriveConnectionKey(secret, "ab", "", []byte("nonce")),
-		deriveConnectionKey(secret, "a", "b", []byte("other")),
+		deriveConnectionKey(bytes.Repeat([]byte{2}, 32), shared, "a", "b", []byte("nonce")),
+		deriveConnectionKey(secret, bytes.Repeat([]byte{4}, 32), "a", "b", []byte("nonce")),
+		deriveConnectionKey(secret, shared, "a", "c", []byte("nonce")),
+		deriveConnectionKey(secret, shared, "ab", "", []byte("nonce")),
+		deriveConnectionKey(secret, shared, "a", "b", []byte("other")),
 	} {
 		if bytes.Equal(k, other) {
 			t.Error("two different redemptions derived the same key")

@@ -27,12 +27,12 @@ const (
 	APIVersion = 1
 )
 
-// Modes are the configuration modes this node supports.
-var supportedModes = []string{ModeBasic}
-
 // ModeBasic is Exalate's Basic mode: fixed rules for type, summary,
 // description, comments and attachments.
-const ModeBasic = "basic"
+const ModeBasic = store.ModeBasic
+
+// supportedModes are the configuration modes this node supports.
+func supportedModes() []string { return []string{ModeBasic} }
 
 // dbFileName is the node's SQLite file inside its data dir.
 const dbFileName = "tandem.db"
@@ -189,7 +189,7 @@ func (n *Node) AdminTokenOnce() string { return n.first }
 // Info is the node's public description.
 func (n *Node) Info() Instance {
 	return Instance{ID: n.inst.ID, Name: n.inst.Name, Product: Product, Version: Version, APIVersion: APIVersion,
-		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes}
+		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes()}
 }
 
 // CheckAdminToken reports whether token is this node's admin token.
@@ -217,11 +217,11 @@ func (n *Node) Store() *store.Store { return n.st }
 func NormalizeURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", errors.New("a URL is required, such as http://127.0.0.1:7001")
+		return "", Errorf(ErrBadRequest, "a URL is required, such as http://127.0.0.1:7001")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q is not a node URL such as http://127.0.0.1:7001 or https://tandem.example.com", raw)
+		return "", Errorf(ErrBadRequest, "%q is not a node URL such as http://127.0.0.1:7001 or https://tandem.example.com", raw)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)

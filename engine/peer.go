@@ -40,6 +40,8 @@ type RedeemRequest struct {
 	AcceptorConnectionID string `json:"acceptor_connection_id"`
 	// ProjectName is the acceptor's project for incoming sync.
 	ProjectName string `json:"project_name"`
+	// PublicKey is the acceptor's X25519 public key for this redemption.
+	PublicKey []byte `json:"public_key"`
 }
 
 // RedeemResponse is the initiator's answer to a redemption.
@@ -47,6 +49,8 @@ type RedeemResponse struct {
 	Initiator   Instance `json:"initiator"`
 	Name        string   `json:"name"`
 	ProjectName string   `json:"project_name"`
+	// PublicKey is the initiator's X25519 public key for this redemption.
+	PublicKey []byte `json:"public_key"`
 }
 
 // AcceptRequest asks a node, through its admin API, to accept an invitation

@@ -90,7 +90,7 @@ func (n *Node) HandlePing(ctx context.Context, c Connection, p PingRequest) erro
 		return err
 	}
 	if p.From != sc.RemoteID {
-		return fmt.Errorf("%w: ping from connection %q, expected %q", ErrBadRequest, p.From, sc.RemoteID)
+		return Errorf(ErrBadRequest, "ping from connection %q, expected %q", p.From, sc.RemoteID)
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func (n *Node) connectLocal(ctx context.Context, project, otherProject string) (
 		return Connection{}, err
 	}
 	if a.ID == b.ID {
-		return Connection{}, fmt.Errorf("%w: a local connection links two different projects; both are %s", ErrBadRequest, a.Name)
+		return Connection{}, Errorf(ErrBadRequest, "a local connection links two different projects; both are %s", a.Name)
 	}
 	key := newToken("")
 	sealed := n.box.seal([]byte(key))
@@ -121,7 +121,7 @@ func (n *Node) connectLocal(ctx context.Context, project, otherProject string) (
 			KeyCipher: sealed, CreatedAt: now, UpdatedAt: now}
 	}
 	idA, idB := uuid.NewString(), uuid.NewString()
-	ca, cb := end(idA, idB, "initiator", a, b), end(idB, idA, "acceptor", b, a)
+	ca, cb := end(idA, idB, store.RoleInitiator, a, b), end(idB, idA, store.RoleAcceptor, b, a)
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.CreateConnection(ctx, tx, ca); err != nil {
 			return err

@@ -34,11 +34,12 @@ var (
 	ErrReplayed     = errors.New("request was already received")
 )
 
-// signedString is what the signature covers: method, path with query,
-// timestamp, idempotency key and the body's hash. The connection id is
-// covered by the key itself, which is the connection's own.
-func signedString(method, path, ts, idem, bodyHash string) string {
-	return "tandem-v1\n" + method + "\n" + path + "\n" + ts + "\n" + idem + "\n" + bodyHash
+// signedString is what the signature covers: the connection id (the two
+// ends of a local connection share one key, so the key alone does not say
+// which end a request is for), method, path with query, timestamp,
+// idempotency key and the body's hash.
+func signedString(connID, method, path, ts, idem, bodyHash string) string {
+	return "tandem-v1\n" + connID + "\n" + method + "\n" + path + "\n" + ts + "\n" + idem + "\n" + bodyHash
 }
 
 func mac(key []byte, s string) []byte {
@@ -58,7 +59,7 @@ func SignRequest(r *http.Request, body []byte, remoteConnID string, key []byte, 
 	r.Header.Set(HeaderConnection, remoteConnID)
 	r.Header.Set(HeaderTimestamp, ts)
 	r.Header.Set(HeaderIdempotency, idem)
-	r.Header.Set(HeaderSignature, base64.StdEncoding.EncodeToString(mac(key, signedString(r.Method, r.URL.RequestURI(), ts, idem, bodyHash))))
+	r.Header.Set(HeaderSignature, base64.StdEncoding.EncodeToString(mac(key, signedString(remoteConnID, r.Method, r.URL.RequestURI(), ts, idem, bodyHash))))
 }
 
 // VerifyRequest checks a signed request against the key of the connection
@@ -87,18 +88,20 @@ func VerifyRequest(r *http.Request, body []byte, now time.Time,
 	if err != nil {
 		return connID, err
 	}
-	got, err := base64.StdEncoding.DecodeString(sig)
+	// Strict decoding: otherwise the unused low bits of the last character
+	// give each signature several spellings, each one "fresh".
+	got, err := base64.StdEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return connID, ErrBadSignature
 	}
 	sum := sha256.Sum256(body)
-	want := mac(k, signedString(r.Method, r.URL.RequestURI(), ts, idem, hex.EncodeToString(sum[:])))
+	want := mac(k, signedString(connID, r.Method, r.URL.RequestURI(), ts, idem, hex.EncodeToString(sum[:])))
 	if !hmac.Equal(got, want) {
 		return connID, ErrBadSignature
 	}
-	// The signature is unique to this attempt; remembering it past the
-	// window is enough, since older copies fail the timestamp check.
-	fresh, err := seen(connID, sig, time.UnixMilli(ms).Add(SignatureWindow))
+	// The MAC is unique to this attempt; remembering it past the window is
+	// enough, since older copies fail the timestamp check.
+	fresh, err := seen(connID, hex.EncodeToString(got), time.UnixMilli(ms).Add(SignatureWindow))
 	if err != nil {
 		return connID, fmt.Errorf("checking request for replay: %w", err)
 	}

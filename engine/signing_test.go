@@ -31,7 +31,9 @@ func (m *replayMemory) seenFn(connID, nonce string, _ time.Time) (bool, error) {
 
 func TestSignedRequests(t *testing.T) {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	keys := map[string][]byte{"conn-a": bytes.Repeat([]byte{1}, 32), "conn-b": bytes.Repeat([]byte{2}, 32)}
+	// conn-twin shares conn-a's key, as the two ends of a local connection do.
+	keys := map[string][]byte{"conn-a": bytes.Repeat([]byte{1}, 32), "conn-b": bytes.Repeat([]byte{2}, 32),
+		"conn-twin": bytes.Repeat([]byte{1}, 32)}
 	lookup := func(id string) ([]byte, error) {
 		if k, ok := keys[id]; ok {
 			return k, nil
@@ -58,6 +60,26 @@ func TestSignedRequests(t *testing.T) {
 		t.Errorf("a retry signed afresh: %v", err)
 	}
 
+	// The same MAC spelled differently (the unused low bits of the last
+	// base64 character set) is still the same request: refused as a replay
+	// or as malformed, never accepted again.
+	r2 := signed("conn-a", keys["conn-a"], now.Add(2*time.Millisecond))
+	if _, err := VerifyRequest(r2, body, now, lookup, mem.seenFn); err != nil {
+		t.Fatal(err)
+	}
+	sig := []byte(r2.Header.Get(HeaderSignature))
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" {
+		variant := bytes.Clone(sig)
+		variant[len(variant)-2] = byte(c) // the character before the '=' pad
+		if bytes.Equal(variant, sig) {
+			continue
+		}
+		r2.Header.Set(HeaderSignature, string(variant))
+		if _, err := VerifyRequest(r2, body, now, lookup, mem.seenFn); err == nil {
+			t.Errorf("signature spelled %q was accepted again", variant)
+		}
+	}
+
 	flipped := bytes.Clone(body)
 	flipped[5] ^= 1
 	unsigned, _ := http.NewRequest(http.MethodPost, "http://node/api/v1/peer/events", bytes.NewReader(body))
@@ -67,6 +89,8 @@ func TestSignedRequests(t *testing.T) {
 	otherMethod.Method = http.MethodPut
 	otherIdem := signed("conn-a", keys["conn-a"], now)
 	otherIdem.Header.Set(HeaderIdempotency, "evt-2")
+	otherEnd := signed("conn-a", keys["conn-a"], now)
+	otherEnd.Header.Set(HeaderConnection, "conn-twin")
 	badTS := signed("conn-a", keys["conn-a"], now)
 	badTS.Header.Set(HeaderTimestamp, "yesterday")
 
@@ -88,6 +112,7 @@ func TestSignedRequests(t *testing.T) {
 		{"stale", signed("conn-a", keys["conn-a"], now.Add(-6*time.Minute)), body, now, ErrStale},
 		{"from the future", signed("conn-a", keys["conn-a"], now.Add(6*time.Minute)), body, now, ErrStale},
 		{"unreadable timestamp", badTS, body, now, ErrUnsigned},
+		{"the other end of a local connection", otherEnd, body, now, ErrBadSignature},
 	} {
 		var fresh replayMemory
 		if _, err := VerifyRequest(tt.r, tt.body, tt.at, lookup, fresh.seenFn); !errors.Is(err, tt.want) {

@@ -186,8 +186,8 @@ func (s *Store) Connections(ctx context.Context) ([]Connection, error) {
 
 // ActivateConnection records what the other side told about itself and the
 // encrypted key, and makes the connection active, in tx (nil: on its own).
-// Repeating it with the same values is harmless, which lets an interrupted
-// redemption be retried.
+// Only a Pending connection can be activated: an Active one is never
+// re-pointed at another peer or key (ErrNotFound otherwise).
 func (s *Store) ActivateConnection(ctx context.Context, tx *sql.Tx, id string, a Activation) error {
 	if len(a.KeyCipher) == 0 {
 		return fmt.Errorf("activate connection %s: empty key", id)
@@ -197,7 +197,7 @@ func (s *Store) ActivateConnection(ctx context.Context, tx *sql.Tx, id string, a
 			name = COALESCE(NULLIF(?, ''), name), remote_id = ?, remote_name = ?, remote_url = ?, remote_instance_id = ?,
 			remote_tracker = ?, remote_project_name = ?, key_cipher = ?,
 			status = ?, status_reason = '', updated_at = ?
-			WHERE id = ?`,
+			WHERE id = ? AND status = 'pending'`,
 			a.Name, a.RemoteID, a.RemoteName, a.RemoteURL, a.RemoteInstanceID,
 			a.RemoteTracker, a.RemoteProjectName, a.KeyCipher,
 			StatusActive, formatTime(time.Now()), id)

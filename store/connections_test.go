@@ -69,11 +69,14 @@ func TestConnectionLifecycle(t *testing.T) {
 		RemoteInstanceID: "inst-beta", RemoteTracker: "asana", RemoteProjectName: "Their project",
 		KeyCipher: []byte{1, 2, 3},
 	}
-	if err := s.SetConnectionStatus(ctx, "a", StatusError, "peer unreachable"); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.ActivateConnection(ctx, nil, "a", act); err != nil {
 		t.Fatalf("ActivateConnection: %v", err)
+	}
+	// An Active connection is never re-pointed at another peer or key.
+	hijack := act
+	hijack.RemoteURL, hijack.KeyCipher = "http://attacker.example", []byte{9}
+	if err := s.ActivateConnection(ctx, nil, "a", hijack); !errors.Is(err, ErrNotFound) {
+		t.Errorf("activating an active connection again: err = %v, want ErrNotFound", err)
 	}
 	got, err = s.Connection(ctx, "a")
 	if err != nil {
@@ -90,11 +93,11 @@ func TestConnectionLifecycle(t *testing.T) {
 		t.Errorf("activation without a name renamed the connection to %q", got.Name)
 	}
 	act.Name = "Alpha ↔ Beta"
-	if err := s.ActivateConnection(ctx, nil, "a", act); err != nil {
-		t.Fatalf("ActivateConnection again: %v", err)
+	if err := s.ActivateConnection(ctx, nil, "b", act); err != nil {
+		t.Fatalf("ActivateConnection with a name: %v", err)
 	}
-	if got, err = s.Connection(ctx, "a"); err != nil || got.Name != act.Name || got.Status != StatusActive {
-		t.Errorf("after renaming activation Connection(a) = %+v, %v", got, err)
+	if got, err = s.Connection(ctx, "b"); err != nil || got.Name != act.Name || got.Status != StatusActive {
+		t.Errorf("after renaming activation Connection(b) = %+v, %v", got, err)
 	}
 	if err := s.ActivateConnection(ctx, nil, "nope", act); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ActivateConnection(nope): err = %v, want ErrNotFound", err)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -82,9 +81,7 @@ func (s *Store) Invitation(ctx context.Context, connID string) (Invitation, erro
 
 // RedeemInvitation marks the invitation redeemed by acceptorInstanceID with
 // nonce at now, in tx (nil: on its own), after the engine has checked the
-// secret. Redeeming again with the same nonce and acceptor succeeds, so an
-// acceptor that crashed after the initiator answered can retry and get the
-// same result; any other second redemption returns ErrInvitationUsed. An
+// secret. Any second redemption returns ErrInvitationUsed. An
 // unredeemed invitation at or past its expiry returns ErrInvitationExpired.
 func (s *Store) RedeemInvitation(ctx context.Context, tx *sql.Tx, connID string, nonce []byte, acceptorInstanceID string, now time.Time) error {
 	if len(nonce) == 0 || acceptorInstanceID == "" {
@@ -97,10 +94,10 @@ func (s *Store) RedeemInvitation(ctx context.Context, tx *sql.Tx, connID string,
 		if err != nil {
 			return err
 		}
+		// A second redemption is refused whoever sends it: the nonce and
+		// the acceptor's instance id travel in the request, so matching them
+		// would let anyone who saw it redeem again.
 		if !inv.RedeemedAt.IsZero() {
-			if bytes.Equal(inv.AcceptNonce, nonce) && inv.AcceptorInstanceID == acceptorInstanceID {
-				return nil
-			}
 			return ErrInvitationUsed
 		}
 		if !now.Before(inv.ExpiresAt) {

@@ -105,7 +105,7 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
-			writeError(w, fmt.Errorf("%w: reading the body: %v", engine.ErrBadRequest, err))
+			s.writeError(w, r, engine.Errorf(engine.ErrBadRequest, "reading the body: %v", err))
 			return
 		}
 		c, err := s.node.VerifyPeer(r.Context(), r, body)
@@ -142,7 +142,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: the body is not the JSON this endpoint takes: %v", engine.ErrBadRequest, err)
+		return engine.Errorf(engine.ErrBadRequest, "the body is not the JSON this endpoint takes: %v", err)
 	}
 	return nil
 }
@@ -153,12 +153,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers with the engine's code and status for err.
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers with the engine's code and status for err. What the
+// engine does not classify is an internal error: its details go to the
+// log, not to a caller who may not even be authenticated.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, status := engine.ErrorCode(err)
 	msg := err.Error()
 	if status == http.StatusInternalServerError {
-		msg = "internal error: " + msg
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "internal error on " + s.node.Info().Name + "; its log has the details"
 	}
 	writeJSON(w, status, map[string]string{"error": msg, "code": code})
 }
@@ -197,7 +200,7 @@ func decodeBytes(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: the body is not the JSON this endpoint takes: %v", engine.ErrBadRequest, err)
+		return engine.Errorf(engine.ErrBadRequest, "the body is not the JSON this endpoint takes: %v", err)
 	}
 	return nil
 }

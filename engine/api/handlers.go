@@ -9,7 +9,7 @@ import (
 func (s *server) listConnections(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.node.Connections(r.Context())
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	if cs == nil {
@@ -21,7 +21,7 @@ func (s *server) listConnections(w http.ResponseWriter, r *http.Request) {
 func (s *server) getConnection(w http.ResponseWriter, r *http.Request) {
 	c, err := s.node.ConnectionByID(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
@@ -31,7 +31,7 @@ func (s *server) setActive(active bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.node.SetActive(r.Context(), r.PathValue("id"), active)
 		if err != nil {
-			writeError(w, err)
+			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, c)
@@ -40,7 +40,7 @@ func (s *server) setActive(active bool) http.HandlerFunc {
 
 func (s *server) deleteConnection(w http.ResponseWriter, r *http.Request) {
 	if err := s.node.Delete(r.Context(), r.PathValue("id")); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -49,7 +49,7 @@ func (s *server) deleteConnection(w http.ResponseWriter, r *http.Request) {
 func (s *server) projects(w http.ResponseWriter, r *http.Request) {
 	ps, err := s.node.Projects(r.Context())
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	if ps == nil {
@@ -66,12 +66,12 @@ type ProbeRequest struct {
 func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 	var req ProbeRequest
 	if err := decode(w, r, &req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	info, err := s.node.Probe(r.Context(), req.URL)
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, info)
@@ -92,12 +92,12 @@ type InviteResponse struct {
 func (s *server) invite(w http.ResponseWriter, r *http.Request) {
 	var req InviteRequest
 	if err := decode(w, r, &req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	c, code, err := s.node.Invite(r.Context(), engine.InviteRequest{To: req.To, Project: req.Project})
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, InviteResponse{Connection: c, Code: code})
@@ -106,12 +106,12 @@ func (s *server) invite(w http.ResponseWriter, r *http.Request) {
 func (s *server) accept(w http.ResponseWriter, r *http.Request) {
 	var req engine.AcceptRequest
 	if err := decode(w, r, &req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	c, err := s.node.Accept(r.Context(), req.Code, req.Project)
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, c)
@@ -128,13 +128,13 @@ type ConnectRequest struct {
 func (s *server) connect(w http.ResponseWriter, r *http.Request) {
 	var req ConnectRequest
 	if err := decode(w, r, &req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	c, err := s.node.Connect(r.Context(), engine.ConnectRequest{To: req.To, DestToken: req.DestToken,
 		DestProject: req.DestProject, Project: req.Project})
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, c)
@@ -143,12 +143,12 @@ func (s *server) connect(w http.ResponseWriter, r *http.Request) {
 func (s *server) redeem(w http.ResponseWriter, r *http.Request) {
 	var req engine.RedeemRequest
 	if err := decode(w, r, &req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	resp, err := s.node.Redeem(r.Context(), req)
 	if err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -157,11 +157,11 @@ func (s *server) redeem(w http.ResponseWriter, r *http.Request) {
 func (s *server) ping(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte) {
 	var req engine.PingRequest
 	if err := decodeBytes(body, &req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	if err := s.node.HandlePing(r.Context(), c, req); err != nil {
-		writeError(w, err)
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"connection": c.ID})

@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// Accept redeems an invitation code on this node: it checks the code,
+// reaches the initiator, redeems the code there and activates its own end of
+// the connection with the key both sides now share.
+//
+// Its own end is stored Pending before the initiator is called, so a
+// redemption whose answer is lost leaves a visible connection in Error
+// rather than nothing at all.
+func (n *Node) Accept(ctx context.Context, code, project string) (Connection, error) {
+	inv, err := ParseInvitation(code, n.now())
+	if err != nil {
+		return Connection{}, err
+	}
+	if inv.InstanceID == n.inst.ID {
+		return Connection{}, Errorf(ErrBadRequest, "this invitation was issued by this very node: accept it on the other node")
+	}
+	if inv.Mode != ModeBasic {
+		return Connection{}, Errorf(ErrBadRequest, "the invitation asks for the %q mode, which this node does not support (it supports %v)", inv.Mode, supportedModes())
+	}
+	p, err := n.findProject(ctx, project)
+	if err != nil {
+		return Connection{}, err
+	}
+	initiator, err := n.Probe(ctx, inv.URL)
+	if err != nil {
+		return Connection{}, fmt.Errorf("the inviting node %s: %w", inv.Name, err)
+	}
+	nonce := make([]byte, 32)
+	if _, err := rand.Read(nonce); err != nil {
+		return Connection{}, err
+	}
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return Connection{}, err
+	}
+	now := n.now().UTC()
+	c := store.Connection{ID: uuid.NewString(), RemoteID: inv.ConnectionID, Name: connectionName(inv.Name, n.inst.Name),
+		Role: store.RoleAcceptor, Mode: inv.Mode, Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
+		RemoteURL: initiator.URL, RemoteName: initiator.Name, RemoteInstanceID: initiator.ID,
+		RemoteTracker: initiator.Tracker, RemoteProjectName: inv.ProjectName, CreatedAt: now, UpdatedAt: now}
+	if err := n.st.CreateConnection(ctx, nil, c); err != nil {
+		return Connection{}, fmt.Errorf("storing the connection being accepted: %w", err)
+	}
+
+	req := RedeemRequest{ConnectionID: inv.ConnectionID, Secret: inv.Secret, Nonce: nonce, Acceptor: n.Info(),
+		AcceptorConnectionID: c.ID, ProjectName: p.Name, PublicKey: priv.PublicKey().Bytes()}
+	var resp RedeemResponse
+	err = n.postJSON(ctx, inv.URL+PathRedeem, nil, req, &resp)
+	var refused *PeerError
+	if errors.As(err, &refused) && refused.Status/100 == 4 {
+		// A definite no: the initiator changed nothing, and neither do we.
+		_ = n.st.DeleteConnection(context.WithoutCancel(ctx), c.ID)
+		return Connection{}, invitationError(err)
+	}
+	if err != nil {
+		return n.fail(ctx, c, "the inviting node's answer to the redemption was lost; ask its admin whether the connection is Active there", err)
+	}
+	key, err := n.redeemedKey(priv, resp.PublicKey, inv.Secret, inv.ConnectionID, c.ID, nonce)
+	if err != nil {
+		return n.fail(ctx, c, "the inviting node's key exchange failed", err)
+	}
+	err = n.st.ActivateConnection(ctx, nil, c.ID, store.Activation{RemoteID: inv.ConnectionID, Name: resp.Name,
+		RemoteName: resp.Initiator.Name, RemoteURL: resp.Initiator.URL, RemoteInstanceID: resp.Initiator.ID,
+		RemoteTracker: resp.Initiator.Tracker, RemoteProjectName: resp.ProjectName, KeyCipher: n.box.seal(key)})
+	if err != nil {
+		return n.fail(ctx, c, "storing the accepted connection failed", err)
+	}
+	sc, err := n.st.Connection(ctx, c.ID)
+	if err != nil {
+		return Connection{}, err
+	}
+	// Prove the shared key works both ways before telling the admin so.
+	if err := n.ping(ctx, sc); err != nil {
+		return n.fail(ctx, sc, "the first signed request to "+sc.RemoteName+" failed", err)
+	}
+	n.log.Info("invitation accepted", "connection", c.ID, "initiator", sc.RemoteName, "project", p.Name)
+	return fromStore(sc), nil
+}
+
+// fail records why a connection could not be set up and returns that
+// connection, in its Error state, with the error.
+func (n *Node) fail(ctx context.Context, c store.Connection, reason string, err error) (Connection, error) {
+	reason = reason + ": " + err.Error()
+	if serr := n.st.SetConnectionStatus(context.WithoutCancel(ctx), c.ID, StatusError, reason); serr != nil {
+		n.log.Error("recording a failed connection", "connection", c.ID, "err", serr)
+	}
+	c.Status, c.StatusReason = StatusError, reason
+	return fromStore(c), errors.New(reason)
+}
+
+// redeemedKey completes the X25519 exchange and derives the connection key.
+func (n *Node) redeemedKey(priv *ecdh.PrivateKey, peerPublic, secret []byte, initiatorID, acceptorID string, nonce []byte) ([]byte, error) {
+	pub, err := ecdh.X25519().NewPublicKey(peerPublic)
+	if err != nil {
+		return nil, Errorf(ErrBadRequest, "the other node's public key is not an X25519 key")
+	}
+	shared, err := priv.ECDH(pub)
+	if err != nil {
+		return nil, Errorf(ErrBadRequest, "the key exchange failed: %v", err)
+	}
+	return deriveConnectionKey(secret, shared, initiatorID, acceptorID, nonce), nil
+}
+
+// invitationError maps the initiator's refusal back to this package's
+// sentinel errors so every caller shows the same clear message.
+func invitationError(err error) error {
+	var pe *PeerError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	if known := errorForCode(pe.Code); known != nil {
+		return known
+	}
+	return err
+}
+
+// Redeem is the initiator's side of Accept: it checks the secret, redeems
+// the invitation once, completes the key exchange and activates the
+// connection. Only a Pending connection can be redeemed; an Active one is
+// never re-pointed at another peer or key.
+func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, error) {
+	c, err := n.st.Connection(ctx, r.ConnectionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Role != store.RoleInitiator) {
+		return RedeemResponse{}, ErrInvitationRefused
+	}
+	if err != nil {
+		return RedeemResponse{}, err
+	}
+	inv, err := n.st.Invitation(ctx, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return RedeemResponse{}, ErrInvitationRefused
+	}
+	if err != nil {
+		return RedeemResponse{}, err
+	}
+	if !tokensEqual(hashSecret(r.Secret), inv.SecretHash) {
+		n.log.Warn("invitation redemption with a wrong secret", "connection", c.ID, "from", r.Acceptor.URL)
+		return RedeemResponse{}, ErrInvitationRefused
+	}
+	if c.Status != StatusPending {
+		return RedeemResponse{}, ErrInvitationUsed
+	}
+	if r.AcceptorConnectionID == "" || len(r.Nonce) < 16 || r.Acceptor.ID == "" {
+		return RedeemResponse{}, Errorf(ErrBadRequest, "the redemption lacks the acceptor's connection id, instance id or nonce")
+	}
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return RedeemResponse{}, err
+	}
+	key, err := n.redeemedKey(priv, r.PublicKey, r.Secret, c.ID, r.AcceptorConnectionID, r.Nonce)
+	if err != nil {
+		return RedeemResponse{}, err
+	}
+	name := connectionName(n.inst.Name, r.Acceptor.Name)
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.RedeemInvitation(ctx, tx, c.ID, r.Nonce, r.Acceptor.ID, n.now().UTC()); err != nil {
+			return err
+		}
+		return n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
+			RemoteName: r.Acceptor.Name, RemoteURL: r.Acceptor.URL, RemoteInstanceID: r.Acceptor.ID,
+			RemoteTracker: r.Acceptor.Tracker, RemoteProjectName: r.ProjectName, Name: name, KeyCipher: n.box.seal(key)})
+	})
+	switch {
+	case errors.Is(err, store.ErrInvitationUsed), errors.Is(err, store.ErrNotFound):
+		return RedeemResponse{}, ErrInvitationUsed
+	case errors.Is(err, store.ErrInvitationExpired):
+		return RedeemResponse{}, ErrInvitationExpired
+	case err != nil:
+		return RedeemResponse{}, fmt.Errorf("redeeming the invitation of connection %s: %w", c.ID, err)
+	}
+	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name)
+	return RedeemResponse{Initiator: n.Info(), Name: name, ProjectName: c.LocalProjectName, PublicKey: priv.PublicKey().Bytes()}, nil
+}
+
+// ConnectRequest is the "Yes, I have admin access" path in one go.
+type ConnectRequest struct {
+	// To is the destination node's URL; this node's own URL makes a local
+	// connection between two of its projects.
+	To string
+	// DestToken is the destination's admin token (not needed locally).
+	DestToken string
+	// DestProject is the destination's project for incoming sync.
+	DestProject string
+	// Project is this side's project for incoming sync.
+	Project string
+}
+
+// Connect sets a connection up through the destination's admin API: it
+// invites, then has the destination accept, in one step.
+func (n *Node) Connect(ctx context.Context, r ConnectRequest) (Connection, error) {
+	to, err := NormalizeURL(r.To)
+	if err != nil {
+		return Connection{}, err
+	}
+	if to == n.inst.URL {
+		return n.connectLocal(ctx, r.Project, r.DestProject)
+	}
+	if r.DestToken == "" {
+		return Connection{}, Errorf(ErrBadRequest, "the destination's admin token is required (--dest-token)")
+	}
+	c, code, err := n.Invite(ctx, InviteRequest{To: to, Project: r.Project})
+	if err != nil {
+		return Connection{}, err
+	}
+	header := http.Header{"Authorization": {"Bearer " + r.DestToken}}
+	err = n.postJSON(ctx, to+PathAccept, header, AcceptRequest{Code: code, Project: r.DestProject}, nil)
+	var refused *PeerError
+	switch {
+	case errors.As(err, &refused) && refused.Status == http.StatusUnauthorized:
+		_ = n.st.DeleteConnection(context.WithoutCancel(ctx), c.ID)
+		return Connection{}, Errorf(ErrBadRequest, "the destination refused the admin token: check --dest-token")
+	case errors.As(err, &refused) && refused.Status/100 == 4:
+		// A definite refusal: the destination made nothing.
+		_ = n.st.DeleteConnection(context.WithoutCancel(ctx), c.ID)
+		return Connection{}, fmt.Errorf("the destination could not accept: %w", invitationError(err))
+	case err != nil:
+		// The destination may still be finishing; keep the connection,
+		// visibly failed, rather than deleting what it may have made.
+		sc, _ := n.st.Connection(context.WithoutCancel(ctx), c.ID)
+		if sc.Status == StatusActive {
+			return fromStore(sc), nil
+		}
+		return n.fail(ctx, sc, "the destination did not confirm the connection", err)
+	}
+	sc, err := n.st.Connection(ctx, c.ID)
+	if err != nil {
+		return Connection{}, err
+	}
+	return fromStore(sc), nil
+}
