@@ -145,7 +145,7 @@ func (c *Client) UploadAttachment(ctx context.Context, u Upload) (Attachment, er
 	open := func() (io.ReadCloser, int64, string, error) {
 		f, err := u.Open()
 		if err != nil {
-			return nil, 0, "", &sourceError{fmt.Errorf("opening %q: %w", u.Name, err)}
+			return nil, 0, "", &finalError{fmt.Errorf("opening %q: %w", u.Name, err)}
 		}
 		body := io.MultiReader(bytes.NewReader(head), &exactReader{r: f, left: u.Size, name: u.Name}, bytes.NewReader(tail))
 		return readCloser{Reader: body, Closer: f}, int64(len(head)) + u.Size + int64(len(tail)), contentType, nil
@@ -230,7 +230,7 @@ func (e *exactReader) Read(p []byte) (int, error) {
 		// Anything beyond the announced size is an error, not silently cut.
 		var one [1]byte
 		if n, _ := e.r.Read(one[:]); n > 0 {
-			return 0, &sourceError{fmt.Errorf("%q is larger than its announced size", e.name)}
+			return 0, &finalError{fmt.Errorf("%q is larger than its announced size", e.name)}
 		}
 		return 0, io.EOF
 	}
@@ -240,7 +240,7 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
 	e.left -= int64(n)
 	if err == io.EOF && e.left > 0 {
-		return n, &sourceError{fmt.Errorf("%q is %d bytes shorter than its announced size: %w", e.name, e.left, io.ErrUnexpectedEOF)}
+		return n, &finalError{fmt.Errorf("%q is %d bytes shorter than its announced size: %w", e.name, e.left, io.ErrUnexpectedEOF)}
 	}
 	if err == io.EOF {
 		err = nil
@@ -248,12 +248,12 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// sourceError is a failure of the caller's file, not of the network:
-// sending again would fail the same way, so it is never retried.
-type sourceError struct{ err error }
+// finalError is a failure that sending again would repeat (the caller's
+// file, the caller's deadline), so it is never retried.
+type finalError struct{ err error }
 
-func (e *sourceError) Error() string { return e.err.Error() }
-func (e *sourceError) Unwrap() error { return e.err }
+func (e *finalError) Error() string { return e.err.Error() }
+func (e *finalError) Unwrap() error { return e.err }
 
 type readCloser struct {
 	io.Reader

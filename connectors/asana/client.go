@@ -14,10 +14,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -115,7 +118,18 @@ func New(cfg Config) (*Client, error) {
 		backoffMax:  cfg.BackoffMax,
 	}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: 5 * time.Minute}
+		// No overall timeout: it would cut a 100 MB transfer that is still
+		// streaming. Connecting and waiting for an answer are bounded;
+		// callers bound the rest with their context.
+		c.http = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   15 * time.Second,
+			ResponseHeaderTimeout: 2 * time.Minute,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConnsPerHost:   MaxConcurrentReads,
+			ForceAttemptHTTP2:     true,
+		}}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -169,16 +183,22 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 	u := *c.base
 	u.Path += req.path
 	u.RawQuery = req.query.Encode()
+	// Creates are not idempotent: once one has reached Asana, a failure
+	// may hide a success, and sending it again could make a duplicate.
+	create := req.method == http.MethodPost
 	for attempt := 0; ; attempt++ {
-		status, header, body, err := c.attempt(ctx, req, u.String())
+		status, header, body, wrote, err := c.attempt(ctx, req, u.String())
 		var wait time.Duration
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
 				return fmt.Errorf("asana: %s %s: %w", req.method, req.path, ctx.Err())
 			}
-			if se := (*sourceError)(nil); errors.As(err, &se) {
-				return fmt.Errorf("asana: %s %s: %w", req.method, req.path, se)
+			if fe := (*finalError)(nil); errors.As(err, &fe) {
+				return fmt.Errorf("asana: %s %s: %w", req.method, req.path, fe)
+			}
+			if create && wrote {
+				return fmt.Errorf("asana: %s %s: %w: %v", req.method, req.path, ErrOutcomeUnknown, err)
 			}
 			err = fmt.Errorf("asana: %s %s: %w", req.method, req.path, err)
 			wait = c.backoff(attempt)
@@ -201,9 +221,18 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			// this client hold off, not just this one.
 			wait += jitter(wait)
 			c.hold(wait)
-		case status == http.StatusInternalServerError || status == http.StatusBadGateway ||
-			status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
+		case status == http.StatusServiceUnavailable:
+			// Unavailable: turned away before any work, safe to repeat.
 			e := decodeError(req.method, req.path, status, header, body)
+			err = e
+			wait = max(e.RetryAfter, c.backoff(attempt))
+		case status == http.StatusInternalServerError || status == http.StatusBadGateway ||
+			status == http.StatusGatewayTimeout:
+			e := decodeError(req.method, req.path, status, header, body)
+			if create {
+				e.OutcomeUnknown = true
+				return e
+			}
 			err = e
 			wait = max(e.RetryAfter, c.backoff(attempt))
 		default:
@@ -213,7 +242,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			return err
 		}
 		c.stats.retry()
-		c.log.Debug("asana: retrying", "method", req.method, "path", req.path,
+		c.log.Info("asana: retrying", "method", req.method, "path", req.path,
 			"attempt", attempt+1, "wait", wait, "err", err)
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("asana: %s %s: %w", req.method, req.path, err)
@@ -222,14 +251,17 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 }
 
 // attempt sends one request inside the budget and the concurrency limits and
-// reads the whole answer.
-func (c *Client) attempt(ctx context.Context, req request, target string) (int, http.Header, []byte, error) {
+// reads the whole answer. wrote says the request reached the wire whole, so
+// a failure after it may hide a success.
+func (c *Client) attempt(ctx context.Context, req request, target string) (status int, header http.Header, data []byte, wrote bool, err error) {
 	if err := c.waitHold(ctx); err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, false, err
 	}
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return 0, nil, nil, err
+			// The budget can't be met before the deadline: waiting and
+			// trying again can't either.
+			return 0, nil, nil, false, &finalError{err}
 		}
 	}
 	slots := c.reads
@@ -239,7 +271,7 @@ func (c *Client) attempt(ctx context.Context, req request, target string) (int, 
 	select {
 	case slots <- struct{}{}:
 	case <-ctx.Done():
-		return 0, nil, nil, ctx.Err()
+		return 0, nil, nil, false, ctx.Err()
 	}
 	defer func() { <-slots }()
 
@@ -252,14 +284,22 @@ func (c *Client) attempt(ctx context.Context, req request, target string) (int, 
 	if req.open != nil {
 		rc, n, ct, err := req.open()
 		if err != nil {
-			return 0, nil, nil, err
+			return 0, nil, nil, false, err
 		}
 		defer rc.Close()
 		body, length, contentType = rc, n, ct
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, target, body)
+	// The hook runs on the transport's writer goroutine, which may still be
+	// busy when an early answer (or error) comes back.
+	var written atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			written.Store(true)
+		}
+	}}
+	hr, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), req.method, target, body)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, false, err
 	}
 	if body != nil {
 		hr.ContentLength = length
@@ -270,20 +310,20 @@ func (c *Client) attempt(ctx context.Context, req request, target string) (int, 
 	c.stats.count(req.method+" "+req.endpoint, req.isWrite())
 	resp, err := c.http.Do(hr)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, written.Load(), err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusTooManyRequests {
 		c.stats.rateLimited()
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	data, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("reading the answer: %w", err)
+		return 0, nil, nil, true, fmt.Errorf("reading the answer: %w", err)
 	}
 	if len(data) > maxResponseBytes {
-		return 0, nil, nil, fmt.Errorf("answer over %d MB", maxResponseBytes>>20)
+		return 0, nil, nil, true, fmt.Errorf("answer over %d MB", maxResponseBytes>>20)
 	}
-	return resp.StatusCode, resp.Header, data, nil
+	return resp.StatusCode, resp.Header, data, true, nil
 }
 
 // backoff is the capped exponential wait before retry number attempt+1,

@@ -32,6 +32,11 @@ var (
 	// ErrTooLarge is returned before any byte is sent when an upload is over
 	// Asana's attachment limit.
 	ErrTooLarge = errors.New("asana: attachment over the 100 MB limit")
+	// ErrOutcomeUnknown marks a create (POST) that failed after it reached
+	// Asana: it may or may not have been applied. Asana has no idempotency
+	// keys, so the client does not send it again; the caller looks for the
+	// object before creating it again.
+	ErrOutcomeUnknown = errors.New("asana: the request may or may not have been applied")
 )
 
 // Error is an error answer from Asana, decoded from its
@@ -49,6 +54,9 @@ type Error struct {
 	Phrase string
 	// RetryAfter is the server's Retry-After on a 429 or 503, if any.
 	RetryAfter time.Duration
+	// OutcomeUnknown is set on a create that failed with a server error:
+	// Asana may have applied it (errors.Is(err, ErrOutcomeUnknown)).
+	OutcomeUnknown bool
 
 	// body is the raw answer, for the one call (events' 412) whose error
 	// answer carries data.
@@ -70,7 +78,7 @@ func (e *Error) Error() string {
 
 // Is maps the status code onto the package's sentinel errors.
 func (e *Error) Is(target error) bool {
-	return target == sentinelFor(e.Status)
+	return target == sentinelFor(e.Status) || (target == ErrOutcomeUnknown && e.OutcomeUnknown)
 }
 
 func sentinelFor(status int) error {

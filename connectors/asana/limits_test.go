@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,13 +155,26 @@ func TestFaultsAreRetriedToSuccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const creates = 30
+	const creates = 40
+	var created, unknown int
 	for i := range creates {
 		task, err := e.client.CreateTask(c, asana.NewTask{Project: test.GID, Name: fmt.Sprint("faulty ", i)})
+		if errors.Is(err, asana.ErrOutcomeUnknown) {
+			// A create that reached the server and failed is not sent
+			// again: the caller must look before creating twice.
+			unknown++
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
+		created++
+		// Reads and updates are idempotent: retried until they succeed.
 		if _, err := e.client.Task(c, task.GID); err != nil {
+			t.Fatal(err)
+		}
+		name := task.Name + " (edited)"
+		if _, err := e.client.UpdateTask(c, task.GID, asana.TaskUpdate{Name: &name}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -166,13 +182,56 @@ func TestFaultsAreRetriedToSuccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The sandbox faults before applying a request, so retried creates must
-	// not have made duplicates.
-	if got, want := len(after), len(before)+creates; got != want {
-		t.Errorf("%d tasks after %d creates under faults, want %d", got, creates, want)
+	// The sandbox faults before applying anything, so exactly the creates
+	// that succeeded exist: none was doubled by a retry.
+	if got, want := len(after), len(before)+created; got != want {
+		t.Errorf("%d tasks after %d successful creates under faults, want %d", got, created, want)
 	}
-	if s := e.client.Stats(); s.Retries == 0 {
-		t.Error("no request was retried: the faults were not injected")
+	s := e.client.Stats()
+	if s.Retries == 0 || unknown == 0 || created == 0 {
+		t.Errorf("retries %d, creates with unknown outcome %d, created %d: the faults did not bite", s.Retries, unknown, created)
+	}
+	t.Logf("%d creates: %d succeeded, %d with unknown outcome; %d retries over %d requests", creates, created, unknown, s.Retries, s.Total())
+}
+
+// TestCreatesAreNotRepeated: a server that applies a create and then fails
+// (a 500, or a connection cut after the request arrived) must see it once.
+func TestCreatesAreNotRepeated(t *testing.T) {
+	for _, mode := range []string{"500", "cut"} {
+		var posts, gets atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				gets.Add(1)
+			} else {
+				posts.Add(1)
+			}
+			io.Copy(io.Discard, r.Body)
+			if mode == "cut" {
+				conn, _, _ := http.NewResponseController(w).Hijack()
+				conn.Close()
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"errors":[{"message":"Server Error","phrase":"x y z"}]}`)
+		}))
+		c, err := asana.New(asana.Config{BaseURL: srv.URL + "/api/1.0", Token: "t", RequestsPerMinute: -1,
+			BackoffBase: time.Millisecond, BackoffMax: time.Millisecond, MaxRetries: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.CreateTask(ctx(t), asana.NewTask{Project: "1", Name: "once"})
+		if !errors.Is(err, asana.ErrOutcomeUnknown) {
+			t.Errorf("%s: err = %v, want ErrOutcomeUnknown", mode, err)
+		}
+		_, err = c.Task(ctx(t), "1")
+		srv.Close()
+		if posts.Load() != 1 {
+			t.Errorf("%s: the create was sent %d times, want once", mode, posts.Load())
+		}
+		if gets.Load() != 4 || err == nil {
+			t.Errorf("%s: a failing read was sent %d times (err %v), want 1 + 3 retries", mode, gets.Load(), err)
+		}
 	}
 }
 

@@ -58,3 +58,23 @@ func (c *Client) EditComment(ctx context.Context, storyGID, htmlText string) (St
 	return send[Story](ctx, c, http.MethodPut, "/stories/"+storyGID, "/stories/{gid}",
 		fields(storyFields...), storyWrite{HTMLText: htmlText})
 }
+
+// StoryTask returns the gid of the task a story belongs to. Asana's events
+// name a parent only when something is added or removed, so an edited
+// comment arrives as a story with no task; this is how change detection
+// finds the task (one GET of the story's target).
+func (c *Client) StoryTask(ctx context.Context, storyGID string) (string, error) {
+	if err := checkGID("story", storyGID); err != nil {
+		return "", err
+	}
+	s, err := get[struct {
+		Target *Ref `json:"target"`
+	}](ctx, c, "/stories/"+storyGID, "/stories/{gid}", fields("target"))
+	if err != nil {
+		return "", err
+	}
+	if s.Target == nil || s.Target.GID == "" {
+		return "", fmt.Errorf("asana: story %s has no target task", storyGID)
+	}
+	return s.Target.GID, nil
+}

@@ -4,19 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"path"
 	"strings"
+	"time"
 
 	"github.com/tandem-sync/tandem/engine"
 )
 
-// Tracker is an Asana workspace seen through engine.Tracker.
+// Tracker is an Asana workspace seen through engine.Tracker and
+// engine.EntityTracker: an entity is a task, its comments are the task's
+// comment stories and its attachments the task's files.
 type Tracker struct {
 	c         *Client
 	workspace string // gid or name, as configured
 	ws        Workspace
 }
 
-var _ engine.Tracker = (*Tracker)(nil)
+var _ engine.EntityTracker = (*Tracker)(nil)
 
 // NewTracker fronts the workspace named or numbered workspace ("" picks the
 // token's only workspace). Nothing is fetched until Check.
@@ -29,10 +36,11 @@ func (t *Tracker) Kind() string { return "asana" }
 
 // Check verifies the token (GET /users/me) and resolves the workspace, with
 // an error that says what to pass when the workspace is ambiguous or absent.
+// The node calls it once, at start, before any other method.
 func (t *Tracker) Check(ctx context.Context) (engine.TrackerAccount, error) {
 	me, err := t.c.Me(ctx)
 	if errors.Is(err, ErrUnauthorized) {
-		return engine.TrackerAccount{}, fmt.Errorf("Asana refused the token at %s: check --asana-token (or ASANA_TOKEN)", t.c.BaseURL())
+		return engine.TrackerAccount{}, fmt.Errorf("Asana refused the token at %s: check --asana-token (or ASANA_TOKEN): %w", t.c.BaseURL(), err)
 	}
 	if err != nil {
 		return engine.TrackerAccount{}, err
@@ -42,11 +50,16 @@ func (t *Tracker) Check(ctx context.Context) (engine.TrackerAccount, error) {
 		return engine.TrackerAccount{}, err
 	}
 	var names []string
+	matches := 0
 	for _, w := range ws {
 		names = append(names, fmt.Sprintf("%q (%s)", w.Name, w.GID))
 		if t.workspace != "" && (w.GID == t.workspace || strings.EqualFold(w.Name, t.workspace)) {
 			t.ws = w
+			matches++
 		}
+	}
+	if matches > 1 {
+		return engine.TrackerAccount{}, fmt.Errorf("%s sees %d workspaces named %q; choose one by gid with --asana-workspace: %s", me.Name, matches, t.workspace, strings.Join(names, ", "))
 	}
 	switch {
 	case t.ws.GID != "":
@@ -74,4 +87,324 @@ func (t *Tracker) Projects(ctx context.Context) ([]engine.Project, error) {
 		out[i] = engine.Project{ID: p.GID, Name: p.Name}
 	}
 	return out, nil
+}
+
+// ParseRef turns what a user pastes into a task gid: the gid itself, or a
+// task link in Asana's classic form, /0/<project>/<task> (optionally
+// ending in /f; project 0 for a task in no project), or its newer one,
+// /1/<workspace>/project/<project>/task/<task>. Links may come from any
+// host, because a sandbox's permalinks point at the sandbox; the query
+// (?focus=true) is ignored. Anything else is an error matching
+// engine.ErrBadRequest that shows what a reference looks like.
+func (t *Tracker) ParseRef(ref string) (string, error) {
+	s := strings.TrimSpace(ref)
+	if isTaskGID(s) {
+		return s, nil
+	}
+	if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		if id := taskInPath(u.Path); id != "" {
+			return id, nil
+		}
+	}
+	return "", refError{ref: ref}
+}
+
+// taskInPath finds the task gid in the path of an Asana task link, or
+// returns "".
+func taskInPath(p string) string {
+	seg := strings.Split(strings.Trim(p, "/"), "/")
+	switch {
+	case len(seg) >= 3 && seg[0] == "0":
+		// /0/<project>/<task>, /0/<project>/<task>/f
+		if (len(seg) == 3 || len(seg) == 4 && seg[3] == "f") && isGIDText(seg[1]) && isTaskGID(seg[2]) {
+			return seg[2]
+		}
+	case len(seg) >= 4 && seg[0] == "1" && isGIDText(seg[1]):
+		// /1/<workspace>/<object>/<id>/…: every id follows its object's
+		// name, so the task is whatever follows "task".
+		for i := 2; i+1 < len(seg); i++ {
+			if seg[i] == "task" {
+				if isTaskGID(seg[i+1]) {
+					return seg[i+1]
+				}
+				return ""
+			}
+		}
+	}
+	return ""
+}
+
+func isGIDText(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// isTaskGID is a gid that can name a task (0 stands for "no project" in
+// links, never for a task).
+func isTaskGID(s string) bool {
+	return isGIDText(s) && strings.Trim(s, "0") != ""
+}
+
+// refError is a reference ParseRef can't read. It matches
+// engine.ErrBadRequest, so the engine and its HTTP API treat it as the
+// user's input to fix.
+type refError struct{ ref string }
+
+func (e refError) Error() string {
+	r := e.ref
+	if len(r) > 100 {
+		r = r[:100] + "…"
+	}
+	return fmt.Sprintf("asana: %q is not an Asana task reference: paste the task's gid (such as 1204567890123456) "+
+		"or its link (https://app.asana.com/0/<project>/<task> or https://app.asana.com/1/<workspace>/project/<project>/task/<task>)", r)
+}
+
+func (refError) Is(target error) bool { return target == engine.ErrBadRequest }
+
+// Get reads a task whole in three calls: the task with every field the
+// Basic rules need, its comments, its attachments' metadata. Comments and
+// Attachments are never nil, so "none" and "not read" (Update) differ. A
+// task that doesn't exist or was deleted gives the client's *Error, which
+// matches ErrNotFound.
+func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
+	task, err := t.c.Task(ctx, id)
+	if err != nil {
+		return engine.Entity{}, err
+	}
+	stories, err := t.c.Comments(ctx, id)
+	if err != nil {
+		return engine.Entity{}, err
+	}
+	atts, err := t.c.Attachments(ctx, id)
+	if err != nil {
+		return engine.Entity{}, err
+	}
+	e := entityOf(task)
+	e.Comments = make([]engine.Comment, len(stories))
+	for i, s := range stories {
+		e.Comments[i] = commentOf(s)
+	}
+	e.Attachments = make([]engine.Attachment, len(atts))
+	for i, a := range atts {
+		e.Attachments[i] = attachmentOf(a)
+	}
+	return e, nil
+}
+
+// entityOf maps a task's fields; comments and attachments are left nil.
+func entityOf(task Task) engine.Entity {
+	e := engine.Entity{
+		ID:          task.GID,
+		Key:         task.GID,
+		URL:         task.PermalinkURL,
+		Type:        task.ResourceSubtype,
+		Summary:     task.Name,
+		Description: task.HTMLNotes, // Asana's rich text is the wire format
+		ModifiedAt:  task.ModifiedAt,
+	}
+	// A task may be in several projects; the first is the one it was
+	// created in.
+	for _, m := range task.Memberships {
+		if m.Project != nil && m.Project.GID != "" {
+			e.Project = m.Project.GID
+			break
+		}
+	}
+	return e
+}
+
+func commentOf(s Story) engine.Comment {
+	c := engine.Comment{ID: s.GID, Body: s.HTMLText, CreatedAt: s.CreatedAt, Edited: s.IsEdited}
+	if s.CreatedBy != nil {
+		c.Author = s.CreatedBy.Name
+	}
+	return c
+}
+
+func attachmentOf(a Attachment) engine.Attachment {
+	return engine.Attachment{ID: a.GID, Name: a.Name, Size: a.Size}
+}
+
+// List returns the gids of a project's tasks.
+func (t *Tracker) List(ctx context.Context, project string) ([]string, error) {
+	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{})
+	if err != nil {
+		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
+	}
+	return taskGIDs(tasks), nil
+}
+
+func taskGIDs(tasks []Task) []string {
+	ids := make([]string, len(tasks))
+	for i, task := range tasks {
+		ids[i] = task.GID
+	}
+	return ids
+}
+
+// Types are Asana's task subtypes, the same in every project (custom task
+// types aren't synced), so no call is made.
+func (t *Tracker) Types(ctx context.Context, project string) ([]string, string, error) {
+	return []string{SubtypeDefaultTask, SubtypeMilestone, SubtypeApproval}, SubtypeDefaultTask, nil
+}
+
+// Create makes a task in e.Project in one call and returns it as Get
+// would, with no comments or attachments, since a new task has none.
+func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity, error) {
+	subtype := e.Type
+	if subtype == "" {
+		subtype = SubtypeDefaultTask
+	}
+	task, err := t.c.CreateTask(ctx, NewTask{Project: e.Project, Name: e.Summary, HTMLNotes: e.Description, Subtype: subtype})
+	if err != nil {
+		return engine.Entity{}, err
+	}
+	out := entityOf(task)
+	if out.Project == "" {
+		out.Project = e.Project
+	}
+	out.Comments, out.Attachments = []engine.Comment{}, []engine.Attachment{}
+	return out, nil
+}
+
+// Update changes a task in one call and returns its fields after the
+// change; Comments and Attachments are nil (not read).
+func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) (engine.Entity, error) {
+	tu := TaskUpdate{Name: u.Summary, HTMLNotes: u.Description, Subtype: u.Type}
+	if u.Type != nil && *u.Type == "" {
+		def := SubtypeDefaultTask
+		tu.Subtype = &def
+	}
+	task, err := t.c.UpdateTask(ctx, id, tu)
+	if err != nil {
+		return engine.Entity{}, err
+	}
+	return entityOf(task), nil
+}
+
+// AddComment adds a comment (Asana rich text) to a task.
+func (t *Tracker) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
+	s, err := t.c.AddComment(ctx, id, body)
+	if err != nil {
+		return engine.Comment{}, err
+	}
+	return commentOf(s), nil
+}
+
+// EditComment replaces a comment's body. Asana lets only a comment's
+// author edit it, so editing someone else's comment is refused (403,
+// ErrForbidden).
+func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (engine.Comment, error) {
+	s, err := t.c.EditComment(ctx, commentID, body)
+	if err != nil {
+		return engine.Comment{}, err
+	}
+	return commentOf(s), nil
+}
+
+// OpenAttachment streams an attachment's bytes from a fresh download URL.
+func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, engine.Attachment, error) {
+	rc, a, err := t.c.Download(ctx, attachmentID)
+	if err != nil {
+		return nil, engine.Attachment{}, err
+	}
+	return rc, attachmentOf(a), nil
+}
+
+// AddAttachment uploads a file to a task, typed by its name's extension
+// (application/octet-stream when unknown). A file over
+// MaxAttachmentSize is refused before anything is sent (ErrTooLarge).
+func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (engine.Attachment, error) {
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	a, err := t.c.UploadAttachment(ctx, Upload{Parent: id, Name: name, Size: size, ContentType: ct, Open: open})
+	if err != nil {
+		return engine.Attachment{}, err
+	}
+	return attachmentOf(a), nil
+}
+
+// MaxAttachmentSize is Asana's 100 MB upload limit.
+func (t *Tracker) MaxAttachmentSize() int64 { return MaxAttachmentSize }
+
+// Changes reads a project's events since cursor (an Events sync token),
+// following has_more until none are left, and names each task concerned
+// once, in the order first seen: the task of a task event, the parent task
+// of a story or attachment event (system stories included: they repeat a
+// task change, and ids are deduplicated). Removed and deleted tasks are
+// named too, so the engine can record them. An edited comment's event
+// names no parent, so its task costs one more call (once per comment); a
+// deleted comment or attachment can't be traced to its task and is left
+// out. An empty, unknown or expired cursor gives Reset with a new cursor,
+// also when the token expires between pages.
+func (t *Tracker) Changes(ctx context.Context, project, cursor string) (engine.Changes, error) {
+	var ids []string
+	seen := map[string]bool{}
+	storyTasks := map[string]string{}
+	for {
+		page, err := t.c.Events(ctx, project, cursor)
+		if err != nil {
+			return engine.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
+		}
+		if page.Reset {
+			return engine.Changes{Reset: true, Cursor: page.Sync}, nil
+		}
+		for _, ev := range page.Events {
+			id, err := t.eventTask(ctx, ev, storyTasks)
+			if err != nil {
+				return engine.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
+			}
+			if id != "" && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		cursor = page.Sync
+		if !page.HasMore {
+			return engine.Changes{IDs: ids, Cursor: cursor}, nil
+		}
+	}
+}
+
+// eventTask is the gid of the task an event concerns, or "" for events
+// about anything else (the project, its sections) and for what can't be
+// traced. storyTasks remembers the stories already looked up.
+func (t *Tracker) eventTask(ctx context.Context, ev Event, storyTasks map[string]string) (string, error) {
+	switch ev.Resource.ResourceType {
+	case "task":
+		return ev.Resource.GID, nil
+	case "story", "attachment":
+		if p := ev.Parent; p != nil && (p.ResourceType == "task" || p.ResourceType == "") {
+			return p.GID, nil
+		}
+		if ev.Resource.ResourceType != "story" || ev.Action == "deleted" {
+			return "", nil
+		}
+		if id, ok := storyTasks[ev.Resource.GID]; ok {
+			return id, nil
+		}
+		id, err := t.c.StoryTask(ctx, ev.Resource.GID)
+		if errors.Is(err, ErrNotFound) {
+			id, err = "", nil // deleted since: nothing left to sync
+		}
+		if err != nil {
+			return "", err
+		}
+		storyTasks[ev.Resource.GID] = id
+		return id, nil
+	}
+	return "", nil
+}
+
+// ChangedSince lists the gids of a project's tasks modified at or after
+// since, for the reconcile after a Reset. Asana counts a new comment as
+// modifying its task, but the sandbox (as far as we know, Asana too) not
+// an edit to one.
+func (t *Tracker) ChangedSince(ctx context.Context, project string, since time.Time) ([]string, error) {
+	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	if err != nil {
+		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
+	}
+	return taskGIDs(tasks), nil
 }
