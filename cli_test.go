@@ -134,9 +134,13 @@ func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
 		{"invite", "--node", acme, "--admin-token", acmeToken, "--project", "Company"},
 		{"invite", "--node", acme, "--admin-token", acmeToken, "--no-url", "--project", "Nope"},
 		{"connections", "--node", "http://127.0.0.1:1", "--admin-token", acmeToken},
+		{"accept", "tdm1.garbage", "--project", "Test", "--node", globex, "--admin-token", globexToken},
+		{"connect", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--dest-token", "wrong", "--dest-project", "Test", "--project", "Company"},
+		{"connect", "--node", acme, "--admin-token", acmeToken, "--to", "not a url", "--project", "Company"},
+		{"serve", "--listen", "0.0.0.0:0", "--name", "X", "--asana-token", "t", "--data", t.TempDir()},
 	} {
-		if _, err := run(t, args...); err == nil || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: err = %v, want one line", args, err)
+		if _, err := run(t, args...); err == nil || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "internal error") {
+			t.Errorf("%v: err = %v, want one line that says what was wrong", args, err)
 		}
 	}
 	out, _ = run(t, "connections", "--json", "--node", acme, "--admin-token", acmeToken)

@@ -78,7 +78,7 @@ func newConnectionsCmd() *cobra.Command {
 		active     bool
 	}{
 		{"activate ID", "Re-activate a deactivated connection", true},
-		{"deactivate ID", "Deactivate a connection: changes queue up until it is activated again", false},
+		{"deactivate ID", "Deactivate a connection (it stops syncing until activated again)", false},
 	} {
 		var scf clientFlags
 		sc := &cobra.Command{Use: sub.use, Short: sub.short, Args: cobra.ExactArgs(1),

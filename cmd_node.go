@@ -81,6 +81,10 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	defer ln.Close()
 	if f.url == "" {
+		// A wildcard address is no URL another node can reach.
+		if host, _, _ := net.SplitHostPort(ln.Addr().String()); net.ParseIP(host).IsUnspecified() {
+			return fmt.Errorf("--listen %s listens on every interface: give the URL other nodes reach this one at with --url", f.listen)
+		}
 		f.url = "http://" + ln.Addr().String()
 	}
 	logger, closeLog, err := openLog(f.data)

@@ -144,7 +144,8 @@ the token it prints. Everything lives in memory and is gone when it stops.`,
 // serve runs h on ln until ctx ends, then gives in-flight requests a few
 // seconds to finish.
 func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// No WriteTimeout: attachment downloads and event streams run long.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -114,11 +114,18 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if _, err := cfg.Tracker.Check(ctx); err != nil {
 		return nil, fmt.Errorf("engine: checking the %s credentials: %w", cfg.Tracker.Kind(), err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	// A data dir the node creates is 0700. One that exists is the user's
+	// (it may be their home): its mode is left alone, and the files the
+	// node keeps in it are 0600 either way.
+	if fi, err := os.Stat(cfg.DataDir); err == nil {
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("engine: the data dir %s is a file", cfg.DataDir)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			n.log.Warn("the data dir is readable by others; its files are not", "dir", cfg.DataDir, "mode", fi.Mode().Perm().String())
+		}
+	} else if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("engine: creating the data dir: %w", err)
-	}
-	if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("engine: securing the data dir: %w", err)
 	}
 	if n.box, err = loadSecretBox(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
