@@ -182,6 +182,24 @@ func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connectio
 		return c, err
 	}
 	c.Status, c.StatusReason = status, ""
+	if active {
+		// Replay, in order, what was queued while it was deactivated.
+		queued, err := n.st.EventsAt(ctx, id, store.DirectionOut, StageSending)
+		if err != nil {
+			return c, err
+		}
+		err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+			for _, ev := range queued {
+				if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return c, fmt.Errorf("replaying the %d queued syncs of %s: %w", len(queued), c.Name, err)
+		}
+	}
 	return c, nil
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	"github.com/tandem-sync/tandem/store"
 )
@@ -71,6 +73,10 @@ type Node struct {
 	now   func() time.Time
 	inst  store.Instance
 	first string // the admin token, set only on the first start
+
+	hub       hub
+	river     *river.Client[*sql.Tx]
+	stopRiver context.CancelFunc
 }
 
 // Instance is what GET /api/v1/instance says about a node: public, never a
@@ -137,6 +143,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.st.Close()
 		return nil, err
 	}
+	if err := n.startWorkers(); err != nil {
+		n.st.Close()
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	return n, nil
 }
 
@@ -185,8 +195,11 @@ func (n *Node) loadInstance(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the node and closes its store.
-func (n *Node) Close() error { return n.st.Close() }
+// Close stops the node's workers and closes its store.
+func (n *Node) Close() error {
+	n.stopWorkers()
+	return n.st.Close()
+}
 
 // AdminTokenOnce returns the admin token generated on this node's first
 // start, and "" on every later start (it is stored only as a hash) or when

@@ -32,7 +32,11 @@ type testNode struct {
 	srv      *http.Server
 	sent     recorder  // what this node sent to other nodes
 	log      logBuffer // what this node logged
+	tracker  *asana.Tracker
 }
+
+// et is the node's tracker, for reading what the sync wrote.
+func (n *testNode) et() engine.EntityTracker { return n.tracker }
 
 // logBuffer collects a node's log lines, safe for the server's goroutines.
 type logBuffer struct {
@@ -135,8 +139,9 @@ func (n *testNode) start(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n.tracker = asana.NewTracker(client, "")
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: asana.NewTracker(client, ""), Now: n.clock.now, HTTPClient: &http.Client{Transport: &n.sent}})
+		Tracker: n.tracker, Now: n.clock.now, HTTPClient: &http.Client{Transport: &n.sent}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,14 +134,7 @@ func (n *Node) roundTrip(req *http.Request, out any) error {
 		return fmt.Errorf("%w at %s: reading the answer: %v", ErrUnreachable, req.URL.Host, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		pe := &PeerError{Status: resp.StatusCode}
-		var ae apiError
-		if json.Unmarshal(data, &ae) == nil && ae.Error != "" {
-			pe.Message, pe.Code = ae.Error, ae.Code
-		} else {
-			pe.Message = strings.TrimSpace(string(data))
-		}
-		return pe
+		return peerError(resp.StatusCode, data)
 	}
 	if out == nil {
 		return nil
@@ -150,6 +143,24 @@ func (n *Node) roundTrip(req *http.Request, out any) error {
 		return fmt.Errorf("%w: %s answered %s with something unreadable", ErrNotTandem, req.URL.Host, req.URL.Path)
 	}
 	return nil
+}
+
+// peerError decodes another node's error answer.
+func peerError(status int, body []byte) *PeerError {
+	pe := &PeerError{Status: status}
+	var ae apiError
+	if json.Unmarshal(body, &ae) == nil && ae.Error != "" {
+		pe.Message, pe.Code = ae.Error, ae.Code
+	} else {
+		pe.Message = strings.TrimSpace(string(body))
+	}
+	return pe
+}
+
+// decodePeerError reads an error answer whose body was not read yet.
+func (n *Node) decodePeerError(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPeerAnswer))
+	return peerError(resp.StatusCode, body)
 }
 
 // PeerError is an error answer from another node.

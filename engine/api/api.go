@@ -60,8 +60,16 @@ func New(node *engine.Node, log *slog.Logger) http.Handler {
 	handle("POST "+engine.PathAccept, s.admin(s.accept))
 	handle("POST /api/v1/admin/connect", s.admin(s.connect))
 
+	handle("POST /api/v1/admin/exalate", s.admin(s.exalate))
+	handle("GET /api/v1/admin/status", s.admin(s.status))
+	handle("GET /api/v1/admin/syncs/{conn}/{event}", s.admin(s.syncStatus))
+	handle("GET /api/v1/admin/events", s.admin(s.events))
+
 	handle("POST "+engine.PathRedeem, s.redeem)
 	handle("POST "+engine.PathPing, s.peer(s.ping))
+	handle("POST "+engine.PathEvents, s.peer(s.receiveEvent))
+	handle("POST "+engine.PathResults, s.peer(s.receiveResult))
+	handle("GET "+engine.PathAttachments+"{id}", s.peer(s.attachment))
 	return mux
 }
 
@@ -80,6 +88,13 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
+
+// Flush passes streaming (server-sent events) through.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
 
 // admin requires the node's admin token as a Bearer token.
 func (s *server) admin(h http.HandlerFunc) http.HandlerFunc {

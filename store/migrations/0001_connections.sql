@@ -51,7 +51,7 @@ CREATE INDEX connections_created_at ON connections (created_at);
 
 -- One invitation per connection, issued by the initiator. Only the secret's
 -- hash is kept; redeemed_at, accept_nonce and acceptor_instance_id record the
--- one redemption so that the same acceptor can retry it.
+-- one redemption.
 CREATE TABLE invitations (
     connection_id        TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
     secret_hash          BLOB NOT NULL,

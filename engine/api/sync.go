@@ -1,0 +1,125 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// ExalateRequest is the body of POST /api/v1/admin/exalate.
+type ExalateRequest struct {
+	Ref        string `json:"ref"`
+	Connection string `json:"connection,omitempty"`
+}
+
+func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
+	var req ExalateRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ev, err := s.node.Exalate(r.Context(), req.Connection, req.Ref)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, ev)
+}
+
+func (s *server) status(w http.ResponseWriter, r *http.Request) {
+	st, err := s.node.Status(r.Context(), r.URL.Query().Get("connection"), r.URL.Query().Get("ref"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *server) syncStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := s.node.EventStatus(r.Context(), r.PathValue("conn"), r.PathValue("event"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// events streams stage events as server-sent events, one JSON StageEvent
+// per "stage" event, as they happen. ?event=ID keeps one sync's.
+func (s *server) events(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	only := r.URL.Query().Get("event")
+	ch, stop := s.node.Subscribe()
+	defer stop()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, ": stage events follow\n\n")
+	flusher.Flush()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if only != "" && ev.EventID != only {
+				continue
+			}
+			data, _ := json.Marshal(ev)
+			fmt.Fprintf(w, "event: stage\ndata: %s\n\n", data)
+			flusher.Flush()
+		}
+	}
+}
+
+func (s *server) receiveEvent(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte) {
+	var d engine.EventDelivery
+	if err := decodeBytes(body, &d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.node.ReceiveEvent(r.Context(), c, d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"event": d.Replica.EventID})
+}
+
+func (s *server) receiveResult(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte) {
+	var d engine.ResultDelivery
+	if err := decodeBytes(body, &d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.node.ReceiveResult(r.Context(), c, d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"event": d.Result.EventID})
+}
+
+func (s *server) attachment(w http.ResponseWriter, r *http.Request, c engine.Connection, _ []byte) {
+	rc, att, err := s.node.OpenAttachment(r.Context(), c, r.URL.Query().Get("event"), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if att.Size > 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(att.Size, 10))
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		s.log.Warn("streaming an attachment to the peer", "attachment", att.ID, "err", err)
+	}
+}

@@ -1,0 +1,304 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// apply is the receiving side of Waiting for remote: it applies a replica
+// to the tracker. Each write to the tracker is followed at once by the link
+// that records it (the twin after a create, a comment link after each
+// comment), so a retry after a crash skips what was done and nothing is
+// created twice.
+func (n *Node) apply(ctx context.Context, a applyArgs, attempt int) error {
+	c, err := n.st.Connection(ctx, a.Conn)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := n.st.SyncEvent(ctx, nil, a.Conn, a.Event)
+	if err != nil {
+		return err
+	}
+	if stageIndex(ev.Stage) > stageIndex(StageWaiting) {
+		return nil
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil {
+		return fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
+	}
+	res, err := n.applyReplica(ctx, c, r)
+	if err != nil {
+		return n.failed(ctx, a.Conn, a.Event, attempt, err)
+	}
+	at := n.now()
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		ev.Stage, ev.Error, ev.NextRetryAt = StageFinalizing, "", time.Time{}
+		ev.EntityID, ev.LocalKey, ev.LocalURL, ev.Result = res.EntityID, res.Key, res.URL, mustJSON(res)
+		if err := n.st.UpdateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		_, err := n.river.InsertTx(ctx, tx, reportArgs{Conn: a.Conn, Event: a.Event}, nil)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	n.publish(ev, at)
+	return nil
+}
+
+func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) (ApplyResult, error) {
+	et, err := n.entities()
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	res := ApplyResult{EventID: r.EventID}
+	twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		twin, err = n.createTwin(ctx, et, c, r)
+		if err != nil {
+			return res, err
+		}
+	case err != nil:
+		return res, err
+	default:
+		if twin, err = n.updateTwin(ctx, et, c, twin, r); err != nil {
+			return res, err
+		}
+	}
+	res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
+
+	links, err := n.st.Links(ctx, nil, c.ID, store.LinkComment, twin.LocalID)
+	if err != nil {
+		return res, err
+	}
+	for _, cm := range r.Comments {
+		body := attributed(cm.Body, cm.Author, r.Origin)
+		i := slices.IndexFunc(links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID })
+		var made Comment
+		if i >= 0 {
+			if links[i].Fingerprint == fingerprint(body) {
+				res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
+				continue
+			}
+			made, err = et.EditComment(ctx, links[i].LocalID, body)
+		} else {
+			made, err = et.AddComment(ctx, twin.LocalID, body)
+		}
+		if err != nil {
+			return res, fmt.Errorf("writing comment %s on %s: %w", cm.ID, twin.LocalKey, err)
+		}
+		if err := n.st.InTx(ctx, func(tx *sql.Tx) error {
+			return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: made.ID,
+				RemoteID: cm.ID, EntityID: twin.LocalID, Fingerprint: fingerprint(made.Body)})
+		}); err != nil {
+			return res, err
+		}
+		res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: made.ID})
+	}
+
+	atts, err := n.st.Links(ctx, nil, c.ID, store.LinkAttachment, twin.LocalID)
+	if err != nil {
+		return res, err
+	}
+	for _, att := range r.Attachments {
+		if i := slices.IndexFunc(atts, func(l store.ItemLink) bool { return l.RemoteID == att.ID }); i >= 0 {
+			res.Attachments = append(res.Attachments, LinkPair{Source: att.ID, Dest: atts[i].LocalID})
+			continue
+		}
+		if att.Size > et.MaxAttachmentSize() {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("attachment %q (%d bytes) is over %s's limit of %d bytes",
+				att.Name, att.Size, n.inst.Tracker, et.MaxAttachmentSize()))
+			continue
+		}
+		made, sum, err := n.copyAttachment(ctx, et, c, r.EventID, twin.LocalID, att)
+		if err != nil {
+			return res, fmt.Errorf("copying attachment %q to %s: %w", att.Name, twin.LocalKey, err)
+		}
+		if err := n.st.InTx(ctx, func(tx *sql.Tx) error {
+			return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: made.ID,
+				RemoteID: att.ID, EntityID: twin.LocalID, Fingerprint: sum})
+		}); err != nil {
+			return res, err
+		}
+		res.Attachments = append(res.Attachments, LinkPair{Source: att.ID, Dest: made.ID})
+	}
+	return res, nil
+}
+
+// createTwin creates the entity for a replica seen for the first time and
+// records the twin in the same breath.
+func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (store.Twin, error) {
+	typ, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
+	if err != nil {
+		return store.Twin{}, err
+	}
+	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: r.Source.Summary, Description: r.Source.Description})
+	if err != nil {
+		return store.Twin{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
+	}
+	twin := store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
+		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, Fields: fieldPrints(e)}
+	if err := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) }); err != nil {
+		return store.Twin{}, err
+	}
+	n.log.Info("twin created", "connection", c.ID, "remote", r.Source.Key, "local", e.Key)
+	return twin, nil
+}
+
+// updateTwin applies the replica's changed fields to an existing twin.
+func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica) (store.Twin, error) {
+	var u EntityUpdate
+	for _, f := range r.Fields {
+		switch f {
+		case FieldType:
+			typ, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
+			if err != nil {
+				return twin, err
+			}
+			u.Type = &typ
+		case FieldSummary:
+			u.Summary = &r.Source.Summary
+		case FieldDescription:
+			u.Description = &r.Source.Description
+		}
+	}
+	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
+	if u.Type != nil || u.Summary != nil || u.Description != nil {
+		e, err := et.Update(ctx, twin.LocalID, u)
+		if err != nil {
+			return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
+		}
+		if twin.Fields == nil {
+			twin.Fields = map[string]string{}
+		}
+		for f, fp := range fieldPrints(e) {
+			if slices.Contains(r.Fields, f) {
+				twin.Fields[f] = fp
+			}
+		}
+	}
+	err := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+	return twin, err
+}
+
+// fieldPrints fingerprints an entity's synced fields as they are on this
+// side, so that a later change detection recognises its own writes.
+func fieldPrints(e Entity) map[string]string {
+	return map[string]string{FieldType: fingerprint(e.Type), FieldSummary: fingerprint(e.Summary),
+		FieldDescription: fingerprint(e.Description)}
+}
+
+// mapType keeps the source's type when the destination has it and falls
+// back to the destination's default type otherwise.
+func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ string) (string, error) {
+	types, def, err := et.Types(ctx, project)
+	if err != nil {
+		return "", err
+	}
+	if slices.Contains(types, typ) {
+		return typ, nil
+	}
+	return def, nil
+}
+
+// attributed puts the author and the origin in front of a synced comment,
+// so readers on this side see who wrote it and where.
+func attributed(body, author, origin string) string {
+	prefix := "<strong>" + html.EscapeString(author) + "</strong> (" + html.EscapeString(origin) + "): "
+	if inner, ok := strings.CutPrefix(body, "<body>"); ok {
+		return "<body>" + prefix + inner
+	}
+	return "<body>" + prefix + html.EscapeString(body) + "</body>"
+}
+
+// copyAttachment fetches an attachment's bytes from the peer into a
+// temporary file (never whole in memory), checks its size, and uploads it.
+func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID, entityID string, att Attachment) (Attachment, string, error) {
+	resp, err := n.signedGet(ctx, c, PathAttachments+url.PathEscape(att.ID)+"?event="+url.QueryEscape(eventID))
+	if err != nil {
+		return Attachment{}, "", err
+	}
+	defer resp.Body.Close()
+	tmp, err := os.CreateTemp(n.cfg.DataDir, "attachment-*.part")
+	if err != nil {
+		return Attachment{}, "", err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	size, err := io.Copy(io.MultiWriter(tmp, h), resp.Body)
+	if err != nil {
+		return Attachment{}, "", fmt.Errorf("receiving the bytes: %w", err)
+	}
+	if att.Size > 0 && size != att.Size {
+		return Attachment{}, "", fmt.Errorf("received %d bytes, the source announced %d", size, att.Size)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	made, err := et.AddAttachment(ctx, entityID, att.Name, size, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) })
+	return made, sum, err
+}
+
+// signedGet sends a signed GET to the connection's peer and returns the
+// answer for streaming; a non-2xx answer is an error.
+func (n *Node) signedGet(ctx context.Context, c store.Connection, path string) (*http.Response, error) {
+	key, err := n.connectionKey(c)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.RemoteURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	SignRequest(req, nil, c.RemoteID, key, "", n.now())
+	resp, err := n.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, req.URL.Host, shortNetError(err))
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return nil, n.decodePeerError(resp)
+	}
+	return resp, nil
+}
+
+// OpenAttachment streams an attachment of an entity this node sent in
+// event eventID, for the peer that is copying it. Only attachments named in
+// that event's replica are served.
+func (n *Node) OpenAttachment(ctx context.Context, c Connection, eventID, attachmentID string) (io.ReadCloser, Attachment, error) {
+	ev, err := n.st.SyncEvent(ctx, nil, c.ID, eventID)
+	if err != nil || ev.Direction != store.DirectionOut {
+		return nil, Attachment{}, Errorf(ErrNotFound, "no outgoing sync %s on this connection", eventID)
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil {
+		return nil, Attachment{}, err
+	}
+	if !slices.ContainsFunc(r.Attachments, func(a Attachment) bool { return a.ID == attachmentID }) {
+		return nil, Attachment{}, Errorf(ErrNotFound, "sync %s carries no attachment %s", eventID, attachmentID)
+	}
+	et, err := n.entities()
+	if err != nil {
+		return nil, Attachment{}, err
+	}
+	return et.OpenAttachment(ctx, attachmentID)
+}

@@ -1,0 +1,289 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// Peer paths of the sync pipeline.
+const (
+	PathEvents      = "/api/v1/peer/events"
+	PathResults     = "/api/v1/peer/results"
+	PathAttachments = "/api/v1/peer/attachments/"
+)
+
+// The pipeline's durable jobs. Each is inserted in the same transaction as
+// the state change that calls for it, so a crash between the two is
+// impossible, and each is retried by River until it succeeds.
+type (
+	// sendArgs sends an outgoing event's replica to the peer (Sending).
+	sendArgs struct{ Conn, Event string }
+	// applyArgs applies an incoming replica to the tracker (the peer's
+	// side of Waiting for remote).
+	applyArgs struct{ Conn, Event string }
+	// reportArgs reports an applied replica back to its source.
+	reportArgs struct{ Conn, Event string }
+)
+
+func (sendArgs) Kind() string   { return "tandem_send" }
+func (applyArgs) Kind() string  { return "tandem_apply" }
+func (reportArgs) Kind() string { return "tandem_report" }
+
+// retryPolicy retries quickly at first (a peer restarting, a blip) and
+// settles at a minute between tries; River gives up after MaxAttempts,
+// which the node sets high: a sync is never dropped.
+type retryPolicy struct{}
+
+func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	d := min(200*time.Millisecond<<min(job.Attempt, 16), time.Minute)
+	return time.Now().Add(d/2 + rand.N(d/2+1))
+}
+
+// startWorkers starts the node's River client with the pipeline's workers.
+func (n *Node) startWorkers() error {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[sendArgs]) error {
+		return n.send(ctx, j.Args, j.Attempt)
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[applyArgs]) error {
+		return n.apply(ctx, j.Args, j.Attempt)
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[reportArgs]) error {
+		return n.report(ctx, j.Args, j.Attempt)
+	}))
+	client, err := n.st.NewRiverClient(&river.Config{
+		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
+		Workers:     workers,
+		RetryPolicy: retryPolicy{},
+		MaxAttempts: 10_000,
+		JobTimeout:  30 * time.Minute,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := client.Start(ctx); err != nil {
+		cancel()
+		return fmt.Errorf("starting the job queue: %w", err)
+	}
+	n.river, n.stopRiver = client, cancel
+	return nil
+}
+
+// stopWorkers lets running jobs finish (or gives up after a few seconds;
+// an interrupted job runs again after restart).
+func (n *Node) stopWorkers() {
+	if n.river == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.river.Stop(ctx); err != nil {
+		n.log.Warn("stopping the job queue", "err", err)
+	}
+	n.stopRiver()
+}
+
+// failed records a failure at the event's current stage with the time of
+// the next try, and returns err for River to retry.
+func (n *Node) failed(ctx context.Context, connID, eventID string, attempt int, err error) error {
+	ev, gerr := n.st.SyncEvent(ctx, nil, connID, eventID)
+	if gerr == nil {
+		next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})
+		if aerr := n.advance(ctx, connID, eventID, ev.Stage, err.Error(), next, nil); aerr != nil {
+			n.log.Error("recording a sync failure", "event", eventID, "err", aerr)
+		}
+	}
+	n.log.Warn("sync step failed; will retry", "connection", connID, "event", eventID, "attempt", attempt, "err", err)
+	return err
+}
+
+// EventDelivery is the body of a signed POST /api/v1/peer/events.
+type EventDelivery struct {
+	Replica Replica `json:"replica"`
+}
+
+// send is Sending: the replica goes to the peer until it has durably
+// accepted it; then the event waits for the remote.
+func (n *Node) send(ctx context.Context, a sendArgs, attempt int) error {
+	c, err := n.st.Connection(ctx, a.Conn)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // the connection was deleted; nothing to send to
+	}
+	if err != nil {
+		return err
+	}
+	if c.Status != StatusActive {
+		return nil // deactivated: the event stays queued at Sending
+	}
+	ev, err := n.st.SyncEvent(ctx, nil, a.Conn, a.Event)
+	if err != nil {
+		return err
+	}
+	if stageIndex(ev.Stage) > stageIndex(StageSending) {
+		return nil
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil {
+		return fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
+	}
+	if err := n.signedPost(ctx, c, PathEvents, ev.ID, EventDelivery{Replica: r}, nil); err != nil {
+		return n.failed(ctx, a.Conn, a.Event, attempt, fmt.Errorf("sending to %s: %w", c.RemoteName, err))
+	}
+	return n.advance(ctx, a.Conn, a.Event, StageWaiting, "", time.Time{}, nil)
+}
+
+// ReceiveEvent stores an incoming replica and the job that applies it, in
+// one transaction; the same event delivered again changes nothing.
+func (n *Node) ReceiveEvent(ctx context.Context, c Connection, d EventDelivery) error {
+	if d.Replica.EventID == "" || d.Replica.Source.ID == "" {
+		return Errorf(ErrBadRequest, "the replica lacks its event or entity id")
+	}
+	payload, err := json.Marshal(d.Replica)
+	if err != nil {
+		return err
+	}
+	ev := store.SyncEvent{ConnectionID: c.ID, ID: d.Replica.EventID, Direction: store.DirectionIn, Stage: StageWaiting,
+		Payload: payload, RemoteKey: d.Replica.Source.Key, RemoteURL: d.Replica.Source.URL}
+	if t, err := n.st.TwinByRemote(ctx, nil, c.ID, d.Replica.Source.ID); err == nil {
+		ev.EntityID, ev.LocalKey, ev.LocalURL = t.LocalID, t.LocalKey, t.LocalURL
+	}
+	at := n.now()
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.CreateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		_, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: c.ID, Event: ev.ID}, nil)
+		return err
+	})
+	if errors.Is(err, store.ErrExists) {
+		return nil
+	}
+	if err == nil {
+		n.publish(ev, at)
+	}
+	return err
+}
+
+// ResultDelivery is the body of a signed POST /api/v1/peer/results.
+type ResultDelivery struct {
+	Result ApplyResult `json:"result"`
+}
+
+// report sends an applied replica's result back to its source.
+func (n *Node) report(ctx context.Context, a reportArgs, attempt int) error {
+	c, err := n.st.Connection(ctx, a.Conn)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := n.st.SyncEvent(ctx, nil, a.Conn, a.Event)
+	if err != nil {
+		return err
+	}
+	var res ApplyResult
+	if err := json.Unmarshal(ev.Result, &res); err != nil {
+		return fmt.Errorf("event %s: unreadable result: %w", ev.ID, err)
+	}
+	if err := n.signedPost(ctx, c, PathResults, "result-"+ev.ID, ResultDelivery{Result: res}, nil); err != nil {
+		return n.failed(ctx, a.Conn, a.Event, attempt, fmt.Errorf("reporting to %s: %w", c.RemoteName, err))
+	}
+	return n.advance(ctx, a.Conn, a.Event, StageSynchronized, "", time.Time{}, nil)
+}
+
+// ReceiveResult is Finalizing on the source: it records the twin, the
+// comment and attachment links and the fingerprints that stop echoes, in
+// one transaction, and the event is Synchronized. A result delivered again
+// changes nothing.
+func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery) error {
+	res := d.Result
+	ev, err := n.st.SyncEvent(ctx, nil, c.ID, res.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(ErrNotFound, "no outgoing sync %s on this connection", res.EventID)
+	}
+	if err != nil {
+		return err
+	}
+	if ev.Direction != store.DirectionOut {
+		return Errorf(ErrBadRequest, "sync %s is not one this node sent", res.EventID)
+	}
+	if ev.Stage == StageSynchronized {
+		return nil
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil {
+		return err
+	}
+	if err := n.advance(ctx, c.ID, ev.ID, StageFinalizing, "", time.Time{}, func(e *store.SyncEvent) {
+		e.RemoteKey, e.RemoteURL = res.Key, res.URL
+	}); err != nil {
+		return err
+	}
+	at := n.now()
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		twin, err := n.st.Twin(ctx, tx, c.ID, r.Source.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			twin = store.Twin{ConnectionID: c.ID, LocalID: r.Source.ID, Fields: map[string]string{}}
+		} else if err != nil {
+			return err
+		}
+		twin.RemoteID, twin.RemoteKey, twin.RemoteURL = res.EntityID, res.Key, res.URL
+		twin.LocalKey, twin.LocalURL = r.Source.Key, r.Source.URL
+		if twin.Fields == nil {
+			twin.Fields = map[string]string{}
+		}
+		values := map[string]string{FieldType: r.Source.Type, FieldSummary: r.Source.Summary, FieldDescription: r.Source.Description}
+		for _, f := range r.Fields {
+			twin.Fields[f] = fingerprint(values[f])
+		}
+		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+			return err
+		}
+		for _, p := range res.Comments {
+			i := slices.IndexFunc(r.Comments, func(c ReplicaComment) bool { return c.ID == p.Source })
+			fp := ""
+			if i >= 0 {
+				fp = fingerprint(r.Comments[i].Body)
+			}
+			if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: p.Source,
+				RemoteID: p.Dest, EntityID: r.Source.ID, Fingerprint: fp}); err != nil {
+				return err
+			}
+		}
+		for _, p := range res.Attachments {
+			if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: p.Source,
+				RemoteID: p.Dest, EntityID: r.Source.ID}); err != nil {
+				return err
+			}
+		}
+		ev.Stage, ev.Error, ev.NextRetryAt = StageSynchronized, "", time.Time{}
+		ev.RemoteKey, ev.RemoteURL, ev.Result = res.Key, res.URL, mustJSON(res)
+		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
+	})
+	if err != nil {
+		return fmt.Errorf("finalizing sync %s: %w", ev.ID, err)
+	}
+	n.publish(ev, at)
+	return nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs of strings reach here
+	}
+	return b
+}

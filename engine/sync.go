@@ -1,0 +1,321 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// The fields the Basic rules sync besides comments and attachments.
+const (
+	FieldType        = "type"
+	FieldSummary     = "summary"
+	FieldDescription = "description"
+)
+
+// Replica is what the source node sends of an entity: the fields that
+// changed since the last sync, and the comments and attachments the other
+// side doesn't have yet (or whose content changed).
+type Replica struct {
+	EventID string        `json:"event_id"`
+	Source  ReplicaEntity `json:"source"`
+	// Fields names the fields of Source to apply.
+	Fields      []string         `json:"fields"`
+	Comments    []ReplicaComment `json:"comments"`
+	Attachments []Attachment     `json:"attachments"`
+	// Origin is the source node's name, shown with synced comments.
+	Origin string `json:"origin"`
+}
+
+// ReplicaEntity is the source entity's identity and field values.
+type ReplicaEntity struct {
+	ID          string `json:"id"`
+	Key         string `json:"key"`
+	URL         string `json:"url"`
+	Type        string `json:"type"`
+	Summary     string `json:"summary"`
+	Description string `json:"description"`
+}
+
+// ReplicaComment is a comment to create, or to update when the other side
+// has its twin already.
+type ReplicaComment struct {
+	ID     string `json:"id"`
+	Author string `json:"author"`
+	Body   string `json:"body"`
+}
+
+// LinkPair links an item on the source side with the one made for it.
+type LinkPair struct {
+	Source string `json:"source"`
+	Dest   string `json:"dest"`
+}
+
+// ApplyResult is what the receiving node reports after applying a replica.
+type ApplyResult struct {
+	EventID     string     `json:"event_id"`
+	EntityID    string     `json:"entity_id"`
+	Key         string     `json:"key"`
+	URL         string     `json:"url"`
+	Comments    []LinkPair `json:"comments"`
+	Attachments []LinkPair `json:"attachments"`
+	// Skipped says what could not be applied and why (an attachment over
+	// the destination's limit); nothing is dropped silently.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+// fingerprint identifies a value's content for echo suppression.
+func fingerprint(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (n *Node) entities() (EntityTracker, error) {
+	et, ok := n.cfg.Tracker.(EntityTracker)
+	if !ok {
+		return nil, fmt.Errorf("the %s tracker cannot sync entities yet", n.cfg.Tracker.Kind())
+	}
+	return et, nil
+}
+
+// Exalate syncs one entity now, given as a user pastes it (an id, a key, a
+// link). connID may be empty when exactly one active connection covers the
+// entity's project. It returns once the event is stored (Preparing done);
+// Subscribe or EventStatus follow the rest.
+func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, error) {
+	et, err := n.entities()
+	if err != nil {
+		return StageEvent{}, err
+	}
+	id, err := et.ParseRef(ref)
+	if err != nil {
+		return StageEvent{}, Errorf(ErrBadRequest, "%v", err)
+	}
+	e, err := et.Get(ctx, id)
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("reading %s from %s: %w", ref, n.inst.Tracker, err)
+	}
+	c, err := n.connectionFor(ctx, connID, e.Project)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	return n.prepare(ctx, c, e, true)
+}
+
+// connectionFor picks the active connection for an entity of project.
+func (n *Node) connectionFor(ctx context.Context, connID, project string) (store.Connection, error) {
+	if connID != "" {
+		c, err := n.st.Connection(ctx, connID)
+		if errors.Is(err, store.ErrNotFound) {
+			return c, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
+		}
+		if err == nil && c.LocalProject != project {
+			return c, Errorf(ErrBadRequest, "connection %s syncs project %s; that item is in another project", c.Name, c.LocalProjectName)
+		}
+		return c, err
+	}
+	cs, err := n.st.Connections(ctx)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	var matches []store.Connection
+	var names []string
+	for _, c := range cs {
+		if c.LocalProject == project && c.Status != StatusPending {
+			matches = append(matches, c)
+			names = append(names, c.Name+" ("+c.ID+")")
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return store.Connection{}, Errorf(ErrBadRequest, "no connection on %s syncs that item's project; set one up first", n.inst.Name)
+	case 1:
+		return matches[0], nil
+	}
+	return store.Connection{}, Errorf(ErrBadRequest, "several connections sync that item's project; pick one with --connection: %v", names)
+}
+
+// prepare is Preparing: read (already done by the caller), apply the
+// outgoing rules against the last synced state, and store the event, its
+// replica and the send job in one transaction. A connection that is not
+// Active stores the event and leaves it queued at Sending.
+func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always bool) (StageEvent, error) {
+	started := n.now()
+	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
+	hasTwin := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return StageEvent{}, err
+	}
+	r := Replica{EventID: uuid.NewString(), Origin: n.inst.Name, Source: ReplicaEntity{ID: e.ID, Key: e.Key, URL: e.URL,
+		Type: e.Type, Summary: e.Summary, Description: e.Description}}
+	for _, f := range []struct{ name, value string }{{FieldType, e.Type}, {FieldSummary, e.Summary}, {FieldDescription, e.Description}} {
+		if !hasTwin || twin.Fields[f.name] != fingerprint(f.value) {
+			r.Fields = append(r.Fields, f.name)
+		}
+	}
+	comments, err := n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	for _, cm := range e.Comments {
+		i := slices.IndexFunc(comments, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
+		if i < 0 || comments[i].Fingerprint != fingerprint(cm.Body) {
+			r.Comments = append(r.Comments, ReplicaComment{ID: cm.ID, Author: cm.Author, Body: cm.Body})
+		}
+	}
+	atts, err := n.st.Links(ctx, nil, c.ID, store.LinkAttachment, e.ID)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	for _, a := range e.Attachments {
+		if !slices.ContainsFunc(atts, func(l store.ItemLink) bool { return l.LocalID == a.ID }) {
+			r.Attachments = append(r.Attachments, a)
+		}
+	}
+	if !always && len(r.Fields) == 0 && len(r.Comments) == 0 && len(r.Attachments) == 0 {
+		return StageEvent{}, nil // nothing a user changed: no event, no echo
+	}
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	ev := store.SyncEvent{ConnectionID: c.ID, ID: r.EventID, Direction: store.DirectionOut, EntityID: e.ID,
+		Stage: StagePreparing, Payload: payload, LocalKey: e.Key, LocalURL: e.URL, RemoteKey: twin.RemoteKey, RemoteURL: twin.RemoteURL}
+	n.publish(ev, started)
+	sent := n.now()
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.CreateSyncEvent(ctx, tx, ev, started); err != nil {
+			return err
+		}
+		ev.Stage = StageSending
+		if err := n.st.UpdateSyncEvent(ctx, tx, ev, sent); err != nil {
+			return err
+		}
+		if c.Status != StatusActive {
+			return nil // queued: activation enqueues it
+		}
+		_, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: c.ID, Event: ev.ID}, nil)
+		return err
+	})
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
+	}
+	return n.publish(ev, sent), nil
+}
+
+// publish tells listeners an event reached its stage and returns what it
+// told them.
+func (n *Node) publish(e store.SyncEvent, at time.Time) StageEvent {
+	se := StageEvent{ConnectionID: e.ConnectionID, EventID: e.ID, Direction: e.Direction, EntityID: e.EntityID,
+		Stage: e.Stage, Error: e.Error, NextRetry: e.NextRetryAt, At: at, LocalKey: e.LocalKey, LocalURL: e.LocalURL,
+		RemoteKey: e.RemoteKey, RemoteURL: e.RemoteURL}
+	n.hub.publish(se)
+	return se
+}
+
+// stageIndex orders stages so an event never moves backwards (a report can
+// arrive before the sender has recorded that its send went through).
+func stageIndex(stage string) int { return slices.Index(Stages(), stage) }
+
+// advance moves an event to stage (with an error and retry time, or none)
+// unless it is already further, and publishes the change.
+func (n *Node) advance(ctx context.Context, connID, eventID, stage, errText string, next time.Time, mod func(*store.SyncEvent)) error {
+	var ev store.SyncEvent
+	moved := false
+	at := n.now()
+	err := n.st.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ev, err = n.st.SyncEvent(ctx, tx, connID, eventID); err != nil {
+			return err
+		}
+		if stageIndex(stage) < stageIndex(ev.Stage) || (stage == ev.Stage && errText == "" && ev.Error == "") {
+			return nil
+		}
+		ev.Stage, ev.Error, ev.NextRetryAt = stage, errText, next
+		if mod != nil {
+			mod(&ev)
+		}
+		moved = true
+		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
+	})
+	if err == nil && moved {
+		n.publish(ev, at)
+	}
+	return err
+}
+
+// EventStatus is one sync with every stage it went through.
+type EventStatus struct {
+	StageEvent
+	Stages []StageEntry `json:"stages"`
+}
+
+// StageEntry is one stage an event went through.
+type StageEntry struct {
+	Stage string    `json:"stage"`
+	Error string    `json:"error,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+// Status returns the latest sync of an entity (given as a ref) on a
+// connection, with its stages and both links.
+func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, error) {
+	et, err := n.entities()
+	if err != nil {
+		return EventStatus{}, err
+	}
+	id, err := et.ParseRef(ref)
+	if err != nil {
+		return EventStatus{}, Errorf(ErrBadRequest, "%v", err)
+	}
+	cs, err := n.st.Connections(ctx)
+	if err != nil {
+		return EventStatus{}, err
+	}
+	for _, c := range cs {
+		if connID != "" && c.ID != connID {
+			continue
+		}
+		ev, err := n.st.LatestEvent(ctx, c.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return EventStatus{}, err
+		}
+		return n.EventStatus(ctx, c.ID, ev.ID)
+	}
+	return EventStatus{}, Errorf(ErrNotFound, "%s was never synced from or to %s", ref, n.inst.Name)
+}
+
+// EventStatus returns one sync with its stages.
+func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
+	ev, err := n.st.SyncEvent(ctx, nil, connID, eventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return EventStatus{}, Errorf(ErrNotFound, "no sync %s on connection %s", eventID, connID)
+	}
+	if err != nil {
+		return EventStatus{}, err
+	}
+	log, err := n.st.StageLog(ctx, connID, eventID)
+	if err != nil {
+		return EventStatus{}, err
+	}
+	st := EventStatus{StageEvent: StageEvent{ConnectionID: connID, EventID: ev.ID, Direction: ev.Direction,
+		EntityID: ev.EntityID, Stage: ev.Stage, Error: ev.Error, NextRetry: ev.NextRetryAt, At: ev.UpdatedAt,
+		LocalKey: ev.LocalKey, LocalURL: ev.LocalURL, RemoteKey: ev.RemoteKey, RemoteURL: ev.RemoteURL}}
+	for _, l := range log {
+		st.Stages = append(st.Stages, StageEntry{Stage: l.Stage, Error: l.Error, At: l.At})
+	}
+	return st, nil
+}

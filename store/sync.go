@@ -1,0 +1,351 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Twin links an entity on this node with its twin across a connection.
+type Twin struct {
+	ConnectionID string
+	LocalID      string
+	RemoteID     string
+	LocalKey     string
+	LocalURL     string
+	RemoteKey    string
+	RemoteURL    string
+	// Fields maps a field name to the fingerprint of this side's value when
+	// it was last synced.
+	Fields        map[string]string
+	RemoteDeleted bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+const twinColumns = `connection_id, local_id, remote_id, local_key, local_url, remote_key, remote_url,
+	fields, remote_deleted, created_at, updated_at`
+
+func scanTwin(row interface{ Scan(...any) error }) (Twin, error) {
+	var (
+		t                    Twin
+		fields               string
+		createdAt, updatedAt string
+	)
+	if err := row.Scan(&t.ConnectionID, &t.LocalID, &t.RemoteID, &t.LocalKey, &t.LocalURL, &t.RemoteKey,
+		&t.RemoteURL, &fields, &t.RemoteDeleted, &createdAt, &updatedAt); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Twin{}, ErrNotFound
+		}
+		return Twin{}, err
+	}
+	if err := json.Unmarshal([]byte(fields), &t.Fields); err != nil {
+		return Twin{}, fmt.Errorf("twin %s: fields: %w", t.LocalID, err)
+	}
+	var err error
+	if t.CreatedAt, err = parseTime(createdAt); err != nil {
+		return Twin{}, err
+	}
+	if t.UpdatedAt, err = parseTime(updatedAt); err != nil {
+		return Twin{}, err
+	}
+	return t, nil
+}
+
+// Twin returns the twin of a local entity on a connection.
+func (s *Store) Twin(ctx context.Context, q Querier, connID, localID string) (Twin, error) {
+	t, err := scanTwin(s.q(q).QueryRowContext(ctx, `SELECT `+twinColumns+` FROM twins
+		WHERE connection_id = ? AND local_id = ?`, connID, localID))
+	if err != nil {
+		return Twin{}, fmt.Errorf("twin of %s on connection %s: %w", localID, connID, err)
+	}
+	return t, nil
+}
+
+// TwinByRemote returns the twin whose other side is remoteID.
+func (s *Store) TwinByRemote(ctx context.Context, q Querier, connID, remoteID string) (Twin, error) {
+	t, err := scanTwin(s.q(q).QueryRowContext(ctx, `SELECT `+twinColumns+` FROM twins
+		WHERE connection_id = ? AND remote_id = ?`, connID, remoteID))
+	if err != nil {
+		return Twin{}, fmt.Errorf("twin of remote %s on connection %s: %w", remoteID, connID, err)
+	}
+	return t, nil
+}
+
+// PutTwin creates or replaces a twin, in tx.
+func (s *Store) PutTwin(ctx context.Context, tx *sql.Tx, t Twin) error {
+	fields, err := json.Marshal(t.Fields)
+	if err != nil {
+		return err
+	}
+	if t.Fields == nil {
+		fields = []byte("{}")
+	}
+	now := formatTime(time.Now())
+	created := now
+	if !t.CreatedAt.IsZero() {
+		created = formatTime(t.CreatedAt)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO twins (`+twinColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection_id, local_id) DO UPDATE SET remote_id = excluded.remote_id,
+			local_key = excluded.local_key, local_url = excluded.local_url, remote_key = excluded.remote_key,
+			remote_url = excluded.remote_url, fields = excluded.fields, remote_deleted = excluded.remote_deleted,
+			updated_at = excluded.updated_at`,
+		t.ConnectionID, t.LocalID, t.RemoteID, t.LocalKey, t.LocalURL, t.RemoteKey, t.RemoteURL, string(fields),
+		t.RemoteDeleted, created, now)
+	if err != nil {
+		return fmt.Errorf("put twin %s on connection %s: %w", t.LocalID, t.ConnectionID, err)
+	}
+	return nil
+}
+
+// CountTwins is the number of synced items on a connection.
+func (s *Store) CountTwins(ctx context.Context, connID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM twins WHERE connection_id = ?`, connID).Scan(&n)
+	return n, err
+}
+
+// Link kinds.
+const (
+	LinkComment    = "comment"
+	LinkAttachment = "attachment"
+)
+
+// ItemLink links a comment or attachment here with its twin across a
+// connection.
+type ItemLink struct {
+	ConnectionID string
+	Kind         string
+	LocalID      string
+	RemoteID     string
+	EntityID     string
+	Fingerprint  string
+}
+
+// Links returns the links of one kind for a local entity.
+func (s *Store) Links(ctx context.Context, q Querier, connID, kind, entityID string) ([]ItemLink, error) {
+	rows, err := s.q(q).QueryContext(ctx, `SELECT connection_id, kind, local_id, remote_id, entity_id, fingerprint
+		FROM item_links WHERE connection_id = ? AND kind = ? AND entity_id = ?`, connID, kind, entityID)
+	if err != nil {
+		return nil, fmt.Errorf("%s links of %s: %w", kind, entityID, err)
+	}
+	defer rows.Close()
+	var out []ItemLink
+	for rows.Next() {
+		var l ItemLink
+		if err := rows.Scan(&l.ConnectionID, &l.Kind, &l.LocalID, &l.RemoteID, &l.EntityID, &l.Fingerprint); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// PutLink creates or replaces a link, in tx.
+func (s *Store) PutLink(ctx context.Context, tx *sql.Tx, l ItemLink) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO item_links (connection_id, kind, local_id, remote_id, entity_id, fingerprint)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection_id, kind, local_id) DO UPDATE SET remote_id = excluded.remote_id,
+			entity_id = excluded.entity_id, fingerprint = excluded.fingerprint`,
+		l.ConnectionID, l.Kind, l.LocalID, l.RemoteID, l.EntityID, l.Fingerprint)
+	if err != nil {
+		return fmt.Errorf("put %s link %s: %w", l.Kind, l.LocalID, err)
+	}
+	return nil
+}
+
+// Directions of a sync event.
+const (
+	DirectionOut = "out"
+	DirectionIn  = "in"
+)
+
+// SyncEvent is one sync of one entity across a connection.
+type SyncEvent struct {
+	ConnectionID string
+	ID           string
+	Direction    string
+	EntityID     string
+	Stage        string
+	Error        string
+	NextRetryAt  time.Time
+	Payload      []byte
+	Result       []byte
+	LocalKey     string
+	LocalURL     string
+	RemoteKey    string
+	RemoteURL    string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+const eventColumns = `connection_id, id, direction, entity_id, stage, error, next_retry_at, payload, result,
+	local_key, local_url, remote_key, remote_url, created_at, updated_at`
+
+func scanEvent(row interface{ Scan(...any) error }) (SyncEvent, error) {
+	var (
+		e                    SyncEvent
+		next                 sql.NullString
+		createdAt, updatedAt string
+	)
+	if err := row.Scan(&e.ConnectionID, &e.ID, &e.Direction, &e.EntityID, &e.Stage, &e.Error, &next, &e.Payload,
+		&e.Result, &e.LocalKey, &e.LocalURL, &e.RemoteKey, &e.RemoteURL, &createdAt, &updatedAt); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return SyncEvent{}, ErrNotFound
+		}
+		return SyncEvent{}, err
+	}
+	var err error
+	if e.NextRetryAt, err = parseTime(next.String); err != nil {
+		return SyncEvent{}, err
+	}
+	if e.CreatedAt, err = parseTime(createdAt); err != nil {
+		return SyncEvent{}, err
+	}
+	if e.UpdatedAt, err = parseTime(updatedAt); err != nil {
+		return SyncEvent{}, err
+	}
+	return e, nil
+}
+
+// CreateSyncEvent records a new event and its first stage, in tx. An event
+// that exists already (the same event delivered twice) is ErrExists.
+func (s *Store) CreateSyncEvent(ctx context.Context, tx *sql.Tx, e SyncEvent, at time.Time) error {
+	ts := formatTime(at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sync_events (`+eventColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ConnectionID, e.ID, e.Direction, e.EntityID, e.Stage, e.Error, e.Payload, e.Result,
+		e.LocalKey, e.LocalURL, e.RemoteKey, e.RemoteURL, ts, ts)
+	if isDuplicate(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("create sync event %s: %w", e.ID, err)
+	}
+	return s.logStage(ctx, tx, e.ConnectionID, e.ID, e.Stage, "", at)
+}
+
+// SyncEvent returns one event.
+func (s *Store) SyncEvent(ctx context.Context, q Querier, connID, id string) (SyncEvent, error) {
+	e, err := scanEvent(s.q(q).QueryRowContext(ctx, `SELECT `+eventColumns+` FROM sync_events
+		WHERE connection_id = ? AND id = ?`, connID, id))
+	if err != nil {
+		return SyncEvent{}, fmt.Errorf("sync event %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// UpdateSyncEvent writes an event's stage, error, retry time, result, keys
+// and links, in tx, and logs the stage if it changed.
+func (s *Store) UpdateSyncEvent(ctx context.Context, tx *sql.Tx, e SyncEvent, at time.Time) error {
+	prev, err := s.SyncEvent(ctx, tx, e.ConnectionID, e.ID)
+	if err != nil {
+		return err
+	}
+	var next any
+	if !e.NextRetryAt.IsZero() {
+		next = formatTime(e.NextRetryAt)
+	}
+	if err := execOne(ctx, tx, `UPDATE sync_events SET entity_id = ?, stage = ?, error = ?, next_retry_at = ?,
+		result = ?, local_key = ?, local_url = ?, remote_key = ?, remote_url = ?, updated_at = ?
+		WHERE connection_id = ? AND id = ?`,
+		e.EntityID, e.Stage, e.Error, next, e.Result, e.LocalKey, e.LocalURL, e.RemoteKey, e.RemoteURL,
+		formatTime(at), e.ConnectionID, e.ID); err != nil {
+		return fmt.Errorf("update sync event %s: %w", e.ID, err)
+	}
+	if prev.Stage != e.Stage || (e.Error != "" && prev.Error != e.Error) {
+		return s.logStage(ctx, tx, e.ConnectionID, e.ID, e.Stage, e.Error, at)
+	}
+	return nil
+}
+
+func (s *Store) logStage(ctx context.Context, tx *sql.Tx, connID, eventID, stage, errText string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO stage_log (connection_id, event_id, stage, error, at) VALUES (?, ?, ?, ?, ?)`,
+		connID, eventID, stage, errText, formatTime(at))
+	if err != nil {
+		return fmt.Errorf("log stage %s of event %s: %w", stage, eventID, err)
+	}
+	return nil
+}
+
+// StageEntry is one stage an event went through.
+type StageEntry struct {
+	Stage string
+	Error string
+	At    time.Time
+}
+
+// StageLog returns the stages an event went through, in order.
+func (s *Store) StageLog(ctx context.Context, connID, eventID string) ([]StageEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT stage, error, at FROM stage_log
+		WHERE connection_id = ? AND event_id = ? ORDER BY seq`, connID, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("stages of event %s: %w", eventID, err)
+	}
+	defer rows.Close()
+	var out []StageEntry
+	for rows.Next() {
+		var (
+			e  StageEntry
+			at string
+		)
+		if err := rows.Scan(&e.Stage, &e.Error, &at); err != nil {
+			return nil, err
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LatestEvent returns the newest event about a local entity on a
+// connection.
+func (s *Store) LatestEvent(ctx context.Context, connID, entityID string) (SyncEvent, error) {
+	e, err := scanEvent(s.db.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM sync_events
+		WHERE connection_id = ? AND entity_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, connID, entityID))
+	if err != nil {
+		return SyncEvent{}, fmt.Errorf("latest event of %s: %w", entityID, err)
+	}
+	return e, nil
+}
+
+// Querier is what reads run on: the pool (nil) or a transaction. Inside a
+// transaction, reads must use it, since the pool has one connection.
+type Querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// q picks the transaction when there is one.
+func (s *Store) q(q Querier) Querier {
+	if q == nil || q == Querier((*sql.Tx)(nil)) {
+		return s.db
+	}
+	return q
+}
+
+// EventsAt returns a connection's events in one direction at one stage,
+// oldest first (the outgoing events a deactivated connection queued).
+func (s *Store) EventsAt(ctx context.Context, connID, direction, stage string) ([]SyncEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events
+		WHERE connection_id = ? AND direction = ? AND stage = ? ORDER BY created_at, rowid`, connID, direction, stage)
+	if err != nil {
+		return nil, fmt.Errorf("events at %s on connection %s: %w", stage, connID, err)
+	}
+	defer rows.Close()
+	var out []SyncEvent
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
