@@ -94,24 +94,13 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 	for _, cm := range r.Comments {
 		body := attributed(cm.Body, cm.Author, r.Origin)
 		i := slices.IndexFunc(links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID })
-		var made Comment
-		if i >= 0 {
-			if links[i].Fingerprint == fingerprint(body) {
-				res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
-				continue
-			}
-			made, err = et.EditComment(ctx, links[i].LocalID, body)
-		} else {
-			made, err = et.AddComment(ctx, twin.LocalID, body)
+		if i >= 0 && links[i].Fingerprint == fingerprint(body) {
+			res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
+			continue
 		}
+		made, err := n.writeComment(ctx, et, c, twin.LocalID, cm.ID, links, i, body)
 		if err != nil {
 			return res, fmt.Errorf("writing comment %s on %s: %w", cm.ID, twin.LocalKey, err)
-		}
-		if err := n.st.InTx(ctx, func(tx *sql.Tx) error {
-			return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: made.ID,
-				RemoteID: cm.ID, EntityID: twin.LocalID, Fingerprint: fingerprint(made.Body)})
-		}); err != nil {
-			return res, err
 		}
 		res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: made.ID})
 	}
@@ -130,19 +119,38 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 				att.Name, att.Size, n.inst.Tracker, et.MaxAttachmentSize()))
 			continue
 		}
-		made, sum, err := n.copyAttachment(ctx, et, c, r.EventID, twin.LocalID, att)
+		made, err := n.copyAttachment(ctx, et, c, r.EventID, twin.LocalID, att)
 		if err != nil {
 			return res, fmt.Errorf("copying attachment %q to %s: %w", att.Name, twin.LocalKey, err)
-		}
-		if err := n.st.InTx(ctx, func(tx *sql.Tx) error {
-			return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: made.ID,
-				RemoteID: att.ID, EntityID: twin.LocalID, Fingerprint: sum})
-		}); err != nil {
-			return res, err
 		}
 		res.Attachments = append(res.Attachments, LinkPair{Source: att.ID, Dest: made.ID})
 	}
 	return res, nil
+}
+
+// writeComment adds a comment (or edits its twin, links[i]) and records the
+// link at once, under the write lock.
+func (n *Node) writeComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
+	links []store.ItemLink, i int, body string) (Comment, error) {
+	n.writing.Lock()
+	defer n.writing.Unlock()
+	var (
+		made Comment
+		err  error
+	)
+	if i >= 0 {
+		made, err = et.EditComment(ctx, links[i].LocalID, body)
+	} else {
+		made, err = et.AddComment(ctx, entityID, body)
+	}
+	if err != nil {
+		return made, err
+	}
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: made.ID,
+			RemoteID: sourceID, EntityID: entityID, Fingerprint: fingerprint(made.Body)})
+	})
+	return made, err
 }
 
 // createTwin creates the entity for a replica seen for the first time and
@@ -152,6 +160,8 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 	if err != nil {
 		return store.Twin{}, err
 	}
+	n.writing.Lock()
+	defer n.writing.Unlock()
 	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: r.Source.Summary, Description: r.Source.Description})
 	if err != nil {
 		return store.Twin{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
@@ -183,6 +193,8 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 		}
 	}
 	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
+	n.writing.Lock()
+	defer n.writing.Unlock()
 	if u.Type != nil || u.Summary != nil || u.Description != nil {
 		e, err := et.Update(ctx, twin.LocalID, u)
 		if err != nil {
@@ -232,30 +244,39 @@ func attributed(body, author, origin string) string {
 }
 
 // copyAttachment fetches an attachment's bytes from the peer into a
-// temporary file (never whole in memory), checks its size, and uploads it.
-func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID, entityID string, att Attachment) (Attachment, string, error) {
+// temporary file (never whole in memory), checks its size, uploads it and
+// records the link with the bytes' sha256.
+func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID, entityID string, att Attachment) (Attachment, error) {
 	resp, err := n.signedGet(ctx, c, PathAttachments+url.PathEscape(att.ID)+"?event="+url.QueryEscape(eventID))
 	if err != nil {
-		return Attachment{}, "", err
+		return Attachment{}, err
 	}
 	defer resp.Body.Close()
 	tmp, err := os.CreateTemp(n.cfg.DataDir, "attachment-*.part")
 	if err != nil {
-		return Attachment{}, "", err
+		return Attachment{}, err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(tmp, h), resp.Body)
 	if err != nil {
-		return Attachment{}, "", fmt.Errorf("receiving the bytes: %w", err)
+		return Attachment{}, fmt.Errorf("receiving the bytes: %w", err)
 	}
 	if att.Size > 0 && size != att.Size {
-		return Attachment{}, "", fmt.Errorf("received %d bytes, the source announced %d", size, att.Size)
+		return Attachment{}, fmt.Errorf("received %d bytes, the source announced %d", size, att.Size)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
+	n.writing.Lock()
+	defer n.writing.Unlock()
 	made, err := et.AddAttachment(ctx, entityID, att.Name, size, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) })
-	return made, sum, err
+	if err != nil {
+		return made, err
+	}
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: made.ID,
+			RemoteID: att.ID, EntityID: entityID, Fingerprint: hex.EncodeToString(h.Sum(nil))})
+	})
+	return made, err
 }
 
 // signedGet sends a signed GET to the connection's peer and returns the

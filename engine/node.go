@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,6 +62,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. Tests move it.
 	Now func() time.Time
+	// Poll is how often the node asks its tracker what changed; 0 means
+	// DefaultPoll, a negative value turns change detection off.
+	Poll time.Duration
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.
@@ -77,6 +81,13 @@ type Node struct {
 	hub       hub
 	river     *river.Client[*sql.Tx]
 	stopRiver context.CancelFunc
+
+	// writing is held (exclusively) while the sync writes to the tracker
+	// and records what it wrote, and (shared) while changes are read, so a
+	// reader never sees a write without its record.
+	writing    sync.RWMutex
+	stopDetect context.CancelFunc
+	detecting  sync.WaitGroup
 }
 
 // Instance is what GET /api/v1/instance says about a node: public, never a
@@ -147,6 +158,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.st.Close()
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	if cfg.Poll >= 0 {
+		every := cfg.Poll
+		if every == 0 {
+			every = DefaultPoll
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		n.stopDetect = cancel
+		n.detecting.Go(func() { n.runDetection(ctx, every) })
+	}
 	return n, nil
 }
 
@@ -197,6 +217,10 @@ func (n *Node) loadInstance(ctx context.Context) error {
 
 // Close stops the node's workers and closes its store.
 func (n *Node) Close() error {
+	if n.stopDetect != nil {
+		n.stopDetect()
+		n.detecting.Wait()
+	}
 	n.stopWorkers()
 	return n.st.Close()
 }

@@ -141,7 +141,7 @@ func (n *testNode) start(t *testing.T, name string) {
 	}
 	n.tracker = asana.NewTracker(client, "")
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: n.tracker, Now: n.clock.now, HTTPClient: &http.Client{Transport: &n.sent}})
+		Tracker: n.tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, HTTPClient: &http.Client{Transport: &n.sent}})
 	if err != nil {
 		t.Fatal(err)
 	}

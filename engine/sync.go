@@ -101,6 +101,8 @@ func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, err
 	if err != nil {
 		return StageEvent{}, Errorf(ErrBadRequest, "%v", err)
 	}
+	n.writing.RLock() // see consider
+	defer n.writing.RUnlock()
 	e, err := et.Get(ctx, id)
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("reading %s from %s: %w", ref, n.inst.Tracker, err)

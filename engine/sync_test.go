@@ -150,3 +150,117 @@ func sum(t *testing.T, n *testNode, attachmentID string) [32]byte {
 	}
 	return sha256.Sum256(buf.Bytes())
 }
+
+// sent counts the replicas a node has sent.
+func sent(t *testing.T, n *testNode) int {
+	t.Helper()
+	var count int
+	if err := n.Store().DB().QueryRow(`SELECT count(*) FROM sync_events WHERE direction = 'out'`).Scan(&count); err != nil {
+		t.Fatal(err)
+	}
+	return count
+}
+
+// eventually polls cond every few milliseconds until it holds, failing
+// at a deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+// quiet waits until both nodes have run several rounds of change detection
+// after every sync was done, so anything that would echo has had its chance.
+func quiet(t *testing.T, nodes ...*testNode) {
+	t.Helper()
+	for _, n := range nodes {
+		eventually(t, "syncs to finish", func() bool {
+			var busy int
+			n.Store().DB().QueryRow(`SELECT count(*) FROM sync_events WHERE stage != 'synchronized'`).Scan(&busy)
+			return busy == 0
+		})
+	}
+	since := time.Now()
+	for _, n := range nodes {
+		eventually(t, "three detection rounds", func() bool {
+			var rounds int
+			n.Store().DB().QueryRow(`SELECT count(*) FROM detect_cursors WHERE checked_at > ?`,
+				since.Add(150*time.Millisecond).UTC().Format("2006-01-02T15:04:05.000000000Z")).Scan(&rounds)
+			return rounds > 0
+		})
+	}
+}
+
+func countContaining(cs []engine.Comment, s string) int {
+	n := 0
+	for _, c := range cs {
+		if strings.Contains(c.Body, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestEditsSyncBothWaysWithoutEcho(t *testing.T) {
+	a, b, connA, _ := connected(t)
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := a.et().Get(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := exalate(t, a, src.ID)
+	twinID := done.RemoteKey
+	quiet(t, a, b)
+	sentA, sentB := sent(t, a), sent(t, b)
+
+	// A user renames the task on Acme: it reaches Globex on its own.
+	name := src.Summary + " (renamed on Acme)"
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{Summary: &name}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rename on Globex", func() bool {
+		e, err := b.et().Get(ctx, twinID)
+		return err == nil && e.Summary == name
+	})
+
+	// A user comments on Globex: it reaches Acme exactly once.
+	if _, err := b.et().AddComment(ctx, twinID, "<body>Reply from Globex</body>"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the comment on Acme", func() bool {
+		e, err := a.et().Get(ctx, src.ID)
+		return err == nil && countContaining(e.Comments, "Reply from Globex") > 0
+	})
+	quiet(t, a, b)
+
+	onA, _ := a.et().Get(ctx, src.ID)
+	onB, _ := b.et().Get(ctx, twinID)
+	if n := countContaining(onA.Comments, "Reply from Globex"); n != 1 {
+		t.Errorf("the comment is on Acme %d times", n)
+	}
+	if n := countContaining(onB.Comments, "Reply from Globex"); n != 1 {
+		t.Errorf("the comment is on Globex %d times (echoed back?)", n)
+	}
+	if onA.Summary != name || onB.Summary != name || len(onA.Comments) != len(onB.Comments) {
+		t.Errorf("after quiescence: Acme %q with %d comments, Globex %q with %d", onA.Summary, len(onA.Comments), onB.Summary, len(onB.Comments))
+	}
+	// One replica per user edit, none for what the sync itself wrote.
+	if got := sent(t, a) - sentA; got != 1 {
+		t.Errorf("Acme sent %d replicas for one edit", got)
+	}
+	if got := sent(t, b) - sentB; got != 1 {
+		t.Errorf("Globex sent %d replicas for one edit", got)
+	}
+}

@@ -349,3 +349,29 @@ func (s *Store) EventsAt(ctx context.Context, connID, direction, stage string) (
 	}
 	return out, rows.Err()
 }
+
+// DetectCursor returns where change detection on a connection goes on from
+// and when it last looked; ErrNotFound before the first look.
+func (s *Store) DetectCursor(ctx context.Context, connID string) (cursor string, checkedAt time.Time, err error) {
+	var at string
+	err = s.db.QueryRowContext(ctx, `SELECT cursor, checked_at FROM detect_cursors WHERE connection_id = ?`, connID).Scan(&cursor, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("detect cursor of connection %s: %w", connID, err)
+	}
+	checkedAt, err = parseTime(at)
+	return cursor, checkedAt, err
+}
+
+// PutDetectCursor records where change detection goes on from.
+func (s *Store) PutDetectCursor(ctx context.Context, connID, cursor string, checkedAt time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO detect_cursors (connection_id, cursor, checked_at) VALUES (?, ?, ?)
+		ON CONFLICT (connection_id) DO UPDATE SET cursor = excluded.cursor, checked_at = excluded.checked_at`,
+		connID, cursor, formatTime(checkedAt))
+	if err != nil {
+		return fmt.Errorf("put detect cursor of connection %s: %w", connID, err)
+	}
+	return nil
+}

@@ -163,10 +163,15 @@ func (refError) Is(target error) bool { return target == engine.ErrBadRequest }
 // Get reads a task whole in three calls: the task with every field the
 // Basic rules need, its comments, its attachments' metadata. Comments and
 // Attachments are never nil, so "none" and "not read" (Update) differ. A
-// task that doesn't exist or was deleted gives the client's *Error, which
-// matches ErrNotFound.
+// task that doesn't exist or was deleted gives an error matching both
+// ErrNotFound and engine.ErrNotFound.
 func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
 	task, err := t.c.Task(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		// Gone from Asana (or never there): engine.ErrNotFound too, so the
+		// engine can tell a deleted twin from a failure.
+		return engine.Entity{}, engine.Errorf(engine.ErrNotFound, "asana task %s: %w", id, err)
+	}
 	if err != nil {
 		return engine.Entity{}, err
 	}

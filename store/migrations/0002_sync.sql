@@ -73,3 +73,11 @@ CREATE TABLE stage_log (
 );
 
 CREATE INDEX stage_log_event ON stage_log (connection_id, event_id, seq);
+
+-- Where change detection on a connection's project goes on from (an
+-- Events API sync token on Asana), and when it last looked.
+CREATE TABLE detect_cursors (
+    connection_id TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
+    cursor        TEXT NOT NULL DEFAULT '',
+    checked_at    TEXT NOT NULL
+);

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// DefaultPoll is how often a node asks its tracker what changed.
+const DefaultPoll = 2 * time.Second
+
+// reconcileMargin widens the window of a reconcile after a lost cursor, so
+// clock skew between the node and the tracker loses nothing.
+const reconcileMargin = time.Minute
+
+// runDetection asks the tracker what changed on every active connection's
+// project, every poll interval, until ctx ends.
+func (n *Node) runDetection(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cs, err := n.st.Connections(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				n.log.Error("change detection: listing connections", "err", err)
+			}
+			continue
+		}
+		for _, c := range cs {
+			if c.Status != StatusActive {
+				continue
+			}
+			if err := n.detect(ctx, c); err != nil && ctx.Err() == nil {
+				n.log.Warn("change detection failed; will look again", "connection", c.ID, "err", err)
+			}
+		}
+	}
+}
+
+// detect is one round of change detection on a connection: the changed
+// entities that have a twin (or, with the trigger on, are new) are synced.
+// A lost cursor (the first round, or one the tracker expired) is followed
+// by a reconcile of everything modified since the last look, so nothing
+// is missed.
+func (n *Node) detect(ctx context.Context, c store.Connection) error {
+	et, err := n.entities()
+	if err != nil {
+		return err
+	}
+	cursor, checked, err := n.st.DetectCursor(ctx, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		checked = c.CreatedAt
+	} else if err != nil {
+		return err
+	}
+	now := n.now()
+	ch, err := et.Changes(ctx, c.LocalProject, cursor)
+	if err != nil {
+		return err
+	}
+	ids := ch.IDs
+	if ch.Reset {
+		if ids, err = et.ChangedSince(ctx, c.LocalProject, checked.Add(-reconcileMargin)); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		if err := n.consider(ctx, et, c, id); err != nil {
+			return err
+		}
+	}
+	return n.st.PutDetectCursor(ctx, c.ID, ch.Cursor, now)
+}
+
+// consider syncs one changed entity if the connection covers it.
+func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connection, id string) error {
+	// Reading the entity and its links under the read lock means an apply
+	// in progress is seen either not at all or with its links recorded, so
+	// what the sync itself wrote is never taken for a user's change.
+	n.writing.RLock()
+	defer n.writing.RUnlock()
+	_, err := n.st.Twin(ctx, nil, c.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		if !c.TriggerNewTasks {
+			return nil
+		}
+	} else if err != nil {
+		return err
+	}
+	e, err := et.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil // deleted: recorded when its twin reports it, never propagated
+	}
+	if err != nil {
+		return err
+	}
+	if e.Project != c.LocalProject {
+		return nil
+	}
+	_, err = n.prepare(ctx, c, e, false)
+	return err
+}
+
+// SetTrigger turns "sync new tasks automatically" on or off for a
+// connection.
+func (n *Node) SetTrigger(ctx context.Context, id string, on bool) (Connection, error) {
+	c, err := n.ConnectionByID(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	if err := n.st.SetTrigger(ctx, id, on); err != nil {
+		return c, err
+	}
+	c.TriggerNewTasks = on
+	return c, nil
+}
