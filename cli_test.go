@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 )
@@ -146,5 +148,67 @@ func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
 	out, _ = run(t, "connections", "--json", "--node", acme, "--admin-token", acmeToken)
 	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 1 {
 		t.Errorf("bad input changed the connections: %s", out)
+	}
+}
+
+// TestExalateFromTheCommandLine: connect with admin access, then sync a
+// seeded task and watch its five stages and both links.
+func TestExalateFromTheCommandLine(t *testing.T) {
+	acmeAsana, globexAsana := startSandbox(t, "Acme"), startSandbox(t, "Globex")
+	acme, acmeToken := startServe(t, "--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat", "--poll", "100ms")
+	globex, globexToken := startServe(t, "--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat", "--poll", "100ms")
+	if out, err := run(t, "connect", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--dest-token", globexToken,
+		"--dest-project", "Test", "--project", "Company"); err != nil {
+		t.Fatalf("connect: %v\n%s", err, out)
+	}
+	client, err := asana.New(asana.Config{BaseURL: acmeAsana, Token: "Acme-pat", RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ws, _ := client.Workspaces(ctx)
+	ps, _ := client.Projects(ctx, ws[0].GID)
+	tasks, err := client.ProjectTasks(ctx, ps[0].GID, asana.TaskQuery{})
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("seeded tasks: %v %v", tasks, err)
+	}
+
+	out, err := run(t, "exalate", tasks[0].PermalinkURL, "--node", acme, "--admin-token", acmeToken)
+	if err != nil {
+		t.Fatalf("exalate: %v\n%s", err, out)
+	}
+	last := -1
+	for _, stage := range engine.Stages() {
+		i := strings.Index(out, "✓ "+engine.StageName(stage))
+		if i < last {
+			t.Errorf("stage %s missing or out of order in:\n%s", engine.StageName(stage), out)
+		}
+		last = i
+	}
+	if !strings.Contains(out, "Side A: "+tasks[0].GID) || !strings.Contains(out, "Side B: ") || strings.Count(out, "http://") < 2 {
+		t.Errorf("exalate did not end with both links:\n%s", out)
+	}
+	out, err = run(t, "status", tasks[0].GID, "--node", acme, "--admin-token", acmeToken)
+	if err != nil || !strings.Contains(out, "Synchronized") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+	// The other side knows the same item by Acme's id too; it marks its
+	// part Synchronized once its report is through, just after Acme.
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		out, err = run(t, "status", tasks[0].GID, "--node", globex, "--admin-token", globexToken)
+		if err == nil && strings.HasPrefix(out, tasks[0].GID+": Synchronized") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status on Globex: %v\n%s", err, out)
+		}
+		<-tick.C
+	}
+	if _, err := run(t, "exalate", "not-a-task", "--node", acme, "--admin-token", acmeToken); err == nil ||
+		strings.Contains(err.Error(), "internal error") {
+		t.Errorf("a bad ref: err = %v, want a clear refusal", err)
 	}
 }

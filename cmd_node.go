@@ -24,6 +24,7 @@ type nodeFlags struct {
 	asanaURL, asanaToken, asanaWorkspace string
 	asanaRate                            int
 	adminToken                           string
+	poll                                 time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -52,11 +53,15 @@ the node stores only its hash.`,
 	fl.StringVar(&f.asanaToken, "asana-token", "", "Asana personal access token (or ASANA_TOKEN)")
 	fl.StringVar(&f.asanaWorkspace, "asana-workspace", "", "Asana workspace, by name or gid (needed when the token sees several)")
 	fl.IntVar(&f.asanaRate, "asana-rate-limit", asana.FreePlanPerMinute, "Asana requests per minute of your plan: 150 (free) or 1500 (paid)")
+	fl.DurationVar(&f.poll, "poll", engine.DefaultPoll, "how often to ask the tracker what changed")
 	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one (or TANDEM_ADMIN_TOKEN)")
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, f nodeFlags) error {
+	if f.poll <= 0 {
+		return fmt.Errorf("--poll %v must be positive, e.g. 2s", f.poll)
+	}
 	if f.tracker != "asana" {
 		return fmt.Errorf("--tracker %q is not supported yet; use asana", f.tracker)
 	}
@@ -100,7 +105,7 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	tracker := asana.NewTracker(client, f.asanaWorkspace)
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
-		Settings: map[string]string{"asana_url": f.asanaURL, "asana_workspace": f.asanaWorkspace}, AdminToken: f.adminToken, Logger: logger})
+		Settings: map[string]string{"asana_url": f.asanaURL, "asana_workspace": f.asanaWorkspace}, AdminToken: f.adminToken, Logger: logger, Poll: f.poll})
 	cancel()
 	if err != nil {
 		return err

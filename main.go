@@ -47,7 +47,7 @@ Start with the embedded demo (two sandbox trackers, two nodes, the console):
 	}
 	root.SetOut(out)
 	root.AddCommand(newDemoCmd(), newServeCmd(), newSandboxCmd(), newConnectionsCmd(),
-		newInviteCmd(), newAcceptCmd(), newConnectCmd())
+		newInviteCmd(), newAcceptCmd(), newConnectCmd(), newExalateCmd(), newStatusCmd())
 	return root
 }
 

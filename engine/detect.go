@@ -86,6 +86,7 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	// what the sync itself wrote is never taken for a user's change.
 	n.writing.RLock()
 	defer n.writing.RUnlock()
+	started := n.now()
 	_, err := n.st.Twin(ctx, nil, c.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		if !c.TriggerNewTasks {
@@ -104,7 +105,7 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	if e.Project != c.LocalProject {
 		return nil
 	}
-	_, err = n.prepare(ctx, c, e, false)
+	_, err = n.prepare(ctx, c, e, false, started)
 	return err
 }
 

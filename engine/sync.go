@@ -103,6 +103,7 @@ func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, err
 	}
 	n.writing.RLock() // see consider
 	defer n.writing.RUnlock()
+	started := n.now()
 	e, err := et.Get(ctx, id)
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("reading %s from %s: %w", ref, n.inst.Tracker, err)
@@ -111,7 +112,7 @@ func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, err
 	if err != nil {
 		return StageEvent{}, err
 	}
-	return n.prepare(ctx, c, e, true)
+	return n.prepare(ctx, c, e, true, started)
 }
 
 // connectionFor picks the active connection for an entity of project.
@@ -151,8 +152,7 @@ func (n *Node) connectionFor(ctx context.Context, connID, project string) (store
 // outgoing rules against the last synced state, and store the event, its
 // replica and the send job in one transaction. A connection that is not
 // Active stores the event and leaves it queued at Sending.
-func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always bool) (StageEvent, error) {
-	started := n.now()
+func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
 	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
 	hasTwin := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -288,7 +288,11 @@ func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, err
 		if connID != "" && c.ID != connID {
 			continue
 		}
-		ev, err := n.st.LatestEvent(ctx, c.ID, id)
+		local := id
+		if t, err := n.st.TwinByRemote(ctx, nil, c.ID, id); err == nil {
+			local = t.LocalID // the ref names the twin on the other side
+		}
+		ev, err := n.st.LatestEvent(ctx, c.ID, local)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -320,4 +324,47 @@ func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventSt
 		st.Stages = append(st.Stages, StageEntry{Stage: l.Stage, Error: l.Error, At: l.At})
 	}
 	return st, nil
+}
+
+// ExalateAll syncs every entity of a connection's project now (Bulk
+// Exalate). It returns the events it started, in order; progress follows
+// through Subscribe. Entities already in sync still get an event, so the
+// operator sees each one confirmed.
+func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, error) {
+	et, err := n.entities()
+	if err != nil {
+		return nil, err
+	}
+	c, err := n.st.Connection(ctx, connID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids, err := et.List(ctx, c.LocalProject)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+	}
+	var started []StageEvent
+	for _, id := range ids {
+		ev, err := n.exalateOne(ctx, et, c, id)
+		if err != nil {
+			return started, err
+		}
+		started = append(started, ev)
+	}
+	return started, nil
+}
+
+// exalateOne reads and prepares one entity of c's project.
+func (n *Node) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
+	n.writing.RLock() // see consider
+	defer n.writing.RUnlock()
+	started := n.now()
+	e, err := et.Get(ctx, id)
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("reading %s: %w", id, err)
+	}
+	return n.prepare(ctx, c, e, true, started)
 }

@@ -3,6 +3,7 @@
 package remote
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -157,4 +158,76 @@ func (c *Client) SetActive(ctx context.Context, id string, active bool) (engine.
 // Delete deletes a connection on the node.
 func (c *Client) Delete(ctx context.Context, id string) error {
 	return c.call(ctx, http.MethodDelete, "/api/v1/admin/connections/"+url.PathEscape(id), nil, nil)
+}
+
+// Exalate starts the sync of one entity (ref) or, with all, of every
+// entity of the connection's project.
+func (c *Client) Exalate(ctx context.Context, ref, connection string, all bool) ([]engine.StageEvent, error) {
+	var r api.ExalateResponse
+	err := c.call(ctx, http.MethodPost, "/api/v1/admin/exalate", api.ExalateRequest{Ref: ref, Connection: connection, All: all}, &r)
+	return r.Events, err
+}
+
+// Status returns the latest sync of an entity with its stages and links.
+func (c *Client) Status(ctx context.Context, ref, connection string) (engine.EventStatus, error) {
+	var st engine.EventStatus
+	q := url.Values{"ref": {ref}}
+	if connection != "" {
+		q.Set("connection", connection)
+	}
+	return st, c.call(ctx, http.MethodGet, "/api/v1/admin/status?"+q.Encode(), nil, &st)
+}
+
+// SyncStatus returns one sync with its stages.
+func (c *Client) SyncStatus(ctx context.Context, connection, event string) (engine.EventStatus, error) {
+	var st engine.EventStatus
+	return st, c.call(ctx, http.MethodGet, "/api/v1/admin/syncs/"+url.PathEscape(connection)+"/"+url.PathEscape(event), nil, &st)
+}
+
+// Events streams the node's stage events (server-sent events) until ctx
+// ends or the stream breaks; it returns once the stream is open.
+func (c *Client) Events(ctx context.Context) (<-chan engine.StageEvent, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/admin/events", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "text/event-stream")
+	stream := &http.Client{} // no timeout: the stream lasts as long as ctx
+	resp, err := stream.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the node at %s can't be reached (%v): is `tandem serve` running there?", c.base, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		var eb struct{ Error string }
+		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
+			return nil, &Error{Status: resp.StatusCode, Message: eb.Error}
+		}
+		return nil, &Error{Status: resp.StatusCode, Message: "the node answered " + resp.Status}
+	}
+	out := make(chan engine.StageEvent, 64)
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		lines := bufio.NewScanner(resp.Body)
+		lines.Buffer(make([]byte, 64<<10), 1<<20)
+		for lines.Scan() {
+			data, ok := strings.CutPrefix(lines.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var ev engine.StageEvent
+			if json.Unmarshal([]byte(data), &ev) != nil {
+				continue
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }

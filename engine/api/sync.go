@@ -10,10 +10,17 @@ import (
 	"github.com/tandem-sync/tandem/engine"
 )
 
-// ExalateRequest is the body of POST /api/v1/admin/exalate.
+// ExalateRequest is the body of POST /api/v1/admin/exalate: one entity by
+// Ref, or every entity of Connection's project with All.
 type ExalateRequest struct {
-	Ref        string `json:"ref"`
+	Ref        string `json:"ref,omitempty"`
 	Connection string `json:"connection,omitempty"`
+	All        bool   `json:"all,omitempty"`
+}
+
+// ExalateResponse lists the syncs started.
+type ExalateResponse struct {
+	Events []engine.StageEvent `json:"events"`
 }
 
 func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
@@ -22,12 +29,28 @@ func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ev, err := s.node.Exalate(r.Context(), req.Connection, req.Ref)
+	var (
+		evs []engine.StageEvent
+		err error
+	)
+	switch {
+	case req.All && req.Connection == "":
+		err = engine.Errorf(engine.ErrBadRequest, "bulk exalate needs the connection (--connection)")
+	case req.All:
+		evs, err = s.node.ExalateAll(r.Context(), req.Connection)
+	default:
+		var ev engine.StageEvent
+		ev, err = s.node.Exalate(r.Context(), req.Connection, req.Ref)
+		evs = []engine.StageEvent{ev}
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, ev)
+	if evs == nil {
+		evs = []engine.StageEvent{}
+	}
+	writeJSON(w, http.StatusAccepted, ExalateResponse{Events: evs})
 }
 
 func (s *server) status(w http.ResponseWriter, r *http.Request) {

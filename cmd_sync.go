@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tandem-sync/tandem/connectors/remote"
+	"github.com/tandem-sync/tandem/engine"
+)
+
+func newExalateCmd() *cobra.Command {
+	var (
+		cf         clientFlags
+		connection string
+		all, wait  bool
+		timeout    time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "exalate [REF]",
+		Short: "Sync one item now and show each stage as it happens (or --all of a connection)",
+		Long: `Sync one item now: REF is what you would paste, an Asana task gid or task link.
+Each stage is printed as it happens (Preparing, Sending, Waiting for remote,
+Finalizing, Synchronized), then the links to the item on both sides.
+
+With --all and --connection, every item of the connection's project is
+synced (Bulk Exalate), with progress.`,
+		Example: `  tandem exalate 1200000000000012
+  tandem exalate https://app.asana.com/0/1200000000000006/1200000000000012
+  tandem exalate --all --connection 25467883-55f7-4a20-8b4f-097196d8dc8f`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all == (len(args) == 1) {
+				return errors.New("give one item to sync (a gid or a link), or --all with --connection")
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			// Listen before starting, so no stage is missed.
+			var events <-chan engine.StageEvent
+			if wait {
+				if events, err = c.Events(ctx); err != nil {
+					return err
+				}
+			}
+			ref := ""
+			if len(args) == 1 {
+				ref = args[0]
+			}
+			started, err := c.Exalate(ctx, ref, connection, all)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if !wait {
+				for _, ev := range started {
+					fmt.Fprintf(w, "%s: %s (sync %s)\n", ev.LocalKey, engine.StageName(ev.Stage), ev.EventID)
+				}
+				return nil
+			}
+			if all {
+				return followBulk(ctx, w, c, events, started)
+			}
+			return followOne(ctx, w, c, events, started[0])
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&connection, "connection", "", "the connection to sync on (needed when several sync the item's project, and with --all)")
+	cmd.Flags().BoolVar(&all, "all", false, "sync every item of the connection's project (Bulk Exalate)")
+	cmd.Flags().BoolVar(&wait, "wait", true, "wait and print each stage until Synchronized")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for Synchronized")
+	return cmd
+}
+
+// followOne prints one sync's stages as they happen, with the time each
+// took, and both links at the end.
+func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, first engine.StageEvent) error {
+	fmt.Fprintf(w, "Syncing %s (sync %s)\n", first.LocalKey, first.EventID)
+	began := first.At
+	printed := map[string]bool{}
+	show := func(ev engine.StageEvent) {
+		if ev.Error != "" {
+			fmt.Fprintf(w, "  ✗ %-19s %s (next try %s)\n", engine.StageName(ev.Stage), ev.Error, ev.NextRetry.Local().Format(time.TimeOnly))
+			return
+		}
+		if printed[ev.Stage] {
+			return
+		}
+		printed[ev.Stage] = true
+		fmt.Fprintf(w, "  ✓ %-19s +%s\n", engine.StageName(ev.Stage), ev.At.Sub(began).Round(time.Millisecond))
+	}
+	// What happened before the stream opened comes from the status.
+	if st, err := c.SyncStatus(ctx, first.ConnectionID, first.EventID); err == nil {
+		if len(st.Stages) > 0 {
+			began = st.Stages[0].At
+		}
+		for _, s := range st.Stages {
+			show(engine.StageEvent{Stage: s.Stage, Error: s.Error, At: s.At})
+		}
+		if st.Stage == engine.StageSynchronized {
+			return links(w, st.StageEvent)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not Synchronized yet (%v); it goes on in the background: tandem status %s", ctx.Err(), first.LocalKey)
+		case ev, ok := <-events:
+			if !ok {
+				return errors.New("the node closed the event stream; check with tandem status " + first.LocalKey)
+			}
+			if ev.EventID != first.EventID || ev.Direction != "out" {
+				continue
+			}
+			show(ev)
+			if ev.Stage == engine.StageSynchronized {
+				return links(w, ev)
+			}
+		}
+	}
+}
+
+func links(w io.Writer, ev engine.StageEvent) error {
+	fmt.Fprintf(w, "\nSide A: %s  %s\nSide B: %s  %s\n", ev.LocalKey, ev.LocalURL, ev.RemoteKey, ev.RemoteURL)
+	return nil
+}
+
+// followBulk prints a line per item as it reaches Synchronized.
+func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, started []engine.StageEvent) error {
+	pending := map[string]engine.StageEvent{}
+	for _, ev := range started {
+		pending[ev.EventID] = ev
+	}
+	total := len(started)
+	fmt.Fprintf(w, "Bulk Exalate: %d items\n", total)
+	done := func(ev engine.StageEvent) {
+		if _, ok := pending[ev.EventID]; !ok {
+			return
+		}
+		delete(pending, ev.EventID)
+		fmt.Fprintf(w, "  [%d/%d] %s → %s\n", total-len(pending), total, ev.LocalKey, ev.RemoteKey)
+	}
+	for id, ev := range pending {
+		if st, err := c.SyncStatus(ctx, ev.ConnectionID, id); err == nil && st.Stage == engine.StageSynchronized {
+			done(st.StageEvent)
+		}
+	}
+	for len(pending) > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d items not Synchronized yet (%v); they go on in the background", len(pending), total, ctx.Err())
+		case ev, ok := <-events:
+			if !ok {
+				return errors.New("the node closed the event stream")
+			}
+			if ev.Stage == engine.StageSynchronized && ev.Direction == "out" {
+				done(ev)
+			}
+		}
+	}
+	fmt.Fprintf(w, "All %d items Synchronized.\n", total)
+	return nil
+}
+
+func newStatusCmd() *cobra.Command {
+	var (
+		cf         clientFlags
+		connection string
+	)
+	cmd := &cobra.Command{
+		Use:   "status REF",
+		Short: "Show an item's latest sync: its stage, the stages it went through, both links",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.Status(cmd.Context(), args[0], connection)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s: %s (sync %s, %s)\n", args[0], engine.StageName(st.Stage), st.EventID, st.Direction)
+			for _, s := range st.Stages {
+				line := fmt.Sprintf("  %s  %s", s.At.Local().Format(time.DateTime+".000"), engine.StageName(s.Stage))
+				if s.Error != "" {
+					line += ": " + s.Error
+				}
+				fmt.Fprintln(w, line)
+			}
+			if st.Error != "" && !st.NextRetry.IsZero() {
+				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))
+			}
+			return links(w, st.StageEvent)
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&connection, "connection", "", "the connection to look on (default: any)")
+	return cmd
+}
