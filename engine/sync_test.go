@@ -37,11 +37,13 @@ func waitStages(t *testing.T, events <-chan engine.StageEvent, eventID string) [
 	for {
 		select {
 		case ev := <-events:
-			if ev.EventID != eventID {
+			// On a local connection both ends publish here; follow the
+			// source's side.
+			if ev.EventID != eventID || ev.Direction != "out" {
 				continue
 			}
 			seen = append(seen, ev)
-			if ev.Stage == engine.StageSynchronized && ev.Direction == "out" {
+			if ev.Stage == engine.StageSynchronized {
 				return seen
 			}
 		case <-deadline:

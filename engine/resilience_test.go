@@ -1,0 +1,157 @@
+package engine_test
+
+import (
+	"testing"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// waitSynchronized polls an entity's status on n until Synchronized.
+func waitSynchronized(t *testing.T, n *testNode, ref string) engine.EventStatus {
+	t.Helper()
+	var st engine.EventStatus
+	eventually(t, ref+" Synchronized on "+n.Info().Name, func() bool {
+		var err error
+		st, err = n.Status(ctxFor(t), "", ref)
+		return err == nil && st.Stage == engine.StageSynchronized
+	})
+	return st
+}
+
+// tasksNamed counts the tasks of a project with a given summary.
+func tasksNamed(t *testing.T, n *testNode, project, summary string) int {
+	t.Helper()
+	ids, err := n.et().List(ctxFor(t), project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, id := range ids {
+		if e, err := n.et().Get(ctxFor(t), id); err == nil && e.Summary == summary {
+			count++
+		}
+	}
+	return count
+}
+
+func firstTask(t *testing.T, n *testNode, project string) engine.Entity {
+	t.Helper()
+	ids, err := n.et().List(ctxFor(t), project)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("tasks of %s: %v %v", project, ids, err)
+	}
+	e, err := n.et().Get(ctxFor(t), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestPeerDownThenBack(t *testing.T) {
+	a, b, connA, connB := connected(t)
+	src := firstTask(t, a, connA.LocalProject)
+	events, stop := a.Subscribe()
+	defer stop()
+	b.stop()
+	first, err := a.Exalate(ctxFor(t), "", src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The send fails and is retried, visibly: the error and the next try.
+	eventually(t, "a failed send", func() bool {
+		select {
+		case ev := <-events:
+			return ev.EventID == first.EventID && ev.Stage == engine.StageSending && ev.Error != "" && !ev.NextRetry.IsZero()
+		default:
+			return false
+		}
+	})
+	b.start(t, "Globex")
+	waitSynchronized(t, a, src.ID)
+	if n := tasksNamed(t, b, connB.LocalProject, src.Summary); n != 1 {
+		t.Errorf("the peer has %d copies of the task, want 1", n)
+	}
+}
+
+func TestRestartMidSync(t *testing.T) {
+	a, b, connA, connB := connected(t)
+	src := firstTask(t, a, connA.LocalProject)
+	if _, err := a.Exalate(ctxFor(t), "", src.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Stop the source right after Preparing (whatever the send job had
+	// done by then), and reopen the same files.
+	a.stop()
+	a.start(t, "Acme")
+	waitSynchronized(t, a, src.ID)
+	waitSynchronized(t, b, src.ID)
+	if n := tasksNamed(t, b, connB.LocalProject, src.Summary); n != 1 {
+		t.Errorf("the peer has %d copies of the task after the restart, want 1", n)
+	}
+	if err := a.Store().IntegrityCheck(ctxFor(t)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestDeactivatedConnectionQueuesAndReplays(t *testing.T) {
+	a, b, connA, connB := connected(t)
+	ctx := ctxFor(t)
+	if _, err := a.SetActive(ctx, connA.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) < 2 {
+		t.Fatal(ids, err)
+	}
+	var queued []engine.StageEvent
+	for _, id := range ids[:2] {
+		ev, err := a.Exalate(ctx, "", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued = append(queued, ev)
+	}
+	var jobs int
+	a.Store().DB().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'tandem_send'`).Scan(&jobs)
+	if jobs != 0 {
+		t.Errorf("%d sends were scheduled on a deactivated connection", jobs)
+	}
+	for _, ev := range queued {
+		st, _ := a.EventStatus(ctx, connA.ID, ev.EventID)
+		if st.Stage != engine.StageSending || st.Error != "" {
+			t.Errorf("queued sync is %+v, want waiting at Sending", st.StageEvent)
+		}
+	}
+	if _, err := a.SetActive(ctx, connA.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[:2] {
+		waitSynchronized(t, a, id)
+	}
+	twins, _ := b.Store().CountTwins(ctx, connB.ID)
+	if twins != 2 {
+		t.Errorf("the peer has %d twins after the replay, want 2", twins)
+	}
+}
+
+func TestLocalConnectionSyncs(t *testing.T) {
+	a := startNode(t, "Acme", &clock{})
+	ctx := ctxFor(t)
+	c, err := a.Connect(ctx, engine.ConnectRequest{To: a.url, Project: "Company", DestProject: "Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := firstTask(t, a, c.LocalProject)
+	done := exalate(t, a, src.ID)
+	dst, err := a.et().Get(ctx, done.RemoteKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dst.Project == src.Project || dst.Summary != src.Summary || len(dst.Comments) != len(src.Comments) {
+		t.Errorf("the local twin: project %s (source %s), %q, %d comments", dst.Project, src.Project, dst.Summary, len(dst.Comments))
+	}
+	quiet(t, a)
+	if got := sent(t, a); got != 1 {
+		t.Errorf("%d replicas sent on a local connection for one exalate (echo between the two ends?)", got)
+	}
+}
