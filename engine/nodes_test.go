@@ -118,6 +118,11 @@ func startNode(t *testing.T, name string, clk *clock) *testNode {
 	t.Cleanup(sbSrv.Close)
 	n := &testNode{dir: t.TempDir(), clock: clk, sb: sb, asanaURL: sbSrv.URL + "/api/1.0"}
 	n.start(t, name)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s's log:\n%s", name, n.log.String())
+		}
+	})
 	return n
 }
 
@@ -141,7 +146,7 @@ func (n *testNode) start(t *testing.T, name string) {
 	}
 	n.tracker = asana.NewTracker(client, "")
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: n.tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, HTTPClient: &http.Client{Transport: &n.sent}})
+		Tracker: n.tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: &n.sent}})
 	if err != nil {
 		t.Fatal(err)
 	}

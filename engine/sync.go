@@ -158,10 +158,18 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return StageEvent{}, err
 	}
+	// What earlier syncs of this entity still carry is not sent again: a
+	// change seen twice (by a poll and an exalate, or by two polls before
+	// the first sync finished) makes one replica, not two.
+	inFlight, err := n.inFlight(ctx, c.ID, e.ID)
+	if err != nil {
+		return StageEvent{}, err
+	}
 	r := Replica{EventID: uuid.NewString(), Origin: n.inst.Name, Source: ReplicaEntity{ID: e.ID, Key: e.Key, URL: e.URL,
 		Type: e.Type, Summary: e.Summary, Description: e.Description}}
 	for _, f := range []struct{ name, value string }{{FieldType, e.Type}, {FieldSummary, e.Summary}, {FieldDescription, e.Description}} {
-		if !hasTwin || twin.Fields[f.name] != fingerprint(f.value) {
+		fp := fingerprint(f.value)
+		if (!hasTwin || twin.Fields[f.name] != fp) && !inFlight[f.name+"\x00"+fp] {
 			r.Fields = append(r.Fields, f.name)
 		}
 	}
@@ -171,7 +179,7 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	}
 	for _, cm := range e.Comments {
 		i := slices.IndexFunc(comments, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
-		if i < 0 || comments[i].Fingerprint != fingerprint(cm.Body) {
+		if (i < 0 || comments[i].Fingerprint != fingerprint(cm.Body)) && !inFlight["comment\x00"+cm.ID+"\x00"+fingerprint(cm.Body)] {
 			r.Comments = append(r.Comments, ReplicaComment{ID: cm.ID, Author: cm.Author, Body: cm.Body})
 		}
 	}
@@ -180,7 +188,7 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		return StageEvent{}, err
 	}
 	for _, a := range e.Attachments {
-		if !slices.ContainsFunc(atts, func(l store.ItemLink) bool { return l.LocalID == a.ID }) {
+		if !slices.ContainsFunc(atts, func(l store.ItemLink) bool { return l.LocalID == a.ID }) && !inFlight["attachment\x00"+a.ID] {
 			r.Attachments = append(r.Attachments, a)
 		}
 	}
@@ -213,6 +221,33 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
 	}
 	return n.publish(ev, sent), nil
+}
+
+// inFlight collects what the unfinished syncs of an entity carry: field
+// values, comment bodies and attachments, as keys of a set.
+func (n *Node) inFlight(ctx context.Context, connID, entityID string) (map[string]bool, error) {
+	evs, err := n.st.UnfinishedEvents(ctx, connID, entityID)
+	if err != nil {
+		return nil, err
+	}
+	carried := map[string]bool{}
+	for _, ev := range evs {
+		var r Replica
+		if err := json.Unmarshal(ev.Payload, &r); err != nil {
+			return nil, fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
+		}
+		values := map[string]string{FieldType: r.Source.Type, FieldSummary: r.Source.Summary, FieldDescription: r.Source.Description}
+		for _, f := range r.Fields {
+			carried[f+"\x00"+fingerprint(values[f])] = true
+		}
+		for _, c := range r.Comments {
+			carried["comment\x00"+c.ID+"\x00"+fingerprint(c.Body)] = true
+		}
+		for _, a := range r.Attachments {
+			carried["attachment\x00"+a.ID] = true
+		}
+	}
+	return carried, nil
 }
 
 // publish tells listeners an event reached its stage and returns what it

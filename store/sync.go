@@ -375,3 +375,24 @@ func (s *Store) PutDetectCursor(ctx context.Context, connID, cursor string, chec
 	}
 	return nil
 }
+
+// UnfinishedEvents returns a local entity's outgoing events on a
+// connection that are not Synchronized yet, oldest first.
+func (s *Store) UnfinishedEvents(ctx context.Context, connID, entityID string) ([]SyncEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events
+		WHERE connection_id = ? AND entity_id = ? AND direction = 'out' AND stage != 'synchronized'
+		ORDER BY created_at, rowid`, connID, entityID)
+	if err != nil {
+		return nil, fmt.Errorf("unfinished events of %s: %w", entityID, err)
+	}
+	defer rows.Close()
+	var out []SyncEvent
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
