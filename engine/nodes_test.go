@@ -33,6 +33,7 @@ type testNode struct {
 	sent     recorder  // what this node sent to other nodes
 	log      logBuffer // what this node logged
 	tracker  *asana.Tracker
+	client   *asana.Client
 }
 
 // et is the node's tracker, for reading what the sync wrote.
@@ -144,6 +145,7 @@ func (n *testNode) start(t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n.client = client
 	n.tracker = asana.NewTracker(client, "")
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
 		Tracker: n.tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: &n.sent}})
