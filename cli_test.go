@@ -207,6 +207,18 @@ func TestExalateFromTheCommandLine(t *testing.T) {
 		}
 		<-tick.C
 	}
+	out, _ = run(t, "connections", "--json", "--node", acme, "--admin-token", acmeToken)
+	var cs []engine.Connection
+	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 1 {
+		t.Fatalf("connections: %v %s", err, out)
+	}
+	out, err = run(t, "connections", "trigger", cs[0].ID, "on", "--node", acme, "--admin-token", acmeToken)
+	if err != nil || !strings.Contains(out, "on: new tasks of Company sync automatically") {
+		t.Errorf("trigger on: %v %s", err, out)
+	}
+	if _, err := run(t, "connections", "trigger", cs[0].ID, "maybe", "--node", acme, "--admin-token", acmeToken); err == nil {
+		t.Error("trigger maybe was accepted")
+	}
 	if _, err := run(t, "exalate", "not-a-task", "--node", acme, "--admin-token", acmeToken); err == nil ||
 		strings.Contains(err.Error(), "internal error") {
 		t.Errorf("a bad ref: err = %v, want a clear refusal", err)

@@ -97,6 +97,30 @@ func newConnectionsCmd() *cobra.Command {
 		scf.register(sc)
 		cmd.AddCommand(sc)
 	}
+	var tcf clientFlags
+	trig := &cobra.Command{Use: "trigger ID on|off", Short: "Sync new tasks of the connection's project automatically, or not",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[1] != "on" && args[1] != "off" {
+				return fmt.Errorf("say on or off, not %q", args[1])
+			}
+			c, err := tcf.client()
+			if err != nil {
+				return err
+			}
+			conn, err := c.SetTrigger(cmd.Context(), args[0], args[1] == "on")
+			if err != nil {
+				return err
+			}
+			state := "off: only items exalated or already synced sync"
+			if conn.TriggerNewTasks {
+				state = "on: new tasks of " + conn.LocalProjectName + " sync automatically"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Trigger of %s is %s.\n", conn.Name, state)
+			return nil
+		}}
+	tcf.register(trig)
+	cmd.AddCommand(trig)
 	var dcf clientFlags
 	del := &cobra.Command{Use: "delete ID", Short: "Delete a connection on this node (synced items stay in both trackers)",
 		Args: cobra.ExactArgs(1),

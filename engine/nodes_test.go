@@ -34,6 +34,19 @@ type testNode struct {
 	log      logBuffer // what this node logged
 	tracker  *asana.Tracker
 	client   *asana.Client
+	// onlyTypes, when set, narrows the tracker's types to these (the first
+	// is the default), to exercise the type fallback.
+	onlyTypes []string
+}
+
+// narrowTypes is an Asana tracker that offers fewer types than Asana does.
+type narrowTypes struct {
+	*asana.Tracker
+	types []string
+}
+
+func (n narrowTypes) Types(context.Context, string) ([]string, string, error) {
+	return n.types, n.types[0], nil
 }
 
 // et is the node's tracker, for reading what the sync wrote.
@@ -147,8 +160,12 @@ func (n *testNode) start(t *testing.T, name string) {
 	}
 	n.client = client
 	n.tracker = asana.NewTracker(client, "")
+	var tracker engine.Tracker = n.tracker
+	if n.onlyTypes != nil {
+		tracker = narrowTypes{n.tracker, n.onlyTypes}
+	}
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: n.tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: &n.sent}})
+		Tracker: tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: &n.sent}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -266,3 +266,70 @@ func TestEditsSyncBothWaysWithoutEcho(t *testing.T) {
 		t.Errorf("Globex sent %d replicas for one edit", got)
 	}
 }
+
+func TestTypeFallsBackToTheDestinationsDefault(t *testing.T) {
+	a := startNode(t, "Acme", &clock{})
+	b := startNode(t, "Globex", &clock{})
+	// Globex's tracker knows only tasks: a milestone becomes a task there.
+	b.onlyTypes = []string{"default_task"}
+	b.stop()
+	b.start(t, "Globex")
+	ctx := ctxFor(t)
+	c, err := a.Connect(ctx, engine.ConnectRequest{To: b.url, DestToken: b.token, DestProject: "Test", Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	milestone, err := a.et().Create(ctx, engine.NewEntity{Project: c.LocalProject, Type: "milestone", Summary: "Launch day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := exalate(t, a, milestone.ID)
+	dst, err := b.et().Get(ctx, done.RemoteKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dst.Type != "default_task" {
+		t.Errorf("a milestone arrived as %q, want the default type", dst.Type)
+	}
+	// The fallback is not a change on Globex: nothing comes back to Acme.
+	quiet(t, a, b)
+	if e, _ := a.et().Get(ctx, milestone.ID); e.Type != "milestone" {
+		t.Errorf("the source's type became %q", e.Type)
+	}
+	if got := sent(t, b); got != 0 {
+		t.Errorf("Globex sent %d replicas after a fallback", got)
+	}
+}
+
+func TestBulkExalateAndTheTrigger(t *testing.T) {
+	a, b, connA, connB := connected(t)
+	ctx := ctxFor(t)
+	started, err := a.ExalateAll(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := a.et().List(ctx, connA.LocalProject)
+	if len(started) != len(ids) {
+		t.Fatalf("bulk exalate started %d syncs for %d tasks", len(started), len(ids))
+	}
+	for _, id := range ids {
+		waitSynchronized(t, a, id)
+	}
+	if n, _ := b.Store().CountTwins(ctx, connB.ID); n != len(ids) {
+		t.Errorf("%d twins on Globex after bulk exalate of %d tasks", n, len(ids))
+	}
+
+	// With the trigger on, a task created in the project syncs by itself.
+	if _, err := a.SetTrigger(ctx, connA.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "Brand new task"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSynchronized(t, a, fresh.ID)
+	quiet(t, a, b)
+	if n := tasksNamed(t, b, connB.LocalProject, "Brand new task"); n != 1 {
+		t.Errorf("the new task is on Globex %d times", n)
+	}
+}

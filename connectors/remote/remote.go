@@ -231,3 +231,9 @@ func (c *Client) Events(ctx context.Context) (<-chan engine.StageEvent, error) {
 	}()
 	return out, nil
 }
+
+// SetTrigger turns "sync new tasks automatically" on or off.
+func (c *Client) SetTrigger(ctx context.Context, id string, on bool) (engine.Connection, error) {
+	var conn engine.Connection
+	return conn, c.call(ctx, http.MethodPost, "/api/v1/admin/connections/"+url.PathEscape(id)+"/trigger", api.TriggerRequest{On: on}, &conn)
+}

@@ -54,6 +54,7 @@ func New(node *engine.Node, log *slog.Logger) http.Handler {
 	handle("POST /api/v1/admin/connections/{id}/activate", s.admin(s.setActive(true)))
 	handle("POST /api/v1/admin/connections/{id}/deactivate", s.admin(s.setActive(false)))
 	handle("DELETE /api/v1/admin/connections/{id}", s.admin(s.deleteConnection))
+	handle("POST /api/v1/admin/connections/{id}/trigger", s.admin(s.setTrigger))
 	handle("GET /api/v1/admin/projects", s.admin(s.projects))
 	handle("POST /api/v1/admin/probe", s.admin(s.probe))
 	handle("POST /api/v1/admin/invitations", s.admin(s.invite))

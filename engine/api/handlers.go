@@ -166,3 +166,22 @@ func (s *server) ping(w http.ResponseWriter, r *http.Request, c engine.Connectio
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"connection": c.ID})
 }
+
+// TriggerRequest is the body of POST /api/v1/admin/connections/{id}/trigger.
+type TriggerRequest struct {
+	On bool `json:"on"`
+}
+
+func (s *server) setTrigger(w http.ResponseWriter, r *http.Request) {
+	var req TriggerRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.node.SetTrigger(r.Context(), r.PathValue("id"), req.On)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
