@@ -87,70 +87,35 @@ func (s *Sandbox) getAttachments(c *call) error {
 	if !isGID(parent) {
 		return badRequest("parent: Not a Long: %s", parent)
 	}
-	sel, err := c.selection(s.schema.attachment, true)
-	if err != nil {
-		return err
-	}
-	key := c.queryKey()
-	pg, err := c.paging(key)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	var atts []*attachment
-	if t := s.st.task(parent); t != nil {
-		atts = t.attachments
-	} else if s.st.project(parent) == nil {
-		return unknownParam("parent", parent)
-	}
-	items, last, more := paginate(atts, func(a *attachment) string { return a.gid }, pg)
-	rc := c.renderCtx()
-	out := make([]any, len(items))
-	for i, a := range items {
-		out[i] = rc.render(s.schema.attachment, a, sel, s.schema.attachment.compact)
-	}
-	return c.writeList(out, pg, key, last, more)
+	return listPage(c, s.schema.attachment, func() ([]*attachment, error) {
+		if t := s.st.task(parent); t != nil {
+			return t.attachments, nil
+		}
+		if s.st.project(parent) == nil {
+			return nil, unknownParam("parent", parent)
+		}
+		return nil, nil // a project's own attachments: the sandbox keeps none
+	})
 }
 
 // getAttachment serves GET /attachments/{attachment_gid}.
 func (s *Sandbox) getAttachment(c *call) error {
-	gid, err := c.pathGID("attachment_gid")
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.attachment, false)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	a := s.st.attachment(gid)
-	if a == nil {
-		return unknownObject(gid)
-	}
-	return c.writeData(http.StatusOK, c.renderCtx().render(s.schema.attachment, a, sel, s.schema.attachment.full))
+	return getOne(c, "attachment_gid", s.schema.attachment, s.st.attachment)
 }
 
 // deleteAttachment serves DELETE /attachments/{attachment_gid}.
 func (s *Sandbox) deleteAttachment(c *call) error {
-	gid, err := c.pathGID("attachment_gid")
-	if err != nil {
-		return err
-	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	a := st.attachment(gid)
-	if a == nil {
-		return unknownObject(gid)
-	}
+	return deleteOne(c, "attachment_gid", s.st.attachment, s.st.deleteAttachment)
+}
+
+// deleteAttachment removes a from its task. Callers hold the write lock.
+func (st *store) deleteAttachment(a *attachment) error {
 	at := st.tick()
 	delete(st.objects, a.gid)
 	a.task.attachments = removeItem(a.task.attachments, a)
 	a.task.touch(at) // "attachment is trashed on a task" changes modified_at
 	st.attachmentDeleted(a, st.me, at)
-	return c.writeData(http.StatusOK, &object{})
+	return nil
 }
 
 // upload is a parsed multipart upload.

@@ -207,13 +207,14 @@ func strs(data map[string]json.RawMessage, name string) (v []string, present boo
 type page struct {
 	limit int    // 0: no limit given, no next_page member
 	after string // resume after this gid
+	key   string // the query (queryKey) that offsets are bound to
 }
 
-// paging reads limit and offset. key identifies the query so that an offset
-// cannot be replayed against another list.
-func (c *call) paging(key string) (page, error) {
+// paging reads limit and offset. Offsets are bound to the query's key so
+// that one cannot be replayed against another list.
+func (c *call) paging() (page, error) {
 	q := c.r.URL.Query()
-	var pg page
+	pg := page{key: c.queryKey()}
 	if v := q.Get("limit"); v != "" || q.Has("limit") {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
@@ -222,7 +223,7 @@ func (c *call) paging(key string) (page, error) {
 		pg.limit = n
 	}
 	if v := q.Get("offset"); v != "" {
-		after, ok := c.s.openOffset(v, key)
+		after, ok := c.s.openOffset(v, pg.key)
 		if !ok {
 			return pg, badRequest("offset: Your pagination token is invalid or has expired: %s", v)
 		}
@@ -265,12 +266,12 @@ func paginate[T any](items []T, gid func(T) string, pg page) (out []T, last stri
 
 // writeList answers {"data": [...], "next_page": ...}; next_page is only
 // present when a limit was given, and null on the last page.
-func (c *call) writeList(items []any, pg page, key, last string, more bool) error {
+func (c *call) writeList(items []any, pg page, last string, more bool) error {
 	body := &object{}
 	body.set("data", items)
 	if pg.limit > 0 {
 		if more {
-			off := c.s.makeOffset(key, last)
+			off := c.s.makeOffset(pg.key, last)
 			q := c.r.URL.Query()
 			q.Set("offset", off)
 			path := strings.TrimPrefix(c.r.URL.Path, apiPrefix) + "?" + q.Encode()

@@ -24,29 +24,14 @@ func (s *Sandbox) getUser(c *call) error {
 		}
 		return unknownObject(ref)
 	}
-	return c.writeData(http.StatusOK, c.renderCtx().render(s.schema.user, u, sel, s.schema.user.full))
+	return c.writeFull(http.StatusOK, s.schema.user, u, sel)
 }
 
 // getWorkspaces serves GET /workspaces: the one workspace of the sandbox.
 func (s *Sandbox) getWorkspaces(c *call) error {
-	sel, err := c.selection(s.schema.workspace, true)
-	if err != nil {
-		return err
-	}
-	key := c.queryKey()
-	pg, err := c.paging(key)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	items, last, more := paginate([]*workspace{s.st.ws}, func(w *workspace) string { return w.gid }, pg)
-	rc := c.renderCtx()
-	out := make([]any, len(items))
-	for i, w := range items {
-		out[i] = rc.render(s.schema.workspace, w, sel, s.schema.workspace.compact)
-	}
-	return c.writeList(out, pg, key, last, more)
+	return listPage(c, s.schema.workspace, func() ([]*workspace, error) {
+		return []*workspace{s.st.ws}, nil
+	})
 }
 
 // getProjects serves GET /projects (optionally filtered by workspace).
@@ -93,8 +78,7 @@ func (s *Sandbox) listProjects(c *call) error {
 	default:
 		return badRequest("archived: Not a boolean: %s", v)
 	}
-	key := c.queryKey()
-	pg, err := c.paging(key)
+	pg, err := c.paging()
 	if err != nil {
 		return err
 	}
@@ -104,11 +88,5 @@ func (s *Sandbox) listProjects(c *call) error {
 	if archived {
 		projects = nil // no project of the sandbox is ever archived
 	}
-	items, last, more := paginate(projects, func(p *project) string { return p.gid }, pg)
-	rc := c.renderCtx()
-	out := make([]any, len(items))
-	for i, p := range items {
-		out[i] = rc.render(s.schema.project, p, sel, s.schema.project.compact)
-	}
-	return c.writeList(out, pg, key, last, more)
+	return writePage(c, s.schema.project, projects, sel, pg)
 }

@@ -82,28 +82,13 @@ func (s *Sandbox) getTaskStories(c *call) error {
 	if err != nil {
 		return err
 	}
-	sel, err := c.selection(s.schema.story, true)
-	if err != nil {
-		return err
-	}
-	key := c.queryKey()
-	pg, err := c.paging(key)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	t := s.st.task(gid)
-	if t == nil {
-		return unknownObject(gid)
-	}
-	items, last, more := paginate(t.stories, func(x *story) string { return x.gid }, pg)
-	rc := c.renderCtx()
-	out := make([]any, len(items))
-	for i, x := range items {
-		out[i] = rc.render(s.schema.story, x, sel, s.schema.story.compact)
-	}
-	return c.writeList(out, pg, key, last, more)
+	return listPage(c, s.schema.story, func() ([]*story, error) {
+		t := s.st.task(gid)
+		if t == nil {
+			return nil, unknownObject(gid)
+		}
+		return t.stories, nil
+	})
 }
 
 // createStory serves POST /tasks/{task_gid}/stories: a comment, 201.
@@ -112,11 +97,7 @@ func (s *Sandbox) createStory(c *call) error {
 	if err != nil {
 		return err
 	}
-	data, err := c.decodeData()
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.story, false)
+	data, sel, err := c.input(s.schema.story)
 	if err != nil {
 		return err
 	}
@@ -133,26 +114,12 @@ func (s *Sandbox) createStory(c *call) error {
 	}
 	story := st.addComment(t, *html, pinned != nil && *pinned, st.me, st.tick(), "api")
 	c.w.Header().Set("Location", c.location("/stories/"+story.gid))
-	return c.writeData(http.StatusCreated, c.renderCtx().render(s.schema.story, story, sel, s.schema.story.full))
+	return c.writeFull(http.StatusCreated, s.schema.story, story, sel)
 }
 
 // getStory serves GET /stories/{story_gid}.
 func (s *Sandbox) getStory(c *call) error {
-	gid, err := c.pathGID("story_gid")
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.story, false)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	x := s.st.story(gid)
-	if x == nil {
-		return unknownObject(gid)
-	}
-	return c.writeData(http.StatusOK, c.renderCtx().render(s.schema.story, x, sel, s.schema.story.full))
+	return getOne(c, "story_gid", s.schema.story, s.st.story)
 }
 
 // editable applies Asana's rule: only comments can be edited or deleted,
@@ -173,11 +140,7 @@ func (s *Sandbox) updateStory(c *call) error {
 	if err != nil {
 		return err
 	}
-	data, err := c.decodeData()
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.story, false)
+	data, sel, err := c.input(s.schema.story)
 	if err != nil {
 		return err
 	}
@@ -203,22 +166,17 @@ func (s *Sandbox) updateStory(c *call) error {
 		x.isEdited = true
 		st.storyChanged(x, st.me, st.tick())
 	}
-	return c.writeData(http.StatusOK, c.renderCtx().render(s.schema.story, x, sel, s.schema.story.full))
+	return c.writeFull(http.StatusOK, s.schema.story, x, sel)
 }
 
 // deleteStory serves DELETE /stories/{story_gid}.
 func (s *Sandbox) deleteStory(c *call) error {
-	gid, err := c.pathGID("story_gid")
-	if err != nil {
-		return err
-	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	x := st.story(gid)
-	if x == nil {
-		return unknownObject(gid)
-	}
+	return deleteOne(c, "story_gid", s.st.story, s.st.deleteComment)
+}
+
+// deleteComment removes x from its task, if x is one of our own comments.
+// Callers hold the write lock.
+func (st *store) deleteComment(x *story) error {
 	if err := st.editable(x); err != nil {
 		return err
 	}
@@ -227,5 +185,5 @@ func (s *Sandbox) deleteStory(c *call) error {
 	x.task.stories = removeItem(x.task.stories, x)
 	x.task.touch(at) // Asana: "story is trashed on a task" changes modified_at
 	st.storyDeleted(x, st.me, at)
-	return c.writeData(http.StatusOK, &object{})
+	return nil
 }

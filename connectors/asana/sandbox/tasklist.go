@@ -73,22 +73,13 @@ func (s *Sandbox) getProjectTasks(c *call) error {
 	if err != nil {
 		return err
 	}
-	f, err := c.parseTaskFilter()
-	if err != nil {
-		return err
-	}
-	key := c.queryKey()
-	pg, err := c.paging(key)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	p := s.st.project(gid)
-	if p == nil {
-		return unknownObject(gid)
-	}
-	return s.writeTasks(c, filterTasks(p.tasks, f), sel, pg, key)
+	return s.listTasks(c, sel, func() ([]*task, error) {
+		p := s.st.project(gid)
+		if p == nil {
+			return nil, unknownObject(gid)
+		}
+		return p.tasks, nil
+	})
 }
 
 // getTasks serves GET /tasks: by project, by section, or by assignee in a
@@ -121,31 +112,48 @@ func (s *Sandbox) getTasks(c *call) error {
 	if n != 1 || (assignee == "") != (wsGID == "") {
 		return badRequest("Must specify exactly one of project, tag, section, user task list, or assignee + workspace")
 	}
+	return s.listTasks(c, sel, func() ([]*task, error) {
+		return s.st.tasksFor(projectGID, sectionGID, wsGID, assignee)
+	})
+}
+
+// listTasks answers a task list: completed_since and modified_since, then
+// the page, applied to what tasks returns. tasks runs under the read lock.
+func (s *Sandbox) listTasks(c *call, sel map[string]*fieldNode, tasks func() ([]*task, error)) error {
 	f, err := c.parseTaskFilter()
 	if err != nil {
 		return err
 	}
-	key := c.queryKey()
-	pg, err := c.paging(key)
+	pg, err := c.paging()
 	if err != nil {
 		return err
 	}
-	st := s.st
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	var tasks []*task
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	ts, err := tasks()
+	if err != nil {
+		return err
+	}
+	return writePage(c, s.schema.task, filterTasks(ts, f), sel, pg)
+}
+
+// tasksFor lists the tasks of a project, of a section, or assigned to
+// assignee in the workspace: whichever one of them GET /tasks named.
+// Callers hold the read lock.
+func (st *store) tasksFor(projectGID, sectionGID, wsGID, assignee string) ([]*task, error) {
 	switch {
 	case projectGID != "":
 		p := st.project(projectGID)
 		if p == nil {
-			return unknownParam("project", projectGID)
+			return nil, unknownParam("project", projectGID)
 		}
-		tasks = p.tasks
+		return p.tasks, nil
 	case sectionGID != "":
 		sec := st.section(sectionGID)
 		if sec == nil {
-			return unknownParam("section", sectionGID)
+			return nil, unknownParam("section", sectionGID)
 		}
+		var tasks []*task
 		for _, t := range sec.project.tasks {
 			for _, m := range t.memberships {
 				if m.section == sec {
@@ -153,17 +161,17 @@ func (s *Sandbox) getTasks(c *call) error {
 				}
 			}
 		}
+		return tasks, nil
 	default:
 		if wsGID != st.ws.gid {
-			return unknownParam("workspace", wsGID)
+			return nil, unknownParam("workspace", wsGID)
 		}
 		u := st.user(assignee)
 		if u == nil {
-			return unknownParam("assignee", assignee)
+			return nil, unknownParam("assignee", assignee)
 		}
-		tasks = st.assignedTo(u)
+		return st.assignedTo(u), nil
 	}
-	return s.writeTasks(c, filterTasks(tasks, f), sel, pg, key)
 }
 
 // assignedTo lists the live tasks assigned to u, in gid order.
@@ -201,14 +209,4 @@ func filterTasks(ts []*task, f taskFilter) []*task {
 		}
 	}
 	return out
-}
-
-func (s *Sandbox) writeTasks(c *call, tasks []*task, sel map[string]*fieldNode, pg page, key string) error {
-	items, last, more := paginate(tasks, func(t *task) string { return t.gid }, pg)
-	rc := c.renderCtx()
-	out := make([]any, len(items))
-	for i, t := range items {
-		out[i] = rc.render(s.schema.task, t, sel, s.schema.task.compact)
-	}
-	return c.writeList(out, pg, key, last, more)
 }

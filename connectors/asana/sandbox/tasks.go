@@ -216,30 +216,12 @@ func (s *Sandbox) parseCreateOnly(data map[string]json.RawMessage, in *taskInput
 
 // getTask serves GET /tasks/{task_gid}.
 func (s *Sandbox) getTask(c *call) error {
-	gid, err := c.pathGID("task_gid")
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.task, false)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	t := s.st.task(gid)
-	if t == nil {
-		return unknownObject(gid)
-	}
-	return c.writeData(http.StatusOK, c.renderCtx().render(s.schema.task, t, sel, s.schema.task.full))
+	return getOne(c, "task_gid", s.schema.task, s.st.task)
 }
 
 // createTask serves POST /tasks: 201 with a Location header.
 func (s *Sandbox) createTask(c *call) error {
-	data, err := c.decodeData()
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.task, false)
+	data, sel, err := c.input(s.schema.task)
 	if err != nil {
 		return err
 	}
@@ -252,7 +234,7 @@ func (s *Sandbox) createTask(c *call) error {
 	}
 	t := st.createTask(in, st.me, st.tick())
 	c.w.Header().Set("Location", c.location("/tasks/"+t.gid))
-	return c.writeData(http.StatusCreated, c.renderCtx().render(s.schema.task, t, sel, s.schema.task.full))
+	return c.writeFull(http.StatusCreated, s.schema.task, t, sel)
 }
 
 // createTask adds a task and its events. Callers hold the write lock.
@@ -288,11 +270,7 @@ func (s *Sandbox) updateTask(c *call) error {
 	if err != nil {
 		return err
 	}
-	data, err := c.decodeData()
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.task, false)
+	data, sel, err := c.input(s.schema.task)
 	if err != nil {
 		return err
 	}
@@ -308,7 +286,7 @@ func (s *Sandbox) updateTask(c *call) error {
 		return err
 	}
 	st.applyTask(t, in, st.me, st.tick(), true)
-	return c.writeData(http.StatusOK, c.renderCtx().render(s.schema.task, t, sel, s.schema.task.full))
+	return c.writeFull(http.StatusOK, s.schema.task, t, sel)
 }
 
 // applyTask writes the changed members of in to t. On updates (record) each
@@ -398,17 +376,13 @@ func subtypeWords(subtype string) string {
 
 // deleteTask serves DELETE /tasks/{task_gid}.
 func (s *Sandbox) deleteTask(c *call) error {
-	gid, err := c.pathGID("task_gid")
-	if err != nil {
-		return err
-	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	t := st.task(gid)
-	if t == nil {
-		return unknownObject(gid)
-	}
+	return deleteOne(c, "task_gid", s.st.task, s.st.deleteTask)
+}
+
+// deleteTask removes t from its projects and its stories and attachments
+// from the store. t itself stays, marked deleted, so that its events can
+// still be read. Callers hold the write lock.
+func (st *store) deleteTask(t *task) error {
 	at := st.tick()
 	t.touch(at)
 	st.taskDeleted(t, st.me, at)
@@ -422,7 +396,7 @@ func (s *Sandbox) deleteTask(c *call) error {
 	for _, a := range t.attachments {
 		delete(st.objects, a.gid)
 	}
-	return c.writeData(http.StatusOK, &object{})
+	return nil
 }
 
 func removeItem[T comparable](xs []T, x T) []T {

@@ -34,40 +34,21 @@ func (s *Sandbox) getWebhooks(c *call) error {
 	if err != nil {
 		return err
 	}
-	sel, err := c.selection(s.schema.webhook, true)
-	if err != nil {
-		return err
-	}
-	key := c.queryKey()
-	pg, err := c.paging(key)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	var hooks []*webhook
-	for _, w := range s.st.webhooks {
-		if resource == "" || w.resource.gid == resource {
-			hooks = append(hooks, w)
+	return listPage(c, s.schema.webhook, func() ([]*webhook, error) {
+		var hooks []*webhook
+		for _, w := range s.st.webhooks {
+			if resource == "" || w.resource.gid == resource {
+				hooks = append(hooks, w)
+			}
 		}
-	}
-	items, last, more := paginate(hooks, func(w *webhook) string { return w.gid }, pg)
-	rc := c.renderCtx()
-	out := make([]any, len(items))
-	for i, w := range items {
-		out[i] = rc.render(s.schema.webhook, w, sel, s.schema.webhook.compact)
-	}
-	return c.writeList(out, pg, key, last, more)
+		return hooks, nil
+	})
 }
 
 // createWebhook serves POST /webhooks: 201 with the record and the
 // X-Hook-Secret a real handshake would have carried.
 func (s *Sandbox) createWebhook(c *call) error {
-	data, err := c.decodeData()
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.webhook, false)
+	data, sel, err := c.input(s.schema.webhook)
 	if err != nil {
 		return err
 	}
@@ -141,37 +122,17 @@ func (s *Sandbox) createWebhook(c *call) error {
 
 // getWebhook serves GET /webhooks/{webhook_gid}.
 func (s *Sandbox) getWebhook(c *call) error {
-	gid, err := c.pathGID("webhook_gid")
-	if err != nil {
-		return err
-	}
-	sel, err := c.selection(s.schema.webhook, false)
-	if err != nil {
-		return err
-	}
-	s.st.mu.RLock()
-	defer s.st.mu.RUnlock()
-	w := s.st.webhook(gid)
-	if w == nil {
-		return unknownObject(gid)
-	}
-	return c.writeData(http.StatusOK, c.renderCtx().render(s.schema.webhook, w, sel, s.schema.webhook.full))
+	return getOne(c, "webhook_gid", s.schema.webhook, s.st.webhook)
 }
 
 // deleteWebhook serves DELETE /webhooks/{webhook_gid}.
 func (s *Sandbox) deleteWebhook(c *call) error {
-	gid, err := c.pathGID("webhook_gid")
-	if err != nil {
-		return err
-	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	w := st.webhook(gid)
-	if w == nil {
-		return unknownObject(gid)
-	}
-	delete(st.objects, gid)
+	return deleteOne(c, "webhook_gid", s.st.webhook, s.st.deleteWebhook)
+}
+
+// deleteWebhook forgets w. Callers hold the write lock.
+func (st *store) deleteWebhook(w *webhook) error {
+	delete(st.objects, w.gid)
 	st.webhooks = removeItem(st.webhooks, w)
-	return c.writeData(http.StatusOK, &object{})
+	return nil
 }
