@@ -167,7 +167,10 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 		return store.Twin{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
 	}
 	twin := store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
-		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, Fields: fieldPrints(e)}
+		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL}
+	for _, f := range []string{FieldType, FieldSummary, FieldDescription} {
+		setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
+	}
 	if err := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) }); err != nil {
 		return store.Twin{}, err
 	}
@@ -175,10 +178,41 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 	return twin, nil
 }
 
-// updateTwin applies the replica's changed fields to an existing twin.
+// updateTwin applies the replica's changed fields to an existing twin,
+// field by field, last writer wins: a field changed here too since the
+// last sync keeps the newer of the two writes, and a stale replica (older
+// than the write that set the field) changes nothing. A description that
+// loses is kept as a comment, never silently lost.
 func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica) (store.Twin, error) {
-	var u EntityUpdate
+	n.writing.Lock()
+	defer n.writing.Unlock()
+	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
+	var (
+		u       EntityUpdate
+		applied []string
+		current *Entity
+		lost    string // this side's description, overwritten by a newer one
+	)
 	for _, f := range r.Fields {
+		if at := fieldAt(twin, f); !at.IsZero() && r.Source.ModifiedAt.Before(at) {
+			continue // stale: a newer write already set this field
+		}
+		if current == nil {
+			e, err := et.Get(ctx, twin.LocalID)
+			if err != nil {
+				return twin, fmt.Errorf("reading %s: %w", twin.LocalKey, err)
+			}
+			current = &e
+		}
+		mine := fieldValue(*current, f)
+		if fingerprint(mine) != fieldFP(twin, f) { // changed here too since the last sync
+			if current.ModifiedAt.After(r.Source.ModifiedAt) {
+				continue // this side's write is newer; it goes out with its own sync
+			}
+			if f == FieldDescription && mine != r.Source.Description {
+				lost = mine
+			}
+		}
 		switch f {
 		case FieldType:
 			typ, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
@@ -191,33 +225,32 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 		case FieldDescription:
 			u.Description = &r.Source.Description
 		}
+		applied = append(applied, f)
 	}
-	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
-	n.writing.Lock()
-	defer n.writing.Unlock()
-	if u.Type != nil || u.Summary != nil || u.Description != nil {
+	if len(applied) > 0 {
 		e, err := et.Update(ctx, twin.LocalID, u)
 		if err != nil {
 			return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
 		}
-		if twin.Fields == nil {
-			twin.Fields = map[string]string{}
+		for _, f := range applied {
+			setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
 		}
-		for f, fp := range fieldPrints(e) {
-			if slices.Contains(r.Fields, f) {
-				twin.Fields[f] = fp
-			}
+	}
+	if lost != "" {
+		if _, err := et.AddComment(ctx, twin.LocalID, keptDescription(lost, r.Origin)); err != nil {
+			return twin, fmt.Errorf("keeping the replaced description of %s: %w", twin.LocalKey, err)
 		}
 	}
 	err := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 	return twin, err
 }
 
-// fieldPrints fingerprints an entity's synced fields as they are on this
-// side, so that a later change detection recognises its own writes.
-func fieldPrints(e Entity) map[string]string {
-	return map[string]string{FieldType: fingerprint(e.Type), FieldSummary: fingerprint(e.Summary),
-		FieldDescription: fingerprint(e.Description)}
+// keptDescription is the comment that keeps a description a newer edit
+// from the other side replaced.
+func keptDescription(lost, origin string) string {
+	inner := strings.TrimSuffix(strings.TrimPrefix(lost, "<body>"), "</body>")
+	return "<body><em>This description was replaced by a newer edit from " + html.EscapeString(origin) +
+		". It read:</em>\n" + inner + "</body>"
 }
 
 // mapType keeps the source's type when the destination has it and falls

@@ -178,28 +178,36 @@ func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connectio
 	if active {
 		status = StatusActive
 	}
-	if err := n.st.SetConnectionStatus(ctx, id, status, ""); err != nil {
-		return c, err
+	// The status and the replay of what was queued change together: a sync
+	// prepared meanwhile either sees the old status and is queued (then
+	// replayed here) or sees the new one and is sent, never neither.
+	replayed := 0
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.SetConnectionStatusTx(ctx, tx, id, status, ""); err != nil {
+			return err
+		}
+		if !active {
+			return nil
+		}
+		queued, err := n.st.EventsAt(ctx, tx, id, store.DirectionOut, StageSending)
+		if err != nil {
+			return err
+		}
+		for _, ev := range queued {
+			if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, nil); err != nil {
+				return err
+			}
+		}
+		replayed = len(queued)
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("setting %s %s: %w", c.Name, status, err)
+	}
+	if replayed > 0 {
+		n.log.Info("replaying queued syncs", "connection", id, "count", replayed)
 	}
 	c.Status, c.StatusReason = status, ""
-	if active {
-		// Replay, in order, what was queued while it was deactivated.
-		queued, err := n.st.EventsAt(ctx, id, store.DirectionOut, StageSending)
-		if err != nil {
-			return c, err
-		}
-		err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-			for _, ev := range queued {
-				if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return c, fmt.Errorf("replaying the %d queued syncs of %s: %w", len(queued), c.Name, err)
-		}
-	}
 	return c, nil
 }
 

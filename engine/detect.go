@@ -34,7 +34,9 @@ func (n *Node) runDetection(ctx context.Context, every time.Duration) {
 			continue
 		}
 		for _, c := range cs {
-			if c.Status != StatusActive {
+			// A deactivated connection still notices changes: they queue
+			// at Sending and go out when it is activated again.
+			if c.Status != StatusActive && c.Status != StatusDeactivated {
 				continue
 			}
 			if err := n.detect(ctx, c); err != nil && ctx.Err() == nil {

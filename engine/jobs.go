@@ -242,12 +242,9 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 		}
 		twin.RemoteID, twin.RemoteKey, twin.RemoteURL = res.EntityID, res.Key, res.URL
 		twin.LocalKey, twin.LocalURL = r.Source.Key, r.Source.URL
-		if twin.Fields == nil {
-			twin.Fields = map[string]string{}
-		}
 		values := map[string]string{FieldType: r.Source.Type, FieldSummary: r.Source.Summary, FieldDescription: r.Source.Description}
 		for _, f := range r.Fields {
-			twin.Fields[f] = fingerprint(values[f])
+			setField(&twin, f, fingerprint(values[f]), r.Source.ModifiedAt)
 		}
 		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
 			return err

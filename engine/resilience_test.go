@@ -155,3 +155,53 @@ func TestLocalConnectionSyncs(t *testing.T) {
 		t.Errorf("%d replicas sent on a local connection for one exalate (echo between the two ends?)", got)
 	}
 }
+
+// TestConflictLastWriterWinsAndKeepsTheLoser: both sides change the
+// description while the connection is down; the later edit wins on both
+// sides and the earlier text survives as a comment.
+func TestConflictLastWriterWinsAndKeepsTheLoser(t *testing.T) {
+	a, b, connA, _ := connected(t)
+	ctx := ctxFor(t)
+	src := firstTask(t, a, connA.LocalProject)
+	twinKey := exalate(t, a, src.ID).RemoteKey
+	quiet(t, a, b)
+
+	if _, err := a.SetActive(ctx, connA.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	older := "<body>Acme's edit, made first</body>"
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{Description: &older}); err != nil {
+		t.Fatal(err)
+	}
+	// Acme notices its edit and queues it at Sending.
+	eventually(t, "Acme to queue its edit", func() bool {
+		var n int
+		a.Store().DB().QueryRow(`SELECT count(*) FROM sync_events WHERE direction = 'out' AND stage = 'sending'`).Scan(&n)
+		return n == 1
+	})
+	newer := "<body>Globex's edit, made later</body>"
+	if _, err := b.et().Update(ctx, twinKey, engine.EntityUpdate{Description: &newer}); err != nil {
+		t.Fatal(err)
+	}
+	// Globex's newer edit reaches Acme over the still-active other end.
+	eventually(t, "Globex's edit on Acme", func() bool {
+		e, err := a.et().Get(ctx, src.ID)
+		return err == nil && e.Description == newer
+	})
+	if _, err := a.SetActive(ctx, connA.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, a, b)
+
+	onA, _ := a.et().Get(ctx, src.ID)
+	onB, _ := b.et().Get(ctx, twinKey)
+	if onA.Description != newer || onB.Description != newer {
+		t.Errorf("after the conflict: Acme %q, Globex %q, want the later edit %q on both", onA.Description, onB.Description, newer)
+	}
+	if n := countContaining(onA.Comments, "Acme's edit, made first"); n != 1 {
+		t.Errorf("the losing description is kept %d times on Acme, want once as a comment", n)
+	}
+	if n := countContaining(onB.Comments, "Acme's edit, made first"); n != 1 {
+		t.Errorf("the kept description reached Globex %d times, want once", n)
+	}
+}

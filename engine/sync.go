@@ -39,12 +39,14 @@ type Replica struct {
 
 // ReplicaEntity is the source entity's identity and field values.
 type ReplicaEntity struct {
-	ID          string `json:"id"`
-	Key         string `json:"key"`
-	URL         string `json:"url"`
-	Type        string `json:"type"`
-	Summary     string `json:"summary"`
-	Description string `json:"description"`
+	// ModifiedAt is when the source last changed; it decides conflicts.
+	ModifiedAt  time.Time `json:"modified_at"`
+	ID          string    `json:"id"`
+	Key         string    `json:"key"`
+	URL         string    `json:"url"`
+	Type        string    `json:"type"`
+	Summary     string    `json:"summary"`
+	Description string    `json:"description"`
 }
 
 // ReplicaComment is a comment to create, or to update when the other side
@@ -166,10 +168,10 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		return StageEvent{}, err
 	}
 	r := Replica{EventID: uuid.NewString(), Origin: n.inst.Name, Source: ReplicaEntity{ID: e.ID, Key: e.Key, URL: e.URL,
-		Type: e.Type, Summary: e.Summary, Description: e.Description}}
+		Type: e.Type, Summary: e.Summary, Description: e.Description, ModifiedAt: e.ModifiedAt}}
 	for _, f := range []struct{ name, value string }{{FieldType, e.Type}, {FieldSummary, e.Summary}, {FieldDescription, e.Description}} {
 		fp := fingerprint(f.value)
-		if (!hasTwin || twin.Fields[f.name] != fp) && !inFlight[f.name+"\x00"+fp] {
+		if (!hasTwin || fieldFP(twin, f.name) != fp) && !inFlight[f.name+"\x00"+fp] {
 			r.Fields = append(r.Fields, f.name)
 		}
 	}
@@ -211,10 +213,16 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		if err := n.st.UpdateSyncEvent(ctx, tx, ev, sent); err != nil {
 			return err
 		}
-		if c.Status != StatusActive {
+		// The status as of this transaction, not as the caller last saw it
+		// (see SetActive).
+		status, err := n.st.ConnectionStatus(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		if status != StatusActive {
 			return nil // queued: activation enqueues it
 		}
-		_, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: c.ID, Event: ev.ID}, nil)
+		_, err = n.river.InsertTx(ctx, tx, sendArgs{Conn: c.ID, Event: ev.ID}, nil)
 		return err
 	})
 	if err != nil {

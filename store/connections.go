@@ -211,15 +211,33 @@ func (s *Store) ActivateConnection(ctx context.Context, tx *sql.Tx, id string, a
 // SetConnectionStatus sets the status (one of the Status constants) and the
 // reason shown with it.
 func (s *Store) SetConnectionStatus(ctx context.Context, id, status, reason string) error {
+	return s.inTx(ctx, nil, func(tx *sql.Tx) error { return s.SetConnectionStatusTx(ctx, tx, id, status, reason) })
+}
+
+// SetConnectionStatusTx is SetConnectionStatus in tx, for changes that must
+// happen together with the status (replaying what a deactivation queued).
+func (s *Store) SetConnectionStatusTx(ctx context.Context, tx *sql.Tx, id, status, reason string) error {
 	if err := validateStatus(status); err != nil {
 		return fmt.Errorf("set status of connection %s: %w", id, err)
 	}
-	if err := execOne(ctx, s.db,
+	if err := execOne(ctx, tx,
 		"UPDATE connections SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
 		status, reason, formatTime(time.Now()), id); err != nil {
 		return fmt.Errorf("set status of connection %s: %w", id, err)
 	}
 	return nil
+}
+
+// ConnectionStatus reads a connection's status through q (a transaction, or
+// nil for the pool), so a decision that depends on it can be taken in the
+// same transaction as the change it guards.
+func (s *Store) ConnectionStatus(ctx context.Context, q Querier, id string) (string, error) {
+	var status string
+	err := s.q(q).QueryRowContext(ctx, "SELECT status FROM connections WHERE id = ?", id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("status of connection %s: %w", id, ErrNotFound)
+	}
+	return status, err
 }
 
 // SetTrigger turns syncing of new tasks in the local project on or off.

@@ -332,8 +332,8 @@ func (s *Store) q(q Querier) Querier {
 
 // EventsAt returns a connection's events in one direction at one stage,
 // oldest first (the outgoing events a deactivated connection queued).
-func (s *Store) EventsAt(ctx context.Context, connID, direction, stage string) ([]SyncEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events
+func (s *Store) EventsAt(ctx context.Context, q Querier, connID, direction, stage string) ([]SyncEvent, error) {
+	rows, err := s.q(q).QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events
 		WHERE connection_id = ? AND direction = ? AND stage = ? ORDER BY created_at, rowid`, connID, direction, stage)
 	if err != nil {
 		return nil, fmt.Errorf("events at %s on connection %s: %w", stage, connID, err)
