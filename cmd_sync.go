@@ -196,6 +196,12 @@ func newStatusCmd() *cobra.Command {
 				}
 				fmt.Fprintln(w, line)
 			}
+			switch st.Deleted {
+			case "here":
+				fmt.Fprintln(w, "Deleted on this side since; its twin was kept (deletes are not propagated).")
+			case "there":
+				fmt.Fprintln(w, "Its twin was deleted on the other side since; this item was kept (deletes are not propagated).")
+			}
 			if st.Error != "" && !st.NextRetry.IsZero() {
 				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))
 			}

@@ -80,13 +80,36 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 		}
 	case err != nil:
 		return res, err
+	case twin.LocalDeleted:
+		// Deleted here: recorded, not recreated.
+		res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
+		res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
+		return res, nil
 	default:
-		if twin, err = n.updateTwin(ctx, et, c, twin, r); err != nil {
+		if twin, err = n.updateTwin(ctx, et, c, twin, r); errors.Is(err, ErrNotFound) {
+			// Deleted here since the last look: record it, apply nothing.
+			res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
+			res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
+			return res, n.recordDeleted(ctx, c, twin)
+		}
+		if err != nil {
 			return res, err
 		}
 	}
 	res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
+	res, err = n.applyItems(ctx, et, c, twin, r, res)
+	if errors.Is(err, ErrNotFound) {
+		// The twin was deleted here while comments or attachments were on
+		// their way: record it, apply nothing more.
+		res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; the rest was not applied")
+		return res, n.recordDeleted(ctx, c, twin)
+	}
+	return res, err
+}
 
+// applyItems adds or updates the replica's comments and copies its
+// attachments, each linked as soon as it is made.
+func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult) (ApplyResult, error) {
 	links, err := n.st.Links(ctx, nil, c.ID, store.LinkComment, twin.LocalID)
 	if err != nil {
 		return res, err

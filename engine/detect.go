@@ -89,7 +89,8 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	n.writing.RLock()
 	defer n.writing.RUnlock()
 	started := n.now()
-	_, err := n.st.Twin(ctx, nil, c.ID, id)
+	twin, err := n.st.Twin(ctx, nil, c.ID, id)
+	hasTwin := err == nil
 	if errors.Is(err, store.ErrNotFound) {
 		if !c.TriggerNewTasks {
 			return nil
@@ -97,9 +98,15 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	} else if err != nil {
 		return err
 	}
+	if hasTwin && (twin.LocalDeleted || twin.RemoteDeleted) {
+		return nil // a deleted twin is not synced any more
+	}
 	e, err := et.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil // deleted: recorded when its twin reports it, never propagated
+		if hasTwin {
+			return n.recordDeleted(ctx, c, twin)
+		}
+		return nil
 	}
 	if err != nil {
 		return err

@@ -62,6 +62,9 @@ func (n *Node) startWorkers() error {
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[reportArgs]) error {
 		return n.report(ctx, j.Args, j.Attempt)
 	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[deletedArgs]) error {
+		return n.sendDeleted(ctx, j.Args)
+	}))
 	client, err := n.st.NewRiverClient(&river.Config{
 		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
 		Workers:     workers,

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/tandem-sync/tandem/engine"
@@ -203,5 +204,46 @@ func TestConflictLastWriterWinsAndKeepsTheLoser(t *testing.T) {
 	}
 	if n := countContaining(onB.Comments, "Acme's edit, made first"); n != 1 {
 		t.Errorf("the kept description reached Globex %d times, want once", n)
+	}
+}
+
+// TestDeletesAreRecordedNotPropagated: a twin deleted on one side is
+// recorded on both and shown, the other side's item stays, and nothing is
+// recreated or sent to it any more.
+func TestDeletesAreRecordedNotPropagated(t *testing.T) {
+	a, b, connA, connB := connected(t)
+	ctx := ctxFor(t)
+	src := firstTask(t, a, connA.LocalProject)
+	twinKey := exalate(t, a, src.ID).RemoteKey
+	quiet(t, a, b)
+
+	if err := b.client.DeleteTask(ctx, twinKey); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Acme to learn its twin was deleted", func() bool {
+		st, err := a.Status(ctx, "", src.ID)
+		return err == nil && st.Deleted == "there"
+	})
+	if st, err := b.Status(ctx, "", twinKey); err != nil || st.Deleted != "here" {
+		t.Errorf("Globex's status of the deleted twin: %+v, %v", st, err)
+	}
+	// Acme's item is untouched, and editing it sends nothing.
+	sentBefore := sent(t, a)
+	name := src.Summary + " (after the twin was deleted)"
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{Summary: &name}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Exalate(ctx, "", src.ID); !errors.Is(err, engine.ErrConflict) {
+		t.Errorf("exalating an item whose twin was deleted: err = %v, want a conflict that says so", err)
+	}
+	quiet(t, a, b)
+	if got := sent(t, a) - sentBefore; got != 0 {
+		t.Errorf("Acme sent %d replicas to a deleted twin", got)
+	}
+	if n := tasksNamed(t, b, connB.LocalProject, name); n != 0 {
+		t.Errorf("the deleted twin was recreated %d times", n)
+	}
+	if _, err := a.et().Get(ctx, src.ID); err != nil {
+		t.Errorf("Acme's item was deleted too: %v", err)
 	}
 }

@@ -160,6 +160,10 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return StageEvent{}, err
 	}
+	if hasTwin && twin.RemoteDeleted {
+		return StageEvent{}, Errorf(ErrConflict, "%s's twin %s was deleted on %s; deletes are not propagated, so there is nothing to sync it to",
+			e.Key, twin.RemoteKey, c.RemoteName)
+	}
 	// What earlier syncs of this entity still carry is not sent again: a
 	// change seen twice (by a poll and an exalate, or by two polls before
 	// the first sync finished) makes one replica, not two.
@@ -303,6 +307,9 @@ func (n *Node) advance(ctx context.Context, connID, eventID, stage, errText stri
 type EventStatus struct {
 	StageEvent
 	Stages []StageEntry `json:"stages"`
+	// Deleted says where the item or its twin was deleted since: "here",
+	// "there" or "" (deletes are recorded, never propagated).
+	Deleted string `json:"deleted,omitempty"`
 }
 
 // StageEntry is one stage an event went through.
@@ -342,7 +349,16 @@ func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, err
 		if err != nil {
 			return EventStatus{}, err
 		}
-		return n.EventStatus(ctx, c.ID, ev.ID)
+		st, err := n.EventStatus(ctx, c.ID, ev.ID)
+		if t, terr := n.st.Twin(ctx, nil, c.ID, local); terr == nil {
+			switch {
+			case t.LocalDeleted:
+				st.Deleted = "here"
+			case t.RemoteDeleted:
+				st.Deleted = "there"
+			}
+		}
+		return st, err
 	}
 	return EventStatus{}, Errorf(ErrNotFound, "%s was never synced from or to %s", ref, n.inst.Name)
 }

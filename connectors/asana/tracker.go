@@ -167,13 +167,8 @@ func (refError) Is(target error) bool { return target == engine.ErrBadRequest }
 // ErrNotFound and engine.ErrNotFound.
 func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
 	task, err := t.c.Task(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		// Gone from Asana (or never there): engine.ErrNotFound too, so the
-		// engine can tell a deleted twin from a failure.
-		return engine.Entity{}, engine.Errorf(engine.ErrNotFound, "asana task %s: %w", id, err)
-	}
 	if err != nil {
-		return engine.Entity{}, err
+		return engine.Entity{}, gone(err, "task", id)
 	}
 	stories, err := t.c.Comments(ctx, id)
 	if err != nil {
@@ -281,16 +276,25 @@ func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) 
 	}
 	task, err := t.c.UpdateTask(ctx, id, tu)
 	if err != nil {
-		return engine.Entity{}, err
+		return engine.Entity{}, gone(err, "task", id)
 	}
 	return entityOf(task), nil
+}
+
+// gone marks a 404 as engine.ErrNotFound too, so the engine can tell a task
+// deleted under it from a failure worth retrying.
+func gone(err error, kind, id string) error {
+	if errors.Is(err, ErrNotFound) {
+		return engine.Errorf(engine.ErrNotFound, "asana %s %s: %w", kind, id, err)
+	}
+	return err
 }
 
 // AddComment adds a comment (Asana rich text) to a task.
 func (t *Tracker) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
 	s, err := t.c.AddComment(ctx, id, body)
 	if err != nil {
-		return engine.Comment{}, err
+		return engine.Comment{}, gone(err, "task", id)
 	}
 	return commentOf(s), nil
 }
@@ -301,7 +305,7 @@ func (t *Tracker) AddComment(ctx context.Context, id, body string) (engine.Comme
 func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (engine.Comment, error) {
 	s, err := t.c.EditComment(ctx, commentID, body)
 	if err != nil {
-		return engine.Comment{}, err
+		return engine.Comment{}, gone(err, "comment", commentID)
 	}
 	return commentOf(s), nil
 }
@@ -325,7 +329,7 @@ func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64
 	}
 	a, err := t.c.UploadAttachment(ctx, Upload{Parent: id, Name: name, Size: size, ContentType: ct, Open: open})
 	if err != nil {
-		return engine.Attachment{}, err
+		return engine.Attachment{}, gone(err, "task", id)
 	}
 	return attachmentOf(a), nil
 }

@@ -71,6 +71,7 @@ func New(node *engine.Node, log *slog.Logger) http.Handler {
 	handle("POST "+engine.PathEvents, s.peer(s.receiveEvent))
 	handle("POST "+engine.PathResults, s.peer(s.receiveResult))
 	handle("GET "+engine.PathAttachments+"{id}", s.peer(s.attachment))
+	handle("POST "+engine.PathDeleted, s.peer(s.receiveDeleted))
 	return mux
 }
 

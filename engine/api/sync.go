@@ -146,3 +146,16 @@ func (s *server) attachment(w http.ResponseWriter, r *http.Request, c engine.Con
 		s.log.Warn("streaming an attachment to the peer", "attachment", att.ID, "err", err)
 	}
 }
+
+func (s *server) receiveDeleted(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte) {
+	var d engine.DeletedNotice
+	if err := decodeBytes(body, &d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.node.ReceiveDeleted(r.Context(), c, d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": d.ID})
+}

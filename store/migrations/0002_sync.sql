@@ -15,8 +15,9 @@ CREATE TABLE twins (
     -- was last synced (sent or applied). A value that still matches was
     -- not changed by a user since, so it is never sent back (no echo).
     fields        TEXT NOT NULL DEFAULT '{}',
-    -- Set when the twin on the other side (or here) was deleted; deletes
-    -- are recorded and shown, never propagated.
+    -- Set when the entity here, or its twin on the other side, was
+    -- deleted: deletes are recorded and shown, never propagated.
+    local_deleted  INTEGER NOT NULL DEFAULT 0,
     remote_deleted INTEGER NOT NULL DEFAULT 0,
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
