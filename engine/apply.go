@@ -322,6 +322,10 @@ func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Con
 	if att.Size > 0 && size != att.Size {
 		return Attachment{}, fmt.Errorf("received %d bytes, the source announced %d", size, att.Size)
 	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if want := resp.Trailer.Get(HeaderContentSHA256); want != sum {
+		return Attachment{}, fmt.Errorf("the bytes received do not match the source's sha256 (%q)", want)
+	}
 	n.writing.Lock()
 	defer n.writing.Unlock()
 	made, err := et.AddAttachment(ctx, entityID, att.Name, size, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) })
@@ -330,7 +334,7 @@ func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Con
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: made.ID,
-			RemoteID: att.ID, EntityID: entityID, Fingerprint: hex.EncodeToString(h.Sum(nil))})
+			RemoteID: att.ID, EntityID: entityID, Fingerprint: sum})
 	})
 	return made, err
 }

@@ -16,6 +16,10 @@ import (
 	"github.com/tandem-sync/tandem/store"
 )
 
+// HeaderContentSHA256 is the trailer carrying the sha256 of an attachment's
+// bytes, sent after them.
+const HeaderContentSHA256 = "Tandem-Content-Sha256"
+
 // Peer paths of the sync pipeline.
 const (
 	PathEvents      = "/api/v1/peer/events"

@@ -95,6 +95,17 @@ func TestExalateCopiesEverythingOnce(t *testing.T) {
 	if src.ID == "" {
 		t.Fatal("no seeded task with comments and attachments")
 	}
+	// A second, larger attachment, so more than one file and more than a
+	// few bytes travel.
+	big := bytes.Repeat([]byte("tandem "), 200_000)
+	if _, err := et.AddAttachment(ctx, src.ID, "second.bin", int64(len(big)), func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(big)), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if src, err = et.Get(ctx, src.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	done := exalate(t, a, src.URL)
 	if done.RemoteKey == "" || done.RemoteURL == "" || done.LocalURL != src.URL {
@@ -332,4 +343,36 @@ func TestBulkExalateAndTheTrigger(t *testing.T) {
 	if n := tasksNamed(t, b, connB.LocalProject, "Brand new task"); n != 1 {
 		t.Errorf("the new task is on Globex %d times", n)
 	}
+}
+
+func TestEditedCommentUpdatesItsTwin(t *testing.T) {
+	a, b, connA, _ := connected(t)
+	ctx := ctxFor(t)
+	src := firstTask(t, a, connA.LocalProject)
+	mine, err := a.et().AddComment(ctx, src.ID, "<body>First draft of a comment</body>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twinKey := exalate(t, a, src.ID).RemoteKey
+	quiet(t, a, b)
+	if _, err := a.et().EditComment(ctx, mine.ID, "<body>Edited comment, second thoughts</body>"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edit on Globex", func() bool {
+		e, err := b.et().Get(ctx, twinKey)
+		return err == nil && countContaining(e.Comments, "Edited comment, second thoughts") == 1
+	})
+	quiet(t, a, b)
+	onB, _ := b.et().Get(ctx, twinKey)
+	if n := countContaining(onB.Comments, "First draft"); n != 0 {
+		t.Errorf("the old text is still on Globex %d times: the edit made a new comment instead of updating its twin", n)
+	}
+	onA, _ := a.et().Get(ctx, src.ID)
+	if len(onA.Comments) != len(onB.Comments) {
+		t.Errorf("Acme has %d comments, Globex %d", len(onA.Comments), len(onB.Comments))
+	}
+}
+
+func firstTaskOf(t *testing.T, n *testNode, project string) engine.Entity {
+	return firstTask(t, n, project)
 }

@@ -1,11 +1,12 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/tandem-sync/tandem/engine"
 )
@@ -138,13 +139,17 @@ func (s *server) attachment(w http.ResponseWriter, r *http.Request, c engine.Con
 		return
 	}
 	defer rc.Close()
+	// The bytes stream as they come from the tracker; their sha256 follows
+	// in a trailer, so the peer checks what it received without either side
+	// holding the file.
 	w.Header().Set("Content-Type", "application/octet-stream")
-	if att.Size > 0 {
-		w.Header().Set("Content-Length", strconv.FormatInt(att.Size, 10))
-	}
-	if _, err := io.Copy(w, rc); err != nil {
+	w.Header().Set("Trailer", engine.HeaderContentSHA256)
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(w, h), rc); err != nil {
 		s.log.Warn("streaming an attachment to the peer", "attachment", att.ID, "err", err)
+		return
 	}
+	w.Header().Set(engine.HeaderContentSHA256, hex.EncodeToString(h.Sum(nil)))
 }
 
 func (s *server) receiveDeleted(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte) {
