@@ -162,18 +162,44 @@ func (n *Node) writeComment(ctx context.Context, et EntityTracker, c store.Conne
 		err  error
 	)
 	if i >= 0 {
-		made, err = et.EditComment(ctx, links[i].LocalID, body)
+		made, err = et.EditComment(ctx, links[i].LocalID, body) // an edit is safe to repeat
 	} else {
-		made, err = et.AddComment(ctx, entityID, body)
+		made, err = n.adoptOrAddComment(ctx, et, c, entityID, sourceID, links, body)
 	}
 	if err != nil {
 		return made, err
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: made.ID,
-			RemoteID: sourceID, EntityID: entityID, Fingerprint: fingerprint(made.Body)})
+		if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: made.ID,
+			RemoteID: sourceID, EntityID: entityID, Fingerprint: fingerprint(made.Body)}); err != nil {
+			return err
+		}
+		return n.st.EndWrite(ctx, tx, c.ID, store.LinkComment, sourceID)
 	})
 	return made, err
+}
+
+// adoptOrAddComment adds a comment unless an interrupted earlier attempt
+// added it already (an unlinked comment with the same body).
+func (n *Node) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
+	links []store.ItemLink, body string) (Comment, error) {
+	earlier, err := n.st.BeginWrite(ctx, c.ID, store.LinkComment, sourceID, entityID, n.now())
+	if err != nil {
+		return Comment{}, err
+	}
+	if !earlier.IsZero() {
+		e, err := et.Get(ctx, entityID)
+		if err != nil {
+			return Comment{}, err
+		}
+		for _, cm := range e.Comments {
+			linked := slices.ContainsFunc(links, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
+			if !linked && cm.Body == body {
+				return cm, nil
+			}
+		}
+	}
+	return et.AddComment(ctx, entityID, body)
 }
 
 // createTwin creates the entity for a replica seen for the first time and
@@ -185,20 +211,52 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 	}
 	n.writing.Lock()
 	defer n.writing.Unlock()
-	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: r.Source.Summary, Description: r.Source.Description})
+	e, err := n.adoptOrCreate(ctx, et, c, r, typ)
 	if err != nil {
-		return store.Twin{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
+		return store.Twin{}, err
 	}
 	twin := store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
 		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL}
 	for _, f := range []string{FieldType, FieldSummary, FieldDescription} {
 		setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
 	}
-	if err := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) }); err != nil {
+	if err := n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+			return err
+		}
+		return n.st.EndWrite(ctx, tx, c.ID, "task", r.Source.ID)
+	}); err != nil {
 		return store.Twin{}, err
 	}
 	n.log.Info("twin created", "connection", c.ID, "remote", r.Source.Key, "local", e.Key)
 	return twin, nil
+}
+
+// adoptOrCreate creates the twin of a replica's entity, unless an earlier
+// attempt whose outcome was unknown (a cut connection after the request
+// reached the tracker) made it already: then that entity is adopted.
+func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Connection, r Replica, typ string) (Entity, error) {
+	earlier, err := n.st.BeginWrite(ctx, c.ID, "task", r.Source.ID, "", n.now())
+	if err != nil {
+		return Entity{}, err
+	}
+	if !earlier.IsZero() {
+		ids, err := et.FindBySummary(ctx, c.LocalProject, r.Source.Summary, earlier.Add(-reconcileMargin))
+		if err != nil {
+			return Entity{}, fmt.Errorf("looking for an earlier copy of %s: %w", r.Source.Key, err)
+		}
+		for _, id := range ids {
+			if _, err := n.st.Twin(ctx, nil, c.ID, id); errors.Is(err, store.ErrNotFound) {
+				n.log.Info("adopting the twin an interrupted create made", "remote", r.Source.Key, "local", id)
+				return et.Get(ctx, id)
+			}
+		}
+	}
+	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: r.Source.Summary, Description: r.Source.Description})
+	if err != nil {
+		return Entity{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
+	}
+	return e, nil
 }
 
 // updateTwin applies the replica's changed fields to an existing twin,
@@ -328,15 +386,48 @@ func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Con
 	}
 	n.writing.Lock()
 	defer n.writing.Unlock()
-	made, err := et.AddAttachment(ctx, entityID, att.Name, size, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) })
+	made, adopted, err := n.earlierAttachment(ctx, et, c, entityID, att, size)
 	if err != nil {
 		return made, err
 	}
+	if !adopted {
+		made, err = et.AddAttachment(ctx, entityID, att.Name, size, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) })
+		if err != nil {
+			return made, err
+		}
+	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		return n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: made.ID,
-			RemoteID: att.ID, EntityID: entityID, Fingerprint: sum})
+		if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: made.ID,
+			RemoteID: att.ID, EntityID: entityID, Fingerprint: sum}); err != nil {
+			return err
+		}
+		return n.st.EndWrite(ctx, tx, c.ID, store.LinkAttachment, att.ID)
 	})
 	return made, err
+}
+
+// earlierAttachment finds the file an interrupted earlier upload of att
+// may have made: an unlinked attachment with the same name and size.
+func (n *Node) earlierAttachment(ctx context.Context, et EntityTracker, c store.Connection, entityID string, att Attachment, size int64) (Attachment, bool, error) {
+	earlier, err := n.st.BeginWrite(ctx, c.ID, store.LinkAttachment, att.ID, entityID, n.now())
+	if err != nil || earlier.IsZero() {
+		return Attachment{}, false, err
+	}
+	e, err := et.Get(ctx, entityID)
+	if err != nil {
+		return Attachment{}, false, err
+	}
+	links, err := n.st.Links(ctx, nil, c.ID, store.LinkAttachment, entityID)
+	if err != nil {
+		return Attachment{}, false, err
+	}
+	for _, a := range e.Attachments {
+		linked := slices.ContainsFunc(links, func(l store.ItemLink) bool { return l.LocalID == a.ID })
+		if !linked && a.Name == att.Name && a.Size == size {
+			return a, true, nil
+		}
+	}
+	return Attachment{}, false, nil
 }
 
 // signedGet sends a signed GET to the connection's peer and returns the

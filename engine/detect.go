@@ -95,6 +95,11 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 		if !c.TriggerNewTasks {
 			return nil
 		}
+		// A task an interrupted incoming create may have made is not a
+		// user's new task: wait until that create is resolved.
+		if pending, err := n.st.PendingWrites(ctx, c.ID, "task", ""); err != nil || pending > 0 {
+			return err
+		}
 	} else if err != nil {
 		return err
 	}

@@ -121,4 +121,8 @@ type EntityTracker interface {
 	// ChangedSince lists the ids of a project's entities modified at or
 	// after t (the reconcile after a Reset).
 	ChangedSince(ctx context.Context, project string, t time.Time) ([]string, error)
+	// FindBySummary lists the ids of a project's entities modified at or
+	// after t whose summary is summary: how a retried create finds what an
+	// attempt whose outcome was unknown may have made.
+	FindBySummary(ctx context.Context, project, summary string, t time.Time) ([]string, error)
 }

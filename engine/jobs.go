@@ -247,6 +247,12 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 		} else if err != nil {
 			return err
 		}
+		if twin.RemoteID != "" && twin.RemoteID != res.EntityID {
+			// A twin is never re-pointed: the peer applied this to another
+			// entity than the one already linked, which is a bug to see.
+			return fmt.Errorf("%s is linked to %s on %s, but the peer applied sync %s to %s",
+				twin.LocalKey, twin.RemoteKey, c.RemoteName, ev.ID, res.Key)
+		}
 		twin.RemoteID, twin.RemoteKey, twin.RemoteURL = res.EntityID, res.Key, res.URL
 		twin.LocalKey, twin.LocalURL = r.Source.Key, r.Source.URL
 		values := map[string]string{FieldType: r.Source.Type, FieldSummary: r.Source.Summary, FieldDescription: r.Source.Description}

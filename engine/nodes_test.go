@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -37,6 +38,53 @@ type testNode struct {
 	// onlyTypes, when set, narrows the tracker's types to these (the first
 	// is the default), to exercise the type fallback.
 	onlyTypes []string
+	// interrupt makes the first create, comment and upload succeed in the
+	// tracker and then fail, as a connection cut after the request does.
+	interrupt bool
+}
+
+// interrupting is an Asana tracker whose first write of each kind is
+// applied and then reported as failed: the outcome a client can't know.
+type interrupting struct {
+	*asana.Tracker
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+func (i *interrupting) first(kind string) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.done[kind] {
+		return false
+	}
+	i.done[kind] = true
+	return true
+}
+
+var errCut = errors.New("connection cut after the request was sent (outcome unknown)")
+
+func (i *interrupting) Create(ctx context.Context, e engine.NewEntity) (engine.Entity, error) {
+	made, err := i.Tracker.Create(ctx, e)
+	if err == nil && i.first("create") {
+		return engine.Entity{}, errCut
+	}
+	return made, err
+}
+
+func (i *interrupting) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
+	made, err := i.Tracker.AddComment(ctx, id, body)
+	if err == nil && i.first("comment") {
+		return engine.Comment{}, errCut
+	}
+	return made, err
+}
+
+func (i *interrupting) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (engine.Attachment, error) {
+	made, err := i.Tracker.AddAttachment(ctx, id, name, size, open)
+	if err == nil && i.first("attachment") {
+		return engine.Attachment{}, errCut
+	}
+	return made, err
 }
 
 // narrowTypes is an Asana tracker that offers fewer types than Asana does.
@@ -163,6 +211,9 @@ func (n *testNode) start(t *testing.T, name string) {
 	var tracker engine.Tracker = n.tracker
 	if n.onlyTypes != nil {
 		tracker = narrowTypes{n.tracker, n.onlyTypes}
+	}
+	if n.interrupt {
+		tracker = &interrupting{Tracker: n.tracker, done: map[string]bool{}}
 	}
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
 		Tracker: tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: &n.sent}})

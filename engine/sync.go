@@ -183,8 +183,23 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	if err != nil {
 		return StageEvent{}, err
 	}
+	// An incoming sync still writing to this entity (retrying after a write
+	// whose outcome was unknown) may have left comments or files that are
+	// its own, not a user's: they are not sent back. The sync's next writes
+	// bring the entity up again once they are recorded.
+	pendingComments, err := n.st.PendingWrites(ctx, c.ID, store.LinkComment, e.ID)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	pendingFiles, err := n.st.PendingWrites(ctx, c.ID, store.LinkAttachment, e.ID)
+	if err != nil {
+		return StageEvent{}, err
+	}
 	for _, cm := range e.Comments {
 		i := slices.IndexFunc(comments, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
+		if i < 0 && pendingComments > 0 {
+			continue
+		}
 		if (i < 0 || comments[i].Fingerprint != fingerprint(cm.Body)) && !inFlight["comment\x00"+cm.ID+"\x00"+fingerprint(cm.Body)] {
 			r.Comments = append(r.Comments, ReplicaComment{ID: cm.ID, Author: cm.Author, Body: cm.Body})
 		}
@@ -194,7 +209,7 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		return StageEvent{}, err
 	}
 	for _, a := range e.Attachments {
-		if !slices.ContainsFunc(atts, func(l store.ItemLink) bool { return l.LocalID == a.ID }) && !inFlight["attachment\x00"+a.ID] {
+		if !slices.ContainsFunc(atts, func(l store.ItemLink) bool { return l.LocalID == a.ID }) && !inFlight["attachment\x00"+a.ID] && pendingFiles == 0 {
 			r.Attachments = append(r.Attachments, a)
 		}
 	}

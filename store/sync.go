@@ -400,3 +400,45 @@ func (s *Store) UnfinishedEvents(ctx context.Context, connID, entityID string) (
 	}
 	return out, rows.Err()
 }
+
+// BeginWrite records that a tracker write for the other side's item is
+// about to happen, and returns when an earlier attempt began, if one did
+// (then that attempt may have written already).
+func (s *Store) BeginWrite(ctx context.Context, connID, kind, remoteID, entityID string, now time.Time) (earlier time.Time, err error) {
+	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		var at string
+		err := tx.QueryRowContext(ctx, `SELECT started_at FROM pending_writes WHERE connection_id = ? AND kind = ? AND remote_id = ?`,
+			connID, kind, remoteID).Scan(&at)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO pending_writes (connection_id, kind, remote_id, entity_id, started_at)
+				VALUES (?, ?, ?, ?, ?)`, connID, kind, remoteID, entityID, formatTime(now))
+			return err
+		case err != nil:
+			return err
+		}
+		earlier, err = parseTime(at)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
+	}
+	return earlier, nil
+}
+
+// EndWrite forgets a pending write, in the transaction that records its
+// result.
+func (s *Store) EndWrite(ctx context.Context, tx *sql.Tx, connID, kind, remoteID string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM pending_writes WHERE connection_id = ? AND kind = ? AND remote_id = ?`,
+		connID, kind, remoteID)
+	return err
+}
+
+// PendingWrites counts the writes of one kind begun and not yet recorded
+// on a connection, for one local entity ("" counts task creates).
+func (s *Store) PendingWrites(ctx context.Context, connID, kind, entityID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pending_writes WHERE connection_id = ? AND kind = ? AND entity_id = ?`,
+		connID, kind, entityID).Scan(&n)
+	return n, err
+}

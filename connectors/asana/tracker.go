@@ -417,3 +417,19 @@ func (t *Tracker) ChangedSince(ctx context.Context, project string, since time.T
 	}
 	return taskGIDs(tasks), nil
 }
+
+// FindBySummary lists the tasks of a project modified at or after since
+// whose name is summary, in one call.
+func (t *Tracker) FindBySummary(ctx context.Context, project, summary string, since time.Time) ([]string, error) {
+	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, task := range tasks {
+		if task.Name == summary {
+			ids = append(ids, task.GID)
+		}
+	}
+	return ids, nil
+}

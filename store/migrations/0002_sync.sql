@@ -82,3 +82,19 @@ CREATE TABLE detect_cursors (
     cursor        TEXT NOT NULL DEFAULT '',
     checked_at    TEXT NOT NULL
 );
+
+-- A write to the tracker about to happen for an item from the other side
+-- (kind task, comment or attachment). Trackers like Asana take no
+-- idempotency key, so a write that failed after reaching the tracker may
+-- have happened: a retry finding this row looks for the result before
+-- writing again. The row goes away in the transaction that records the
+-- link.
+CREATE TABLE pending_writes (
+    connection_id TEXT NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL,
+    remote_id     TEXT NOT NULL,
+    -- The local entity written to; '' for the create of a task.
+    entity_id     TEXT NOT NULL DEFAULT '',
+    started_at    TEXT NOT NULL,
+    PRIMARY KEY (connection_id, kind, remote_id)
+);
