@@ -72,6 +72,13 @@ func TestProbeTellsWhatIsWrong(t *testing.T) {
 		json.NewEncoder(w).Encode(engine.Instance{Product: "tandem", APIVersion: 99, Version: "9.0.0"})
 	}))
 	defer future.Close()
+	scriptOnly := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(engine.Instance{Product: "tandem", APIVersion: engine.APIVersion, Name: "Scripted", Modes: []string{"script"}})
+	}))
+	defer scriptOnly.Close()
+	if _, _, err := a.Invite(ctx, engine.InviteRequest{To: scriptOnly.URL, Project: "Company"}); !errors.Is(err, engine.ErrIncompatible) {
+		t.Errorf("invite a node with no mode in common: err = %v, want ErrIncompatible", err)
+	}
 
 	for _, tt := range []struct {
 		url  string

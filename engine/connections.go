@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,6 +100,11 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 		}
 		if dest, err = n.Probe(ctx, to); err != nil {
 			return Connection{}, "", err
+		}
+		// The modes offered are those both sides support.
+		if !slices.Contains(dest.Modes, ModeBasic) {
+			return Connection{}, "", fmt.Errorf("%w: %s supports the modes %v and this node only %v: no mode in common",
+				ErrIncompatible, dest.Name, dest.Modes, supportedModes())
 		}
 	}
 	p, err := n.findProject(ctx, r.Project)
