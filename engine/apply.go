@@ -33,6 +33,9 @@ func (n *Node) apply(ctx context.Context, a applyArgs, attempt int) error {
 	if err != nil {
 		return err
 	}
+	if c.Status != StatusActive {
+		return nil // deactivated here: applied when it is activated again
+	}
 	ev, err := n.st.SyncEvent(ctx, nil, a.Conn, a.Event)
 	if err != nil {
 		return err

@@ -204,7 +204,17 @@ func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connectio
 				return err
 			}
 		}
-		replayed = len(queued)
+		// What arrived while deactivated was stored, not applied.
+		received, err := n.st.EventsAt(ctx, tx, id, store.DirectionIn, StageWaiting)
+		if err != nil {
+			return err
+		}
+		for _, ev := range received {
+			if _, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: id, Event: ev.ID}, nil); err != nil {
+				return err
+			}
+		}
+		replayed = len(queued) + len(received)
 		return nil
 	})
 	if err != nil {

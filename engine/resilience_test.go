@@ -101,7 +101,7 @@ func TestDeactivatedConnectionQueuesAndReplays(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids, err := a.et().List(ctx, connA.LocalProject)
-	if err != nil || len(ids) < 2 {
+	if err != nil || len(ids) < 3 {
 		t.Fatal(ids, err)
 	}
 	var queued []engine.StageEvent
@@ -133,6 +133,28 @@ func TestDeactivatedConnectionQueuesAndReplays(t *testing.T) {
 	if twins != 2 {
 		t.Errorf("the peer has %d twins after the replay, want 2", twins)
 	}
+
+	// Deactivated on the receiving side: what arrives is stored, applied
+	// only on activation.
+	if _, err := b.SetActive(ctx, connB.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	third := ids[2]
+	ev, err := a.Exalate(ctx, "", third)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the sync to wait for the deactivated remote", func() bool {
+		st, _ := a.EventStatus(ctx, connA.ID, ev.EventID)
+		return st.Stage == engine.StageWaiting
+	})
+	if n, _ := b.Store().CountTwins(ctx, connB.ID); n != 2 {
+		t.Errorf("a deactivated side applied a sync: %d twins", n)
+	}
+	if _, err := b.SetActive(ctx, connB.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitSynchronized(t, a, third)
 }
 
 func TestLocalConnectionSyncs(t *testing.T) {
@@ -184,14 +206,20 @@ func TestConflictLastWriterWinsAndKeepsTheLoser(t *testing.T) {
 	if _, err := b.et().Update(ctx, twinKey, engine.EntityUpdate{Description: &newer}); err != nil {
 		t.Fatal(err)
 	}
-	// Globex's newer edit reaches Acme over the still-active other end.
-	eventually(t, "Globex's edit on Acme", func() bool {
-		e, err := a.et().Get(ctx, src.ID)
-		return err == nil && e.Description == newer
+	// Globex's newer edit reaches Acme, which stores it without applying
+	// it while deactivated; on activation each side gets the other's.
+	eventually(t, "Globex's edit stored on Acme", func() bool {
+		var n int
+		a.Store().DB().QueryRow(`SELECT count(*) FROM sync_events WHERE direction = 'in' AND stage = 'waiting'`).Scan(&n)
+		return n == 1
 	})
 	if _, err := a.SetActive(ctx, connA.ID, true); err != nil {
 		t.Fatal(err)
 	}
+	eventually(t, "Globex's edit on Acme", func() bool {
+		e, err := a.et().Get(ctx, src.ID)
+		return err == nil && e.Description == newer
+	})
 	quiet(t, a, b)
 
 	onA, _ := a.et().Get(ctx, src.ID)
