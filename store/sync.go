@@ -60,20 +60,20 @@ func scanTwin(row interface{ Scan(...any) error }) (Twin, error) {
 
 // Twin returns the twin of a local entity on a connection.
 func (s *Store) Twin(ctx context.Context, q Querier, connID, localID string) (Twin, error) {
-	t, err := scanTwin(s.q(q).QueryRowContext(ctx, `SELECT `+twinColumns+` FROM twins
-		WHERE connection_id = ? AND local_id = ?`, connID, localID))
-	if err != nil {
-		return Twin{}, fmt.Errorf("twin of %s on connection %s: %w", localID, connID, err)
-	}
-	return t, nil
+	return s.twinWhere(ctx, q, "local_id", connID, localID)
 }
 
 // TwinByRemote returns the twin whose other side is remoteID.
 func (s *Store) TwinByRemote(ctx context.Context, q Querier, connID, remoteID string) (Twin, error) {
+	return s.twinWhere(ctx, q, "remote_id", connID, remoteID)
+}
+
+// twinWhere finds a twin by one of its two ids (column is a constant).
+func (s *Store) twinWhere(ctx context.Context, q Querier, column, connID, id string) (Twin, error) {
 	t, err := scanTwin(s.q(q).QueryRowContext(ctx, `SELECT `+twinColumns+` FROM twins
-		WHERE connection_id = ? AND remote_id = ?`, connID, remoteID))
+		WHERE connection_id = ? AND `+column+` = ?`, connID, id))
 	if err != nil {
-		return Twin{}, fmt.Errorf("twin of remote %s on connection %s: %w", remoteID, connID, err)
+		return Twin{}, fmt.Errorf("twin with %s %s on connection %s: %w", column, id, connID, err)
 	}
 	return t, nil
 }
@@ -337,10 +337,18 @@ func (s *Store) q(q Querier) Querier {
 // EventsAt returns a connection's events in one direction at one stage,
 // oldest first (the outgoing events a deactivated connection queued).
 func (s *Store) EventsAt(ctx context.Context, q Querier, connID, direction, stage string) ([]SyncEvent, error) {
-	rows, err := s.q(q).QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events
-		WHERE connection_id = ? AND direction = ? AND stage = ? ORDER BY created_at, rowid`, connID, direction, stage)
+	evs, err := s.events(ctx, q, `connection_id = ? AND direction = ? AND stage = ?`, connID, direction, stage)
 	if err != nil {
 		return nil, fmt.Errorf("events at %s on connection %s: %w", stage, connID, err)
+	}
+	return evs, nil
+}
+
+// events lists the events matching where, oldest first.
+func (s *Store) events(ctx context.Context, q Querier, where string, args ...any) ([]SyncEvent, error) {
+	rows, err := s.q(q).QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events WHERE `+where+` ORDER BY created_at, rowid`, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []SyncEvent
@@ -383,22 +391,12 @@ func (s *Store) PutDetectCursor(ctx context.Context, connID, cursor string, chec
 // UnfinishedEvents returns a local entity's outgoing events on a
 // connection that are not Synchronized yet, oldest first.
 func (s *Store) UnfinishedEvents(ctx context.Context, connID, entityID string) ([]SyncEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events
-		WHERE connection_id = ? AND entity_id = ? AND direction = 'out' AND stage != 'synchronized'
-		ORDER BY created_at, rowid`, connID, entityID)
+	evs, err := s.events(ctx, nil, `connection_id = ? AND entity_id = ? AND direction = 'out' AND stage != 'synchronized'`,
+		connID, entityID)
 	if err != nil {
 		return nil, fmt.Errorf("unfinished events of %s: %w", entityID, err)
 	}
-	defer rows.Close()
-	var out []SyncEvent
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return evs, nil
 }
 
 // BeginWrite records that a tracker write for the other side's item is
