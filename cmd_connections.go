@@ -80,33 +80,20 @@ func newConnectionsCmd() *cobra.Command {
 		{"activate ID", "Re-activate a deactivated connection", true},
 		{"deactivate ID", "Deactivate a connection (it stops syncing until activated again)", false},
 	} {
-		var scf clientFlags
-		sc := &cobra.Command{Use: sub.use, Short: sub.short, Args: cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := scf.client()
-				if err != nil {
-					return err
-				}
+		cmd.AddCommand(clientCommand(sub.use, sub.short, cobra.ExactArgs(1),
+			func(cmd *cobra.Command, c *remote.Client, args []string) error {
 				conn, err := c.SetActive(cmd.Context(), args[0], sub.active)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Connection %s is now %s.\n", conn.Name, titleCase(conn.Status))
 				return nil
-			}}
-		scf.register(sc)
-		cmd.AddCommand(sc)
+			}))
 	}
-	var tcf clientFlags
-	trig := &cobra.Command{Use: "trigger ID on|off", Short: "Sync new tasks of the connection's project automatically, or not",
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	cmd.AddCommand(clientCommand("trigger ID on|off", "Sync new tasks of the connection's project automatically, or not",
+		cobra.ExactArgs(2), func(cmd *cobra.Command, c *remote.Client, args []string) error {
 			if args[1] != "on" && args[1] != "off" {
 				return fmt.Errorf("say on or off, not %q", args[1])
-			}
-			c, err := tcf.client()
-			if err != nil {
-				return err
 			}
 			conn, err := c.SetTrigger(cmd.Context(), args[0], args[1] == "on")
 			if err != nil {
@@ -118,25 +105,32 @@ func newConnectionsCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Trigger of %s is %s.\n", conn.Name, state)
 			return nil
-		}}
-	tcf.register(trig)
-	cmd.AddCommand(trig)
-	var dcf clientFlags
-	del := &cobra.Command{Use: "delete ID", Short: "Delete a connection on this node (synced items stay in both trackers)",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := dcf.client()
-			if err != nil {
-				return err
-			}
+		}))
+	cmd.AddCommand(clientCommand("delete ID", "Delete a connection on this node (synced items stay in both trackers)",
+		cobra.ExactArgs(1), func(cmd *cobra.Command, c *remote.Client, args []string) error {
 			if err := c.Delete(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Connection %s deleted.\n", args[0])
 			return nil
+		}))
+	return cmd
+}
+
+// clientCommand is a subcommand that talks to a node: it carries --node
+// and --admin-token and hands run a client built from them.
+func clientCommand(use, short string, args cobra.PositionalArgs,
+	run func(cmd *cobra.Command, c *remote.Client, args []string) error) *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{Use: use, Short: short, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			return run(cmd, c, args)
 		}}
-	dcf.register(del)
-	cmd.AddCommand(del)
+	cf.register(cmd)
 	return cmd
 }
 
