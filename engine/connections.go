@@ -44,6 +44,12 @@ type Connection struct {
 	Local             bool      `json:"local"`
 	TriggerNewTasks   bool      `json:"trigger_new_tasks"`
 	CreatedAt         time.Time `json:"created_at"`
+	// SyncedItems counts the connection's twins whose two sides both still
+	// exist.
+	SyncedItems int `json:"synced_items"`
+	// LastSync is when a sync on the connection last reached Synchronized;
+	// zero if none has yet.
+	LastSync time.Time `json:"last_sync,omitzero"`
 }
 
 func fromStore(c store.Connection) Connection {
@@ -148,26 +154,42 @@ func connectionName(from, to string) string {
 	return clean(from) + "_to_" + clean(to)
 }
 
-// Connections lists this node's connections, newest first.
+// Connections lists this node's connections, newest first, each with what
+// it has synced.
 func (n *Node) Connections(ctx context.Context) ([]Connection, error) {
 	cs, err := n.st.Connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	activity, err := n.st.Activity(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Connection, len(cs))
 	for i, c := range cs {
 		out[i] = fromStore(c)
+		a := activity[c.ID]
+		out[i].SyncedItems, out[i].LastSync = a.SyncedItems, a.LastSync
 	}
 	return out, nil
 }
 
-// ConnectionByID returns one connection.
+// ConnectionByID returns one connection with what it has synced.
 func (n *Node) ConnectionByID(ctx context.Context, id string) (Connection, error) {
 	c, err := n.st.Connection(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Connection{}, Errorf(ErrNotFound, "no connection %q on %s", id, n.inst.Name)
 	}
-	return fromStore(c), err
+	if err != nil {
+		return Connection{}, err
+	}
+	a, err := n.st.ConnectionActivity(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) { // deleted meanwhile: nothing synced
+		return Connection{}, err
+	}
+	out := fromStore(c)
+	out.SyncedItems, out.LastSync = a.SyncedItems, a.LastSync
+	return out, nil
 }
 
 // SetActive deactivates or re-activates a connection. A Pending connection

@@ -48,8 +48,10 @@ func ErrorCode(err error) (code string, status int) {
 	return "internal", http.StatusInternalServerError
 }
 
-// errorForCode maps a code from another node back to its sentinel error.
-func errorForCode(code string) error {
+// ErrorForCode maps a code from another node's answer (or this node's API)
+// back to its sentinel error, so errors.Is works across the wire; nil for
+// a code it doesn't know.
+func ErrorForCode(code string) error {
 	for _, e := range errorCodes {
 		if e.code == code {
 			return e.err

@@ -17,6 +17,11 @@ const (
 	PathRedeem   = "/api/v1/peer/redeem"
 	PathPing     = "/api/v1/peer/ping"
 	PathAccept   = "/api/v1/admin/accept"
+	// PathCheckInvitation asks the initiator whether an invitation can
+	// still be redeemed, without redeeming it.
+	PathCheckInvitation = "/api/v1/peer/invitations/check"
+	// PathProjects is the admin API's project list.
+	PathProjects = "/api/v1/admin/projects"
 )
 
 // Errors from probing another node, one per thing the admin can fix.
@@ -117,6 +122,19 @@ func (n *Node) postJSON(ctx context.Context, url string, header http.Header, v, 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return n.roundTrip(req, out)
+}
+
+// getJSON reads url and decodes a 2xx answer into out; a tandem error
+// answer becomes a *PeerError.
+func (n *Node) getJSON(ctx context.Context, url string, header http.Header, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
 	for k, vs := range header {
 		req.Header[k] = vs
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -22,15 +23,9 @@ import (
 // redemption whose answer is lost leaves a visible connection in Error
 // rather than nothing at all.
 func (n *Node) Accept(ctx context.Context, code, project string) (Connection, error) {
-	inv, err := ParseInvitation(code, n.now())
+	inv, err := n.acceptable(code)
 	if err != nil {
 		return Connection{}, err
-	}
-	if inv.InstanceID == n.inst.ID {
-		return Connection{}, Errorf(ErrBadRequest, "this invitation was issued by this very node: accept it on the other node")
-	}
-	if inv.Mode != ModeBasic {
-		return Connection{}, Errorf(ErrBadRequest, "the invitation asks for the %q mode, which this node does not support (it supports %v)", inv.Mode, supportedModes())
 	}
 	p, err := n.findProject(ctx, project)
 	if err != nil {
@@ -92,6 +87,23 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 	return fromStore(sc), nil
 }
 
+// acceptable parses an invitation code and refuses what this node could
+// not accept whatever the initiator says: a code it issued itself, a mode
+// it doesn't support.
+func (n *Node) acceptable(code string) (Invitation, error) {
+	inv, err := ParseInvitation(code, n.now())
+	if err != nil {
+		return Invitation{}, err
+	}
+	if inv.InstanceID == n.inst.ID {
+		return Invitation{}, Errorf(ErrBadRequest, "this invitation was issued by this very node: accept it on the other node")
+	}
+	if !slices.Contains(supportedModes(), inv.Mode) {
+		return Invitation{}, Errorf(ErrBadRequest, "the invitation asks for the %q mode, which this node does not support (it supports %v)", inv.Mode, supportedModes())
+	}
+	return inv, nil
+}
+
 // fail records why a connection could not be set up and returns that
 // connection, in its Error state, with the error.
 func (n *Node) fail(ctx context.Context, c store.Connection, reason string, err error) (Connection, error) {
@@ -123,7 +135,7 @@ func invitationError(err error) error {
 	if !errors.As(err, &pe) {
 		return err
 	}
-	if known := errorForCode(pe.Code); known != nil {
+	if known := ErrorForCode(pe.Code); known != nil {
 		return known
 	}
 	return err
@@ -134,26 +146,9 @@ func invitationError(err error) error {
 // connection. Only a Pending connection can be redeemed; an Active one is
 // never re-pointed at another peer or key.
 func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, error) {
-	c, err := n.st.Connection(ctx, r.ConnectionID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Role != store.RoleInitiator) {
-		return RedeemResponse{}, ErrInvitationRefused
-	}
+	c, err := n.redeemable(ctx, r.ConnectionID, r.Secret, "redemption", "from", r.Acceptor.URL)
 	if err != nil {
 		return RedeemResponse{}, err
-	}
-	inv, err := n.st.Invitation(ctx, c.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return RedeemResponse{}, ErrInvitationRefused
-	}
-	if err != nil {
-		return RedeemResponse{}, err
-	}
-	if !tokensEqual(hashSecret(r.Secret), inv.SecretHash) {
-		n.log.Warn("invitation redemption with a wrong secret", "connection", c.ID, "from", r.Acceptor.URL)
-		return RedeemResponse{}, ErrInvitationRefused
-	}
-	if c.Status != StatusPending {
-		return RedeemResponse{}, ErrInvitationUsed
 	}
 	if r.AcceptorConnectionID == "" || len(r.Nonce) < 16 || r.Acceptor.ID == "" {
 		return RedeemResponse{}, Errorf(ErrBadRequest, "the redemption lacks the acceptor's connection id, instance id or nonce")
@@ -185,6 +180,40 @@ func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, err
 	}
 	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name)
 	return RedeemResponse{Initiator: n.Info(), Name: name, ProjectName: c.LocalProjectName, PublicKey: priv.PublicKey().Bytes()}, nil
+}
+
+// redeemable checks that secret is the one of connection connID's
+// invitation and that the invitation can still be redeemed: what a
+// redemption and a check (CheckInvitation) both require, with the same
+// answers. It changes nothing; the redemption itself checks again, in its
+// transaction. what names the request in the warning a wrong secret logs,
+// with attrs (never the secret).
+func (n *Node) redeemable(ctx context.Context, connID string, secret []byte, what string, attrs ...any) (store.Connection, error) {
+	c, err := n.st.Connection(ctx, connID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Role != store.RoleInitiator) {
+		return store.Connection{}, ErrInvitationRefused
+	}
+	if err != nil {
+		return store.Connection{}, err
+	}
+	inv, err := n.st.Invitation(ctx, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Connection{}, ErrInvitationRefused
+	}
+	if err != nil {
+		return store.Connection{}, err
+	}
+	if !tokensEqual(hashSecret(secret), inv.SecretHash) {
+		n.log.Warn("invitation "+what+" with a wrong secret", append([]any{"connection", c.ID}, attrs...)...)
+		return store.Connection{}, ErrInvitationRefused
+	}
+	if c.Status != StatusPending || !inv.RedeemedAt.IsZero() {
+		return store.Connection{}, ErrInvitationUsed
+	}
+	if !n.now().Before(inv.ExpiresAt) {
+		return store.Connection{}, ErrInvitationExpired
+	}
+	return c, nil
 }
 
 // ConnectRequest is the "Yes, I have admin access" path in one go.

@@ -280,9 +280,7 @@ func (n *Node) inFlight(ctx context.Context, connID, entityID string) (map[strin
 // publish tells listeners an event reached its stage and returns what it
 // told them.
 func (n *Node) publish(e store.SyncEvent, at time.Time) StageEvent {
-	se := StageEvent{ConnectionID: e.ConnectionID, EventID: e.ID, Direction: e.Direction, EntityID: e.EntityID,
-		Stage: e.Stage, Error: e.Error, NextRetry: e.NextRetryAt, At: at, LocalKey: e.LocalKey, LocalURL: e.LocalURL,
-		RemoteKey: e.RemoteKey, RemoteURL: e.RemoteURL}
+	se := stageEventOf(e, at)
 	n.hub.publish(se)
 	return se
 }
@@ -391,9 +389,7 @@ func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventSt
 	if err != nil {
 		return EventStatus{}, err
 	}
-	st := EventStatus{StageEvent: StageEvent{ConnectionID: connID, EventID: ev.ID, Direction: ev.Direction,
-		EntityID: ev.EntityID, Stage: ev.Stage, Error: ev.Error, NextRetry: ev.NextRetryAt, At: ev.UpdatedAt,
-		LocalKey: ev.LocalKey, LocalURL: ev.LocalURL, RemoteKey: ev.RemoteKey, RemoteURL: ev.RemoteURL}}
+	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt)}
 	for _, l := range log {
 		st.Stages = append(st.Stages, StageEntry{Stage: l.Stage, Error: l.Error, At: l.At})
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Is matches the engine's sentinel error for the answer's code, so
+// errors.Is(err, engine.ErrInvitationUsed) (or ErrUnreachable, ErrNotFound,
+// ...) holds across the API as it does on the node.
+func (e *Error) Is(target error) bool {
+	known := engine.ErrorForCode(e.Code)
+	return known != nil && known == target
+}
 
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
@@ -117,7 +126,7 @@ func (c *Client) Connection(ctx context.Context, id string) (engine.Connection, 
 // Projects lists the node's tracker projects.
 func (c *Client) Projects(ctx context.Context) ([]engine.Project, error) {
 	var ps []engine.Project
-	return ps, c.call(ctx, http.MethodGet, "/api/v1/admin/projects", nil, &ps)
+	return ps, c.call(ctx, http.MethodGet, engine.PathProjects, nil, &ps)
 }
 
 // Probe has the node look at another node's instance info.
@@ -236,4 +245,51 @@ func (c *Client) Events(ctx context.Context) (<-chan engine.StageEvent, error) {
 func (c *Client) SetTrigger(ctx context.Context, id string, on bool) (engine.Connection, error) {
 	var conn engine.Connection
 	return conn, c.call(ctx, http.MethodPost, "/api/v1/admin/connections/"+url.PathEscape(id)+"/trigger", api.TriggerRequest{On: on}, &conn)
+}
+
+// Stats sums up a connection's syncs.
+func (c *Client) Stats(ctx context.Context, connID string) (engine.ConnectionStats, error) {
+	var st engine.ConnectionStats
+	return st, c.call(ctx, http.MethodGet, "/api/v1/admin/connections/"+url.PathEscape(connID)+"/stats", nil, &st)
+}
+
+// RecentEvents returns a connection's latest syncs, newest first; limit <= 0
+// leaves the number to the node (20).
+func (c *Client) RecentEvents(ctx context.Context, connID string, limit int) ([]engine.StageEvent, error) {
+	var evs []engine.StageEvent
+	return evs, c.call(ctx, http.MethodGet, "/api/v1/admin/connections/"+url.PathEscape(connID)+"/events"+limitQuery(limit), nil, &evs)
+}
+
+// RecentItems returns a project's most recently modified items, newest
+// first; limit <= 0 leaves the number to the node (10).
+func (c *Client) RecentItems(ctx context.Context, project string, limit int) ([]engine.Item, error) {
+	var items []engine.Item
+	q := url.Values{"project": {project}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	return items, c.call(ctx, http.MethodGet, "/api/v1/admin/items?"+q.Encode(), nil, &items)
+}
+
+// DestinationProjects has the node check a destination with its admin
+// token and list the destination's projects.
+func (c *Client) DestinationProjects(ctx context.Context, destURL, adminToken string) (engine.Instance, []engine.Project, error) {
+	var r api.DestinationResponse
+	err := c.call(ctx, http.MethodPost, "/api/v1/admin/destination/projects", api.DestinationRequest{URL: destURL, Token: adminToken}, &r)
+	return r.Instance, r.Projects, err
+}
+
+// PreviewInvitation tells what accepting an invitation code would connect
+// to, without accepting it.
+func (c *Client) PreviewInvitation(ctx context.Context, code string) (engine.InvitationPreview, error) {
+	var p engine.InvitationPreview
+	return p, c.call(ctx, http.MethodPost, "/api/v1/admin/invitations/preview", api.PreviewRequest{Code: code}, &p)
+}
+
+// limitQuery is "?limit=N", or "" to leave the number to the node.
+func limitQuery(limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	return "?limit=" + strconv.Itoa(limit)
 }

@@ -55,9 +55,14 @@ func New(node *engine.Node, log *slog.Logger) http.Handler {
 	handle("POST /api/v1/admin/connections/{id}/deactivate", s.admin(s.setActive(false)))
 	handle("DELETE /api/v1/admin/connections/{id}", s.admin(s.deleteConnection))
 	handle("POST /api/v1/admin/connections/{id}/trigger", s.admin(s.setTrigger))
-	handle("GET /api/v1/admin/projects", s.admin(s.projects))
+	handle("GET /api/v1/admin/connections/{id}/stats", s.admin(s.connectionStats))
+	handle("GET /api/v1/admin/connections/{id}/events", s.admin(s.connectionEvents))
+	handle("GET "+engine.PathProjects, s.admin(s.projects))
+	handle("GET /api/v1/admin/items", s.admin(s.recentItems))
 	handle("POST /api/v1/admin/probe", s.admin(s.probe))
+	handle("POST /api/v1/admin/destination/projects", s.admin(s.destinationProjects))
 	handle("POST /api/v1/admin/invitations", s.admin(s.invite))
+	handle("POST /api/v1/admin/invitations/preview", s.admin(s.previewInvitation))
 	handle("POST "+engine.PathAccept, s.admin(s.accept))
 	handle("POST /api/v1/admin/connect", s.admin(s.connect))
 
@@ -67,6 +72,7 @@ func New(node *engine.Node, log *slog.Logger) http.Handler {
 	handle("GET /api/v1/admin/events", s.admin(s.events))
 
 	handle("POST "+engine.PathRedeem, s.redeem)
+	handle("POST "+engine.PathCheckInvitation, s.checkInvitation)
 	handle("POST "+engine.PathPing, s.peer(s.ping))
 	handle("POST "+engine.PathEvents, s.peer(s.receiveEvent))
 	handle("POST "+engine.PathResults, s.peer(s.receiveResult))

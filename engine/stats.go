@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// statsWindow is how many of a connection's latest syncs the stage medians
+// are computed over: recent enough to show how the connection does now,
+// bounded so a busy connection's stats stay cheap.
+const statsWindow = 1000
+
+// RecentEvents limits.
+const (
+	defaultRecentEvents = 20
+	maxRecentEvents     = 200
+)
+
+// ConnectionStats sums up a connection's syncs for the console's
+// connection screen.
+type ConnectionStats struct {
+	ConnectionID string `json:"connection_id"`
+	// SyncedItems counts the twins whose two sides both still exist.
+	SyncedItems int `json:"synced_items"`
+	// EventsOut and EventsIn count the syncs sent and received.
+	EventsOut int `json:"events_out"`
+	EventsIn  int `json:"events_in"`
+	// Synchronized counts the syncs that reached Synchronized.
+	Synchronized int `json:"synchronized"`
+	// Failing counts the syncs not Synchronized whose last attempt failed
+	// (they carry an error and wait for their next retry).
+	Failing int `json:"failing"`
+	// LastSync is when a sync last reached Synchronized; zero if never.
+	LastSync time.Time `json:"last_sync,omitzero"`
+	// MedianStage is, per stage key (StagePreparing, StageSending,
+	// StageWaiting, StageFinalizing), the median time the connection's
+	// latest syncs spent in it, from entering it to entering the next one.
+	// A stage no sync has left yet has no key. In JSON it is
+	// "median_stage_ms", in (fractional) milliseconds.
+	MedianStage map[string]time.Duration `json:"-"`
+}
+
+// statsJSON is ConnectionStats on the wire: durations in milliseconds.
+type statsJSON struct {
+	plainStats
+	MedianStageMS map[string]float64 `json:"median_stage_ms,omitempty"`
+}
+
+// plainStats is ConnectionStats without its JSON methods.
+type plainStats ConnectionStats
+
+// MarshalJSON writes MedianStage as median_stage_ms.
+func (s ConnectionStats) MarshalJSON() ([]byte, error) {
+	out := statsJSON{plainStats: plainStats(s)}
+	if len(s.MedianStage) > 0 {
+		out.MedianStageMS = map[string]float64{}
+		for k, d := range s.MedianStage {
+			out.MedianStageMS[k] = float64(d) / float64(time.Millisecond)
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *ConnectionStats) UnmarshalJSON(data []byte) error {
+	var in statsJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*s = ConnectionStats(in.plainStats)
+	s.MedianStage = nil
+	if len(in.MedianStageMS) > 0 {
+		s.MedianStage = map[string]time.Duration{}
+		for k, ms := range in.MedianStageMS {
+			s.MedianStage[k] = time.Duration(math.Round(ms * float64(time.Millisecond)))
+		}
+	}
+	return nil
+}
+
+// Stats sums up a connection's syncs: counts, the last sync, and the
+// median time spent in each stage. An unknown id is ErrNotFound.
+func (n *Node) Stats(ctx context.Context, connID string) (ConnectionStats, error) {
+	a, err := n.st.ConnectionActivity(ctx, connID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ConnectionStats{}, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
+	}
+	if err != nil {
+		return ConnectionStats{}, err
+	}
+	counts, err := n.st.EventCounts(ctx, connID)
+	if err != nil {
+		return ConnectionStats{}, err
+	}
+	marks, err := n.st.StageMarks(ctx, connID, statsWindow)
+	if err != nil {
+		return ConnectionStats{}, err
+	}
+	return ConnectionStats{ConnectionID: connID, SyncedItems: a.SyncedItems, EventsOut: counts.Out, EventsIn: counts.In,
+		Synchronized: counts.Synchronized, Failing: counts.Failing, LastSync: a.LastSync, MedianStage: medianStages(marks)}, nil
+}
+
+// medianStages computes the median time spent in each stage from stage
+// log entries grouped by event. A stage's time runs from the first entry
+// of it to the first entry of a later stage; the entries a failure adds in
+// between (the same stage again, with the error) belong to it.
+func medianStages(marks []store.StageMark) map[string]time.Duration {
+	spent := map[string][]time.Duration{}
+	for i := 0; i < len(marks); {
+		// One stage of one event: marks[i] up to the next different one.
+		j := i + 1
+		for j < len(marks) && marks[j].EventID == marks[i].EventID && marks[j].Stage == marks[i].Stage {
+			j++
+		}
+		if j < len(marks) && marks[j].EventID == marks[i].EventID && marks[i].Stage != StageSynchronized {
+			spent[marks[i].Stage] = append(spent[marks[i].Stage], max(0, marks[j].At.Sub(marks[i].At)))
+		}
+		i = j
+	}
+	if len(spent) == 0 {
+		return nil
+	}
+	out := map[string]time.Duration{}
+	for stage, ds := range spent {
+		slices.Sort(ds)
+		mid := len(ds) / 2
+		if len(ds)%2 == 1 {
+			out[stage] = ds[mid]
+		} else {
+			out[stage] = (ds[mid-1] + ds[mid]) / 2
+		}
+	}
+	return out
+}
+
+// RecentEvents returns a connection's latest syncs, newest first by last
+// update, each as it stands now (its current stage, error and links).
+// limit <= 0 means 20; at most 200 are returned. An unknown id is
+// ErrNotFound.
+func (n *Node) RecentEvents(ctx context.Context, connID string, limit int) ([]StageEvent, error) {
+	if _, err := n.st.ConnectionStatus(ctx, nil, connID); errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
+	} else if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = defaultRecentEvents
+	}
+	limit = min(limit, maxRecentEvents)
+	evs, err := n.st.RecentEvents(ctx, connID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StageEvent, len(evs))
+	for i, ev := range evs {
+		out[i] = stageEventOf(ev, ev.UpdatedAt)
+	}
+	return out, nil
+}
+
+// stageEventOf is how a stored event is shown, as of at.
+func stageEventOf(e store.SyncEvent, at time.Time) StageEvent {
+	return StageEvent{ConnectionID: e.ConnectionID, EventID: e.ID, Direction: e.Direction, EntityID: e.EntityID,
+		Stage: e.Stage, Error: e.Error, NextRetry: e.NextRetryAt, At: at, LocalKey: e.LocalKey, LocalURL: e.LocalURL,
+		RemoteKey: e.RemoteKey, RemoteURL: e.RemoteURL}
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Activity sums up what a connection has synced, for connection lists.
+type Activity struct {
+	// SyncedItems counts the connection's twins whose two sides both
+	// still exist.
+	SyncedItems int
+	// LastSync is when an event on the connection last reached
+	// synchronized; zero if none ever did.
+	LastSync time.Time
+}
+
+// activityQuery reads Activity per connection in one statement; the
+// caller appends a WHERE on c.
+const activityQuery = `SELECT c.id,
+	(SELECT count(*) FROM twins t WHERE t.connection_id = c.id AND NOT t.local_deleted AND NOT t.remote_deleted),
+	(SELECT max(l.at) FROM stage_log l WHERE l.connection_id = c.id AND l.stage = 'synchronized')
+	FROM connections c`
+
+// Activity returns every connection's activity by connection id, in one
+// query however many connections there are.
+func (s *Store) Activity(ctx context.Context) (map[string]Activity, error) {
+	rows, err := s.db.QueryContext(ctx, activityQuery)
+	if err != nil {
+		return nil, fmt.Errorf("activity of the connections: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Activity{}
+	for rows.Next() {
+		id, a, err := scanActivity(rows)
+		if err != nil {
+			return nil, fmt.Errorf("activity of the connections: %w", err)
+		}
+		out[id] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activity of the connections: %w", err)
+	}
+	return out, nil
+}
+
+// ConnectionActivity returns one connection's activity, or ErrNotFound.
+func (s *Store) ConnectionActivity(ctx context.Context, connID string) (Activity, error) {
+	_, a, err := scanActivity(s.db.QueryRowContext(ctx, activityQuery+` WHERE c.id = ?`, connID))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Activity{}, fmt.Errorf("activity of connection %s: %w", connID, err)
+	}
+	return a, nil
+}
+
+func scanActivity(row interface{ Scan(...any) error }) (string, Activity, error) {
+	var (
+		id   string
+		a    Activity
+		last sql.NullString
+	)
+	if err := row.Scan(&id, &a.SyncedItems, &last); err != nil {
+		return "", Activity{}, err
+	}
+	var err error
+	a.LastSync, err = parseTime(last.String)
+	return id, a, err
+}
+
+// EventCounts counts a connection's sync events.
+type EventCounts struct {
+	// Out and In count the events by direction.
+	Out, In int
+	// Synchronized counts the events that reached synchronized.
+	Synchronized int
+	// Failing counts the events not synchronized yet whose last attempt
+	// failed (they carry an error and wait for a retry).
+	Failing int
+}
+
+// EventCounts counts a connection's sync events in one query.
+func (s *Store) EventCounts(ctx context.Context, connID string) (EventCounts, error) {
+	var c EventCounts
+	err := s.db.QueryRowContext(ctx, `SELECT
+		coalesce(sum(direction = 'out'), 0), coalesce(sum(direction = 'in'), 0),
+		coalesce(sum(stage = 'synchronized'), 0), coalesce(sum(stage != 'synchronized' AND error != ''), 0)
+		FROM sync_events WHERE connection_id = ?`, connID).Scan(&c.Out, &c.In, &c.Synchronized, &c.Failing)
+	if err != nil {
+		return EventCounts{}, fmt.Errorf("counting the events of connection %s: %w", connID, err)
+	}
+	return c, nil
+}
+
+// StageMark is one stage_log entry: an event entered (or failed in) Stage
+// at At.
+type StageMark struct {
+	EventID string
+	Stage   string
+	At      time.Time
+}
+
+// StageMarks returns the stage log of a connection's latest events (at
+// most events of them, by last update), grouped by event, each event's
+// entries in the order they happened.
+func (s *Store) StageMarks(ctx context.Context, connID string, events int) ([]StageMark, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT l.event_id, l.stage, l.at FROM stage_log l
+		WHERE l.connection_id = ? AND l.event_id IN (SELECT id FROM sync_events WHERE connection_id = ?
+			ORDER BY updated_at DESC, rowid DESC LIMIT ?)
+		ORDER BY l.event_id, l.seq`, connID, connID, events)
+	if err != nil {
+		return nil, fmt.Errorf("stage log of connection %s: %w", connID, err)
+	}
+	defer rows.Close()
+	var out []StageMark
+	for rows.Next() {
+		var (
+			m  StageMark
+			at string
+		)
+		if err := rows.Scan(&m.EventID, &m.Stage, &at); err != nil {
+			return nil, fmt.Errorf("stage log of connection %s: %w", connID, err)
+		}
+		if m.At, err = parseTime(at); err != nil {
+			return nil, fmt.Errorf("stage log of connection %s: %w", connID, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stage log of connection %s: %w", connID, err)
+	}
+	return out, nil
+}
+
+// RecentEvents returns a connection's latest events, at most limit of
+// them, newest first by last update (then by creation).
+func (s *Store) RecentEvents(ctx context.Context, connID string, limit int) ([]SyncEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM sync_events WHERE connection_id = ?
+		ORDER BY updated_at DESC, created_at DESC, rowid DESC LIMIT ?`, connID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent events of connection %s: %w", connID, err)
+	}
+	defer rows.Close()
+	var out []SyncEvent
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("recent events of connection %s: %w", connID, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recent events of connection %s: %w", connID, err)
+	}
+	return out, nil
+}
