@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -46,25 +45,13 @@ Start with the embedded demo (two sandbox trackers, two nodes, the console):
 		SilenceErrors: true,
 	}
 	root.SetOut(out)
-	root.AddCommand(newDemoCmd(), newServeCmd(), newSandboxCmd(), newConnectionsCmd(),
+	root.AddCommand(newDemoCmd(), newConsoleCmd(), newServeCmd(), newSandboxCmd(), newConnectionsCmd(),
 		newInviteCmd(), newAcceptCmd(), newConnectCmd(), newExalateCmd(), newStatusCmd())
 	return root
 }
 
 // newDemoCmd reserves the README's first command until the console lands,
 // and says so instead of pretending.
-func newDemoCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "demo",
-		Short: "Two sandbox nodes and the console in one terminal (arrives with the console)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("the demo arrives with the console and the sync engine; for now try " +
-				"`tandem sandbox asana --seed demo` and `tandem serve` (see README.md)")
-		},
-	}
-}
-
 func newSandboxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sandbox",

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+	"github.com/spf13/cobra"
+
+	"github.com/tandem-sync/tandem/engine/demo"
+	"github.com/tandem-sync/tandem/tui"
+)
+
+func newDemoCmd() *cobra.Command {
+	var data string
+	var poll time.Duration
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Two sandbox nodes and the console in one terminal: the place to start",
+		Long: `demo starts, in this one process and on loopback, two Asana sandboxes
+seeded with demo data (workspaces Acme and Globex) and two tandem nodes in
+front of them, then opens the console on Acme. ctrl+t switches the console
+to the other node, so one person can play both admins.
+
+Data lives in a temporary directory removed on exit, unless --data names a
+directory to keep (it must be new or empty: the sandboxes start fresh).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), data, poll)
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "keep the nodes' data in this new or empty directory")
+	cmd.Flags().DurationVar(&poll, "poll", time.Second, "how often the nodes ask their sandbox what changed")
+	return cmd
+}
+
+func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) error {
+	if poll <= 0 {
+		return fmt.Errorf("--poll %v must be positive, e.g. 1s", poll)
+	}
+	keep := data != ""
+	if keep {
+		if entries, err := os.ReadDir(data); err == nil && len(entries) > 0 {
+			return fmt.Errorf("--data %s is not empty: the demo's sandboxes start fresh, so give it a new directory", data)
+		}
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			return fmt.Errorf("creating --data %s: %w", data, err)
+		}
+	} else {
+		dir, err := os.MkdirTemp("", "tandem-demo-")
+		if err != nil {
+			return fmt.Errorf("creating a temporary data dir: %w", err)
+		}
+		data = dir
+		defer os.RemoveAll(dir)
+	}
+	if abs, err := filepath.Abs(data); err == nil {
+		data = abs
+	}
+	logger, closeLog, err := openLog(data)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start, stop := context.WithTimeout(ctx, time.Minute)
+	nodes, err := demo.Pair(start, data, func(s *demo.Spec) {
+		s.Logger, s.Poll, s.RequestsPerMinute = logger, poll, 1500
+	})
+	stop()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	}()
+	acme, globex := nodes[0], nodes[1]
+	targets := []tui.Target{
+		{Name: acme.Name, URL: acme.URL, Node: tui.EngineNode(acme.Node), Suggest: globex.URL, SuggestName: globex.Name + ", the other demo node"},
+		{Name: globex.Name, URL: globex.URL, Node: tui.EngineNode(globex.Node), Suggest: acme.URL, SuggestName: acme.Name + ", the other demo node"},
+	}
+	if err := runConsole(ctx, targets, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "The demo ran two Asana sandboxes and two tandem nodes in this process:\n")
+	for _, n := range nodes {
+		fmt.Fprintf(w, "  %-7s node %s, its sandbox %s\n", n.Name, n.URL, n.SandboxURL)
+	}
+	if keep {
+		fmt.Fprintf(w, "Their data (SQLite files, logs) is kept in %s.\n", data)
+	} else {
+		fmt.Fprintf(w, "Their data was in a temporary directory, now removed (keep it with --data DIR).\n")
+	}
+	fmt.Fprintf(w, `
+To run the pieces separately, each in its own terminal:
+  tandem sandbox asana --workspace Acme --listen 127.0.0.1:8091
+  tandem serve --name Acme --listen 127.0.0.1:7001 --data ./acme \
+    --asana-url http://127.0.0.1:8091/api/1.0 --asana-token <the token the sandbox printed>
+  tandem console --node http://127.0.0.1:7001 --admin-token <the token serve printed>
+and the same for Globex on other ports.
+`)
+	return nil
+}
+
+func newConsoleCmd() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "console",
+		Short: "The console (connection wizard, live sync status), attached to a running node",
+		Example: `  tandem console --node http://127.0.0.1:7001 --admin-token "$TOKEN"
+  TANDEM_NODE=http://127.0.0.1:7001 TANDEM_ADMIN_TOKEN=... tandem console`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
+			info, err := c.Instance(ctx)
+			cancel()
+			if err != nil {
+				return err
+			}
+			if _, err := c.Connections(cmd.Context()); err != nil {
+				return err // a wrong admin token is told here, not on the first screen
+			}
+			dir, err := codeDir()
+			if err != nil {
+				return err
+			}
+			return runConsole(cmd.Context(), []tui.Target{{Name: info.Name, URL: info.URL, Node: tui.RemoteNode(c)}}, dir)
+		},
+	}
+	cf.register(cmd)
+	return cmd
+}
+
+// codeDir is where the console attached to a remote node writes the
+// invitation codes it copies.
+func codeDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", errors.New("no cache directory to write invitation codes to: set XDG_CACHE_HOME")
+	}
+	dir := filepath.Join(base, "tandem")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// runConsole runs the console full screen until the user quits.
+func runConsole(ctx context.Context, targets []tui.Target, dir string) error {
+	out := termenv.NewOutput(os.Stdout)
+	app := tui.New(ctx, tui.Options{Targets: targets, CodeDir: dir,
+		Clipboard: func(s string) error { out.Copy(s); return nil }})
+	_, err := tea.NewProgram(app, tea.WithAltScreen(), tea.WithContext(ctx)).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,165 @@
+// Package demo runs tandem nodes in one process, each in front of its own
+// Asana sandbox, all on loopback: the embedded default (tandem demo), the
+// console's end-to-end tests and the benchmark harness start their nodes
+// with it.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tandem-sync/tandem/connectors/asana"
+	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/api"
+)
+
+// Spec describes one node to start.
+type Spec struct {
+	// Name is the node's name and its sandbox workspace's ("Acme").
+	Name string
+	// DataDir is the node's data dir; created if missing.
+	DataDir string
+	// Seed is the sandbox's seed data: "demo" (default) or "empty".
+	Seed string
+	// Sandbox holds extra sandbox options (rate limit, latency, faults).
+	Sandbox []sandbox.Option
+	// RequestsPerMinute is the Asana client's budget; 0 means the free
+	// plan's, negative no client-side limit.
+	RequestsPerMinute int
+	// Poll is the node's change-detection interval (0: the default).
+	Poll time.Duration
+	// Logger gets the node's log lines; nil discards them.
+	Logger *slog.Logger
+	// Now is the node's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Node is a running node with its sandbox.
+type Node struct {
+	*engine.Node
+	// Name and URL are the node's.
+	Name string
+	URL  string
+	// AdminToken is the node's admin token (known because the node was
+	// created here).
+	AdminToken string
+	// Sandbox is the node's tracker, and SandboxURL its API base URL.
+	Sandbox    *sandbox.Sandbox
+	SandboxURL string
+	// Client is the node's Asana client (its request counts).
+	Client *asana.Client
+
+	sbSrv   *http.Server
+	nodeSrv *http.Server
+}
+
+// Start starts a sandbox and a node in front of it, both listening on
+// loopback ports of their own.
+func Start(ctx context.Context, s Spec) (*Node, error) {
+	if s.Name == "" || s.DataDir == "" {
+		return nil, errors.New("demo: a node needs a name and a data dir")
+	}
+	if s.Seed == "" {
+		s.Seed = "demo"
+	}
+	logger := s.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	sb, err := sandbox.New(append([]sandbox.Option{sandbox.WithSeed(s.Seed), sandbox.WithWorkspace(s.Name)}, s.Sandbox...)...)
+	if err != nil {
+		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
+	}
+	n := &Node{Name: s.Name, Sandbox: sb}
+	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
+	}
+	n.SandboxURL = "http://" + sbLn.Addr().String() + "/api/1.0"
+	n.sbSrv = newServer(sb)
+	go n.sbSrv.Serve(sbLn)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		n.Close()
+		return nil, fmt.Errorf("the %s node: %w", s.Name, err)
+	}
+	n.URL = "http://" + ln.Addr().String()
+	rpm := s.RequestsPerMinute
+	if rpm == 0 {
+		rpm = asana.FreePlanPerMinute
+	}
+	client, err := asana.New(asana.Config{BaseURL: n.SandboxURL, Token: sb.Token(), RequestsPerMinute: rpm, Logger: logger})
+	if err != nil {
+		ln.Close()
+		n.Close()
+		return nil, err
+	}
+	n.Client = client
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		ln.Close()
+		n.Close()
+		return nil, fmt.Errorf("creating %s: %w", s.DataDir, err)
+	}
+	node, err := engine.Open(ctx, engine.Config{DataDir: s.DataDir, Name: s.Name, URL: n.URL,
+		Tracker: asana.NewTracker(client, ""), Settings: map[string]string{"asana_url": n.SandboxURL},
+		Logger: logger.With("node", s.Name), Poll: s.Poll, Now: s.Now})
+	if err != nil {
+		ln.Close()
+		n.Close()
+		return nil, fmt.Errorf("starting the %s node: %w", s.Name, err)
+	}
+	n.Node = node
+	n.AdminToken = node.AdminTokenOnce()
+	n.nodeSrv = newServer(api.New(node, logger.With("node", s.Name)))
+	go n.nodeSrv.Serve(ln)
+	return n, nil
+}
+
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+}
+
+// Close stops the node, then its sandbox.
+func (n *Node) Close() error {
+	var errs []error
+	if n.nodeSrv != nil {
+		errs = append(errs, n.nodeSrv.Close())
+	}
+	if n.Node != nil {
+		errs = append(errs, n.Node.Close())
+	}
+	if n.sbSrv != nil {
+		errs = append(errs, n.sbSrv.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Pair starts the demo's two nodes, Acme and Globex, under dir (one sub-dir
+// each); on error nothing is left running.
+func Pair(ctx context.Context, dir string, tune func(*Spec)) ([]*Node, error) {
+	var nodes []*Node
+	for _, name := range []string{"Acme", "Globex"} {
+		s := Spec{Name: name, DataDir: filepath.Join(dir, name)}
+		if tune != nil {
+			tune(&s)
+		}
+		n, err := Start(ctx, s)
+		if err != nil {
+			for _, m := range nodes {
+				m.Close()
+			}
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}

@@ -1,0 +1,380 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// Target is a node the console can show: its name and URL for the status
+// bar, and how to reach it.
+type Target struct {
+	Name string
+	URL  string
+	Node Node
+	// Suggest is a destination URL the Initiate screen offers (in the demo,
+	// the other node's), with SuggestName naming it.
+	Suggest     string
+	SuggestName string
+}
+
+// Options configure the console.
+type Options struct {
+	// Targets are the nodes to show, the first one opened; ctrl+t goes to
+	// the next.
+	Targets []Target
+	// Renderer renders styles; nil means lipgloss's default (the terminal's
+	// colour profile, NO_COLOR honoured).
+	Renderer *lipgloss.Renderer
+	// Clipboard copies text to the user's clipboard (OSC 52 in a terminal);
+	// nil disables copying.
+	Clipboard func(string) error
+	// CodeDir is where invitation codes are also written as files.
+	CodeDir string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// App is the console's root model: it routes keys and messages to the
+// current screen of the current node's session, and draws the frame (title,
+// help line, status bar) around it.
+type App struct {
+	ctx      context.Context
+	sessions []*session
+	current  int
+	styles   *Styles
+	keys     *keyMap
+	help     help.Model
+	fullHelp bool
+	width    int
+	height   int
+}
+
+// session is one node's stack of screens, kept while the console shows the
+// other node so ctrl+t returns to where the admin was.
+type session struct {
+	target Target
+	common *common
+	stack  []screen
+	events <-chan engine.StageEvent
+}
+
+// sessionMsg carries a message produced by a session's command back to
+// that session, whichever node is on screen when it arrives.
+type sessionMsg struct {
+	session int
+	msg     tea.Msg
+}
+
+type (
+	subscribedMsg struct {
+		events <-chan engine.StageEvent
+		err    error
+	}
+	infoMsg struct {
+		info engine.Instance
+		err  error
+	}
+	eventsClosedMsg struct{}
+)
+
+// New builds the console. ctx bounds every call it makes to the nodes.
+func New(ctx context.Context, opts Options) *App {
+	r := opts.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{ctx: ctx, styles: NewStyles(r), keys: newKeyMap(), help: help.New(), width: 80, height: 24}
+	a.help.Styles.ShortKey = a.styles.Accent
+	a.help.Styles.FullKey = a.styles.Accent
+	a.help.Styles.ShortDesc = a.styles.Help
+	a.help.Styles.FullDesc = a.styles.Help
+	a.help.Styles.ShortSeparator = a.styles.Help
+	a.help.Styles.FullSeparator = a.styles.Help
+	for _, t := range opts.Targets {
+		c := &common{ctx: ctx, node: t.Node, self: engine.Instance{Name: t.Name, URL: t.URL}, styles: a.styles,
+			keys: a.keys, suggest: t.Suggest, suggestName: t.SuggestName, clipboard: opts.Clipboard,
+			codeDir: opts.CodeDir, now: now, tick: tea.Tick}
+		a.sessions = append(a.sessions, &session{target: t, common: c, stack: []screen{newConnectionsScreen(c)}})
+	}
+	return a
+}
+
+// Init starts every session: its node's details, its event stream and its
+// home screen.
+func (a *App) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	for i, s := range a.sessions {
+		node := s.target.Node
+		cmds = append(cmds,
+			a.wrap(i, func() tea.Msg {
+				info, err := node.Info(a.ctx)
+				return infoMsg{info, err}
+			}),
+			a.wrap(i, func() tea.Msg {
+				ch, err := node.Subscribe(a.ctx)
+				return subscribedMsg{ch, err}
+			}),
+			a.wrap(i, s.top().Init()))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (s *session) top() screen { return s.stack[len(s.stack)-1] }
+
+// wrap tags a command's messages with their session.
+func (a *App) wrap(i int, cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		msg := cmd()
+		switch msg := msg.(type) {
+		case nil:
+			return nil
+		case tea.BatchMsg:
+			out := make(tea.BatchMsg, 0, len(msg))
+			for _, c := range msg {
+				out = append(out, a.wrap(i, c))
+			}
+			return out
+		case tea.QuitMsg:
+			return msg
+		}
+		return sessionMsg{i, msg}
+	}
+}
+
+// Update routes a message.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		a.help.Width = msg.Width - 2
+		for _, s := range a.sessions {
+			s.common.width = max(a.width-2, 20)
+			for _, sc := range s.stack {
+				a.size(sc)
+			}
+		}
+		return a, nil
+	case tea.KeyMsg:
+		return a.key(msg)
+	case sessionMsg:
+		return a, a.toSession(msg.session, msg.msg)
+	}
+	return a, a.toSession(a.current, msg)
+}
+
+func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	s := a.sessions[a.current]
+	top := s.top()
+	typing := false
+	if c, ok := top.(capturer); ok {
+		typing = c.capturing()
+	}
+	switch {
+	case key.Matches(msg, a.keys.ForceQuit):
+		return a, tea.Quit
+	case key.Matches(msg, a.keys.SwitchNode) && len(a.sessions) > 1:
+		a.current = (a.current + 1) % len(a.sessions)
+		return a, a.reveal(a.current)
+	case !typing && key.Matches(msg, a.keys.Quit):
+		return a, tea.Quit
+	case !typing && key.Matches(msg, a.keys.Help):
+		a.fullHelp = !a.fullHelp
+		return a, nil
+	case key.Matches(msg, a.keys.Back):
+		if e, ok := top.(escHandler); !ok || !e.handlesEsc() {
+			return a, a.toSession(a.current, backMsg{})
+		}
+	}
+	return a, a.toSession(a.current, msg)
+}
+
+// toSession delivers a message to a session: stack changes are done here,
+// anything else goes to its top screen.
+func (a *App) toSession(i int, msg tea.Msg) tea.Cmd {
+	s := a.sessions[i]
+	switch msg := msg.(type) {
+	case infoMsg:
+		if msg.err == nil {
+			s.common.self = msg.info
+		}
+		return nil
+	case subscribedMsg:
+		if msg.err != nil || msg.events == nil {
+			return nil
+		}
+		s.events = msg.events
+		return a.wrap(i, s.next)
+	case stageMsg:
+		var cmd tea.Cmd
+		s.stack[len(s.stack)-1], cmd = s.top().Update(msg)
+		return tea.Batch(a.wrap(i, cmd), a.wrap(i, s.next))
+	case eventsClosedMsg:
+		return nil
+	case pushMsg:
+		a.size(msg.s)
+		s.stack = append(s.stack, msg.s)
+		return a.wrap(i, msg.s.Init())
+	case replaceMsg:
+		a.size(msg.s)
+		s.stack[len(s.stack)-1] = msg.s
+		return a.wrap(i, msg.s.Init())
+	case resetMsg:
+		a.size(msg.s)
+		s.stack = append(s.stack[:1], msg.s)
+		return a.wrap(i, msg.s.Init())
+	case backMsg:
+		if len(s.stack) == 1 {
+			return nil
+		}
+		s.stack = s.stack[:len(s.stack)-1]
+		return a.reveal(i)
+	case homeMsg:
+		s.stack = s.stack[:1]
+		return a.reveal(i)
+	}
+	var cmd tea.Cmd
+	s.stack[len(s.stack)-1], cmd = s.top().Update(msg)
+	return a.wrap(i, cmd)
+}
+
+func (a *App) reveal(i int) tea.Cmd {
+	s := a.sessions[i]
+	var cmd tea.Cmd
+	s.stack[len(s.stack)-1], cmd = s.top().Update(revealMsg{})
+	return a.wrap(i, cmd)
+}
+
+// next waits for the session's next stage event.
+func (s *session) next() tea.Msg {
+	ev, ok := <-s.events
+	if !ok {
+		return eventsClosedMsg{}
+	}
+	return stageMsg{ev}
+}
+
+// chrome is the lines the frame takes: title and blank line above the
+// screen, help line and status bar below.
+const chrome = 5
+
+func (a *App) size(sc screen) {
+	sc.SetSize(max(a.width-2, 20), max(a.height-chrome-a.helpLines()+1, 5))
+}
+
+func (a *App) helpLines() int {
+	if a.fullHelp {
+		return 6
+	}
+	return 1
+}
+
+// View draws the frame around the current screen.
+func (a *App) View() string {
+	s := a.sessions[a.current]
+	top := s.top()
+	var b strings.Builder
+	b.WriteString(a.styles.Title.Render("tandem") + a.styles.Faint.Render(" · ") + a.styles.Subtitle.Render(top.Title()))
+	b.WriteString("\n\n")
+	body := top.View()
+	b.WriteString(body)
+	used := 2 + lipgloss.Height(body)
+	helpView := a.helpView(top)
+	pad := a.height - used - lipgloss.Height(helpView) - 1
+	for range max(pad+1, 1) {
+		b.WriteString("\n")
+	}
+	b.WriteString(helpView)
+	b.WriteString("\n")
+	b.WriteString(a.statusBar())
+	return a.styles.App.Render(b.String())
+}
+
+func (a *App) helpView(top screen) string {
+	if a.fullHelp {
+		global := a.globalKeys(top)
+		if len(a.sessions) > 1 {
+			global = append(global, a.keys.SwitchNode)
+		}
+		return a.help.FullHelpView(append(top.FullHelp(), global))
+	}
+	return a.shortHelp(append(top.ShortHelp(), a.globalKeys(top)...))
+}
+
+// shortHelp is the one-line help: as many bindings as fit, then "…" (the
+// full help, ?, has them all).
+func (a *App) shortHelp(ks []key.Binding) string {
+	sep := a.styles.Help.Render(" • ")
+	w := a.width - 2
+	var b strings.Builder
+	used := 0
+	for i, k := range ks {
+		if !k.Enabled() {
+			continue
+		}
+		item := a.styles.Accent.Render(k.Help().Key) + " " + a.styles.Help.Render(k.Help().Desc)
+		iw := lipgloss.Width(item)
+		if used > 0 {
+			iw += lipgloss.Width(sep)
+		}
+		if used+iw > w-2 && i < len(ks)-1 || used+iw > w {
+			b.WriteString(a.styles.Help.Render(" …"))
+			break
+		}
+		if used > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(item)
+		used += iw
+	}
+	return b.String()
+}
+
+// globalKeys are the keys every screen has.
+func (a *App) globalKeys(top screen) []key.Binding {
+	ks := []key.Binding{}
+	if len(a.sessions[a.current].stack) > 1 {
+		ks = append(ks, a.keys.Back)
+	}
+	if c, ok := top.(capturer); ok && c.capturing() {
+		return append(ks, a.keys.ForceQuit)
+	}
+	return append(ks, a.keys.Help, a.keys.Quit)
+}
+
+func (a *App) statusBar() string {
+	s := a.sessions[a.current]
+	self := s.common.self
+	name, url := self.Name, self.URL
+	if name == "" {
+		name = s.target.Name
+	}
+	if url == "" {
+		url = s.target.URL
+	}
+	left := a.styles.StatusKey.Render(" " + name + " ")
+	right := " " + url
+	if self.Tracker != "" {
+		right += " · " + self.Tracker
+	}
+	if len(a.sessions) > 1 {
+		other := a.sessions[(a.current+1)%len(a.sessions)].target.Name
+		right += " · ctrl+t → " + other
+	}
+	w := max(a.width-2-lipgloss.Width(left), 0)
+	return left + a.styles.StatusBar.Width(w).MaxWidth(w).Render(truncate(right, w))
+}

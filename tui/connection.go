@@ -1,0 +1,387 @@
+package tui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// connectionScreen is one connection's page: its tabs (Scope, Rules,
+// Statistics, Info) above its latest syncs, which follow the node's stage
+// events live. Deactivating, activating and deleting ask first.
+type connectionScreen struct {
+	c    *common
+	conn engine.Connection
+	tab  connTab
+
+	connErr error
+	// stats is nil until the first read succeeds.
+	stats     *engine.ConnectionStats
+	statsErr  error
+	events    []engine.StageEvent
+	eventsOK  bool
+	eventsErr error
+	// refreshing is true while a Stats+RecentEvents read is out; stale
+	// says events arrived meanwhile, so it runs once more when it returns.
+	refreshing bool
+	stale      bool
+
+	confirm confirmKind
+	// busy says what is being done (SetActive, SetTrigger, Delete), "" when
+	// nothing is.
+	busy      string
+	actionErr error
+
+	bulk *bulkRun
+
+	exported  string
+	exportErr error
+
+	spin   spinner.Model
+	width  int
+	height int
+}
+
+// connTab is one tab of the connection page.
+type connTab int
+
+const (
+	tabScope connTab = iota
+	tabRules
+	tabStats
+	tabInfo
+	tabCount
+)
+
+// String names a tab in the tab bar.
+func (t connTab) String() string {
+	switch t {
+	case tabScope:
+		return "Scope"
+	case tabRules:
+		return "Rules"
+	case tabStats:
+		return "Statistics"
+	case tabInfo:
+		return "Info"
+	}
+	return ""
+}
+
+// confirmKind is the question the page is asking, if any.
+type confirmKind int
+
+const (
+	confirmNone confirmKind = iota
+	confirmDeactivate
+	confirmActivate
+	confirmDelete
+)
+
+// recentLimit is how many recent syncs the page reads; the height decides
+// how many of them show.
+const recentLimit = 5
+
+type (
+	connLoadedMsg struct {
+		conn engine.Connection
+		err  error
+	}
+	connRefreshMsg struct {
+		stats     engine.ConnectionStats
+		statsErr  error
+		events    []engine.StageEvent
+		eventsErr error
+	}
+	// connUpdatedMsg is the connection as SetActive or SetTrigger left it.
+	connUpdatedMsg struct {
+		conn engine.Connection
+		err  error
+	}
+	connDeletedMsg   struct{ err error }
+	rulesExportedMsg struct {
+		path string
+		err  error
+	}
+)
+
+// newConnectionScreen opens conn's page; Init reads it afresh.
+func newConnectionScreen(c *common, conn engine.Connection) *connectionScreen {
+	return &connectionScreen{c: c, conn: conn, spin: newSpinner(c), width: 78, height: 17}
+}
+
+func (s *connectionScreen) Title() string { return "Connection" }
+
+func (s *connectionScreen) SetSize(w, h int) { s.width, s.height = w, h }
+
+// handlesEsc keeps esc for closing a question rather than leaving the page.
+func (s *connectionScreen) handlesEsc() bool { return s.confirm != confirmNone }
+
+func (s *connectionScreen) Init() tea.Cmd {
+	return tea.Batch(s.load(), s.refresh(), s.spin.Tick)
+}
+
+// load reads the connection afresh: its status may have changed since the
+// list was read.
+func (s *connectionScreen) load() tea.Cmd {
+	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
+	return func() tea.Msg {
+		conn, err := node.Connection(ctx, id)
+		return connLoadedMsg{conn, err}
+	}
+}
+
+// refresh reads the statistics and the recent syncs, one read at a time.
+func (s *connectionScreen) refresh() tea.Cmd {
+	if s.refreshing {
+		s.stale = true
+		return nil
+	}
+	s.refreshing = true
+	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
+	return func() tea.Msg {
+		var m connRefreshMsg
+		m.stats, m.statsErr = node.Stats(ctx, id)
+		m.events, m.eventsErr = node.RecentEvents(ctx, id, recentLimit)
+		return m
+	}
+}
+
+func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case connLoadedMsg:
+		s.connErr = msg.err
+		if msg.err == nil {
+			s.conn = msg.conn
+		}
+		return s, nil
+	case connRefreshMsg:
+		s.refreshing = false
+		s.statsErr, s.eventsErr = msg.statsErr, msg.eventsErr
+		if msg.statsErr == nil {
+			st := msg.stats
+			s.stats = &st
+		}
+		if msg.eventsErr == nil {
+			s.events, s.eventsOK = msg.events, true
+		}
+		if s.stale {
+			s.stale = false
+			return s, s.refresh()
+		}
+		return s, nil
+	case stageMsg:
+		if msg.ev.ConnectionID != s.conn.ID {
+			return s, nil
+		}
+		if s.bulk != nil {
+			s.bulk.note(msg.ev)
+		}
+		return s, s.refresh()
+	case revealMsg:
+		// What the reads returned while another page was on top went to
+		// that page: they are done, and are read again.
+		s.refreshing, s.stale = false, false
+		cmds := []tea.Cmd{s.load(), s.refresh()}
+		if s.bulk != nil && !s.bulk.finished() && !s.bulk.starting {
+			// The poll chain broke too: a new one replaces it.
+			s.bulk.gen++
+			s.bulk.polling = false
+			cmds = append(cmds, s.poll())
+		}
+		return s, tea.Batch(cmds...)
+	case connUpdatedMsg:
+		s.busy, s.actionErr = "", msg.err
+		if msg.err == nil {
+			s.conn = msg.conn
+			return s, s.refresh()
+		}
+		return s, nil
+	case connDeletedMsg:
+		s.busy, s.actionErr = "", msg.err
+		if msg.err != nil {
+			return s, nil
+		}
+		return s, home
+	case bulkStartedMsg, bulkPollMsg, bulkStatusMsg:
+		return s, s.updateBulk(msg)
+	case rulesExportedMsg:
+		s.exported, s.exportErr = msg.path, msg.err
+		return s, nil
+	case spinner.TickMsg:
+		if !s.spinning() {
+			return s, nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return s, cmd
+	case tea.KeyMsg:
+		return s.key(msg)
+	}
+	return s, nil
+}
+
+// spinning says whether anything the page shows is still on its way.
+func (s *connectionScreen) spinning() bool {
+	return s.busy != "" || (s.stats == nil && s.statsErr == nil) || (!s.eventsOK && s.eventsErr == nil) ||
+		(s.bulk != nil && s.bulk.starting)
+}
+
+func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
+	k := s.c.keys
+	if s.confirm != confirmNone {
+		switch {
+		case key.Matches(msg, k.Confirm):
+			return s, s.act()
+		case key.Matches(msg, k.Cancel):
+			s.confirm = confirmNone
+		}
+		return s, nil
+	}
+	switch {
+	case key.Matches(msg, k.Left):
+		s.tab = (s.tab + tabCount - 1) % tabCount
+	case key.Matches(msg, k.Right):
+		s.tab = (s.tab + 1) % tabCount
+	case key.Matches(msg, k.Refresh):
+		return s, tea.Batch(s.load(), s.refresh())
+	case key.Matches(msg, k.OpenSync):
+		// Not while a change or a Bulk Exalate is starting: its answer
+		// would go to the page on top and be lost.
+		if len(s.events) > 0 && s.busy == "" && (s.bulk == nil || !s.bulk.starting) {
+			return s, push(newSyncScreen(s.c, s.conn, s.events[0]))
+		}
+	case s.busy != "":
+		// One change at a time: the keys below wait for the last one.
+	case key.Matches(msg, k.Deactivate):
+		s.actionErr = nil
+		switch s.conn.Status {
+		case engine.StatusActive:
+			s.confirm = confirmDeactivate
+		case engine.StatusDeactivated, engine.StatusError:
+			s.confirm = confirmActivate
+		default:
+			s.actionErr = errors.New("this connection is waiting for its invitation to be accepted; it can be deactivated once it is active")
+		}
+	case key.Matches(msg, k.Delete):
+		s.actionErr = nil
+		s.confirm = confirmDelete
+	case s.tab == tabScope && key.Matches(msg, k.Trigger):
+		return s, s.setTrigger(!s.conn.TriggerNewTasks)
+	case s.tab == tabScope && key.Matches(msg, k.Bulk):
+		return s, s.startBulk()
+	case s.tab == tabRules && key.Matches(msg, k.Export):
+		return s, s.export()
+	}
+	return s, nil
+}
+
+// act does what the open question asked, now that it is confirmed.
+func (s *connectionScreen) act() tea.Cmd {
+	what := s.confirm
+	s.confirm, s.actionErr = confirmNone, nil
+	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
+	switch what {
+	case confirmDelete:
+		s.busy = "Deleting"
+		name := s.conn.Name
+		return tea.Batch(s.spin.Tick, func() tea.Msg {
+			if err := node.Delete(ctx, id); err != nil {
+				return connDeletedMsg{fmt.Errorf("deleting %s: %w", name, err)}
+			}
+			return connDeletedMsg{}
+		})
+	case confirmDeactivate, confirmActivate:
+		on := what == confirmActivate
+		verb := "deactivating"
+		s.busy = "Deactivating"
+		if on {
+			s.busy, verb = "Activating", "activating"
+		}
+		return tea.Batch(s.spin.Tick, func() tea.Msg {
+			conn, err := node.SetActive(ctx, id, on)
+			if err != nil {
+				return connUpdatedMsg{err: fmt.Errorf("%s the connection: %w", verb, err)}
+			}
+			return connUpdatedMsg{conn: conn}
+		})
+	}
+	return nil
+}
+
+func (s *connectionScreen) setTrigger(on bool) tea.Cmd {
+	s.busy, s.actionErr = "Changing the trigger", nil
+	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		conn, err := node.SetTrigger(ctx, id, on)
+		if err != nil {
+			return connUpdatedMsg{err: fmt.Errorf("changing the trigger: %w", err)}
+		}
+		return connUpdatedMsg{conn: conn}
+	})
+}
+
+// export writes the rules as indented JSON next to the invitation codes.
+func (s *connectionScreen) export() tea.Cmd {
+	s.exported, s.exportErr = "", nil
+	dir := s.c.codeDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, "rules-"+fileName(s.conn.Name)+".json")
+	return func() tea.Msg {
+		data, err := json.MarshalIndent(engine.BasicRules(), "", "  ")
+		if err == nil {
+			err = os.WriteFile(path, append(data, '\n'), 0o644)
+		}
+		if err != nil {
+			return rulesExportedMsg{err: fmt.Errorf("exporting the rules to %s: %w", path, err)}
+		}
+		return rulesExportedMsg{path: path}
+	}
+}
+
+func (s *connectionScreen) ShortHelp() []key.Binding {
+	k := s.c.keys
+	if s.confirm != confirmNone {
+		return []key.Binding{k.Confirm, k.Cancel}
+	}
+	ks := []key.Binding{k.Tabs}
+	switch s.tab {
+	case tabScope:
+		ks = append(ks, k.Trigger, k.Bulk)
+	case tabRules:
+		ks = append(ks, k.Export)
+	default:
+		ks = append(ks, s.activeKey(), k.Delete)
+	}
+	return ks
+}
+
+func (s *connectionScreen) FullHelp() [][]key.Binding {
+	k := s.c.keys
+	if s.confirm != confirmNone {
+		return [][]key.Binding{{k.Confirm, k.Cancel}}
+	}
+	return [][]key.Binding{
+		{k.Left, k.Right, k.Refresh},
+		{k.Trigger, k.Bulk, k.Export},
+		{s.activeKey(), k.Delete, k.OpenSync},
+	}
+}
+
+// activeKey is d as it applies to the connection's status.
+func (s *connectionScreen) activeKey() key.Binding {
+	if s.conn.Status == engine.StatusActive {
+		return s.c.keys.DeactivateConn
+	}
+	return s.c.keys.ActivateConn
+}

@@ -1,0 +1,150 @@
+package tui
+
+import (
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// bulkPoll is how often a Bulk Exalate re-reads its events, in case the
+// event stream dropped some (it does, for a listener that falls behind).
+const bulkPoll = time.Second
+
+type (
+	bulkStartedMsg struct {
+		events []engine.StageEvent
+		err    error
+	}
+	// bulkPollMsg asks for a re-read of a Bulk Exalate's events; gen tells
+	// an old poll chain (from before the page was covered) from the live one.
+	bulkPollMsg   struct{ gen int }
+	bulkStatusMsg struct {
+		events []engine.StageEvent
+		err    error
+	}
+)
+
+// bulkRun is a Bulk Exalate's progress: the events ExalateAll started and
+// the stage each has reached, from stage events and, as a fallback, polls.
+type bulkRun struct {
+	// starting is true while ExalateAll runs; the events seen meanwhile
+	// are kept in state, to be matched once their ids are known.
+	starting bool
+	ids      []string
+	state    map[string]engine.StageEvent
+	err      error
+	// polling is true while a poll's read is out.
+	polling bool
+	gen     int
+}
+
+// note records how far an event got; an event never moves backwards, so
+// a late or repeated report changes nothing.
+func (b *bulkRun) note(ev engine.StageEvent) {
+	if !b.starting {
+		if _, ok := b.state[ev.EventID]; !ok {
+			return // not one of this run's
+		}
+	}
+	cur, ok := b.state[ev.EventID]
+	if ok && indexOf(engine.Stages(), ev.Stage) < indexOf(engine.Stages(), cur.Stage) {
+		return
+	}
+	b.state[ev.EventID] = ev
+}
+
+// counts says how many of the run's events are synchronized and how many
+// are failing (waiting to retry after an error).
+func (b *bulkRun) counts() (done, failing int) {
+	for _, id := range b.ids {
+		switch ev := b.state[id]; {
+		case ev.Stage == engine.StageSynchronized:
+			done++
+		case ev.Error != "":
+			failing++
+		}
+	}
+	return done, failing
+}
+
+func (b *bulkRun) finished() bool {
+	done, _ := b.counts()
+	return !b.starting && done == len(b.ids)
+}
+
+// startBulk runs ExalateAll, unless a run is still going.
+func (s *connectionScreen) startBulk() tea.Cmd {
+	if s.bulk != nil && !s.bulk.finished() {
+		return nil
+	}
+	gen := 0
+	if s.bulk != nil {
+		gen = s.bulk.gen + 1
+	}
+	s.bulk = &bulkRun{starting: true, state: map[string]engine.StageEvent{}, gen: gen}
+	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		evs, err := node.ExalateAll(ctx, id)
+		return bulkStartedMsg{evs, err}
+	})
+}
+
+func (s *connectionScreen) updateBulk(msg tea.Msg) tea.Cmd {
+	b := s.bulk
+	if b == nil {
+		return nil
+	}
+	switch msg := msg.(type) {
+	case bulkStartedMsg:
+		seen := b.state
+		b.starting, b.state = false, map[string]engine.StageEvent{}
+		if msg.err != nil {
+			b.err = fmt.Errorf("bulk exalate of %s: %w", s.conn.LocalProjectName, msg.err)
+		}
+		for _, ev := range msg.events {
+			b.ids = append(b.ids, ev.EventID)
+			b.state[ev.EventID] = ev
+			if later, ok := seen[ev.EventID]; ok {
+				b.note(later)
+			}
+		}
+		if b.finished() {
+			return s.refresh()
+		}
+		return tea.Batch(s.refresh(), s.poll())
+	case bulkPollMsg:
+		if msg.gen != b.gen || b.starting || b.finished() {
+			return nil
+		}
+		if b.polling {
+			return s.poll()
+		}
+		b.polling = true
+		done, _ := b.counts()
+		node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
+		// The unfinished events are among the latest updated, unless more
+		// than the limit moved since; the next stage event or poll catches up.
+		limit := min(len(b.ids)-done+recentLimit, 200)
+		return tea.Batch(s.poll(), func() tea.Msg {
+			evs, err := node.RecentEvents(ctx, id, limit)
+			return bulkStatusMsg{evs, err}
+		})
+	case bulkStatusMsg:
+		b.polling = false
+		if msg.err == nil {
+			for _, ev := range msg.events {
+				b.note(ev)
+			}
+		}
+	}
+	return nil
+}
+
+// poll re-reads the run's events after a while.
+func (s *connectionScreen) poll() tea.Cmd {
+	gen := s.bulk.gen
+	return s.c.tick(bulkPoll, func(time.Time) tea.Msg { return bulkPollMsg{gen} })
+}

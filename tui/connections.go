@@ -1,0 +1,199 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// connectionsScreen is the home page: the node's connections in a table.
+type connectionsScreen struct {
+	c       *common
+	list    []engine.Connection
+	cursor  int
+	loading bool
+	loaded  bool
+	err     error
+	spin    spinner.Model
+	width   int
+	height  int
+}
+
+type connectionsMsg struct {
+	list []engine.Connection
+	err  error
+}
+
+func newConnectionsScreen(c *common) *connectionsScreen {
+	return &connectionsScreen{c: c, spin: newSpinner(c), loading: true}
+}
+
+func (s *connectionsScreen) Title() string { return "Connections" }
+
+func (s *connectionsScreen) SetSize(w, h int) { s.width, s.height = w, h }
+
+func (s *connectionsScreen) Init() tea.Cmd { return tea.Batch(s.load(), s.spin.Tick) }
+
+func (s *connectionsScreen) load() tea.Cmd {
+	s.loading = true
+	node, ctx := s.c.node, s.c.ctx
+	return func() tea.Msg {
+		list, err := node.Connections(ctx)
+		return connectionsMsg{list, err}
+	}
+}
+
+func (s *connectionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case connectionsMsg:
+		s.loading, s.loaded, s.err = false, true, msg.err
+		if msg.err == nil {
+			s.list = msg.list
+			s.cursor = min(s.cursor, max(len(s.list)-1, 0))
+		}
+		return s, nil
+	case revealMsg:
+		return s, s.load()
+	case stageMsg:
+		// A sync moved: counts and last-sync times may have changed.
+		if !s.loading {
+			return s, s.load()
+		}
+		return s, nil
+	case spinner.TickMsg:
+		if !s.loading && s.loaded {
+			return s, nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return s, cmd
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, s.c.keys.Up):
+			s.cursor = max(s.cursor-1, 0)
+		case key.Matches(msg, s.c.keys.Down):
+			s.cursor = min(s.cursor+1, max(len(s.list)-1, 0))
+		case key.Matches(msg, s.c.keys.Initiate):
+			return s, push(newInitiateScreen(s.c))
+		case key.Matches(msg, s.c.keys.Accept):
+			return s, push(newAcceptScreen(s.c))
+		case key.Matches(msg, s.c.keys.Refresh):
+			return s, s.load()
+		case key.Matches(msg, s.c.keys.Open):
+			if len(s.list) > 0 {
+				return s, push(newConnectionScreen(s.c, s.list[s.cursor]))
+			}
+		}
+	}
+	return s, nil
+}
+
+// columns of the table: name, other side, mode, status, synced, last sync.
+var connectionColumns = []struct {
+	title string
+	width int
+}{{"Name", 0}, {"Other side", 16}, {"Mode", 6}, {"Status", 11}, {"Synced", 6}, {"Last sync", 10}}
+
+func (s *connectionsScreen) View() string {
+	var b strings.Builder
+	switch {
+	case s.err != nil:
+		b.WriteString(s.c.errorLine(fmt.Errorf("listing the connections: %w", s.err)) + "\n")
+		b.WriteString(s.c.styles.Faint.Render("Press r to try again."))
+		return b.String()
+	case !s.loaded:
+		return s.spin.View() + " Loading connections…"
+	case len(s.list) == 0:
+		b.WriteString("No connections yet.\n\n")
+		b.WriteString("Press " + s.c.styles.Accent.Render("i") + " to initiate a connection with another tandem node,\n")
+		b.WriteString("or " + s.c.styles.Accent.Render("a") + " to accept an invitation code another admin sent you.")
+		return b.String()
+	}
+	widths := s.widths()
+	var head []string
+	for i, col := range connectionColumns {
+		head = append(head, pad(col.title, widths[i]))
+	}
+	b.WriteString(s.c.styles.Header.Render("  "+strings.Join(head, " ")) + "\n")
+	rows := max(s.height-2, 1)
+	start := 0
+	if s.cursor >= rows {
+		start = s.cursor - rows + 1
+	}
+	for i := start; i < min(start+rows, len(s.list)); i++ {
+		c := s.list[i]
+		other := c.RemoteName
+		if c.Local {
+			other = "this node"
+		}
+		if c.RemoteProjectName != "" {
+			other += " / " + c.RemoteProjectName
+		}
+		cells := []string{c.Name, other, modeName(c.Mode), statusName(c.Status), fmt.Sprint(c.SyncedItems), ago(s.c.now(), c.LastSync)}
+		var line []string
+		for j, cell := range cells {
+			line = append(line, pad(truncate(cell, widths[j]), widths[j]))
+		}
+		if i == s.cursor {
+			b.WriteString(s.c.styles.Selected.Render("› " + strings.Join(line, " ")))
+		} else {
+			line[3] = s.statusStyle(c.Status).Render(line[3])
+			b.WriteString("  " + strings.Join(line, " "))
+		}
+		if i < len(s.list)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func (s *connectionsScreen) statusStyle(status string) lipgloss.Style {
+	switch status {
+	case engine.StatusActive:
+		return s.c.styles.OK
+	case engine.StatusError:
+		return s.c.styles.Error
+	case engine.StatusPending:
+		return s.c.styles.Warn
+	}
+	return s.c.styles.Faint
+}
+
+// widths gives the name column what the others leave.
+func (s *connectionsScreen) widths() []int {
+	w := make([]int, len(connectionColumns))
+	rest := max(s.width, 60) - 2
+	for i, col := range connectionColumns[1:] {
+		w[i+1] = col.width
+		rest -= col.width + 1
+	}
+	w[0] = max(rest, 10)
+	return w
+}
+
+// pad fills s with spaces to w cells.
+func pad(s string, w int) string {
+	n := len([]rune(s))
+	if n >= w {
+		return s
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+func (s *connectionsScreen) ShortHelp() []key.Binding {
+	ks := []key.Binding{s.c.keys.Initiate, s.c.keys.Accept}
+	if len(s.list) > 0 {
+		ks = append(ks, s.c.keys.Open)
+	}
+	return ks
+}
+
+func (s *connectionsScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{s.c.keys.Initiate, s.c.keys.Accept, s.c.keys.Open}, {s.c.keys.Up, s.c.keys.Down, s.c.keys.Refresh}}
+}

@@ -1,0 +1,96 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds every key binding of the console. Screens pick theirs from
+// it for their help line, so what the help says is what the keys do.
+type keyMap struct {
+	Quit       key.Binding
+	ForceQuit  key.Binding
+	Back       key.Binding
+	Help       key.Binding
+	SwitchNode key.Binding
+
+	Up     key.Binding
+	Down   key.Binding
+	Left   key.Binding
+	Right  key.Binding
+	Enter  key.Binding
+	Next   key.Binding
+	Select key.Binding
+
+	Initiate   key.Binding
+	Accept     key.Binding
+	Open       key.Binding
+	Refresh    key.Binding
+	Suggestion key.Binding
+	NoURL      key.Binding
+	Copy       key.Binding
+	Done       key.Binding
+
+	Exalate    key.Binding
+	Bulk       key.Binding
+	Trigger    key.Binding
+	Deactivate key.Binding
+	Delete     key.Binding
+	Export     key.Binding
+	Confirm    key.Binding
+	Cancel     key.Binding
+
+	InitiateGo key.Binding
+	Previous   key.Binding
+	Verify     key.Binding
+	ConfirmGo  key.Binding
+
+	Tabs           key.Binding
+	ActivateConn   key.Binding
+	DeactivateConn key.Binding
+	OpenSync       key.Binding
+}
+
+func newKeyMap() *keyMap {
+	return &keyMap{
+		Quit:       key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		ForceQuit:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		SwitchNode: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "switch node")),
+
+		Up:     key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up")),
+		Down:   key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "down")),
+		Left:   key.NewBinding(key.WithKeys("left", "shift+tab"), key.WithHelp("←", "previous tab")),
+		Right:  key.NewBinding(key.WithKeys("right", "tab"), key.WithHelp("→", "next tab")),
+		Enter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
+		Next:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
+		Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select")),
+
+		Initiate:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "initiate connection")),
+		Accept:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept invitation")),
+		Open:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Refresh:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Suggestion: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "use suggestion")),
+		NoURL:      key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "I don't have a URL")),
+		Copy:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy invitation code")),
+		Done:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
+
+		Exalate:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "exalate")),
+		Bulk:       key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "bulk exalate")),
+		Trigger:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trigger on/off")),
+		Deactivate: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deactivate/activate")),
+		Delete:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "delete")),
+		Export:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export all")),
+		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		Cancel:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "cancel")),
+
+		InitiateGo: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "initiate")),
+		Previous:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "previous")),
+		Verify:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "verify")),
+		ConfirmGo:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
+
+		// Tabs is Left and Right in one entry, for short help lines.
+		Tabs:           key.NewBinding(key.WithKeys("left", "right", "tab", "shift+tab"), key.WithHelp("←/→", "tabs")),
+		ActivateConn:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "activate")),
+		DeactivateConn: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deactivate")),
+		OpenSync:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open newest sync")),
+	}
+}

@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// side says whose project a project screen picks.
+type side int
+
+const (
+	// sideThis is this node's project for incoming sync.
+	sideThis side = iota
+	// sideOther is this node's second project in a local connection.
+	sideOther
+	// sideDest is the destination's project (the admin-access path).
+	sideDest
+)
+
+// projectScreen is "Select a project": a filterable list of projects.
+type projectScreen struct {
+	c      *common
+	d      draft
+	side   side
+	pick   picker
+	loaded bool
+	err    error
+	spin   spinner.Model
+}
+
+type projectsMsg struct {
+	list []engine.Project
+	err  error
+}
+
+func newProjectScreen(c *common, d draft, sd side) *projectScreen {
+	return &projectScreen{c: c, d: d, side: sd, pick: newPicker(c, "type to filter"), spin: newSpinner(c)}
+}
+
+// newDestProjectScreen picks among projects already read from the destination.
+func newDestProjectScreen(c *common, d draft, list []engine.Project) *projectScreen {
+	s := newProjectScreen(c, d, sideDest)
+	s.setProjects(list)
+	return s
+}
+
+func (s *projectScreen) Title() string { return "Select a project" }
+func (s *projectScreen) SetSize(_, h int) {
+	s.pick.height = max(h-9, 3)
+}
+func (s *projectScreen) capturing() bool { return true }
+
+func (s *projectScreen) Init() tea.Cmd {
+	if s.loaded {
+		return nil
+	}
+	node, ctx := s.c.node, s.c.ctx
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		list, err := node.Projects(ctx)
+		return projectsMsg{list, err}
+	})
+}
+
+func (s *projectScreen) setProjects(list []engine.Project) {
+	s.loaded = true
+	var cs []choice
+	for _, p := range list {
+		if s.side == sideOther && p.ID == s.d.project.ID {
+			continue
+		}
+		cs = append(cs, choice{ID: p.ID, Label: p.Name})
+	}
+	s.pick.SetChoices(cs)
+}
+
+func (s *projectScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case projectsMsg:
+		s.err = msg.err
+		if msg.err == nil {
+			s.setProjects(msg.list)
+		} else {
+			s.loaded = true
+		}
+		return s, nil
+	case spinner.TickMsg:
+		if s.loaded {
+			return s, nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return s, cmd
+	case tea.KeyMsg:
+		if key.Matches(msg, s.c.keys.Select) {
+			ch, ok := s.pick.Selected()
+			if !ok {
+				return s, nil
+			}
+			return s, s.picked(engine.Project{ID: ch.ID, Name: ch.Label})
+		}
+		return s, s.pick.Update(msg)
+	}
+	return s, nil
+}
+
+// picked moves the wizard on: the next question depends on the path.
+func (s *projectScreen) picked(p engine.Project) tea.Cmd {
+	d := s.d
+	switch s.side {
+	case sideThis:
+		d.project = p
+		switch {
+		case d.local:
+			return push(newProjectScreen(s.c, d, sideOther))
+		case d.to == "":
+			return push(newInvitationScreen(s.c, d))
+		}
+		return push(newAccessScreen(s.c, d))
+	default:
+		d.destProject = p
+		return push(newConfirmScreen(s.c, d))
+	}
+}
+
+func (s *projectScreen) View() string {
+	st := s.c.styles
+	var b strings.Builder
+	switch s.side {
+	case sideThis:
+		b.WriteString(st.Subtitle.Render("Select a project on this side for incoming sync") + "\n")
+		b.WriteString(st.Faint.Render(fmt.Sprintf("Items %s sends are created in this project of %s.", s.otherName(), s.c.self.Name)) + "\n\n")
+	case sideOther:
+		b.WriteString(st.Subtitle.Render("Select the other project of this local connection") + "\n")
+		b.WriteString(st.Faint.Render(fmt.Sprintf("Items of %s are synced with this project, on this node too.", s.d.project.Name)) + "\n\n")
+	case sideDest:
+		b.WriteString(st.Subtitle.Render("Select a project for the incoming sync") + "\n")
+		b.WriteString(st.Faint.Render(fmt.Sprintf("On %s: items %s sends are created in this project.", s.d.dest.Name, s.c.self.Name)) + "\n\n")
+	}
+	switch {
+	case s.err != nil:
+		b.WriteString(s.c.errorLine(fmt.Errorf("listing the projects: %w", s.err)) + "\n")
+		b.WriteString(st.Faint.Render("Press esc to go back and try again."))
+	case !s.loaded:
+		b.WriteString(s.spin.View() + " Loading projects…")
+	default:
+		b.WriteString(s.pick.View())
+	}
+	return b.String()
+}
+
+func (s *projectScreen) otherName() string {
+	if s.d.dest.Name != "" && !s.d.local {
+		return s.d.dest.Name
+	}
+	return "the other side"
+}
+
+func (s *projectScreen) ShortHelp() []key.Binding {
+	return []key.Binding{s.c.keys.Up, s.c.keys.Down, s.c.keys.Select}
+}
+func (s *projectScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// successScreen is "Connection established successfully ✓": it invites
+// the admin to sync a first item, typed in or picked from the project's
+// recent ones.
+type successScreen struct {
+	c      *common
+	conn   engine.Connection
+	input  textinput.Model
+	items  []engine.Item
+	cursor int
+	// listed is true once the recent items were read (or failed to be).
+	listed  bool
+	listErr error
+	busy    bool
+	err     error
+	spin    spinner.Model
+	rows    int
+}
+
+type recentItemsMsg struct {
+	items []engine.Item
+	err   error
+}
+
+type exalatedMsg struct {
+	ev  engine.StageEvent
+	err error
+}
+
+func newSuccessScreen(c *common, conn engine.Connection) *successScreen {
+	ti := c.textInput("a task id or link, or pick one below", 2048)
+	return &successScreen{c: c, conn: conn, input: ti, cursor: -1, spin: newSpinner(c), rows: 6}
+}
+
+func (s *successScreen) Title() string { return "Connection established" }
+func (s *successScreen) SetSize(w, h int) {
+	s.input.Width = max(w-4, 10)
+	s.rows = max(h-12, 2)
+}
+func (s *successScreen) capturing() bool { return true }
+
+func (s *successScreen) Init() tea.Cmd {
+	node, ctx, project := s.c.node, s.c.ctx, s.conn.LocalProject
+	return tea.Batch(textinput.Blink, func() tea.Msg {
+		items, err := node.RecentItems(ctx, project, 10)
+		return recentItemsMsg{items, err}
+	})
+}
+
+func (s *successScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case recentItemsMsg:
+		s.listed, s.items, s.listErr = true, msg.items, msg.err
+		return s, nil
+	case exalatedMsg:
+		s.busy = false
+		if msg.err != nil {
+			s.err = msg.err
+			return s, nil
+		}
+		return s, push(newSyncScreen(s.c, s.conn, msg.ev))
+	case spinner.TickMsg:
+		if !s.busy {
+			return s, nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return s, cmd
+	case tea.KeyMsg:
+		if s.busy {
+			return s, nil
+		}
+		switch {
+		case key.Matches(msg, s.c.keys.Down) && len(s.items) > 0:
+			s.cursor = min(s.cursor+1, len(s.items)-1)
+			return s, nil
+		case key.Matches(msg, s.c.keys.Up) && s.cursor >= 0:
+			s.cursor--
+			return s, nil
+		case key.Matches(msg, s.c.keys.Exalate):
+			return s, s.exalate()
+		}
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		s.cursor, s.err = -1, nil
+		return s, cmd
+	}
+	return s, nil
+}
+
+// exalate syncs what was typed or, with nothing typed, the picked item.
+func (s *successScreen) exalate() tea.Cmd {
+	ref := strings.TrimSpace(s.input.Value())
+	if s.cursor >= 0 && s.cursor < len(s.items) {
+		ref = s.items[s.cursor].ID
+	}
+	if ref == "" {
+		s.err = errors.New("enter a task id or link from " + s.conn.LocalProjectName + ", or pick one with ↓")
+		return nil
+	}
+	s.busy, s.err = true, nil
+	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		ev, err := node.Exalate(ctx, id, ref)
+		return exalatedMsg{ev, err}
+	})
+}
+
+func (s *successScreen) View() string {
+	st := s.c.styles
+	var b strings.Builder
+	b.WriteString(st.OK.Render("Connection established successfully ✓") + "\n")
+	other := s.conn.RemoteName
+	if s.conn.RemoteProjectName != "" {
+		other += " / " + s.conn.RemoteProjectName
+	}
+	b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
+	b.WriteString("Sync your first issue to see how it works. Please enter an issue key from\nthe project " + st.Subtitle.Render(s.conn.LocalProjectName) + " to proceed:\n")
+	b.WriteString(s.input.View() + "\n")
+	switch {
+	case !s.listed:
+	case s.listErr != nil:
+		b.WriteString(s.c.errorLine(s.listErr) + "\n")
+	case len(s.items) == 0:
+		b.WriteString(st.Faint.Render("  The project has no tasks yet.") + "\n")
+	default:
+		b.WriteString(st.Faint.Render("Recent tasks:") + "\n")
+		start := 0
+		if s.cursor >= s.rows {
+			start = s.cursor - s.rows + 1
+		}
+		for i := start; i < min(start+s.rows, len(s.items)); i++ {
+			it := s.items[i]
+			label := truncate(it.Summary, 52)
+			if i == s.cursor {
+				b.WriteString(st.Selected.Render("› "+label) + st.Faint.Render("  "+it.Key) + "\n")
+			} else {
+				b.WriteString("  " + label + st.Faint.Render("  "+it.Key) + "\n")
+			}
+		}
+	}
+	switch {
+	case s.busy:
+		b.WriteString("\n" + s.spin.View() + " Starting the sync…")
+	case s.err != nil:
+		b.WriteString("\n" + s.c.errorLine(s.err))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (s *successScreen) ShortHelp() []key.Binding {
+	return []key.Binding{s.c.keys.Exalate, s.c.keys.Down}
+}
+func (s *successScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

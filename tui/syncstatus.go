@@ -1,0 +1,221 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// syncScreen follows one sync through the five stages, live.
+type syncScreen struct {
+	c      *common
+	conn   engine.Connection
+	ev     engine.StageEvent
+	status *engine.EventStatus
+	err    error
+	spin   spinner.Model
+	// fetching is true while an EventStatus call is out, so events that
+	// arrive meanwhile don't pile calls up.
+	fetching bool
+	stale    bool
+}
+
+type eventStatusMsg struct {
+	st  engine.EventStatus
+	err error
+}
+
+// syncPollMsg re-reads the status now and then, in case the event stream
+// dropped an event (it does, for a listener that falls behind).
+type syncPollMsg struct{ event string }
+
+const syncPoll = time.Second
+
+func newSyncScreen(c *common, conn engine.Connection, ev engine.StageEvent) *syncScreen {
+	return &syncScreen{c: c, conn: conn, ev: ev, spin: newSpinner(c)}
+}
+
+func (s *syncScreen) Title() string    { return "Sync status" }
+func (s *syncScreen) SetSize(int, int) {}
+
+func (s *syncScreen) Init() tea.Cmd { return tea.Batch(s.spin.Tick, s.fetch(), s.poll()) }
+
+func (s *syncScreen) done() bool {
+	return s.status != nil && s.status.Stage == engine.StageSynchronized
+}
+
+func (s *syncScreen) fetch() tea.Cmd {
+	if s.fetching {
+		s.stale = true
+		return nil
+	}
+	s.fetching = true
+	node, ctx, conn, id := s.c.node, s.c.ctx, s.ev.ConnectionID, s.ev.EventID
+	return func() tea.Msg {
+		st, err := node.EventStatus(ctx, conn, id)
+		return eventStatusMsg{st, err}
+	}
+}
+
+func (s *syncScreen) poll() tea.Cmd {
+	id := s.ev.EventID
+	return s.c.tick(syncPoll, func(time.Time) tea.Msg { return syncPollMsg{id} })
+}
+
+func (s *syncScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case eventStatusMsg:
+		s.fetching = false
+		if msg.err != nil {
+			s.err = msg.err
+		} else {
+			st := msg.st
+			s.status, s.err = &st, nil
+		}
+		if s.stale {
+			s.stale = false
+			return s, s.fetch()
+		}
+		return s, nil
+	case stageMsg:
+		if msg.ev.ConnectionID == s.ev.ConnectionID && msg.ev.EventID == s.ev.EventID && !s.done() {
+			return s, s.fetch()
+		}
+		return s, nil
+	case syncPollMsg:
+		if msg.event != s.ev.EventID || s.done() {
+			return s, nil
+		}
+		return s, tea.Batch(s.fetch(), s.poll())
+	case revealMsg:
+		return s, tea.Batch(s.fetch(), s.poll(), s.spin.Tick)
+	case spinner.TickMsg:
+		if s.done() {
+			return s, nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return s, cmd
+	case tea.KeyMsg:
+		if key.Matches(msg, s.c.keys.Done) {
+			return s, home
+		}
+	}
+	return s, nil
+}
+
+func (s *syncScreen) View() string {
+	st := s.c.styles
+	var b strings.Builder
+	cur := s.ev
+	if s.status != nil {
+		cur = s.status.StageEvent
+	}
+	what := cur.LocalKey
+	if what == "" {
+		what = cur.EntityID
+	}
+	b.WriteString("Syncing " + st.Subtitle.Render(what) + st.Faint.Render(" on "+s.conn.Name) + "\n\n")
+	var entries []engine.StageEntry
+	if s.status != nil {
+		entries = s.status.Stages
+	}
+	first := firstEntries(entries)
+	stages := engine.Stages()
+	curIdx := indexOf(stages, cur.Stage)
+	for i, stage := range stages {
+		name := pad(engine.StageName(stage), 20)
+		switch {
+		case i < curIdx || (i == curIdx && stage == engine.StageSynchronized):
+			elapsed := ""
+			if t, ok := first[stage]; ok {
+				if i+1 < len(stages) {
+					if next, ok := first[stages[i+1]]; ok {
+						elapsed = since(t, next)
+					}
+				} else if t0, ok := first[stages[0]]; ok {
+					elapsed = "total " + since(t0, t)
+				}
+			}
+			b.WriteString(st.OK.Render("✓ ") + name + st.Faint.Render(elapsed) + "\n")
+		case i == curIdx && cur.Error != "":
+			b.WriteString(st.Error.Render("✗ "+name) + "\n")
+			b.WriteString(st.Error.Render("    "+truncate(sentence(cur.Error), 72)) + "\n")
+			if !cur.NextRetry.IsZero() {
+				b.WriteString(st.Faint.Render("    next retry "+retryIn(s.c.now(), cur.NextRetry)) + "\n")
+			}
+		case i == curIdx:
+			b.WriteString(s.spin.View() + " " + name + "\n")
+		default:
+			b.WriteString(st.Faint.Render("  "+name) + "\n")
+		}
+	}
+	b.WriteString("\n")
+	side := func(label, node, key, url string) {
+		b.WriteString(st.Subtitle.Render(label) + "  " + pad(node, 10) + " ")
+		if key == "" {
+			b.WriteString(st.Faint.Render("not yet known") + "\n")
+			return
+		}
+		b.WriteString(key + "\n" + st.Faint.Render("        "+url) + "\n")
+	}
+	side("Side A", s.c.self.Name, cur.LocalKey, cur.LocalURL)
+	remote := s.conn.RemoteName
+	if s.conn.Local {
+		remote = s.c.self.Name
+	}
+	side("Side B", remote, cur.RemoteKey, cur.RemoteURL)
+	if s.err != nil {
+		b.WriteString("\n" + s.c.errorLine(s.err))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// firstEntries gives when each stage was first entered.
+func firstEntries(es []engine.StageEntry) map[string]time.Time {
+	m := map[string]time.Time{}
+	for _, e := range es {
+		if _, ok := m[e.Stage]; !ok {
+			m[e.Stage] = e.At
+		}
+	}
+	return m
+}
+
+func indexOf(xs []string, x string) int {
+	for i, s := range xs {
+		if s == x {
+			return i
+		}
+	}
+	return 0
+}
+
+// since formats the time from a to b for a stage.
+func since(a, b time.Time) string {
+	d := b.Sub(a)
+	switch {
+	case d < 0:
+		d = 0
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+func retryIn(now, t time.Time) string {
+	d := t.Sub(now)
+	if d <= 0 {
+		return "now"
+	}
+	return "in " + d.Round(time.Second).String()
+}
+
+func (s *syncScreen) ShortHelp() []key.Binding  { return []key.Binding{s.c.keys.Done} }
+func (s *syncScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }
