@@ -92,22 +92,23 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	if err := runConsole(ctx, targets, data); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "The demo ran two Asana sandboxes and two tandem nodes in this process:\n")
+	fmt.Fprintf(w, "The demo ran, in this process, two Asana sandboxes and two tandem nodes:\n")
 	for _, n := range nodes {
-		fmt.Fprintf(w, "  %-7s node %s, its sandbox %s\n", n.Name, n.URL, n.SandboxURL)
+		fmt.Fprintf(w, "  %-7s node    %s\n          sandbox %s\n", n.Name, n.URL, n.SandboxURL)
 	}
 	if keep {
-		fmt.Fprintf(w, "Their data (SQLite files, logs) is kept in %s.\n", data)
+		fmt.Fprintf(w, "Their data (SQLite files, log) is kept in %s.\n", data)
 	} else {
-		fmt.Fprintf(w, "Their data was in a temporary directory, now removed (keep it with --data DIR).\n")
+		fmt.Fprintf(w, "Their data was in a temporary directory, now removed (--data DIR keeps it).\n")
 	}
-	fmt.Fprintf(w, `
-To run the pieces separately, each in its own terminal:
+	fmt.Fprint(w, `
+To run the pieces yourself, each in its own terminal:
   tandem sandbox asana --workspace Acme --listen 127.0.0.1:8091
-  tandem serve --name Acme --listen 127.0.0.1:7001 --data ./acme \
-    --asana-url http://127.0.0.1:8091/api/1.0 --asana-token <the token the sandbox printed>
-  tandem console --node http://127.0.0.1:7001 --admin-token <the token serve printed>
-and the same for Globex on other ports.
+  tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001 \
+    --asana-url http://127.0.0.1:8091/api/1.0 --asana-token TOKEN
+  tandem console --node http://127.0.0.1:7001 --admin-token ADMIN
+TOKEN is the one the sandbox printed, ADMIN the one serve printed; the same
+for Globex on other ports. README.md walks through it.
 `)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tandem-sync/tandem/engine"
 )
@@ -290,7 +291,9 @@ func (a *App) View() string {
 	var b strings.Builder
 	b.WriteString(a.styles.Title.Render("tandem") + a.styles.Faint.Render(" · ") + a.styles.Subtitle.Render(top.Title()))
 	b.WriteString("\n\n")
-	body := top.View()
+	// Screens wrap what they can; this catches the rest, so nothing is cut
+	// at the terminal's edge.
+	body := ansi.Wrap(top.View(), max(a.width-2, 20), "")
 	b.WriteString(body)
 	used := 2 + lipgloss.Height(body)
 	helpView := a.helpView(top)

@@ -323,11 +323,11 @@ func (s *connectionScreen) recentView(rows int) string {
 			stage = st.OK.Render(stage)
 		}
 		when := ago(s.c.now(), ev.At)
-		line := dir + "  " + pad(truncate(what, 14), 14) + " " + stage + " "
+		line := dir + "  " + pad(truncate(what, 17), 17) + " " + stage + " "
 		if ev.Error == "" {
 			line += when
 		} else {
-			const used = 5 + 2 + 14 + 1 + 19 + 1 + 10 + 1
+			const used = 5 + 2 + 17 + 1 + 19 + 1 + 10 + 1
 			line += pad(when, 10) + " " + st.Error.Render(truncate("✗ "+sentence(ev.Error), s.width-used))
 		}
 		lines = append(lines, line)

@@ -180,7 +180,7 @@ func TestConnectionLiveRefresh(t *testing.T) {
 		t.Fatal("events that came during a read should cause one more read")
 	}
 	s, _ = send(t, s, again())
-	if v := plain(s.View()); !strings.Contains(v, "← in   WEB-7          Synchronized") {
+	if v := plain(s.View()); !strings.Contains(v, "← in   WEB-7             Synchronized") {
 		t.Errorf("recent syncs not updated:\n%s", v)
 	}
 }

@@ -152,7 +152,7 @@ func (s *initiateScreen) View() string {
 		if name != "" {
 			name = " (" + name + ")"
 		}
-		b.WriteString(st.Faint.Render("Suggestion: "+s.c.suggest+name+" — press tab to use it") + "\n")
+		b.WriteString(st.Faint.Render("Suggestion: "+s.c.suggest+name+" (tab)") + "\n")
 	}
 	b.WriteString("\n")
 	box := "[ ]"
