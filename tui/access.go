@@ -114,6 +114,11 @@ func (s *verifyScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if s.busy {
 			return s, nil
 		}
+		if s.offersToken() && key.Matches(msg, s.c.keys.Suggestion) {
+			s.input.SetValue(s.c.suggestToken)
+			s.input.CursorEnd()
+			return s, nil
+		}
 		if key.Matches(msg, s.c.keys.Next) {
 			token := strings.TrimSpace(s.input.Value())
 			if token == "" {
@@ -141,6 +146,9 @@ func (s *verifyScreen) View() string {
 	b.WriteString(st.Subtitle.Render("Verify access on "+s.d.dest.Name) + "\n")
 	b.WriteString(st.Faint.Render("Enter the admin token of "+s.d.to+".\nIt is used once, to set the other side up, and never stored here.") + "\n\n")
 	b.WriteString(s.input.View())
+	if s.offersToken() {
+		b.WriteString("\n" + st.Faint.Render("The demo made "+s.d.dest.Name+", so it knows its admin token: tab fills it in."))
+	}
 	switch {
 	case s.busy:
 		b.WriteString("\n\n" + s.spin.View() + " Verifying access…")
@@ -150,5 +158,16 @@ func (s *verifyScreen) View() string {
 	return b.String()
 }
 
-func (s *verifyScreen) ShortHelp() []key.Binding  { return []key.Binding{s.c.keys.Verify} }
+// offersToken says whether the destination is the suggested node whose
+// admin token the console was given (the other demo node).
+func (s *verifyScreen) offersToken() bool {
+	return s.c.suggestToken != "" && s.d.to == s.c.suggest
+}
+
+func (s *verifyScreen) ShortHelp() []key.Binding {
+	if s.offersToken() {
+		return []key.Binding{s.c.keys.Verify, s.c.keys.FillToken}
+	}
+	return []key.Binding{s.c.keys.Verify}
+}
 func (s *verifyScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

@@ -24,6 +24,9 @@ type Target struct {
 	// the other node's), with SuggestName naming it.
 	Suggest     string
 	SuggestName string
+	// SuggestToken is the admin token of the suggested node, which the
+	// demo knows since it made both nodes; the verify screen offers it.
+	SuggestToken string
 }
 
 // Options configure the console.
@@ -105,7 +108,7 @@ func New(ctx context.Context, opts Options) *App {
 	a.help.Styles.FullSeparator = a.styles.Help
 	for _, t := range opts.Targets {
 		c := &common{ctx: ctx, node: t.Node, self: engine.Instance{Name: t.Name, URL: t.URL}, styles: a.styles,
-			keys: a.keys, suggest: t.Suggest, suggestName: t.SuggestName, clipboard: opts.Clipboard,
+			keys: a.keys, suggest: t.Suggest, suggestName: t.SuggestName, suggestToken: t.SuggestToken, clipboard: opts.Clipboard,
 			codeDir: opts.CodeDir, now: now, tick: tea.Tick}
 		a.sessions = append(a.sessions, &session{target: t, common: c, stack: []screen{newConnectionsScreen(c)}})
 	}

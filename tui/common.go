@@ -26,11 +26,12 @@ type common struct {
 	keys   *keyMap
 	// suggest is a destination URL offered on the Initiate screen (the
 	// other demo node), "" when there is none.
-	suggest     string
-	suggestName string
-	clipboard   func(string) error
-	codeDir     string
-	now         func() time.Time
+	suggest      string
+	suggestName  string
+	suggestToken string
+	clipboard    func(string) error
+	codeDir      string
+	now          func() time.Time
 	// tick is tea.Tick; tests replace it so no timer runs.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 	// staticCursor turns cursor blinking off (tests: no timers).

@@ -41,6 +41,7 @@ type keyMap struct {
 	Previous   key.Binding
 	Verify     key.Binding
 	ConfirmGo  key.Binding
+	FillToken  key.Binding
 
 	Tabs           key.Binding
 	ActivateConn   key.Binding
@@ -86,6 +87,7 @@ func newKeyMap() *keyMap {
 		Previous:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "previous")),
 		Verify:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "verify")),
 		ConfirmGo:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
+		FillToken:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "fill in the demo's token")),
 
 		// Tabs is Left and Right in one entry, for short help lines.
 		Tabs:           key.NewBinding(key.WithKeys("left", "right", "tab", "shift+tab"), key.WithHelp("←/→", "tabs")),

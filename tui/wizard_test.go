@@ -395,3 +395,32 @@ func TestSyncScreen(t *testing.T) {
 	}
 	t.Run("done", func(t *testing.T) { requireGolden(t, s) })
 }
+
+func TestVerifyOffersTheDemoToken(t *testing.T) {
+	f := &fakeNode{destination: func(url, token string) (engine.Instance, []engine.Project, error) {
+		if token != "s3cret" {
+			return engine.Instance{}, nil, engine.Errorf(engine.ErrBadRequest, "refused")
+		}
+		return globex, []engine.Project{test}, nil
+	}}
+	c := testCommon(t, f)
+	c.suggest, c.suggestToken = "http://globex.test", "s3cret"
+	d := draft{to: "http://globex.test", dest: globex, mode: engine.ModeBasic, project: company}
+	s := sized(newVerifyScreen(c, d))
+	if v := plain(s.View()); !strings.Contains(v, "tab fills it in") || strings.Contains(v, "s3cret") {
+		t.Fatalf("the offer, without the token:\n%s", v)
+	}
+	s, _ = typeKeys(t, s, "<tab>")
+	if strings.Contains(plain(s.View()), "s3cret") {
+		t.Fatal("the filled-in token is shown in clear")
+	}
+	_, msgs := typeKeys(t, s, "<enter>")
+	if _, ok := pushed(t, msgs).(*projectScreen); !ok {
+		t.Fatal("the demo's token should verify")
+	}
+	// Another destination gets no offer.
+	d.to = "http://elsewhere.test"
+	if v := plain(sized(newVerifyScreen(c, d)).View()); strings.Contains(v, "tab fills it in") {
+		t.Errorf("offered a token for another node:\n%s", v)
+	}
+}
