@@ -14,7 +14,7 @@ import (
 )
 
 func TestHelpNamesEveryCommand(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"sandbox", "--help"}, {"sandbox", "asana", "--help"}, {"demo", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"sandbox", "--help"}, {"sandbox", "asana", "--help"}, {"demo", "--help"}, {"console", "--help"}} {
 		var out bytes.Buffer
 		root := newRootCmd(&out)
 		root.SetArgs(args)
@@ -37,6 +37,7 @@ func TestHelpNamesEveryCommand(t *testing.T) {
 }
 
 func TestBadFlagsGiveOneClearLine(t *testing.T) {
+	t.Setenv("TANDEM_ADMIN_TOKEN", "")
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -45,7 +46,10 @@ func TestBadFlagsGiveOneClearLine(t *testing.T) {
 		{[]string{"sandbox", "asana", "--fault-rate", "2"}, "--fault-rate"},
 		{[]string{"sandbox", "asana", "--rate-limit", "-5"}, "--rate-limit"},
 		{[]string{"sandbox", "asana", "--listen", "256.0.0.1:1"}, "--listen"},
-		{[]string{"demo"}, "tandem sandbox asana"},
+		{[]string{"demo", "--poll", "0s"}, "--poll"},
+		{[]string{"demo", "--data", "."}, "is not empty"},
+		{[]string{"console", "--node", "http://127.0.0.1:1", "--admin-token", "x"}, "can't be reached"},
+		{[]string{"console", "--node", "http://127.0.0.1:1"}, "admin token is required"},
 	} {
 		root := newRootCmd(io.Discard)
 		root.SetArgs(tt.args)

@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"github.com/tandem-sync/tandem/connectors/remote"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/demo"
 )
@@ -36,6 +37,12 @@ type flow struct {
 }
 
 func startFlow(t *testing.T, tune func(*demo.Spec)) *flow {
+	t.Helper()
+	return startFlowOn(t, tune, func(n *demo.Node) Node { return EngineNode(n.Node) })
+}
+
+// startFlowOn is startFlow with the console reaching the nodes through via.
+func startFlowOn(t *testing.T, tune func(*demo.Spec), via func(*demo.Node) Node) *flow {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -59,8 +66,8 @@ func startFlow(t *testing.T, tune func(*demo.Spec)) *flow {
 	f := &flow{t: t, nodes: nodes, dir: t.TempDir()}
 	app := New(ctx, Options{
 		Targets: []Target{
-			{Name: a.Name, URL: a.URL, Node: EngineNode(a.Node), Suggest: b.URL, SuggestName: b.Name},
-			{Name: b.Name, URL: b.URL, Node: EngineNode(b.Node), Suggest: a.URL, SuggestName: a.Name},
+			{Name: a.Name, URL: a.URL, Node: via(a), Suggest: b.URL, SuggestName: b.Name},
+			{Name: b.Name, URL: b.URL, Node: via(b), Suggest: a.URL, SuggestName: a.Name},
 		},
 		Renderer: plainRenderer(), CodeDir: f.dir,
 	})
@@ -247,6 +254,44 @@ func TestFlowWithAdminAccess(t *testing.T) {
 		cs, _ := b.Connections(context.Background())
 		return len(cs) == 1 && cs[0].Status == engine.StatusActive && cs[0].SyncedItems == 1
 	})
+}
+
+// TestFlowOverTheAdminAPI is tandem console --node: the same screens on
+// nodes reached through their admin API, live stages through its event
+// stream.
+func TestFlowOverTheAdminAPI(t *testing.T) {
+	f := startFlowOn(t, nil, func(n *demo.Node) Node {
+		c, err := remote.New(n.URL, n.AdminToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return RemoteNode(c)
+	})
+	f.typ("i")
+	f.waitFor("Destination instance URL")
+	f.send(tea.KeyTab, tea.KeyEnter)
+	f.waitFor("Choose the configuration mode")
+	f.send(tea.KeyEnter)
+	f.waitFor("Select a project on this side")
+	f.typ("Company")
+	f.send(tea.KeyEnter)
+	f.waitFor("Do you have admin access")
+	f.send(tea.KeyEnter)
+	f.waitFor("Verify access on Globex")
+	f.typ(f.nodes[1].AdminToken)
+	f.mark()
+	f.send(tea.KeyEnter)
+	f.waitFor("Select a project for the incoming sync", "On Globex")
+	f.typ("Test")
+	f.send(tea.KeyEnter)
+	f.waitFor("Confirm the connection")
+	f.mark()
+	f.send(tea.KeyEnter)
+	f.waitFor("Connection established successfully ✓", "Recent tasks:")
+	f.mark()
+	f.send(tea.KeyDown, tea.KeyEnter)
+	f.waitFor("✓ Synchronized")
+	f.waitForLinks(f.nodes[0])
 }
 
 func TestFlowRefusedCodes(t *testing.T) {
