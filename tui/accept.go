@@ -69,6 +69,7 @@ func (s *acceptScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			cs = append(cs, choice{ID: pr.ID, Label: pr.Name})
 		}
 		s.pick.SetChoices(cs)
+		s.pick.SelectLabel(s.c.project)
 		s.input.Blur()
 		return s, s.pick.filter.Focus()
 	case connectedMsg:

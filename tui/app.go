@@ -27,6 +27,10 @@ type Target struct {
 	// SuggestToken is the admin token of the suggested node, which the
 	// demo knows since it made both nodes; the verify screen offers it.
 	SuggestToken string
+	// Project is the project this node usually works in, and
+	// SuggestProject the suggested node's: project lists start on them.
+	Project        string
+	SuggestProject string
 }
 
 // Options configure the console.
@@ -108,7 +112,7 @@ func New(ctx context.Context, opts Options) *App {
 	a.help.Styles.FullSeparator = a.styles.Help
 	for _, t := range opts.Targets {
 		c := &common{ctx: ctx, node: t.Node, self: engine.Instance{Name: t.Name, URL: t.URL}, styles: a.styles,
-			keys: a.keys, suggest: t.Suggest, suggestName: t.SuggestName, suggestToken: t.SuggestToken, clipboard: opts.Clipboard,
+			keys: a.keys, suggest: t.Suggest, suggestName: t.SuggestName, suggestToken: t.SuggestToken, project: t.Project, suggestProject: t.SuggestProject, clipboard: opts.Clipboard,
 			codeDir: opts.CodeDir, now: now, tick: tea.Tick}
 		a.sessions = append(a.sessions, &session{target: t, common: c, stack: []screen{newConnectionsScreen(c)}})
 	}

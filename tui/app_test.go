@@ -2,12 +2,15 @@ package tui
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
 
 	"github.com/tandem-sync/tandem/engine"
 )
@@ -150,5 +153,20 @@ func TestAppResizeReflows(t *testing.T) {
 	}
 	if !strings.Contains(v, "Acme_to_Globex") {
 		t.Error(v)
+	}
+}
+
+func TestNoColorIsHonoured(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	r := lipgloss.NewRenderer(io.Discard, termenv.WithTTY(true))
+	st := NewStyles(r)
+	if out := st.Error.Render("x") + st.OK.Render("y") + st.Accent.Render("z"); strings.Contains(out, "\x1b[3") || strings.Contains(out, "\x1b[9") {
+		t.Errorf("colours with NO_COLOR set: %q", out)
+	}
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("CLICOLOR_FORCE", "1")
+	r = lipgloss.NewRenderer(io.Discard, termenv.WithTTY(true))
+	if out := NewStyles(r).Error.Render("x"); !strings.Contains(out, "\x1b[") {
+		t.Errorf("no colour even when forced: %q (the test above proves nothing)", out)
 	}
 }

@@ -29,9 +29,13 @@ type common struct {
 	suggest      string
 	suggestName  string
 	suggestToken string
-	clipboard    func(string) error
-	codeDir      string
-	now          func() time.Time
+	// project is this node's usual project and suggestProject the
+	// suggested node's: pickers start on them.
+	project        string
+	suggestProject string
+	clipboard      func(string) error
+	codeDir        string
+	now            func() time.Time
 	// tick is tea.Tick; tests replace it so no timer runs.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 	// staticCursor turns cursor blinking off (tests: no timers).

@@ -66,8 +66,8 @@ func startFlowOn(t *testing.T, tune func(*demo.Spec), via func(*demo.Node) Node)
 	f := &flow{t: t, nodes: nodes, dir: t.TempDir()}
 	app := New(ctx, Options{
 		Targets: []Target{
-			{Name: a.Name, URL: a.URL, Node: via(a), Suggest: b.URL, SuggestName: b.Name},
-			{Name: b.Name, URL: b.URL, Node: via(b), Suggest: a.URL, SuggestName: a.Name},
+			{Name: a.Name, URL: a.URL, Node: via(a), Suggest: b.URL, SuggestName: b.Name, Project: a.Project, SuggestProject: b.Project},
+			{Name: b.Name, URL: b.URL, Node: via(b), Suggest: a.URL, SuggestName: a.Name, Project: b.Project, SuggestProject: a.Project},
 		},
 		Renderer: plainRenderer(), CodeDir: f.dir,
 	})
@@ -344,6 +344,24 @@ func TestFlowUsedCode(t *testing.T) {
 	f.mark()
 	f.send(tea.KeyEnter)
 	f.waitFor("already used")
+}
+
+func TestFlowInitiatorDown(t *testing.T) {
+	f := startFlow(t, nil)
+	a := f.nodes[0]
+	_, code, err := a.Invite(context.Background(), engine.InviteRequest{Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	f.send(tea.KeyCtrlT)
+	f.waitFor("Globex")
+	f.typ("a")
+	f.waitFor("Paste the invitation code")
+	f.paste(code)
+	f.mark()
+	f.send(tea.KeyEnter)
+	f.waitFor("The inviting node Acme", "can't be reached")
 }
 
 func TestFlowUnreachableDestination(t *testing.T) {

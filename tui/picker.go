@@ -59,10 +59,11 @@ func (p *picker) Selected() (choice, bool) {
 	return p.shown[p.cursor], true
 }
 
-// Select moves the cursor to the choice with this id, if shown.
-func (p *picker) Select(id string) {
+// SelectLabel moves the cursor to the choice with this label
+// (case-insensitively), if shown.
+func (p *picker) SelectLabel(label string) {
 	for i, c := range p.shown {
-		if c.ID == id {
+		if label != "" && strings.EqualFold(c.Label, label) {
 			p.cursor = i
 		}
 	}

@@ -77,6 +77,14 @@ func (s *projectScreen) setProjects(list []engine.Project) {
 		cs = append(cs, choice{ID: p.ID, Label: p.Name})
 	}
 	s.pick.SetChoices(cs)
+	// The project this node usually works in comes first under the cursor
+	// (in the demo: Acme's Company, Globex's Test).
+	switch {
+	case s.side == sideThis:
+		s.pick.SelectLabel(s.c.project)
+	case s.side == sideDest && s.d.to == s.c.suggest:
+		s.pick.SelectLabel(s.c.suggestProject)
+	}
 }
 
 func (s *projectScreen) Update(msg tea.Msg) (screen, tea.Cmd) {

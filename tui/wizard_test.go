@@ -161,6 +161,14 @@ func TestModeAndProjectScreens(t *testing.T) {
 	p := sized(pushed(t, msgs))
 	p = start(t, p)
 	t.Run("project", func(t *testing.T) { requireGolden(t, p) })
+	t.Run("usual project first", func(t *testing.T) {
+		c := testCommon(t, f)
+		c.project = "test"
+		s := start(t, sized(newProjectScreen(c, draft{to: "http://globex.test", dest: globex}, sideThis)))
+		if v := plain(s.View()); !strings.Contains(v, "› Test") {
+			t.Errorf("the node's usual project should be under the cursor:\n%s", v)
+		}
+	})
 	p, _ = typeKeys(t, p, "tes")
 	if v := plain(p.View()); strings.Contains(v, "Company") || !strings.Contains(v, "› Test") {
 		t.Fatalf("the filter should leave Test only:\n%s", v)

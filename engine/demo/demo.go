@@ -25,6 +25,9 @@ import (
 type Spec struct {
 	// Name is the node's name and its sandbox workspace's ("Acme").
 	Name string
+	// Project is the project the node usually works in (the console's
+	// project lists start on it); "" for none.
+	Project string
 	// DataDir is the node's data dir; created if missing.
 	DataDir string
 	// Seed is the sandbox's seed data: "demo" (default) or "empty".
@@ -45,9 +48,10 @@ type Spec struct {
 // Node is a running node with its sandbox.
 type Node struct {
 	*engine.Node
-	// Name and URL are the node's.
-	Name string
-	URL  string
+	// Name and URL are the node's; Project is the Spec's.
+	Name    string
+	URL     string
+	Project string
 	// AdminToken is the node's admin token (known because the node was
 	// created here).
 	AdminToken string
@@ -78,7 +82,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
 	}
-	n := &Node{Name: s.Name, Sandbox: sb}
+	n := &Node{Name: s.Name, Project: s.Project, Sandbox: sb}
 	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
@@ -143,12 +147,13 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// Pair starts the demo's two nodes, Acme and Globex, under dir (one sub-dir
-// each); on error nothing is left running.
+// Pair starts the demo's two nodes under dir (one sub-dir each): Acme,
+// working in its Company project, and Globex in its Test project. On error
+// nothing is left running.
 func Pair(ctx context.Context, dir string, tune func(*Spec)) ([]*Node, error) {
 	var nodes []*Node
-	for _, name := range []string{"Acme", "Globex"} {
-		s := Spec{Name: name, DataDir: filepath.Join(dir, name)}
+	for _, p := range [][2]string{{"Acme", "Company"}, {"Globex", "Test"}} {
+		s := Spec{Name: p[0], Project: p[1], DataDir: filepath.Join(dir, p[0])}
 		if tune != nil {
 			tune(&s)
 		}
