@@ -357,7 +357,7 @@ func (a *App) shortHelp(ks []key.Binding) string {
 // globalKeys are the keys every screen has.
 func (a *App) globalKeys(top screen) []key.Binding {
 	ks := []key.Binding{}
-	if len(a.sessions[a.current].stack) > 1 {
+	if len(a.sessions[a.current].stack) > 1 && !bindsEsc(top.ShortHelp()) {
 		ks = append(ks, a.keys.Back)
 	}
 	if c, ok := top.(capturer); ok && c.capturing() {
@@ -387,4 +387,16 @@ func (a *App) statusBar() string {
 	}
 	w := max(a.width-2-lipgloss.Width(left), 0)
 	return left + a.styles.StatusBar.Width(w).MaxWidth(w).Render(truncate(right, w))
+}
+
+// bindsEsc says whether a screen names esc in its own help (as "previous").
+func bindsEsc(ks []key.Binding) bool {
+	for _, k := range ks {
+		for _, name := range k.Keys() {
+			if name == "esc" {
+				return true
+			}
+		}
+	}
+	return false
 }

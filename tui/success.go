@@ -71,7 +71,7 @@ func (s *successScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = msg.err
 			return s, nil
 		}
-		return s, push(newSyncScreen(s.c, s.conn, msg.ev))
+		return s, push(newSyncScreen(s.c, s.conn, msg.ev).withSummary(s.summaryOf(msg.ev.EntityID)))
 	case spinner.TickMsg:
 		if !s.busy {
 			return s, nil
@@ -99,6 +99,16 @@ func (s *successScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, cmd
 	}
 	return s, nil
+}
+
+// summaryOf is the summary of a listed item, "" if it isn't listed.
+func (s *successScreen) summaryOf(id string) string {
+	for _, it := range s.items {
+		if it.ID == id {
+			return it.Summary
+		}
+	}
+	return ""
 }
 
 // exalate syncs what was typed or, with nothing typed, the picked item.

@@ -24,6 +24,7 @@ type syncScreen struct {
 	// arrive meanwhile don't pile calls up.
 	fetching bool
 	stale    bool
+	summary  string
 }
 
 type eventStatusMsg struct {
@@ -39,6 +40,13 @@ const syncPoll = time.Second
 
 func newSyncScreen(c *common, conn engine.Connection, ev engine.StageEvent) *syncScreen {
 	return &syncScreen{c: c, conn: conn, ev: ev, spin: newSpinner(c)}
+}
+
+// withSummary names the item being synced, when the screen that started
+// the sync knows it.
+func (s *syncScreen) withSummary(summary string) *syncScreen {
+	s.summary = summary
+	return s
 }
 
 func (s *syncScreen) Title() string    { return "Sync status" }
@@ -120,6 +128,9 @@ func (s *syncScreen) View() string {
 	what := cur.LocalKey
 	if what == "" {
 		what = cur.EntityID
+	}
+	if s.summary != "" {
+		what = truncate(s.summary, 40) + " (" + what + ")"
 	}
 	b.WriteString("Syncing " + st.Subtitle.Render(what) + st.Faint.Render(" on "+s.conn.Name) + "\n\n")
 	var entries []engine.StageEntry

@@ -364,8 +364,12 @@ func TestSuccessScreen(t *testing.T) {
 		s, _ = run(t, s, tea.KeyMsg{Type: tea.KeyBackspace})
 	}
 	_, msgs = typeKeys(t, s, "<down><down><enter>")
-	if _, ok := pushed(t, msgs).(*syncScreen); !ok {
+	sync, ok := pushed(t, msgs).(*syncScreen)
+	if !ok {
 		t.Fatalf("exalate should open the sync status")
+	}
+	if v := plain(sync.View()); !strings.Contains(v, "Syncing Fix the signup form (102)") {
+		t.Errorf("the sync status should name the task:\n%s", v)
 	}
 	if calls := strings.Join(f.called(), ";"); !strings.Contains(calls, "Exalate c1 102") {
 		t.Errorf("calls: %s", calls)
