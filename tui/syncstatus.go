@@ -216,6 +216,9 @@ func since(a, b time.Time) string {
 		d = 0
 	case d >= time.Minute:
 		return d.Round(time.Second).String()
+	case d < time.Second:
+		// Local syncs take milliseconds: "0.0s" would say nothing.
+		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.1fs", d.Seconds())
 }
