@@ -94,10 +94,12 @@ func ParseInvitation(code string, now time.Time) (Invitation, error) {
 	var inv Invitation
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&inv); err != nil {
+	if err := dec.Decode(&inv); err != nil || dec.InputOffset() != int64(len(payload)) {
 		return Invitation{}, ErrInvitationMalformed
 	}
-	if inv.URL == "" || inv.ConnectionID == "" || len(inv.Secret) < 16 || inv.Expires.IsZero() {
+	// Everything Accept goes on to use, as Encode always writes it.
+	if _, err := NormalizeURL(inv.URL); err != nil || inv.Name == "" || inv.ConnectionID == "" || inv.Mode == "" ||
+		len(inv.Secret) < 16 || inv.Expires.IsZero() {
 		return Invitation{}, ErrInvitationMalformed
 	}
 	if !now.Before(inv.Expires) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,13 @@ func VerifyRequest(r *http.Request, body []byte, now time.Time,
 	if connID == "" || ts == "" || sig == "" {
 		return "", ErrUnsigned
 	}
+	// The signed string separates its parts with line breaks, so a part
+	// holding one would let two different requests share a signature. No
+	// request over HTTP has one there; refuse what was built otherwise.
+	uri := r.URL.RequestURI()
+	if strings.Contains(connID+r.Method+uri+idem, "\n") {
+		return connID, fmt.Errorf("%w: a signed part holds a line break", ErrUnsigned)
+	}
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return connID, fmt.Errorf("%w: timestamp %q is not unix milliseconds", ErrUnsigned, ts)
@@ -95,7 +103,7 @@ func VerifyRequest(r *http.Request, body []byte, now time.Time,
 		return connID, ErrBadSignature
 	}
 	sum := sha256.Sum256(body)
-	want := mac(k, signedString(connID, r.Method, r.URL.RequestURI(), ts, idem, hex.EncodeToString(sum[:])))
+	want := mac(k, signedString(connID, r.Method, uri, ts, idem, hex.EncodeToString(sum[:])))
 	if !hmac.Equal(got, want) {
 		return connID, ErrBadSignature
 	}

@@ -17,9 +17,49 @@ type envelope[T any] struct {
 	Data T `json:"data"`
 }
 
-// page is one page of a list answer.
+// answer is an answer's {"data": …}. Data is a pointer so that an answer
+// without it ({} from a proxy, {"data": null}) is told apart from an
+// object whose fields are all empty.
+type answer[T any] struct {
+	Data *T `json:"data"`
+}
+
+// object returns the answer's object. Asana always sends one, with its
+// gid; an answer without either is refused rather than taken for a task
+// (or story, or attachment) with no id.
+func (a answer[T]) object(method, path string) (T, error) {
+	var zero T
+	if a.Data == nil {
+		return zero, fmt.Errorf("asana: %s %s: the answer has no data", method, path)
+	}
+	if err := checkIdentified(method, path, *a.Data); err != nil {
+		return zero, err
+	}
+	return *a.Data, nil
+}
+
+// identified is an Asana object, which always comes with its gid.
+type identified interface{ gidOf() string }
+
+func (t Task) gidOf() string       { return t.GID }
+func (s Story) gidOf() string      { return s.GID }
+func (a Attachment) gidOf() string { return a.GID }
+func (u User) gidOf() string       { return u.GID }
+func (w Workspace) gidOf() string  { return w.GID }
+func (p Project) gidOf() string    { return p.GID }
+
+// checkIdentified refuses an object of a type that has a gid without one.
+func checkIdentified(method, path string, v any) error {
+	if o, ok := v.(identified); ok && o.gidOf() == "" {
+		return fmt.Errorf("asana: %s %s: the answer holds an object without a gid", method, path)
+	}
+	return nil
+}
+
+// page is one page of a list answer; Data is a pointer for the reason
+// answer's is.
 type page[T any] struct {
-	Data     []T `json:"data"`
+	Data     *[]T `json:"data"`
 	NextPage *struct {
 		Offset string `json:"offset"`
 	} `json:"next_page"`
@@ -27,38 +67,59 @@ type page[T any] struct {
 
 // get fetches one object.
 func get[T any](ctx context.Context, c *Client, path, endpoint string, q url.Values) (T, error) {
-	var env envelope[T]
-	err := c.do(ctx, request{method: http.MethodGet, path: path, endpoint: endpoint, query: q}, &env)
-	return env.Data, err
+	var a answer[T]
+	if err := c.do(ctx, request{method: http.MethodGet, path: path, endpoint: endpoint, query: q}, &a); err != nil {
+		var zero T
+		return zero, err
+	}
+	return a.object(http.MethodGet, path)
 }
 
 // send writes data (wrapped as {"data": data}) and decodes the answer's data.
 func send[T any](ctx context.Context, c *Client, method, path, endpoint string, q url.Values, data any) (T, error) {
-	var out envelope[T]
+	var out answer[T]
+	var zero T
 	body, err := json.Marshal(envelope[any]{Data: data})
 	if err != nil {
-		return out.Data, fmt.Errorf("asana: encoding %s %s: %w", method, path, err)
+		return zero, fmt.Errorf("asana: encoding %s %s: %w", method, path, err)
 	}
-	err = c.do(ctx, request{method: method, path: path, endpoint: endpoint, query: q, body: body}, &out)
-	return out.Data, err
+	if err := c.do(ctx, request{method: method, path: path, endpoint: endpoint, query: q, body: body}, &out); err != nil {
+		return zero, err
+	}
+	return out.object(method, path)
 }
 
-// list follows next_page.offset until Asana says there is no next page.
+// list follows next_page.offset until Asana says there is no next page. An
+// offset that comes back a second time is an error: following it would
+// read the same pages for ever.
 func list[T any](ctx context.Context, c *Client, path, endpoint string, q url.Values) ([]T, error) {
 	if q == nil {
 		q = url.Values{}
 	}
 	q.Set("limit", pageSize)
 	var all []T
+	offsets := map[string]bool{}
 	for {
 		var p page[T]
 		if err := c.do(ctx, request{method: http.MethodGet, path: path, endpoint: endpoint, query: q}, &p); err != nil {
 			return all, err
 		}
-		all = append(all, p.Data...)
+		if p.Data == nil {
+			return all, fmt.Errorf("asana: GET %s: the answer has no data", path)
+		}
+		for _, v := range *p.Data {
+			if err := checkIdentified(http.MethodGet, path, v); err != nil {
+				return all, err
+			}
+		}
+		all = append(all, *p.Data...)
 		if p.NextPage == nil || p.NextPage.Offset == "" {
 			return all, nil
 		}
+		if offsets[p.NextPage.Offset] {
+			return all, fmt.Errorf("asana: GET %s: the answer names page offset %q again", path, p.NextPage.Offset)
+		}
+		offsets[p.NextPage.Offset] = true
 		q.Set("offset", p.NextPage.Offset)
 	}
 }

@@ -150,10 +150,13 @@ func (c *Client) UploadAttachment(ctx context.Context, u Upload) (Attachment, er
 		body := io.MultiReader(bytes.NewReader(head), &exactReader{r: f, left: u.Size, name: u.Name}, bytes.NewReader(tail))
 		return readCloser{Reader: body, Closer: f}, int64(len(head)) + u.Size + int64(len(tail)), contentType, nil
 	}
-	var out envelope[Attachment]
+	var out answer[Attachment]
 	err = c.do(ctx, request{method: http.MethodPost, path: "/attachments", endpoint: "/attachments",
 		query: fields(attachmentFields...), open: open}, &out)
-	return out.Data, err
+	if err != nil {
+		return Attachment{}, err
+	}
+	return out.object(http.MethodPost, "/attachments")
 }
 
 // multipartFrame renders everything of the multipart body but the file's

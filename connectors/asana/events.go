@@ -10,11 +10,12 @@ import (
 )
 
 // eventsAnswer is both the 200 answer ({data, sync, has_more}) and the 412
-// answer ({errors, sync}) of GET /events.
+// answer ({errors, sync}) of GET /events. Data is a pointer so that a 200
+// without it is told apart from one with no events.
 type eventsAnswer struct {
-	Data    []Event `json:"data"`
-	Sync    string  `json:"sync"`
-	HasMore bool    `json:"has_more"`
+	Data    *[]Event `json:"data"`
+	Sync    string   `json:"sync"`
+	HasMore bool     `json:"has_more"`
 }
 
 // Events returns the changes on a project or task since sync. With an empty
@@ -43,8 +44,8 @@ func (c *Client) Events(ctx context.Context, resourceGID, sync string) (EventPag
 	if err != nil {
 		return EventPage{}, err
 	}
-	if a.Sync == "" {
-		return EventPage{}, fmt.Errorf("asana: events on %s: answer without a sync token", resourceGID)
+	if a.Sync == "" || a.Data == nil {
+		return EventPage{}, fmt.Errorf("asana: events on %s: answer without events or a sync token", resourceGID)
 	}
-	return EventPage{Events: a.Data, Sync: a.Sync, HasMore: a.HasMore}, nil
+	return EventPage{Events: *a.Data, Sync: a.Sync, HasMore: a.HasMore}, nil
 }

@@ -1,7 +1,12 @@
 package asana_test
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,4 +56,22 @@ func TestTrackerRecentItems(t *testing.T) {
 		t.Error("RecentItems of a project that doesn't exist succeeded")
 	}
 	e.requireValidated(t)
+}
+
+// TestChangesStopsOnAStuckSyncToken: an events answer that says there is
+// more but hands back the same sync token is an error, not an endless loop.
+func TestChangesStopsOnAStuckSyncToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data":[],"sync":"same","has_more":true}`)
+	}))
+	defer srv.Close()
+	c, err := asana.New(asana.Config{BaseURL: srv.URL, Token: "t", RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = asana.NewTracker(c, "").Changes(context.Background(), "1", "same")
+	if err == nil || !strings.Contains(err.Error(), "no new sync token") {
+		t.Fatalf("err = %v", err)
+	}
 }

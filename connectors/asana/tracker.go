@@ -394,10 +394,14 @@ func (t *Tracker) Changes(ctx context.Context, project, cursor string) (engine.C
 				ids = append(ids, id)
 			}
 		}
-		cursor = page.Sync
 		if !page.HasMore {
-			return engine.Changes{IDs: ids, Cursor: cursor}, nil
+			return engine.Changes{IDs: ids, Cursor: page.Sync}, nil
 		}
+		if page.Sync == "" || page.Sync == cursor {
+			// More to come from the same place would be read forever.
+			return engine.Changes{}, fmt.Errorf("asana: reading the changes in project %s: the events API said there is more but gave no new sync token", project)
+		}
+		cursor = page.Sync
 	}
 }
 
