@@ -30,6 +30,12 @@ func (n *Node) connectionKey(c store.Connection) ([]byte, error) {
 	return n.box.open(c.KeyCipher)
 }
 
+// MaxPeerBody bounds a signed request between nodes. A replica carries an
+// item's description and every comment (a 1 MB description, 10,000
+// comments), so it is far above the admin API's bound; attachments travel
+// apart, streamed.
+const MaxPeerBody = 32 << 20
+
 // signedPost sends v to the connection's peer, signed with the connection's
 // key, and decodes the answer into out. idem names the operation so the
 // peer applies it once however often it is sent.
@@ -41,6 +47,10 @@ func (n *Node) signedPost(ctx context.Context, c store.Connection, path, idem st
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
+	}
+	if len(body) > MaxPeerBody {
+		return fmt.Errorf("the item is too big to send: %d MB of summary, description and comments, over the %d MB two nodes exchange",
+			len(body)>>20, MaxPeerBody>>20)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.RemoteURL+path, bytes.NewReader(body))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -126,7 +127,7 @@ type peerHandler func(w http.ResponseWriter, r *http.Request, c engine.Connectio
 // peer verifies the request's signature before anything else reads it.
 func (s *server) peer(h peerHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, engine.MaxPeerBody))
 		if err != nil {
 			s.writeError(w, r, engine.Errorf(engine.ErrBadRequest, "reading the body: %v", err))
 			return
@@ -162,9 +163,31 @@ func (s *server) instance(w http.ResponseWriter, r *http.Request) {
 // decode reads a JSON body into v, refusing unknown fields so a typo in a
 // script is an error rather than silently ignored.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	return decodeObject(http.MaxBytesReader(w, r.Body, maxBody), v)
+}
+
+// decodeObject reads exactly one JSON object into v. What else a lenient
+// decoder would take, it refuses: unknown fields, a body that is null or
+// not an object (which would leave v empty and look like a request with
+// every field blank), and anything after the object.
+func decodeObject(src io.Reader, v any) error {
+	dec := json.NewDecoder(src)
+	var raw json.RawMessage
+	err := dec.Decode(&raw)
+	switch {
+	case err != nil:
+	case raw[0] != '{':
+		err = errors.New("the body is not a JSON object")
+	default:
+		if _, after := dec.Token(); after != io.EOF {
+			err = errors.New("something follows the JSON object")
+			break
+		}
+		strict := json.NewDecoder(bytes.NewReader(raw))
+		strict.DisallowUnknownFields()
+		err = strict.Decode(v)
+	}
+	if err != nil {
 		return engine.Errorf(engine.ErrBadRequest, "the body is not the JSON this endpoint takes: %v", err)
 	}
 	return nil
@@ -220,10 +243,5 @@ func (c connectionsCollector) Collect(ch chan<- prometheus.Metric) {
 // decodeBytes decodes a body a peer handler already read (it had to, to
 // check the signature).
 func decodeBytes(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return engine.Errorf(engine.ErrBadRequest, "the body is not the JSON this endpoint takes: %v", err)
-	}
-	return nil
+	return decodeObject(bytes.NewReader(body), v)
 }
