@@ -105,7 +105,7 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 			show(engine.StageEvent{Stage: s.Stage, Error: s.Error, At: s.At})
 		}
 		if st.Stage == engine.StageSynchronized {
-			return links(w, st.StageEvent)
+			return links(w, st)
 		}
 	}
 	for {
@@ -121,14 +121,23 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 			}
 			show(ev)
 			if ev.Stage == engine.StageSynchronized {
-				return links(w, ev)
+				st, err := c.SyncStatus(ctx, ev.ConnectionID, ev.EventID)
+				if err != nil {
+					st = engine.EventStatus{StageEvent: ev}
+				}
+				return links(w, st)
 			}
 		}
 	}
 }
 
-func links(w io.Writer, ev engine.StageEvent) error {
-	fmt.Fprintf(w, "\nSide A: %s  %s\nSide B: %s  %s\n", ev.LocalKey, ev.LocalURL, ev.RemoteKey, ev.RemoteURL)
+// links ends a sync's report: both sides' keys and links, and what the
+// other side could not take.
+func links(w io.Writer, st engine.EventStatus) error {
+	fmt.Fprintf(w, "\nSide A: %s  %s\nSide B: %s  %s\n", st.LocalKey, st.LocalURL, st.RemoteKey, st.RemoteURL)
+	for _, why := range st.Skipped {
+		fmt.Fprintf(w, "Not synced: %s\n", why)
+	}
 	return nil
 }
 
@@ -205,7 +214,7 @@ func newStatusCmd() *cobra.Command {
 			if st.Error != "" && !st.NextRetry.IsZero() {
 				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))
 			}
-			return links(w, st.StageEvent)
+			return links(w, st)
 		},
 	}
 	cf.register(cmd)

@@ -75,14 +75,24 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 	}
 	res := ApplyResult{EventID: r.EventID}
 	twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID)
+	if errors.Is(err, store.ErrNotFound) && r.Twin != "" {
+		// The peer made its entity as the twin of ours, r.Twin, and the
+		// sync that did so has not reported back yet: creating one here
+		// would make a duplicate. The report links them; retry after it.
+		return res, fmt.Errorf("%s on %s is the twin of %s here, whose sync has not finished yet; waiting for it",
+			r.Source.Key, c.RemoteName, r.Twin)
+	}
+	created := false
+	if errors.Is(err, store.ErrNotFound) {
+		twin, created, err = n.createTwin(ctx, et, c, r)
+	}
+	if err == nil {
+		defer n.applying.begin(c.ID, twin.LocalID)()
+	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		twin, err = n.createTwin(ctx, et, c, r)
-		if err != nil {
-			return res, err
-		}
 	case err != nil:
 		return res, err
+	case created:
 	case twin.LocalDeleted:
 		// Deleted here: recorded, not recreated.
 		res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
@@ -206,19 +216,25 @@ func (n *Node) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.
 }
 
 // createTwin creates the entity for a replica seen for the first time and
-// records the twin in the same breath.
-func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (store.Twin, error) {
+// records the twin in the same breath. Another sync of the same entity
+// (a change made while its first sync was on its way) may have created the
+// twin while this one waited for the lock: then created is false and the
+// twin is that one, to update.
+func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (twin store.Twin, created bool, err error) {
 	typ, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
 	if err != nil {
-		return store.Twin{}, err
+		return store.Twin{}, false, err
 	}
 	n.writing.Lock()
 	defer n.writing.Unlock()
+	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
+		return twin, false, err
+	}
 	e, err := n.adoptOrCreate(ctx, et, c, r, typ)
 	if err != nil {
-		return store.Twin{}, err
+		return store.Twin{}, false, err
 	}
-	twin := store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
+	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
 		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL}
 	for _, f := range []string{FieldType, FieldSummary, FieldDescription} {
 		setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
@@ -229,10 +245,10 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 		}
 		return n.st.EndWrite(ctx, tx, c.ID, "task", r.Source.ID)
 	}); err != nil {
-		return store.Twin{}, err
+		return store.Twin{}, false, err
 	}
 	n.log.Info("twin created", "connection", c.ID, "remote", r.Source.Key, "local", e.Key)
-	return twin, nil
+	return twin, true, nil
 }
 
 // adoptOrCreate creates the twin of a replica's entity, unless an earlier
@@ -270,6 +286,14 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica) (store.Twin, error) {
 	n.writing.Lock()
 	defer n.writing.Unlock()
+	// Another sync of the same entity may have updated the twin while this
+	// one waited for the lock: decide on its fingerprints and times, not on
+	// the copy read before, which would also overwrite them.
+	fresh, err := n.st.Twin(ctx, nil, c.ID, twin.LocalID)
+	if err != nil {
+		return twin, err
+	}
+	twin = fresh
 	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
 	var (
 		u       EntityUpdate
@@ -325,7 +349,7 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 			return twin, fmt.Errorf("keeping the replaced description of %s: %w", twin.LocalKey, err)
 		}
 	}
-	err := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 	return twin, err
 }
 

@@ -73,8 +73,11 @@ func (n *Node) detect(ctx context.Context, c store.Connection) error {
 			return err
 		}
 	}
-	for _, id := range ids {
+	// Entities skipped while a sync wrote to them come round again.
+	again := n.applying.due(c.ID)
+	for i, id := range append(ids, again...) {
 		if err := n.consider(ctx, et, c, id); err != nil {
+			n.applying.later(c.ID, again[max(i-len(ids), 0):]...) // still due
 			return err
 		}
 	}
@@ -86,12 +89,25 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	// Reading the entity and its links under the read lock means an apply
 	// in progress is seen either not at all or with its links recorded, so
 	// what the sync itself wrote is never taken for a user's change.
+	if n.applying.skip(c.ID, id) {
+		return nil
+	}
 	n.writing.RLock()
 	defer n.writing.RUnlock()
 	started := n.now()
+	// A first sync still on its way makes the entity as good as twinned: a
+	// change made meanwhile is not in its replica and must follow it. Read
+	// before the twin, which that sync records as it finishes, so one of
+	// the two is seen.
+	sending, err := n.st.UnfinishedEvents(ctx, c.ID, id)
+	if err != nil {
+		return err
+	}
 	twin, err := n.st.Twin(ctx, nil, c.ID, id)
 	hasTwin := err == nil
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound) && len(sending) > 0:
+	case errors.Is(err, store.ErrNotFound):
 		if !c.TriggerNewTasks {
 			return nil
 		}
@@ -100,7 +116,7 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 		if pending, err := n.st.PendingWrites(ctx, c.ID, "task", ""); err != nil || pending > 0 {
 			return err
 		}
-	} else if err != nil {
+	case err != nil:
 		return err
 	}
 	if hasTwin && (twin.LocalDeleted || twin.RemoteDeleted) {

@@ -80,6 +80,14 @@ func (n *Node) startWorkers() error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	// A step a killed run left half done resumes now, not after River's
+	// hour-long rescue delay (apply and report are safe to run again).
+	if requeued, err := n.st.RequeueInterrupted(ctx); err != nil {
+		cancel()
+		return err
+	} else if requeued > 0 {
+		n.log.Info("resuming sync steps an earlier run left unfinished", "jobs", requeued)
+	}
 	if err := client.Start(ctx); err != nil {
 		cancel()
 		return fmt.Errorf("starting the job queue: %w", err)
@@ -116,6 +124,10 @@ func (n *Node) failed(ctx context.Context, connID, eventID string, attempt int, 
 	return err
 }
 
+// orderWait is how long a sync waits, without counting it as a try, for an
+// earlier sync of the same item to finish.
+const orderWait = 200 * time.Millisecond
+
 // EventDelivery is the body of a signed POST /api/v1/peer/events.
 type EventDelivery struct {
 	Replica Replica `json:"replica"`
@@ -140,6 +152,17 @@ func (n *Node) send(ctx context.Context, a sendArgs, attempt int) error {
 	}
 	if stageIndex(ev.Stage) > stageIndex(StageSending) {
 		return nil
+	}
+	// One item's syncs reach the other side in the order they were made: a
+	// later one waits while an earlier one is on its way, so its comments
+	// land after the earlier one's (a re-activated connection replays a
+	// queue of them) and it never overtakes the sync that makes the twin.
+	unfinished, err := n.st.UnfinishedEvents(ctx, a.Conn, ev.EntityID)
+	if err != nil {
+		return err
+	}
+	if len(unfinished) > 0 && unfinished[0].ID != ev.ID {
+		return river.JobSnooze(orderWait)
 	}
 	var r Replica
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
@@ -285,6 +308,9 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 	})
 	if err != nil {
 		return fmt.Errorf("finalizing sync %s: %w", ev.ID, err)
+	}
+	for _, why := range res.Skipped {
+		n.log.Warn("not synced", "connection", c.ID, "event", ev.ID, "reason", why)
 	}
 	n.publish(ev, at)
 	return nil

@@ -86,6 +86,7 @@ type Node struct {
 	// and records what it wrote, and (shared) while changes are read, so a
 	// reader never sees a write without its record.
 	writing    sync.RWMutex
+	applying   applyingSet
 	stopDetect context.CancelFunc
 	detecting  sync.WaitGroup
 }

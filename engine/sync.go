@@ -35,6 +35,11 @@ type Replica struct {
 	Attachments []Attachment     `json:"attachments"`
 	// Origin is the source node's name, shown with synced comments.
 	Origin string `json:"origin"`
+	// Twin is the receiver's own entity the source entity is the twin of,
+	// when the source has the link: the receiver may not have recorded it
+	// yet (its own first sync of that entity is still finishing) and must
+	// not take the source entity for a new one.
+	Twin string `json:"twin,omitempty"`
 }
 
 // ReplicaEntity is the source entity's identity and field values.
@@ -173,6 +178,9 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	}
 	r := Replica{EventID: uuid.NewString(), Origin: n.inst.Name, Source: ReplicaEntity{ID: e.ID, Key: e.Key, URL: e.URL,
 		Type: e.Type, Summary: e.Summary, Description: e.Description, ModifiedAt: e.ModifiedAt}}
+	if hasTwin {
+		r.Twin = twin.RemoteID
+	}
 	for _, f := range []struct{ name, value string }{{FieldType, e.Type}, {FieldSummary, e.Summary}, {FieldDescription, e.Description}} {
 		fp := fingerprint(f.value)
 		if (!hasTwin || fieldFP(twin, f.name) != fp) && !inFlight[f.name+"\x00"+fp] {
@@ -323,6 +331,9 @@ type EventStatus struct {
 	// Deleted says where the item or its twin was deleted since: "here",
 	// "there" or "" (deletes are recorded, never propagated).
 	Deleted string `json:"deleted,omitempty"`
+	// Skipped says what the receiving side could not apply, and why (an
+	// attachment over its tracker's limit): shown, never dropped silently.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // StageEntry is one stage an event went through.
@@ -390,6 +401,12 @@ func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventSt
 		return EventStatus{}, err
 	}
 	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt)}
+	if len(ev.Result) > 0 {
+		var res ApplyResult
+		if json.Unmarshal(ev.Result, &res) == nil {
+			st.Skipped = res.Skipped
+		}
+	}
 	for _, l := range log {
 		st.Stages = append(st.Stages, StageEntry{Stage: l.Stage, Error: l.Error, At: l.At})
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -45,4 +46,20 @@ func (s *Store) NewRiverClient(cfg *river.Config) (*river.Client[*sql.Tx], error
 		return nil, fmt.Errorf("river client on %s: %w", s.path, err)
 	}
 	return client, nil
+}
+
+// RequeueInterrupted makes the jobs a process left marked running (it was
+// killed, crashed or gave up waiting for them on stop) available again,
+// and returns how many there were. River would rescue them only after
+// RescueStuckJobsAfter, an hour with the node's job timeout, and the syncs
+// would stall that long without an error to show. One process works a
+// node's database, so at its start a running job is certainly orphaned.
+// Call it before the River client starts.
+func (s *Store) RequeueInterrupted(ctx context.Context) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("requeue interrupted jobs in %s: %w", s.path, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

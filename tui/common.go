@@ -119,6 +119,14 @@ func (c *common) errorLine(err error) string {
 	return c.styles.Error.Render(ansi.Wordwrap("✗ "+sentence(err.Error()), w, "/"))
 }
 
+// ansiWrap wraps text to w cells (78 when the width is not known yet).
+func ansiWrap(text string, w int) string {
+	if w <= 0 {
+		w = 78
+	}
+	return ansi.Wordwrap(text, w, "/")
+}
+
 // sentence capitalises a message for display.
 func sentence(s string) string {
 	s = strings.TrimSpace(s)

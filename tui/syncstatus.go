@@ -167,6 +167,11 @@ func (s *syncScreen) View() string {
 			b.WriteString(st.Faint.Render("  "+name) + "\n")
 		}
 	}
+	if s.status != nil {
+		for _, why := range s.status.Skipped {
+			b.WriteString(st.Warn.Render(ansiWrap("⚠ Not synced: "+why, s.c.width)) + "\n")
+		}
+	}
 	b.WriteString("\n")
 	side := func(label, node, key, url string) {
 		b.WriteString(st.Subtitle.Render(label) + "  " + pad(node, 10) + " ")
