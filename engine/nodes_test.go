@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -41,6 +42,14 @@ type testNode struct {
 	// interrupt makes the first create, comment and upload succeed in the
 	// tracker and then fail, as a connection cut after the request does.
 	interrupt bool
+	// wrap, when set, puts a tracker of the test's own in front of the
+	// node's Asana tracker.
+	wrap func(*asana.Tracker) engine.Tracker
+	// peer, when set, wraps the transport the node reaches other nodes
+	// with, to put a faulty network between nodes.
+	peer func(http.RoundTripper) http.RoundTripper
+	// sbAnswers counts what the sandbox answered (faults, 429s).
+	sbAnswers answerCounts
 }
 
 // interrupting is an Asana tracker whose first write of each kind is
@@ -169,16 +178,20 @@ func ctxFor(t *testing.T) context.Context {
 }
 
 // startNode starts a node named name (its sandbox workspace too) on a
-// fresh data dir.
-func startNode(t *testing.T, name string, clk *clock) *testNode {
+// fresh data dir. opts adjust the node before it starts.
+func startNode(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *testNode {
 	t.Helper()
 	sb, err := sandbox.New(sandbox.WithWorkspace(name), sandbox.WithRandSeed(int64(len(name))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sbSrv := httptest.NewServer(sb)
+	n := &testNode{dir: t.TempDir(), clock: clk, sb: sb}
+	sbSrv := httptest.NewServer(n.sbAnswers.wrap(sb))
 	t.Cleanup(sbSrv.Close)
-	n := &testNode{dir: t.TempDir(), clock: clk, sb: sb, asanaURL: sbSrv.URL + "/api/1.0"}
+	n.asanaURL = sbSrv.URL + "/api/1.0"
+	for _, o := range opts {
+		o(n)
+	}
 	n.start(t, name)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -215,8 +228,15 @@ func (n *testNode) start(t *testing.T, name string) {
 	if n.interrupt {
 		tracker = &interrupting{Tracker: n.tracker, done: map[string]bool{}}
 	}
+	if n.wrap != nil {
+		tracker = n.wrap(n.tracker)
+	}
+	var peer http.RoundTripper = &n.sent
+	if n.peer != nil {
+		peer = n.peer(peer)
+	}
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: &n.sent}})
+		Tracker: tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,3 +256,70 @@ func (n *testNode) stop() {
 		n.srv = nil
 	}
 }
+
+// answerCounts counts what a sandbox answered, by status, and the
+// connections it cut, so fault tests can report what they went through.
+type answerCounts struct {
+	mu       sync.Mutex
+	byStatus map[int]int
+	cut      int
+}
+
+// wrap counts h's answers.
+func (c *answerCounts) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&countingWriter{ResponseWriter: w, c: c}, r)
+	})
+}
+
+// snapshot returns the counts so far: answers by status and cut connections.
+func (c *answerCounts) snapshot() (byStatus map[int]int, cut int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	byStatus = map[int]int{}
+	for k, v := range c.byStatus {
+		byStatus[k] = v
+	}
+	return byStatus, c.cut
+}
+
+// countingWriter records the status of one answer; Hijack (how the sandbox
+// cuts a connection) passes through and is counted.
+type countingWriter struct {
+	http.ResponseWriter
+	c       *answerCounts
+	written bool
+}
+
+func (w *countingWriter) WriteHeader(status int) {
+	if !w.written {
+		w.written = true
+		w.c.mu.Lock()
+		if w.c.byStatus == nil {
+			w.c.byStatus = map[int]int{}
+		}
+		w.c.byStatus[status]++
+		w.c.mu.Unlock()
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("hijacking is not supported")
+	}
+	w.c.mu.Lock()
+	w.c.cut++
+	w.c.mu.Unlock()
+	return hj.Hijack()
+}
+
+func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
