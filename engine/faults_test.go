@@ -354,6 +354,9 @@ func stepFailures(t *testing.T, n *testNode) int {
 // the sync converges under them, with every task twinned once and nothing
 // lost or doubled.
 func TestSandboxFaultsConverge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the plain test run covers it; under -race it takes minutes")
+	}
 	a, b, connA, connB := connected(t)
 	p := pairing{a: a, b: b, connA: connA, connB: connB}
 	rng := faultRNG(t)
