@@ -307,7 +307,13 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
 	})
 	if err != nil {
-		return fmt.Errorf("finalizing sync %s: %w", ev.ID, err)
+		err = fmt.Errorf("finalizing sync %s: %w", ev.ID, err)
+		// The peer retries the report; the failure shows here meanwhile,
+		// not only as an error on the other node.
+		if aerr := n.advance(context.WithoutCancel(ctx), c.ID, ev.ID, StageFinalizing, err.Error(), time.Time{}, nil); aerr != nil {
+			n.log.Error("recording a sync failure", "event", ev.ID, "err", aerr)
+		}
+		return err
 	}
 	for _, why := range res.Skipped {
 		n.log.Warn("not synced", "connection", c.ID, "event", ev.ID, "reason", why)
