@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -30,40 +29,7 @@ func run(t *testing.T, args ...string) (string, error) {
 // the node's URL and the admin token it printed.
 func startServe(t *testing.T, args ...string) (url, token string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	root := newRootCmd(pw)
-	root.SetArgs(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...))
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve %v stopped with %v", args, err)
-		}
-	})
-	lines := bufio.NewScanner(pr)
-	for lines.Scan() {
-		line := strings.TrimSpace(lines.Text())
-		if u, ok := strings.CutPrefix(line, "tandem node "); ok {
-			url = u[strings.LastIndex(u, " ")+1:]
-		}
-		if strings.HasPrefix(line, "tdm_admin_") {
-			token = line
-		}
-		if strings.HasPrefix(line, "Stop with") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	if url == "" || token == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("serve %v: no URL or token printed; it stopped with %v", args, err)
-		default:
-			t.Fatalf("serve %v printed no URL (%q) or token", args, url)
-		}
-	}
+	url, token, _ = serveRecorded(t, args...)
 	return url, token
 }
 

@@ -29,7 +29,8 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// serveRecorded is startServe keeping everything serve prints.
+// serveRecorded runs `tandem serve` with args until the test ends, keeping
+// everything it prints, and returns the node's URL and the admin token.
 func serveRecorded(t *testing.T, args ...string) (url, token string, out *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,7 +40,12 @@ func serveRecorded(t *testing.T, args ...string) (url, token string, out *locked
 	root.SetArgs(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...))
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve %v stopped with %v", args, err)
+		}
+	})
 	lines := bufio.NewScanner(pr)
 	for lines.Scan() {
 		line := strings.TrimSpace(lines.Text())

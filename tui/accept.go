@@ -80,12 +80,7 @@ func (s *acceptScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, reset(newSuccessScreen(s.c, msg.conn))
 	case spinner.TickMsg:
-		if s.busy == "" {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(s.busy != "", &s.spin, msg)
 	case tea.KeyMsg:
 		if s.busy != "" {
 			return s, nil

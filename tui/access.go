@@ -104,12 +104,7 @@ func (s *verifyScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		d.dest, d.destToken = msg.info, strings.TrimSpace(s.input.Value())
 		return s, push(newDestProjectScreen(s.c, d, msg.projects))
 	case spinner.TickMsg:
-		if !s.busy {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(s.busy, &s.spin, msg)
 	case tea.KeyMsg:
 		if s.busy {
 			return s, nil

@@ -107,6 +107,17 @@ func newSpinner(c *common) spinner.Model {
 	return spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(c.styles.Accent))
 }
 
+// spinWhile turns a screen's spinner while it waits; a tick that comes
+// once the wait is over stops the animation.
+func spinWhile(waiting bool, sp *spinner.Model, tick spinner.TickMsg) tea.Cmd {
+	if !waiting {
+		return nil
+	}
+	var cmd tea.Cmd
+	*sp, cmd = sp.Update(tick)
+	return cmd
+}
+
 // errorLine shows an error where it happened, in one line the user can act on.
 func (c *common) errorLine(err error) string {
 	if err == nil {

@@ -217,12 +217,7 @@ func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.exported, s.exportErr = msg.path, msg.err
 		return s, nil
 	case spinner.TickMsg:
-		if !s.spinning() {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(s.spinning(), &s.spin, msg)
 	case tea.KeyMsg:
 		return s.key(msg)
 	}

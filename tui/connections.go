@@ -67,12 +67,7 @@ func (s *connectionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	case spinner.TickMsg:
-		if !s.loading && s.loaded {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(s.loading || !s.loaded, &s.spin, msg)
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, s.c.keys.Up):

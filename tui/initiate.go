@@ -65,12 +65,7 @@ func (s *initiateScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, push(newModeScreen(s.c, draft{to: msg.url, dest: msg.info}))
 	case spinner.TickMsg:
-		if !s.busy {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(s.busy, &s.spin, msg)
 	case tea.KeyMsg:
 		if s.busy {
 			return s, nil

@@ -63,12 +63,7 @@ func (s *invitationScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.copied = msg.path
 		return s, nil
 	case spinner.TickMsg:
-		if !s.busy {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(s.busy, &s.spin, msg)
 	case tea.KeyMsg:
 		switch {
 		case s.code != "" && key.Matches(msg, s.c.keys.Copy):

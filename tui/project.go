@@ -98,12 +98,7 @@ func (s *projectScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	case spinner.TickMsg:
-		if s.loaded {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(!s.loaded, &s.spin, msg)
 	case tea.KeyMsg:
 		if key.Matches(msg, s.c.keys.Select) {
 			ch, ok := s.pick.Selected()

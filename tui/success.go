@@ -73,12 +73,7 @@ func (s *successScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, push(newSyncScreen(s.c, s.conn, msg.ev).withSummary(s.summaryOf(msg.ev.EntityID)))
 	case spinner.TickMsg:
-		if !s.busy {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(s.busy, &s.spin, msg)
 	case tea.KeyMsg:
 		if s.busy {
 			return s, nil

@@ -104,12 +104,7 @@ func (s *syncScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case revealMsg:
 		return s, tea.Batch(s.fetch(), s.poll(), s.spin.Tick)
 	case spinner.TickMsg:
-		if s.done() {
-			return s, nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(msg)
-		return s, cmd
+		return s, spinWhile(!s.done(), &s.spin, msg)
 	case tea.KeyMsg:
 		if key.Matches(msg, s.c.keys.Done) {
 			return s, home
