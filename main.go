@@ -46,7 +46,7 @@ Start with the embedded demo (two sandbox trackers, two nodes, the console):
 	}
 	root.SetOut(out)
 	root.AddCommand(newDemoCmd(), newConsoleCmd(), newServeCmd(), newSandboxCmd(), newConnectionsCmd(),
-		newInviteCmd(), newAcceptCmd(), newConnectCmd(), newExalateCmd(), newStatusCmd())
+		newInviteCmd(), newAcceptCmd(), newConnectCmd(), newExalateCmd(), newStatusCmd(), newBenchCmd())
 	return root
 }
 

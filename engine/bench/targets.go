@@ -1,0 +1,50 @@
+package bench
+
+import "fmt"
+
+// Target is one of the issue's targets and whether the run met it.
+// Measured is nil for a target this run couldn't measure; Reason says why.
+type Target struct {
+	Name     string   `json:"name"`
+	Goal     string   `json:"goal"`
+	Measured *float64 `json:"measured"`
+	Unit     string   `json:"unit,omitempty"`
+	Met      bool     `json:"met"`
+	Reason   string   `json:"reason,omitempty"`
+}
+
+// targets judges a report against the issue's targets.
+func targets(r Report) []Target {
+	var ts []Target
+	measured := func(name, goal, unit string, v float64, met bool) {
+		ts = append(ts, Target{Name: name, Goal: goal, Measured: &v, Unit: unit, Met: met})
+	}
+	missing := func(name, goal, unit, reason string) {
+		ts = append(ts, Target{Name: name, Goal: goal, Unit: unit, Reason: reason})
+	}
+	if b := r.Bulk; b != nil {
+		measured("api_calls_per_task", fmt.Sprintf("≤ 1.1× the minimum (%.2f calls per task)", b.MinimumCallsPerTask),
+			"× minimum", b.CallsRatio, b.CallsRatio <= 1.1)
+		measured("bulk_rate_limit_share", "≥ 0.90 of the rate-limit bound (limit ÷ calls per task)",
+			"× bound", b.BoundShare, b.BoundShare >= 0.9)
+		measured("bulk_unrecovered_429s", "0 syncs left unfinished after 429s", "syncs", float64(b.Unrecovered), b.Unrecovered == 0)
+	} else {
+		missing("api_calls_per_task", "≤ 1.1× the minimum", "× minimum", "section 1 did not run")
+		missing("bulk_rate_limit_share", "≥ 0.90 of the rate-limit bound", "× bound", "section 1 did not run")
+		missing("bulk_unrecovered_429s", "0 syncs left unfinished after 429s", "syncs", "section 1 did not run")
+	}
+	missing("change_latency_p95", "≤ poll interval + 1 s at 50 ms API latency", "s", "section 2: "+notImplemented)
+	if e := r.Engine; e != nil {
+		measured("engine_tasks_per_second", "≥ 500 tasks/s unthrottled", "tasks/s", e.TasksPerSec, e.TasksPerSec >= 500)
+		measured("engine_cpu_ms_per_task", "≤ 2 ms CPU per task unthrottled", "ms", e.CPUMSPerTask, e.CPUMSPerTask <= 2)
+	} else {
+		missing("engine_tasks_per_second", "≥ 500 tasks/s unthrottled", "tasks/s", "section 3 did not run")
+		missing("engine_cpu_ms_per_task", "≤ 2 ms CPU per task unthrottled", "ms", "section 3 did not run")
+	}
+	reason := "section 4 (10,000 twins): " + notImplemented
+	if e := r.Engine; e != nil {
+		reason += fmt.Sprintf("; peak RSS after %d twins in section 3 was %.0f MB", e.Synchronized, e.PeakRSSMB)
+	}
+	missing("peak_rss_10000_twins", "≤ 150 MB at 10,000 twins", "MB", reason)
+	return ts
+}
