@@ -214,6 +214,8 @@ func exalateSlow(t *testing.T, n *testNode, ref string, within time.Duration) en
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(within)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		st, err := n.EventStatus(ctxFor(t), first.ConnectionID, first.EventID)
 		if err == nil && st.Stage == engine.StageSynchronized {
@@ -222,6 +224,6 @@ func exalateSlow(t *testing.T, n *testNode, ref string, within time.Duration) en
 		if time.Now().After(deadline) {
 			t.Fatalf("sync of %s not Synchronized within %v: %+v, %v", ref, within, st.StageEvent, err)
 		}
-		time.Sleep(50 * time.Millisecond) // polling with a deadline
+		<-tick.C
 	}
 }

@@ -106,6 +106,8 @@ func (f *flow) screen() string {
 func (f *flow) waitFor(texts ...string) string {
 	f.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		s := f.screen()
 		ok := true
@@ -118,7 +120,7 @@ func (f *flow) waitFor(texts ...string) string {
 		if time.Now().After(deadline) {
 			f.t.Fatalf("waiting for %q; the screen showed:\n%s", texts, tail(s, 3000))
 		}
-		time.Sleep(20 * time.Millisecond) // polling the output with a deadline
+		<-tick.C // poll the output until the deadline
 	}
 }
 
@@ -403,10 +405,12 @@ func (f *flow) waitForLinks(n *demo.Node) {
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met within 20s")
 		}
-		time.Sleep(20 * time.Millisecond) // polling with a deadline
+		<-tick.C
 	}
 }
