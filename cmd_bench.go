@@ -14,22 +14,26 @@ import (
 func newBenchCmd() *cobra.Command {
 	def := bench.Defaults()
 	var (
-		cfg             = def
-		asJSON, quick   bool
-		cpuProfile, dir string
+		cfg                       = def
+		asJSON, quick             bool
+		cpuProfile, dir, sections string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Run the benchmark harness: bulk sync under a rate limit, engine overhead (table, or --json)",
+		Short: "Run the benchmark harness: bulk sync, change latency, engine overhead, scale (table, or --json)",
 		Long: `Run two nodes, each in front of its own in-process Asana sandbox on loopback,
 and measure: a Bulk Exalate of --tasks tasks (3 comments and 1 attachment
 each) under --rate-limit and --latency, with API calls per task against the
-Basic rules' minimum; then the engine's own cost with no limit and no
-latency. The report ends with the targets of issue 6, met or not.
+Basic rules' minimum (section 1); then --edits renames of random twins, one
+at a time, timed to Synchronized (2); the engine's own cost with no limit
+and no latency (3); and a node with --scale-twins twins: memory and the
+time to load the connections list and statistics (4). --sections picks
+some. The report ends with the targets of issue 6, met or not.
 Progress goes to stderr.`,
 		Example: `  tandem bench
   tandem bench --quick --json
-  tandem bench --tasks 100 --rate-limit 150 --cpuprofile engine.pprof`,
+  tandem bench --tasks 100 --rate-limit 150 --cpuprofile engine.pprof
+  tandem bench --sections 2 --edits 50`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if quick {
@@ -37,12 +41,21 @@ Progress goes to stderr.`,
 				for name, apply := range map[string]func(){
 					"tasks": func() { q.Tasks = cfg.Tasks }, "rate-limit": func() { q.RateLimit = cfg.RateLimit },
 					"latency": func() { q.Latency = cfg.Latency }, "engine-tasks": func() { q.EngineTasks = cfg.EngineTasks },
+					"edits": func() { q.Edits = cfg.Edits }, "scale-twins": func() { q.ScaleTwins = cfg.ScaleTwins },
+					"poll": func() { q.Poll = cfg.Poll },
 				} {
 					if cmd.Flags().Changed(name) {
 						apply()
 					}
 				}
 				cfg = q
+			}
+			if sections != "" {
+				s, err := bench.ParseSections(sections)
+				if err != nil {
+					return err
+				}
+				cfg.Sections = s
 			}
 			cfg.Dir = dir
 			cfg.Progress = func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), "bench:", line) }
@@ -71,8 +84,12 @@ Progress goes to stderr.`,
 	f.IntVar(&cfg.RateLimit, "rate-limit", def.RateLimit, "requests per minute: the sandboxes' limit and the nodes' client budget")
 	f.DurationVar(&cfg.Latency, "latency", def.Latency, "delay added to every sandbox answer in the bulk sync")
 	f.IntVar(&cfg.EngineTasks, "engine-tasks", def.EngineTasks, "tasks in the engine-overhead run (section 3)")
+	f.IntVar(&cfg.Edits, "edits", def.Edits, "single-field edits timed in the change-latency run (section 2)")
+	f.IntVar(&cfg.ScaleTwins, "scale-twins", def.ScaleTwins, "twins made on a node in the scale run (section 4)")
+	f.DurationVar(&cfg.Poll, "poll", def.Poll, "the nodes' change-detection interval in sections 1 and 2 (0: the node's default, 2s)")
+	f.StringVar(&sections, "sections", "1,2,3,4", "the sections to run, e.g. 2 or 1,3")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (with a top-level targets array)")
-	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, no latency, a limit too high to bind); flags given still apply")
+	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind); flags given still apply")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine-overhead run to this file (for go tool pprof)")
 	f.StringVar(&dir, "data", "", "keep the nodes' data dirs here (default: a temporary dir, removed)")
 	return cmd

@@ -15,8 +15,12 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tandem-sync/tandem/engine"
 )
 
 // Config is one run of the harness.
@@ -31,6 +35,15 @@ type Config struct {
 	// EngineTasks is how many tasks the engine-overhead section (3) syncs;
 	// 0 means Tasks.
 	EngineTasks int
+	// Edits is how many single-field edits section 2 times.
+	Edits int
+	// ScaleTwins is how many twins section 4 makes on a node.
+	ScaleTwins int
+	// Poll is the nodes' change-detection interval in sections 1 and 2;
+	// 0 means the node's default (engine.DefaultPoll).
+	Poll time.Duration
+	// Sections lists the sections to run (1 to 4); none means all.
+	Sections []int
 	// Dir holds the nodes' data dirs; "" means a temporary dir, removed at
 	// the end.
 	Dir string
@@ -40,28 +53,60 @@ type Config struct {
 	Progress func(string)
 }
 
-// Defaults is the issue's default run: 300 tasks at 1,500 requests per
-// minute and 50 ms latency; 1,000 tasks unthrottled for the overhead.
+// Defaults is a run that ends within about five minutes on two cores:
+// 100 tasks at 1,500 requests per minute and 50 ms latency (per-task
+// figures are the same as at 300), 40 edits at the node's default poll,
+// 1,000 tasks unthrottled for the overhead, 10,000 twins for the scale.
+// The issue's full sizes, --tasks 300 --edits 100, take about ten minutes.
 func Defaults() Config {
-	return Config{Tasks: 300, RateLimit: 1500, Latency: 50 * time.Millisecond, EngineTasks: 1000}
+	return Config{Tasks: 100, RateLimit: 1500, Latency: 50 * time.Millisecond, EngineTasks: 1000,
+		Edits: 40, ScaleTwins: 10000}
 }
 
 // Quick is a small, fast run for tests and smoke checks: ten tasks, a
-// limit too high to bind, no latency.
+// limit too high to bind, no latency, five edits polled every 200 ms, 200
+// twins.
 func Quick() Config {
-	return Config{Tasks: 10, RateLimit: 60000, EngineTasks: 10}
+	return Config{Tasks: 10, RateLimit: 60000, EngineTasks: 10, Edits: 5, ScaleTwins: 200, Poll: 200 * time.Millisecond}
 }
+
+// ParseSections reads a --sections value such as "1,2,4".
+func ParseSections(s string) ([]int, error) {
+	var out []int
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 1 || n > 4 {
+			return nil, fmt.Errorf("bench: --sections %q: %q is not a section (1 to 4)", s, part)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("bench: --sections %q: no section", s)
+	}
+	return out, nil
+}
+
+// runs says whether the run includes section n.
+func (c Config) runs(n int) bool { return len(c.Sections) == 0 || slices.Contains(c.Sections, n) }
 
 // Report is everything a run measured. Sections not measured say why.
 type Report struct {
 	Machine Machine       `json:"machine"`
 	Config  ConfigSummary `json:"config"`
-	// Bulk is section 1, Engine section 3.
-	Bulk   *Bulk     `json:"bulk_sync"`
-	Engine *Overhead `json:"engine_overhead"`
-	// Latency (section 2) and Scale (section 4) are not implemented yet.
-	Latency NotMeasured `json:"change_latency"`
-	Scale   NotMeasured `json:"scale"`
+	// Bulk is section 1, Latency 2, Engine 3, Scale 4; nil for a section
+	// not run, with the reason in NotRun.
+	Bulk    *Bulk     `json:"bulk_sync"`
+	Latency *Latency  `json:"change_latency"`
+	Engine  *Overhead `json:"engine_overhead"`
+	Scale   *Scale    `json:"scale"`
+	// NotRun says, per section number, why it didn't run.
+	NotRun map[string]string `json:"not_run,omitempty"`
 	// Targets are the issue's targets, met or not.
 	Targets []Target `json:"targets"`
 	// TotalSeconds is the wall time of the whole run, seeding included.
@@ -74,6 +119,10 @@ type ConfigSummary struct {
 	RateLimit   int     `json:"rate_limit_per_minute"`
 	LatencyMS   float64 `json:"latency_ms"`
 	EngineTasks int     `json:"engine_tasks"`
+	Edits       int     `json:"edits"`
+	ScaleTwins  int     `json:"scale_twins"`
+	PollMS      float64 `json:"poll_ms"`
+	Sections    []int   `json:"sections"`
 }
 
 // Machine is where the run happened.
@@ -84,16 +133,12 @@ type Machine struct {
 	OS        string `json:"os"`
 }
 
-// NotMeasured stands for a section this version of the harness skips.
-type NotMeasured struct {
-	Measured bool   `json:"measured"`
-	Reason   string `json:"reason"`
-}
+// notSelected is the reason given for a section left out by --sections.
+const notSelected = "not selected (--sections)"
 
-// notImplemented is the reason given for the sections not built yet.
-const notImplemented = "not implemented yet"
-
-// Run runs sections 1 and 3 and computes the targets.
+// Run runs the selected sections and computes the targets. Section 3 runs
+// first, so the process's peak RSS is its own, then 4, then 1 and 2 on
+// the same two nodes.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Tasks <= 0 {
 		return Report{}, fmt.Errorf("bench: --tasks %d: need at least one task", cfg.Tasks)
@@ -107,6 +152,19 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.EngineTasks <= 0 {
 		cfg.EngineTasks = cfg.Tasks
 	}
+	if cfg.Edits <= 0 && cfg.runs(2) {
+		return Report{}, fmt.Errorf("bench: --edits %d: need at least one edit", cfg.Edits)
+	}
+	if cfg.ScaleTwins <= 0 && cfg.runs(4) {
+		return Report{}, fmt.Errorf("bench: --scale-twins %d: need at least one twin", cfg.ScaleTwins)
+	}
+	if cfg.Poll < 0 {
+		return Report{}, fmt.Errorf("bench: --poll %v is negative", cfg.Poll)
+	}
+	poll := cfg.Poll
+	if poll == 0 {
+		poll = engine.DefaultPoll
+	}
 	began := time.Now()
 	dir := cfg.Dir
 	if dir == "" {
@@ -119,26 +177,69 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	r := Report{
 		Machine: machine(),
-		Config: ConfigSummary{Tasks: cfg.Tasks, RateLimit: cfg.RateLimit,
-			LatencyMS: ms(cfg.Latency), EngineTasks: cfg.EngineTasks},
-		Latency: NotMeasured{Reason: notImplemented},
-		Scale:   NotMeasured{Reason: notImplemented},
+		Config: ConfigSummary{Tasks: cfg.Tasks, RateLimit: cfg.RateLimit, LatencyMS: ms(cfg.Latency),
+			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(poll)},
+		NotRun: map[string]string{},
 	}
-	// The overhead section runs first, so the process's peak RSS is its own
-	// and not the bulk section's.
-	eng, err := runOverhead(ctx, cfg, dir+"/engine")
-	if err != nil {
-		return Report{}, fmt.Errorf("bench: section 3 (engine overhead): %w", err)
+	for n := 1; n <= 4; n++ {
+		if cfg.runs(n) {
+			r.Config.Sections = append(r.Config.Sections, n)
+		} else {
+			r.NotRun[strconv.Itoa(n)] = notSelected
+		}
 	}
-	r.Engine = &eng
-	bulk, err := runBulk(ctx, cfg, dir+"/bulk")
-	if err != nil {
-		return Report{}, fmt.Errorf("bench: section 1 (bulk sync): %w", err)
+	if cfg.runs(3) {
+		eng, err := runOverhead(ctx, cfg, dir+"/engine")
+		if err != nil {
+			return Report{}, fmt.Errorf("bench: section 3 (engine overhead): %w", err)
+		}
+		r.Engine = &eng
 	}
-	r.Bulk = &bulk
+	if cfg.runs(4) {
+		sc, err := runScale(ctx, cfg, dir+"/scale")
+		if err != nil {
+			return Report{}, fmt.Errorf("bench: section 4 (scale): %w", err)
+		}
+		r.Scale = &sc
+	}
+	if cfg.runs(1) || cfg.runs(2) {
+		if err := runBulkAndLatency(ctx, cfg, dir+"/bulk", &r); err != nil {
+			return Report{}, err
+		}
+	}
 	r.Targets = targets(r)
 	r.TotalSeconds = time.Since(began).Seconds()
 	return r, nil
+}
+
+// runBulkAndLatency runs sections 1 and 2 on one pair of nodes: section
+// 2 edits the twins section 1 made (or, without section 1, a few synced
+// for it).
+func runBulkAndLatency(ctx context.Context, cfg Config, dir string, r *Report) error {
+	tasks := cfg.Tasks
+	if !cfg.runs(1) {
+		tasks = min(tasks, latencySetupTasks)
+	}
+	p, err := startBulkPair(ctx, cfg, dir, tasks)
+	if err != nil {
+		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
+	}
+	defer p.close()
+	bulk, twins, err := runBulk(ctx, cfg, p)
+	if err != nil {
+		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
+	}
+	if cfg.runs(1) {
+		r.Bulk = &bulk
+	}
+	if cfg.runs(2) {
+		l, err := runLatency(ctx, cfg, p, twins)
+		if err != nil {
+			return fmt.Errorf("bench: section 2 (change latency): %w", err)
+		}
+		r.Latency = &l
+	}
+	return nil
 }
 
 func (c Config) progress(format string, args ...any) {

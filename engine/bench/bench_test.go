@@ -47,6 +47,29 @@ func TestQuickRunReportsEverySection(t *testing.T) {
 		t.Errorf("SQLite sizes for %v; want both nodes", e.SQLiteBytesPer1000Twins)
 	}
 
+	l := r.Latency
+	if l == nil || l.Edits != cfg.Edits || l.Synchronized+l.Missed != cfg.Edits || l.Synchronized == 0 || l.Twins != cfg.Tasks {
+		t.Fatalf("change latency section: %+v; want %d edits on %d twins, counted", l, cfg.Edits, cfg.Tasks)
+	}
+	if l.PollMS != 200 || l.RateLimit != cfg.RateLimit {
+		t.Errorf("change latency settings: poll %v ms, limit %d; want 200 ms, %d", l.PollMS, l.RateLimit, cfg.RateLimit)
+	}
+	for name, p := range map[string]bench.Percentiles{"total": l.Total, "detection": l.Detection, "pipeline": l.Pipeline} {
+		if p.P50 <= 0 || p.P50 > p.P95 || p.P95 > p.P99 {
+			t.Errorf("change latency %s: %+v; want 0 < p50 ≤ p95 ≤ p99", name, p)
+		}
+	}
+	if l.Detection.P50 > l.Total.P50 || l.Pipeline.P99 > l.Total.P99 || l.Detection.P99 > l.Total.P99 {
+		t.Errorf("change latency parts exceed the total: total %+v, detection %+v, pipeline %+v", l.Total, l.Detection, l.Pipeline)
+	}
+	sc := r.Scale
+	if sc == nil || sc.Twins != cfg.ScaleTwins || sc.Synchronized != cfg.ScaleTwins || sc.SyncedItems != cfg.ScaleTwins {
+		t.Fatalf("scale section: %+v; want %d twins synchronized and listed", sc, cfg.ScaleTwins)
+	}
+	if sc.Calls <= 0 || sc.ConnectionsMS <= 0 || sc.StatsMS <= 0 || sc.PeakRSSMB <= 0 || sc.PeakRSSMB < sc.RSSMB || sc.HeapMB <= 0 {
+		t.Errorf("scale figures: %+v; want timings and memory > 0, peak ≥ now", sc)
+	}
+
 	raw, err := json.Marshal(r)
 	if err != nil {
 		t.Fatalf("encoding the report: %v", err)
@@ -59,10 +82,14 @@ func TestQuickRunReportsEverySection(t *testing.T) {
 			Met      *bool    `json:"met"`
 			Reason   string   `json:"reason"`
 		} `json:"targets"`
-		Latency struct {
-			Measured bool   `json:"measured"`
-			Reason   string `json:"reason"`
+		Latency *struct {
+			Total *struct {
+				P95 *float64 `json:"p95_ms"`
+			} `json:"total"`
 		} `json:"change_latency"`
+		Scale *struct {
+			PeakRSSMB *float64 `json:"peak_rss_mb"`
+		} `json:"scale"`
 	}
 	if err := json.Unmarshal(raw, &decoded); err != nil {
 		t.Fatalf("decoding the report: %v", err)
@@ -80,15 +107,22 @@ func TestQuickRunReportsEverySection(t *testing.T) {
 			t.Errorf("target %s is not measured but says met=%v, reason %q", tg.Name, *tg.Met, tg.Reason)
 		}
 	}
-	if decoded.Latency.Measured || decoded.Latency.Reason == "" {
-		t.Errorf("change latency section: %+v; want not measured, with a reason", decoded.Latency)
+	if decoded.Latency == nil || decoded.Latency.Total == nil || decoded.Latency.Total.P95 == nil ||
+		decoded.Scale == nil || decoded.Scale.PeakRSSMB == nil {
+		t.Errorf("the JSON lacks the raw figures of sections 2 and 4:\n%s", raw)
+	}
+	for _, tg := range decoded.Targets {
+		if (tg.Name == "change_latency_p95" || tg.Name == "peak_rss_10000_twins") && tg.Measured == nil {
+			t.Errorf("target %s not measured (%s)", tg.Name, tg.Reason)
+		}
 	}
 
 	var table bytes.Buffer
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatalf("writing the table: %v", err)
 	}
-	for _, s := range []string{"1. Bulk sync", "3. Engine overhead", "Targets", "api_calls_per_task", "not implemented yet"} {
+	for _, s := range []string{"1. Bulk sync", "3. Engine overhead", "2. Change latency: 5 edits", "4. Scale: 200 twins",
+		"Targets", "api_calls_per_task", "change → Synchronized", "connections list"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("the table lacks %q:\n%s", s, table.String())
 		}
@@ -111,12 +145,50 @@ func TestMinimumFollowsTheTaskShape(t *testing.T) {
 	}
 }
 
+// TestSectionsRunAlone runs section 2 alone: it makes its own twins, and
+// the sections left out say so and leave their targets unmet with a reason.
+func TestSectionsRunAlone(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := bench.Quick()
+	cfg.Dir, cfg.Sections, cfg.Edits = t.TempDir(), []int{2}, 3
+	r, err := bench.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("section 2 alone: %v", err)
+	}
+	if r.Bulk != nil || r.Engine != nil || r.Scale != nil || len(r.NotRun) != 3 {
+		t.Errorf("sections not selected ran or lack a reason: bulk %v, engine %v, scale %v, not run %v", r.Bulk, r.Engine, r.Scale, r.NotRun)
+	}
+	if r.Latency == nil || r.Latency.Synchronized+r.Latency.Missed != 3 || r.Latency.Twins == 0 {
+		t.Fatalf("change latency alone: %+v", r.Latency)
+	}
+	for _, tg := range r.Targets {
+		if tg.Name != "change_latency_p95" && (tg.Measured != nil || tg.Met || tg.Reason == "") {
+			t.Errorf("target %+v of a section not run; want not measured, not met, with a reason", tg)
+		}
+	}
+}
+
+// TestParseSections checks --sections is read and refused as it should.
+func TestParseSections(t *testing.T) {
+	if got, err := bench.ParseSections("4, 2,2"); err != nil || len(got) != 2 || got[0] != 4 || got[1] != 2 {
+		t.Errorf(`ParseSections("4, 2,2") = %v, %v; want [4 2]`, got, err)
+	}
+	for _, bad := range []string{"", "5", "1,x", ","} {
+		if _, err := bench.ParseSections(bad); err == nil {
+			t.Errorf("ParseSections(%q) succeeded; want an error", bad)
+		}
+	}
+}
+
 // TestRunRefusesBadConfig checks the harness says which setting is wrong.
 func TestRunRefusesBadConfig(t *testing.T) {
 	for name, cfg := range map[string]bench.Config{
 		"--tasks":      {Tasks: 0, RateLimit: 100},
 		"--rate-limit": {Tasks: 1, RateLimit: 0},
 		"--latency":    {Tasks: 1, RateLimit: 100, Latency: -time.Second},
+		"--edits":      {Tasks: 1, RateLimit: 100, Sections: []int{2}},
+		"--poll":       {Tasks: 1, RateLimit: 100, Sections: []int{1}, Poll: -time.Second},
 	} {
 		_, err := bench.Run(context.Background(), cfg)
 		if err == nil || !strings.Contains(err.Error(), name) {

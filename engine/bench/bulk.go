@@ -7,6 +7,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
+	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/demo"
 )
 
@@ -86,41 +87,63 @@ func Minimum(comments, attachments int) (source, destination float64) {
 	return source, destination
 }
 
-// runBulk is section 1.
-func runBulk(ctx context.Context, cfg Config, dir string) (Bulk, error) {
+// bulkPair is the setting of sections 1 and 2: two nodes under the rate
+// limit and latency, Acme's bench project seeded and connected to Globex's.
+type bulkPair struct {
+	nodes         []*demo.Node
+	acme, globex  *demo.Node
+	conn          engine.Connection
+	seeder        *asana.Client
+	limit, tasks  int
+	poll, latency time.Duration
+}
+
+// startBulkPair starts the pair and seeds tasks tasks on Acme, with the
+// limit and latency off for the seeding, which isn't measured.
+func startBulkPair(ctx context.Context, cfg Config, dir string, tasks int) (*bulkPair, error) {
 	cfg.progress("bulk sync: starting two nodes (rate limit %d/min, latency %v)", cfg.RateLimit, cfg.Latency)
 	nodes, err := demo.Pair(ctx, dir, func(s *demo.Spec) {
 		s.Sandbox = []sandbox.Option{sandbox.WithRateLimit(cfg.RateLimit), sandbox.WithLatency(cfg.Latency)}
 		s.RequestsPerMinute = cfg.RateLimit
+		s.Poll = cfg.Poll
 	})
 	if err != nil {
-		return Bulk{}, err
+		return nil, err
 	}
-	defer func() {
-		for _, n := range nodes {
-			n.Close()
-		}
-	}()
-	acme, globex := nodes[0], nodes[1]
-
-	// Seeding isn't measured: the limit and latency go off for it.
-	cfg.progress("bulk sync: seeding %d tasks on %s (limit off)", cfg.Tasks, acme.Name)
-	acme.Sandbox.SetRateLimit(0)
-	acme.Sandbox.SetLatency(0)
-	seeder, err := unthrottled(acme)
+	p := &bulkPair{nodes: nodes, acme: nodes[0], globex: nodes[1], limit: cfg.RateLimit, tasks: tasks,
+		poll: cfg.Poll, latency: cfg.Latency}
+	if p.poll == 0 {
+		p.poll = engine.DefaultPoll
+	}
+	cfg.progress("bulk sync: seeding %d tasks on %s (limit off)", tasks, p.acme.Name)
+	p.acme.Sandbox.SetRateLimit(0)
+	p.acme.Sandbox.SetLatency(0)
+	if p.seeder, err = unthrottled(p.acme); err == nil {
+		err = seed(ctx, p.seeder, p.acme, tasks, true)
+	}
 	if err != nil {
-		return Bulk{}, err
+		p.close()
+		return nil, err
 	}
-	if err := seed(ctx, seeder, acme, cfg.Tasks); err != nil {
-		return Bulk{}, err
+	p.acme.Sandbox.SetRateLimit(cfg.RateLimit)
+	p.acme.Sandbox.SetLatency(cfg.Latency)
+	if p.conn, err = connect(ctx, p.acme, p.globex); err != nil {
+		p.close()
+		return nil, err
 	}
-	acme.Sandbox.SetRateLimit(cfg.RateLimit)
-	acme.Sandbox.SetLatency(cfg.Latency)
-	conn, err := connect(ctx, acme, globex)
-	if err != nil {
-		return Bulk{}, err
-	}
+	return p, nil
+}
 
+func (p *bulkPair) close() {
+	for _, n := range p.nodes {
+		n.Close()
+	}
+}
+
+// runBulk is section 1 on p. It also returns the twinned tasks (Acme's
+// ids), for section 2.
+func runBulk(ctx context.Context, cfg Config, p *bulkPair) (Bulk, []string, error) {
+	acme, globex, conn := p.acme, p.globex, p.conn
 	cfg.progress("bulk sync: Bulk Exalate %s → %s", acme.Name, globex.Name)
 	srcBefore, dstBefore := acme.Client.Stats(), globex.Client.Stats()
 	srcReq, dstReq := acme.Sandbox.Requests(), globex.Sandbox.Requests()
@@ -128,16 +151,20 @@ func runBulk(ctx context.Context, cfg Config, dir string) (Bulk, error) {
 	began := time.Now()
 	started, err := acme.ExalateAll(ctx, conn.ID)
 	if err != nil {
-		return Bulk{}, fmt.Errorf("bulk exalate after %d tasks: %w", len(started), err)
+		return Bulk{}, nil, fmt.Errorf("bulk exalate after %d tasks: %w", len(started), err)
 	}
 	done, err := waitSynced(ctx, acme, conn.ID, len(started))
 	if err != nil {
-		return Bulk{}, err
+		return Bulk{}, nil, err
 	}
 	wall := time.Since(began)
 	left, err := unfinished(ctx, acme, conn.ID)
 	if err != nil {
-		return Bulk{}, err
+		return Bulk{}, nil, err
+	}
+	twins := make([]string, len(started))
+	for i, e := range started {
+		twins[i] = e.EntityID
 	}
 
 	b := Bulk{Tasks: len(started), Synchronized: done, Unrecovered: left, WallSeconds: wall.Seconds(),
@@ -158,7 +185,7 @@ func runBulk(ctx context.Context, cfg Config, dir string) (Bulk, error) {
 		b.RateLimitBound = float64(cfg.RateLimit) / busiest
 		b.BoundShare = b.TasksPerMinute / b.RateLimitBound
 	}
-	return b, nil
+	return b, twins, nil
 }
 
 // side sums up one client's requests over a sync of tasks tasks.

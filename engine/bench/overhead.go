@@ -53,7 +53,7 @@ func runOverhead(ctx context.Context, cfg Config, dir string) (Overhead, error) 
 	if err != nil {
 		return Overhead{}, err
 	}
-	if err := seed(ctx, seeder, acme, cfg.EngineTasks); err != nil {
+	if err := seed(ctx, seeder, acme, cfg.EngineTasks, true); err != nil {
 		return Overhead{}, err
 	}
 	conn, err := connect(ctx, acme, globex)

@@ -46,9 +46,10 @@ func projectGID(n *demo.Node, name string) (string, error) {
 	return "", fmt.Errorf("no project %q in %s's sandbox", name, n.Name)
 }
 
-// seed empties n's bench project, then creates count tasks in it, each
-// with commentsPerTask comments and one attachment, through c.
-func seed(ctx context.Context, c *asana.Client, n *demo.Node, count int) error {
+// seed empties n's bench project, then creates count tasks in it through
+// c: with full, each with commentsPerTask comments and one attachment;
+// without, bare tasks (the scale section's).
+func seed(ctx context.Context, c *asana.Client, n *demo.Node, count int, full bool) error {
 	project, err := projectGID(n, benchProject)
 	if err != nil {
 		return err
@@ -69,7 +70,7 @@ func seed(ctx context.Context, c *asana.Client, n *demo.Node, count int) error {
 	for range seedWorkers {
 		wg.Go(func() {
 			for i := range work {
-				if err := seedOne(ctx, c, project, i, file); err != nil {
+				if err := seedOne(ctx, c, project, i, file, full); err != nil {
 					errs <- err
 					return
 				}
@@ -94,13 +95,16 @@ feed:
 	return failed
 }
 
-// seedOne creates bench task i with its comments and attachment.
-func seedOne(ctx context.Context, c *asana.Client, project string, i int, file []byte) error {
+// seedOne creates bench task i, with full its comments and attachment.
+func seedOne(ctx context.Context, c *asana.Client, project string, i int, file []byte, full bool) error {
 	name := fmt.Sprintf("Bench task %05d", i+1)
 	task, err := c.CreateTask(ctx, asana.NewTask{Project: project, Name: name,
 		HTMLNotes: "<body>Seeded by <strong>tandem bench</strong>: " + name + ".</body>"})
 	if err != nil {
 		return fmt.Errorf("seeding %s: %w", name, err)
+	}
+	if !full {
+		return nil
 	}
 	for j := range commentsPerTask {
 		body := fmt.Sprintf("<body>Comment %d on %s.</body>", j+1, name)

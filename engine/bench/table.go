@@ -41,8 +41,24 @@ func (r Report) WriteTable(w io.Writer) error {
 			p("    %s", strings.Join(parts, ", "))
 		}
 	}
+	if r.Bulk == nil {
+		p("1. Bulk sync\tnot run: %s", r.NotRun["1"])
+	}
 	p("")
-	p("2. Change latency\tnot measured: %s", r.Latency.Reason)
+	if l := r.Latency; l != nil {
+		p("2. Change latency: %d edits (one at a time, a rename on a random one of %d twins on Acme), poll %gs, latency %gms, limit %d/min",
+			l.Edits, l.Twins, l.PollMS/1000, l.LatencyMS, l.RateLimit)
+		p("  synchronized\t%d of %d (missed %d)", l.Synchronized, l.Edits, l.Missed)
+		p("  \tp50\tp95\tp99")
+		for _, q := range []struct {
+			name string
+			p    Percentiles
+		}{{"change → Synchronized", l.Total}, {"  detection (→ Preparing)", l.Detection}, {"  pipeline (Preparing → Synchronized)", l.Pipeline}} {
+			p("  %s\t%.2f s\t%.2f s\t%.2f s", q.name, q.p.P50/1000, q.p.P95/1000, q.p.P99/1000)
+		}
+	} else {
+		p("2. Change latency\tnot run: %s", r.NotRun["2"])
+	}
 	p("")
 	if e := r.Engine; e != nil {
 		p("3. Engine overhead: %d tasks, no limit, no latency (CPU and RSS: whole process, both sandboxes included)", e.Tasks)
@@ -53,9 +69,20 @@ func (r Report) WriteTable(w io.Writer) error {
 		for _, k := range slices.Sorted(maps.Keys(e.SQLiteBytesPer1000Twins)) {
 			p("  SQLite per 1,000 twins (%s)\t%.1f MB", k, float64(e.SQLiteBytesPer1000Twins[k])/(1<<20))
 		}
+	} else {
+		p("3. Engine overhead\tnot run: %s", r.NotRun["3"])
 	}
 	p("")
-	p("4. Scale (10,000 twins)\tnot measured: %s", r.Scale.Reason)
+	if s := r.Scale; s != nil {
+		p("4. Scale: %d twins on Acme (bare tasks, no limit, no latency; RSS: whole process, all sections so far)", s.Twins)
+		p("  synchronized\t%d of %d (connection list: %d synced items)", s.Synchronized, s.Twins, s.SyncedItems)
+		p("  seeding, Bulk Exalate\t%.1f s, %.1f s", s.SeedSeconds, s.SyncSeconds)
+		p("  peak RSS\t%.1f MB (now %.1f MB; Go heap after GC %.1f MB)", s.PeakRSSMB, s.RSSMB, s.HeapMB)
+		p("  connections list\t%.2f ms (median of %d)", s.ConnectionsMS, s.Calls)
+		p("  connection statistics\t%.2f ms (median of %d)", s.StatsMS, s.Calls)
+	} else {
+		p("4. Scale\tnot run: %s", r.NotRun["4"])
+	}
 	p("")
 	p("Targets")
 	for _, t := range r.Targets {
