@@ -110,7 +110,10 @@ func runScale(ctx context.Context, cfg Config, dir string) (Scale, error) {
 	if s.PeakRSSMB, err = peakRSSMB(); err != nil {
 		return s, err
 	}
+	// maxrss and /proc's resident set are counted apart: read just after
+	// the peak, "now" can come out a page or two above it.
 	s.RSSMB = rssMB()
+	s.PeakRSSMB = max(s.PeakRSSMB, s.RSSMB)
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
