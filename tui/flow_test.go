@@ -153,16 +153,7 @@ func TestFlowWithoutAdminAccess(t *testing.T) {
 
 	// Acme initiates towards Globex, without admin access there.
 	f.mark()
-	f.typ("i")
-	f.waitFor("Destination instance URL", "Suggestion: "+b.URL)
-	f.send(tea.KeyTab, tea.KeyEnter)
-	f.waitFor("Choose the configuration mode", "Basic")
-	f.send(tea.KeyEnter)
-	f.waitFor("Select a project on this side for incoming sync", "Company")
-	f.mark()
-	f.typ("Comp")
-	f.send(tea.KeyEnter)
-	f.waitFor("Do you have admin access to the destination instance?")
+	f.initiateToAccess(b.URL)
 	f.mark()
 	f.send(tea.KeyDown, tea.KeyEnter)
 	s := f.waitFor("Send this invitation code", "Pending until the code is accepted")
@@ -200,10 +191,7 @@ func TestFlowWithoutAdminAccess(t *testing.T) {
 	f.waitFor("Connection established successfully ✓", "Recent tasks:")
 
 	// A first sync from Globex, picked from the project's recent tasks.
-	f.mark()
-	f.send(tea.KeyDown, tea.KeyEnter)
-	f.waitFor("✓ Synchronized")
-	f.waitForLinks(b)
+	f.syncFirstListed(b)
 	waitUntil(t, func() bool {
 		cs, _ := a.Connections(context.Background())
 		return len(cs) == 1 && cs[0].Status == engine.StatusActive && cs[0].SyncedItems == 1
@@ -214,15 +202,7 @@ func TestFlowWithAdminAccess(t *testing.T) {
 	f := startFlow(t, nil)
 	b := f.nodes[1]
 
-	f.typ("i")
-	f.waitFor("Destination instance URL")
-	f.send(tea.KeyTab, tea.KeyEnter)
-	f.waitFor("Choose the configuration mode")
-	f.send(tea.KeyEnter)
-	f.waitFor("Select a project on this side")
-	f.typ("Company")
-	f.send(tea.KeyEnter)
-	f.waitFor("Do you have admin access")
+	f.initiateToAccess(f.nodes[1].URL)
 	f.mark()
 	f.send(tea.KeyEnter)
 	f.waitFor("Verify access on Globex")
@@ -248,10 +228,7 @@ func TestFlowWithAdminAccess(t *testing.T) {
 	f.mark()
 	f.send(tea.KeyEnter)
 	f.waitFor("Connection established successfully ✓", "Recent tasks:")
-	f.mark()
-	f.send(tea.KeyDown, tea.KeyEnter)
-	f.waitFor("✓ Synchronized")
-	f.waitForLinks(f.nodes[0])
+	f.syncFirstListed(f.nodes[0])
 	waitUntil(t, func() bool {
 		cs, _ := b.Connections(context.Background())
 		return len(cs) == 1 && cs[0].Status == engine.StatusActive && cs[0].SyncedItems == 1
@@ -269,15 +246,7 @@ func TestFlowOverTheAdminAPI(t *testing.T) {
 		}
 		return RemoteNode(c)
 	})
-	f.typ("i")
-	f.waitFor("Destination instance URL")
-	f.send(tea.KeyTab, tea.KeyEnter)
-	f.waitFor("Choose the configuration mode")
-	f.send(tea.KeyEnter)
-	f.waitFor("Select a project on this side")
-	f.typ("Company")
-	f.send(tea.KeyEnter)
-	f.waitFor("Do you have admin access")
+	f.initiateToAccess(f.nodes[1].URL)
 	f.send(tea.KeyEnter)
 	f.waitFor("Verify access on Globex")
 	f.typ(f.nodes[1].AdminToken)
@@ -290,10 +259,7 @@ func TestFlowOverTheAdminAPI(t *testing.T) {
 	f.mark()
 	f.send(tea.KeyEnter)
 	f.waitFor("Connection established successfully ✓", "Recent tasks:")
-	f.mark()
-	f.send(tea.KeyDown, tea.KeyEnter)
-	f.waitFor("✓ Synchronized")
-	f.waitForLinks(f.nodes[0])
+	f.syncFirstListed(f.nodes[0])
 }
 
 func TestFlowRefusedCodes(t *testing.T) {
@@ -380,6 +346,33 @@ func TestFlowUnreachableDestination(t *testing.T) {
 	f.mark()
 	f.send(tea.KeyEnter)
 	f.waitFor("not a tandem node")
+}
+
+// initiateToAccess goes from Connections to the admin-access question:
+// Initiate, the suggested URL (dest), Basic, this side's Company project.
+func (f *flow) initiateToAccess(dest string) {
+	f.t.Helper()
+	f.mark()
+	f.typ("i")
+	f.waitFor("Destination instance URL", "Suggestion: "+dest)
+	f.send(tea.KeyTab, tea.KeyEnter)
+	f.waitFor("Choose the configuration mode", "Basic")
+	f.send(tea.KeyEnter)
+	f.waitFor("Select a project on this side for incoming sync", "Company")
+	f.mark()
+	f.typ("Comp")
+	f.send(tea.KeyEnter)
+	f.waitFor("Do you have admin access to the destination instance?")
+}
+
+// syncFirstListed, on "Connection established", exalates the first of the
+// project's recent tasks and waits for Synchronized with n's links shown.
+func (f *flow) syncFirstListed(n *demo.Node) {
+	f.t.Helper()
+	f.mark()
+	f.send(tea.KeyDown, tea.KeyEnter)
+	f.waitFor("✓ Synchronized")
+	f.waitForLinks(n)
 }
 
 // waitForLinks waits until both sides' keys and links of the node's latest
