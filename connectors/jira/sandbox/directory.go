@@ -1,0 +1,169 @@
+package sandbox
+
+import (
+	"html"
+	"net/http"
+	"strings"
+)
+
+// Version details reported by serverInfo: a plausible Jira Cloud build.
+const (
+	serverVersion = "1001.0.0-SNAPSHOT"
+	buildNumber   = 100287
+)
+
+// getMyself serves GET /myself.
+func (s *Sandbox) getMyself(c *call) error {
+	me := s.st.me
+	o := &object{}
+	o.set("self", c.link("/user?accountId="+me.accountID))
+	o.set("accountId", me.accountID)
+	o.set("accountType", "atlassian")
+	o.set("emailAddress", me.email)
+	o.set("displayName", me.displayName)
+	o.set("active", true)
+	o.set("timeZone", me.loc.String())
+	o.set("locale", "en_US")
+	writeJSON(c.w, http.StatusOK, o)
+	return nil
+}
+
+// userDetails is the compact user Jira embeds as author.
+func (c *call) userDetails() *object {
+	me := c.s.st.me
+	o := &object{}
+	o.set("self", c.link("/user?accountId="+me.accountID))
+	o.set("accountId", me.accountID)
+	o.set("emailAddress", me.email)
+	o.set("displayName", me.displayName)
+	o.set("active", true)
+	o.set("timeZone", me.loc.String())
+	o.set("accountType", "atlassian")
+	return o
+}
+
+// getServerInfo serves GET /serverInfo.
+func (s *Sandbox) getServerInfo(c *call) error {
+	o := &object{}
+	o.set("baseUrl", c.base)
+	o.set("displayUrl", c.base)
+	o.set("version", serverVersion)
+	o.set("versionNumbers", []int{1001, 0, 0})
+	o.set("deploymentType", "Cloud")
+	o.set("buildNumber", buildNumber)
+	o.set("buildDate", "2026-11-02T00:00:00.000+0000")
+	o.set("serverTime", c.stamp(c.now))
+	o.set("scmInfo", "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71")
+	o.set("serverTitle", s.site)
+	writeJSON(c.w, http.StatusOK, o)
+	return nil
+}
+
+// renderProject writes a project as Jira's Project; full adds what
+// GET /project/{key} carries beyond the search page (issue types).
+func (c *call) renderProject(p *project, full bool) *object {
+	o := &object{}
+	o.set("expand", "description,lead,issueTypes,url,projectKeys,permissions,insight")
+	o.set("self", c.link("/project/"+p.id))
+	o.set("id", p.id)
+	o.set("key", p.key)
+	o.set("name", p.name)
+	if full {
+		o.set("description", p.description)
+		types := make([]any, len(p.types))
+		for i, t := range p.types {
+			it := &object{}
+			it.set("self", c.link("/issuetype/"+t.id))
+			it.set("id", t.id)
+			it.set("description", t.description)
+			it.set("name", t.name)
+			it.set("subtask", false)
+			it.set("hierarchyLevel", t.level)
+			types[i] = it
+		}
+		o.set("issueTypes", types)
+	}
+	o.set("projectTypeKey", "software")
+	o.set("simplified", true)
+	o.set("style", "next-gen")
+	o.set("isPrivate", false)
+	o.set("properties", map[string]any{})
+	return o
+}
+
+// searchProjects serves GET /project/search: offset paging, at most 100 a
+// page, nextPage only when more follow.
+func (s *Sandbox) searchProjects(c *call) error {
+	startAt, maxResults, err := c.pageParams(50, 100)
+	if err != nil {
+		return err
+	}
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	all := s.st.projects
+	page := window(all, startAt, maxResults)
+	values := make([]any, len(page))
+	for i, p := range page {
+		values[i] = c.renderProject(p, false)
+	}
+	last := startAt+len(page) >= len(all)
+	q := c.r.URL.Query()
+	o := &object{}
+	o.set("self", c.base+c.r.URL.RequestURI())
+	if !last {
+		q.Set("startAt", itoa(startAt+len(page)))
+		q.Set("maxResults", itoa(maxResults))
+		o.set("nextPage", c.link("/project/search?"+q.Encode()))
+	}
+	o.set("maxResults", maxResults)
+	o.set("startAt", startAt)
+	o.set("total", len(all))
+	o.set("isLast", last)
+	o.set("values", values)
+	writeJSON(c.w, http.StatusOK, o)
+	return nil
+}
+
+// getProject serves GET /project/{projectIdOrKey}.
+func (s *Sandbox) getProject(c *call) error {
+	ref := c.r.PathValue("projectIdOrKey")
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	p := s.st.project(ref)
+	if p == nil {
+		return newError(http.StatusNotFound, "No project could be found with key '%s'.", ref)
+	}
+	writeJSON(c.w, http.StatusOK, c.renderProject(p, true))
+	return nil
+}
+
+// browse serves the web page an issue link points at, so links printed by
+// tandem open in a browser. Like Jira's, it needs no API token here.
+func (s *Sandbox) browse(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	s.st.mu.RLock()
+	is := s.st.issue(key)
+	var title, desc, typ string
+	if is != nil {
+		key, title, typ, desc = is.key, is.cur.summary, is.cur.itype.name, adfText(is.cur.description)
+	}
+	s.st.mu.RUnlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if is == nil {
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("<!doctype html><title>Not found</title><p>Issue does not exist or you do not have permission to see it.</p>\n"))
+		return
+	}
+	var b strings.Builder
+	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>")
+	b.WriteString(html.EscapeString("[" + key + "] " + title + " - " + s.site + " Jira sandbox"))
+	b.WriteString("</title></head><body>\n<p>")
+	b.WriteString(html.EscapeString(typ + " " + key))
+	b.WriteString("</p>\n<h1>")
+	b.WriteString(html.EscapeString(title))
+	b.WriteString("</h1>\n<p>")
+	b.WriteString(html.EscapeString(desc))
+	b.WriteString("</p>\n</body></html>\n")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(b.String()))
+}

@@ -1,0 +1,322 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	// JQL dates and /myself are read in the user's IANA zone; the embedded
+	// database makes WithTimeZone work on hosts without zoneinfo.
+	_ "time/tzdata"
+)
+
+const apiPrefix = "/rest/api/3"
+
+// defaultMaxAttachmentSize is Jira Cloud's default attachment limit.
+const defaultMaxAttachmentSize = 1 << 30
+
+// config collects the options given to New.
+type config struct {
+	email         string
+	token         string
+	seed          string
+	site          string
+	timeZone      string
+	rateLimit     int
+	latency       time.Duration
+	faultRate     float64
+	randSeed      *int64
+	searchLag     time.Duration
+	maxAttachment int64
+}
+
+// Option configures a Sandbox built by New.
+type Option func(*config)
+
+// WithEmail sets the e-mail address of the account the sandbox accepts in
+// Basic auth. The default is "admin@<site>.example", with the site name
+// lowercased and stripped to letters and digits.
+func WithEmail(email string) Option { return func(c *config) { c.email = email } }
+
+// WithToken sets the API token the sandbox accepts. By default a random
+// token shaped like Atlassian's ("ATATT3xFfGF0…") is generated at New and
+// reported by Token.
+func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
+
+// WithSeed chooses the initial content: "demo" (the default; projects KAN
+// and OPS with realistic issues, comments and an attachment) or "empty"
+// (the same projects and issue types, no issues).
+func WithSeed(seed string) Option { return func(c *config) { c.seed = seed } }
+
+// WithSite names the Jira site (default "Globex"): it is serverInfo's
+// serverTitle and the default e-mail's domain.
+func WithSite(name string) Option { return func(c *config) { c.site = name } }
+
+// WithTimeZone sets the user's IANA time zone (default "UTC"). /myself
+// reports it, and JQL dates are read in it, as Jira does.
+func WithTimeZone(tz string) Option { return func(c *config) { c.timeZone = tz } }
+
+// WithRateLimit sets the budget in requests per minute per account, as a
+// token bucket (N/60 per second, burst N/10). 0, the default, means none.
+// Past it, requests get 429 with Retry-After.
+func WithRateLimit(perMinute int) Option { return func(c *config) { c.rateLimit = perMinute } }
+
+// WithLatency adds a delay before every response.
+func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = d } }
+
+// WithFaultRate sets the share (0..1) of requests answered with a 500, a 503
+// or a cut connection, chosen at random, before the request touches any state.
+func WithFaultRate(f float64) Option { return func(c *config) { c.faultRate = f } }
+
+// WithRandSeed makes the sandbox's randomness (generated token, account id,
+// fault choice) deterministic, for tests.
+func WithRandSeed(n int64) Option { return func(c *config) { c.randSeed = &n } }
+
+// WithSearchLag makes /search/jql eventually consistent like Jira's index:
+// an issue written less than d ago is returned in its previous state, or not
+// at all if it is that new, unless its id is in reconcileIssues. The
+// default, 0, indexes every write at once.
+func WithSearchLag(d time.Duration) Option { return func(c *config) { c.searchLag = d } }
+
+// WithMaxAttachmentSize sets the largest attachment accepted, in bytes
+// (default 1 GiB, Jira Cloud's default); larger uploads get 413.
+func WithMaxAttachmentSize(n int64) Option { return func(c *config) { c.maxAttachment = n } }
+
+// Sandbox is the emulator. Build it with New; it is safe for concurrent use.
+type Sandbox struct {
+	email, token  string
+	site          string
+	searchLag     time.Duration
+	maxAttachment int64
+	mux           *http.ServeMux
+	st            *store
+	clk           *clock
+	lim           *limits
+	rng           *lockedRand
+	signKey       []byte
+
+	faultRate atomic.Uint64 // math.Float64bits of the rate
+	latency   atomic.Int64  // nanoseconds
+	requests  atomic.Int64
+	rejected  atomic.Int64
+}
+
+// New builds a sandbox with the given options. It fails on an unknown seed,
+// an unknown time zone or out-of-range knobs.
+func New(opts ...Option) (*Sandbox, error) {
+	c := config{seed: "demo", site: "Globex", timeZone: "UTC", maxAttachment: defaultMaxAttachmentSize}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.seed != "demo" && c.seed != "empty" {
+		return nil, fmt.Errorf("unknown seed %q (want demo or empty)", c.seed)
+	}
+	if strings.TrimSpace(c.site) == "" {
+		return nil, errors.New("site name must not be empty")
+	}
+	loc, err := time.LoadLocation(c.timeZone)
+	if err != nil || c.timeZone == "" || c.timeZone == "Local" {
+		return nil, fmt.Errorf("time zone %q: want an IANA name such as Europe/Berlin", c.timeZone)
+	}
+	switch {
+	case c.rateLimit < 0:
+		return nil, fmt.Errorf("rate limit %d: must be 0 (no limit) or positive", c.rateLimit)
+	case c.latency < 0:
+		return nil, fmt.Errorf("latency %v: must not be negative", c.latency)
+	case c.faultRate < 0 || c.faultRate > 1 || c.faultRate != c.faultRate:
+		return nil, fmt.Errorf("fault rate %v: must be between 0 and 1", c.faultRate)
+	case c.searchLag < 0:
+		return nil, fmt.Errorf("search lag %v: must not be negative", c.searchLag)
+	case c.maxAttachment < 1:
+		return nil, fmt.Errorf("max attachment size %d: must be positive", c.maxAttachment)
+	}
+	if c.email == "" {
+		c.email = "admin@" + domainLabel(c.site) + ".example"
+	}
+	if !strings.Contains(c.email, "@") || strings.ContainsAny(c.email, ": ") {
+		return nil, fmt.Errorf("e-mail %q: not an address usable in Basic auth", c.email)
+	}
+	var seed uint64
+	if c.randSeed != nil {
+		seed = uint64(*c.randSeed)
+	} else {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("seeding randomness: %w", err)
+		}
+		seed = binary.LittleEndian.Uint64(b[:])
+	}
+	// The signing key for page tokens and media URLs must not be guessable
+	// even with a fixed rand seed.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generating signing key: %w", err)
+	}
+	s := &Sandbox{
+		email:         c.email,
+		site:          c.site,
+		searchLag:     c.searchLag,
+		maxAttachment: c.maxAttachment,
+		rng:           newLockedRand(seed),
+		signKey:       key,
+		clk:           &clock{},
+	}
+	s.lim = newLimits(c.rateLimit)
+	me := &user{
+		accountID:   "712020:" + s.rng.uuid(),
+		displayName: "Sandbox Admin",
+		email:       c.email,
+		loc:         loc,
+	}
+	s.st = newStore(s.clk, me, c.searchLag)
+	seedStore(s.st, c.seed == "demo")
+	s.token = c.token
+	if s.token == "" {
+		s.token = "ATATT3xFfGF0" + s.rng.alnum(180) + "=" + strings.ToUpper(s.rng.hex(4))
+	}
+	s.SetFaultRate(c.faultRate)
+	s.SetLatency(c.latency)
+	s.mux = s.routes()
+	return s, nil
+}
+
+// domainLabel turns a site name into a DNS label: "Globex Corp" → "globexcorp".
+func domainLabel(site string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(site) {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "site"
+	}
+	return b.String()
+}
+
+// Email returns the account's e-mail address, the user half of Basic auth.
+func (s *Sandbox) Email() string { return s.email }
+
+// Token returns the API token the sandbox accepts.
+func (s *Sandbox) Token() string { return s.token }
+
+// SetFaultRate changes the share of faulty answers at run time; values are
+// clamped to 0..1.
+func (s *Sandbox) SetFaultRate(f float64) {
+	switch {
+	case f != f || f < 0:
+		f = 0
+	case f > 1:
+		f = 1
+	}
+	s.faultRate.Store(float64bits(f))
+}
+
+// SetRateLimit changes the budget (requests per minute, 0 = none) at run
+// time. Buckets restart full.
+func (s *Sandbox) SetRateLimit(perMinute int) { s.lim.setRate(perMinute) }
+
+// SetLatency changes the delay added before every response at run time.
+func (s *Sandbox) SetLatency(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	s.latency.Store(int64(d))
+}
+
+// Requests reports every HTTP request received, including refused ones, so a
+// test can assert that nothing was sent.
+func (s *Sandbox) Requests() int64 { return s.requests.Load() }
+
+// RejectedRateLimited reports how many 429 answers were given.
+func (s *Sandbox) RejectedRateLimited() int64 { return s.rejected.Load() }
+
+// Project names one project of the sandbox, for callers that show where to
+// start (the tandem sandbox command prints a line per project).
+type Project struct{ ID, Key, Name string }
+
+// Projects lists the sandbox's projects in creation order.
+func (s *Sandbox) Projects() []Project {
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	out := make([]Project, len(s.st.projects))
+	for i, p := range s.st.projects {
+		out[i] = Project{ID: p.id, Key: p.key, Name: p.name}
+	}
+	return out
+}
+
+// ServeHTTP runs a request through the gates in the order Jira's edge
+// does: latency, fault injection, authentication, the rate limit, and only
+// then the operation itself.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	if !s.wait(r) {
+		return
+	}
+	if s.injectFault(w) {
+		return
+	}
+	if r.URL.Path == apiPrefix || strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
+		if !s.authorize(r) {
+			writeError(w, notAuthenticated())
+			return
+		}
+		if e := s.lim.allow(s.email, s.clk.now()); e != nil {
+			s.rejected.Add(1)
+			writeError(w, e)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authorize checks Basic email:token. The e-mail is compared without
+// regard to case, as Atlassian accounts are.
+func (s *Sandbox) authorize(r *http.Request) bool {
+	email, tok, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	okEmail := strings.EqualFold(email, s.email)
+	okTok := subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
+	return okEmail && okTok
+}
+
+// routes registers the operations of the OpenAPI subset, the comment edit
+// the subset lacks, the media URLs and the browse pages; anything else
+// under /rest/api/3 gets a Jira 404.
+func (s *Sandbox) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	api := func(pattern string, h handler) {
+		method, path, _ := strings.Cut(pattern, " ")
+		m.Handle(method+" "+apiPrefix+path, s.api(h))
+	}
+	api("GET /myself", s.getMyself)
+	api("GET /serverInfo", s.getServerInfo)
+	api("GET /project/search", s.searchProjects)
+	api("GET /project/{projectIdOrKey}", s.getProject)
+	api("POST /issue", s.createIssue)
+	api("GET /issue/{issueIdOrKey}", s.getIssue)
+	api("PUT /issue/{issueIdOrKey}", s.editIssue)
+	api("GET /issue/{issueIdOrKey}/comment", s.getComments)
+	api("POST /issue/{issueIdOrKey}/comment", s.addComment)
+	api("PUT /issue/{issueIdOrKey}/comment/{id}", s.updateComment)
+	api("POST /issue/{issueIdOrKey}/attachments", s.addAttachments)
+	api("GET /attachment/content/{id}", s.getAttachmentContent)
+	api("GET /search/jql", s.searchGet)
+	api("POST /search/jql", s.searchPost)
+	m.Handle(apiPrefix+"/", s.api(func(c *call) error {
+		return newError(http.StatusNotFound, "null for uri: %s%s", c.base, c.r.URL.RequestURI())
+	}))
+	m.HandleFunc("GET "+mediaPrefix+"{rest...}", s.media)
+	m.HandleFunc("GET /browse/{key}", s.browse)
+	return m
+}
