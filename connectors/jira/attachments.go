@@ -1,0 +1,200 @@
+package jira
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultMaxAttachmentSize is Jira Cloud's default upload limit (1 GB); a
+// site admin may set it lower.
+const DefaultMaxAttachmentSize int64 = 1 << 30
+
+// Upload is a file to attach. Open is called once per attempt, so a retried
+// upload streams the file again from the start instead of holding it in
+// memory.
+type Upload struct {
+	// Issue is the issue's id or key.
+	Issue string
+	// Name is the file name shown in Jira.
+	Name string
+	// Size is the exact number of bytes Open yields.
+	Size int64
+	// ContentType defaults to application/octet-stream.
+	ContentType string
+	Open        func() (io.ReadCloser, error)
+}
+
+// UploadAttachment attaches a file to an issue (POST
+// /issue/{k}/attachments, multipart part "file", with X-Atlassian-Token:
+// no-check), streaming it with an exact Content-Length. Jira answers with
+// the list of attachments it made: one here.
+func (c *Client) UploadAttachment(ctx context.Context, u Upload) (Attachment, error) {
+	if err := checkIssue(u.Issue); err != nil {
+		return Attachment{}, err
+	}
+	if u.Size < 0 || u.Open == nil {
+		return Attachment{}, fmt.Errorf("jira: attaching %q to %s: size and a way to open the file are required", u.Name, u.Issue)
+	}
+	head, tail, contentType, err := multipartFrame(u)
+	if err != nil {
+		return Attachment{}, fmt.Errorf("jira: attaching %q to %s: %w", u.Name, u.Issue, err)
+	}
+	open := func() (io.ReadCloser, int64, string, error) {
+		f, err := u.Open()
+		if err != nil {
+			return nil, 0, "", &finalError{fmt.Errorf("opening %q: %w", u.Name, err)}
+		}
+		body := io.MultiReader(bytes.NewReader(head), &exactReader{r: f, left: u.Size, name: u.Name}, bytes.NewReader(tail))
+		return readCloser{Reader: body, Closer: f}, int64(len(head)) + u.Size + int64(len(tail)), contentType, nil
+	}
+	a, err := c.send(ctx, request{method: http.MethodPost, path: "/issue/" + u.Issue + "/attachments", endpoint: "/issue/{id}/attachments",
+		open: open, issue: u.Issue, header: http.Header{"X-Atlassian-Token": {"no-check"}}})
+	if err != nil {
+		return Attachment{}, err
+	}
+	out, err := decodeAttachments(a.data)
+	if err != nil {
+		return Attachment{}, fmt.Errorf("jira: POST /issue/%s/attachments: decoding the answer: %w", u.Issue, err)
+	}
+	if len(out) == 0 || out[0].ID == "" {
+		return Attachment{}, fmt.Errorf("jira: POST /issue/%s/attachments: the answer names no attachment", u.Issue)
+	}
+	c.wrote(u.Issue)
+	return out[0], nil
+}
+
+// multipartFrame renders everything of the multipart body but the file's
+// bytes: the file part's header (head) and the closing boundary (tail).
+// Knowing both lets the body stream with an exact Content-Length.
+func multipartFrame(u Upload) (head, tail []byte, contentType string, err error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	ct := u.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, dispositionName(u.Name)))
+	h.Set("Content-Type", ct)
+	if _, err := w.CreatePart(h); err != nil {
+		return nil, nil, "", err
+	}
+	head = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := w.Close(); err != nil {
+		return nil, nil, "", err
+	}
+	return head, bytes.Clone(buf.Bytes()), w.FormDataContentType(), nil
+}
+
+// dispositionName makes a file name safe for a quoted Content-Disposition
+// parameter: UTF-8 is sent as is (Jira keeps it), quotes and backslashes
+// are escaped as Go's multipart reader unescapes them, and control
+// characters, which would break the header, become "_".
+func dispositionName(name string) string {
+	if name == "" {
+		name = "attachment"
+	}
+	if !utf8.ValidString(name) {
+		name = strings.ToValidUTF8(name, "_")
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte('_')
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Download streams an attachment's bytes (GET /attachment/content/{id}),
+// following Jira's redirect to where the bytes live; the Authorization
+// header is never sent to another host. Name and size come from the
+// answer's Content-Disposition and Content-Length (Size is -1 when the
+// answer has none). The caller closes the reader; a stream cut short of
+// its Content-Length returns io.ErrUnexpectedEOF.
+func (c *Client) Download(ctx context.Context, attachmentID string) (io.ReadCloser, Attachment, error) {
+	if !isIssueID(attachmentID) {
+		return nil, Attachment{}, fmt.Errorf("jira: %q is not an attachment id (such as 10001): %w", attachmentID, ErrInvalidRequest)
+	}
+	c.stats.download()
+	a, err := c.send(ctx, request{method: http.MethodGet, path: "/attachment/content/" + attachmentID,
+		endpoint: "/attachment/content/{id}", stream: true, header: http.Header{"Accept": {"*/*"}}})
+	if err != nil {
+		return nil, Attachment{}, err
+	}
+	att := Attachment{ID: ID(attachmentID), Size: -1, MimeType: a.header.Get("Content-Type")}
+	if cl := a.header.Get("Content-Length"); cl != "" {
+		fmt.Sscan(cl, &att.Size)
+	}
+	if _, params, err := mime.ParseMediaType(a.header.Get("Content-Disposition")); err == nil {
+		att.Filename = params["filename"]
+	}
+	return a.body, att, nil
+}
+
+// exactReader makes sure a file yields exactly the size announced in
+// Content-Length: a file that grew or shrank since Size was taken would
+// otherwise corrupt the upload.
+type exactReader struct {
+	r    io.Reader
+	left int64
+	name string
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		// Anything beyond the announced size is an error, not silently cut.
+		var one [1]byte
+		if n, _ := e.r.Read(one[:]); n > 0 {
+			return 0, &finalError{fmt.Errorf("%q is larger than its announced size", e.name)}
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if err == io.EOF && e.left > 0 {
+		return n, &finalError{fmt.Errorf("%q is %d bytes shorter than its announced size: %w", e.name, e.left, io.ErrUnexpectedEOF)}
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// decodeAttachments reads an upload's answer: an array, or (leniently) a
+// single object.
+func decodeAttachments(data []byte) ([]Attachment, error) {
+	var out []Attachment
+	if err := json.Unmarshal(data, &out); err == nil {
+		return out, nil
+	}
+	var one Attachment
+	if err := json.Unmarshal(data, &one); err != nil {
+		return nil, err
+	}
+	return []Attachment{one}, nil
+}

@@ -1,0 +1,399 @@
+package jira
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tandem-sync/tandem/connectors/jira/adf"
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// DefaultType is the issue type used when an entity names none and the
+// tracker was given no other default.
+const DefaultType = "Task"
+
+// typesTTL is how long a project's issue types are kept: they change
+// rarely, and Create consults them on every call.
+const typesTTL = 5 * time.Minute
+
+// Tracker is a Jira site seen through engine.Tracker and
+// engine.EntityTracker: an entity is an issue (project by key, type by
+// name), its comments are the issue's comments and its attachments the
+// issue's attachments. Descriptions and comment bodies are ADF on Jira and
+// rich text in the engine, converted by package adf at this edge.
+//
+// Ids: an entity's ID is the issue id ("10004"), and Key its key
+// ("KAN-5"); every method taking an issue accepts either. A comment's ID
+// is "<issueID>/<commentID>", so EditComment finds the issue. An
+// attachment's ID is Jira's attachment id.
+type Tracker struct {
+	c       *Client
+	defType string
+	maxSize atomic.Int64
+
+	mu    sync.Mutex
+	types map[string]projectTypes // project key → its types, for typesTTL
+}
+
+type projectTypes struct {
+	names []string
+	def   string
+	at    time.Time
+}
+
+var (
+	_ engine.EntityTracker = (*Tracker)(nil)
+	_ engine.ItemLister    = (*Tracker)(nil)
+)
+
+// NewTracker fronts the site c talks to. defaultType is the issue type of
+// entities that name none, when the project has it ("" means DefaultType).
+// Nothing is fetched until Check.
+func NewTracker(c *Client, defaultType string) *Tracker {
+	t := &Tracker{c: c, defType: strings.TrimSpace(defaultType), types: map[string]projectTypes{}}
+	if t.defType == "" {
+		t.defType = DefaultType
+	}
+	t.maxSize.Store(DefaultMaxAttachmentSize)
+	return t
+}
+
+// SetMaxAttachmentSize sets the site's upload limit in bytes, for a site
+// whose admin lowered Jira Cloud's default (DefaultMaxAttachmentSize);
+// n <= 0 restores the default.
+func (t *Tracker) SetMaxAttachmentSize(n int64) {
+	if n <= 0 {
+		n = DefaultMaxAttachmentSize
+	}
+	t.maxSize.Store(n)
+}
+
+// MaxAttachmentSize is the site's upload limit (SetMaxAttachmentSize).
+func (t *Tracker) MaxAttachmentSize() int64 { return t.maxSize.Load() }
+
+// Kind is "jira".
+func (t *Tracker) Kind() string { return "jira" }
+
+// Check verifies the credentials (GET /myself), keeps the account's time
+// zone for JQL, and names the site: its host on atlassian.net, else its
+// serverTitle (one more call).
+func (t *Tracker) Check(ctx context.Context) (engine.TrackerAccount, error) {
+	me, err := t.c.Myself(ctx)
+	if errors.Is(err, ErrUnauthorized) {
+		return engine.TrackerAccount{}, fmt.Errorf("Jira refused the email and API token at %s: check --jira-email and --jira-token (or JIRA_EMAIL and JIRA_TOKEN): %w", t.c.BaseURL(), err)
+	}
+	if err != nil {
+		return engine.TrackerAccount{}, err
+	}
+	t.c.setLocation(me.TimeZone)
+	space := t.c.site.Hostname()
+	if !strings.HasSuffix(space, ".atlassian.net") {
+		if si, err := t.c.ServerInfo(ctx); err == nil && si.ServerTitle != "" {
+			space = si.ServerTitle
+		}
+	}
+	return engine.TrackerAccount{User: me.DisplayName, Space: space}, nil
+}
+
+// Projects lists the projects the account can see; a project's ID is its
+// key (KAN), which is what JQL and creates name it by.
+func (t *Tracker) Projects(ctx context.Context) ([]engine.Project, error) {
+	ps, err := t.c.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Project, len(ps))
+	for i, p := range ps {
+		out[i] = engine.Project{ID: p.Key, Name: p.Name}
+	}
+	return out, nil
+}
+
+// Get reads an issue whole in one call (two or more when it has more
+// comments than Jira embeds). An issue that doesn't exist, was deleted or
+// can't be seen gives Entity{ID: id, Deleted: true} and an error matching
+// both ErrNotFound and engine.ErrNotFound, which is what the engine
+// branches on. Comments and Attachments are never nil.
+func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
+	is, err := t.c.Issue(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return engine.Entity{ID: id, Deleted: true}, gone(err, id)
+		}
+		return engine.Entity{}, err
+	}
+	e := t.entityOf(is)
+	e.Comments = make([]engine.Comment, len(is.Fields.Comment.Comments))
+	for i, cm := range is.Fields.Comment.Comments {
+		e.Comments[i] = t.commentOf(is.ID.String(), cm)
+	}
+	e.Attachments = make([]engine.Attachment, len(is.Fields.Attachment))
+	for i, a := range is.Fields.Attachment {
+		e.Attachments[i] = attachmentOf(a)
+	}
+	return e, nil
+}
+
+// entityOf maps an issue's fields; comments and attachments are left nil.
+func (t *Tracker) entityOf(is Issue) engine.Entity {
+	e := engine.Entity{
+		ID:          is.ID.String(),
+		Key:         is.Key,
+		URL:         t.browseURL(is.Key),
+		Summary:     is.Fields.Summary,
+		Description: t.richText(is.ID.String(), is.Fields.Description),
+		ModifiedAt:  is.Fields.Updated.Time,
+	}
+	if p := is.Fields.Project; p != nil {
+		e.Project = p.Key
+	}
+	if it := is.Fields.IssueType; it != nil {
+		e.Type = it.Name
+	}
+	return e
+}
+
+func (t *Tracker) browseURL(key string) string {
+	if key == "" {
+		return ""
+	}
+	return t.c.BaseURL() + "/browse/" + key
+}
+
+// richText converts ADF to rich text. A document the converter refuses
+// still syncs, as its plain text, rather than stopping its issue's sync.
+func (t *Tracker) richText(issue string, doc json.RawMessage) string {
+	rich, err := adf.ToRichText(doc)
+	if err == nil {
+		return rich
+	}
+	t.c.log.Warn("jira: a document could not be converted; syncing its plain text", "issue", issue, "err", err)
+	text := adf.Text(doc)
+	if text == "" {
+		return ""
+	}
+	return "<body>" + html.EscapeString(text) + "</body>"
+}
+
+// commentOf maps a comment; its ID is "<issueID>/<commentID>".
+func (t *Tracker) commentOf(issueID string, cm Comment) engine.Comment {
+	out := engine.Comment{
+		ID:        issueID + "/" + cm.ID.String(),
+		Body:      t.richText(issueID, cm.Body),
+		CreatedAt: cm.Created.Time,
+		Edited:    !cm.Updated.IsZero() && !cm.Updated.Equal(cm.Created.Time),
+	}
+	if cm.Author != nil {
+		out.Author = cm.Author.DisplayName
+	}
+	return out
+}
+
+func attachmentOf(a Attachment) engine.Attachment {
+	return engine.Attachment{ID: a.ID.String(), Name: a.Filename, Size: a.Size}
+}
+
+// gone marks a 404 as engine.ErrNotFound too, so the engine can tell an
+// issue deleted under it from a failure worth retrying.
+func gone(err error, id string) error {
+	if errors.Is(err, ErrNotFound) {
+		return engine.Errorf(engine.ErrNotFound, "jira issue %s: %w", id, err)
+	}
+	return err
+}
+
+// Types lists a project's issue types that are not subtasks, and its
+// default: the tracker's default type if the project has it, else Task,
+// else the first. One call per project every few minutes.
+func (t *Tracker) Types(ctx context.Context, project string) ([]string, string, error) {
+	t.mu.Lock()
+	pt, ok := t.types[project]
+	t.mu.Unlock()
+	if ok && time.Since(pt.at) < typesTTL {
+		return slices.Clone(pt.names), pt.def, nil
+	}
+	p, err := t.c.Project(ctx, project)
+	if err != nil {
+		return nil, "", fmt.Errorf("jira: reading the issue types of project %s: %w", project, err)
+	}
+	pt = projectTypes{at: time.Now()}
+	for _, it := range p.IssueTypes {
+		if !it.Subtask && it.Name != "" && !slices.Contains(pt.names, it.Name) {
+			pt.names = append(pt.names, it.Name)
+		}
+	}
+	if len(pt.names) == 0 {
+		return nil, "", fmt.Errorf("jira: project %s has no issue types this account may create", project)
+	}
+	switch {
+	case slices.Contains(pt.names, t.defType):
+		pt.def = t.defType
+	case slices.Contains(pt.names, DefaultType):
+		pt.def = DefaultType
+	default:
+		pt.def = pt.names[0]
+	}
+	t.mu.Lock()
+	t.types[project] = pt
+	t.mu.Unlock()
+	return slices.Clone(pt.names), pt.def, nil
+}
+
+// issueType is typ if the project has it, else the project's default.
+func (t *Tracker) issueType(ctx context.Context, project, typ string) (string, error) {
+	names, def, err := t.Types(ctx, project)
+	if err != nil {
+		return "", err
+	}
+	if typ != "" && slices.Contains(names, typ) {
+		return typ, nil
+	}
+	return def, nil
+}
+
+// Create makes an issue in one call (plus the project's types, read every
+// few minutes) and returns it as Get would, without reading it back: no
+// comments or attachments, the description as Get would convert it, and
+// ModifiedAt the time of Jira's answer. A type the project lacks becomes
+// its default.
+func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity, error) {
+	typ, err := t.issueType(ctx, e.Project, e.Type)
+	if err != nil {
+		return engine.Entity{}, err
+	}
+	doc, err := adf.FromRichText(e.Description)
+	if err != nil {
+		return engine.Entity{}, fmt.Errorf("jira: converting the description of a new issue in %s: %w", e.Project, err)
+	}
+	ci, err := t.c.CreateIssue(ctx, NewIssue{Project: e.Project, Type: typ, Summary: e.Summary, Description: doc})
+	if err != nil {
+		return engine.Entity{}, fmt.Errorf("jira: creating an issue in %s: %w", e.Project, err)
+	}
+	return engine.Entity{
+		ID:          ci.ID.String(),
+		Key:         ci.Key,
+		URL:         t.browseURL(ci.Key),
+		Project:     e.Project,
+		Type:        typ,
+		Summary:     e.Summary,
+		Description: t.richText(ci.ID.String(), doc),
+		ModifiedAt:  ci.At,
+		Comments:    []engine.Comment{},
+		Attachments: []engine.Attachment{},
+	}, nil
+}
+
+// updateFields are what Update reads back.
+var updateFields = []string{"summary", "description", "issuetype", "project", "updated"}
+
+// Update changes an issue (PUT, retried on 409) and reads its fields back
+// (GET), two calls; Comments and Attachments are nil (not read). An empty
+// Type means the project's default type.
+func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) (engine.Entity, error) {
+	var iu IssueUpdate
+	iu.Summary = u.Summary
+	if u.Type != nil {
+		typ := *u.Type
+		if typ == "" {
+			is, err := t.c.issue(ctx, id, []string{"project"})
+			if err != nil {
+				return engine.Entity{}, gone(err, id)
+			}
+			if is.Fields.Project != nil {
+				if typ, err = t.issueType(ctx, is.Fields.Project.Key, ""); err != nil {
+					return engine.Entity{}, err
+				}
+			}
+		}
+		if typ != "" {
+			iu.Type = &typ
+		}
+	}
+	if u.Description != nil {
+		doc, err := adf.FromRichText(*u.Description)
+		if err != nil {
+			return engine.Entity{}, fmt.Errorf("jira: converting the description of issue %s: %w", id, err)
+		}
+		iu.Description = &doc
+	}
+	if err := t.c.UpdateIssue(ctx, id, iu); err != nil {
+		return engine.Entity{}, gone(err, id)
+	}
+	is, err := t.c.issue(ctx, id, updateFields)
+	if err != nil {
+		return engine.Entity{}, gone(err, id)
+	}
+	return t.entityOf(is), nil
+}
+
+// AddComment adds a comment (rich text) to an issue.
+func (t *Tracker) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
+	doc, err := adf.FromRichText(body)
+	if err != nil {
+		return engine.Comment{}, fmt.Errorf("jira: converting a comment on issue %s: %w", id, err)
+	}
+	cm, err := t.c.AddComment(ctx, id, doc)
+	if err != nil {
+		return engine.Comment{}, gone(err, id)
+	}
+	return t.commentOf(id, cm), nil
+}
+
+// EditComment replaces a comment's body; commentID is
+// "<issueID>/<commentID>" as Get and AddComment return it.
+func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (engine.Comment, error) {
+	issue, cid, ok := strings.Cut(commentID, "/")
+	if !ok || checkIssue(issue) != nil || !isIssueID(cid) {
+		return engine.Comment{}, engine.Errorf(engine.ErrBadRequest, "jira: %q is not a comment id of the form <issueID>/<commentID>", commentID)
+	}
+	doc, err := adf.FromRichText(body)
+	if err != nil {
+		return engine.Comment{}, fmt.Errorf("jira: converting comment %s: %w", commentID, err)
+	}
+	cm, err := t.c.UpdateComment(ctx, issue, cid, doc)
+	if err != nil {
+		return engine.Comment{}, gone(err, commentID)
+	}
+	return t.commentOf(issue, cm), nil
+}
+
+// OpenAttachment streams an attachment's bytes.
+func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, engine.Attachment, error) {
+	rc, a, err := t.c.Download(ctx, attachmentID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			err = engine.Errorf(engine.ErrNotFound, "jira attachment %s: %w", attachmentID, err)
+		}
+		return nil, engine.Attachment{}, err
+	}
+	return rc, attachmentOf(a), nil
+}
+
+// AddAttachment uploads a file to an issue, typed by its name's extension
+// (application/octet-stream when unknown). A file over MaxAttachmentSize
+// is refused before anything is sent (ErrTooLarge).
+func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (engine.Attachment, error) {
+	if limit := t.MaxAttachmentSize(); size > limit {
+		return engine.Attachment{}, fmt.Errorf("jira: attaching %q (%d bytes) to issue %s: over the %d-byte limit: %w", name, size, id, limit, ErrTooLarge)
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	a, err := t.c.UploadAttachment(ctx, Upload{Issue: id, Name: name, Size: size, ContentType: ct, Open: open})
+	if err != nil {
+		return engine.Attachment{}, gone(err, id)
+	}
+	return attachmentOf(a), nil
+}

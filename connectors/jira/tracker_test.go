@@ -1,0 +1,289 @@
+package jira_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/jira"
+	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
+	"github.com/tandem-sync/tandem/engine"
+)
+
+func TestTrackerCheckAndProjects(t *testing.T) {
+	e := start(t, nil, sandbox.WithSite("Acme"))
+	tr, acct := e.tracker(t)
+	if tr.Kind() != "jira" {
+		t.Errorf("Kind = %q", tr.Kind())
+	}
+	if acct.User == "" || acct.Space != "Acme" {
+		t.Errorf("account = %+v, want a user and the site's title Acme", acct)
+	}
+	ps, err := tr.Projects(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []engine.Project{{ID: "KAN", Name: "Kanban"}, {ID: "OPS", Name: "Operations"}}
+	for _, p := range want {
+		if !slices.Contains(ps, p) {
+			t.Errorf("projects %v lack %v", ps, p)
+		}
+	}
+}
+
+func TestTrackerBadCredentials(t *testing.T) {
+	e := start(t, func(c *jira.Config) { c.Token = "wrong" })
+	_, err := jira.NewTracker(e.client, "").Check(ctx(t))
+	if !errors.Is(err, jira.ErrUnauthorized) || !strings.Contains(err.Error(), "API token") {
+		t.Fatalf("Check with a wrong token: %v, want ErrUnauthorized saying what to check", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Errorf("the error shows the token: %v", err)
+	}
+}
+
+func TestTrackerGet(t *testing.T) {
+	e := start(t, nil)
+	tr, _ := e.tracker(t)
+	seeded := e.issueNamed(t, "KAN", "Login button unresponsive on Safari 17")
+
+	before := e.client.Stats()
+	got, err := tr.Get(ctx(t), seeded.ID.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.client.Stats().Sub(before); d.Total() != 1 || d.ByEndpoint["GET /issue/{id}"] != 1 {
+		t.Errorf("Get cost %+v, want one GET /issue", d)
+	}
+	if got.ID != seeded.ID.String() || got.Key != seeded.Key || !strings.HasPrefix(got.Key, "KAN-") ||
+		got.URL != e.srv.URL+"/browse/"+got.Key || got.Project != "KAN" || got.Type != "Bug" ||
+		got.Summary != "Login button unresponsive on Safari 17" || got.ModifiedAt.IsZero() {
+		t.Errorf("entity = %+v", got)
+	}
+	for _, want := range []string{"<body>", "<h2>Steps to reproduce</h2>", "<ol>", "<em>Log in</em>"} {
+		if !strings.Contains(got.Description, want) {
+			t.Errorf("description %q lacks %q", got.Description, want)
+		}
+	}
+	if len(got.Comments) != 1 || got.Comments[0].Author == "" || got.Comments[0].CreatedAt.IsZero() ||
+		!strings.Contains(got.Comments[0].Body, "Reproduced on macOS") || got.Comments[0].Edited ||
+		!strings.HasPrefix(got.Comments[0].ID, got.ID+"/") {
+		t.Errorf("comments = %+v", got.Comments)
+	}
+	if len(got.Attachments) != 1 || got.Attachments[0].Name != "safari-console.txt" || got.Attachments[0].Size == 0 {
+		t.Errorf("attachments = %+v", got.Attachments)
+	}
+
+	byKey, err := tr.Get(ctx(t), got.Key)
+	if err != nil || byKey.ID != got.ID {
+		t.Errorf("Get by key: %+v %v", byKey, err)
+	}
+	none, err := tr.Get(ctx(t), e.issueNamed(t, "KAN", "Reduce cold start time of the API gateway").Key)
+	if err != nil || none.Description != "" || none.Comments == nil || none.Attachments == nil || len(none.Comments)+len(none.Attachments) != 0 {
+		t.Errorf("an issue with nothing: %+v %v", none, err)
+	}
+}
+
+func TestTrackerGetMissingIssue(t *testing.T) {
+	e := start(t, nil)
+	tr, _ := e.tracker(t)
+	for _, id := range []string{"99999", "KAN-999"} {
+		got, err := tr.Get(ctx(t), id)
+		if !errors.Is(err, engine.ErrNotFound) || !errors.Is(err, jira.ErrNotFound) || !strings.Contains(err.Error(), id) {
+			t.Errorf("Get(%s): err = %v, want engine.ErrNotFound naming it", id, err)
+		}
+		if got.ID != id || !got.Deleted {
+			t.Errorf("Get(%s) = %+v, want it marked deleted", id, got)
+		}
+	}
+	if _, err := tr.Get(ctx(t), "../myself"); !errors.Is(err, jira.ErrInvalidRequest) {
+		t.Errorf("Get of a path: %v, want ErrInvalidRequest before any request", err)
+	}
+}
+
+func TestTrackerParseRef(t *testing.T) {
+	tr := jira.NewTracker(nil, "")
+	for ref, want := range map[string]string{
+		"10004":    "10004",
+		" KAN-19 ": "KAN-19",
+		"kan-19":   "KAN-19",
+		"https://acme.atlassian.net/browse/KAN-19":                                            "KAN-19",
+		"https://acme.atlassian.net/browse/kan-19?focusedCommentId=1":                         "KAN-19",
+		"https://acme.atlassian.net/jira/software/projects/KAN/boards/1?selectedIssue=KAN-19": "KAN-19",
+		"http://127.0.0.1:8080/browse/OPS_2-7":                                                "OPS_2-7",
+		"https://acme.atlassian.net/jira/software/c/projects/KAN/issues/KAN-19":               "KAN-19",
+	} {
+		got, err := tr.ParseRef(ref)
+		if err != nil || got != want {
+			t.Errorf("ParseRef(%q) = %q, %v; want %q", ref, got, err, want)
+		}
+	}
+	for _, ref := range []string{"", "0", "KAN", "KAN-", "-19", "KAN-0", "19-KAN", "https://acme.atlassian.net/browse/",
+		"https://acme.atlassian.net/jira/software/projects/KAN/boards/1", "ftp://x/browse/KAN-1", "KAN-1/../x"} {
+		if got, err := tr.ParseRef(ref); !errors.Is(err, engine.ErrBadRequest) || !strings.Contains(err.Error(), "KAN-19") {
+			t.Errorf("ParseRef(%q) = %q, %v; want ErrBadRequest showing an example", ref, got, err)
+		}
+	}
+}
+
+func TestTrackerTypes(t *testing.T) {
+	e := start(t, nil)
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	types, def, err := tr.Types(c, "KAN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Task", "Bug", "Story", "Improvement", "Epic"}; !slices.Equal(types, want) || def != "Task" {
+		t.Errorf("Types(KAN) = %v, %q; want %v, Task", types, def, want)
+	}
+	before := e.client.Stats()
+	if _, _, err := tr.Types(c, "KAN"); err != nil || e.client.Stats().Sub(before).Total() != 0 {
+		t.Errorf("Types again: %v, %+v calls; want it cached", err, e.client.Stats().Sub(before))
+	}
+	bugs := jira.NewTracker(e.client, "Bug")
+	if _, def, err := bugs.Types(c, "OPS"); err != nil || def != "Bug" {
+		t.Errorf("with default Bug: %q %v", def, err)
+	}
+	stories := jira.NewTracker(e.client, "Story")
+	if _, def, err := stories.Types(c, "OPS"); err != nil || def != "Task" {
+		t.Errorf("with default Story on a project without it: %q %v, want Task", def, err)
+	}
+	if _, _, err := tr.Types(c, "NOPE"); !errors.Is(err, jira.ErrNotFound) {
+		t.Errorf("Types of a missing project: %v", err)
+	}
+}
+
+func TestTrackerCreateThenGet(t *testing.T) {
+	e := start(t, nil, sandbox.WithSeed("empty"))
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	desc := "<body><h1>Plan</h1><ul><li>one <strong>bold</strong></li><li><a href=\"https://example.com/x\">link</a></li></ul>" +
+		"<h2>Sub</h2><pre>code()</pre></body>"
+	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Type: "Bug", Summary: "Made by tandem", Description: desc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made.ID == "" || made.Key == "" || made.URL != e.srv.URL+"/browse/"+made.Key || made.Project != "KAN" ||
+		made.Type != "Bug" || made.Comments == nil || made.Attachments == nil || made.ModifiedAt.IsZero() {
+		t.Errorf("Create = %+v", made)
+	}
+	got, err := tr.Get(c, made.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary != made.Summary || got.Type != "Bug" || got.Key != made.Key || got.Description != made.Description {
+		t.Errorf("Get after Create:\n got %+v\nmade %+v", got, made)
+	}
+	for _, want := range []string{"<h1>Plan</h1>", "<strong>bold</strong>", `<a href="https://example.com/x">link</a>`, "<pre>code()</pre>"} {
+		if !strings.Contains(got.Description, want) {
+			t.Errorf("description %q lacks %q", got.Description, want)
+		}
+	}
+
+	// No type, and a type the project lacks, give the default.
+	for _, typ := range []string{"", "Story"} {
+		made, err := tr.Create(c, engine.NewEntity{Project: "OPS", Type: typ, Summary: "typed " + typ})
+		if err != nil || made.Type != "Task" || made.Description != "" {
+			t.Errorf("Create with type %q: %+v %v", typ, made, err)
+		}
+	}
+	if _, err := tr.Create(c, engine.NewEntity{Project: "NOPE", Summary: "x"}); !errors.Is(err, jira.ErrNotFound) {
+		t.Errorf("Create in a missing project: %v", err)
+	}
+}
+
+func TestTrackerUpdate(t *testing.T) {
+	e := start(t, nil, sandbox.WithSeed("empty"))
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "before", Description: "<body>old</body>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, typ, desc := "after", "Story", "<body>new <em>text</em></body>"
+	got, err := tr.Update(c, made.ID, engine.EntityUpdate{Summary: &summary, Type: &typ, Description: &desc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary != "after" || got.Type != "Story" || got.Description != desc || got.Comments != nil || got.Attachments != nil ||
+		got.ModifiedAt.Before(made.ModifiedAt.Add(-1e9)) || got.Key != made.Key {
+		t.Errorf("Update = %+v", got)
+	}
+	none, def := "", ""
+	got, err = tr.Update(c, made.Key, engine.EntityUpdate{Description: &none, Type: &def})
+	if err != nil || got.Description != "" || got.Type != "Task" || got.Summary != "after" {
+		t.Errorf("clearing the description, default type: %+v %v", got, err)
+	}
+	if _, err := tr.Update(c, "99999", engine.EntityUpdate{Summary: &summary}); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("Update of a missing issue: %v", err)
+	}
+}
+
+func TestTrackerComments(t *testing.T) {
+	e := start(t, nil, sandbox.WithSeed("empty"))
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "talk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "<body>Hello <strong>there</strong>, see <a href=\"https://example.com\">this</a></body>"
+	cm, err := tr.AddComment(c, made.ID, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(cm.ID, made.ID+"/") || cm.Body != body || cm.Author == "" || cm.Edited || cm.CreatedAt.IsZero() {
+		t.Errorf("AddComment = %+v", cm)
+	}
+	edited, err := tr.EditComment(c, cm.ID, "<body>changed</body>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edited.ID != cm.ID || edited.Body != "<body>changed</body>" {
+		t.Errorf("EditComment = %+v", edited)
+	}
+	got, err := tr.Get(c, made.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Comments) != 1 || got.Comments[0].ID != cm.ID || got.Comments[0].Body != "<body>changed</body>" {
+		t.Errorf("comments after the edit: %+v", got.Comments)
+	}
+	for _, bad := range []string{"123", "KAN-1/", "/5", "KAN-1/x"} {
+		if _, err := tr.EditComment(c, bad, "<body>x</body>"); !errors.Is(err, engine.ErrBadRequest) {
+			t.Errorf("EditComment(%q): %v, want ErrBadRequest", bad, err)
+		}
+	}
+	if _, err := tr.AddComment(c, "99999", "<body>x</body>"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("AddComment on a missing issue: %v", err)
+	}
+}
+
+func TestTrackerListAndRecentItems(t *testing.T) {
+	e := start(t, nil)
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	ids, err := tr.List(c, "OPS")
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("List(OPS) = %v, %v; want the 3 seeded issues", ids, err)
+	}
+	items, err := tr.RecentItems(c, "KAN", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 || items[0].Summary != "Update the privacy policy page" {
+		t.Fatalf("RecentItems = %+v; want the 3 latest, newest first", items)
+	}
+	for i, it := range items {
+		if it.ID == "" || it.URL != e.srv.URL+"/browse/"+it.Key || it.ModifiedAt.IsZero() ||
+			i > 0 && it.ModifiedAt.After(items[i-1].ModifiedAt) {
+			t.Errorf("item %d = %+v", i, it)
+		}
+	}
+	all, err := tr.RecentItems(c, "KAN", 0)
+	if err != nil || len(all) != 6 {
+		t.Errorf("RecentItems(KAN, 0) = %d items, %v; want all 6 (default 10)", len(all), err)
+	}
+}
