@@ -138,6 +138,9 @@ func links(w io.Writer, st engine.EventStatus) error {
 	for _, why := range st.Skipped {
 		fmt.Fprintf(w, "Not synced: %s\n", why)
 	}
+	for _, note := range st.Notes {
+		fmt.Fprintf(w, "Note: %s\n", note)
+	}
 	return nil
 }
 
@@ -210,6 +213,9 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintln(w, "Deleted on this side since; its twin was kept (deletes are not propagated).")
 			case "there":
 				fmt.Fprintln(w, "Its twin was deleted on the other side since; this item was kept (deletes are not propagated).")
+			}
+			if st.RemoteType != "" {
+				fmt.Fprintf(w, "Type: %s on the other side, which this side has no type for; it is kept for syncs back.\n", st.RemoteType)
 			}
 			if st.Error != "" && !st.NextRetry.IsZero() {
 				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))

@@ -110,6 +110,10 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 		}
 	}
 	res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
+	if twin.RemoteType != "" {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s has no type %q in this project, so %s got its default type; %q is kept and goes back with every sync",
+			n.inst.Name, twin.RemoteType, twin.LocalKey, twin.RemoteType))
+	}
 	res, err = n.applyItems(ctx, et, c, twin, r, res)
 	if errors.Is(err, ErrNotFound) {
 		// The twin was deleted here while comments or attachments were on
@@ -221,7 +225,7 @@ func (n *Node) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
 func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (twin store.Twin, created bool, err error) {
-	typ, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
+	typ, kept, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
 	if err != nil {
 		return store.Twin{}, false, err
 	}
@@ -235,7 +239,7 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 		return store.Twin{}, false, err
 	}
 	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
-		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL}
+		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, RemoteType: kept}
 	for _, f := range []string{FieldType, FieldSummary, FieldDescription} {
 		setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
 	}
@@ -323,11 +327,11 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 		}
 		switch f {
 		case FieldType:
-			typ, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
+			typ, kept, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
 			if err != nil {
 				return twin, err
 			}
-			u.Type = &typ
+			u.Type, twin.RemoteType = &typ, kept
 		case FieldSummary:
 			u.Summary = &r.Source.Summary
 		case FieldDescription:
@@ -361,17 +365,40 @@ func keptDescription(lost, origin string) string {
 		". It read:</em>\n" + inner + "</body>"
 }
 
-// mapType keeps the source's type when the destination has it and falls
-// back to the destination's default type otherwise.
-func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ string) (string, error) {
+// mapType picks the type an entity of the other side's type typ gets here:
+// the same type when this side has one of that name (see sameType), else
+// the node's default type (Config.DefaultType when this project has it,
+// else the tracker's). kept is typ when it fell back, to be remembered on
+// the twin; "" when the type was mirrored.
+func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ string) (local, kept string, err error) {
 	types, def, err := et.Types(ctx, project)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if slices.Contains(types, typ) {
-		return typ, nil
+	if i := slices.IndexFunc(types, func(t string) bool { return sameType(t, typ) }); i >= 0 {
+		return types[i], "", nil
 	}
-	return def, nil
+	if i := slices.IndexFunc(types, func(t string) bool { return sameType(t, n.cfg.DefaultType) }); n.cfg.DefaultType != "" && i >= 0 {
+		def = types[i]
+	}
+	if typ == "" {
+		return def, "", nil
+	}
+	return def, typ, nil
+}
+
+// sameType says whether two trackers' type names are the same type: names
+// compare without case ("milestone" on Asana is a "Milestone" on Jira),
+// and Asana's default_task is a Task.
+func sameType(a, b string) bool {
+	canon := func(s string) string {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "default_task" {
+			return "task"
+		}
+		return s
+	}
+	return a != "" && canon(a) == canon(b)
 }
 
 // attributed puts the author and the origin in front of a synced comment,

@@ -62,6 +62,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. Tests move it.
 	Now func() time.Time
+	// DefaultType is the type an item gets here when the other side's type
+	// has no namesake in its project ("" for the tracker's default: Task
+	// on Jira, default_task on Asana). A name the project lacks is ignored.
+	DefaultType string
 	// Poll is how often the node asks its tracker what changed; 0 means
 	// DefaultPoll, a negative value turns change detection off.
 	Poll time.Duration

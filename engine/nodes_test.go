@@ -17,6 +17,8 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
+	"github.com/tandem-sync/tandem/connectors/jira"
+	jirasandbox "github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
 )
@@ -50,6 +52,13 @@ type testNode struct {
 	peer func(http.RoundTripper) http.RoundTripper
 	// sbAnswers counts what the sandbox answered (faults, 429s).
 	sbAnswers answerCounts
+	// On a Jira node (startJiraNode) jsb is its sandbox, jiraURL its site
+	// and jtracker its tracker; sb, asanaURL and tracker are unset.
+	jsb      *jirasandbox.Sandbox
+	jiraURL  string
+	jtracker *jira.Tracker
+	// defaultType is the node's Config.DefaultType.
+	defaultType string
 }
 
 // interrupting is an Asana tracker whose first write of each kind is
@@ -107,7 +116,12 @@ func (n narrowTypes) Types(context.Context, string) ([]string, string, error) {
 }
 
 // et is the node's tracker, for reading what the sync wrote.
-func (n *testNode) et() engine.EntityTracker { return n.tracker }
+func (n *testNode) et() engine.EntityTracker {
+	if n.jtracker != nil {
+		return n.jtracker
+	}
+	return n.tracker
+}
 
 // logBuffer collects a node's log lines, safe for the server's goroutines.
 type logBuffer struct {
@@ -201,20 +215,42 @@ func startNode(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *
 	return n
 }
 
-// start opens the node on its data dir and serves its API. Started again
-// after stop, it comes back on the same dir and the same address, as a
-// restarted server would.
-func (n *testNode) start(t *testing.T, name string) {
+// startJiraNode starts a node in front of a Jira sandbox (site name, demo
+// seed: projects KAN and OPS) on a fresh data dir.
+func startJiraNode(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *testNode {
 	t.Helper()
-	addr := "127.0.0.1:0"
-	if n.url != "" {
-		addr = strings.TrimPrefix(n.url, "http://")
-	}
-	ln, err := net.Listen("tcp", addr)
+	sb, err := jirasandbox.New(jirasandbox.WithSite(name), jirasandbox.WithRandSeed(int64(len(name))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.url = "http://" + ln.Addr().String()
+	n := &testNode{dir: t.TempDir(), clock: clk, jsb: sb}
+	sbSrv := httptest.NewServer(n.sbAnswers.wrap(sb))
+	t.Cleanup(sbSrv.Close)
+	n.jiraURL = sbSrv.URL
+	for _, o := range opts {
+		o(n)
+	}
+	n.start(t, name)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s's log:\n%s", name, n.log.String())
+		}
+	})
+	return n
+}
+
+// newTracker builds the node's tracker: Jira's on a Jira node, else Asana's
+// with the test's wrappers.
+func (n *testNode) newTracker(t *testing.T) engine.Tracker {
+	t.Helper()
+	if n.jsb != nil {
+		client, err := jira.New(jira.Config{BaseURL: n.jiraURL, Email: n.jsb.Email(), Token: n.jsb.Token(), RequestsPerMinute: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.jtracker = jira.NewTracker(client, "")
+		return n.jtracker
+	}
 	client, err := asana.New(asana.Config{BaseURL: n.asanaURL, Token: n.sb.Token(), RequestsPerMinute: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -231,12 +267,30 @@ func (n *testNode) start(t *testing.T, name string) {
 	if n.wrap != nil {
 		tracker = n.wrap(n.tracker)
 	}
+	return tracker
+}
+
+// start opens the node on its data dir and serves its API. Started again
+// after stop, it comes back on the same dir and the same address, as a
+// restarted server would.
+func (n *testNode) start(t *testing.T, name string) {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if n.url != "" {
+		addr = strings.TrimPrefix(n.url, "http://")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.url = "http://" + ln.Addr().String()
+	tracker := n.newTracker(t)
 	var peer http.RoundTripper = &n.sent
 	if n.peer != nil {
 		peer = n.peer(peer)
 	}
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: tracker, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}})
+		Tracker: tracker, DefaultType: n.defaultType, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,9 @@ type ApplyResult struct {
 	// Skipped says what could not be applied and why (an attachment over
 	// the destination's limit); nothing is dropped silently.
 	Skipped []string `json:"skipped,omitempty"`
+	// Notes say what was applied differently from the source, and why (a
+	// type the destination lacks, which became its default type).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // fingerprint identifies a value's content for echo suppression.
@@ -180,6 +183,11 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		Type: e.Type, Summary: e.Summary, Description: e.Description, ModifiedAt: e.ModifiedAt}}
 	if hasTwin {
 		r.Twin = twin.RemoteID
+		// A type the other side had and this side could not hold goes back
+		// as it was, while no one here changed the default it became.
+		if twin.RemoteType != "" && fieldFP(twin, FieldType) == fingerprint(e.Type) {
+			r.Source.Type = twin.RemoteType
+		}
 	}
 	for _, f := range []struct{ name, value string }{{FieldType, e.Type}, {FieldSummary, e.Summary}, {FieldDescription, e.Description}} {
 		fp := fingerprint(f.value)
@@ -334,6 +342,12 @@ type EventStatus struct {
 	// Skipped says what the receiving side could not apply, and why (an
 	// attachment over its tracker's limit): shown, never dropped silently.
 	Skipped []string `json:"skipped,omitempty"`
+	// RemoteType is the other side's type when this side has no such type
+	// and the item here got its default type (a Jira Bug on Asana).
+	RemoteType string `json:"remote_type,omitempty"`
+	// Notes say what the receiving side applied differently (see
+	// ApplyResult.Notes).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // StageEntry is one stage an event went through.
@@ -354,9 +368,26 @@ func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, err
 	if err != nil {
 		return EventStatus{}, Errorf(ErrBadRequest, "%v", err)
 	}
+	st, found, err := n.statusOf(ctx, connID, id)
+	if err == nil && !found {
+		// A reference may be a key rather than the tracker's id (Jira's
+		// KAN-19): the tracker knows which item it names.
+		if e, gerr := et.Get(ctx, id); gerr == nil && e.ID != id && !e.Deleted {
+			st, found, err = n.statusOf(ctx, connID, e.ID)
+		}
+	}
+	if err != nil || found {
+		return st, err
+	}
+	return EventStatus{}, Errorf(ErrNotFound, "%s was never synced from or to %s", ref, n.inst.Name)
+}
+
+// statusOf finds the latest sync of the entity id names, here or as the
+// twin of one here, on connID or any connection.
+func (n *Node) statusOf(ctx context.Context, connID, id string) (EventStatus, bool, error) {
 	cs, err := n.st.Connections(ctx)
 	if err != nil {
-		return EventStatus{}, err
+		return EventStatus{}, false, err
 	}
 	for _, c := range cs {
 		if connID != "" && c.ID != connID {
@@ -371,7 +402,7 @@ func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, err
 			continue
 		}
 		if err != nil {
-			return EventStatus{}, err
+			return EventStatus{}, false, err
 		}
 		st, err := n.EventStatus(ctx, c.ID, ev.ID)
 		if t, terr := n.st.Twin(ctx, nil, c.ID, local); terr == nil {
@@ -381,10 +412,11 @@ func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, err
 			case t.RemoteDeleted:
 				st.Deleted = "there"
 			}
+			st.RemoteType = t.RemoteType
 		}
-		return st, err
+		return st, true, err
 	}
-	return EventStatus{}, Errorf(ErrNotFound, "%s was never synced from or to %s", ref, n.inst.Name)
+	return EventStatus{}, false, nil
 }
 
 // EventStatus returns one sync with its stages.
@@ -404,7 +436,7 @@ func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventSt
 	if len(ev.Result) > 0 {
 		var res ApplyResult
 		if json.Unmarshal(ev.Result, &res) == nil {
-			st.Skipped = res.Skipped
+			st.Skipped, st.Notes = res.Skipped, res.Notes
 		}
 	}
 	for _, l := range log {

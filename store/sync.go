@@ -25,12 +25,16 @@ type Twin struct {
 	// twin there, was deleted.
 	LocalDeleted  bool
 	RemoteDeleted bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RemoteType is the other side's type when this side has no type of
+	// that name and the entity here got its default type instead; "" when
+	// the types match. A sync back sends it, so the round trip restores it.
+	RemoteType string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 const twinColumns = `connection_id, local_id, remote_id, local_key, local_url, remote_key, remote_url,
-	fields, local_deleted, remote_deleted, created_at, updated_at`
+	fields, local_deleted, remote_deleted, remote_type, created_at, updated_at`
 
 func scanTwin(row interface{ Scan(...any) error }) (Twin, error) {
 	var (
@@ -39,7 +43,7 @@ func scanTwin(row interface{ Scan(...any) error }) (Twin, error) {
 		createdAt, updatedAt string
 	)
 	if err := row.Scan(&t.ConnectionID, &t.LocalID, &t.RemoteID, &t.LocalKey, &t.LocalURL, &t.RemoteKey,
-		&t.RemoteURL, &fields, &t.LocalDeleted, &t.RemoteDeleted, &createdAt, &updatedAt); err != nil {
+		&t.RemoteURL, &fields, &t.LocalDeleted, &t.RemoteDeleted, &t.RemoteType, &createdAt, &updatedAt); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Twin{}, ErrNotFound
 		}
@@ -92,14 +96,14 @@ func (s *Store) PutTwin(ctx context.Context, tx *sql.Tx, t Twin) error {
 	if !t.CreatedAt.IsZero() {
 		created = formatTime(t.CreatedAt)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO twins (`+twinColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = tx.ExecContext(ctx, `INSERT INTO twins (`+twinColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (connection_id, local_id) DO UPDATE SET remote_id = excluded.remote_id,
 			local_key = excluded.local_key, local_url = excluded.local_url, remote_key = excluded.remote_key,
 			remote_url = excluded.remote_url, fields = excluded.fields, local_deleted = excluded.local_deleted,
-			remote_deleted = excluded.remote_deleted,
+			remote_deleted = excluded.remote_deleted, remote_type = excluded.remote_type,
 			updated_at = excluded.updated_at`,
 		t.ConnectionID, t.LocalID, t.RemoteID, t.LocalKey, t.LocalURL, t.RemoteKey, t.RemoteURL, string(fields),
-		t.LocalDeleted, t.RemoteDeleted, created, now)
+		t.LocalDeleted, t.RemoteDeleted, t.RemoteType, created, now)
 	if err != nil {
 		return fmt.Errorf("put twin %s on connection %s: %w", t.LocalID, t.ConnectionID, err)
 	}

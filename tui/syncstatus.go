@@ -166,6 +166,9 @@ func (s *syncScreen) View() string {
 		for _, why := range s.status.Skipped {
 			b.WriteString(st.Warn.Render(ansiWrap("⚠ Not synced: "+why, s.c.width)) + "\n")
 		}
+		for _, note := range s.status.Notes {
+			b.WriteString(st.Faint.Render(ansiWrap("Note: "+note, s.c.width)) + "\n")
+		}
 	}
 	b.WriteString("\n")
 	side := func(label, node, key, url string) {
