@@ -23,9 +23,10 @@ func newDemoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Two sandbox nodes and the console in one terminal: the place to start",
-		Long: `demo starts, in this one process and on loopback, two Asana sandboxes
-seeded with demo data (workspaces Acme and Globex) and two tandem nodes in
-front of them, then opens the console on Acme. ctrl+t switches the console
+		Long: `demo starts, in this one process and on loopback, two tracker sandboxes
+seeded with demo data and two tandem nodes in front of them: Acme on an Asana
+sandbox (projects Company and Test) and Globex on a Jira sandbox (projects
+KAN and OPS). Then it opens the console on Acme. ctrl+t switches the console
 to the other node, so one person can play both admins.
 
 Data lives in a temporary directory removed on exit, unless --data names a
@@ -72,7 +73,7 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start, stop := context.WithTimeout(ctx, time.Minute)
-	nodes, err := demo.Pair(start, data, func(s *demo.Spec) {
+	nodes, err := demo.Mixed(start, data, func(s *demo.Spec) {
 		s.Logger, s.Poll, s.RequestsPerMinute = logger, poll, 1500
 	})
 	stop()
@@ -94,9 +95,9 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	if err := runConsole(ctx, targets, data); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "The demo ran, in this process, two Asana sandboxes and two tandem nodes:\n")
+	fmt.Fprintf(w, "The demo ran, in this process, two tracker sandboxes and two tandem nodes:\n")
 	for _, n := range nodes {
-		fmt.Fprintf(w, "  %-7s node    %s\n          sandbox %s\n", n.Name, n.URL, n.SandboxURL)
+		fmt.Fprintf(w, "  %-7s node    %s\n          %-7s %s\n", n.Name, n.URL, n.Tracker, n.SandboxURL)
 	}
 	if keep {
 		fmt.Fprintf(w, "Their data (SQLite files, log) is kept in %s.\n", data)
@@ -109,8 +110,11 @@ To run the pieces yourself, each in its own terminal:
   tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001 \
     --asana-url http://127.0.0.1:8091/api/1.0 --asana-token TOKEN
   tandem console --node http://127.0.0.1:7001 --admin-token ADMIN
-TOKEN is the one the sandbox printed, ADMIN the one serve printed; the same
-for Globex on other ports. README.md walks through it.
+  tandem sandbox jira --site Globex --listen 127.0.0.1:8092
+  tandem serve --name Globex --data ./globex --listen 127.0.0.1:7002 --tracker jira \
+    --jira-url http://127.0.0.1:8092 --jira-email EMAIL --jira-token TOKEN
+TOKEN (and EMAIL) are what each sandbox printed, ADMIN what serve printed.
+README.md walks through it.
 `)
 	return nil
 }

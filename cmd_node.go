@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
+	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
 )
@@ -23,6 +25,8 @@ type nodeFlags struct {
 	data, listen, url, name, tracker     string
 	asanaURL, asanaToken, asanaWorkspace string
 	asanaRate                            int
+	jiraURL, jiraEmail, jiraToken        string
+	defaultType                          string
 	adminToken                           string
 	poll                                 time.Duration
 }
@@ -39,7 +43,8 @@ The first start creates the instance (--name is required then) and prints the
 admin token once; keep it: the console and the client commands need it, and
 the node stores only its hash.`,
 		Example: `  ASANA_TOKEN=... tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001
-  tandem serve --name Acme --asana-url http://127.0.0.1:8091/api/1.0 --asana-token T --url http://127.0.0.1:7001`,
+  tandem serve --name Acme --asana-url http://127.0.0.1:8091/api/1.0 --asana-token T --url http://127.0.0.1:7001
+  JIRA_TOKEN=... tandem serve --name Globex --tracker jira --jira-url https://globex.atlassian.net --jira-email me@globex.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -48,11 +53,15 @@ the node stores only its hash.`,
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:7001", "address to listen on")
 	fl.StringVar(&f.url, "url", "", "public base URL other nodes reach this one at (default: http://<listen address>)")
 	fl.StringVar(&f.name, "name", "", "instance name other admins see, e.g. Acme (required on first start)")
-	fl.StringVar(&f.tracker, "tracker", "asana", "the tracker this node fronts (asana)")
+	fl.StringVar(&f.tracker, "tracker", "asana", "the tracker this node fronts: asana or jira")
 	fl.StringVar(&f.asanaURL, "asana-url", asana.DefaultBaseURL, "Asana API base URL (a sandbox's is printed by `tandem sandbox asana`)")
 	fl.StringVar(&f.asanaToken, "asana-token", "", "Asana personal access token (or ASANA_TOKEN)")
 	fl.StringVar(&f.asanaWorkspace, "asana-workspace", "", "Asana workspace, by name or gid (needed when the token sees several)")
 	fl.IntVar(&f.asanaRate, "asana-rate-limit", asana.FreePlanPerMinute, "Asana requests per minute of your plan: 150 (free) or 1500 (paid)")
+	fl.StringVar(&f.jiraURL, "jira-url", "", "Jira Cloud site URL, e.g. https://globex.atlassian.net (or JIRA_URL; a sandbox's is printed by `tandem sandbox jira`)")
+	fl.StringVar(&f.jiraEmail, "jira-email", "", "e-mail of the Jira account the API token belongs to (or JIRA_EMAIL)")
+	fl.StringVar(&f.jiraToken, "jira-token", "", "Jira API token (or JIRA_TOKEN)")
+	fl.StringVar(&f.defaultType, "default-type", "", "type an item gets here when the other side's type has no namesake (default: Task on Jira, default_task on Asana)")
 	fl.DurationVar(&f.poll, "poll", engine.DefaultPoll, "how often to ask the tracker what changed")
 	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one (or TANDEM_ADMIN_TOKEN)")
 	return cmd
@@ -62,12 +71,8 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	if f.poll <= 0 {
 		return fmt.Errorf("--poll %v must be positive, e.g. 2s", f.poll)
 	}
-	if f.tracker != "asana" {
-		return fmt.Errorf("--tracker %q is not supported yet; use asana", f.tracker)
-	}
-	f.asanaToken = firstNonEmpty(f.asanaToken, os.Getenv("ASANA_TOKEN"))
-	if f.asanaToken == "" {
-		return errors.New("an Asana token is required: --asana-token or ASANA_TOKEN")
+	if err := f.checkTracker(); err != nil {
+		return err
 	}
 	f.adminToken = firstNonEmpty(f.adminToken, os.Getenv("TANDEM_ADMIN_TOKEN"))
 	if f.data == "" {
@@ -98,14 +103,13 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	defer closeLog()
 
-	client, err := asana.New(asana.Config{BaseURL: f.asanaURL, Token: f.asanaToken, RequestsPerMinute: f.asanaRate, Logger: logger})
+	tracker, settings, err := f.newTracker(logger)
 	if err != nil {
 		return err
 	}
-	tracker := asana.NewTracker(client, f.asanaWorkspace)
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
-		Settings: map[string]string{"asana_url": f.asanaURL, "asana_workspace": f.asanaWorkspace}, AdminToken: f.adminToken, Logger: logger, Poll: f.poll})
+		Settings: settings, AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType})
 	cancel()
 	if err != nil {
 		return err
@@ -122,6 +126,54 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	fmt.Fprintln(w, "Stop with ctrl+c.")
 	return serve(cmd.Context(), ln, api.New(node, logger))
+}
+
+// checkTracker checks the tracker flags (with their environment twins)
+// before anything starts, so a missing credential is one line, not a
+// failed start.
+func (f *nodeFlags) checkTracker() error {
+	switch f.tracker {
+	case "asana":
+		f.asanaToken = firstNonEmpty(f.asanaToken, os.Getenv("ASANA_TOKEN"))
+		if f.asanaToken == "" {
+			return errors.New("an Asana token is required: --asana-token or ASANA_TOKEN")
+		}
+	case "jira":
+		f.jiraURL = strings.TrimRight(firstNonEmpty(f.jiraURL, os.Getenv("JIRA_URL")), "/")
+		f.jiraEmail = firstNonEmpty(f.jiraEmail, os.Getenv("JIRA_EMAIL"))
+		f.jiraToken = firstNonEmpty(f.jiraToken, os.Getenv("JIRA_TOKEN"))
+		switch {
+		case f.jiraURL == "":
+			return errors.New("a Jira site is required: --jira-url https://<site>.atlassian.net or JIRA_URL")
+		case f.jiraEmail == "":
+			return errors.New("the Jira account's e-mail is required: --jira-email or JIRA_EMAIL")
+		case f.jiraToken == "":
+			return errors.New("a Jira API token is required: --jira-token or JIRA_TOKEN (create one at id.atlassian.com → Security → API tokens)")
+		}
+		if u, err := url.Parse(f.jiraURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("--jira-url %q is not a site URL; give one like https://globex.atlassian.net", f.jiraURL)
+		}
+	default:
+		return fmt.Errorf("--tracker %q is not supported; use asana or jira", f.tracker)
+	}
+	return nil
+}
+
+// newTracker builds the tracker the flags name, and the settings the node
+// records about it (never a token).
+func (f *nodeFlags) newTracker(logger *slog.Logger) (engine.Tracker, map[string]string, error) {
+	if f.tracker == "jira" {
+		client, err := jira.New(jira.Config{BaseURL: f.jiraURL, Email: f.jiraEmail, Token: f.jiraToken, Logger: logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		return jira.NewTracker(client, f.defaultType), map[string]string{"jira_url": f.jiraURL, "jira_email": f.jiraEmail}, nil
+	}
+	client, err := asana.New(asana.Config{BaseURL: f.asanaURL, Token: f.asanaToken, RequestsPerMinute: f.asanaRate, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	return asana.NewTracker(client, f.asanaWorkspace), map[string]string{"asana_url": f.asanaURL, "asana_workspace": f.asanaWorkspace}, nil
 }
 
 // logFileName is the node's log inside its data dir: logs never go to the

@@ -33,7 +33,7 @@ func main() {
 func newRootCmd(out io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tandem",
-		Short: "Two-way sync between work trackers (Asana today, Jira Cloud next)",
+		Short: "Two-way sync between work trackers (Asana and Jira Cloud)",
 		Long: `tandem keeps tasks in two work trackers in sync, both ways, through a
 connection between two tandem nodes, each fronting one tracker.
 
@@ -59,7 +59,7 @@ func newSandboxCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newSandboxAsanaCmd())
+	cmd.AddCommand(newSandboxAsanaCmd(), newSandboxJiraCmd())
 	return cmd
 }
 

@@ -41,8 +41,16 @@ type exalatedMsg struct {
 }
 
 func newSuccessScreen(c *common, conn engine.Connection) *successScreen {
-	ti := c.textInput("a task id or link, or pick one below", 2048)
+	ti := c.textInput(refHint(c.self.Tracker)+", or pick one below", 2048)
 	return &successScreen{c: c, conn: conn, input: ti, cursor: -1, spin: newSpinner(c), rows: 6}
+}
+
+// refHint says what a reference looks like on a tracker.
+func refHint(tracker string) string {
+	if tracker == "jira" {
+		return "an issue key (KAN-19) or link"
+	}
+	return "a task id or link"
 }
 
 func (s *successScreen) Title() string { return "Connection established" }
@@ -113,7 +121,7 @@ func (s *successScreen) exalate() tea.Cmd {
 		ref = s.items[s.cursor].ID
 	}
 	if ref == "" {
-		s.err = errors.New("enter a task id or link from " + s.conn.LocalProjectName + ", or pick one with ↓")
+		s.err = errors.New("enter " + refHint(s.c.self.Tracker) + " from " + s.conn.LocalProjectName + ", or pick one with ↓")
 		return nil
 	}
 	s.busy, s.err = true, nil

@@ -1,7 +1,7 @@
 // Package demo runs tandem nodes in one process, each in front of its own
-// Asana sandbox, all on loopback: the embedded default (tandem demo), the
-// console's end-to-end tests and the benchmark harness start their nodes
-// with it.
+// tracker sandbox (Asana or Jira), all on loopback: the embedded default
+// (tandem demo), the console's end-to-end tests and the benchmark harness
+// start their nodes with it.
 package demo
 
 import (
@@ -17,6 +17,8 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
+	"github.com/tandem-sync/tandem/connectors/jira"
+	jirasandbox "github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
 )
@@ -25,6 +27,8 @@ import (
 type Spec struct {
 	// Name is the node's name and its sandbox workspace's ("Acme").
 	Name string
+	// Tracker is the node's tracker: "asana" (default) or "jira".
+	Tracker string
 	// Project is the project the node usually works in (the console's
 	// project lists start on it); "" for none.
 	Project string
@@ -32,10 +36,13 @@ type Spec struct {
 	DataDir string
 	// Seed is the sandbox's seed data: "demo" (default) or "empty".
 	Seed string
-	// Sandbox holds extra sandbox options (rate limit, latency, faults).
-	Sandbox []sandbox.Option
-	// RequestsPerMinute is the Asana client's budget; 0 means the free
-	// plan's, negative no client-side limit.
+	// Sandbox holds extra Asana sandbox options (rate limit, latency,
+	// faults); JiraSandbox the same for a Jira node.
+	Sandbox     []sandbox.Option
+	JiraSandbox []jirasandbox.Option
+	// RequestsPerMinute is the tracker client's budget; 0 means Asana's
+	// free plan (the Jira client's own default on Jira), negative no
+	// client-side limit.
 	RequestsPerMinute int
 	// Poll is the node's change-detection interval (0: the default).
 	Poll time.Duration
@@ -55,11 +62,17 @@ type Node struct {
 	// AdminToken is the node's admin token (known because the node was
 	// created here).
 	AdminToken string
-	// Sandbox is the node's tracker, and SandboxURL its API base URL.
-	Sandbox    *sandbox.Sandbox
+	// Tracker is "asana" or "jira".
+	Tracker string
+	// SandboxURL is the tracker's API base URL (Asana's /api/1.0 root, or
+	// the Jira site).
 	SandboxURL string
-	// Client is the node's Asana client (its request counts).
-	Client *asana.Client
+	// Sandbox and Client are an Asana node's sandbox and client (nil on
+	// Jira); Jira and JiraClient a Jira node's.
+	Sandbox    *sandbox.Sandbox
+	Client     *asana.Client
+	Jira       *jirasandbox.Sandbox
+	JiraClient *jira.Client
 
 	sbSrv   *http.Server
 	nodeSrv *http.Server
@@ -78,43 +91,44 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	sb, err := sandbox.New(append([]sandbox.Option{sandbox.WithSeed(s.Seed), sandbox.WithWorkspace(s.Name)}, s.Sandbox...)...)
-	if err != nil {
-		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
+	n := &Node{Name: s.Name, Project: s.Project, Tracker: s.Tracker}
+	if n.Tracker == "" {
+		n.Tracker = "asana"
 	}
-	n := &Node{Name: s.Name, Project: s.Project, Sandbox: sb}
 	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
 	}
-	n.SandboxURL = "http://" + sbLn.Addr().String() + "/api/1.0"
-	n.sbSrv = newServer(sb)
-	go n.sbSrv.Serve(sbLn)
-
+	var (
+		tracker  engine.Tracker
+		settings map[string]string
+	)
+	switch n.Tracker {
+	case "asana":
+		tracker, settings, err = n.startAsana(sbLn, s, logger)
+	case "jira":
+		tracker, settings, err = n.startJira(sbLn, s, logger)
+	default:
+		err = fmt.Errorf("unknown tracker %q (want asana or jira)", s.Tracker)
+	}
+	if err != nil {
+		sbLn.Close()
+		n.Close()
+		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		n.Close()
 		return nil, fmt.Errorf("the %s node: %w", s.Name, err)
 	}
 	n.URL = "http://" + ln.Addr().String()
-	rpm := s.RequestsPerMinute
-	if rpm == 0 {
-		rpm = asana.FreePlanPerMinute
-	}
-	client, err := asana.New(asana.Config{BaseURL: n.SandboxURL, Token: sb.Token(), RequestsPerMinute: rpm, Logger: logger})
-	if err != nil {
-		ln.Close()
-		n.Close()
-		return nil, err
-	}
-	n.Client = client
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		ln.Close()
 		n.Close()
 		return nil, fmt.Errorf("creating %s: %w", s.DataDir, err)
 	}
 	node, err := engine.Open(ctx, engine.Config{DataDir: s.DataDir, Name: s.Name, URL: n.URL,
-		Tracker: asana.NewTracker(client, ""), Settings: map[string]string{"asana_url": n.SandboxURL},
+		Tracker: tracker, Settings: settings,
 		Logger: logger.With("node", s.Name), Poll: s.Poll, Now: s.Now})
 	if err != nil {
 		ln.Close()
@@ -126,6 +140,47 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	n.nodeSrv = newServer(api.New(node, logger.With("node", s.Name)))
 	go n.nodeSrv.Serve(ln)
 	return n, nil
+}
+
+// startAsana serves an Asana sandbox on ln and builds the node's client.
+func (n *Node) startAsana(ln net.Listener, s Spec, logger *slog.Logger) (engine.Tracker, map[string]string, error) {
+	sb, err := sandbox.New(append([]sandbox.Option{sandbox.WithSeed(s.Seed), sandbox.WithWorkspace(s.Name)}, s.Sandbox...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	n.Sandbox = sb
+	n.SandboxURL = "http://" + ln.Addr().String() + "/api/1.0"
+	n.sbSrv = newServer(sb)
+	go n.sbSrv.Serve(ln)
+	rpm := s.RequestsPerMinute
+	if rpm == 0 {
+		rpm = asana.FreePlanPerMinute
+	}
+	client, err := asana.New(asana.Config{BaseURL: n.SandboxURL, Token: sb.Token(), RequestsPerMinute: rpm, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	n.Client = client
+	return asana.NewTracker(client, ""), map[string]string{"asana_url": n.SandboxURL}, nil
+}
+
+// startJira serves a Jira sandbox (site named after the node) on ln and
+// builds the node's client.
+func (n *Node) startJira(ln net.Listener, s Spec, logger *slog.Logger) (engine.Tracker, map[string]string, error) {
+	sb, err := jirasandbox.New(append([]jirasandbox.Option{jirasandbox.WithSeed(s.Seed), jirasandbox.WithSite(s.Name)}, s.JiraSandbox...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	n.Jira = sb
+	n.SandboxURL = "http://" + ln.Addr().String()
+	n.sbSrv = newServer(sb)
+	go n.sbSrv.Serve(ln)
+	client, err := jira.New(jira.Config{BaseURL: n.SandboxURL, Email: sb.Email(), Token: sb.Token(), RequestsPerMinute: s.RequestsPerMinute, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	n.JiraClient = client
+	return jira.NewTracker(client, ""), map[string]string{"jira_url": n.SandboxURL, "jira_email": sb.Email()}, nil
 }
 
 func newServer(h http.Handler) *http.Server {
@@ -147,13 +202,24 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// Pair starts the demo's two nodes under dir (one sub-dir each): Acme,
-// working in its Company project, and Globex in its Test project. On error
-// nothing is left running.
+// Pair starts two Asana nodes under dir (one sub-dir each): Acme, working
+// in its Company project, and Globex in its Test project. On error nothing
+// is left running.
 func Pair(ctx context.Context, dir string, tune func(*Spec)) ([]*Node, error) {
+	return start(ctx, dir, tune, Spec{Name: "Acme", Project: "Company"}, Spec{Name: "Globex", Project: "Test"})
+}
+
+// Mixed starts the demo's two nodes under dir: Acme on Asana, working in
+// its Company project, and Globex on Jira, working in its KAN project.
+// This is what tandem demo runs.
+func Mixed(ctx context.Context, dir string, tune func(*Spec)) ([]*Node, error) {
+	return start(ctx, dir, tune, Spec{Name: "Acme", Project: "Company"}, Spec{Name: "Globex", Tracker: "jira", Project: "KAN"})
+}
+
+func start(ctx context.Context, dir string, tune func(*Spec), specs ...Spec) ([]*Node, error) {
 	var nodes []*Node
-	for _, p := range [][2]string{{"Acme", "Company"}, {"Globex", "Test"}} {
-		s := Spec{Name: p[0], Project: p[1], DataDir: filepath.Join(dir, p[0])}
+	for _, s := range specs {
+		s.DataDir = filepath.Join(dir, s.Name)
 		if tune != nil {
 			tune(&s)
 		}
