@@ -273,6 +273,8 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		return s, s.setTrigger(!s.conn.TriggerNewTasks)
 	case s.tab == tabScope && key.Matches(msg, k.Bulk):
 		return s, s.startBulk()
+	case s.tab == tabScope && key.Matches(msg, k.ExalateOne):
+		return s, push(newExalateScreen(s.c, s.conn))
 	case s.tab == tabRules && key.Matches(msg, k.Export):
 		return s, s.export()
 	}
@@ -368,7 +370,7 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	}
 	return [][]key.Binding{
 		{k.Left, k.Right, k.Refresh},
-		{k.Trigger, k.Bulk, k.Export},
+		{k.Trigger, k.Bulk, k.ExalateOne, k.Export},
 		{s.activeKey(), k.Delete, k.OpenSync},
 	}
 }

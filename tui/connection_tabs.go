@@ -118,6 +118,7 @@ func (s *connectionScreen) scopeView() string {
 		"",
 		"Sync new tasks automatically: " + trigger,
 		"",
+		st.Faint.Render("s syncs one item of " + s.conn.LocalProjectName + " now, by its key or link."),
 	}
 	return strings.Join(append(lines, s.bulkView()...), "\n")
 }

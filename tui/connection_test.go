@@ -411,3 +411,40 @@ func TestConnectionOpenSync(t *testing.T) {
 		t.Errorf("enter should open the newest sync (e2), got %#v", out[0])
 	}
 }
+
+// s on the Scope tab opens the exalate screen for one more item, worded
+// for the node's tracker, and enter there syncs what was typed.
+func TestConnectionExalateOne(t *testing.T) {
+	f := connectionNode()
+	f.exalate = func(connID, ref string) (engine.StageEvent, error) {
+		return engine.StageEvent{ConnectionID: connID, EventID: "e9", LocalKey: ref, Stage: engine.StageSending}, nil
+	}
+	c := testCommon(t, f)
+	c.self.Tracker = "jira"
+	s := openConnectionWith(t, c, f)
+	_, msgs := press(t, s, "s")
+	next, ok := pushed(t, msgs).(*successScreen)
+	if !ok {
+		t.Fatalf("s should open the exalate screen, got %v", msgs)
+	}
+	for _, m := range exec(next.Init()) {
+		run(t, next, m)
+	}
+	v := plain(next.View())
+	if next.Title() != "Exalate" || strings.Contains(v, "established") ||
+		!strings.Contains(v, "Sync one item of Website now: enter an issue key (KAN-19) or link:") {
+		t.Errorf("the exalate screen (title %q) reads:\n%s", next.Title(), v)
+	}
+	sc, msgs := typeKeys(t, next, "KAN-19<enter>")
+	if _, ok := pushed(t, msgs).(*syncScreen); !ok {
+		t.Fatalf("enter should open the sync status:\n%s", plain(sc.View()))
+	}
+	if n := countCalls(f.called(), "Exalate c1 KAN-19"); n != 1 {
+		t.Errorf("Exalate c1 KAN-19 called %d times: %v", n, f.called())
+	}
+	// s is the Scope tab's key only.
+	press(t, s, "<right>s")
+	if n := countCalls(f.called(), "Exalate"); n != 1 {
+		t.Errorf("s off the Scope tab should do nothing: %v", f.called())
+	}
+}

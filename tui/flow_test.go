@@ -44,11 +44,19 @@ func startFlow(t *testing.T, tune func(*demo.Spec)) *flow {
 // startFlowOn is startFlow with the console reaching the nodes through via.
 func startFlowOn(t *testing.T, tune func(*demo.Spec), via func(*demo.Node) Node) *flow {
 	t.Helper()
+	return startFlowWith(t, demo.Pair, tune, via)
+}
+
+// startFlowWith starts the nodes with pair (demo.Pair: two Asana nodes;
+// demo.Mixed: Acme on Asana, Globex on Jira).
+func startFlowWith(t *testing.T, pair func(context.Context, string, func(*demo.Spec)) ([]*demo.Node, error),
+	tune func(*demo.Spec), via func(*demo.Node) Node) *flow {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	start, stop := context.WithTimeout(ctx, 30*time.Second)
 	defer stop()
-	nodes, err := demo.Pair(start, t.TempDir(), func(s *demo.Spec) {
+	nodes, err := pair(start, t.TempDir(), func(s *demo.Spec) {
 		s.Poll, s.RequestsPerMinute = 50*time.Millisecond, -1
 		if tune != nil {
 			tune(s)

@@ -30,6 +30,7 @@ type keyMap struct {
 
 	Exalate    key.Binding
 	Bulk       key.Binding
+	ExalateOne key.Binding
 	Trigger    key.Binding
 	Deactivate key.Binding
 	Delete     key.Binding
@@ -76,6 +77,7 @@ func newKeyMap() *keyMap {
 
 		Exalate:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "exalate")),
 		Bulk:       key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "bulk exalate")),
+		ExalateOne: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sync one item")),
 		Trigger:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trigger on/off")),
 		Deactivate: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deactivate/activate")),
 		Delete:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "delete")),

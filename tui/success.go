@@ -14,9 +14,10 @@ import (
 
 // successScreen is "Connection established successfully ✓": it invites
 // the admin to sync a first item, typed in or picked from the project's
-// recent ones.
+// recent ones. Opened from a connection's page (again), it syncs one more.
 type successScreen struct {
 	c      *common
+	again  bool
 	conn   engine.Connection
 	input  textinput.Model
 	items  []engine.Item
@@ -53,7 +54,20 @@ func refHint(tracker string) string {
 	return "a task id or link"
 }
 
-func (s *successScreen) Title() string { return "Connection established" }
+// newExalateScreen is the same screen for any later item, from the
+// connection's page.
+func newExalateScreen(c *common, conn engine.Connection) *successScreen {
+	s := newSuccessScreen(c, conn)
+	s.again = true
+	return s
+}
+
+func (s *successScreen) Title() string {
+	if s.again {
+		return "Exalate"
+	}
+	return "Connection established"
+}
 func (s *successScreen) SetSize(w, h int) {
 	s.input.Width = max(w-4, 10)
 	s.rows = max(h-12, 2)
@@ -135,13 +149,18 @@ func (s *successScreen) exalate() tea.Cmd {
 func (s *successScreen) View() string {
 	st := s.c.styles
 	var b strings.Builder
-	b.WriteString(st.OK.Render("Connection established successfully ✓") + "\n")
 	other := s.conn.RemoteName
 	if s.conn.RemoteProjectName != "" {
 		other += " / " + s.conn.RemoteProjectName
 	}
-	b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
-	b.WriteString("Sync your first issue to see how it works. Please enter an issue key from\nthe project " + st.Subtitle.Render(s.conn.LocalProjectName) + " to proceed:\n")
+	if s.again {
+		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
+		b.WriteString("Sync one item of " + st.Subtitle.Render(s.conn.LocalProjectName) + " now: enter " + refHint(s.c.self.Tracker) + ":\n")
+	} else {
+		b.WriteString(st.OK.Render("Connection established successfully ✓") + "\n")
+		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
+		b.WriteString("Sync your first issue to see how it works. Please enter an issue key from\nthe project " + st.Subtitle.Render(s.conn.LocalProjectName) + " to proceed:\n")
+	}
 	b.WriteString(s.input.View() + "\n")
 	switch {
 	case !s.listed:
