@@ -15,7 +15,7 @@ func newBenchCmd() *cobra.Command {
 	def := bench.Defaults()
 	var (
 		cfg                       = def
-		asJSON, quick             bool
+		asJSON, quick, subprocess bool
 		cpuProfile, dir, sections string
 	)
 	cmd := &cobra.Command{
@@ -29,9 +29,17 @@ at a time, timed to Synchronized (2); the engine's own cost with no limit
 and no latency (3); and a node with --scale-twins twins: memory and the
 time to load the connections list and statistics (4). --sections picks
 some. The report ends with the targets of issue 6, met or not.
-Progress goes to stderr.`,
+Progress goes to stderr.
+
+With --subprocess the sandboxes run as ` + "`tandem sandbox asana`" + ` and the nodes as
+` + "`tandem serve`" + ` child processes of this binary, on free loopback ports and
+temporary data dirs, driven only through the admin API and the sandboxes'
+HTTP; a proxy between each node and its sandbox counts the API calls, and
+section 3's CPU and RSS are the node processes' own. Children's stderr goes
+to log files, kept (and named) if the run fails.`,
 		Example: `  tandem bench
   tandem bench --quick --json
+  tandem bench --subprocess
   tandem bench --tasks 100 --rate-limit 150 --cpuprofile engine.pprof
   tandem bench --sections 2 --edits 50`,
 		Args: cobra.NoArgs,
@@ -59,6 +67,13 @@ Progress goes to stderr.`,
 			}
 			cfg.Dir = dir
 			cfg.Progress = func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), "bench:", line) }
+			if subprocess {
+				exe, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("finding this binary to run the children: %w", err)
+				}
+				cfg.Subprocess = &bench.Subprocess{Binary: exe}
+			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {
@@ -91,6 +106,7 @@ Progress goes to stderr.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (with a top-level targets array)")
 	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind); flags given still apply")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine-overhead run to this file (for go tool pprof)")
+	f.BoolVar(&subprocess, "subprocess", false, "run the sandboxes and nodes as child processes (`tandem sandbox asana`, `tandem serve`) of this binary")
 	f.StringVar(&dir, "data", "", "keep the nodes' data dirs here (default: a temporary dir, removed)")
 	return cmd
 }

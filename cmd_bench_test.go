@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -70,5 +74,137 @@ func TestBenchSections(t *testing.T) {
 func TestBenchRejectsBadFlags(t *testing.T) {
 	if _, err := run(t, "bench", "--tasks", "0"); err == nil {
 		t.Error("tandem bench --tasks 0 succeeded; want an error")
+	}
+}
+
+// TestBenchSubprocessQuick runs `tandem bench --subprocess --quick` end to
+// end: the sandboxes and nodes are this test binary re-run as tandem
+// (childEnv), and the report must carry figures measured on them.
+func TestBenchSubprocessQuick(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("section 3 reads the children's /proc")
+	}
+	t.Setenv(childEnv, "1")
+	out, err := run(t, "bench", "--subprocess", "--quick", "--json", "--data", t.TempDir())
+	if err != nil {
+		t.Fatalf("tandem bench --subprocess --quick --json: %v", err)
+	}
+	type side struct {
+		Reads           int64            `json:"reads"`
+		Writes          int64            `json:"writes"`
+		ByEndpoint      map[string]int64 `json:"by_endpoint"`
+		SandboxRequests int64            `json:"sandbox_requests"`
+	}
+	var r struct {
+		Mode    string `json:"mode"`
+		Targets []struct {
+			Name     string   `json:"name"`
+			Measured *float64 `json:"measured"`
+			Reason   string   `json:"reason"`
+		} `json:"targets"`
+		Bulk *struct {
+			Tasks        int     `json:"tasks"`
+			Synchronized int     `json:"synchronized"`
+			CallsPerTask float64 `json:"calls_per_task"`
+			Source       side    `json:"source"`
+			Destination  side    `json:"destination"`
+		} `json:"bulk_sync"`
+		Latency *struct {
+			Edits        int `json:"edits"`
+			Synchronized int `json:"synchronized"`
+			Missed       int `json:"missed"`
+		} `json:"change_latency"`
+		Engine *struct {
+			Synchronized int     `json:"synchronized"`
+			CPUMSPerTask float64 `json:"cpu_ms_per_task"`
+			PeakRSSMB    float64 `json:"peak_rss_mb"`
+			Counted      string  `json:"counted"`
+			Processes    []struct {
+				Name      string  `json:"name"`
+				PID       int     `json:"pid"`
+				CPUMS     float64 `json:"cpu_ms"`
+				PeakRSSMB float64 `json:"peak_rss_mb"`
+			} `json:"processes"`
+		} `json:"engine_overhead"`
+		Scale *struct {
+			Synchronized int      `json:"synchronized"`
+			SyncedItems  int      `json:"synced_items"`
+			PeakRSSMB    float64  `json:"peak_rss_mb"`
+			HeapMB       *float64 `json:"heap_mb"`
+			Counted      string   `json:"counted"`
+		} `json:"scale"`
+		NotRun      map[string]string `json:"not_run"`
+		NotMeasured map[string]string `json:"not_measured"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("the output is not the JSON report: %v\n%s", err, out)
+	}
+	if r.Mode != "subprocess" || len(r.NotRun) != 0 {
+		t.Errorf("mode %q, not run %v; want subprocess with every section run", r.Mode, r.NotRun)
+	}
+	if b := r.Bulk; b == nil || b.Tasks != 10 || b.Synchronized != 10 || b.CallsPerTask <= 0 ||
+		b.Source.Reads == 0 || b.Destination.Writes == 0 || b.Source.SandboxRequests < b.Source.Reads ||
+		b.Destination.ByEndpoint["POST /tasks"] != 10 {
+		t.Errorf("bulk sync: %+v; want 10 tasks synchronized, calls counted on both sides, 10 POST /tasks", b)
+	}
+	if l := r.Latency; l == nil || l.Edits != 5 || l.Synchronized+l.Missed != 5 || l.Synchronized == 0 {
+		t.Errorf("change latency: %+v; want 5 edits counted, some synchronized", l)
+	}
+	e := r.Engine
+	if e == nil || e.Synchronized != 10 || e.CPUMSPerTask <= 0 || e.PeakRSSMB <= 0 || len(e.Processes) != 2 ||
+		!strings.Contains(e.Counted, "tandem serve") {
+		t.Fatalf("engine overhead: %+v; want 10 tasks, CPU and RSS of the two node processes", e)
+	}
+	for _, p := range e.Processes {
+		if p.PID <= 0 || p.PeakRSSMB <= 0 {
+			t.Errorf("engine overhead process %+v: want a pid and a peak RSS", p)
+		}
+		// The children were waited for: their pids are gone.
+		if err := syscall.Kill(p.PID, 0); err == nil {
+			t.Errorf("%s (pid %d) still runs after the bench returned", p.Name, p.PID)
+		}
+	}
+	if s := r.Scale; s == nil || s.Synchronized != 200 || s.SyncedItems != 200 || s.PeakRSSMB <= 0 || s.HeapMB != nil ||
+		r.NotMeasured["scale.heap_mb"] == "" || !strings.Contains(s.Counted, "tandem serve") {
+		t.Errorf("scale: %+v, not measured %v; want 200 twins, the node's RSS, the heap said not measured", s, r.NotMeasured)
+	}
+	want := []string{"api_calls_per_task", "bulk_rate_limit_share", "bulk_unrecovered_429s", "change_latency_p95",
+		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins"}
+	var got []string
+	for _, tg := range r.Targets {
+		got = append(got, tg.Name)
+		if tg.Measured == nil {
+			t.Errorf("target %s not measured: %s", tg.Name, tg.Reason)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("targets %v, want %v", got, want)
+	}
+	for _, secret := range []string{"tdm_admin", "Token", "Bearer"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the report shows %q", secret)
+		}
+	}
+}
+
+// TestBenchSubprocessTable checks the table says which processes section
+// 3 counted and why the sections left out didn't run.
+func TestBenchSubprocessTable(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("section 3 reads the children's /proc")
+	}
+	t.Setenv(childEnv, "1")
+	out, err := run(t, "bench", "--subprocess", "--quick", "--sections", "3", "--engine-tasks", "5")
+	if err != nil {
+		t.Fatalf("tandem bench --subprocess --sections 3: %v", err)
+	}
+	for _, s := range []string{"mode: subprocess", "the `tandem serve` processes (Acme pid ", "Globex node (pid ",
+		"5 of 5", "not run: not selected (--sections)"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("the table lacks %q:\n%s", s, out)
+		}
+	}
+	if _, err := run(t, "bench", "--subprocess", "--cpuprofile", filepath.Join(t.TempDir(), "cpu.pprof")); err == nil {
+		t.Error("--subprocess --cpuprofile succeeded; want an error (the engine isn't in this process)")
 	}
 }

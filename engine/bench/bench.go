@@ -4,6 +4,9 @@
 // the issue's targets are about: API calls per task against the Basic
 // rules' minimum, use of the rate-limit budget, and the engine's own cost.
 //
+// With Config.Subprocess the sandboxes and nodes are child processes
+// instead, driven only through the admin API and the sandboxes' HTTP.
+//
 // The harness reports; it never fails a run for missing a target. Tests
 // check that a report is complete, never how fast it was.
 package bench
@@ -51,6 +54,9 @@ type Config struct {
 	CPUProfile io.Writer
 	// Progress, if set, is told what the harness is doing (one line each).
 	Progress func(string)
+	// Subprocess, if set, runs the sandboxes and nodes as child processes
+	// of that binary instead of in this process.
+	Subprocess *Subprocess
 }
 
 // Defaults is a run that ends within about five minutes on two cores:
@@ -97,6 +103,8 @@ func (c Config) runs(n int) bool { return len(c.Sections) == 0 || slices.Contain
 
 // Report is everything a run measured. Sections not measured say why.
 type Report struct {
+	// Mode is ModeInProcess or ModeSubprocess.
+	Mode    string        `json:"mode"`
 	Machine Machine       `json:"machine"`
 	Config  ConfigSummary `json:"config"`
 	// Bulk is section 1, Latency 2, Engine 3, Scale 4; nil for a section
@@ -107,6 +115,9 @@ type Report struct {
 	Scale   *Scale    `json:"scale"`
 	// NotRun says, per section number, why it didn't run.
 	NotRun map[string]string `json:"not_run,omitempty"`
+	// NotMeasured says, per field, why a run couldn't measure it (or
+	// measured it another way).
+	NotMeasured map[string]string `json:"not_measured,omitempty"`
 	// Targets are the issue's targets, met or not.
 	Targets []Target `json:"targets"`
 	// TotalSeconds is the wall time of the whole run, seeding included.
@@ -138,8 +149,10 @@ const notSelected = "not selected (--sections)"
 
 // Run runs the selected sections and computes the targets. Section 3 runs
 // first, so the process's peak RSS is its own, then 4, then 1 and 2 on
-// the same two nodes.
-func Run(ctx context.Context, cfg Config) (Report, error) {
+// the same two nodes. With cfg.Subprocess the same sections run on child
+// processes (see runSubprocesses); a failed run then keeps its dir, with
+// the children's logs, and says where.
+func Run(ctx context.Context, cfg Config) (r Report, err error) {
 	if cfg.Tasks <= 0 {
 		return Report{}, fmt.Errorf("bench: --tasks %d: need at least one task", cfg.Tasks)
 	}
@@ -161,6 +174,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Poll < 0 {
 		return Report{}, fmt.Errorf("bench: --poll %v is negative", cfg.Poll)
 	}
+	if cfg.Subprocess != nil && cfg.CPUProfile != nil {
+		return Report{}, errors.New("bench: --cpuprofile profiles this process; with --subprocess the engine runs in others")
+	}
 	poll := cfg.Poll
 	if poll == 0 {
 		poll = engine.DefaultPoll
@@ -168,14 +184,27 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	began := time.Now()
 	dir := cfg.Dir
 	if dir == "" {
-		d, err := os.MkdirTemp("", "tandem-bench-")
-		if err != nil {
-			return Report{}, fmt.Errorf("bench: a temporary dir: %w", err)
+		d, mkErr := os.MkdirTemp("", "tandem-bench-")
+		if mkErr != nil {
+			return Report{}, fmt.Errorf("bench: a temporary dir: %w", mkErr)
 		}
-		defer os.RemoveAll(d)
+		// Child processes' logs are kept for a failed run.
+		defer func() {
+			if err == nil || cfg.Subprocess == nil {
+				os.RemoveAll(d)
+			}
+		}()
 		dir = d
 	}
-	r := Report{
+	if cfg.Subprocess != nil {
+		defer func() {
+			if err != nil {
+				err = fmt.Errorf("%w; the children's logs and data dirs are kept in %s", err, dir)
+			}
+		}()
+	}
+	r = Report{
+		Mode:    ModeInProcess,
 		Machine: machine(),
 		Config: ConfigSummary{Tasks: cfg.Tasks, RateLimit: cfg.RateLimit, LatencyMS: ms(cfg.Latency),
 			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(poll)},
@@ -187,6 +216,15 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		} else {
 			r.NotRun[strconv.Itoa(n)] = notSelected
 		}
+	}
+	if cfg.Subprocess != nil {
+		r.Mode = ModeSubprocess
+		if err := runSubprocesses(ctx, cfg, dir, &r); err != nil {
+			return Report{}, err
+		}
+		r.Targets = targets(r)
+		r.TotalSeconds = time.Since(began).Seconds()
+		return r, nil
 	}
 	if cfg.runs(3) {
 		eng, err := runOverhead(ctx, cfg, dir+"/engine")

@@ -66,7 +66,7 @@ func TestQuickRunReportsEverySection(t *testing.T) {
 	if sc == nil || sc.Twins != cfg.ScaleTwins || sc.Synchronized != cfg.ScaleTwins || sc.SyncedItems != cfg.ScaleTwins {
 		t.Fatalf("scale section: %+v; want %d twins synchronized and listed", sc, cfg.ScaleTwins)
 	}
-	if sc.Calls <= 0 || sc.ConnectionsMS <= 0 || sc.StatsMS <= 0 || sc.PeakRSSMB <= 0 || sc.PeakRSSMB < sc.RSSMB || sc.HeapMB <= 0 {
+	if sc.Calls <= 0 || sc.ConnectionsMS <= 0 || sc.StatsMS <= 0 || sc.PeakRSSMB <= 0 || sc.PeakRSSMB < sc.RSSMB || sc.HeapMB == nil || *sc.HeapMB <= 0 {
 		t.Errorf("scale figures: %+v; want timings and memory > 0, peak ≥ now", sc)
 	}
 

@@ -65,16 +65,45 @@ func editTimeout(poll time.Duration) time.Duration { return max(30*time.Second, 
 
 // runLatency is section 2 on p, whose twins are Acme's twinned task ids.
 func runLatency(ctx context.Context, cfg Config, p *bulkPair, twins []string) (Latency, error) {
+	return timeEdits(ctx, cfg, editRun{name: p.acme.Name, seeder: p.seeder, connID: p.conn.ID, twins: twins,
+		poll: p.poll, latency: p.latency, limit: p.limit,
+		settle: func(ctx context.Context) error { return settle(ctx, p) },
+		subscribe: func(context.Context) (<-chan engine.StageEvent, func(), error) {
+			events, stop := p.acme.Subscribe()
+			return events, stop, nil
+		}})
+}
+
+// editRun is what section 2 needs of a pair of nodes, in process or not.
+type editRun struct {
+	name      string        // the source node's
+	seeder    *asana.Client // edits the source's tasks
+	connID    string
+	twins     []string // the source's twinned task ids
+	poll      time.Duration
+	latency   time.Duration
+	limit     int
+	settle    func(context.Context) error
+	subscribe func(context.Context) (<-chan engine.StageEvent, func(), error)
+}
+
+// timeEdits is section 2: it waits for the nodes to go quiet, then times
+// cfg.Edits renames one at a time.
+func timeEdits(ctx context.Context, cfg Config, p editRun) (Latency, error) {
+	twins := p.twins
 	l := Latency{Edits: cfg.Edits, Twins: len(twins), PollMS: ms(p.poll), LatencyMS: ms(p.latency), RateLimit: p.limit}
 	if len(twins) == 0 {
 		return l, fmt.Errorf("no twins to edit")
 	}
 	cfg.progress("change latency: waiting for both nodes to go quiet")
-	if err := settle(ctx, p); err != nil {
+	if err := p.settle(ctx); err != nil {
 		return l, err
 	}
-	cfg.progress("change latency: %d edits on %s, one at a time (poll %v, latency %v)", cfg.Edits, p.acme.Name, p.poll, p.latency)
-	events, stop := p.acme.Subscribe()
+	cfg.progress("change latency: %d edits on %s, one at a time (poll %v, latency %v)", cfg.Edits, p.name, p.poll, p.latency)
+	events, stop, err := p.subscribe(ctx)
+	if err != nil {
+		return l, fmt.Errorf("the stage events of %s: %w", p.name, err)
+	}
 	defer stop()
 	rng := rand.New(rand.NewPCG(6, uint64(len(twins)))) // the same edits every run
 	var total, detection, pipeline []time.Duration
@@ -96,7 +125,7 @@ func runLatency(ctx context.Context, cfg Config, p *bulkPair, twins []string) (L
 		if _, err := p.seeder.UpdateTask(ctx, gid, asana.TaskUpdate{Name: &name}); err != nil {
 			return l, fmt.Errorf("edit %d, renaming task %s: %w", i+1, gid, err)
 		}
-		prepared, synced, err := awaitSync(ctx, events, p.conn.ID, gid, edited, editTimeout(p.poll))
+		prepared, synced, err := awaitSync(ctx, events, p.connID, gid, edited, editTimeout(p.poll))
 		if err != nil {
 			return l, fmt.Errorf("edit %d, task %s: %w", i+1, gid, err)
 		}

@@ -22,11 +22,17 @@ type Overhead struct {
 	Synchronized int     `json:"synchronized"`
 	WallSeconds  float64 `json:"wall_seconds"`
 	TasksPerSec  float64 `json:"tasks_per_second"`
-	// CPUMSPerTask is user+system CPU time per task (getrusage deltas).
+	// CPUMSPerTask is user+system CPU time per task (getrusage deltas;
+	// with --subprocess, both node processes' /proc/<pid>/stat deltas).
 	CPUMSPerTask float64 `json:"cpu_ms_per_task"`
 	// PeakRSSMB is the process's peak resident set (getrusage maxrss) at
-	// the end of the section.
+	// the end of the section; with --subprocess, the larger of the node
+	// processes' VmHWM.
 	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// Counted says which processes CPU and RSS come from with
+	// --subprocess, and Processes gives each one's figures.
+	Counted   string    `json:"counted,omitempty"`
+	Processes []Process `json:"processes,omitempty"`
 	// SQLiteBytesPer1000Twins is the growth of each node's SQLite files
 	// over the sync, per 1,000 twins.
 	SQLiteBytesPer1000Twins map[string]int64 `json:"sqlite_bytes_per_1000_twins"`

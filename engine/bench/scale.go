@@ -30,10 +30,12 @@ type Scale struct {
 	// PeakRSSMB is the process's peak resident set (getrusage maxrss) so
 	// far: both nodes and sandboxes, and every section run before.
 	// RSSMB is the resident set at the end, HeapMB the Go heap in use
-	// after a GC.
-	PeakRSSMB float64 `json:"peak_rss_mb"`
-	RSSMB     float64 `json:"rss_mb"`
-	HeapMB    float64 `json:"heap_mb"`
+	// after a GC (nil with --subprocess, where Counted says whose RSS it
+	// is).
+	PeakRSSMB float64  `json:"peak_rss_mb"`
+	RSSMB     float64  `json:"rss_mb"`
+	HeapMB    *float64 `json:"heap_mb"`
+	Counted   string   `json:"counted,omitempty"`
 	// ConnectionsMS and StatsMS are the medians of Calls calls of
 	// node.Connections and node.Stats on Acme.
 	Calls         int     `json:"calls"`
@@ -117,7 +119,8 @@ func runScale(ctx context.Context, cfg Config, dir string) (Scale, error) {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	s.HeapMB = float64(m.HeapAlloc) / (1 << 20)
+	heap := float64(m.HeapAlloc) / (1 << 20)
+	s.HeapMB = &heap
 	return s, nil
 }
 

@@ -54,13 +54,19 @@ func seed(ctx context.Context, c *asana.Client, n *demo.Node, count int, full bo
 	if err != nil {
 		return err
 	}
+	return seedProject(ctx, c, n.Name, project, count, full)
+}
+
+// seedProject is seed on the project with the given gid of the tracker
+// behind the node called name.
+func seedProject(ctx context.Context, c *asana.Client, name, project string, count int, full bool) error {
 	old, err := c.ProjectTasks(ctx, project, asana.TaskQuery{})
 	if err != nil {
-		return fmt.Errorf("listing %s's %s project: %w", n.Name, benchProject, err)
+		return fmt.Errorf("listing %s's %s project: %w", name, benchProject, err)
 	}
 	for _, t := range old {
 		if err := c.DeleteTask(ctx, t.GID); err != nil {
-			return fmt.Errorf("emptying %s's %s project, task %s: %w", n.Name, benchProject, t.GID, err)
+			return fmt.Errorf("emptying %s's %s project, task %s: %w", name, benchProject, t.GID, err)
 		}
 	}
 	file := bytes.Repeat([]byte("tandem bench attachment\n"), attachmentBytes/24+1)[:attachmentBytes]

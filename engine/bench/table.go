@@ -14,6 +14,9 @@ func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	p("tandem bench: %d CPUs (%s), %s, %s", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.OS)
+	if r.Mode == ModeSubprocess {
+		p("mode: subprocess (sandboxes as `tandem sandbox asana`, nodes as `tandem serve`; API calls counted by a proxy between each node and its sandbox)")
+	}
 	p("")
 	if b := r.Bulk; b != nil {
 		p("1. Bulk sync: %d tasks (3 comments, 1 attachment each), limit %d/min, latency %gms",
@@ -61,11 +64,18 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	p("")
 	if e := r.Engine; e != nil {
-		p("3. Engine overhead: %d tasks, no limit, no latency (CPU and RSS: whole process, both sandboxes included)", e.Tasks)
+		if e.Counted == "" {
+			p("3. Engine overhead: %d tasks, no limit, no latency (CPU and RSS: whole process, both sandboxes included)", e.Tasks)
+		} else {
+			p("3. Engine overhead: %d tasks, no limit, no latency (%s)", e.Tasks, e.Counted)
+		}
 		p("  synchronized\t%d of %d", e.Synchronized, e.Tasks)
 		p("  tasks/s\t%.1f", e.TasksPerSec)
 		p("  CPU per task\t%.2f ms", e.CPUMSPerTask)
 		p("  peak RSS\t%.1f MB", e.PeakRSSMB)
+		for _, pr := range e.Processes {
+			p("    %s (pid %d)\tCPU %.0f ms, peak RSS %.1f MB", pr.Name, pr.PID, pr.CPUMS, pr.PeakRSSMB)
+		}
 		for _, k := range slices.Sorted(maps.Keys(e.SQLiteBytesPer1000Twins)) {
 			p("  SQLite per 1,000 twins (%s)\t%.1f MB", k, float64(e.SQLiteBytesPer1000Twins[k])/(1<<20))
 		}
@@ -74,16 +84,29 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	p("")
 	if s := r.Scale; s != nil {
-		p("4. Scale: %d twins on Acme (bare tasks, no limit, no latency; RSS: whole process, all sections so far)", s.Twins)
+		if s.Counted == "" {
+			p("4. Scale: %d twins on Acme (bare tasks, no limit, no latency; RSS: whole process, all sections so far)", s.Twins)
+		} else {
+			p("4. Scale: %d twins on Acme (bare tasks, no limit, no latency; %s)", s.Twins, s.Counted)
+		}
 		p("  synchronized\t%d of %d (connection list: %d synced items)", s.Synchronized, s.Twins, s.SyncedItems)
 		p("  seeding, Bulk Exalate\t%.1f s, %.1f s", s.SeedSeconds, s.SyncSeconds)
-		p("  peak RSS\t%.1f MB (now %.1f MB; Go heap after GC %.1f MB)", s.PeakRSSMB, s.RSSMB, s.HeapMB)
+		heap := "Go heap not measured: " + r.NotMeasured["scale.heap_mb"]
+		if s.HeapMB != nil {
+			heap = fmt.Sprintf("Go heap after GC %.1f MB", *s.HeapMB)
+		}
+		p("  peak RSS\t%.1f MB (now %.1f MB; %s)", s.PeakRSSMB, s.RSSMB, heap)
 		p("  connections list\t%.2f ms (median of %d)", s.ConnectionsMS, s.Calls)
 		p("  connection statistics\t%.2f ms (median of %d)", s.StatsMS, s.Calls)
 	} else {
 		p("4. Scale\tnot run: %s", r.NotRun["4"])
 	}
 	p("")
+	for _, k := range slices.Sorted(maps.Keys(r.NotMeasured)) {
+		if k != "scale.heap_mb" {
+			p("note: %s: %s", k, r.NotMeasured[k])
+		}
+	}
 	p("Targets")
 	for _, t := range r.Targets {
 		verdict, got := "NOT MET", "not measured"
