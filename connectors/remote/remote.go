@@ -36,8 +36,13 @@ func New(nodeURL, adminToken string) (*Client, error) {
 	if strings.TrimSpace(adminToken) == "" {
 		return nil, errors.New("the node's admin token is required: --admin-token or TANDEM_ADMIN_TOKEN (printed at the node's first start)")
 	}
-	return &Client{base: base, token: adminToken, http: &http.Client{Timeout: 2 * time.Minute}}, nil
+	return &Client{base: base, token: adminToken, http: &http.Client{}}, nil
 }
+
+// callTimeout bounds a call whose ctx has no deadline of its own. A Bulk
+// Exalate is exempt: the node answers it once every item is read and
+// prepared, which for a large project takes longer.
+var callTimeout = 2 * time.Minute
 
 // Error is an error answer from the node: its message says what to do.
 type Error struct {
@@ -57,6 +62,16 @@ func (e *Error) Is(target error) bool {
 }
 
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+	}
+	return c.callLong(ctx, method, path, in, out)
+}
+
+// callLong is call without the default timeout: ctx alone bounds it.
+func (c *Client) callLong(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -173,7 +188,11 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 // entity of the connection's project.
 func (c *Client) Exalate(ctx context.Context, ref, connection string, all bool) ([]engine.StageEvent, error) {
 	var r api.ExalateResponse
-	err := c.call(ctx, http.MethodPost, "/api/v1/admin/exalate", api.ExalateRequest{Ref: ref, Connection: connection, All: all}, &r)
+	call := c.call
+	if all {
+		call = c.callLong
+	}
+	err := call(ctx, http.MethodPost, "/api/v1/admin/exalate", api.ExalateRequest{Ref: ref, Connection: connection, All: all}, &r)
 	return r.Events, err
 }
 

@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -206,35 +203,14 @@ func connectProc(ctx context.Context, src, dst *procNode) (engine.Connection, er
 	return c, nil
 }
 
-// exalateAll is a Bulk Exalate through n's admin API. It doesn't go
-// through n.admin: connectors/remote gives every call two minutes, and
-// the node answers a Bulk Exalate only once it has read and prepared every
-// task, which for 10,000 takes longer. ctx bounds it instead.
+// exalateAll is a Bulk Exalate through n's admin API; ctx alone bounds
+// it (the node answers once it has read and prepared every task).
 func (n *procNode) exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
-	body, err := json.Marshal(api.ExalateRequest{Connection: connID, All: true})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url+"/api/v1/admin/exalate", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+n.adminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	evs, err := n.admin.Exalate(ctx, "", connID, true)
 	if err != nil {
 		return nil, n.node.failed(fmt.Errorf("bulk exalate on %s: %w", n.Name, err))
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		return nil, n.node.failed(fmt.Errorf("bulk exalate on %s: %s: %s", n.Name, resp.Status, strings.TrimSpace(string(data))))
-	}
-	var out api.ExalateResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, fmt.Errorf("bulk exalate on %s: reading the answer: %w", n.Name, err)
-	}
-	return out.Events, nil
+	return evs, nil
 }
 
 // waitSyncedProc is waitSynced through the admin API: it asks n's
