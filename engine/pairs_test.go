@@ -124,6 +124,17 @@ func TestTrackerPairsSyncBothWays(t *testing.T) {
 				return e.Summary == newSummary && commentsWith(e, "Thursday works") == 1 && len(e.Attachments) == 2
 			})
 
+			// Globex corrects its comment: the copy on Acme follows.
+			eB := read(t, b, twin.ID)
+			mine := eB.Comments[len(eB.Comments)-1]
+			if _, err := b.et().EditComment(ctx, mine.ID, "<body>Thursday works for QA and docs.</body>"); err != nil {
+				t.Fatal(err)
+			}
+			within(t, 30*time.Second, "the corrected comment on Acme", func() bool {
+				e := read(t, a, src.ID)
+				return commentsWith(e, "QA and docs") == 1 && len(e.Comments) == 2
+			})
+
 			// Acme rewrites the description: it reaches Globex.
 			desc := "<body>Moved: <strong>Thursday</strong>.\n<ul><li>QA signed off</li></ul></body>"
 			if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{Description: &desc}); err != nil {
@@ -135,7 +146,8 @@ func TestTrackerPairsSyncBothWays(t *testing.T) {
 
 			// Both sides settle with the same things once each: no
 			// duplicate comments, files or items, nothing sent back.
-			eA, eB := read(t, a, src.ID), read(t, b, twin.ID)
+			eA := read(t, a, src.ID)
+			eB = read(t, b, twin.ID)
 			if len(eA.Comments) != 2 || len(eB.Comments) != 2 || len(eA.Attachments) != 2 || len(eB.Attachments) != 2 {
 				t.Errorf("after the edits: Acme %d comments %d files, Globex %d comments %d files; want 2 of each on both",
 					len(eA.Comments), len(eA.Attachments), len(eB.Comments), len(eB.Attachments))
