@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/connectors/jira"
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 	jirasandbox "github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
@@ -224,7 +225,9 @@ func startJiraNode(t *testing.T, name string, clk *clock, opts ...func(*testNode
 		t.Fatal(err)
 	}
 	n := &testNode{dir: t.TempDir(), clock: clk, jsb: sb}
-	sbSrv := httptest.NewServer(n.sbAnswers.wrap(sb))
+	// Every request the node makes, and every answer, is checked against
+	// Jira's official OpenAPI document.
+	sbSrv := httptest.NewServer(n.sbAnswers.wrap(jiratest.NewValidator(t).Wrap(sb)))
 	t.Cleanup(sbSrv.Close)
 	n.jiraURL = sbSrv.URL
 	for _, o := range opts {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/jira"
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 )
@@ -18,6 +19,10 @@ type env struct {
 	sb     *sandbox.Sandbox
 	srv    *httptest.Server
 	client *jira.Client
+	// mayBeSilent is set by tests whose traffic may never reach the
+	// sandbox (a transport that answers for it, a request cancelled in
+	// flight), so that no exchange having been checked is not a failure.
+	mayBeSilent bool
 }
 
 // start serves a sandbox (demo seed unless opts say otherwise) and returns
@@ -29,8 +34,17 @@ func start(t *testing.T, mod func(*jira.Config), opts ...sandbox.Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
+	// The client's requests and the sandbox's answers are both held to the
+	// official document.
+	v := jiratest.NewValidator(t)
+	srv := httptest.NewServer(v.Wrap(sb))
+	e := &env{sb: sb, srv: srv}
+	t.Cleanup(func() {
+		srv.Close() // waits for the handlers, and so for their checks
+		if v.Checked() == 0 && !e.mayBeSilent {
+			t.Error("no request or response was checked against the OpenAPI document")
+		}
+	})
 	cfg := jira.Config{
 		BaseURL:           srv.URL,
 		Email:             sb.Email(),
@@ -46,7 +60,8 @@ func start(t *testing.T, mod func(*jira.Config), opts ...sandbox.Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{sb: sb, srv: srv, client: c}
+	e.client = c
+	return e
 }
 
 // another is a second client of the same sandbox: its writes are not in

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 )
 
 type upFile struct{ name, contentType, body string }
@@ -41,10 +43,12 @@ func (e *env) upload(key string, xsrf bool, files ...upFile) reply {
 	e.t.Helper()
 	body, ct := multipartBody(e.t, "file", files...)
 	h := map[string]string{}
+	expect := jiratest.ExpectInvalidRequest // Jira's documented rule, checked beside the schema
 	if xsrf {
 		h["X-Atlassian-Token"] = "no-check"
+		expect = ""
 	}
-	return e.do(req{method: "POST", path: "/issue/" + key + "/attachments", body: body, contentType: ct, header: h})
+	return e.do(req{method: "POST", path: "/issue/" + key + "/attachments", body: body, contentType: ct, header: h, expect: expect})
 }
 
 func TestAttachmentUploadAndDownload(t *testing.T) {
@@ -121,7 +125,7 @@ func TestAttachmentErrors(t *testing.T) {
 		t.Errorf("unknown issue: %d", r.status)
 	}
 	body, ct := multipartBody(t, "upload", upFile{"a.txt", "", "x"})
-	r := e.do(req{method: "POST", path: "/issue/KAN-1/attachments", body: body, contentType: ct, header: map[string]string{"X-Atlassian-Token": "no-check"}})
+	r := e.do(req{method: "POST", path: "/issue/KAN-1/attachments", body: body, contentType: ct, header: map[string]string{"X-Atlassian-Token": "no-check"}, expect: jiratest.ExpectInvalidRequest})
 	if r.status != 400 || !strings.Contains(r.errText(), "'file'") {
 		t.Errorf("no file part: %d %s", r.status, r.raw)
 	}

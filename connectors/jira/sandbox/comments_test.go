@@ -3,6 +3,8 @@ package sandbox
 import (
 	"strings"
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 )
 
 func TestComments(t *testing.T) {
@@ -52,7 +54,7 @@ func TestComments(t *testing.T) {
 	e.fails(400, "Atlassian Document", req{method: "PUT", path: "/issue/" + key + "/comment/" + ids[0], body: map[string]any{"body": "plain"}})
 	e.fails(404, "Issue does not exist", req{method: "POST", path: "/issue/KAN-77/comment", body: map[string]any{"body": doc("x")}})
 	e.fails(404, "Issue does not exist", req{method: "GET", path: "/issue/KAN-77/comment"})
-	r := e.do(req{method: "GET", path: "/issue/" + key + "/comment?orderBy=updated", expect: expectInvalid})
+	r := e.do(req{method: "GET", path: "/issue/" + key + "/comment?orderBy=updated", expect: jiratest.ExpectInvalidRequest})
 	if r.status != 400 || !strings.Contains(r.errText(), "orderBy") {
 		t.Errorf("bad orderBy: %d %s", r.status, r.raw)
 	}

@@ -38,8 +38,8 @@
 //     orderBy created, +created or -created. PUT
 //     /rest/api/3/issue/{k}/comment/{id} with {"body":ADF} edits a comment
 //     and answers 200 with it: the real API has this operation but the
-//     OpenAPI subset does not, so tests check its answer against the
-//     subset's Comment schema only.
+//     OpenAPI subset does not, so jiratest checks its requests and answers
+//     against the subset's Comment schema only.
 //   - Attachments: uploads need X-Atlassian-Token: no-check (403 "XSRF
 //     check failed" otherwise) and one or more multipart parts named file;
 //     over WithMaxAttachmentSize is 413. GET /attachment/content/{id}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 )
 
 // env is a sandbox served on loopback behind the OpenAPI contract check, so
@@ -28,8 +30,8 @@ func newEnv(t *testing.T, opts []Option, allow ...int) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	v := newValidator(t, allow...)
-	srv := httptest.NewServer(v.Wrap(t, sb))
+	v := jiratest.NewValidator(t, jiratest.AllowStatus(allow...))
+	srv := httptest.NewServer(v.Wrap(sb))
 	t.Cleanup(func() {
 		srv.Close() // waits for the handlers, and so for their checks
 		if v.Checked() == 0 {
@@ -134,7 +136,7 @@ func (e *env) do(q req) reply {
 		r.Header.Set(k, v)
 	}
 	if q.expect != "" {
-		r.Header.Set(expectHeader, q.expect)
+		r.Header.Set(jiratest.ExpectHeader, q.expect)
 	}
 	if !q.noAuth {
 		user, pass := e.sb.Email(), e.sb.Token()

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 )
 
 func TestCreateAndGetIssue(t *testing.T) {
@@ -131,7 +133,7 @@ func TestCreateIssueErrors(t *testing.T) {
 	if r.status != 400 || len(errs) != 3 {
 		t.Errorf("empty fields: want three field errors, got %s", r.raw)
 	}
-	e.fails(400, "JSON object", req{method: "POST", path: "/issue", body: strings.NewReader("[1]"), contentType: "application/json", expect: expectInvalid})
+	e.fails(400, "JSON object", req{method: "POST", path: "/issue", body: strings.NewReader("[1]"), contentType: "application/json", expect: jiratest.ExpectInvalidRequest})
 }
 
 func TestADFValidation(t *testing.T) {
@@ -247,7 +249,7 @@ func TestEditIssue(t *testing.T) {
 		}
 	}
 	e.fails(404, "Issue does not exist", req{method: "PUT", path: "/issue/KAN-404", body: map[string]any{"fields": map[string]any{"summary": "x"}}})
-	e.fails(400, "notifyUsers", req{method: "PUT", path: "/issue/" + key + "?notifyUsers=maybe", body: map[string]any{"fields": map[string]any{}}, expect: expectInvalid})
+	e.fails(400, "notifyUsers", req{method: "PUT", path: "/issue/" + key + "?notifyUsers=maybe", body: map[string]any{"fields": map[string]any{}}, expect: jiratest.ExpectInvalidRequest})
 }
 
 // adfTextOf extracts the text of a decoded ADF document.

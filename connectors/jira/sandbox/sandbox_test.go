@@ -3,16 +3,18 @@ package sandbox
 import (
 	"strings"
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 )
 
 func TestAuth(t *testing.T) {
 	e := newEnv(t, nil)
 	e.ok(200, "GET", "/myself", nil)
 	for name, q := range map[string]req{
-		"none":        {method: "GET", path: "/myself", noAuth: true, expect: expectInvalid},
+		"none":        {method: "GET", path: "/myself", noAuth: true, expect: jiratest.ExpectInvalidRequest},
 		"wrong token": {method: "GET", path: "/myself", user: e.sb.Email(), pass: "nope"},
 		"wrong email": {method: "GET", path: "/serverInfo", user: "someone@else.example", pass: e.sb.Token()},
-		"bearer":      {method: "GET", path: "/myself", noAuth: true, header: map[string]string{"Authorization": "Bearer " + e.sb.Token()}, expect: expectInvalid},
+		"bearer":      {method: "GET", path: "/myself", noAuth: true, header: map[string]string{"Authorization": "Bearer " + e.sb.Token()}, expect: jiratest.ExpectInvalidRequest},
 	} {
 		r := e.fails(401, "Client must be authenticated", q)
 		if r.header.Get("WWW-Authenticate") == "" {
@@ -124,7 +126,7 @@ func TestProjects(t *testing.T) {
 
 func TestUnknownRouteAndBrowse(t *testing.T) {
 	e := newEnv(t, nil)
-	e.fails(404, "null for uri", req{method: "GET", path: "/nothing/here", expect: expectUnknown})
+	e.fails(404, "null for uri", req{method: "GET", path: "/nothing/here", expect: jiratest.ExpectUnknownRoute})
 	r := e.do(req{method: "GET", path: "/browse/KAN-1", raw: true, noAuth: true})
 	if r.status != 200 || !strings.Contains(string(r.raw), "Set up CI pipeline") || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 		t.Errorf("browse: %d %s", r.status, r.raw)

@@ -1,4 +1,4 @@
-package sandbox
+package jiratest
 
 import (
 	"bytes"
@@ -12,11 +12,15 @@ import (
 // equal to the one the project's shared folder holds, whenever that folder
 // is beside the checkout (it is for developers and CI).
 func TestSpecCopyMatchesShared(t *testing.T) {
-	ours, err := os.ReadFile(specFile)
+	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "shared", "jira", "openapi-subset.json"))
+	ours, err := os.ReadFile(filepath.Join(root, specPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := os.ReadFile(filepath.Join(root, "..", "shared", "jira", "openapi-subset.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		t.Log("no ../shared/jira beside the checkout; nothing to compare")
 		return
@@ -25,6 +29,6 @@ func TestSpecCopyMatchesShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(ours, shared) {
-		t.Errorf("%s differs from ../shared/jira/openapi-subset.json: copy the shared one over it", specFile)
+		t.Errorf("%s differs from ../shared/jira/openapi-subset.json: copy the shared one over it", specPath)
 	}
 }

@@ -1,0 +1,283 @@
+package jiratest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// catchTB records what the validator reports instead of failing the test.
+type catchTB struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+	logs []string
+}
+
+func (c *catchTB) Errorf(format string, args ...any) {
+	c.mu.Lock()
+	c.errs = append(c.errs, fmt.Sprintf(format, args...))
+	c.mu.Unlock()
+}
+
+func (c *catchTB) Logf(format string, args ...any) {
+	c.mu.Lock()
+	c.logs = append(c.logs, fmt.Sprintf(format, args...))
+	c.mu.Unlock()
+}
+
+func (c *catchTB) reported() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.errs...)
+}
+
+// call describes one request and the canned answer to it.
+type call struct {
+	method, path string
+	contentType  string
+	body         string
+	header       map[string]string
+	noCreds      bool
+	status       int
+	answer       string
+	answerHeader map[string]string
+}
+
+// serve sends c through a fresh Validator reporting to a catchTB, over
+// real HTTP so headers are as a client sends them.
+func serve(t *testing.T, c call, opts ...Option) (*Validator, *catchTB) {
+	t.Helper()
+	tb := &catchTB{TB: t}
+	v := NewValidator(tb, opts...)
+	srv := httptest.NewServer(v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Values(ExpectHeader); len(got) > 0 {
+			t.Errorf("handler saw %s: %q", ExpectHeader, got)
+		}
+		if got, _ := io.ReadAll(r.Body); string(got) != c.body {
+			t.Errorf("handler read %q, want the body sent, %q", got, c.body)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		for k, x := range c.answerHeader {
+			w.Header().Set(k, x)
+		}
+		w.WriteHeader(c.status)
+		io.WriteString(w, c.answer)
+	})))
+	defer srv.Close()
+	req, err := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.contentType != "" {
+		req.Header.Set("Content-Type", c.contentType)
+	}
+	for k, x := range c.header {
+		req.Header.Set(k, x)
+	}
+	if !c.noCreds {
+		req.SetBasicAuth("a@b.c", "t")
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != c.status || string(got) != c.answer {
+		t.Errorf("client got %d %q; the answer must pass through unchanged", resp.StatusCode, got)
+	}
+	srv.Close() // waits for the handler, and so for the checks
+	return v, tb
+}
+
+func wantClean(t *testing.T, tb *catchTB) {
+	t.Helper()
+	if errs := tb.reported(); len(errs) > 0 {
+		t.Errorf("violations reported for a conforming exchange:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+func wantViolation(t *testing.T, tb *catchTB, parts ...string) {
+	t.Helper()
+	errs := tb.reported()
+	if len(errs) != 1 {
+		t.Fatalf("got %d violations, want 1: %q", len(errs), errs)
+	}
+	t.Logf("reported: %s", errs[0])
+	for _, p := range parts {
+		if !strings.Contains(errs[0], p) {
+			t.Errorf("violation %q does not mention %q", errs[0], p)
+		}
+	}
+}
+
+const (
+	noErrors    = `{"errorMessages":[],"errors":{}}`
+	serverInfo  = `{"serverTitle":"x","serverTime":"2026-01-01T00:00:00.000+0000"}`
+	upload      = "/rest/api/3/issue/KAN-1/attachments"
+	attachments = `[{"id":"10000","filename":"a.txt","size":1}]`
+)
+
+// multipartBody builds an upload whose one part is named field.
+func multipartBody(t *testing.T, field string) (contentType, body string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile(field, "a.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write([]byte("x"))
+	mw.Close()
+	return mw.FormDataContentType(), buf.String()
+}
+
+// TestCatchesViolations shows the contract check can fail, on either side
+// of the exchange, and names the operation, status and violation.
+func TestCatchesViolations(t *testing.T) {
+	ct, file := multipartBody(t, "file")
+	badCT, notFile := multipartBody(t, "upload")
+	token := map[string]string{"X-Atlassian-Token": "no-check"}
+	for name, c := range map[string]struct {
+		call
+		want []string
+	}{
+		"wrong type": {call{method: "GET", path: "/rest/api/3/myself", status: 200, answer: `{"accountId":5}`},
+			[]string{"GET /rest/api/3/myself (getCurrentUser) → 200", "response", "/accountId"}},
+		"unknown member": {call{method: "GET", path: "/rest/api/3/serverInfo", status: 200, answer: `{"serverTitle":"x","bogus":1}`},
+			[]string{"→ 200", "bogus"}},
+		"RFC 1123 timestamp": {call{method: "GET", path: "/rest/api/3/serverInfo", status: 200, answer: `{"serverTime":"Mon, 02 Jan 2006 15:04:05 MST"}`},
+			[]string{"/serverTime", "date-time"}},
+		"bad error body": {call{method: "GET", path: "/rest/api/3/myself", status: 401, answer: `{"message":"nope"}`},
+			[]string{"→ 401", "ErrorCollection"}},
+		"undocumented status": {call{method: "GET", path: "/rest/api/3/myself", status: 418, answer: noErrors},
+			[]string{"→ 418", "status 418 is not documented"}},
+		"bare 429": {call{method: "GET", path: "/rest/api/3/myself", status: 429, answer: noErrors},
+			[]string{"→ 429", "Retry-After", "RateLimit-Reason"}},
+		"no credentials": {call{method: "GET", path: "/rest/api/3/myself", noCreds: true, status: 200, answer: `{"accountId":"a"}`},
+			[]string{"→ 200", "request", "no Basic credentials"}},
+		"bad query parameter": {call{method: "GET", path: "/rest/api/3/search/jql?jql=project%3DKAN&maxResults=many", status: 200, answer: `{"issues":[],"isLast":true}`},
+			[]string{"→ 200", `parameter "maxResults" in query`}},
+		"bad request body": {call{method: "POST", path: "/rest/api/3/issue", contentType: "application/json", body: `{"fields":[]}`,
+			status: 201, answer: `{"id":"10000","key":"KAN-1","self":"http://h/rest/api/3/issue/10000"}`},
+			[]string{"POST /rest/api/3/issue (createIssue) → 201", "request body", "/fields"}},
+		"upload without XSRF token": {call{method: "POST", path: upload, contentType: ct, body: file, status: 200, answer: attachments},
+			[]string{"POST " + upload + " (addAttachment) → 200", "X-Atlassian-Token"}},
+		"upload without a file part": {call{method: "POST", path: upload, contentType: badCT, body: notFile, header: token, status: 200, answer: attachments},
+			[]string{"→ 200", "no multipart part named file"}},
+		"comment edit body": {call{method: "PUT", path: "/rest/api/3/issue/KAN-1/comment/10000", contentType: "application/json", body: `{"body":{"type":"doc","version":1,"content":[]},"properties":"x"}`,
+			status: 200, answer: `{"id":"10000"}`},
+			[]string{"PUT", "→ 200", "Comment", "/properties"}},
+		"comment edit answer": {call{method: "PUT", path: "/rest/api/3/issue/KAN-1/comment/10000", contentType: "application/json", body: `{"body":{"type":"doc","version":1,"content":[]}}`,
+			status: 200, answer: `{"id":10000}`},
+			[]string{"→ 200", "response", "Comment", "/id"}},
+		"unknown operation": {call{method: "DELETE", path: "/rest/api/3/myself", status: 404, answer: noErrors},
+			[]string{"DELETE /rest/api/3/myself → 404", "not in the Jira OpenAPI document"}},
+		"conforming request marked invalid": {call{method: "GET", path: "/rest/api/3/project/search", header: map[string]string{ExpectHeader: ExpectInvalidRequest}, status: 400, answer: noErrors},
+			[]string{"→ 400", "expected not to"}},
+		"known route marked unknown": {call{method: "GET", path: "/rest/api/3/project/search", header: map[string]string{ExpectHeader: ExpectUnknownRoute}, status: 404, answer: noErrors},
+			[]string{"→ 404", "expected no operation"}},
+		"unknown route with a bad body": {call{method: "GET", path: "/rest/api/3/nothing", header: map[string]string{ExpectHeader: ExpectUnknownRoute}, status: 404, answer: `{"errors":"x"}`},
+			[]string{"→ 404", "ErrorCollection", "/errors"}},
+		"unknown expectation": {call{method: "GET", path: "/rest/api/3/myself", header: map[string]string{ExpectHeader: "maybe"}, status: 200, answer: `{"accountId":"a"}`},
+			[]string{ExpectHeader, `unknown value "maybe"`}},
+		"expectation outside the API": {call{method: "GET", path: "/browse/KAN-1", header: map[string]string{ExpectHeader: ExpectInvalidRequest}, status: 200, answer: "page"},
+			[]string{"outside /rest/api/3"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, tb := serve(t, c.call)
+			wantViolation(t, tb, c.want...)
+		})
+	}
+}
+
+// TestPassesConformingTraffic covers the known exceptions: each exchange
+// here is what real Jira does, and none may be reported.
+func TestPassesConformingTraffic(t *testing.T) {
+	ct, file := multipartBody(t, "file")
+	rate := map[string]string{"Retry-After": "3", "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
+		"X-RateLimit-Reset": "2026-01-01T00:00Z", "RateLimit-Reason": "jira-quota-tenant-based"}
+	for name, c := range map[string]call{
+		"Jira timestamp":    {method: "GET", path: "/rest/api/3/serverInfo", status: 200, answer: serverInfo},
+		"null description":  {method: "GET", path: "/rest/api/3/issue/KAN-1?fields=description", status: 200, answer: `{"id":"10000","key":"KAN-1","fields":{"description":null}}`},
+		"multipart upload":  {method: "POST", path: upload, contentType: ct, body: file, header: map[string]string{"X-Atlassian-Token": "no-check"}, status: 200, answer: attachments},
+		"comment edit":      {method: "PUT", path: "/rest/api/3/issue/KAN-1/comment/10000", contentType: "application/json", body: `{"body":{"type":"doc","version":1,"content":[]}}`, status: 200, answer: `{"id":"10000","created":"2026-01-01T00:00:00.000+0100"}`},
+		"gateway 429":       {method: "GET", path: "/rest/api/3/myself", status: 429, answer: noErrors, answerHeader: rate},
+		"rejected request":  {method: "GET", path: "/rest/api/3/myself", noCreds: true, status: 401, answer: noErrors},
+		"marked invalid":    {method: "GET", path: "/rest/api/3/myself", noCreds: true, header: map[string]string{ExpectHeader: ExpectInvalidRequest}, status: 200, answer: `{"accountId":"a"}`},
+		"marked unknown":    {method: "GET", path: "/rest/api/3/nothing", header: map[string]string{ExpectHeader: ExpectUnknownRoute}, status: 404, answer: noErrors},
+		"outside the API":   {method: "GET", path: "/media/file/1", status: 200, answer: "bytes"},
+		"undocumented 503":  {method: "GET", path: "/rest/api/3/myself", status: 503, answer: noErrors},
+		"no content answer": {method: "PUT", path: "/rest/api/3/issue/KAN-1", contentType: "application/json", body: `{"fields":{"summary":"s"}}`, status: 204},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v, tb := serve(t, c)
+			wantClean(t, tb)
+			want := 2
+			if strings.HasPrefix(c.path, "/media/") {
+				want = 0
+			}
+			if v.Checked() != want {
+				t.Errorf("Checked() = %d, want %d", v.Checked(), want)
+			}
+		})
+	}
+}
+
+// TestAllowStatus lets a test's own undocumented status through, still
+// holding its body to the ErrorCollection rule.
+func TestAllowStatus(t *testing.T) {
+	_, tb := serve(t, call{method: "GET", path: "/rest/api/3/myself", status: 418, answer: noErrors}, AllowStatus(418))
+	wantClean(t, tb)
+	_, tb = serve(t, call{method: "GET", path: "/rest/api/3/myself", status: 418, answer: `{"errors":["x"]}`}, AllowStatus(418))
+	wantViolation(t, tb, "→ 418", "ErrorCollection")
+}
+
+// TestLargeBodyPassesThrough checks the body over the limit reaches the
+// handler whole and is left out of validation, with a note saying so.
+func TestLargeBodyPassesThrough(t *testing.T) {
+	ct, file := multipartBody(t, "file")
+	small := func(v *Validator) { v.maxBody = 16 }
+	v, tb := serve(t, call{method: "POST", path: upload, contentType: ct, body: file,
+		header: map[string]string{"X-Atlassian-Token": "no-check"}, status: 200, answer: attachments}, small)
+	wantClean(t, tb)
+	if len(tb.logs) != 1 || !strings.Contains(tb.logs[0], "request body over 16 bytes") {
+		t.Errorf("want one note that the body was not validated, got %q", tb.logs)
+	}
+	if v.Checked() != 2 {
+		t.Errorf("Checked() = %d, want 2", v.Checked())
+	}
+}
+
+// TestHijackedConnectionHasNoResponse: the sandbox cuts connections to
+// inject faults; the request is still checked, the missing answer is not.
+func TestHijackedConnectionHasNoResponse(t *testing.T) {
+	tb := &catchTB{TB: t}
+	v := NewValidator(tb)
+	srv := httptest.NewServer(v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack through the recorder: %v", err)
+			return
+		}
+		conn.Close()
+	})))
+	req, _ := http.NewRequest("GET", srv.URL+"/rest/api/3/myself", nil)
+	req.SetBasicAuth("a@b.c", "t")
+	if resp, err := srv.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("client got a response from a cut connection: %v", resp.Status)
+	}
+	srv.Close()
+	wantClean(t, tb)
+	if v.Checked() != 1 {
+		t.Errorf("Checked() = %d, want 1 (the request only)", v.Checked())
+	}
+}
