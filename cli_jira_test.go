@@ -48,7 +48,7 @@ func TestJiraNodeFromTheCommandLine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exalate: %v\n%s", err, out)
 	}
-	for _, want := range []string{"✓ Synchronized", "Side A: KAN-2  " + jiraURL + "/browse/KAN-2", `Note: Acme has no type "Bug"`} {
+	for _, want := range []string{"✓ Synchronized", "Side A: KAN-2  " + jiraURL + "/browse/KAN-2", `Note: Acme could not give`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("exalate's report lacks %q:\n%s", want, out)
 		}

@@ -215,7 +215,7 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintln(w, "Its twin was deleted on the other side since; this item was kept (deletes are not propagated).")
 			}
 			if st.RemoteType != "" {
-				fmt.Fprintf(w, "Type: %s on the other side, which this side has no type for; it is kept for syncs back.\n", st.RemoteType)
+				fmt.Fprintf(w, "Type: %s on the other side, which this side could not give its item; it is kept for the way back.\n", st.RemoteType)
 			}
 			if st.Error != "" && !st.NextRetry.IsZero() {
 				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))

@@ -111,8 +111,8 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 	}
 	res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
 	if twin.RemoteType != "" {
-		res.Notes = append(res.Notes, fmt.Sprintf("%s has no type %q in this project, so %s got its default type; %q is kept and goes back with every sync",
-			n.inst.Name, twin.RemoteType, twin.LocalKey, twin.RemoteType))
+		res.Notes = append(res.Notes, fmt.Sprintf("%s could not give %s the type %q (this project has no such type, or refused the change), so it has one of %s's own; %q is kept for the way back",
+			n.inst.Name, twin.LocalKey, twin.RemoteType, n.inst.Name, twin.RemoteType))
 	}
 	res, err = n.applyItems(ctx, et, c, twin, r, res)
 	if errors.Is(err, ErrNotFound) {
@@ -346,6 +346,11 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 		}
 		for _, f := range applied {
 			setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
+		}
+		if u.Type != nil && e.Type != *u.Type {
+			// The tracker refused the type change (Jira won't turn an
+			// Epic into a Task by an edit): kept, shown, never retried.
+			twin.RemoteType = r.Source.Type
 		}
 	}
 	if lost != "" {

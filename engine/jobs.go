@@ -280,7 +280,15 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 		twin.LocalKey, twin.LocalURL = r.Source.Key, r.Source.URL
 		values := map[string]string{FieldType: r.Source.Type, FieldSummary: r.Source.Summary, FieldDescription: r.Source.Description}
 		for _, f := range r.Fields {
+			if at := fieldAt(twin, f); !at.IsZero() && r.Source.ModifiedAt.Before(at) {
+				continue // a newer write (an incoming sync) set it since
+			}
 			setField(&twin, f, fingerprint(values[f]), r.Source.ModifiedAt)
+			if f == FieldType {
+				// This side's type now stands; a type the peer could not
+				// hold is the peer's to keep.
+				twin.RemoteType = ""
+			}
 		}
 		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
 			return err

@@ -312,7 +312,56 @@ func TestTrackerPairsTypes(t *testing.T) {
 				t.Errorf("after a rename on Asana the Jira %s is a %s", typ, got)
 			}
 		}
+
+		// A type change on Jira to a type Asana lacks: Asana keeps its
+		// default and remembers Bug; Jira's own memory of the Asana
+		// milestone it could not hold is gone, since Jira's type now
+		// stands.
+		ms, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Type: "milestone", Summary: "launch day"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := exalate(t, a, ms.URL)
+		bug := "Bug"
+		if _, err := b.et().Update(ctx, done.RemoteKey, engine.EntityUpdate{Type: &bug}); err != nil {
+			t.Fatal(err)
+		}
+		within(t, 30*time.Second, "Jira's Bug on Asana", func() bool { return read(t, a, ms.ID).Type == "default_task" })
 		settledWithoutEcho(t, a, b)
+		if st, err := a.Status(ctx, "", ms.ID); err != nil || st.RemoteType != "Bug" {
+			t.Errorf("Asana keeps %q (%v), want Bug", st.RemoteType, err)
+		}
+		if st, err := b.Status(ctx, "", done.RemoteKey); err != nil || st.RemoteType != "" {
+			t.Errorf("Jira still keeps %q (%v) for an Asana type that was replaced", st.RemoteType, err)
+		}
+		if got := read(t, b, done.RemoteKey).Type; got != "Bug" {
+			t.Errorf("the Jira issue is a %s, want Bug", got)
+		}
+
+		// A type change Jira refuses (an Epic can't become a Task by an
+		// edit): the rename in the same change goes through, the Epic
+		// stays, and the sync says so.
+		epic, err := b.et().Create(ctx, engine.NewEntity{Project: connB.LocalProject, Type: "Epic", Summary: "Q3 launch"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = exalate(t, b, epic.Key)
+		milestone, renamed := "milestone", "Q3 launch (moved)"
+		if _, err := a.et().Update(ctx, done.RemoteKey, engine.EntityUpdate{Type: &milestone, Summary: &renamed}); err != nil {
+			t.Fatal(err)
+		}
+		within(t, 30*time.Second, "the rename on Jira", func() bool { return read(t, b, epic.ID).Summary == renamed })
+		settledWithoutEcho(t, a, b)
+		if got := read(t, b, epic.ID).Type; got != "Epic" {
+			t.Errorf("the Epic became a %s", got)
+		}
+		st, err := b.Status(ctx, "", epic.ID)
+		if err != nil || st.RemoteType != "milestone" || !slices.ContainsFunc(st.Notes, func(n string) bool { return strings.Contains(n, `"milestone"`) }) {
+			t.Errorf("Jira's status of the Epic: kept %q, notes %q (%v); want milestone, said", st.RemoteType, st.Notes, err)
+		}
+		if got := read(t, a, done.RemoteKey).Type; got != "milestone" {
+			t.Errorf("the Asana task went from milestone to %s", got)
+		}
 	})
 
 	t.Run("jira default type is a node setting", func(t *testing.T) {

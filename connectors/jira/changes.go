@@ -181,6 +181,7 @@ func (t *Tracker) FindBySummary(ctx context.Context, project, summary string, si
 		return nil, fmt.Errorf("jira: looking for %q in project %s: %w", summary, project, err)
 	}
 	var ids []string
+	summary = jiraSummary(summary) // as Create stored it
 	for _, is := range issues {
 		if is.Fields.Summary == summary {
 			ids = append(ids, is.ID.String())

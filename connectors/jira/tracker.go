@@ -8,12 +8,14 @@ import (
 	"html"
 	"io"
 	"mime"
+	"net/http"
 	"path"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/tandem-sync/tandem/connectors/jira/adf"
 	"github.com/tandem-sync/tandem/engine"
@@ -276,7 +278,18 @@ func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity
 	if err != nil {
 		return engine.Entity{}, fmt.Errorf("jira: converting the description of a new issue in %s: %w", e.Project, err)
 	}
-	ci, err := t.c.CreateIssue(ctx, NewIssue{Project: e.Project, Type: typ, Summary: e.Summary, Description: doc})
+	summary := jiraSummary(e.Summary)
+	ci, err := t.c.CreateIssue(ctx, NewIssue{Project: e.Project, Type: typ, Summary: summary, Description: doc})
+	if refusedType(err) {
+		// The project refuses that type for new issues (a required field
+		// it alone has, say): its default type rather than no issue.
+		def, derr := t.issueType(ctx, e.Project, "")
+		if derr == nil && def != typ {
+			t.c.log.Warn("jira: the project refused the type; creating with its default", "project", e.Project, "type", typ, "default", def)
+			typ = def
+			ci, err = t.c.CreateIssue(ctx, NewIssue{Project: e.Project, Type: typ, Summary: summary, Description: doc})
+		}
+	}
 	if err != nil {
 		return engine.Entity{}, fmt.Errorf("jira: creating an issue in %s: %w", e.Project, err)
 	}
@@ -286,12 +299,41 @@ func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity
 		URL:         t.browseURL(ci.Key),
 		Project:     e.Project,
 		Type:        typ,
-		Summary:     e.Summary,
+		Summary:     summary,
 		Description: t.richText(ci.ID.String(), doc),
 		ModifiedAt:  ci.At,
 		Comments:    []engine.Comment{},
 		Attachments: []engine.Attachment{},
 	}, nil
+}
+
+// maxSummary is the longest summary Jira stores, in characters.
+const maxSummary = 255
+
+// jiraSummary is a summary as Jira stores it: one line, without leading or
+// trailing spaces, at most 255 characters, never empty (Jira refuses all
+// of these, while Asana allows them). Create and Update return this form,
+// so the twin records what a later Get reads, not what was asked.
+func jiraSummary(s string) string {
+	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)), " ")
+	if s == "" {
+		return "(no summary)"
+	}
+	if r := []rune(s); len(r) > maxSummary {
+		s = string(r[:maxSummary-1]) + "…"
+	}
+	return s
+}
+
+// refusedType says Jira refused a request because of its issue type.
+func refusedType(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusBadRequest && e.Fields["issuetype"] != ""
 }
 
 // updateFields are what Update reads back.
@@ -302,7 +344,10 @@ var updateFields = []string{"summary", "description", "issuetype", "project", "u
 // Type means the project's default type.
 func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) (engine.Entity, error) {
 	var iu IssueUpdate
-	iu.Summary = u.Summary
+	if u.Summary != nil {
+		summary := jiraSummary(*u.Summary)
+		iu.Summary = &summary
+	}
 	if u.Type != nil {
 		typ := *u.Type
 		if typ == "" {
@@ -327,7 +372,16 @@ func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) 
 		}
 		iu.Description = &doc
 	}
-	if err := t.c.UpdateIssue(ctx, id, iu); err != nil {
+	err := t.c.UpdateIssue(ctx, id, iu)
+	if refusedType(err) {
+		// Jira refuses some type changes (another workflow or field
+		// configuration): the rest of the change still goes in, and the
+		// type read back says what the issue kept.
+		t.c.log.Warn("jira: the issue type change was refused; applying the rest", "issue", id, "type", *iu.Type)
+		iu.Type = nil
+		err = t.c.UpdateIssue(ctx, id, iu)
+	}
+	if err != nil {
 		return engine.Entity{}, gone(err, id)
 	}
 	is, err := t.c.issue(ctx, id, updateFields)

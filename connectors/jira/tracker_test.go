@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
@@ -218,6 +219,60 @@ func TestTrackerUpdate(t *testing.T) {
 	}
 	if _, err := tr.Update(c, "99999", engine.EntityUpdate{Summary: &summary}); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("Update of a missing issue: %v", err)
+	}
+}
+
+// Summaries Jira would refuse or store differently (Asana allows them) are
+// made into what Jira stores, and Create and Update return that form, so
+// the engine records what a later Get reads; FindBySummary finds them by
+// the name asked for.
+func TestTrackerSummariesAsJiraStoresThem(t *testing.T) {
+	e := start(t, nil, sandbox.WithSeed("empty"))
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	long := strings.Repeat("ünïcode ", 40)
+	for _, tc := range []struct{ asked, want string }{
+		{"  padded\t ", "padded"},
+		{"", "(no summary)"},
+		{"two\nlines", "two lines"},
+		{long, string([]rune(strings.TrimSpace(long))[:254]) + "…"},
+	} {
+		made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: tc.asked})
+		if err != nil {
+			t.Fatalf("Create %q: %v", tc.asked, err)
+		}
+		got, err := tr.Get(c, made.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if made.Summary != tc.want || got.Summary != tc.want {
+			t.Errorf("Create %q: returned %q, reads back %q, want %q", tc.asked, made.Summary, got.Summary, tc.want)
+		}
+		found, err := tr.FindBySummary(c, "KAN", tc.asked, made.ModifiedAt.Add(-time.Minute))
+		if err != nil || !slices.Contains(found, made.ID) {
+			t.Errorf("FindBySummary %q: %v %v, want %s", tc.asked, found, err, made.ID)
+		}
+		updated, err := tr.Update(c, made.ID, engine.EntityUpdate{Summary: &tc.asked})
+		if err != nil || updated.Summary != tc.want {
+			t.Errorf("Update to %q: %q %v, want %q", tc.asked, updated.Summary, err, tc.want)
+		}
+	}
+}
+
+// A type change Jira refuses (an Epic can't become a Task by an edit)
+// leaves the type as it was and applies the rest of the update.
+func TestTrackerUpdateKeepsARefusedType(t *testing.T) {
+	e := start(t, nil, sandbox.WithSeed("empty"))
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	epic, err := tr.Create(c, engine.NewEntity{Project: "KAN", Type: "Epic", Summary: "Q3 launch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, typ := "Q3 launch (moved)", "Task"
+	got, err := tr.Update(c, epic.ID, engine.EntityUpdate{Summary: &summary, Type: &typ})
+	if err != nil || got.Summary != summary || got.Type != "Epic" {
+		t.Errorf("Update with a refused type: %+v %v, want the new summary and type Epic", got, err)
 	}
 }
 

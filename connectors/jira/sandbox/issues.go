@@ -337,6 +337,12 @@ func (s *Sandbox) editIssue(c *call) error {
 		return err
 	}
 	cur := &is.cur
+	if in.itype != nil && in.itype.level != cur.itype.level {
+		// As on Jira: an edit can't move an issue between hierarchy
+		// levels (an Epic to a Task); that takes a move.
+		return fieldErrors(map[string]string{"issuetype": "The issue type selected is invalid: an edit can't change an issue's hierarchy level (" +
+			cur.itype.name + " to " + in.itype.name + "); move the issue instead."})
+	}
 	changed := false
 	if in.summary != nil && *in.summary != cur.summary {
 		cur.summary, changed = *in.summary, true

@@ -242,6 +242,7 @@ func TestEditIssue(t *testing.T) {
 		{map[string]any{"summary": ""}, "summary", "You must specify a summary"},
 		{map[string]any{"issuetype": map[string]any{"name": "Nope"}}, "issuetype", "Specify a valid issue type"},
 		{map[string]any{"project": map[string]any{"key": "OPS"}}, "project", "cannot be set"},
+		{map[string]any{"issuetype": map[string]any{"name": "Epic"}}, "issuetype", "can't change an issue's hierarchy level (Bug to Epic)"},
 	} {
 		r := e.do(req{method: "PUT", path: "/issue/" + key, body: map[string]any{"fields": c.body}})
 		if msg, _ := r.obj()["errors"].(map[string]any)[c.field].(string); r.status != 400 || !strings.Contains(msg, c.want) {
