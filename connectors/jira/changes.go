@@ -108,8 +108,9 @@ func (t *Tracker) jqlSince(ctx context.Context, since time.Time) (string, error)
 
 // Changes reports the issues of a project updated since cursor, each once,
 // oldest change first. An empty or unreadable cursor gives Reset with a
-// cursor starting now, and no search: the engine reconciles with
-// ChangedSince.
+// cursor starting at Jira's present time (its serverTime: this node's
+// clock may differ by more than the overlap), and no search: the engine
+// reconciles with ChangedSince.
 func (t *Tracker) Changes(ctx context.Context, project, cur string) (engine.Changes, error) {
 	c, ok := parseCursor(cur)
 	if !ok {
@@ -117,7 +118,15 @@ func (t *Tracker) Changes(ctx context.Context, project, cur string) (engine.Chan
 		if _, err := t.c.Location(ctx); err != nil {
 			return engine.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
 		}
-		start := cursor{last: time.Now().Truncate(time.Millisecond), seen: map[string]int64{}}
+		info, err := t.c.ServerInfo(ctx)
+		if err != nil {
+			return engine.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
+		}
+		now := info.ServerTime.Time
+		if now.IsZero() {
+			now = time.Now()
+		}
+		start := cursor{last: now.Truncate(time.Millisecond), seen: map[string]int64{}}
 		return engine.Changes{Reset: true, Cursor: start.String()}, nil
 	}
 	since, err := t.jqlSince(ctx, c.last.Add(-overlap))

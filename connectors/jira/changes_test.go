@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,7 +133,9 @@ func TestTrackerChangedSinceToTheMillisecond(t *testing.T) {
 	if err != nil || !slices.Equal(found, []string{a.ID}) {
 		t.Errorf("FindBySummary = %v, %v", found, err)
 	}
-	for _, other := range []string{"same", "same minute ", `same "minute"`, `back\slash`} {
+	// "same minute " would have been stored as "same minute" (see
+	// TestTrackerSummariesAsJiraStoresThem), so it is not in this list.
+	for _, other := range []string{"same", "same minutes", `same "minute"`, `back\slash`} {
 		if found, err := tr.FindBySummary(c, "KAN", other, at.Add(-time.Minute)); err != nil || len(found) != 0 {
 			t.Errorf("FindBySummary(%q) = %v, %v; want an exact match only", other, found, err)
 		}
@@ -221,5 +225,38 @@ func TestTrackerChangesReconcilesItsOwnWrites(t *testing.T) {
 	found, err := tr.FindBySummary(c, "KAN", "mine", time.Now().Add(-time.Minute))
 	if err != nil || !slices.Equal(found, []string{mine.ID}) {
 		t.Errorf("FindBySummary of a create this client made: %v, %v", found, err)
+	}
+}
+
+// aheadClock answers /serverInfo itself, with Jira's clock an hour ahead
+// of this machine's, and passes everything else on.
+type aheadClock struct{ next http.RoundTripper }
+
+func (a aheadClock) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(r.URL.Path, "/serverInfo") {
+		return a.next.RoundTrip(r)
+	}
+	body := `{"baseUrl":"http://x","serverTitle":"Acme","deploymentType":"Cloud","version":"1001.0.0","serverTime":"` +
+		time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05.000-0700") + `"}`
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+// A first round starts its cursor at Jira's present, not this machine's:
+// with clocks apart by more than the overlap, starting from ours would
+// miss or repeat changes.
+func TestTrackerChangesStartOnJirasClock(t *testing.T) {
+	e := start(t, func(c *jira.Config) { c.HTTPClient = &http.Client{Transport: aheadClock{http.DefaultTransport}} })
+	tr, _ := e.tracker(t)
+	ch, err := tr.Changes(ctx(t), "KAN", "")
+	if err != nil || !ch.Reset {
+		t.Fatalf("first round: %+v, %v", ch, err)
+	}
+	ms, err := strconv.ParseInt(strings.Split(ch.Cursor, ":")[1], 10, 64)
+	if err != nil {
+		t.Fatalf("cursor %q: %v", ch.Cursor, err)
+	}
+	if ahead := time.UnixMilli(ms).Sub(time.Now()); ahead < 55*time.Minute || ahead > 65*time.Minute {
+		t.Errorf("the cursor starts %v from this machine's clock, want about an hour ahead (Jira's)", ahead)
 	}
 }
