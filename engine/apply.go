@@ -139,6 +139,16 @@ func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connect
 			continue
 		}
 		made, err := n.writeComment(ctx, et, c, twin.LocalID, cm.ID, links, i, body)
+		if errors.Is(err, ErrNotFound) && i >= 0 {
+			// The copy of an edited comment is gone here: someone deleted
+			// it, or the item itself went. Only the latter stops the sync.
+			if _, gerr := et.Get(ctx, twin.LocalID); gerr == nil {
+				res.Skipped = append(res.Skipped, fmt.Sprintf("an edit of a comment by %s: its copy on %s (%s) was deleted there, so the edit was not applied",
+					cm.Author, n.inst.Name, links[i].LocalID))
+				res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
+				continue
+			}
+		}
 		if err != nil {
 			return res, fmt.Errorf("writing comment %s on %s: %w", cm.ID, twin.LocalKey, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -375,4 +376,55 @@ func TestEditedCommentUpdatesItsTwin(t *testing.T) {
 
 func firstTaskOf(t *testing.T, n *testNode, project string) engine.Entity {
 	return firstTask(t, n, project)
+}
+
+// An edited comment whose copy was deleted on the other side is reported
+// as not applied; the twin is not taken for deleted, and goes on syncing.
+func TestEditOfACommentDeletedOnTheOtherSide(t *testing.T) {
+	a, b, connA, _ := connected(t)
+	ctx := ctxFor(t)
+	src := firstTask(t, a, connA.LocalProject)
+	mine, err := a.et().AddComment(ctx, src.ID, "<body>A comment Globex will delete</body>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twinKey := exalate(t, a, src.ID).RemoteKey
+	quiet(t, a, b)
+	onB, err := b.et().Get(ctx, twinKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var copyID string
+	for _, c := range onB.Comments {
+		if strings.Contains(c.Body, "Globex will delete") {
+			copyID = c.ID
+		}
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, b.asanaURL+"/stories/"+copyID, nil)
+	req.Header.Set("Authorization", "Bearer "+b.sb.Token())
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("deleting the copy %s on Globex: %v %v", copyID, resp, err)
+	}
+	if _, err := a.et().EditComment(ctx, mine.ID, "<body>A comment Globex deleted, edited</body>"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edit's sync to finish", func() bool {
+		st, err := a.Status(ctx, "", src.ID)
+		return err == nil && st.Stage == engine.StageSynchronized && len(st.Skipped) == 1 && strings.Contains(st.Skipped[0], "was deleted there")
+	})
+	if st, err := a.Status(ctx, "", src.ID); err != nil || st.Deleted != "" {
+		t.Errorf("after the edit: deleted %q (%v); the task was not deleted", st.Deleted, err)
+	}
+	renamed := src.Summary + " (renamed)"
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{Summary: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rename on Globex", func() bool {
+		e, err := b.et().Get(ctx, twinKey)
+		return err == nil && e.Summary == renamed
+	})
+	quiet(t, a, b)
+	if onB, _ := b.et().Get(ctx, twinKey); countContaining(onB.Comments, "Globex deleted") != 0 {
+		t.Errorf("the deleted copy came back: %+v", onB.Comments)
+	}
 }
