@@ -85,6 +85,8 @@ func TestServeTrackerFlags(t *testing.T) {
 		{[]string{"--tracker", "jira", "--jira-url", "https://globex.atlassian.net", "--jira-email", "a@globex.com"}, "a Jira API token is required"},
 		{[]string{"--tracker", "jira", "--jira-url", "globex", "--jira-email", "a@globex.com", "--jira-token", "x"}, `--jira-url "globex" is not a site URL`},
 		{[]string{}, "an Asana token is required"},
+		{[]string{"--jira-url", "https://globex.atlassian.net"}, "are for a Jira node: add --tracker jira"},
+		{[]string{"--tracker", "jira", "--asana-token", "x"}, "are for an Asana node"},
 	} {
 		_, err := run(t, append([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {

@@ -134,11 +134,17 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 func (f *nodeFlags) checkTracker() error {
 	switch f.tracker {
 	case "asana":
+		if f.jiraURL != "" || f.jiraEmail != "" || f.jiraToken != "" {
+			return errors.New("--jira-url, --jira-email and --jira-token are for a Jira node: add --tracker jira")
+		}
 		f.asanaToken = firstNonEmpty(f.asanaToken, os.Getenv("ASANA_TOKEN"))
 		if f.asanaToken == "" {
 			return errors.New("an Asana token is required: --asana-token or ASANA_TOKEN")
 		}
 	case "jira":
+		if f.asanaToken != "" || f.asanaWorkspace != "" || f.asanaURL != asana.DefaultBaseURL {
+			return errors.New("--asana-url, --asana-token and --asana-workspace are for an Asana node; a Jira node takes --jira-url, --jira-email and --jira-token")
+		}
 		f.jiraURL = strings.TrimRight(firstNonEmpty(f.jiraURL, os.Getenv("JIRA_URL")), "/")
 		f.jiraEmail = firstNonEmpty(f.jiraEmail, os.Getenv("JIRA_EMAIL"))
 		f.jiraToken = firstNonEmpty(f.jiraToken, os.Getenv("JIRA_TOKEN"))

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -87,10 +88,18 @@ func (s *connectionScreen) startBulk() tea.Cmd {
 	s.bulk = &bulkRun{starting: true, state: map[string]engine.StageEvent{}, gen: gen}
 	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		// The node answers once it has prepared every item, which takes
+		// a while for a large project, but a node that hangs must not
+		// keep the page waiting for good.
+		ctx, cancel := context.WithTimeout(ctx, bulkStartLimit)
+		defer cancel()
 		evs, err := node.ExalateAll(ctx, id)
 		return bulkStartedMsg{evs, err}
 	})
 }
+
+// bulkStartLimit bounds the wait for a Bulk Exalate to start.
+const bulkStartLimit = 30 * time.Minute
 
 func (s *connectionScreen) updateBulk(msg tea.Msg) tea.Cmd {
 	b := s.bulk
