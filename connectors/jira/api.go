@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	_ "time/tzdata" // JQL dates need the account's zone even where the OS has no zone database
 )
 
 // pageSize is the page size asked of paged lists; Jira may cap it lower.
@@ -30,19 +32,25 @@ func (c *Client) ServerInfo(ctx context.Context) (ServerInfo, error) {
 	return s, err
 }
 
-// Location is the account's time zone (from /myself, read once and kept),
-// in which Jira reads the dates in JQL. An unknown or missing zone is UTC.
+// tzFresh is how long the account's time zone is trusted before /myself
+// is asked again: a user may change it in their profile.
+const tzFresh = time.Hour
+
+// Location is the account's time zone (from /myself, read again every
+// hour), in which Jira reads the dates in JQL. The zone database is built
+// in (time/tzdata), so a machine without one still reads every zone; a
+// zone Go doesn't know, or none, is UTC.
 func (c *Client) Location(ctx context.Context) (*time.Location, error) {
 	c.tzMu.Lock()
 	defer c.tzMu.Unlock()
-	if c.tz != nil {
+	if c.tz != nil && time.Since(c.tzAt) < tzFresh {
 		return c.tz, nil
 	}
 	me, err := c.Myself(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c.tz = c.loadLocation(me.TimeZone)
+	c.tz, c.tzAt = c.loadLocation(me.TimeZone), time.Now()
 	return c.tz, nil
 }
 
@@ -50,7 +58,7 @@ func (c *Client) Location(ctx context.Context) (*time.Location, error) {
 func (c *Client) setLocation(name string) {
 	c.tzMu.Lock()
 	defer c.tzMu.Unlock()
-	c.tz = c.loadLocation(name)
+	c.tz, c.tzAt = c.loadLocation(name), time.Now()
 }
 
 func (c *Client) loadLocation(name string) *time.Location {

@@ -103,7 +103,8 @@ type Client struct {
 	written   map[int64]time.Time  // issue id → last write, for reconcileIssues
 
 	tzMu sync.Mutex
-	tz   *time.Location // the account's time zone, once read
+	tz   *time.Location // the account's time zone
+	tzAt time.Time      // when tz was read
 
 	stats stats
 }
