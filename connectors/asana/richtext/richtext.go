@@ -106,6 +106,18 @@ func writeCanonical(b *strings.Builder, n *node, parent string) {
 	b.WriteByte('>')
 }
 
+// WriteText writes s to b as rich-text character data, escaped as
+// FromPlain escapes it, so what is written is already canonical.
+func WriteText(b *strings.Builder, s string) { writeText(b, s) }
+
+// WriteAttr writes s to b as an attribute value (an href), escaped so that
+// XML attribute normalisation keeps its tabs and line breaks.
+func WriteAttr(b *strings.Builder, s string) { writeAttr(b, s) }
+
+// Sanitize replaces what XML 1.0 cannot carry, even as a reference, with
+// U+FFFD: no rich text can hold it, so no round trip could keep it.
+func Sanitize(s string) string { return sanitize(s) }
+
 // writeText escapes character data. Quotes are escaped too (not required by
 // XML) so that FromPlain output is canonical as it stands. A carriage return
 // must be a reference: XML parsers turn a literal one into "\n".

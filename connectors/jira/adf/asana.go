@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tandem-sync/tandem/connectors/asana/richtext"
 )
 
 // ErrInvalidXML is wrapped by the errors FromRichText returns for rich text
@@ -298,7 +300,7 @@ func writeBlocks(b *strings.Builder, blocks []block) {
 			b.WriteString("</" + tag + ">")
 		case kCode:
 			b.WriteString("<pre>")
-			writeText(b, bl.text)
+			richtext.WriteText(b, bl.text)
 			b.WriteString("</pre>")
 		case kQuote:
 			b.WriteString("<blockquote>")
@@ -333,7 +335,7 @@ func writeSpans(b *strings.Builder, spans []span) {
 	for _, s := range spans {
 		if s.href != "" {
 			b.WriteString(`<a href="`)
-			writeAttr(b, s.href)
+			richtext.WriteAttr(b, s.href)
 			b.WriteString(`">`)
 		}
 		for _, t := range richTags {
@@ -341,7 +343,7 @@ func writeSpans(b *strings.Builder, spans []span) {
 				b.WriteString("<" + t.tag + ">")
 			}
 		}
-		writeText(b, s.text)
+		richtext.WriteText(b, s.text)
 		for i := len(richTags) - 1; i >= 0; i-- {
 			if s.marks&richTags[i].bit != 0 {
 				b.WriteString("</" + richTags[i].tag + ">")
@@ -349,45 +351,6 @@ func writeSpans(b *strings.Builder, spans []span) {
 		}
 		if s.href != "" {
 			b.WriteString("</a>")
-		}
-	}
-}
-
-// writeText escapes character data the way richtext.FromPlain does, so the
-// output is already in richtext.Canonical form. A carriage return must be a
-// reference: XML parsers turn a literal one into "\n".
-func writeText(b *strings.Builder, s string) {
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\'':
-			b.WriteString("&#39;")
-		case '\r':
-			b.WriteString("&#13;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-}
-
-// writeAttr escapes an attribute value; tabs and line breaks become
-// references because XML attribute normalisation would turn them to spaces.
-func writeAttr(b *strings.Builder, s string) {
-	for _, r := range s {
-		switch r {
-		case '\t':
-			b.WriteString("&#9;")
-		case '\n':
-			b.WriteString("&#10;")
-		default:
-			writeText(b, string(r))
 		}
 	}
 }

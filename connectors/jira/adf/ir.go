@@ -3,7 +3,8 @@ package adf
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/tandem-sync/tandem/connectors/asana/richtext"
 )
 
 // The intermediate form. Both readers (ADF and Asana XML) produce a raw
@@ -100,7 +101,7 @@ func normalise(raw []block, w where, depth int) []block {
 			}
 			out = append(out, block{kind: kHeading, level: level, spans: oneLine(b.spans)})
 		case b.kind == kCode:
-			out = append(out, block{kind: kCode, text: sanitize(b.text)})
+			out = append(out, block{kind: kCode, text: richtext.Sanitize(b.text)})
 		case b.kind == kQuote:
 			q := block{kind: kQuote}
 			for _, k := range b.kids {
@@ -214,8 +215,8 @@ func clean(spans []span) []span {
 	var out []span
 	var text strings.Builder // the text of the last span, while it grows
 	for _, s := range spans {
-		s.text = sanitize(s.text)
-		s.href = sanitize(s.href)
+		s.text = richtext.Sanitize(s.text)
+		s.href = richtext.Sanitize(s.href)
 		if s.text == "" {
 			continue
 		}
@@ -252,35 +253,4 @@ func plain(blocks []block) string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-// sanitize replaces what XML 1.0 cannot carry (and so neither side can
-// round-trip) with U+FFFD.
-func sanitize(s string) string {
-	ok := true
-	for _, r := range s {
-		if r == utf8.RuneError || !isXMLChar(r) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if !isXMLChar(r) {
-			r = utf8.RuneError
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// isXMLChar is the Char production of XML 1.0.
-func isXMLChar(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' ||
-		(r >= 0x20 && r <= 0xD7FF) ||
-		(r >= 0xE000 && r <= 0xFFFD) ||
-		(r >= 0x10000 && r <= 0x10FFFF)
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/asana/richtext"
 )
 
 // Random documents reach shapes byte-level fuzzing of JSON and XML rarely
@@ -81,7 +83,7 @@ func randRich(r *rand.Rand, depth int, b *strings.Builder) {
 	for range r.IntN(4) {
 		if depth == 0 || r.IntN(3) == 0 {
 			for _, c := range pieces[r.IntN(len(pieces)-1)] { // no control characters: XML refuses them
-				writeText(b, string(c))
+				richtext.WriteText(b, string(c))
 			}
 			continue
 		}
