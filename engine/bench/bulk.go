@@ -162,19 +162,33 @@ func runBulk(ctx context.Context, cfg Config, p *bulkPair) (Bulk, []string, erro
 	if err != nil {
 		return Bulk{}, nil, err
 	}
-	twins := make([]string, len(started))
-	for i, e := range started {
-		twins[i] = e.EntityID
-	}
+	twins := entityIDs(started)
+	b := bulkFigures(cfg, len(started), done, left, wall, acme.Client.Stats().Sub(srcBefore), globex.Client.Stats().Sub(dstBefore),
+		[2]int64{acme.Sandbox.Requests() - srcReq, globex.Sandbox.Requests() - dstReq},
+		[2]int64{acme.Sandbox.RejectedRateLimited() - srcRej, globex.Sandbox.RejectedRateLimited() - dstRej})
+	return b, twins, nil
+}
 
-	b := Bulk{Tasks: len(started), Synchronized: done, Unrecovered: left, WallSeconds: wall.Seconds(),
+// entityIDs are the entities a Bulk Exalate started syncing, in order.
+func entityIDs(started []engine.StageEvent) []string {
+	ids := make([]string, len(started))
+	for i, e := range started {
+		ids[i] = e.EntityID
+	}
+	return ids
+}
+
+// bulkFigures sums up section 1 from what each side's client (or the
+// proxy in front of it) counted, and what each sandbox answered and
+// refused, source first.
+func bulkFigures(cfg Config, tasks, done, left int, wall time.Duration, src, dst asana.Stats, requests, rejected [2]int64) Bulk {
+	b := Bulk{Tasks: tasks, Synchronized: done, Unrecovered: left, WallSeconds: wall.Seconds(),
 		TasksPerMinute: float64(done) / wall.Minutes()}
 	minSrc, minDst := Minimum(commentsPerTask, attachmentsPerTask)
-	b.Source = side(acme.Client.Stats().Sub(srcBefore), done, wall, cfg.RateLimit, minSrc)
-	b.Destination = side(globex.Client.Stats().Sub(dstBefore), done, wall, cfg.RateLimit, minDst)
-	b.Source.SandboxRequests, b.Destination.SandboxRequests = acme.Sandbox.Requests()-srcReq, globex.Sandbox.Requests()-dstReq
-	b.Source.SandboxRejected429 = acme.Sandbox.RejectedRateLimited() - srcRej
-	b.Destination.SandboxRejected429 = globex.Sandbox.RejectedRateLimited() - dstRej
+	b.Source = side(src, done, wall, cfg.RateLimit, minSrc)
+	b.Destination = side(dst, done, wall, cfg.RateLimit, minDst)
+	b.Source.SandboxRequests, b.Destination.SandboxRequests = requests[0], requests[1]
+	b.Source.SandboxRejected429, b.Destination.SandboxRejected429 = rejected[0], rejected[1]
 	b.Received429 = b.Source.Got429 + b.Destination.Got429
 	b.CallsPerTask = b.Source.CallsPerTask + b.Destination.CallsPerTask
 	b.MinimumCallsPerTask = minSrc + minDst
@@ -185,7 +199,7 @@ func runBulk(ctx context.Context, cfg Config, p *bulkPair) (Bulk, []string, erro
 		b.RateLimitBound = float64(cfg.RateLimit) / busiest
 		b.BoundShare = b.TasksPerMinute / b.RateLimitBound
 	}
-	return b, twins, nil
+	return b
 }
 
 // side sums up one client's requests over a sync of tasks tasks.

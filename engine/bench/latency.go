@@ -177,22 +177,26 @@ func awaitSync(ctx context.Context, events <-chan engine.StageEvent, connID, ent
 // calls over two poll intervals (the bulk's tail and the first poll's
 // reconcile done), so they don't delay the first edits; at most a minute.
 func settle(ctx context.Context, p *bulkPair) error {
-	calls := func() (n int64) {
+	return settleCalls(ctx, len(p.nodes), p.poll, func() (n int64) {
 		for _, node := range p.nodes {
 			n += node.Client.Stats().Total()
 		}
 		return n
-	}
+	})
+}
+
+// settleCalls is settle over any count of the nodes' calls so far.
+func settleCalls(ctx context.Context, nodes int, poll time.Duration, calls func() int64) error {
 	giveUp := time.Now().Add(time.Minute)
 	for time.Now().Before(giveUp) {
 		before := calls()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(2 * p.poll):
+		case <-time.After(2 * poll):
 		}
 		// An idle poll is one Events call per node (two with a page more).
-		if calls()-before <= int64(4*len(p.nodes)) {
+		if calls()-before <= int64(4*nodes) {
 			return nil
 		}
 	}

@@ -282,26 +282,10 @@ func runBulkAndLatencyProc(ctx context.Context, cfg Config, dir string, r *Repor
 	if err != nil {
 		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
 	}
-	twins := make([]string, len(started))
-	for i, e := range started {
-		twins[i] = e.EntityID
-	}
-	b := Bulk{Tasks: len(started), Synchronized: done, Unrecovered: left, WallSeconds: wall.Seconds(),
-		TasksPerMinute: float64(done) / wall.Minutes()}
-	minSrc, minDst := Minimum(commentsPerTask, attachmentsPerTask)
+	twins := entityIDs(started)
 	src, dst := srcAfter.Sub(srcBefore), dstAfter.Sub(dstBefore)
-	b.Source = side(src, done, wall, cfg.RateLimit, minSrc)
-	b.Destination = side(dst, done, wall, cfg.RateLimit, minDst)
-	b.Source.SandboxRequests, b.Destination.SandboxRequests = srcReqAfter-srcReq, dstReqAfter-dstReq
-	b.Source.SandboxRejected429, b.Destination.SandboxRejected429 = src.RateLimited, dst.RateLimited
-	b.Received429 = b.Source.Got429 + b.Destination.Got429
-	b.CallsPerTask = b.Source.CallsPerTask + b.Destination.CallsPerTask
-	b.MinimumCallsPerTask = minSrc + minDst
-	b.CallsRatio = b.CallsPerTask / b.MinimumCallsPerTask
-	if busiest := max(b.Source.CallsPerTask, b.Destination.CallsPerTask); busiest > 0 {
-		b.RateLimitBound = float64(cfg.RateLimit) / busiest
-		b.BoundShare = b.TasksPerMinute / b.RateLimitBound
-	}
+	b := bulkFigures(cfg, len(started), done, left, wall, src, dst,
+		[2]int64{srcReqAfter - srcReq, dstReqAfter - dstReq}, [2]int64{src.RateLimited, dst.RateLimited})
 	if cfg.runs(1) {
 		r.Bulk = &b
 	}
@@ -349,24 +333,14 @@ func refill(ctx context.Context, limit int, used int64) error {
 // nodes make no more than idle polling's calls over two poll intervals;
 // at most a minute.
 func settleProc(ctx context.Context, p *procPair, poll time.Duration) error {
-	calls := func() (n int64) {
+	if err := settleCalls(ctx, len(p.nodes), poll, func() (n int64) {
 		for _, node := range p.nodes {
 			s, _ := node.counter.snapshot()
 			n += s.Total()
 		}
 		return n
-	}
-	giveUp := time.Now().Add(time.Minute)
-	for time.Now().Before(giveUp) {
-		before := calls()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * poll):
-		}
-		if calls()-before <= int64(4*len(p.nodes)) {
-			return p.alive()
-		}
+	}); err != nil {
+		return err
 	}
 	return p.alive()
 }
