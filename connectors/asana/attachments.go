@@ -1,16 +1,15 @@
 package asana
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tandem-sync/tandem/connectors/internal/apiclient"
 )
 
 // MaxAttachmentSize is Asana's upload limit.
@@ -68,11 +67,11 @@ func (c *Client) Download(ctx context.Context, attachmentGID string) (io.ReadClo
 		}
 		// An expired URL (403), a file-host hiccup or a cut connection: ask
 		// Asana for a fresh URL and try again, a few times.
-		if attempt >= min(c.maxRetries, 3) {
+		if attempt >= min(c.api.MaxRetries(), 3) {
 			return nil, a, fmt.Errorf("asana: downloading attachment %s: %w", attachmentGID, err)
 		}
-		c.stats.retry()
-		if err := sleep(ctx, c.backoff(attempt)); err != nil {
+		c.api.CountRetry()
+		if err := apiclient.Sleep(ctx, c.api.Backoff(attempt)); err != nil {
 			return nil, a, err
 		}
 	}
@@ -88,8 +87,8 @@ func (c *Client) fetch(ctx context.Context, target string) (*http.Response, erro
 	if err != nil {
 		return nil, err
 	}
-	c.stats.download()
-	return c.http.Do(req)
+	c.api.CountDownload()
+	return c.api.HTTP().Do(req)
 }
 
 // sizedReader turns a stream that stops short of the announced size into an
@@ -142,14 +141,7 @@ func (c *Client) UploadAttachment(ctx context.Context, u Upload) (Attachment, er
 	if err != nil {
 		return Attachment{}, fmt.Errorf("asana: attaching %q to task %s: %w", u.Name, u.Parent, err)
 	}
-	open := func() (io.ReadCloser, int64, string, error) {
-		f, err := u.Open()
-		if err != nil {
-			return nil, 0, "", &finalError{fmt.Errorf("opening %q: %w", u.Name, err)}
-		}
-		body := io.MultiReader(bytes.NewReader(head), &exactReader{r: f, left: u.Size, name: u.Name}, bytes.NewReader(tail))
-		return readCloser{Reader: body, Closer: f}, int64(len(head)) + u.Size + int64(len(tail)), contentType, nil
-	}
+	open := apiclient.FileBody(head, tail, contentType, u.Name, u.Size, u.Open)
 	var out answer[Attachment]
 	err = c.do(ctx, request{method: http.MethodPost, path: "/attachments", endpoint: "/attachments",
 		query: fields(attachmentFields...), open: open}, &out)
@@ -159,32 +151,10 @@ func (c *Client) UploadAttachment(ctx context.Context, u Upload) (Attachment, er
 	return out.object(http.MethodPost, "/attachments")
 }
 
-// multipartFrame renders everything of the multipart body but the file's
-// bytes: the parent field and the file part's header (head), and the
-// closing boundary (tail). Knowing both lets the body stream with an exact
-// Content-Length.
+// multipartFrame frames an upload as Asana takes it: the parent task's gid,
+// then the file.
 func multipartFrame(u Upload) (head, tail []byte, contentType string, err error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	if err := w.WriteField("parent", u.Parent); err != nil {
-		return nil, nil, "", err
-	}
-	ct := u.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, dispositionName(u.Name)))
-	h.Set("Content-Type", ct)
-	if _, err := w.CreatePart(h); err != nil {
-		return nil, nil, "", err
-	}
-	head = bytes.Clone(buf.Bytes())
-	buf.Reset()
-	if err := w.Close(); err != nil {
-		return nil, nil, "", err
-	}
-	return head, bytes.Clone(buf.Bytes()), w.FormDataContentType(), nil
+	return apiclient.MultipartFrame(dispositionName(u.Name), u.ContentType, apiclient.Field{Name: "parent", Value: u.Parent})
 }
 
 // dispositionName makes a file name safe for a quoted Content-Disposition
@@ -217,48 +187,4 @@ func DecodeDispositionName(name string) string {
 		return d
 	}
 	return name
-}
-
-// exactReader makes sure a file yields exactly the size announced in
-// Content-Length: a file that grew or shrank since Size was taken would
-// otherwise corrupt the upload.
-type exactReader struct {
-	r    io.Reader
-	left int64
-	name string
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	if e.left <= 0 {
-		// Anything beyond the announced size is an error, not silently cut.
-		var one [1]byte
-		if n, _ := e.r.Read(one[:]); n > 0 {
-			return 0, &finalError{fmt.Errorf("%q is larger than its announced size", e.name)}
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.left {
-		p = p[:e.left]
-	}
-	n, err := e.r.Read(p)
-	e.left -= int64(n)
-	if err == io.EOF && e.left > 0 {
-		return n, &finalError{fmt.Errorf("%q is %d bytes shorter than its announced size: %w", e.name, e.left, io.ErrUnexpectedEOF)}
-	}
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
-
-// finalError is a failure that sending again would repeat (the caller's
-// file, the caller's deadline), so it is never retried.
-type finalError struct{ err error }
-
-func (e *finalError) Error() string { return e.err.Error() }
-func (e *finalError) Unwrap() error { return e.err }
-
-type readCloser struct {
-	io.Reader
-	io.Closer
 }

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/apiclient"
 )
 
 // Sentinel errors callers branch on with errors.Is. Every *Error returned by
@@ -110,11 +111,19 @@ type errorBody struct {
 	} `json:"errors"`
 }
 
+// decodeAnswer is decodeError for the shared client, which says when a
+// create's outcome is unknown.
+func decodeAnswer(method, path string, status int, header http.Header, body []byte, unknown bool) error {
+	e := decodeError(method, path, status, header, body)
+	e.OutcomeUnknown = unknown
+	return e
+}
+
 // decodeError builds an *Error from a non-2xx answer. The body may be
 // anything (a proxy's HTML page, nothing at all); what can't be decoded is
 // kept short so a log line stays one line.
 func decodeError(method, path string, status int, header http.Header, body []byte) *Error {
-	e := &Error{Status: status, Method: method, Path: path, RetryAfter: parseRetryAfter(header), body: body}
+	e := &Error{Status: status, Method: method, Path: path, RetryAfter: apiclient.ParseRetryAfter(header), body: body}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil && len(eb.Errors) > 0 {
 		for _, m := range eb.Errors {
@@ -130,29 +139,8 @@ func decodeError(method, path string, status int, header http.Header, body []byt
 		}
 		return e
 	}
-	if text := strings.TrimSpace(string(body)); text != "" {
-		if len(text) > 200 {
-			text = text[:200] + "…"
-		}
-		e.Messages = []string{strings.Join(strings.Fields(text), " ")}
+	if text := apiclient.BodyText(body); text != "" {
+		e.Messages = []string{text}
 	}
 	return e
-}
-
-// parseRetryAfter reads Retry-After as seconds (what Asana sends) or as an
-// HTTP date (what proxies may send). Zero means absent or unreadable.
-func parseRetryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }

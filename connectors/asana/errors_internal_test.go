@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/apiclient"
 )
 
 func TestDecodeError(t *testing.T) {
@@ -109,12 +111,12 @@ func TestMultipartFrameIsExact(t *testing.T) {
 
 func TestParseRetryAfter(t *testing.T) {
 	for v, want := range map[string]time.Duration{"": 0, "7": 7 * time.Second, "-3": 0, "x": 0, "1.5": 0} {
-		if got := parseRetryAfter(http.Header{"Retry-After": {v}}); got != want {
+		if got := apiclient.ParseRetryAfter(http.Header{"Retry-After": {v}}); got != want {
 			t.Errorf("Retry-After %q = %v, want %v", v, got, want)
 		}
 	}
 	future := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
-	if got := parseRetryAfter(http.Header{"Retry-After": {future}}); got < 80*time.Second || got > 91*time.Second {
+	if got := apiclient.ParseRetryAfter(http.Header{"Retry-After": {future}}); got < 80*time.Second || got > 91*time.Second {
 		t.Errorf("Retry-After as a date 90 s ahead = %v", got)
 	}
 }

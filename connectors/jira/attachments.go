@@ -1,17 +1,16 @@
 package jira
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tandem-sync/tandem/connectors/internal/apiclient"
 )
 
 // DefaultMaxAttachmentSize is Jira Cloud's default upload limit (1 GB); a
@@ -48,20 +47,13 @@ func (c *Client) UploadAttachment(ctx context.Context, u Upload) (Attachment, er
 	if err != nil {
 		return Attachment{}, fmt.Errorf("jira: attaching %q to %s: %w", u.Name, u.Issue, err)
 	}
-	open := func() (io.ReadCloser, int64, string, error) {
-		f, err := u.Open()
-		if err != nil {
-			return nil, 0, "", &finalError{fmt.Errorf("opening %q: %w", u.Name, err)}
-		}
-		body := io.MultiReader(bytes.NewReader(head), &exactReader{r: f, left: u.Size, name: u.Name}, bytes.NewReader(tail))
-		return readCloser{Reader: body, Closer: f}, int64(len(head)) + u.Size + int64(len(tail)), contentType, nil
-	}
+	open := apiclient.FileBody(head, tail, contentType, u.Name, u.Size, u.Open)
 	a, err := c.send(ctx, request{method: http.MethodPost, path: "/issue/" + u.Issue + "/attachments", endpoint: "/issue/{id}/attachments",
 		open: open, issue: u.Issue, header: http.Header{"X-Atlassian-Token": {"no-check"}}})
 	if err != nil {
 		return Attachment{}, err
 	}
-	out, err := decodeAttachments(a.data)
+	out, err := decodeAttachments(a.Data)
 	if err != nil {
 		return Attachment{}, fmt.Errorf("jira: POST /issue/%s/attachments: decoding the answer: %w", u.Issue, err)
 	}
@@ -72,28 +64,9 @@ func (c *Client) UploadAttachment(ctx context.Context, u Upload) (Attachment, er
 	return out[0], nil
 }
 
-// multipartFrame renders everything of the multipart body but the file's
-// bytes: the file part's header (head) and the closing boundary (tail).
-// Knowing both lets the body stream with an exact Content-Length.
+// multipartFrame frames an upload as Jira takes it: the file alone.
 func multipartFrame(u Upload) (head, tail []byte, contentType string, err error) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	ct := u.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, dispositionName(u.Name)))
-	h.Set("Content-Type", ct)
-	if _, err := w.CreatePart(h); err != nil {
-		return nil, nil, "", err
-	}
-	head = bytes.Clone(buf.Bytes())
-	buf.Reset()
-	if err := w.Close(); err != nil {
-		return nil, nil, "", err
-	}
-	return head, bytes.Clone(buf.Bytes()), w.FormDataContentType(), nil
+	return apiclient.MultipartFrame(dispositionName(u.Name), u.ContentType)
 }
 
 // dispositionName makes a file name safe for a quoted Content-Disposition
@@ -132,57 +105,20 @@ func (c *Client) Download(ctx context.Context, attachmentID string) (io.ReadClos
 	if !isIssueID(attachmentID) {
 		return nil, Attachment{}, fmt.Errorf("jira: %q is not an attachment id (such as 10001): %w", attachmentID, ErrInvalidRequest)
 	}
-	c.stats.download()
+	c.api.CountDownload()
 	a, err := c.send(ctx, request{method: http.MethodGet, path: "/attachment/content/" + attachmentID,
 		endpoint: "/attachment/content/{id}", stream: true, header: http.Header{"Accept": {"*/*"}}})
 	if err != nil {
 		return nil, Attachment{}, err
 	}
-	att := Attachment{ID: ID(attachmentID), Size: -1, MimeType: a.header.Get("Content-Type")}
-	if cl := a.header.Get("Content-Length"); cl != "" {
+	att := Attachment{ID: ID(attachmentID), Size: -1, MimeType: a.Header.Get("Content-Type")}
+	if cl := a.Header.Get("Content-Length"); cl != "" {
 		fmt.Sscan(cl, &att.Size)
 	}
-	if _, params, err := mime.ParseMediaType(a.header.Get("Content-Disposition")); err == nil {
+	if _, params, err := mime.ParseMediaType(a.Header.Get("Content-Disposition")); err == nil {
 		att.Filename = params["filename"]
 	}
-	return a.body, att, nil
-}
-
-// exactReader makes sure a file yields exactly the size announced in
-// Content-Length: a file that grew or shrank since Size was taken would
-// otherwise corrupt the upload.
-type exactReader struct {
-	r    io.Reader
-	left int64
-	name string
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	if e.left <= 0 {
-		// Anything beyond the announced size is an error, not silently cut.
-		var one [1]byte
-		if n, _ := e.r.Read(one[:]); n > 0 {
-			return 0, &finalError{fmt.Errorf("%q is larger than its announced size", e.name)}
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > e.left {
-		p = p[:e.left]
-	}
-	n, err := e.r.Read(p)
-	e.left -= int64(n)
-	if err == io.EOF && e.left > 0 {
-		return n, &finalError{fmt.Errorf("%q is %d bytes shorter than its announced size: %w", e.name, e.left, io.ErrUnexpectedEOF)}
-	}
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
+	return a.Body, att, nil
 }
 
 // decodeAttachments reads an upload's answer: an array, or (leniently) a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/apiclient"
 )
 
 func TestDecodeError(t *testing.T) {
@@ -41,12 +43,12 @@ func TestDecodeError(t *testing.T) {
 
 func TestParseRetryAfter(t *testing.T) {
 	for v, want := range map[string]time.Duration{"": 0, "3": 3 * time.Second, "-1": 0, "soon": 0, "0": 0} {
-		if got := parseRetryAfter(http.Header{"Retry-After": {v}}); got != want {
+		if got := apiclient.ParseRetryAfter(http.Header{"Retry-After": {v}}); got != want {
 			t.Errorf("Retry-After %q = %v, want %v", v, got, want)
 		}
 	}
 	date := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
-	if got := parseRetryAfter(http.Header{"Retry-After": {date}}); got < 58*time.Minute {
+	if got := apiclient.ParseRetryAfter(http.Header{"Retry-After": {date}}); got < 58*time.Minute {
 		t.Errorf("Retry-After as a date = %v", got)
 	}
 }

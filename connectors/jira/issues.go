@@ -102,7 +102,7 @@ func (c *Client) CreateIssue(ctx context.Context, n NewIssue) (CreatedIssue, err
 		return CreatedIssue{}, err
 	}
 	var ci CreatedIssue
-	if err := json.Unmarshal(a.data, &ci); err != nil {
+	if err := json.Unmarshal(a.Data, &ci); err != nil {
 		return CreatedIssue{}, fmt.Errorf("jira: POST /issue: decoding the answer: %w", err)
 	}
 	if ci.ID == "" || ci.Key == "" {
@@ -115,7 +115,7 @@ func (c *Client) CreateIssue(ctx context.Context, n NewIssue) (CreatedIssue, err
 
 // answerTime is the server's Date, or now when it has none.
 func answerTime(a answer) time.Time {
-	if t, err := http.ParseTime(a.header.Get("Date")); err == nil {
+	if t, err := http.ParseTime(a.Header.Get("Date")); err == nil {
 		return t
 	}
 	return time.Now().Truncate(time.Millisecond)
