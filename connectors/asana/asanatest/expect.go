@@ -1,10 +1,6 @@
 package asanatest
 
-import (
-	"fmt"
-	"net/http"
-	"strings"
-)
+import "github.com/tandem-sync/tandem/connectors/internal/oapitest"
 
 // ExpectHeader is the request header through which a test tells Wrap that
 // a request steps outside the contract on purpose. Its value is one or more
@@ -20,75 +16,14 @@ const (
 	// rejection can't silently stop testing one. Such a request is not
 	// reported whatever the status, which also covers requests Asana
 	// accepts though the document forbids them.
-	ExpectInvalidRequest = "invalid-request"
+	ExpectInvalidRequest = oapitest.ExpectInvalidRequest
 	// ExpectUnknownRoute marks a request to a method and path that are not
 	// an operation of the document (tests of the 404 answer): Wrap reports
 	// it if they are one, and checks the answer is an Asana error body.
-	ExpectUnknownRoute = "unknown-route"
+	ExpectUnknownRoute = oapitest.ExpectUnknownRoute
 	// ExpectStreamedBody marks a request whose body may stall until the
 	// handler answers (a test holding requests in flight): Wrap passes the
 	// body through without waiting for it, and checks only the method,
 	// path, query and headers.
-	ExpectStreamedBody = "streamed-body"
+	ExpectStreamedBody = oapitest.ExpectStreamedBody
 )
-
-// expectations is what a request's ExpectHeader asked for.
-type expectations struct {
-	invalidRequest bool
-	unknownRoute   bool
-	streamedBody   bool
-	problem        string // the header itself is wrong
-}
-
-// takeExpectations reads ExpectHeader from r and removes it.
-func takeExpectations(r *http.Request) expectations {
-	var e expectations
-	for _, line := range r.Header.Values(ExpectHeader) {
-		for _, value := range strings.Split(line, ",") {
-			switch value = strings.TrimSpace(value); value {
-			case ExpectInvalidRequest:
-				e.invalidRequest = true
-			case ExpectUnknownRoute:
-				e.unknownRoute = true
-			case ExpectStreamedBody:
-				e.streamedBody = true
-			default:
-				e.problem = fmt.Sprintf("%s: unknown value %q", ExpectHeader, value)
-			}
-		}
-	}
-	if e.invalidRequest && e.unknownRoute && e.problem == "" {
-		// A request to no operation has nothing to be invalid against.
-		e.problem = fmt.Sprintf("%s: %s and %s exclude each other", ExpectHeader, ExpectInvalidRequest, ExpectUnknownRoute)
-	}
-	r.Header.Del(ExpectHeader)
-	return e
-}
-
-func (e expectations) set() bool {
-	return e.invalidRequest || e.unknownRoute || e.streamedBody || e.problem != ""
-}
-
-// requestViolation says what is wrong with the request, given what the
-// test expected of it and the status it was answered with (0 when it got
-// no answer).
-func (ex *exchange) requestViolation(status int) string {
-	var out []string
-	if ex.expect.problem != "" {
-		out = append(out, ex.expect.problem)
-	}
-	switch {
-	case ex.expect.unknownRoute && ex.unknown == nil:
-		out = append(out, fmt.Sprintf("expected no operation (%s: %s), but the document has %s %s",
-			ExpectHeader, ExpectUnknownRoute, ex.input.Route.Method, ex.input.Route.Path))
-	case ex.expect.unknownRoute:
-	case ex.unknown != nil:
-		out = append(out, ex.unknown.Error())
-	case ex.expect.invalidRequest && ex.invalid == nil:
-		out = append(out, fmt.Sprintf("request conforms to the document, but was expected not to (%s: %s)",
-			ExpectHeader, ExpectInvalidRequest))
-	case ex.invalid != nil && !ex.expect.invalidRequest && (status < 400 || status > 499):
-		out = append(out, "request: "+describe(ex.invalid))
-	}
-	return strings.Join(out, "; ")
-}

@@ -1,18 +1,17 @@
 package jiratest
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"os"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/tandem-sync/tandem/connectors/internal/oapitest"
 )
 
 // specPath is the document's place in the module: a verbatim copy of
@@ -27,63 +26,49 @@ const apiPrefix = "/rest/api/3"
 // colon, which RFC 3339 (the document's date-time) does not allow.
 const timeLayout = "2006-01-02T15:04:05.000-0700"
 
-// spec is the parsed document and its router. Both are read-only once built,
-// which is what makes sharing them between tests and handler goroutines safe.
-type spec struct {
-	doc    *openapi3.T
-	router routers.Router
-}
+// commentEdit is the operation the real API has and the subset lacks.
+var commentEdit = regexp.MustCompile(`^/rest/api/3/issue/[^/]+/comment/[^/]+$`)
 
-// The parsed document is the one piece of package-level state: parsing it
-// costs tens of milliseconds (more under -race), and every sandbox and
-// client test builds a Validator. It never changes after Do.
-var (
-	specOnce   sync.Once
-	sharedSpec *spec
-	specErr    error
-)
-
-func loadSpec() (*spec, error) {
-	specOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			specErr = err
-			return
-		}
-		sharedSpec, specErr = readSpec(filepath.Join(root, specPath))
+// loadContract parses the document once per process. It is the one piece
+// of package-level state: parsing costs tens of milliseconds (more under
+// -race), every sandbox and client test builds a Validator, and the
+// Contract never changes once loaded.
+var loadContract = sync.OnceValues(func() (*oapitest.Contract, error) {
+	return oapitest.Load(oapitest.Config{
+		Document: specPath,
+		// Atlassian's examples are JSON text in strings, not values; the
+		// schemas themselves must be valid.
+		ValidationOptions: []openapi3.ValidationOption{openapi3.DisableExamplesValidation()},
+		Prepare: func(doc *openapi3.T) {
+			visited := map[*openapi3.Schema]bool{}
+			for _, ref := range doc.Components.Schemas {
+				untypedNullable(ref, visited)
+			}
+		},
+		Prefix: apiPrefix,
+		// The document's paths include the prefix.
+		ServerURL:    "/",
+		Name:         "jiratest",
+		Tracker:      "Jira",
+		Formats:      schemaOptions(),
+		Authenticate: basicPresent,
+		ExpectHeader: ExpectHeader,
+		ErrorSchema:  "ErrorCollection",
+		EveryError:   true,
+		// Jira's gateway answers these to any operation.
+		Allowed: []int{http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable},
+		Extras: []oapitest.Extra{{
+			Name:     "comment edit, not in the subset",
+			Method:   http.MethodPut,
+			Path:     commentEdit,
+			Security: "basicAuth",
+			Body:     "Comment",
+			Answers:  map[int]string{http.StatusOK: "Comment"},
+		}},
+		Request:  jiraRequestRules,
+		Response: jiraResponseRules,
 	})
-	return sharedSpec, specErr
-}
-
-// readSpec parses and checks the document, relaxes untyped schemas to
-// accept null, and points its server at the root so the router matches any
-// host and scheme.
-func readSpec(path string) (*spec, error) {
-	doc, err := openapi3.NewLoader().LoadFromFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("jiratest: load %s: %w", path, err)
-	}
-	// Atlassian's examples are JSON text in strings, not values; the
-	// schemas themselves must be valid.
-	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
-		return nil, fmt.Errorf("jiratest: %s is not a valid OpenAPI document: %w", path, err)
-	}
-	for _, name := range []string{"ErrorCollection", "Comment"} {
-		if ref := doc.Components.Schemas[name]; ref == nil || ref.Value == nil {
-			return nil, fmt.Errorf("jiratest: %s has no %s schema", path, name)
-		}
-	}
-	visited := map[*openapi3.Schema]bool{}
-	for _, ref := range doc.Components.Schemas {
-		untypedNullable(ref, visited)
-	}
-	doc.Servers = openapi3.Servers{{URL: "/"}}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("jiratest: route %s: %w", path, err)
-	}
-	return &spec{doc: doc, router: router}, nil
-}
+})
 
 // untypedNullable lets schemas without a type accept null. OpenAPI 3.0.3
 // says nullable only matters beside an explicit type, so an untyped schema
@@ -131,26 +116,5 @@ func schemaOptions() []openapi3.SchemaValidationOption {
 	return []openapi3.SchemaValidationOption{
 		openapi3.WithStringFormatValidator("date-time", jiraTime),
 		openapi3.WithStringFormatValidator("uri", uri),
-	}
-}
-
-// moduleRoot walks up from the working directory (a package directory under
-// go test) to the directory holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("jiratest: find module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("jiratest: find module root: %w", err)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("jiratest: find module root: no go.mod above the working directory")
-		}
-		dir = parent
 	}
 }

@@ -2,41 +2,13 @@ package jiratest
 
 import (
 	"bytes"
-	"fmt"
-	"io"
+	"encoding/base64"
 	"mime/multipart"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/internal/oapitest"
 )
-
-// catchTB records what the validator reports instead of failing the test.
-type catchTB struct {
-	testing.TB
-	mu   sync.Mutex
-	errs []string
-	logs []string
-}
-
-func (c *catchTB) Errorf(format string, args ...any) {
-	c.mu.Lock()
-	c.errs = append(c.errs, fmt.Sprintf(format, args...))
-	c.mu.Unlock()
-}
-
-func (c *catchTB) Logf(format string, args ...any) {
-	c.mu.Lock()
-	c.logs = append(c.logs, fmt.Sprintf(format, args...))
-	c.mu.Unlock()
-}
-
-func (c *catchTB) reported() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.errs...)
-}
 
 // call describes one request and the canned answer to it.
 type call struct {
@@ -50,72 +22,22 @@ type call struct {
 	answerHeader map[string]string
 }
 
-// serve sends c through a fresh Validator reporting to a catchTB, over
-// real HTTP so headers are as a client sends them.
-func serve(t *testing.T, c call, opts ...Option) (*Validator, *catchTB) {
+// serve sends c, with Basic credentials unless noCreds, through a fresh
+// Validator reporting to an oapitest.Catch.
+func serve(t *testing.T, c call, opts ...Option) (*Validator, *oapitest.Catch) {
 	t.Helper()
-	tb := &catchTB{TB: t}
+	tb := &oapitest.Catch{TB: t}
 	v := NewValidator(tb, opts...)
-	srv := httptest.NewServer(v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if got := r.Header.Values(ExpectHeader); len(got) > 0 {
-			t.Errorf("handler saw %s: %q", ExpectHeader, got)
-		}
-		if got, _ := io.ReadAll(r.Body); string(got) != c.body {
-			t.Errorf("handler read %q, want the body sent, %q", got, c.body)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		for k, x := range c.answerHeader {
-			w.Header().Set(k, x)
-		}
-		w.WriteHeader(c.status)
-		io.WriteString(w, c.answer)
-	})))
-	defer srv.Close()
-	req, err := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.contentType != "" {
-		req.Header.Set("Content-Type", c.contentType)
+	header := map[string]string{}
+	if !c.noCreds {
+		header["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte("a@b.c:t"))
 	}
 	for k, x := range c.header {
-		req.Header.Set(k, x)
+		header[k] = x
 	}
-	if !c.noCreds {
-		req.SetBasicAuth("a@b.c", "t")
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != c.status || string(got) != c.answer {
-		t.Errorf("client got %d %q; the answer must pass through unchanged", resp.StatusCode, got)
-	}
-	srv.Close() // waits for the handler, and so for the checks
+	oapitest.Call{Method: c.method, Path: c.path, ContentType: c.contentType, Body: c.body, Header: header,
+		Status: c.status, Answer: c.answer, AnswerHeader: c.answerHeader}.Send(t, ExpectHeader, v.Wrap)
 	return v, tb
-}
-
-func wantClean(t *testing.T, tb *catchTB) {
-	t.Helper()
-	if errs := tb.reported(); len(errs) > 0 {
-		t.Errorf("violations reported for a conforming exchange:\n%s", strings.Join(errs, "\n"))
-	}
-}
-
-func wantViolation(t *testing.T, tb *catchTB, parts ...string) {
-	t.Helper()
-	errs := tb.reported()
-	if len(errs) != 1 {
-		t.Fatalf("got %d violations, want 1: %q", len(errs), errs)
-	}
-	t.Logf("reported: %s", errs[0])
-	for _, p := range parts {
-		if !strings.Contains(errs[0], p) {
-			t.Errorf("violation %q does not mention %q", errs[0], p)
-		}
-	}
 }
 
 const (
@@ -193,7 +115,7 @@ func TestCatchesViolations(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, tb := serve(t, c.call)
-			wantViolation(t, tb, c.want...)
+			tb.WantViolation(t, c.want...)
 		})
 	}
 }
@@ -219,7 +141,7 @@ func TestPassesConformingTraffic(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			v, tb := serve(t, c)
-			wantClean(t, tb)
+			tb.WantClean(t)
 			want := 2
 			if strings.HasPrefix(c.path, "/media/") {
 				want = 0
@@ -235,49 +157,7 @@ func TestPassesConformingTraffic(t *testing.T) {
 // holding its body to the ErrorCollection rule.
 func TestAllowStatus(t *testing.T) {
 	_, tb := serve(t, call{method: "GET", path: "/rest/api/3/myself", status: 418, answer: noErrors}, AllowStatus(418))
-	wantClean(t, tb)
+	tb.WantClean(t)
 	_, tb = serve(t, call{method: "GET", path: "/rest/api/3/myself", status: 418, answer: `{"errors":["x"]}`}, AllowStatus(418))
-	wantViolation(t, tb, "→ 418", "ErrorCollection")
-}
-
-// TestLargeBodyPassesThrough checks the body over the limit reaches the
-// handler whole and is left out of validation, with a note saying so.
-func TestLargeBodyPassesThrough(t *testing.T) {
-	ct, file := multipartBody(t, "file")
-	small := func(v *Validator) { v.maxBody = 16 }
-	v, tb := serve(t, call{method: "POST", path: upload, contentType: ct, body: file,
-		header: map[string]string{"X-Atlassian-Token": "no-check"}, status: 200, answer: attachments}, small)
-	wantClean(t, tb)
-	if len(tb.logs) != 1 || !strings.Contains(tb.logs[0], "request body over 16 bytes") {
-		t.Errorf("want one note that the body was not validated, got %q", tb.logs)
-	}
-	if v.Checked() != 2 {
-		t.Errorf("Checked() = %d, want 2", v.Checked())
-	}
-}
-
-// TestHijackedConnectionHasNoResponse: the sandbox cuts connections to
-// inject faults; the request is still checked, the missing answer is not.
-func TestHijackedConnectionHasNoResponse(t *testing.T) {
-	tb := &catchTB{TB: t}
-	v := NewValidator(tb)
-	srv := httptest.NewServer(v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Errorf("hijack through the recorder: %v", err)
-			return
-		}
-		conn.Close()
-	})))
-	req, _ := http.NewRequest("GET", srv.URL+"/rest/api/3/myself", nil)
-	req.SetBasicAuth("a@b.c", "t")
-	if resp, err := srv.Client().Do(req); err == nil {
-		resp.Body.Close()
-		t.Errorf("client got a response from a cut connection: %v", resp.Status)
-	}
-	srv.Close()
-	wantClean(t, tb)
-	if v.Checked() != 1 {
-		t.Errorf("Checked() = %d, want 1 (the request only)", v.Checked())
-	}
+	tb.WantViolation(t, "→ 418", "ErrorCollection")
 }

@@ -1,4 +1,4 @@
-package asanatest
+package oapitest
 
 import (
 	"bufio"

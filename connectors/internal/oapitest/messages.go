@@ -1,4 +1,4 @@
-package jiratest
+package oapitest
 
 import (
 	"encoding/json"
@@ -14,7 +14,8 @@ import (
 // describe turns a kin-openapi validation error into one line naming each
 // offending value by its full JSON path. kin-openapi's own message nests a
 // "doesn't match schema due to" per allOf level and appends whole schemas,
-// which for Jira's nested beans runs to pages.
+// which for documents that are allOf all the way down (Asana's) or nest
+// deep beans (Jira's) runs to pages.
 func describe(err error) string {
 	// Branches of an allOf often repeat a property, and with it the problem.
 	var unique []string
@@ -139,7 +140,7 @@ func shortJSON(v any) string {
 
 // schemaMessage keeps kin-openapi's schema errors to one line wherever
 // describe does not reach: the default message appends the whole schema,
-// and some enums run long.
+// and some enums (Asana's opt_fields) run to hundreds of values.
 func schemaMessage(err *openapi3.SchemaError) string {
 	if err.Origin != nil {
 		return "" // kin-openapi's own wording names the path and the cause
