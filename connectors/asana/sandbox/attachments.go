@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"crypto/hmac"
-	"encoding/hex"
 	"errors"
 	"io"
 	"mime"
@@ -41,20 +39,16 @@ func (rc *renderCtx) downloadURL(a *attachment) any {
 	return rc.base + filesPrefix + a.gid + "?expires=" + exp + "&sig=" + rc.s.fileSig(a.gid, exp)
 }
 
-func (s *Sandbox) fileSig(gid, expires string) string {
-	return hex.EncodeToString(s.sign([]byte("file:" + gid + ":" + expires)))
-}
+func (s *Sandbox) fileSig(gid, expires string) string { return s.signer.SignHex("file", gid, expires) }
 
 // download serves a download_url. Like a pre-signed storage URL it needs no
 // token, only a valid, unexpired signature.
 func (s *Sandbox) download(w http.ResponseWriter, r *http.Request) {
 	gid := r.PathValue("attachment_gid")
 	exp := r.URL.Query().Get("expires")
-	sig, err := hex.DecodeString(r.URL.Query().Get("sig"))
-	want, _ := hex.DecodeString(s.fileSig(gid, exp))
-	expires, perr := strconv.ParseInt(exp, 10, 64)
+	expires, err := strconv.ParseInt(exp, 10, 64)
 	switch {
-	case err != nil || perr != nil || !hmac.Equal(sig, want):
+	case err != nil || !s.signer.VerifyHex(r.URL.Query().Get("sig"), "file", gid, exp):
 		http.Error(w, "AccessDenied: the signature of this download URL is invalid", http.StatusForbidden)
 		return
 	case time.Now().Unix() > expires:

@@ -2,9 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 // maxJSONBody bounds JSON request bodies; Asana's own limit is far above
@@ -55,13 +54,13 @@ func (s *Sandbox) api(h handler) http.Handler {
 					panic(p)
 				}
 				writeError(w, c.pretty, &apiError{status: http.StatusInternalServerError,
-					message: fmt.Sprintf("Server Error: %v", p), phrase: s.rng.phrase()})
+					message: fmt.Sprintf("Server Error: %v", p), phrase: phrase(s.rng)})
 			}
 		}()
 		if err := h(c); err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) {
-				ae = &apiError{status: http.StatusInternalServerError, message: "Server Error", phrase: s.rng.phrase()}
+				ae = &apiError{status: http.StatusInternalServerError, message: "Server Error", phrase: phrase(s.rng)}
 			}
 			writeError(w, c.pretty, ae)
 		}
@@ -105,7 +104,7 @@ func (c *call) renderCtx() *renderCtx {
 // writeData answers {"data": v}.
 func (c *call) writeData(status int, v any) error {
 	body := &object{}
-	body.set("data", v)
+	body.Set("data", v)
 	writeJSON(c.w, status, body, c.pretty)
 	return nil
 }
@@ -268,7 +267,7 @@ func paginate[T any](items []T, gid func(T) string, pg page) (out []T, last stri
 // present when a limit was given, and null on the last page.
 func (c *call) writeList(items []any, pg page, last string, more bool) error {
 	body := &object{}
-	body.set("data", items)
+	body.Set("data", items)
 	if pg.limit > 0 {
 		if more {
 			off := c.s.makeOffset(pg.key, last)
@@ -276,12 +275,12 @@ func (c *call) writeList(items []any, pg page, last string, more bool) error {
 			q.Set("offset", off)
 			path := strings.TrimPrefix(c.r.URL.Path, apiPrefix) + "?" + q.Encode()
 			np := &object{}
-			np.set("offset", off)
-			np.set("path", path)
-			np.set("uri", c.base+apiPrefix+path)
-			body.set("next_page", np)
+			np.Set("offset", off)
+			np.Set("path", path)
+			np.Set("uri", c.base+apiPrefix+path)
+			body.Set("next_page", np)
 		} else {
-			body.set("next_page", nil)
+			body.Set("next_page", nil)
 		}
 	}
 	writeJSON(c.w, http.StatusOK, body, c.pretty)
@@ -296,39 +295,16 @@ type offsetClaims struct {
 	Expires int64  `json:"e"`
 }
 
-func (s *Sandbox) sign(payload []byte) []byte {
-	m := hmac.New(sha256.New, s.signKey)
-	m.Write(payload)
-	return m.Sum(nil)[:16]
-}
-
 func (s *Sandbox) makeOffset(key, after string) string {
-	claims, _ := json.Marshal(offsetClaims{Key: keyHash(key), After: after, Expires: time.Now().Add(offsetLifetime).Unix()})
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString(claims) + "." + enc.EncodeToString(s.sign(claims))
+	return s.signer.Seal(offsetClaims{Key: sandboxkit.KeyHash(key), After: after, Expires: time.Now().Add(offsetLifetime).Unix()})
 }
 
 func (s *Sandbox) openOffset(tok, key string) (string, bool) {
-	enc := base64.RawURLEncoding
-	p, sig, ok := strings.Cut(tok, ".")
-	if !ok {
-		return "", false
-	}
-	claims, err1 := enc.DecodeString(p)
-	mac, err2 := enc.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.sign(claims)) {
-		return "", false
-	}
 	var oc offsetClaims
-	if json.Unmarshal(claims, &oc) != nil || oc.Key != keyHash(key) || time.Now().Unix() > oc.Expires || !isGID(oc.After) {
+	if !s.signer.Open(tok, &oc) || oc.Key != sandboxkit.KeyHash(key) || time.Now().Unix() > oc.Expires || !isGID(oc.After) {
 		return "", false
 	}
 	return oc.After, true
-}
-
-func keyHash(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return base64.RawURLEncoding.EncodeToString(h[:9])
 }
 
 // location is the absolute URL of a created object, for the Location header.

@@ -1,11 +1,11 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 // helpText is the help line Asana puts on its error objects.
@@ -55,17 +55,17 @@ func tooManyRequests(retryAfter int) *apiError {
 // writeError writes e in Asana's error envelope.
 func writeError(w http.ResponseWriter, pretty bool, e *apiError) {
 	item := &object{}
-	item.set("message", e.message)
+	item.Set("message", e.message)
 	if !e.noHelp {
-		item.set("help", helpText)
+		item.Set("help", helpText)
 	}
 	if e.phrase != "" {
-		item.set("phrase", e.phrase)
+		item.Set("phrase", e.phrase)
 	}
 	body := &object{}
-	body.set("errors", []any{item})
+	body.Set("errors", []any{item})
 	if e.sync != "" {
-		body.set("sync", e.sync)
+		body.Set("sync", e.sync)
 	}
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
@@ -76,56 +76,12 @@ func writeError(w http.ResponseWriter, pretty bool, e *apiError) {
 // writeJSON writes v with Asana's content type. HTML is not escaped so that
 // html_notes stay readable, as Asana sends them.
 func writeJSON(w http.ResponseWriter, status int, v any, pretty bool) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if pretty {
-		enc.SetIndent("", "  ")
-	}
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"errors":[{"message":"Server Error","phrase":"1 broken sandbox encoder"}]}` + "\n")
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	sandboxkit.JSONStyle{
+		ContentType: "application/json; charset=UTF-8",
+		Broken:      `{"errors":[{"message":"Server Error","phrase":"1 broken sandbox encoder"}]}`,
+	}.Write(w, status, v, pretty)
 }
 
 // object is a JSON object that keeps its keys in insertion order, so that
 // answers read like Asana's (gid and resource_type first).
-type object struct {
-	keys []string
-	vals []any
-}
-
-func (o *object) set(k string, v any) {
-	o.keys = append(o.keys, k)
-	o.vals = append(o.vals, v)
-}
-
-// MarshalJSON writes the members in insertion order.
-func (o *object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	b.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if err := enc.Encode(k); err != nil {
-			return nil, err
-		}
-		b.Truncate(b.Len() - 1) // Encode adds a newline
-		b.WriteByte(':')
-		if err := enc.Encode(o.vals[i]); err != nil {
-			return nil, err
-		}
-		b.Truncate(b.Len() - 1)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
+type object = sandboxkit.Object

@@ -131,7 +131,7 @@ func (st *store) newSyncToken(resource string, pos int64, now time.Time) string 
 			}
 		}
 	}
-	tok := st.rng.hex(16)
+	tok := st.rng.Hex(16)
 	st.syncTokens[tok] = syncToken{resource: resource, pos: pos, issued: now}
 	return tok
 }
@@ -187,9 +187,9 @@ func (s *Sandbox) getEvents(c *call) error {
 		data[i] = rc.render(s.schema.event, e, sel, s.schema.event.full)
 	}
 	body := &object{}
-	body.set("data", data)
-	body.set("sync", st.newSyncToken(resource, next, now))
-	body.set("has_more", more)
+	body.Set("data", data)
+	body.Set("sync", st.newSyncToken(resource, next, now))
+	body.Set("has_more", more)
 	writeJSON(c.w, http.StatusOK, body, c.pretty)
 	return nil
 }

@@ -152,7 +152,7 @@ type renderCtx struct {
 func (rc *renderCtx) render(k *kind, obj any, sel map[string]*fieldNode, defaults []string) *object {
 	o := &object{}
 	if k.gid != nil {
-		o.set("gid", k.gid(obj))
+		o.Set("gid", k.gid(obj))
 	}
 	if sel == nil {
 		for _, name := range defaults {
@@ -161,7 +161,7 @@ func (rc *renderCtx) render(k *kind, obj any, sel map[string]*fieldNode, default
 		return o
 	}
 	if _, ok := sel["resource_type"]; ok && k.gid != nil {
-		o.set("resource_type", k.resourceType(obj))
+		o.Set("resource_type", k.resourceType(obj))
 	}
 	for _, name := range k.order {
 		if n, ok := sel[name]; ok {
@@ -173,7 +173,7 @@ func (rc *renderCtx) render(k *kind, obj any, sel map[string]*fieldNode, default
 
 func (rc *renderCtx) put(o *object, k *kind, obj any, name string, n *fieldNode) {
 	if name == "resource_type" && k.gid != nil {
-		o.set(name, k.resourceType(obj))
+		o.Set(name, k.resourceType(obj))
 		return
 	}
 	def, ok := k.fields[name]
@@ -184,7 +184,7 @@ func (rc *renderCtx) put(o *object, k *kind, obj any, name string, n *fieldNode)
 	if isOmitted(v) {
 		return
 	}
-	o.set(name, rc.value(def.kind, v, n))
+	o.Set(name, rc.value(def.kind, v, n))
 }
 
 // value renders a field value: times in Asana's format, objects expanded in

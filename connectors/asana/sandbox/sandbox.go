@@ -1,15 +1,14 @@
 package sandbox
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 const apiPrefix = "/api/1.0"
@@ -60,18 +59,14 @@ func WithRandSeed(n int64) Option { return func(c *config) { c.randSeed = &n } }
 
 // Sandbox is the emulator. Build it with New; it is safe for concurrent use.
 type Sandbox struct {
-	token   string
-	mux     *http.ServeMux
-	st      *store
-	schema  *schema
-	lim     *limits
-	rng     *lockedRand
-	signKey []byte
-
-	faultRate atomic.Uint64 // math.Float64bits of the rate
-	latency   atomic.Int64  // nanoseconds
-	requests  atomic.Int64
-	rejected  atomic.Int64
+	token  string
+	mux    *http.ServeMux
+	st     *store
+	schema *schema
+	lim    *limits
+	rng    *sandboxkit.Rand
+	signer *sandboxkit.Signer // offsets and download URLs
+	knobs  sandboxkit.Knobs
 }
 
 // New builds a sandbox with the given options. It fails on an unknown seed or
@@ -87,42 +82,20 @@ func New(opts ...Option) (*Sandbox, error) {
 	if strings.TrimSpace(c.workspace) == "" {
 		return nil, errors.New("workspace name must not be empty")
 	}
-	if c.rateLimit < 0 {
-		return nil, fmt.Errorf("rate limit %d: must be 0 (no limit) or positive", c.rateLimit)
-	}
-	if c.latency < 0 {
-		return nil, fmt.Errorf("latency %v: must not be negative", c.latency)
-	}
-	if c.faultRate < 0 || c.faultRate > 1 || c.faultRate != c.faultRate {
-		return nil, fmt.Errorf("fault rate %v: must be between 0 and 1", c.faultRate)
-	}
-	var seed uint64
-	if c.randSeed != nil {
-		seed = uint64(*c.randSeed)
-	} else {
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, fmt.Errorf("seeding randomness: %w", err)
-		}
-		seed = binary.LittleEndian.Uint64(b[:])
-	}
-	// The signing key for offsets and download URLs never needs to be
-	// reproducible, and must not be guessable even with a fixed rand seed.
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("generating signing key: %w", err)
+	if err := sandboxkit.CheckKnobs(c.rateLimit, c.latency, c.faultRate); err != nil {
+		return nil, err
 	}
 	s := &Sandbox{
-		rng:     newLockedRand(seed),
-		signKey: key,
-		schema:  newSchema(),
-		lim:     newLimits(c.rateLimit),
+		rng:    sandboxkit.NewRandOrSeeded(c.randSeed),
+		signer: sandboxkit.NewSigner(),
+		schema: newSchema(),
+		lim:    newLimits(c.rateLimit),
 	}
 	s.st = newStore(s.rng)
 	seedStore(s.st, c.workspace, c.seed == "demo")
 	s.token = c.token
 	if s.token == "" {
-		s.token = fmt.Sprintf("2/%s/%d:%s", s.st.me.gid, 1200000000000000+s.rng.int64n(1e14), s.rng.hex(16))
+		s.token = fmt.Sprintf("2/%s/%d:%s", s.st.me.gid, 1200000000000000+s.rng.Int64N(1e14), s.rng.Hex(16))
 	}
 	s.SetFaultRate(c.faultRate)
 	s.SetLatency(c.latency)
@@ -135,31 +108,18 @@ func (s *Sandbox) Token() string { return s.token }
 
 // SetFaultRate changes the share of faulty answers at run time; values are
 // clamped to 0..1.
-func (s *Sandbox) SetFaultRate(f float64) {
-	switch {
-	case f != f || f < 0:
-		f = 0
-	case f > 1:
-		f = 1
-	}
-	s.faultRate.Store(float64bits(f))
-}
+func (s *Sandbox) SetFaultRate(f float64) { s.knobs.SetFaultRate(f) }
 
 // SetRateLimit changes the per-token budget (requests per minute, 0 = none)
 // at run time. Buckets restart full.
-func (s *Sandbox) SetRateLimit(perMinute int) { s.lim.setRate(perMinute) }
+func (s *Sandbox) SetRateLimit(perMinute int) { s.lim.SetRate(perMinute) }
 
 // SetLatency changes the delay added before every response at run time.
-func (s *Sandbox) SetLatency(d time.Duration) {
-	if d < 0 {
-		d = 0
-	}
-	s.latency.Store(int64(d))
-}
+func (s *Sandbox) SetLatency(d time.Duration) { s.knobs.SetLatency(d) }
 
 // Requests reports every HTTP request received, including refused ones, so a
 // test can assert that nothing was sent.
-func (s *Sandbox) Requests() int64 { return s.requests.Load() }
+func (s *Sandbox) Requests() int64 { return s.knobs.Requests() }
 
 // Project names one project of the sandbox, for callers that show where to
 // start (the tandem sandbox command prints a curl line per project).
@@ -180,30 +140,30 @@ func (s *Sandbox) Projects() []Project {
 }
 
 // RejectedRateLimited reports how many 429 answers were given.
-func (s *Sandbox) RejectedRateLimited() int64 { return s.rejected.Load() }
+func (s *Sandbox) RejectedRateLimited() int64 { return s.knobs.Rejected() }
 
 // ServeHTTP runs a request through the same gates as Asana, in order:
 // concurrency limits, latency, fault injection, authentication, the
 // per-token budget, and only then the operation itself.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.requests.Add(1)
+	s.knobs.CountRequest()
 	api := r.URL.Path == apiPrefix || strings.HasPrefix(r.URL.Path, apiPrefix+"/")
 	if api {
 		release, ok := s.lim.acquire(r.Method != http.MethodGet && r.Method != http.MethodHead)
 		if !ok {
-			if !s.wait(r) {
+			if !s.knobs.Wait(r) {
 				return
 			}
-			s.rejected.Add(1)
+			s.knobs.CountRejected()
 			writeError(w, false, tooManyRequests(1))
 			return
 		}
 		defer release()
 	}
-	if !s.wait(r) {
+	if !s.knobs.Wait(r) {
 		return
 	}
-	if s.injectFault(w, r) {
+	if s.injectFault(w) {
 		return
 	}
 	if api {
@@ -213,7 +173,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if retry, ok := s.lim.allow(tok, time.Now()); !ok {
-			s.rejected.Add(1)
+			s.knobs.CountRejected()
 			writeError(w, false, tooManyRequests(retry))
 			return
 		}

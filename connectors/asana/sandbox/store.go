@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 // firstGID is where gids start; like Asana's, they are 16-digit numeric
@@ -19,11 +21,11 @@ const tsLayout = "2006-01-02T15:04:05.000Z"
 // the read lock while rendering and the write lock while changing anything.
 type store struct {
 	mu      sync.RWMutex
-	rng     *lockedRand
+	rng     *sandboxkit.Rand
 	seeding bool // while seeding, gids are consecutive and stories come from the web app
 
-	lastGID  int64
-	lastTime time.Time // the monotonic clock's last reading
+	lastGID int64
+	clock   sandboxkit.Ticker // modified_at and friends, strictly increasing
 
 	ws      *workspace
 	me      *user
@@ -146,7 +148,7 @@ type webhookFilter struct {
 	fields                                []string
 }
 
-func newStore(rng *lockedRand) *store {
+func newStore(rng *sandboxkit.Rand) *store {
 	return &store{
 		rng:        rng,
 		lastGID:    firstGID,
@@ -168,20 +170,13 @@ func (st *store) runtimeGID() string {
 	if st.seeding {
 		return st.newGID(1)
 	}
-	return st.newGID(1 + st.rng.int64n(8))
+	return st.newGID(1 + st.rng.Int64N(8))
 }
 
-// tick reads the monotonic clock: the wall clock at millisecond resolution,
-// but never equal to or before a previous reading, so modified_at values are
-// strictly increasing.
-func (st *store) tick() time.Time {
-	t := time.Now().UTC().Truncate(time.Millisecond)
-	if !t.After(st.lastTime) {
-		t = st.lastTime.Add(time.Millisecond)
-	}
-	st.lastTime = t
-	return t
-}
+// tick reads the monotonic clock: the wall clock in UTC at millisecond
+// resolution, but never equal to or before a previous reading, so
+// modified_at values are strictly increasing.
+func (st *store) tick() time.Time { return st.clock.Tick(time.Now().UTC()) }
 
 func (st *store) task(gid string) *task {
 	t, _ := st.objects[gid].(*task)

@@ -109,12 +109,12 @@ func (s *Sandbox) createWebhook(c *call) error {
 		return unknownParam("resource", resource)
 	}
 	w := &webhook{gid: st.runtimeGID(), resource: ref, target: target, filters: filters,
-		createdAt: st.tick(), secret: st.rng.hex(32)}
+		createdAt: st.tick(), secret: st.rng.Hex(32)}
 	st.objects[w.gid] = w
 	st.webhooks = append(st.webhooks, w)
 	body := &object{}
-	body.set("data", c.renderCtx().render(s.schema.webhook, w, sel, s.schema.webhook.full))
-	body.set("X-Hook-Secret", w.secret)
+	body.Set("data", c.renderCtx().render(s.schema.webhook, w, sel, s.schema.webhook.full))
+	body.Set("X-Hook-Secret", w.secret)
 	c.w.Header().Set("Location", c.location("/webhooks/"+w.gid))
 	writeJSON(c.w, http.StatusCreated, body, c.pretty)
 	return nil

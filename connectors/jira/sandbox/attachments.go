@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"encoding/hex"
 	"errors"
 	"io"
 	"mime"
@@ -30,14 +28,14 @@ const (
 // renderAttachment writes an attachment as Jira's Attachment.
 func (c *call) renderAttachment(a *attachment) *object {
 	o := &object{}
-	o.set("self", c.link("/attachment/"+a.id))
-	o.set("id", a.id)
-	o.set("filename", a.filename)
-	o.set("author", c.userDetails())
-	o.set("created", c.stamp(a.created))
-	o.set("size", len(a.data))
-	o.set("mimeType", a.mimeType)
-	o.set("content", c.link("/attachment/content/"+a.id))
+	o.Set("self", c.link("/attachment/"+a.id))
+	o.Set("id", a.id)
+	o.Set("filename", a.filename)
+	o.Set("author", c.userDetails())
+	o.Set("created", c.stamp(a.created))
+	o.Set("size", len(a.data))
+	o.Set("mimeType", a.mimeType)
+	o.Set("content", c.link("/attachment/content/"+a.id))
 	return o
 }
 
@@ -61,24 +59,21 @@ func (s *Sandbox) addAttachments(c *call) error {
 	if len(files) == 0 {
 		return badRequest("No attachments were found in the request: send each file in a multipart part named 'file'.")
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	is := st.issue(c.r.PathValue("issueIdOrKey"))
-	if is == nil {
-		return issueNotFound() // deleted meanwhile; the sandbox never deletes, but be safe
-	}
-	at := st.tick()
-	out := make([]any, len(files))
-	for i, a := range files {
-		a.id, a.created, a.issue = st.newFileID(), at, is
-		st.files[a.id] = a
-		is.cur.attachments = append(is.cur.attachments, a)
-		out[i] = c.renderAttachment(a)
-	}
-	st.indexed(is, at)
-	writeJSON(c.w, http.StatusOK, out)
-	return nil
+	// The issue is looked up again: the sandbox never deletes one, but the
+	// lock was let go while the upload was read.
+	return s.withIssue(c, func(st *store, is *issue) error {
+		at := st.tick()
+		out := make([]any, len(files))
+		for i, a := range files {
+			a.id, a.created, a.issue = st.newFileID(), at, is
+			st.files[a.id] = a
+			is.cur.attachments = append(is.cur.attachments, a)
+			out[i] = c.renderAttachment(a)
+		}
+		st.indexed(is, at)
+		writeJSON(c.w, http.StatusOK, out)
+		return nil
+	})
 }
 
 // readFiles reads the file parts of a multipart upload, refusing any file
@@ -170,23 +165,19 @@ func (s *Sandbox) getAttachmentContent(c *call) error {
 	return nil
 }
 
-func (s *Sandbox) mediaSig(id, expires string) string {
-	return hex.EncodeToString(s.sign([]byte("media:" + id + ":" + expires)))
-}
+func (s *Sandbox) mediaSig(id, expires string) string { return s.signer.SignHex("media", id, expires) }
 
 // media serves a download URL. Like a pre-signed media URL it needs no
 // credentials, only a valid, unexpired signature.
 func (s *Sandbox) media(w http.ResponseWriter, r *http.Request) {
 	id, rest, _ := strings.Cut(r.PathValue("rest"), "/")
 	exp := r.URL.Query().Get("expires")
-	sig, err := hex.DecodeString(r.URL.Query().Get("sig"))
-	want, _ := hex.DecodeString(s.mediaSig(id, exp))
-	expires, perr := strconv.ParseInt(exp, 10, 64)
+	expires, err := strconv.ParseInt(exp, 10, 64)
 	switch {
 	case rest != "binary":
 		writeError(w, newError(http.StatusNotFound, "Not found"))
 		return
-	case err != nil || perr != nil || !hmac.Equal(sig, want):
+	case err != nil || !s.signer.VerifyHex(r.URL.Query().Get("sig"), "media", id, exp):
 		writeError(w, newError(http.StatusForbidden, "The signature of this media URL is invalid."))
 		return
 	case s.clk.now().Unix() > expires:

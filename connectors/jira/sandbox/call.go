@@ -2,16 +2,14 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 // maxJSONBody bounds JSON request bodies.
@@ -139,39 +137,16 @@ type tokenClaims struct {
 	Expires int64  `json:"e"`
 }
 
-func (s *Sandbox) sign(payload []byte) []byte {
-	m := hmac.New(sha256.New, s.signKey)
-	m.Write(payload)
-	return m.Sum(nil)[:16]
-}
-
 func (s *Sandbox) makeToken(key string, offset int, now time.Time) string {
-	claims, _ := json.Marshal(tokenClaims{Key: keyHash(key), Offset: offset, Expires: now.Add(tokenLifetime).Unix()})
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString(claims) + "." + enc.EncodeToString(s.sign(claims))
+	return s.signer.Seal(tokenClaims{Key: sandboxkit.KeyHash(key), Offset: offset, Expires: now.Add(tokenLifetime).Unix()})
 }
 
 func (s *Sandbox) openToken(tok, key string, now time.Time) (int, bool) {
-	enc := base64.RawURLEncoding
-	p, sig, ok := strings.Cut(tok, ".")
-	if !ok {
-		return 0, false
-	}
-	claims, err1 := enc.DecodeString(p)
-	mac, err2 := enc.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.sign(claims)) {
-		return 0, false
-	}
 	var tc tokenClaims
-	if json.Unmarshal(claims, &tc) != nil || tc.Key != keyHash(key) || now.Unix() > tc.Expires || tc.Offset < 0 {
+	if !s.signer.Open(tok, &tc) || tc.Key != sandboxkit.KeyHash(key) || now.Unix() > tc.Expires || tc.Offset < 0 {
 		return 0, false
 	}
 	return tc.Offset, true
-}
-
-func keyHash(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return base64.RawURLEncoding.EncodeToString(h[:9])
 }
 
 // rawString reads a JSON member that must be a string.

@@ -13,14 +13,14 @@ const maxCommentPage = 5000
 // renderComment writes a comment as Jira's Comment.
 func (c *call) renderComment(is *issue, cm *comment) *object {
 	o := &object{}
-	o.set("self", c.link("/issue/"+is.id+"/comment/"+cm.id))
-	o.set("id", cm.id)
-	o.set("author", c.userDetails())
-	o.set("body", cm.body)
-	o.set("updateAuthor", c.userDetails())
-	o.set("created", c.stamp(cm.created))
-	o.set("updated", c.stamp(cm.updated))
-	o.set("jsdPublic", true)
+	o.Set("self", c.link("/issue/"+is.id+"/comment/"+cm.id))
+	o.Set("id", cm.id)
+	o.Set("author", c.userDetails())
+	o.Set("body", cm.body)
+	o.Set("updateAuthor", c.userDetails())
+	o.Set("created", c.stamp(cm.created))
+	o.Set("updated", c.stamp(cm.updated))
+	o.Set("jsdPublic", true)
 	return o
 }
 
@@ -54,10 +54,10 @@ func (s *Sandbox) getComments(c *call) error {
 		cs[i] = c.renderComment(is, &page[i])
 	}
 	o := &object{}
-	o.set("comments", cs)
-	o.set("maxResults", maxResults)
-	o.set("total", len(all))
-	o.set("startAt", startAt)
+	o.Set("comments", cs)
+	o.Set("maxResults", maxResults)
+	o.Set("total", len(all))
+	o.Set("startAt", startAt)
 	writeJSON(c.w, http.StatusOK, o)
 	return nil
 }
@@ -86,18 +86,13 @@ func (s *Sandbox) addComment(c *call) error {
 	if err != nil {
 		return err
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	is := st.issue(c.r.PathValue("issueIdOrKey"))
-	if is == nil {
-		return issueNotFound()
-	}
-	at := st.tick()
-	is.cur.comments = append(is.cur.comments, comment{id: st.newCommentID(), body: body, created: at, updated: at})
-	st.indexed(is, at)
-	writeJSON(c.w, http.StatusCreated, c.renderComment(is, &is.cur.comments[len(is.cur.comments)-1]))
-	return nil
+	return s.withIssue(c, func(st *store, is *issue) error {
+		at := st.tick()
+		is.cur.comments = append(is.cur.comments, comment{id: st.newCommentID(), body: body, created: at, updated: at})
+		st.indexed(is, at)
+		writeJSON(c.w, http.StatusCreated, c.renderComment(is, &is.cur.comments[len(is.cur.comments)-1]))
+		return nil
+	})
 }
 
 // updateComment serves PUT /issue/{issueIdOrKey}/comment/{id} → 200
@@ -109,24 +104,19 @@ func (s *Sandbox) updateComment(c *call) error {
 	if err != nil {
 		return err
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	is := st.issue(c.r.PathValue("issueIdOrKey"))
-	if is == nil {
-		return issueNotFound()
-	}
-	id := c.r.PathValue("id")
-	i := slices.IndexFunc(is.cur.comments, func(cm comment) bool { return cm.id == id })
-	if i < 0 {
-		return newError(http.StatusNotFound, "Can not find a comment for the id: %s.", id)
-	}
-	cm := &is.cur.comments[i]
-	if !bytes.Equal(cm.body, body) {
-		at := st.tick()
-		cm.body, cm.updated = body, at
-		st.indexed(is, at)
-	}
-	writeJSON(c.w, http.StatusOK, c.renderComment(is, cm))
-	return nil
+	return s.withIssue(c, func(st *store, is *issue) error {
+		id := c.r.PathValue("id")
+		i := slices.IndexFunc(is.cur.comments, func(cm comment) bool { return cm.id == id })
+		if i < 0 {
+			return newError(http.StatusNotFound, "Can not find a comment for the id: %s.", id)
+		}
+		cm := &is.cur.comments[i]
+		if !bytes.Equal(cm.body, body) {
+			at := st.tick()
+			cm.body, cm.updated = body, at
+			st.indexed(is, at)
+		}
+		writeJSON(c.w, http.StatusOK, c.renderComment(is, cm))
+		return nil
+	})
 }

@@ -16,14 +16,14 @@ const (
 func (s *Sandbox) getMyself(c *call) error {
 	me := s.st.me
 	o := &object{}
-	o.set("self", c.link("/user?accountId="+me.accountID))
-	o.set("accountId", me.accountID)
-	o.set("accountType", "atlassian")
-	o.set("emailAddress", me.email)
-	o.set("displayName", me.displayName)
-	o.set("active", true)
-	o.set("timeZone", me.loc.String())
-	o.set("locale", "en_US")
+	o.Set("self", c.link("/user?accountId="+me.accountID))
+	o.Set("accountId", me.accountID)
+	o.Set("accountType", "atlassian")
+	o.Set("emailAddress", me.email)
+	o.Set("displayName", me.displayName)
+	o.Set("active", true)
+	o.Set("timeZone", me.loc.String())
+	o.Set("locale", "en_US")
 	writeJSON(c.w, http.StatusOK, o)
 	return nil
 }
@@ -32,29 +32,42 @@ func (s *Sandbox) getMyself(c *call) error {
 func (c *call) userDetails() *object {
 	me := c.s.st.me
 	o := &object{}
-	o.set("self", c.link("/user?accountId="+me.accountID))
-	o.set("accountId", me.accountID)
-	o.set("emailAddress", me.email)
-	o.set("displayName", me.displayName)
-	o.set("active", true)
-	o.set("timeZone", me.loc.String())
-	o.set("accountType", "atlassian")
+	o.Set("self", c.link("/user?accountId="+me.accountID))
+	o.Set("accountId", me.accountID)
+	o.Set("emailAddress", me.email)
+	o.Set("displayName", me.displayName)
+	o.Set("active", true)
+	o.Set("timeZone", me.loc.String())
+	o.Set("accountType", "atlassian")
+	return o
+}
+
+// renderIssueType writes an issue type as Jira's IssueTypeDetails, as
+// projects list them and issues embed them.
+func (c *call) renderIssueType(t *issueType) *object {
+	o := &object{}
+	o.Set("self", c.link("/issuetype/"+t.id))
+	o.Set("id", t.id)
+	o.Set("description", t.description)
+	o.Set("name", t.name)
+	o.Set("subtask", false)
+	o.Set("hierarchyLevel", t.level)
 	return o
 }
 
 // getServerInfo serves GET /serverInfo.
 func (s *Sandbox) getServerInfo(c *call) error {
 	o := &object{}
-	o.set("baseUrl", c.base)
-	o.set("displayUrl", c.base)
-	o.set("version", serverVersion)
-	o.set("versionNumbers", []int{1001, 0, 0})
-	o.set("deploymentType", "Cloud")
-	o.set("buildNumber", buildNumber)
-	o.set("buildDate", "2026-11-02T00:00:00.000+0000")
-	o.set("serverTime", c.stamp(c.now))
-	o.set("scmInfo", "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71")
-	o.set("serverTitle", s.site)
+	o.Set("baseUrl", c.base)
+	o.Set("displayUrl", c.base)
+	o.Set("version", serverVersion)
+	o.Set("versionNumbers", []int{1001, 0, 0})
+	o.Set("deploymentType", "Cloud")
+	o.Set("buildNumber", buildNumber)
+	o.Set("buildDate", "2026-11-02T00:00:00.000+0000")
+	o.Set("serverTime", c.stamp(c.now))
+	o.Set("scmInfo", "57a0ca5b4a0bb0ac5f3fee4764acb1c14e4d7e71")
+	o.Set("serverTitle", s.site)
 	writeJSON(c.w, http.StatusOK, o)
 	return nil
 }
@@ -63,31 +76,24 @@ func (s *Sandbox) getServerInfo(c *call) error {
 // GET /project/{key} carries beyond the search page (issue types).
 func (c *call) renderProject(p *project, full bool) *object {
 	o := &object{}
-	o.set("expand", "description,lead,issueTypes,url,projectKeys,permissions,insight")
-	o.set("self", c.link("/project/"+p.id))
-	o.set("id", p.id)
-	o.set("key", p.key)
-	o.set("name", p.name)
+	o.Set("expand", "description,lead,issueTypes,url,projectKeys,permissions,insight")
+	o.Set("self", c.link("/project/"+p.id))
+	o.Set("id", p.id)
+	o.Set("key", p.key)
+	o.Set("name", p.name)
 	if full {
-		o.set("description", p.description)
+		o.Set("description", p.description)
 		types := make([]any, len(p.types))
 		for i, t := range p.types {
-			it := &object{}
-			it.set("self", c.link("/issuetype/"+t.id))
-			it.set("id", t.id)
-			it.set("description", t.description)
-			it.set("name", t.name)
-			it.set("subtask", false)
-			it.set("hierarchyLevel", t.level)
-			types[i] = it
+			types[i] = c.renderIssueType(t)
 		}
-		o.set("issueTypes", types)
+		o.Set("issueTypes", types)
 	}
-	o.set("projectTypeKey", "software")
-	o.set("simplified", true)
-	o.set("style", "next-gen")
-	o.set("isPrivate", false)
-	o.set("properties", map[string]any{})
+	o.Set("projectTypeKey", "software")
+	o.Set("simplified", true)
+	o.Set("style", "next-gen")
+	o.Set("isPrivate", false)
+	o.Set("properties", map[string]any{})
 	return o
 }
 
@@ -109,17 +115,17 @@ func (s *Sandbox) searchProjects(c *call) error {
 	last := startAt+len(page) >= len(all)
 	q := c.r.URL.Query()
 	o := &object{}
-	o.set("self", c.base+c.r.URL.RequestURI())
+	o.Set("self", c.base+c.r.URL.RequestURI())
 	if !last {
 		q.Set("startAt", itoa(startAt+len(page)))
 		q.Set("maxResults", itoa(maxResults))
-		o.set("nextPage", c.link("/project/search?"+q.Encode()))
+		o.Set("nextPage", c.link("/project/search?"+q.Encode()))
 	}
-	o.set("maxResults", maxResults)
-	o.set("startAt", startAt)
-	o.set("total", len(all))
-	o.set("isLast", last)
-	o.set("values", values)
+	o.Set("maxResults", maxResults)
+	o.Set("startAt", startAt)
+	o.Set("total", len(all))
+	o.Set("isLast", last)
+	o.Set("values", values)
 	writeJSON(c.w, http.StatusOK, o)
 	return nil
 }

@@ -1,11 +1,10 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 // apiError is a Jira error answer. Handlers return it; the api wrapper
@@ -64,14 +63,14 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if msgs == nil {
 		msgs = []string{}
 	}
-	body.set("errorMessages", msgs)
+	body.Set("errorMessages", msgs)
 	fields := e.fields
 	if fields == nil {
 		fields = map[string]string{}
 	}
-	body.set("errors", fields)
+	body.Set("errors", fields)
 	if !e.noStatus && (e.status == http.StatusTooManyRequests || e.status >= 500) {
-		body.set("status", e.status)
+		body.Set("status", e.status)
 	}
 	writeJSON(w, e.status, body)
 }
@@ -79,53 +78,12 @@ func writeError(w http.ResponseWriter, e *apiError) {
 // writeJSON writes v with Jira's content type. HTML is not escaped, as
 // Jira does not.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"errorMessages":["Internal server error"],"errors":{},"status":500}` + "\n")
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	sandboxkit.JSONStyle{
+		ContentType: "application/json;charset=UTF-8",
+		Broken:      `{"errorMessages":["Internal server error"],"errors":{},"status":500}`,
+	}.Write(w, status, v, false)
 }
 
 // object is a JSON object that keeps its keys in insertion order, so that
 // answers read like Jira's (expand, id, self, key first).
-type object struct {
-	keys []string
-	vals []any
-}
-
-func (o *object) set(k string, v any) {
-	o.keys = append(o.keys, k)
-	o.vals = append(o.vals, v)
-}
-
-// MarshalJSON writes the members in insertion order.
-func (o *object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	b.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if err := enc.Encode(k); err != nil {
-			return nil, err
-		}
-		b.Truncate(b.Len() - 1) // Encode adds a newline
-		b.WriteByte(':')
-		if err := enc.Encode(o.vals[i]); err != nil {
-			return nil, err
-		}
-		b.Truncate(b.Len() - 1)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
+type object = sandboxkit.Object

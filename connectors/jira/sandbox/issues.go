@@ -84,13 +84,13 @@ func parseFields(values []string, def string) selection {
 func (c *call) renderIssue(is *issue, st *issueState, sel selection) *object {
 	o := &object{}
 	if sel.idOnly {
-		o.set("id", is.id)
+		o.Set("id", is.id)
 		return o
 	}
-	o.set("expand", issueExpand)
-	o.set("id", is.id)
-	o.set("self", c.link("/issue/"+is.id))
-	o.set("key", is.key)
+	o.Set("expand", issueExpand)
+	o.Set("id", is.id)
+	o.Set("self", c.link("/issue/"+is.id))
+	o.Set("key", is.key)
 	f := &object{}
 	for _, fd := range issueFields {
 		if !sel.names[fd.name] {
@@ -98,41 +98,34 @@ func (c *call) renderIssue(is *issue, st *issueState, sel selection) *object {
 		}
 		switch fd.name {
 		case "summary":
-			f.set("summary", st.summary)
+			f.Set("summary", st.summary)
 		case "issuetype":
-			t := &object{}
-			t.set("self", c.link("/issuetype/"+st.itype.id))
-			t.set("id", st.itype.id)
-			t.set("description", st.itype.description)
-			t.set("name", st.itype.name)
-			t.set("subtask", false)
-			t.set("hierarchyLevel", st.itype.level)
-			f.set("issuetype", t)
+			f.Set("issuetype", c.renderIssueType(st.itype))
 		case "project":
 			p := &object{}
-			p.set("self", c.link("/project/"+is.project.id))
-			p.set("id", is.project.id)
-			p.set("key", is.project.key)
-			p.set("name", is.project.name)
-			p.set("projectTypeKey", "software")
-			p.set("simplified", true)
-			f.set("project", p)
+			p.Set("self", c.link("/project/"+is.project.id))
+			p.Set("id", is.project.id)
+			p.Set("key", is.project.key)
+			p.Set("name", is.project.name)
+			p.Set("projectTypeKey", "software")
+			p.Set("simplified", true)
+			f.Set("project", p)
 		case "created":
-			f.set("created", c.stamp(st.created))
+			f.Set("created", c.stamp(st.created))
 		case "updated":
-			f.set("updated", c.stamp(st.updated))
+			f.Set("updated", c.stamp(st.updated))
 		case "description":
 			if st.description == nil {
-				f.set("description", nil)
+				f.Set("description", nil)
 			} else {
-				f.set("description", st.description)
+				f.Set("description", st.description)
 			}
 		case "attachment":
 			atts := make([]any, len(st.attachments))
 			for i, a := range st.attachments {
 				atts[i] = c.renderAttachment(a)
 			}
-			f.set("attachment", atts)
+			f.Set("attachment", atts)
 		case "comment":
 			list := window(st.comments, 0, maxEmbeddedComments)
 			cs := make([]any, len(list))
@@ -140,15 +133,15 @@ func (c *call) renderIssue(is *issue, st *issueState, sel selection) *object {
 				cs[i] = c.renderComment(is, &list[i])
 			}
 			page := &object{}
-			page.set("comments", cs)
-			page.set("self", c.link("/issue/"+is.id+"/comment"))
-			page.set("maxResults", len(cs))
-			page.set("total", len(st.comments))
-			page.set("startAt", 0)
-			f.set("comment", page)
+			page.Set("comments", cs)
+			page.Set("self", c.link("/issue/"+is.id+"/comment"))
+			page.Set("maxResults", len(cs))
+			page.Set("total", len(st.comments))
+			page.Set("startAt", 0)
+			f.Set("comment", page)
 		}
 	}
-	o.set("fields", f)
+	o.Set("fields", f)
 	return o
 }
 
@@ -257,8 +250,25 @@ func (s *Sandbox) readIssueInput(fields map[string]json.RawMessage, p *project) 
 	return in, nil
 }
 
-// fieldsOf reads the fields member of a create or edit body.
-func fieldsOf(body map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+// withIssue runs fn under the store's write lock on the issue named in
+// the path; an unknown issue is Jira's 404.
+func (s *Sandbox) withIssue(c *call, fn func(st *store, is *issue) error) error {
+	st := s.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	is := st.issue(c.r.PathValue("issueIdOrKey"))
+	if is == nil {
+		return issueNotFound()
+	}
+	return fn(st, is)
+}
+
+// decodeFields reads a create or edit body and returns its fields member.
+func (c *call) decodeFields() (map[string]json.RawMessage, error) {
+	body, err := c.decodeJSON()
+	if err != nil {
+		return nil, err
+	}
 	for k, v := range body {
 		switch k {
 		case "fields", "properties", "historyMetadata":
@@ -283,11 +293,7 @@ func fieldsOf(body map[string]json.RawMessage) (map[string]json.RawMessage, erro
 
 // createIssue serves POST /issue → 201 {id,key,self}.
 func (s *Sandbox) createIssue(c *call) error {
-	body, err := c.decodeJSON()
-	if err != nil {
-		return err
-	}
-	fields, err := fieldsOf(body)
+	fields, err := c.decodeFields()
 	if err != nil {
 		return err
 	}
@@ -300,9 +306,9 @@ func (s *Sandbox) createIssue(c *call) error {
 	}
 	is := st.addIssue(in.project, in.itype, *in.summary, in.description, st.tick())
 	o := &object{}
-	o.set("id", is.id)
-	o.set("key", is.key)
-	o.set("self", c.link("/issue/"+is.id))
+	o.Set("id", is.id)
+	o.Set("key", is.key)
+	o.Set("self", c.link("/issue/"+is.id))
 	writeJSON(c.w, http.StatusCreated, o)
 	return nil
 }
@@ -317,21 +323,18 @@ func (s *Sandbox) editIssue(c *call) error {
 			return badRequest("The value '%s' is not valid for the parameter '%s'.", v, name)
 		}
 	}
-	body, err := c.decodeJSON()
+	fields, err := c.decodeFields()
 	if err != nil {
 		return err
 	}
-	fields, err := fieldsOf(body)
-	if err != nil {
-		return err
-	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	is := st.issue(c.r.PathValue("issueIdOrKey"))
-	if is == nil {
-		return issueNotFound()
-	}
+	return s.withIssue(c, func(st *store, is *issue) error {
+		return s.edit(c, st, is, fields)
+	})
+}
+
+// edit applies an editIssue body to is and answers; the caller holds the
+// write lock.
+func (s *Sandbox) edit(c *call, st *store, is *issue, fields map[string]json.RawMessage) error {
 	in, err := s.readIssueInput(fields, is.project)
 	if err != nil {
 		return err
@@ -356,7 +359,7 @@ func (s *Sandbox) editIssue(c *call) error {
 	if changed {
 		st.indexed(is, st.tick())
 	}
-	if q.Get("returnIssue") == "true" {
+	if c.r.URL.Query().Get("returnIssue") == "true" {
 		writeJSON(c.w, http.StatusOK, c.renderIssue(is, cur, parseFields(nil, "*all")))
 		return nil
 	}

@@ -1,16 +1,15 @@
 package sandbox
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 
 	// JQL dates and /myself are read in the user's IANA zone; the embedded
 	// database makes WithTimeZone work on hosts without zoneinfo.
@@ -98,14 +97,10 @@ type Sandbox struct {
 	mux           *http.ServeMux
 	st            *store
 	clk           *clock
-	lim           *limits
-	rng           *lockedRand
-	signKey       []byte
-
-	faultRate atomic.Uint64 // math.Float64bits of the rate
-	latency   atomic.Int64  // nanoseconds
-	requests  atomic.Int64
-	rejected  atomic.Int64
+	lim           *sandboxkit.Limiter // per account
+	rng           *sandboxkit.Rand
+	signer        *sandboxkit.Signer // page tokens and media URLs
+	knobs         sandboxkit.Knobs
 }
 
 // New builds a sandbox with the given options. It fails on an unknown seed,
@@ -125,13 +120,10 @@ func New(opts ...Option) (*Sandbox, error) {
 	if err != nil || c.timeZone == "" || c.timeZone == "Local" {
 		return nil, fmt.Errorf("time zone %q: want an IANA name such as Europe/Berlin", c.timeZone)
 	}
+	if err := sandboxkit.CheckKnobs(c.rateLimit, c.latency, c.faultRate); err != nil {
+		return nil, err
+	}
 	switch {
-	case c.rateLimit < 0:
-		return nil, fmt.Errorf("rate limit %d: must be 0 (no limit) or positive", c.rateLimit)
-	case c.latency < 0:
-		return nil, fmt.Errorf("latency %v: must not be negative", c.latency)
-	case c.faultRate < 0 || c.faultRate > 1 || c.faultRate != c.faultRate:
-		return nil, fmt.Errorf("fault rate %v: must be between 0 and 1", c.faultRate)
 	case c.searchLag < 0:
 		return nil, fmt.Errorf("search lag %v: must not be negative", c.searchLag)
 	case c.maxAttachment < 1:
@@ -143,34 +135,18 @@ func New(opts ...Option) (*Sandbox, error) {
 	if !strings.Contains(c.email, "@") || strings.ContainsAny(c.email, ": ") {
 		return nil, fmt.Errorf("e-mail %q: not an address usable in Basic auth", c.email)
 	}
-	var seed uint64
-	if c.randSeed != nil {
-		seed = uint64(*c.randSeed)
-	} else {
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, fmt.Errorf("seeding randomness: %w", err)
-		}
-		seed = binary.LittleEndian.Uint64(b[:])
-	}
-	// The signing key for page tokens and media URLs must not be guessable
-	// even with a fixed rand seed.
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("generating signing key: %w", err)
-	}
 	s := &Sandbox{
 		email:         c.email,
 		site:          c.site,
 		searchLag:     c.searchLag,
 		maxAttachment: c.maxAttachment,
-		rng:           newLockedRand(seed),
-		signKey:       key,
+		rng:           sandboxkit.NewRandOrSeeded(c.randSeed),
+		signer:        sandboxkit.NewSigner(),
 		clk:           &clock{},
+		lim:           sandboxkit.NewLimiter(c.rateLimit),
 	}
-	s.lim = newLimits(c.rateLimit)
 	me := &user{
-		accountID:   "712020:" + s.rng.uuid(),
+		accountID:   "712020:" + uuid(s.rng),
 		displayName: "Sandbox Admin",
 		email:       c.email,
 		loc:         loc,
@@ -179,7 +155,7 @@ func New(opts ...Option) (*Sandbox, error) {
 	seedStore(s.st, c.seed == "demo")
 	s.token = c.token
 	if s.token == "" {
-		s.token = "ATATT3xFfGF0" + s.rng.alnum(180) + "=" + strings.ToUpper(s.rng.hex(4))
+		s.token = "ATATT3xFfGF0" + alnum(s.rng, 180) + "=" + strings.ToUpper(s.rng.Hex(4))
 	}
 	s.SetFaultRate(c.faultRate)
 	s.SetLatency(c.latency)
@@ -209,34 +185,21 @@ func (s *Sandbox) Token() string { return s.token }
 
 // SetFaultRate changes the share of faulty answers at run time; values are
 // clamped to 0..1.
-func (s *Sandbox) SetFaultRate(f float64) {
-	switch {
-	case f != f || f < 0:
-		f = 0
-	case f > 1:
-		f = 1
-	}
-	s.faultRate.Store(float64bits(f))
-}
+func (s *Sandbox) SetFaultRate(f float64) { s.knobs.SetFaultRate(f) }
 
 // SetRateLimit changes the budget (requests per minute, 0 = none) at run
 // time. Buckets restart full.
-func (s *Sandbox) SetRateLimit(perMinute int) { s.lim.setRate(perMinute) }
+func (s *Sandbox) SetRateLimit(perMinute int) { s.lim.SetRate(perMinute) }
 
 // SetLatency changes the delay added before every response at run time.
-func (s *Sandbox) SetLatency(d time.Duration) {
-	if d < 0 {
-		d = 0
-	}
-	s.latency.Store(int64(d))
-}
+func (s *Sandbox) SetLatency(d time.Duration) { s.knobs.SetLatency(d) }
 
 // Requests reports every HTTP request received, including refused ones, so a
 // test can assert that nothing was sent.
-func (s *Sandbox) Requests() int64 { return s.requests.Load() }
+func (s *Sandbox) Requests() int64 { return s.knobs.Requests() }
 
 // RejectedRateLimited reports how many 429 answers were given.
-func (s *Sandbox) RejectedRateLimited() int64 { return s.rejected.Load() }
+func (s *Sandbox) RejectedRateLimited() int64 { return s.knobs.Rejected() }
 
 // Project names one project of the sandbox, for callers that show where to
 // start (the tandem sandbox command prints a line per project).
@@ -257,8 +220,8 @@ func (s *Sandbox) Projects() []Project {
 // does: latency, fault injection, authentication, the rate limit, and only
 // then the operation itself.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.requests.Add(1)
-	if !s.wait(r) {
+	s.knobs.CountRequest()
+	if !s.knobs.Wait(r) {
 		return
 	}
 	if s.injectFault(w) {
@@ -269,9 +232,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, notAuthenticated())
 			return
 		}
-		if e := s.lim.allow(s.email, s.clk.now()); e != nil {
-			s.rejected.Add(1)
-			writeError(w, e)
+		now := s.clk.now()
+		if ref := s.lim.Allow(s.email, now); ref != nil {
+			s.knobs.CountRejected()
+			writeError(w, rateLimited(ref, now))
 			return
 		}
 	}

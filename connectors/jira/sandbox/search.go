@@ -161,12 +161,12 @@ func (s *Sandbox) search(c *call, req searchRequest) error {
 		issues[i] = c.renderIssue(h.is, h.st, sel)
 	}
 	o := &object{}
-	o.set("issues", issues)
+	o.Set("issues", issues)
 	last := offset+len(page) >= len(hits)
 	if !last {
-		o.set("nextPageToken", s.makeToken(key, offset+len(page), c.now))
+		o.Set("nextPageToken", s.makeToken(key, offset+len(page), c.now))
 	}
-	o.set("isLast", last)
+	o.Set("isLast", last)
 	writeJSON(c.w, http.StatusOK, o)
 	return nil
 }

@@ -120,8 +120,6 @@ func seedStore(st *store, demo bool) {
 		if updated.After(is.cur.updated) {
 			st.indexed(is, updated)
 		}
-		if is.cur.updated.After(st.last) {
-			st.last = is.cur.updated
-		}
+		st.ticks.Observe(is.cur.updated)
 	}
 }

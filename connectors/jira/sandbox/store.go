@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 // firstID is where Jira Cloud starts numbering projects, issues, comments
@@ -92,7 +94,7 @@ func (st issueState) clone() issueState {
 type store struct {
 	mu        sync.RWMutex
 	clk       *clock
-	last      time.Time // the latest tick, for a strictly increasing clock
+	ticks     sandboxkit.Ticker // write times, strictly increasing
 	lag       time.Duration
 	me        *user
 	projects  []*project
@@ -116,14 +118,7 @@ func newStore(clk *clock, me *user, lag time.Duration) *store {
 // tick returns the time of a write: now at millisecond precision, and always
 // later than the previous write, so every change gives a newer updated.
 // Callers hold the write lock.
-func (st *store) tick() time.Time {
-	t := st.clk.now().Truncate(time.Millisecond)
-	if !t.After(st.last) {
-		t = st.last.Add(time.Millisecond)
-	}
-	st.last = t
-	return t
-}
+func (st *store) tick() time.Time { return st.ticks.Tick(st.clk.now()) }
 
 // project finds a project by id or key (keys without regard to case).
 func (st *store) project(idOrKey string) *project {
