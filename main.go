@@ -12,12 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 )
 
@@ -50,89 +50,27 @@ Start with the embedded demo (two sandbox trackers, two nodes, the console):
 	return root
 }
 
-// newDemoCmd reserves the README's first command until the console lands,
-// and says so instead of pretending.
-func newSandboxCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "sandbox",
-		Short: "Run a tracker emulator on its own (for trying things, tests and benchmarks)",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newSandboxAsanaCmd(), newSandboxJiraCmd())
-	return cmd
-}
-
-func newSandboxAsanaCmd() *cobra.Command {
-	var (
-		listen, seed, workspace, token string
-		rateLimit                      int
-		latency                        time.Duration
-		faultRate                      float64
-	)
-	cmd := &cobra.Command{
-		Use:   "asana",
-		Short: "Serve an in-memory emulator of the Asana REST API",
-		Long: `Serve an in-memory emulator of the Asana REST API under /api/1.0, following
-Asana's official OpenAPI document: the same endpoints, envelopes, errors,
-rate limits and Events API. Point tandem (or curl) at the URL it prints, with
-the token it prints. Everything lives in memory and is gone when it stops.`,
-		Example: `  tandem sandbox asana --seed demo
-  tandem sandbox asana --listen 127.0.0.1:9000 --rate-limit 150 --latency 50ms --fault-rate 0.1`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if faultRate < 0 || faultRate > 1 {
-				return fmt.Errorf("--fault-rate %v is not a share between 0 and 1", faultRate)
-			}
-			if rateLimit < 0 {
-				return fmt.Errorf("--rate-limit %d is negative; use 0 for no limit", rateLimit)
-			}
-			if latency < 0 {
-				return fmt.Errorf("--latency %v is negative", latency)
-			}
-			opts := []sandbox.Option{
-				sandbox.WithSeed(seed), sandbox.WithWorkspace(workspace),
-				sandbox.WithRateLimit(rateLimit), sandbox.WithLatency(latency), sandbox.WithFaultRate(faultRate),
-			}
-			if token != "" {
-				opts = append(opts, sandbox.WithToken(token))
-			}
-			sb, err := sandbox.New(opts...)
-			if err != nil {
-				return err
-			}
-			ln, err := net.Listen("tcp", listen)
-			if err != nil {
-				return fmt.Errorf("listening on %s: %w (choose another with --listen)", listen, err)
-			}
-			base := "http://" + ln.Addr().String() + "/api/1.0"
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Asana sandbox (seed %s, workspace %q) serving %s\n", seed, workspace, base)
-			fmt.Fprintf(w, "Token: %s\n\n", sb.Token())
-			fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/workspaces'\n", sb.Token(), base)
-			for _, p := range sb.Projects() {
-				fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' '%s/projects/%s/tasks'   # %s\n", sb.Token(), base, p.GID, p.Name)
-			}
-			fmt.Fprintln(w, "\nStop with ctrl+c.")
-			return serve(cmd.Context(), ln, sb)
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&listen, "listen", "127.0.0.1:8091", "address to listen on (port 0 picks a free one)")
-	f.StringVar(&seed, "seed", "demo", "initial data: demo (projects Company and Test with tasks) or empty")
-	f.StringVar(&workspace, "workspace", "Acme", "name of the workspace")
-	f.StringVar(&token, "token", "", "the personal access token to accept (default: a random one, printed)")
-	f.IntVar(&rateLimit, "rate-limit", 0, "requests per minute before 429 + Retry-After (150 free plan, 1500 paid; 0 = none)")
-	f.DurationVar(&latency, "latency", 0, "delay added to every answer, e.g. 50ms")
-	f.Float64Var(&faultRate, "fault-rate", 0, "share of requests answered 500/503 or cut, between 0 and 1")
-	return cmd
-}
-
 // serve runs h on ln until ctx ends, then gives in-flight requests a few
 // seconds to finish.
 func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	// No WriteTimeout: attachment downloads and event streams run long.
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Connections that never sent a request (a client's spare dial) count
+	// as busy to Shutdown for their first five seconds; they are closed
+	// first, so a stop isn't held up by nothing.
+	var (
+		mu    sync.Mutex
+		fresh = map[net.Conn]bool{}
+	)
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s == http.StateNew {
+			fresh[c] = true
+		} else {
+			delete(fresh, c)
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -142,5 +80,20 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.Shutdown(shutdown) }()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		mu.Lock()
+		for c := range fresh {
+			c.Close()
+		}
+		mu.Unlock()
+		select {
+		case err := <-stopped:
+			return err
+		case <-tick.C: // until the listener is closed, new ones may come
+		}
+	}
 }
