@@ -201,9 +201,22 @@ func startNode(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *
 		t.Fatal(err)
 	}
 	n := &testNode{dir: t.TempDir(), clock: clk, sb: sb}
-	sbSrv := httptest.NewServer(n.sbAnswers.wrap(sb))
-	t.Cleanup(sbSrv.Close)
-	n.asanaURL = sbSrv.URL + "/api/1.0"
+	n.asanaURL = n.serveSandbox(t, sb) + "/api/1.0"
+	return n.begin(t, name, opts)
+}
+
+// serveSandbox serves a node's tracker sandbox, counting its answers, and
+// returns its URL.
+func (n *testNode) serveSandbox(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(n.sbAnswers.wrap(h))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// begin applies opts and starts the node, showing its log if the test
+// fails.
+func (n *testNode) begin(t *testing.T, name string, opts []func(*testNode)) *testNode {
+	t.Helper()
 	for _, o := range opts {
 		o(n)
 	}
@@ -227,19 +240,8 @@ func startJiraNode(t *testing.T, name string, clk *clock, opts ...func(*testNode
 	n := &testNode{dir: t.TempDir(), clock: clk, jsb: sb}
 	// Every request the node makes, and every answer, is checked against
 	// Jira's official OpenAPI document.
-	sbSrv := httptest.NewServer(n.sbAnswers.wrap(jiratest.NewValidator(t).Wrap(sb)))
-	t.Cleanup(sbSrv.Close)
-	n.jiraURL = sbSrv.URL
-	for _, o := range opts {
-		o(n)
-	}
-	n.start(t, name)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("%s's log:\n%s", name, n.log.String())
-		}
-	})
-	return n
+	n.jiraURL = n.serveSandbox(t, jiratest.NewValidator(t).Wrap(sb))
+	return n.begin(t, name, opts)
 }
 
 // newTracker builds the node's tracker: Jira's on a Jira node, else Asana's
