@@ -111,8 +111,9 @@ To run the pieces yourself, each in its own terminal:
     --asana-url http://127.0.0.1:8091/api/1.0 --asana-token TOKEN
   tandem console --node http://127.0.0.1:7001 --admin-token ADMIN
   tandem sandbox jira --site Globex --listen 127.0.0.1:8092
-  tandem serve --name Globex --data ./globex --listen 127.0.0.1:7002 --tracker jira \
-    --jira-url http://127.0.0.1:8092 --jira-email EMAIL --jira-token TOKEN
+  tandem serve --name Globex --data ./globex --listen 127.0.0.1:7002 \
+    --tracker jira --jira-url http://127.0.0.1:8092 \
+    --jira-email EMAIL --jira-token TOKEN
 TOKEN (and EMAIL) are what each sandbox printed, ADMIN what serve printed.
 README.md walks through it.
 `)
