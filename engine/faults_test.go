@@ -209,7 +209,7 @@ func twoWayEdits(t *testing.T, p pairing, ids []string) []userEdit {
 
 // userComment adds a comment through faults: after a failure whose outcome
 // may be unknown it looks for the comment before writing it again.
-func userComment(t *testing.T, u *asana.Tracker, task, words string) {
+func userComment(t *testing.T, u engine.EntityTracker, task, words string) {
 	t.Helper()
 	ctx := ctxFor(t)
 	var err error

@@ -376,3 +376,84 @@ func TestTrackerPairsTypes(t *testing.T) {
 		}
 	})
 }
+
+// TestTrackerPairsUnderFaults: Asana and Jira both answer a fifth of the
+// requests with a 500, a 503 or a cut connection, while a Bulk Exalate
+// sends tasks with comments and files to Jira and users on both sides
+// rename and comment. Everything arrives once: no duplicate issues (a
+// create cut after Jira made the issue is adopted, not repeated), no
+// duplicate comments, and nothing is echoed once the faults stop.
+func TestTrackerPairsUnderFaults(t *testing.T) {
+	a, b, connA, connB := connectedPair(t, startJiraNode, "KAN")
+	ctx := ctxFor(t)
+	var ids []string
+	for i := range 8 {
+		e, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: fmt.Sprintf("fault-task %d", i),
+			Description: fmt.Sprintf("<body>Task <strong>%d</strong> of the fault run.</body>", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		userComment(t, a.et(), e.ID, fmt.Sprintf("first words on %d", i))
+		if i%3 == 0 {
+			attach(t, a, e.ID, fmt.Sprintf("notes-%d.txt", i), bytes.Repeat([]byte{byte('a' + i)}, 4096))
+		}
+		ids = append(ids, e.ID)
+	}
+
+	a.sb.SetFaultRate(0.2)
+	b.jsb.SetFaultRate(0.2)
+	bulkDone(t, a, connA.ID)
+	twins := twinsOf(t, a, connA.ID, ids)
+	if len(twins) != len(ids) {
+		t.Fatalf("%d of %d tasks have a twin after the bulk sync", len(twins), len(ids))
+	}
+	// Users on both sides, through the same faults (retrying as people
+	// do): renames on Jira, comments on both.
+	for i, id := range ids[:4] {
+		name := fmt.Sprintf("fault-task %d, renamed on Jira", i)
+		for attempt := 0; ; attempt++ {
+			if _, err := b.et().Update(ctx, twins[id], engine.EntityUpdate{Summary: &name}); err == nil {
+				break
+			} else if attempt == 20 {
+				t.Fatalf("renaming on Jira: %v", err)
+			}
+		}
+		userComment(t, b.et(), twins[id], fmt.Sprintf("jira says %d", i))
+		userComment(t, a.et(), id, fmt.Sprintf("asana says %d", i))
+	}
+	within(t, 60*time.Second, "the edits on both sides", func() bool {
+		for i, id := range ids[:4] {
+			onA, errA := a.et().Get(ctx, id)
+			onB, errB := b.et().Get(ctx, twins[id])
+			if errA != nil || errB != nil || onA.Summary != fmt.Sprintf("fault-task %d, renamed on Jira", i) ||
+				commentsWith(onA, fmt.Sprintf("jira says %d", i)) != 1 || commentsWith(onB, fmt.Sprintf("asana says %d", i)) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+
+	a.sb.SetFaultRate(0)
+	b.jsb.SetFaultRate(0)
+	settledWithoutEcho(t, a, b)
+	byStatus, cut := b.sbAnswers.snapshot()
+	t.Logf("Jira answered %d × 500, %d × 503 and cut %d connections", byStatus[500], byStatus[503], cut)
+	if byStatus[500]+byStatus[503]+cut == 0 {
+		t.Error("the Jira sandbox injected no faults: the test tested nothing")
+	}
+	issues, err := b.et().List(ctx, connB.LocalProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		onA, onB := read(t, a, id), read(t, b, twins[id])
+		if n := countSummaries(t, b, issues, onA.Summary); n != 1 {
+			t.Errorf("%q is on Jira %d times", onA.Summary, n)
+		}
+		if onA.Summary != onB.Summary || onA.Description != onB.Description ||
+			len(onA.Comments) != len(onB.Comments) || len(onA.Attachments) != len(onB.Attachments) {
+			t.Errorf("%s and %s differ: %q/%q, %d/%d comments, %d/%d files", onA.Key, onB.Key, onA.Summary, onB.Summary,
+				len(onA.Comments), len(onB.Comments), len(onA.Attachments), len(onB.Attachments))
+		}
+	}
+}
