@@ -62,10 +62,10 @@ type testNode struct {
 	defaultType string
 }
 
-// interrupting is an Asana tracker whose first write of each kind is
+// interrupting is a tracker whose first write of each kind is
 // applied and then reported as failed: the outcome a client can't know.
 type interrupting struct {
-	*asana.Tracker
+	engine.EntityTracker
 	mu   sync.Mutex
 	done map[string]bool
 }
@@ -83,7 +83,7 @@ func (i *interrupting) first(kind string) bool {
 var errCut = errors.New("connection cut after the request was sent (outcome unknown)")
 
 func (i *interrupting) Create(ctx context.Context, e engine.NewEntity) (engine.Entity, error) {
-	made, err := i.Tracker.Create(ctx, e)
+	made, err := i.EntityTracker.Create(ctx, e)
 	if err == nil && i.first("create") {
 		return engine.Entity{}, errCut
 	}
@@ -91,7 +91,7 @@ func (i *interrupting) Create(ctx context.Context, e engine.NewEntity) (engine.E
 }
 
 func (i *interrupting) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
-	made, err := i.Tracker.AddComment(ctx, id, body)
+	made, err := i.EntityTracker.AddComment(ctx, id, body)
 	if err == nil && i.first("comment") {
 		return engine.Comment{}, errCut
 	}
@@ -99,7 +99,7 @@ func (i *interrupting) AddComment(ctx context.Context, id, body string) (engine.
 }
 
 func (i *interrupting) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (engine.Attachment, error) {
-	made, err := i.Tracker.AddAttachment(ctx, id, name, size, open)
+	made, err := i.EntityTracker.AddAttachment(ctx, id, name, size, open)
 	if err == nil && i.first("attachment") {
 		return engine.Attachment{}, errCut
 	}
@@ -254,6 +254,9 @@ func (n *testNode) newTracker(t *testing.T) engine.Tracker {
 			t.Fatal(err)
 		}
 		n.jtracker = jira.NewTracker(client, "")
+		if n.interrupt {
+			return &interrupting{EntityTracker: n.jtracker, done: map[string]bool{}}
+		}
 		return n.jtracker
 	}
 	client, err := asana.New(asana.Config{BaseURL: n.asanaURL, Token: n.sb.Token(), RequestsPerMinute: -1})
@@ -267,7 +270,7 @@ func (n *testNode) newTracker(t *testing.T) engine.Tracker {
 		tracker = narrowTypes{n.tracker, n.onlyTypes}
 	}
 	if n.interrupt {
-		tracker = &interrupting{Tracker: n.tracker, done: map[string]bool{}}
+		tracker = &interrupting{EntityTracker: n.tracker, done: map[string]bool{}}
 	}
 	if n.wrap != nil {
 		tracker = n.wrap(n.tracker)
