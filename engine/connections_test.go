@@ -124,11 +124,11 @@ func TestAcceptRefusalsChangeNothing(t *testing.T) {
 	// Expired on the acceptor's clock: refused before any request. Expired
 	// only on the initiator's: refused by the initiator, same message.
 	for _, clk := range []*clock{clkB, clkA} {
-		clk.offset = engine.InvitationTTL + time.Hour
+		clk.set(engine.InvitationTTL + time.Hour)
 		if _, err := b.Accept(ctx, code, "Test"); !errors.Is(err, engine.ErrInvitationExpired) {
 			t.Errorf("expired: err = %v, want ErrInvitationExpired", err)
 		}
-		clk.offset = 0
+		clk.set(0)
 	}
 
 	// The initiator unreachable.

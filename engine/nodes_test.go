@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,10 +182,14 @@ func (r *recorder) find(t *testing.T, path string) recorded {
 	return recorded{}
 }
 
-// clock is a settable clock shared by a test's nodes.
-type clock struct{ offset time.Duration }
+// clock is a settable clock shared by a test's nodes, which read it from
+// their own goroutines while the test moves it.
+type clock struct{ offset atomic.Int64 }
 
-func (c *clock) now() time.Time { return time.Now().Add(c.offset) }
+func (c *clock) now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// set moves the clock to d from the real time.
+func (c *clock) set(d time.Duration) { c.offset.Store(int64(d)) }
 
 func ctxFor(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)

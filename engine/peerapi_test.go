@@ -112,7 +112,7 @@ func TestPeerAPIRefusesWhatTheConnectionDidNotSign(t *testing.T) {
 	}
 
 	// The untouched second ping is stale once A's clock has moved on.
-	clkA.offset = engine.SignatureWindow + time.Minute
+	clkA.set(engine.SignatureWindow + time.Minute)
 	before := len(a.log.String())
 	if got := send(t, second, nil); got != http.StatusUnauthorized {
 		t.Errorf("stale: status %d, want 401", got)

@@ -116,11 +116,11 @@ func TestPreviewInvitation(t *testing.T) {
 	// Expired on the acceptor's clock (refused before any request) and
 	// only on the initiator's (refused by the initiator).
 	for _, clk := range []*clock{clkB, clkA} {
-		clk.offset = engine.InvitationTTL + time.Hour
+		clk.set(engine.InvitationTTL + time.Hour)
 		if _, err := b.PreviewInvitation(ctx, code); !errors.Is(err, engine.ErrInvitationExpired) {
 			t.Errorf("expired: err = %v, want ErrInvitationExpired", err)
 		}
-		clk.offset = 0
+		clk.set(0)
 	}
 	a.stop()
 	if _, err := b.PreviewInvitation(ctx, code); !errors.Is(err, engine.ErrUnreachable) || !strings.Contains(err.Error(), "Acme") {
