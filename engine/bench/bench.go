@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -150,7 +151,7 @@ const notSelected = "not selected (--sections)"
 // Run runs the selected sections and computes the targets. Section 3 runs
 // first, so the process's peak RSS is its own, then 4, then 1 and 2 on
 // the same two nodes. With cfg.Subprocess the same sections run on child
-// processes (see runSubprocesses); a failed run then keeps its dir, with
+// processes (see procPair); a failed run then keeps its dir, with
 // the children's logs, and says where.
 func Run(ctx context.Context, cfg Config) (r Report, err error) {
 	if cfg.Tasks <= 0 {
@@ -176,10 +177,6 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 	}
 	if cfg.Subprocess != nil && cfg.CPUProfile != nil {
 		return Report{}, errors.New("bench: --cpuprofile profiles this process; with --subprocess the engine runs in others")
-	}
-	poll := cfg.Poll
-	if poll == 0 {
-		poll = engine.DefaultPoll
 	}
 	began := time.Now()
 	dir := cfg.Dir
@@ -207,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 		Mode:    ModeInProcess,
 		Machine: machine(),
 		Config: ConfigSummary{Tasks: cfg.Tasks, RateLimit: cfg.RateLimit, LatencyMS: ms(cfg.Latency),
-			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(poll)},
+			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(cfg.poll())},
 		NotRun: map[string]string{},
 	}
 	for n := 1; n <= 4; n++ {
@@ -217,31 +214,26 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 			r.NotRun[strconv.Itoa(n)] = notSelected
 		}
 	}
+	start := startDemoPair
 	if cfg.Subprocess != nil {
-		r.Mode = ModeSubprocess
-		if err := runSubprocesses(ctx, cfg, dir, &r); err != nil {
-			return Report{}, err
-		}
-		r.Targets = targets(r)
-		r.TotalSeconds = time.Since(began).Seconds()
-		return r, nil
+		r.Mode, r.NotMeasured, start = ModeSubprocess, notMeasuredProc(cfg), startProcPair
 	}
 	if cfg.runs(3) {
-		eng, err := runOverhead(ctx, cfg, dir+"/engine")
+		eng, err := runOverhead(ctx, cfg, start, filepath.Join(dir, "engine"))
 		if err != nil {
 			return Report{}, fmt.Errorf("bench: section 3 (engine overhead): %w", err)
 		}
 		r.Engine = &eng
 	}
 	if cfg.runs(4) {
-		sc, err := runScale(ctx, cfg, dir+"/scale")
+		sc, err := runScale(ctx, cfg, start, filepath.Join(dir, "scale"))
 		if err != nil {
 			return Report{}, fmt.Errorf("bench: section 4 (scale): %w", err)
 		}
 		r.Scale = &sc
 	}
 	if cfg.runs(1) || cfg.runs(2) {
-		if err := runBulkAndLatency(ctx, cfg, dir+"/bulk", &r); err != nil {
+		if err := runBulkAndLatency(ctx, cfg, start, filepath.Join(dir, "bulk"), &r); err != nil {
 			return Report{}, err
 		}
 	}
@@ -253,17 +245,18 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 // runBulkAndLatency runs sections 1 and 2 on one pair of nodes: section
 // 2 edits the twins section 1 made (or, without section 1, a few synced
 // for it).
-func runBulkAndLatency(ctx context.Context, cfg Config, dir string, r *Report) error {
+func runBulkAndLatency(ctx context.Context, cfg Config, start startFunc, dir string, r *Report) error {
 	tasks := cfg.Tasks
 	if !cfg.runs(1) {
 		tasks = min(tasks, latencySetupTasks)
 	}
-	p, err := startBulkPair(ctx, cfg, dir, tasks)
+	spec := pairSpec{limit: cfg.RateLimit, latency: cfg.Latency, rpm: cfg.RateLimit, poll: cfg.poll(), count: true}
+	p, connID, _, err := setUp(ctx, cfg, start, "bulk sync", dir, spec, tasks, true)
 	if err != nil {
 		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
 	}
 	defer p.close()
-	bulk, twins, err := runBulk(ctx, cfg, p)
+	bulk, twins, err := runBulk(ctx, cfg, p, connID)
 	if err != nil {
 		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
 	}
@@ -271,13 +264,21 @@ func runBulkAndLatency(ctx context.Context, cfg Config, dir string, r *Report) e
 		r.Bulk = &bulk
 	}
 	if cfg.runs(2) {
-		l, err := runLatency(ctx, cfg, p, twins)
+		l, err := runLatency(ctx, cfg, p, connID, twins)
 		if err != nil {
 			return fmt.Errorf("bench: section 2 (change latency): %w", err)
 		}
 		r.Latency = &l
 	}
 	return nil
+}
+
+// poll is the nodes' change-detection interval, defaulted.
+func (c Config) poll() time.Duration {
+	if c.Poll == 0 {
+		return engine.DefaultPoll
+	}
+	return c.Poll
 }
 
 func (c Config) progress(format string, args ...any) {

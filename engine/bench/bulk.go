@@ -2,13 +2,10 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
-	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/engine"
-	"github.com/tandem-sync/tandem/engine/demo"
 )
 
 // Bulk is section 1: a Bulk Exalate of Tasks seeded tasks from Acme to
@@ -87,86 +84,22 @@ func Minimum(comments, attachments int) (source, destination float64) {
 	return source, destination
 }
 
-// bulkPair is the setting of sections 1 and 2: two nodes under the rate
-// limit and latency, Acme's bench project seeded and connected to Globex's.
-type bulkPair struct {
-	nodes         []*demo.Node
-	acme, globex  *demo.Node
-	conn          engine.Connection
-	seeder        *asana.Client
-	limit, tasks  int
-	poll, latency time.Duration
-}
-
-// startBulkPair starts the pair and seeds tasks tasks on Acme, with the
-// limit and latency off for the seeding, which isn't measured.
-func startBulkPair(ctx context.Context, cfg Config, dir string, tasks int) (*bulkPair, error) {
-	cfg.progress("bulk sync: starting two nodes (rate limit %d/min, latency %v)", cfg.RateLimit, cfg.Latency)
-	nodes, err := demo.Pair(ctx, dir, func(s *demo.Spec) {
-		s.Sandbox = []sandbox.Option{sandbox.WithRateLimit(cfg.RateLimit), sandbox.WithLatency(cfg.Latency)}
-		s.RequestsPerMinute = cfg.RateLimit
-		s.Poll = cfg.Poll
-	})
-	if err != nil {
-		return nil, err
-	}
-	p := &bulkPair{nodes: nodes, acme: nodes[0], globex: nodes[1], limit: cfg.RateLimit, tasks: tasks,
-		poll: cfg.Poll, latency: cfg.Latency}
-	if p.poll == 0 {
-		p.poll = engine.DefaultPoll
-	}
-	cfg.progress("bulk sync: seeding %d tasks on %s (limit off)", tasks, p.acme.Name)
-	p.acme.Sandbox.SetRateLimit(0)
-	p.acme.Sandbox.SetLatency(0)
-	if p.seeder, err = unthrottled(p.acme); err == nil {
-		err = seed(ctx, p.seeder, p.acme, tasks, true)
-	}
-	if err != nil {
-		p.close()
-		return nil, err
-	}
-	p.acme.Sandbox.SetRateLimit(cfg.RateLimit)
-	p.acme.Sandbox.SetLatency(cfg.Latency)
-	if p.conn, err = connect(ctx, p.acme, p.globex); err != nil {
-		p.close()
-		return nil, err
-	}
-	return p, nil
-}
-
-func (p *bulkPair) close() {
-	for _, n := range p.nodes {
-		n.Close()
-	}
-}
-
-// runBulk is section 1 on p. It also returns the twinned tasks (Acme's
-// ids), for section 2.
-func runBulk(ctx context.Context, cfg Config, p *bulkPair) (Bulk, []string, error) {
-	acme, globex, conn := p.acme, p.globex, p.conn
-	cfg.progress("bulk sync: Bulk Exalate %s → %s", acme.Name, globex.Name)
-	srcBefore, dstBefore := acme.Client.Stats(), globex.Client.Stats()
-	srcReq, dstReq := acme.Sandbox.Requests(), globex.Sandbox.Requests()
-	srcRej, dstRej := acme.Sandbox.RejectedRateLimited(), globex.Sandbox.RejectedRateLimited()
-	began := time.Now()
-	started, err := acme.ExalateAll(ctx, conn.ID)
-	if err != nil {
-		return Bulk{}, nil, fmt.Errorf("bulk exalate after %d tasks: %w", len(started), err)
-	}
-	done, err := waitSynced(ctx, acme, conn.ID, len(started))
+// runBulk is section 1 on p, seeded and connected on connID. It also
+// returns the twinned tasks (the source's ids), for section 2.
+func runBulk(ctx context.Context, cfg Config, p pair, connID string) (Bulk, []string, error) {
+	src, dst := p.names()
+	cfg.progress("bulk sync: Bulk Exalate %s → %s", src, dst)
+	before := p.apiUse()
+	started, done, wall, err := exalate(ctx, p, connID)
 	if err != nil {
 		return Bulk{}, nil, err
 	}
-	wall := time.Since(began)
-	left, err := unfinished(ctx, acme, conn.ID)
+	use := p.apiUse().since(before)
+	left, err := p.unfinished(ctx, connID)
 	if err != nil {
 		return Bulk{}, nil, err
 	}
-	twins := entityIDs(started)
-	b := bulkFigures(cfg, len(started), done, left, wall, acme.Client.Stats().Sub(srcBefore), globex.Client.Stats().Sub(dstBefore),
-		[2]int64{acme.Sandbox.Requests() - srcReq, globex.Sandbox.Requests() - dstReq},
-		[2]int64{acme.Sandbox.RejectedRateLimited() - srcRej, globex.Sandbox.RejectedRateLimited() - dstRej})
-	return b, twins, nil
+	return bulkFigures(cfg, len(started), done, left, wall, use), entityIDs(started), nil
 }
 
 // entityIDs are the entities a Bulk Exalate started syncing, in order.
@@ -178,17 +111,15 @@ func entityIDs(started []engine.StageEvent) []string {
 	return ids
 }
 
-// bulkFigures sums up section 1 from what each side's client (or the
-// proxy in front of it) counted, and what each sandbox answered and
-// refused, source first.
-func bulkFigures(cfg Config, tasks, done, left int, wall time.Duration, src, dst asana.Stats, requests, rejected [2]int64) Bulk {
+// bulkFigures sums up section 1 from the API use over the sync.
+func bulkFigures(cfg Config, tasks, done, left int, wall time.Duration, use apiUse) Bulk {
 	b := Bulk{Tasks: tasks, Synchronized: done, Unrecovered: left, WallSeconds: wall.Seconds(),
 		TasksPerMinute: float64(done) / wall.Minutes()}
 	minSrc, minDst := Minimum(commentsPerTask, attachmentsPerTask)
-	b.Source = side(src, done, wall, cfg.RateLimit, minSrc)
-	b.Destination = side(dst, done, wall, cfg.RateLimit, minDst)
-	b.Source.SandboxRequests, b.Destination.SandboxRequests = requests[0], requests[1]
-	b.Source.SandboxRejected429, b.Destination.SandboxRejected429 = rejected[0], rejected[1]
+	b.Source = side(use.stats[0], done, wall, cfg.RateLimit, minSrc)
+	b.Destination = side(use.stats[1], done, wall, cfg.RateLimit, minDst)
+	b.Source.SandboxRequests, b.Destination.SandboxRequests = use.requests[0], use.requests[1]
+	b.Source.SandboxRejected429, b.Destination.SandboxRejected429 = use.rejected[0], use.rejected[1]
 	b.Received429 = b.Source.Got429 + b.Destination.Got429
 	b.CallsPerTask = b.Source.CallsPerTask + b.Destination.CallsPerTask
 	b.MinimumCallsPerTask = minSrc + minDst

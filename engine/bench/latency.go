@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/store"
 )
@@ -63,46 +62,24 @@ const latencySetupTasks = 20
 // it is counted as missed.
 func editTimeout(poll time.Duration) time.Duration { return max(30*time.Second, 10*poll) }
 
-// runLatency is section 2 on p, whose twins are Acme's twinned task ids.
-func runLatency(ctx context.Context, cfg Config, p *bulkPair, twins []string) (Latency, error) {
-	return timeEdits(ctx, cfg, editRun{name: p.acme.Name, seeder: p.seeder, connID: p.conn.ID, twins: twins,
-		poll: p.poll, latency: p.latency, limit: p.limit,
-		settle: func(ctx context.Context) error { return settle(ctx, p) },
-		subscribe: func(context.Context) (<-chan engine.StageEvent, func(), error) {
-			events, stop := p.acme.Subscribe()
-			return events, stop, nil
-		}})
-}
-
-// editRun is what section 2 needs of a pair of nodes, in process or not.
-type editRun struct {
-	name      string        // the source node's
-	seeder    *asana.Client // edits the source's tasks
-	connID    string
-	twins     []string // the source's twinned task ids
-	poll      time.Duration
-	latency   time.Duration
-	limit     int
-	settle    func(context.Context) error
-	subscribe func(context.Context) (<-chan engine.StageEvent, func(), error)
-}
-
-// timeEdits is section 2: it waits for the nodes to go quiet, then times
+// runLatency is section 2 on p, whose twins are the source's twinned
+// task ids on connID: it waits for the nodes to go quiet, then times
 // cfg.Edits renames one at a time.
-func timeEdits(ctx context.Context, cfg Config, p editRun) (Latency, error) {
-	twins := p.twins
-	l := Latency{Edits: cfg.Edits, Twins: len(twins), PollMS: ms(p.poll), LatencyMS: ms(p.latency), RateLimit: p.limit}
+func runLatency(ctx context.Context, cfg Config, p pair, connID string, twins []string) (Latency, error) {
+	poll := cfg.poll()
+	src, _ := p.names()
+	l := Latency{Edits: cfg.Edits, Twins: len(twins), PollMS: ms(poll), LatencyMS: ms(cfg.Latency), RateLimit: cfg.RateLimit}
 	if len(twins) == 0 {
 		return l, fmt.Errorf("no twins to edit")
 	}
 	cfg.progress("change latency: waiting for both nodes to go quiet")
-	if err := p.settle(ctx); err != nil {
+	if err := settle(ctx, p, poll); err != nil {
 		return l, err
 	}
-	cfg.progress("change latency: %d edits on %s, one at a time (poll %v, latency %v)", cfg.Edits, p.name, p.poll, p.latency)
+	cfg.progress("change latency: %d edits on %s, one at a time (poll %v, latency %v)", cfg.Edits, src, poll, cfg.Latency)
 	events, stop, err := p.subscribe(ctx)
 	if err != nil {
-		return l, fmt.Errorf("the stage events of %s: %w", p.name, err)
+		return l, fmt.Errorf("the stage events of %s: %w", src, err)
 	}
 	defer stop()
 	rng := rand.New(rand.NewPCG(6, uint64(len(twins)))) // the same edits every run
@@ -116,16 +93,16 @@ func timeEdits(ctx context.Context, cfg Config, p editRun) (Latency, error) {
 		select {
 		case <-ctx.Done():
 			return l, ctx.Err()
-		case <-time.After(time.Duration(rng.Int64N(int64(p.poll)))):
+		case <-time.After(time.Duration(rng.Int64N(int64(poll)))):
 		}
 		name := fmt.Sprintf("Bench task renamed, edit %d", i+1)
 		// The clock starts as the edit is sent, so the edit's own latency
 		// counts and no Preparing can come before it.
 		edited := time.Now()
-		if _, err := p.seeder.UpdateTask(ctx, gid, asana.TaskUpdate{Name: &name}); err != nil {
+		if err := p.rename(ctx, gid, name); err != nil {
 			return l, fmt.Errorf("edit %d, renaming task %s: %w", i+1, gid, err)
 		}
-		prepared, synced, err := awaitSync(ctx, events, p.connID, gid, edited, editTimeout(p.poll))
+		prepared, synced, err := awaitSync(ctx, events, connID, gid, edited, editTimeout(poll))
 		if err != nil {
 			return l, fmt.Errorf("edit %d, task %s: %w", i+1, gid, err)
 		}
@@ -173,30 +150,21 @@ func awaitSync(ctx context.Context, events <-chan engine.StageEvent, connID, ent
 	}
 }
 
-// settle waits until neither node's client makes more than idle polling's
+// settle waits until the nodes' clients make no more than idle polling's
 // calls over two poll intervals (the bulk's tail and the first poll's
 // reconcile done), so they don't delay the first edits; at most a minute.
-func settle(ctx context.Context, p *bulkPair) error {
-	return settleCalls(ctx, len(p.nodes), p.poll, func() (n int64) {
-		for _, node := range p.nodes {
-			n += node.Client.Stats().Total()
-		}
-		return n
-	})
-}
-
-// settleCalls is settle over any count of the nodes' calls so far.
-func settleCalls(ctx context.Context, nodes int, poll time.Duration, calls func() int64) error {
+func settle(ctx context.Context, p pair, poll time.Duration) error {
 	giveUp := time.Now().Add(time.Minute)
 	for time.Now().Before(giveUp) {
-		before := calls()
+		before := p.apiUse().calls()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(2 * poll):
 		}
-		// An idle poll is one Events call per node (two with a page more).
-		if calls()-before <= int64(4*nodes) {
+		// An idle poll is one Events call per node (two with a page
+		// more), of two nodes.
+		if p.apiUse().calls()-before <= 2*4 {
 			return nil
 		}
 	}

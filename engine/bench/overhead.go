@@ -2,15 +2,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
-	"runtime"
-	"runtime/pprof"
-	"syscall"
-	"time"
-
-	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
-	"github.com/tandem-sync/tandem/engine/demo"
 )
 
 // Overhead is section 3: a Bulk Exalate with no rate limit and no
@@ -38,104 +29,47 @@ type Overhead struct {
 	SQLiteBytesPer1000Twins map[string]int64 `json:"sqlite_bytes_per_1000_twins"`
 }
 
-// runOverhead is section 3.
-func runOverhead(ctx context.Context, cfg Config, dir string) (Overhead, error) {
-	cfg.progress("engine overhead: starting two nodes (no limit, no latency)")
-	nodes, err := demo.Pair(ctx, dir, func(s *demo.Spec) {
-		s.Sandbox = []sandbox.Option{sandbox.WithRateLimit(0), sandbox.WithLatency(0)}
-		s.RequestsPerMinute = -1
-	})
+// runOverhead is section 3 on a pair start makes under dir.
+func runOverhead(ctx context.Context, cfg Config, start startFunc, dir string) (Overhead, error) {
+	p, connID, _, err := setUp(ctx, cfg, start, "engine overhead", dir, unthrottled(), cfg.EngineTasks, true)
 	if err != nil {
 		return Overhead{}, err
 	}
-	defer func() {
-		for _, n := range nodes {
-			n.Close()
-		}
-	}()
-	acme, globex := nodes[0], nodes[1]
-	cfg.progress("engine overhead: seeding %d tasks on %s", cfg.EngineTasks, acme.Name)
-	seeder, err := unthrottled(acme)
-	if err != nil {
-		return Overhead{}, err
-	}
-	if err := seed(ctx, seeder, acme, cfg.EngineTasks, true); err != nil {
-		return Overhead{}, err
-	}
-	conn, err := connect(ctx, acme, globex)
-	if err != nil {
-		return Overhead{}, err
-	}
+	defer p.close()
+	dirs := p.dataDirs()
 	sizes := map[string]int64{}
-	for _, n := range nodes {
-		if sizes[n.Name], err = sqliteBytes(filepath.Join(dir, n.Name)); err != nil {
+	for name, d := range dirs {
+		if sizes[name], err = sqliteBytes(d); err != nil {
 			return Overhead{}, err
 		}
 	}
 
 	cfg.progress("engine overhead: Bulk Exalate of %d tasks", cfg.EngineTasks)
-	runtime.GC()
-	cpuBefore, err := cpuTime()
+	end, err := p.measure(cfg)
 	if err != nil {
 		return Overhead{}, err
 	}
-	if cfg.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
-			return Overhead{}, fmt.Errorf("starting the CPU profile: %w", err)
-		}
-	}
-	began := time.Now()
-	started, err := acme.ExalateAll(ctx, conn.ID)
-	if err == nil {
-		var done int
-		done, err = waitSynced(ctx, acme, conn.ID, len(started))
-		started = started[:min(done, len(started))]
-	}
-	wall := time.Since(began)
-	if cfg.CPUProfile != nil {
-		pprof.StopCPUProfile()
-	}
-	if err != nil {
-		return Overhead{}, err
-	}
-	cpuAfter, err := cpuTime()
-	if err != nil {
-		return Overhead{}, err
-	}
-	o := Overhead{Tasks: cfg.EngineTasks, Synchronized: len(started), WallSeconds: wall.Seconds(),
+	started, done, wall, err := exalate(ctx, p, connID)
+	o := Overhead{Tasks: cfg.EngineTasks, Synchronized: min(done, len(started)), WallSeconds: wall.Seconds(),
 		SQLiteBytesPer1000Twins: map[string]int64{}}
-	if n := len(started); n > 0 {
+	// end runs even after a failed sync: it stops the CPU profile.
+	cpu, endErr := end(&o)
+	if err != nil {
+		return Overhead{}, err
+	}
+	if endErr != nil {
+		return Overhead{}, endErr
+	}
+	if n := o.Synchronized; n > 0 {
 		o.TasksPerSec = float64(n) / wall.Seconds()
-		o.CPUMSPerTask = ms(cpuAfter-cpuBefore) / float64(n)
-		for _, node := range nodes {
-			after, err := sqliteBytes(filepath.Join(dir, node.Name))
+		o.CPUMSPerTask = ms(cpu) / float64(n)
+		for name, d := range dirs {
+			after, err := sqliteBytes(d)
 			if err != nil {
 				return Overhead{}, err
 			}
-			o.SQLiteBytesPer1000Twins[node.Name] = (after - sizes[node.Name]) * 1000 / int64(n)
+			o.SQLiteBytesPer1000Twins[name] = (after - sizes[name]) * 1000 / int64(n)
 		}
 	}
-	if o.PeakRSSMB, err = peakRSSMB(); err != nil {
-		return Overhead{}, err
-	}
 	return o, nil
-}
-
-// cpuTime is the user and system CPU time this process has used.
-func cpuTime() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
-}
-
-// peakRSSMB is the process's peak resident set in MB (maxrss is in KB on
-// Linux).
-func peakRSSMB() (float64, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return float64(ru.Maxrss) / 1024, nil
 }

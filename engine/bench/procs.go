@@ -15,8 +15,6 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/remote"
-	"github.com/tandem-sync/tandem/engine"
-	"github.com/tandem-sync/tandem/engine/api"
 )
 
 // procNode is a `tandem serve` child in front of its own `tandem sandbox
@@ -34,28 +32,24 @@ type procNode struct {
 	counter                  *apiCounter
 }
 
-// procSpec is how a pair of child nodes runs.
-type procSpec struct {
-	limit   int           // the sandboxes' requests per minute (0: none)
-	latency time.Duration // added to every sandbox answer
-	rpm     int           // the nodes' client budget (-1: none)
-	poll    time.Duration
-	// count puts an apiCounter between each node and its sandbox.
-	count bool
-}
-
 // procPair is Acme and Globex as child processes.
 type procPair struct {
 	nodes        []*procNode
 	acme, globex *procNode
+	spec         pairSpec
+	seeder       *asana.Client
 }
 
-// startProcPair starts Acme's and Globex's sandboxes and nodes under dir;
-// on error nothing is left running.
-func startProcPair(ctx context.Context, sp *Subprocess, dir string, spec procSpec) (*procPair, error) {
-	p := &procPair{}
+var _ pair = (*procPair)(nil)
+
+// startProcPair is the subprocess startFunc: it starts Acme's and
+// Globex's sandboxes and nodes under dir; on error nothing is left
+// running.
+func startProcPair(ctx context.Context, cfg Config, section, dir string, spec pairSpec) (pair, error) {
+	cfg.progress("%s: starting two sandboxes and two nodes as child processes (%s)", section, spec)
+	p := &procPair{spec: spec}
 	for _, name := range []string{"Acme", "Globex"} {
-		n, err := startProcNode(ctx, sp, name, dir, spec)
+		n, err := startProcNode(ctx, cfg.Subprocess, name, dir, spec)
 		if err != nil {
 			p.close()
 			return nil, err
@@ -66,7 +60,7 @@ func startProcPair(ctx context.Context, sp *Subprocess, dir string, spec procSpe
 	return p, nil
 }
 
-func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec procSpec) (*procNode, error) {
+func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec pairSpec) (*procNode, error) {
 	n := &procNode{Name: name, dataDir: filepath.Join(dir, name)}
 	logDir := filepath.Join(dir, "logs")
 	var err error
@@ -162,97 +156,6 @@ func (p *procPair) alive() error {
 // budget requests per minute (-1: none).
 func (n *procNode) seeder(budget int) (*asana.Client, error) {
 	return asana.New(asana.Config{BaseURL: n.sandboxURL, Token: n.sandboxToken, RequestsPerMinute: budget})
-}
-
-// benchProjectGID finds the bench project in the sandbox behind c.
-func benchProjectGID(ctx context.Context, c *asana.Client, name string) (string, error) {
-	wss, err := c.Workspaces(ctx)
-	if err != nil {
-		return "", fmt.Errorf("listing %s's workspaces: %w", name, err)
-	}
-	for _, ws := range wss {
-		ps, err := c.Projects(ctx, ws.GID)
-		if err != nil {
-			return "", fmt.Errorf("listing %s's projects: %w", name, err)
-		}
-		for _, p := range ps {
-			if p.Name == benchProject {
-				return p.GID, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("no project %q in %s's sandbox", benchProject, name)
-}
-
-// seedProc empties and seeds n's bench project through c.
-func seedProc(ctx context.Context, c *asana.Client, n *procNode, count int, full bool) error {
-	project, err := benchProjectGID(ctx, c, n.Name)
-	if err != nil {
-		return err
-	}
-	return seedProject(ctx, c, n.Name, project, count, full)
-}
-
-// connectProc links src's bench project to dst's through src's admin API.
-func connectProc(ctx context.Context, src, dst *procNode) (engine.Connection, error) {
-	c, err := src.admin.Connect(ctx, api.ConnectRequest{To: dst.url, DestToken: dst.adminToken,
-		DestProject: benchProject, Project: benchProject})
-	if err != nil {
-		return engine.Connection{}, fmt.Errorf("connecting %s to %s: %w", src.Name, dst.Name, err)
-	}
-	return c, nil
-}
-
-// exalateAll is a Bulk Exalate through n's admin API; ctx alone bounds
-// it (the node answers once it has read and prepared every task).
-func (n *procNode) exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
-	evs, err := n.admin.Exalate(ctx, "", connID, true)
-	if err != nil {
-		return nil, n.node.failed(fmt.Errorf("bulk exalate on %s: %w", n.Name, err))
-	}
-	return evs, nil
-}
-
-// waitSyncedProc is waitSynced through the admin API: it asks n's
-// connection statistics four times a second until want syncs reached
-// Synchronized, and fails if a child exits or the sync stalls.
-func waitSyncedProc(ctx context.Context, p *procPair, n *procNode, connID string, want int) (int, error) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	last, progressed := -1, time.Now()
-	for {
-		st, err := n.admin.Stats(ctx, connID)
-		if err != nil {
-			return 0, fmt.Errorf("%s's statistics of %s: %w", n.Name, connID, err)
-		}
-		done := st.Synchronized
-		if done >= want {
-			return done, nil
-		}
-		if done > last {
-			last, progressed = done, time.Now()
-		} else if time.Since(progressed) > stallAfter {
-			return done, fmt.Errorf("%d of %d tasks synchronized, none for %v: %w", done, want, stallAfter, errStalled)
-		}
-		if err := p.alive(); err != nil {
-			return done, err
-		}
-		select {
-		case <-ctx.Done():
-			return done, fmt.Errorf("%d of %d tasks synchronized: %w", done, want, ctx.Err())
-		case <-tick.C:
-		}
-	}
-}
-
-// unfinishedProc counts n's syncs on connID not Synchronized, from its
-// connection statistics.
-func unfinishedProc(ctx context.Context, n *procNode, connID string) (int, error) {
-	st, err := n.admin.Stats(ctx, connID)
-	if err != nil {
-		return 0, fmt.Errorf("%s's statistics of %s: %w", n.Name, connID, err)
-	}
-	return st.EventsOut + st.EventsIn - st.Synchronized, nil
 }
 
 // apiCounter is a reverse proxy on loopback between a node and its

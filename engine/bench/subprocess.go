@@ -3,11 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/api"
 )
 
 // Modes of a run, as the report names them.
@@ -26,289 +27,59 @@ type Process struct {
 	PeakRSSMB float64 `json:"peak_rss_mb"`
 }
 
-// runSubprocesses runs the selected sections on child processes, in the
-// same order as in process.
-func runSubprocesses(ctx context.Context, cfg Config, dir string, r *Report) error {
-	r.NotMeasured = map[string]string{
+// notMeasuredProc is what a subprocess run can't measure as in process.
+func notMeasuredProc(cfg Config) map[string]string {
+	m := map[string]string{
 		"scale.heap_mb": "the node runs in another process; its Go heap isn't visible from outside",
 	}
-	if cfg.runs(3) {
-		eng, err := runOverheadProc(ctx, cfg, filepath.Join(dir, "engine"))
-		if err != nil {
-			return fmt.Errorf("bench: section 3 (engine overhead): %w", err)
-		}
-		r.Engine = &eng
-	}
-	if cfg.runs(4) {
-		sc, err := runScaleProc(ctx, cfg, filepath.Join(dir, "scale"))
-		if err != nil {
-			return fmt.Errorf("bench: section 4 (scale): %w", err)
-		}
-		r.Scale = &sc
-	}
 	if cfg.runs(1) || cfg.runs(2) {
-		r.NotMeasured["bulk_sync.*.retries"] = "counted at the proxy as the 429 and 5xx answers the client retries"
-		if err := runBulkAndLatencyProc(ctx, cfg, filepath.Join(dir, "bulk"), r); err != nil {
-			return err
-		}
+		m["bulk_sync.*.retries"] = "counted at the proxy as the 429 and 5xx answers the client retries"
 	}
-	return nil
+	return m
 }
 
-// nodesCPU is the CPU time the pair's node processes have used.
-func nodesCPU(p *procPair) (map[string]time.Duration, error) {
-	out := map[string]time.Duration{}
-	for _, n := range p.nodes {
-		d, err := procCPU(n.node.pid())
-		if err != nil {
-			return nil, n.node.failed(err)
-		}
-		out[n.Name] = d
-	}
-	return out, nil
-}
+func (p *procPair) names() (string, string) { return p.acme.Name, p.globex.Name }
 
-// counted says which processes a section's CPU and memory come from.
-func counted(p *procPair, what string) string {
-	var nodes, sandboxes []string
-	for _, n := range p.nodes {
-		nodes = append(nodes, fmt.Sprintf("%s pid %d", n.Name, n.node.pid()))
-		sandboxes = append(sandboxes, fmt.Sprintf("%d", n.sandbox.pid()))
-	}
-	return fmt.Sprintf("%s: the `tandem serve` processes (%s); not the sandboxes (pids %s) nor the harness",
-		what, strings.Join(nodes, ", "), strings.Join(sandboxes, ", "))
-}
+func (p *procPair) limitedSeeding() string { return "under the limit and latency" }
 
-// runOverheadProc is section 3 on child processes: CPU is the two node
-// processes' (from /proc/<pid>/stat), peak RSS the larger VmHWM.
-func runOverheadProc(ctx context.Context, cfg Config, dir string) (Overhead, error) {
-	cfg.progress("engine overhead: starting two sandboxes and two nodes as child processes (no limit, no latency)")
-	p, err := startProcPair(ctx, cfg.Subprocess, dir, procSpec{rpm: -1, poll: engine.DefaultPoll})
-	if err != nil {
-		return Overhead{}, err
-	}
-	defer p.close()
-	acme, globex := p.acme, p.globex
-	cfg.progress("engine overhead: seeding %d tasks on %s", cfg.EngineTasks, acme.Name)
-	seeder, err := acme.seeder(-1)
-	if err != nil {
-		return Overhead{}, err
-	}
-	if err := seedProc(ctx, seeder, acme, cfg.EngineTasks, true); err != nil {
-		return Overhead{}, err
-	}
-	conn, err := connectProc(ctx, acme, globex)
-	if err != nil {
-		return Overhead{}, err
-	}
-	sizes := map[string]int64{}
-	for _, n := range p.nodes {
-		if sizes[n.Name], err = sqliteBytes(n.dataDir); err != nil {
-			return Overhead{}, err
-		}
-	}
-
-	cfg.progress("engine overhead: Bulk Exalate of %d tasks", cfg.EngineTasks)
-	cpuBefore, err := nodesCPU(p)
-	if err != nil {
-		return Overhead{}, err
-	}
-	began := time.Now()
-	started, err := acme.exalateAll(ctx, conn.ID)
-	if err == nil {
-		var done int
-		done, err = waitSyncedProc(ctx, p, acme, conn.ID, len(started))
-		started = started[:min(done, len(started))]
-	}
-	wall := time.Since(began)
-	if err != nil {
-		return Overhead{}, err
-	}
-	cpuAfter, err := nodesCPU(p)
-	if err != nil {
-		return Overhead{}, err
-	}
-	o := Overhead{Tasks: cfg.EngineTasks, Synchronized: len(started), WallSeconds: wall.Seconds(),
-		SQLiteBytesPer1000Twins: map[string]int64{},
-		Counted:                 counted(p, "CPU summed over, peak RSS the larger of")}
-	var cpu time.Duration
-	for _, n := range p.nodes {
-		d := cpuAfter[n.Name] - cpuBefore[n.Name]
-		cpu += d
-		peak, err := procMemMB(n.node.pid(), "VmHWM")
-		if err != nil {
-			return Overhead{}, n.node.failed(err)
-		}
-		o.PeakRSSMB = max(o.PeakRSSMB, peak)
-		o.Processes = append(o.Processes, Process{Name: n.Name + " node", PID: n.node.pid(), CPUMS: ms(d), PeakRSSMB: peak})
-	}
-	if n := len(started); n > 0 {
-		o.TasksPerSec = float64(n) / wall.Seconds()
-		o.CPUMSPerTask = ms(cpu) / float64(n)
-		for _, node := range p.nodes {
-			after, err := sqliteBytes(node.dataDir)
-			if err != nil {
-				return Overhead{}, err
-			}
-			o.SQLiteBytesPer1000Twins[node.Name] = (after - sizes[node.Name]) * 1000 / int64(n)
-		}
-	}
-	return o, nil
-}
-
-// runScaleProc is section 4 on child processes: memory is Acme's node
-// process's, the loads are timed through its admin API (HTTP included).
-func runScaleProc(ctx context.Context, cfg Config, dir string) (Scale, error) {
-	s := Scale{Twins: cfg.ScaleTwins, Calls: scaleCalls}
-	cfg.progress("scale: starting two sandboxes and two nodes as child processes (no limit, no latency)")
-	p, err := startProcPair(ctx, cfg.Subprocess, dir, procSpec{rpm: -1, poll: engine.DefaultPoll})
-	if err != nil {
-		return s, err
-	}
-	defer p.close()
-	acme, globex := p.acme, p.globex
-	cfg.progress("scale: seeding %d bare tasks on %s", cfg.ScaleTwins, acme.Name)
-	began := time.Now()
-	seeder, err := acme.seeder(-1)
-	if err != nil {
-		return s, err
-	}
-	if err := seedProc(ctx, seeder, acme, cfg.ScaleTwins, false); err != nil {
-		return s, err
-	}
-	s.SeedSeconds = time.Since(began).Seconds()
-	conn, err := connectProc(ctx, acme, globex)
-	if err != nil {
-		return s, err
-	}
-	cfg.progress("scale: Bulk Exalate of %d tasks (seeded in %.1f s)", cfg.ScaleTwins, s.SeedSeconds)
-	began = time.Now()
-	started, err := acme.exalateAll(ctx, conn.ID)
-	if err != nil {
-		return s, fmt.Errorf("bulk exalate after %d tasks: %w", len(started), err)
-	}
-	if s.Synchronized, err = waitSyncedProc(ctx, p, acme, conn.ID, len(started)); err != nil {
-		return s, err
-	}
-	s.SyncSeconds = time.Since(began).Seconds()
-
-	cfg.progress("scale: %d twins in %.1f s; timing the connections list and the statistics", s.Synchronized, s.SyncSeconds)
-	var list, stats []time.Duration
-	for range scaleCalls {
-		t := time.Now()
-		cs, err := acme.admin.Connections(ctx)
-		if err != nil {
-			return s, fmt.Errorf("listing %s's connections: %w", acme.Name, err)
-		}
-		list = append(list, time.Since(t))
-		for _, c := range cs {
-			if c.ID == conn.ID {
-				s.SyncedItems = c.SyncedItems
-			}
-		}
-		t = time.Now()
-		if _, err := acme.admin.Stats(ctx, conn.ID); err != nil {
-			return s, fmt.Errorf("%s's statistics of %s: %w", acme.Name, conn.ID, err)
-		}
-		stats = append(stats, time.Since(t))
-	}
-	s.ConnectionsMS, s.StatsMS = median(list), median(stats)
-	pid := acme.node.pid()
-	if s.PeakRSSMB, err = procMemMB(pid, "VmHWM"); err == nil {
-		s.RSSMB, err = procMemMB(pid, "VmRSS")
-	}
-	if err != nil {
-		return s, acme.node.failed(err)
-	}
-	s.Counted = fmt.Sprintf("RSS: Acme's `tandem serve` process (pid %d) alone, this section only; "+
-		"loads timed through its admin API, HTTP included", pid)
-	return s, nil
-}
-
-// runBulkAndLatencyProc is runBulkAndLatency on child processes, with a
-// counting proxy between each node and its sandbox.
-func runBulkAndLatencyProc(ctx context.Context, cfg Config, dir string, r *Report) error {
-	tasks := cfg.Tasks
-	if !cfg.runs(1) {
-		tasks = min(tasks, latencySetupTasks)
-	}
-	poll := cfg.Poll
-	if poll == 0 {
-		poll = engine.DefaultPoll
-	}
-	cfg.progress("bulk sync: starting two sandboxes (rate limit %d/min, latency %v) and two nodes as child processes", cfg.RateLimit, cfg.Latency)
-	p, err := startProcPair(ctx, cfg.Subprocess, dir, procSpec{limit: cfg.RateLimit, latency: cfg.Latency,
-		rpm: cfg.RateLimit, poll: poll, count: true})
-	if err != nil {
-		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
-	}
-	defer p.close()
-	acme, globex := p.acme, p.globex
-	// A sandbox's limit is set when it starts, so the seeding runs under
-	// it, paced by the seeder's own budget; the wait after it lets the
-	// sandbox's bucket fill again before the measured sync.
-	cfg.progress("bulk sync: seeding %d tasks on %s (under the limit and latency)", tasks, acme.Name)
-	seeder, err := acme.seeder(cfg.RateLimit)
-	if err == nil {
-		err = seedProc(ctx, seeder, acme, tasks, true)
-	}
-	if err != nil {
-		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
-	}
-	if err := refill(ctx, cfg.RateLimit, seeder.Stats().Total()); err != nil {
+// seed runs through a client straight on the source's sandbox (not
+// through the counter, so seeding and edits don't show in the node's
+// counts), paced by the nodes' budget. A sandbox's limit is set when it
+// starts, so the seeding runs under it; the wait after it lets the
+// sandbox's bucket fill again before the measured sync.
+func (p *procPair) seed(ctx context.Context, count int, full bool) error {
+	var err error
+	if p.seeder, err = p.acme.seeder(p.spec.rpm); err != nil {
 		return err
 	}
-	conn, err := connectProc(ctx, acme, globex)
+	project, err := benchProjectGID(ctx, p.seeder, p.acme.Name)
 	if err != nil {
-		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
+		return err
 	}
+	if err := seedProject(ctx, p.seeder, p.acme.Name, project, count, full); err != nil {
+		return err
+	}
+	return refill(ctx, p.spec.limit, p.seeder.Stats().Total())
+}
 
-	cfg.progress("bulk sync: Bulk Exalate %s → %s", acme.Name, globex.Name)
-	srcBefore, srcReq := acme.counter.snapshot()
-	dstBefore, dstReq := globex.counter.snapshot()
-	began := time.Now()
-	started, err := acme.exalateAll(ctx, conn.ID)
+// benchProjectGID finds the bench project in the sandbox behind c.
+func benchProjectGID(ctx context.Context, c *asana.Client, name string) (string, error) {
+	wss, err := c.Workspaces(ctx)
 	if err != nil {
-		return fmt.Errorf("bench: section 1 (bulk sync): bulk exalate after %d tasks: %w", len(started), err)
+		return "", fmt.Errorf("listing %s's workspaces: %w", name, err)
 	}
-	done, err := waitSyncedProc(ctx, p, acme, conn.ID, len(started))
-	if err != nil {
-		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
-	}
-	wall := time.Since(began)
-	srcAfter, srcReqAfter := acme.counter.snapshot()
-	dstAfter, dstReqAfter := globex.counter.snapshot()
-	left, err := unfinishedProc(ctx, acme, conn.ID)
-	if err != nil {
-		return fmt.Errorf("bench: section 1 (bulk sync): %w", err)
-	}
-	twins := entityIDs(started)
-	src, dst := srcAfter.Sub(srcBefore), dstAfter.Sub(dstBefore)
-	b := bulkFigures(cfg, len(started), done, left, wall, src, dst,
-		[2]int64{srcReqAfter - srcReq, dstReqAfter - dstReq}, [2]int64{src.RateLimited, dst.RateLimited})
-	if cfg.runs(1) {
-		r.Bulk = &b
-	}
-	if !cfg.runs(2) {
-		return nil
-	}
-	l, err := timeEdits(ctx, cfg, editRun{name: acme.Name, seeder: seeder, connID: conn.ID, twins: twins,
-		poll: poll, latency: cfg.Latency, limit: cfg.RateLimit,
-		settle: func(ctx context.Context) error { return settleProc(ctx, p, poll) },
-		subscribe: func(ctx context.Context) (<-chan engine.StageEvent, func(), error) {
-			sctx, cancel := context.WithCancel(ctx)
-			events, err := acme.admin.Events(sctx)
-			if err != nil {
-				cancel()
-				return nil, nil, err
+	for _, ws := range wss {
+		ps, err := c.Projects(ctx, ws.GID)
+		if err != nil {
+			return "", fmt.Errorf("listing %s's projects: %w", name, err)
+		}
+		for _, p := range ps {
+			if p.Name == benchProject {
+				return p.GID, nil
 			}
-			return events, cancel, nil
-		}})
-	if err != nil {
-		return fmt.Errorf("bench: section 2 (change latency): %w", err)
+		}
 	}
-	r.Latency = &l
-	return nil
+	return "", fmt.Errorf("no project %q in %s's sandbox", benchProject, name)
 }
 
 // refill waits for a sandbox's token bucket (a tenth of the per-minute
@@ -329,18 +100,178 @@ func refill(ctx context.Context, limit int, used int64) error {
 	}
 }
 
-// settleProc is settle with the counters' figures: it waits until the
-// nodes make no more than idle polling's calls over two poll intervals;
-// at most a minute.
-func settleProc(ctx context.Context, p *procPair, poll time.Duration) error {
-	if err := settleCalls(ctx, len(p.nodes), poll, func() (n int64) {
-		for _, node := range p.nodes {
-			s, _ := node.counter.snapshot()
-			n += s.Total()
-		}
-		return n
-	}); err != nil {
-		return err
+// connect goes through the source's admin API.
+func (p *procPair) connect(ctx context.Context) (string, error) {
+	c, err := p.acme.admin.Connect(ctx, api.ConnectRequest{To: p.globex.url, DestToken: p.globex.adminToken,
+		DestProject: benchProject, Project: benchProject})
+	if err != nil {
+		return "", fmt.Errorf("connecting %s to %s: %w", p.acme.Name, p.globex.Name, err)
 	}
-	return p.alive()
+	return c.ID, nil
+}
+
+// exalateAll is a Bulk Exalate through the source's admin API; ctx alone
+// bounds it (the node answers once it has read and prepared every task).
+func (p *procPair) exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
+	evs, err := p.acme.admin.Exalate(ctx, "", connID, true)
+	if err != nil {
+		return nil, p.acme.node.failed(fmt.Errorf("bulk exalate on %s: %w", p.acme.Name, err))
+	}
+	return evs, nil
+}
+
+// waitSynced asks the source's connection statistics four times a
+// second, and fails if a child exits or the sync stalls.
+func (p *procPair) waitSynced(ctx context.Context, connID string, want int) (int, error) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	stall := stalled(want)
+	for {
+		st, err := p.stats(ctx, connID)
+		if err != nil {
+			return 0, fmt.Errorf("%s's statistics of %s: %w", p.acme.Name, connID, err)
+		}
+		done := st.Synchronized
+		if done >= want {
+			return done, nil
+		}
+		if err := stall(done); err != nil {
+			return done, err
+		}
+		if err := p.alive(); err != nil {
+			return done, err
+		}
+		select {
+		case <-ctx.Done():
+			return done, fmt.Errorf("%d of %d tasks synchronized: %w", done, want, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// unfinished is from the source's connection statistics.
+func (p *procPair) unfinished(ctx context.Context, connID string) (int, error) {
+	st, err := p.stats(ctx, connID)
+	if err != nil {
+		return 0, fmt.Errorf("%s's statistics of %s: %w", p.acme.Name, connID, err)
+	}
+	return st.EventsOut + st.EventsIn - st.Synchronized, nil
+}
+
+// apiUse is the counters' figures: a child's client can't report its
+// own, and the 429s the counter saw are the ones the sandbox refused.
+func (p *procPair) apiUse() apiUse {
+	var u apiUse
+	for i, n := range p.nodes {
+		if n.counter != nil {
+			u.stats[i], u.requests[i] = n.counter.snapshot()
+			u.rejected[i] = u.stats[i].RateLimited
+		}
+	}
+	return u
+}
+
+func (p *procPair) rename(ctx context.Context, gid, name string) error {
+	_, err := p.seeder.UpdateTask(ctx, gid, asana.TaskUpdate{Name: &name})
+	return err
+}
+
+// subscribe streams the source's admin API events; it first fails if a
+// child exited (while the nodes settled, say).
+func (p *procPair) subscribe(ctx context.Context) (<-chan engine.StageEvent, func(), error) {
+	if err := p.alive(); err != nil {
+		return nil, nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	events, err := p.acme.admin.Events(sctx)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return events, cancel, nil
+}
+
+// connections and stats go through the source's admin API, HTTP
+// included.
+func (p *procPair) connections(ctx context.Context) ([]engine.Connection, error) {
+	return p.acme.admin.Connections(ctx)
+}
+
+func (p *procPair) stats(ctx context.Context, connID string) (engine.ConnectionStats, error) {
+	return p.acme.admin.Stats(ctx, connID)
+}
+
+func (p *procPair) dataDirs() map[string]string {
+	dirs := map[string]string{}
+	for _, n := range p.nodes {
+		dirs[n.Name] = n.dataDir
+	}
+	return dirs
+}
+
+// measure counts the two node processes' CPU (from /proc/<pid>/stat);
+// peak RSS is the larger VmHWM.
+func (p *procPair) measure(Config) (func(*Overhead) (time.Duration, error), error) {
+	before, err := p.nodesCPU()
+	if err != nil {
+		return nil, err
+	}
+	return func(o *Overhead) (time.Duration, error) {
+		after, err := p.nodesCPU()
+		if err != nil {
+			return 0, err
+		}
+		o.Counted = p.counted("CPU summed over, peak RSS the larger of")
+		var cpu time.Duration
+		for _, n := range p.nodes {
+			d := after[n.Name] - before[n.Name]
+			cpu += d
+			peak, err := procMemMB(n.node.pid(), "VmHWM")
+			if err != nil {
+				return 0, n.node.failed(err)
+			}
+			o.PeakRSSMB = max(o.PeakRSSMB, peak)
+			o.Processes = append(o.Processes, Process{Name: n.Name + " node", PID: n.node.pid(), CPUMS: ms(d), PeakRSSMB: peak})
+		}
+		return cpu, nil
+	}, nil
+}
+
+// nodesCPU is the CPU time the pair's node processes have used.
+func (p *procPair) nodesCPU() (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for _, n := range p.nodes {
+		d, err := procCPU(n.node.pid())
+		if err != nil {
+			return nil, n.node.failed(err)
+		}
+		out[n.Name] = d
+	}
+	return out, nil
+}
+
+// counted says which processes a section's CPU and memory come from.
+func (p *procPair) counted(what string) string {
+	var nodes, sandboxes []string
+	for _, n := range p.nodes {
+		nodes = append(nodes, fmt.Sprintf("%s pid %d", n.Name, n.node.pid()))
+		sandboxes = append(sandboxes, fmt.Sprintf("%d", n.sandbox.pid()))
+	}
+	return fmt.Sprintf("%s: the `tandem serve` processes (%s); not the sandboxes (pids %s) nor the harness",
+		what, strings.Join(nodes, ", "), strings.Join(sandboxes, ", "))
+}
+
+// memory is Acme's node process's alone, this section only.
+func (p *procPair) memory(s *Scale) error {
+	pid := p.acme.node.pid()
+	var err error
+	if s.PeakRSSMB, err = procMemMB(pid, "VmHWM"); err == nil {
+		s.RSSMB, err = procMemMB(pid, "VmRSS")
+	}
+	if err != nil {
+		return p.acme.node.failed(err)
+	}
+	s.Counted = fmt.Sprintf("RSS: Acme's `tandem serve` process (pid %d) alone, this section only; "+
+		"loads timed through its admin API, HTTP included", pid)
+	return nil
 }
