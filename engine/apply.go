@@ -284,6 +284,14 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 				return et.Get(ctx, id)
 			}
 		}
+		// Not found yet may mean not indexed yet: creating now would
+		// make a second copy of what the earlier attempt made.
+		if sl, ok := et.(SearchLagger); ok {
+			if wait := earlier.Add(sl.SearchLag()).Sub(n.now()); wait > 0 {
+				return Entity{}, fmt.Errorf("an earlier attempt to create the twin of %s may have made it, and %s's search can take %v to show it: looking again before creating it",
+					r.Source.Key, n.inst.Tracker, sl.SearchLag())
+			}
+		}
 	}
 	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: r.Source.Summary, Description: r.Source.Description})
 	if err != nil {

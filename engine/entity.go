@@ -126,3 +126,11 @@ type EntityTracker interface {
 	// attempt whose outcome was unknown may have made.
 	FindBySummary(ctx context.Context, project, summary string, t time.Time) ([]string, error)
 }
+
+// SearchLagger is a tracker whose search (FindBySummary) can take a while
+// to show what was just written: Jira's index, not Asana's. Trackers
+// implement it optionally; a retried create whose first attempt's outcome
+// is unknown waits that long for the search before creating again.
+type SearchLagger interface {
+	SearchLag() time.Duration
+}

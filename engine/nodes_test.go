@@ -59,6 +59,10 @@ type testNode struct {
 	jsb      *jirasandbox.Sandbox
 	jiraURL  string
 	jtracker *jira.Tracker
+	// jiraLag is the Jira sandbox's search lag, jiraTransport what the
+	// node's Jira client sends its requests through (set by options).
+	jiraLag       time.Duration
+	jiraTransport http.RoundTripper
 	// defaultType is the node's Config.DefaultType.
 	defaultType string
 }
@@ -238,15 +242,19 @@ func (n *testNode) begin(t *testing.T, name string, opts []func(*testNode)) *tes
 // seed: projects KAN and OPS) on a fresh data dir.
 func startJiraNode(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *testNode {
 	t.Helper()
-	sb, err := jirasandbox.New(jirasandbox.WithSite(name), jirasandbox.WithRandSeed(int64(len(name))))
+	n := &testNode{dir: t.TempDir(), clock: clk}
+	for _, o := range opts {
+		o(n) // first: they may shape the sandbox
+	}
+	sb, err := jirasandbox.New(jirasandbox.WithSite(name), jirasandbox.WithRandSeed(int64(len(name))), jirasandbox.WithSearchLag(n.jiraLag))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &testNode{dir: t.TempDir(), clock: clk, jsb: sb}
+	n.jsb = sb
 	// Every request the node makes, and every answer, is checked against
 	// Jira's official OpenAPI document.
 	n.jiraURL = n.serveSandbox(t, jiratest.NewValidator(t).Wrap(sb))
-	return n.begin(t, name, opts)
+	return n.begin(t, name, nil)
 }
 
 // newTracker builds the node's tracker: Jira's on a Jira node, else Asana's
@@ -254,7 +262,11 @@ func startJiraNode(t *testing.T, name string, clk *clock, opts ...func(*testNode
 func (n *testNode) newTracker(t *testing.T) engine.Tracker {
 	t.Helper()
 	if n.jsb != nil {
-		client, err := jira.New(jira.Config{BaseURL: n.jiraURL, Email: n.jsb.Email(), Token: n.jsb.Token(), RequestsPerMinute: -1})
+		cfg := jira.Config{BaseURL: n.jiraURL, Email: n.jsb.Email(), Token: n.jsb.Token(), RequestsPerMinute: -1}
+		if n.jiraTransport != nil {
+			cfg.HTTPClient = &http.Client{Transport: n.jiraTransport}
+		}
+		client, err := jira.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"errors"
 	"github.com/tandem-sync/tandem/engine"
+	"net/http"
+	"sync/atomic"
 )
 
 // trackerPairs are the pairs of trackers the two-node tests run over:
@@ -455,5 +458,51 @@ func TestTrackerPairsUnderFaults(t *testing.T) {
 			t.Errorf("%s and %s differ: %q/%q, %d/%d comments, %d/%d files", onA.Key, onB.Key, onA.Summary, onB.Summary,
 				len(onA.Comments), len(onB.Comments), len(onA.Attachments), len(onB.Attachments))
 		}
+	}
+}
+
+// cutCreate lets the first issue create reach Jira and then loses its
+// answer, as a connection cut after the request was sent does: the
+// client can't know the issue's id.
+type cutCreate struct {
+	next http.RoundTripper
+	done atomic.Bool
+}
+
+func (c *cutCreate) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err == nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/rest/api/3/issue") && c.done.CompareAndSwap(false, true) {
+		resp.Body.Close()
+		return nil, errors.New("connection reset by peer (after the request was sent)")
+	}
+	return resp, err
+}
+
+// TestJiraCreateCutBeforeItsAnswer: Jira made the issue but the answer was
+// lost, and Jira's search doesn't show the new issue for a while. The
+// retry waits for the search instead of creating a second issue, then
+// adopts the first.
+func TestJiraCreateCutBeforeItsAnswer(t *testing.T) {
+	a, b, connA, _ := connectedPair(t, startJiraNode, "KAN", func(n *testNode) {
+		n.jiraLag = 2 * time.Second
+		n.jiraTransport = &cutCreate{next: http.DefaultTransport}
+	})
+	b.jtracker.SetSearchLag(3 * time.Second)
+	src, err := a.et().Create(ctxFor(t), engine.NewEntity{Project: connA.LocalProject, Summary: "cut before its answer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := exalate(t, a, src.URL)
+	// The demo seed has KAN-1 to KAN-6: the cut create made KAN-7, and a
+	// second create would have made KAN-8. (Searching would not tell:
+	// the search still lags.)
+	if done.RemoteKey != "KAN-7" || read(t, b, "KAN-7").Summary != src.Summary {
+		t.Errorf("the twin is %s, want KAN-7, the issue the cut create made", done.RemoteKey)
+	}
+	if _, err := b.et().Get(ctxFor(t), "KAN-8"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("a second issue was made for one task: KAN-8 (%v)", err)
+	}
+	if !strings.Contains(b.log.String(), "adopting the twin an interrupted create made") {
+		t.Error("the log doesn't say the cut create's issue was adopted")
 	}
 }

@@ -43,6 +43,8 @@ type Tracker struct {
 	c       *Client
 	defType string
 	maxSize atomic.Int64
+	// searchLag is SearchLag in nanoseconds; 0 means DefaultSearchLag.
+	searchLag atomic.Int64
 
 	mu    sync.Mutex
 	types map[string]projectTypes // project key → its types, for typesTTL
@@ -55,6 +57,7 @@ type projectTypes struct {
 }
 
 var (
+	_ engine.SearchLagger  = (*Tracker)(nil)
 	_ engine.EntityTracker = (*Tracker)(nil)
 	_ engine.ItemLister    = (*Tracker)(nil)
 )
@@ -306,6 +309,22 @@ func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity
 		Attachments: []engine.Attachment{},
 	}, nil
 }
+
+// DefaultSearchLag is how long Jira's search may take to show a write:
+// its index is eventually consistent, usually within seconds.
+const DefaultSearchLag = 10 * time.Second
+
+// SearchLag is how long a search may miss what was just written
+// (engine.SearchLagger); SetSearchLag changes it.
+func (t *Tracker) SearchLag() time.Duration {
+	if d := time.Duration(t.searchLag.Load()); d > 0 {
+		return d
+	}
+	return DefaultSearchLag
+}
+
+// SetSearchLag sets SearchLag; 0 or less restores the default.
+func (t *Tracker) SetSearchLag(d time.Duration) { t.searchLag.Store(int64(d)) }
 
 // maxSummary is the longest summary Jira stores, in characters.
 const maxSummary = 255
