@@ -116,7 +116,7 @@ func (s *connectionScreen) scopeView() string {
 		s.row("This side", s.c.self.Name+" / "+s.conn.LocalProjectName),
 		s.row("Other side", s.otherSide()),
 		"",
-		"Sync new tasks automatically: " + trigger,
+		"Sync new " + itemsOf(s.c.self.Tracker) + " automatically: " + trigger,
 		"",
 		st.Faint.Render("s syncs one item of " + s.conn.LocalProjectName + " now, by its key or link."),
 	}
@@ -130,15 +130,15 @@ func (s *connectionScreen) bulkView() []string {
 	b := s.bulk
 	switch {
 	case b == nil:
-		return []string{st.Faint.Render("Bulk Exalate syncs every task of " + s.conn.LocalProjectName + " now.")}
+		return []string{st.Faint.Render("Bulk Exalate syncs every " + itemOf(s.c.self.Tracker) + " of " + s.conn.LocalProjectName + " now.")}
 	case b.starting:
-		return []string{s.spin.View() + " Bulk Exalate: reading the tasks of " + s.conn.LocalProjectName + "…"}
+		return []string{s.spin.View() + " Bulk Exalate: reading the " + itemsOf(s.c.self.Tracker) + " of " + s.conn.LocalProjectName + "…"}
 	}
 	var out []string
 	done, failing := b.counts()
 	switch {
 	case len(b.ids) == 0 && b.err == nil:
-		out = append(out, st.OK.Render("✓")+" Bulk Exalate: "+s.conn.LocalProjectName+" has no tasks to sync.")
+		out = append(out, st.OK.Render("✓")+" Bulk Exalate: "+s.conn.LocalProjectName+" has no "+itemsOf(s.c.self.Tracker)+" to sync.")
 	case len(b.ids) > 0:
 		prefix := ""
 		if b.finished() {

@@ -422,6 +422,9 @@ func TestConnectionExalateOne(t *testing.T) {
 	c := testCommon(t, f)
 	c.self.Tracker = "jira"
 	s := openConnectionWith(t, c, f)
+	if v := plain(s.View()); !strings.Contains(v, "Sync new issues automatically") || !strings.Contains(v, "every issue of Website") {
+		t.Errorf("a Jira node's page should speak of issues:\n%s", v)
+	}
 	_, msgs := press(t, s, "s")
 	next, ok := pushed(t, msgs).(*successScreen)
 	if !ok {

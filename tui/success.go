@@ -46,6 +46,17 @@ func newSuccessScreen(c *common, conn engine.Connection) *successScreen {
 	return &successScreen{c: c, conn: conn, input: ti, cursor: -1, spin: newSpinner(c), rows: 6}
 }
 
+// itemOf and itemsOf name a tracker's items as its users do: Jira's
+// issues, Asana's tasks.
+func itemOf(tracker string) string {
+	if tracker == "jira" {
+		return "issue"
+	}
+	return "task"
+}
+
+func itemsOf(tracker string) string { return itemOf(tracker) + "s" }
+
 // refHint says what a reference looks like on a tracker.
 func refHint(tracker string) string {
 	if tracker == "jira" {
@@ -167,9 +178,9 @@ func (s *successScreen) View() string {
 	case s.listErr != nil:
 		b.WriteString(s.c.errorLine(s.listErr) + "\n")
 	case len(s.items) == 0:
-		b.WriteString(st.Faint.Render("  The project has no tasks yet.") + "\n")
+		b.WriteString(st.Faint.Render("  The project has no "+itemsOf(s.c.self.Tracker)+" yet.") + "\n")
 	default:
-		b.WriteString(st.Faint.Render("Recent tasks:") + "\n")
+		b.WriteString(st.Faint.Render("Recent "+itemsOf(s.c.self.Tracker)+":") + "\n")
 		start := 0
 		if s.cursor >= s.rows {
 			start = s.cursor - s.rows + 1
