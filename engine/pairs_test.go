@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"context"
 	"errors"
 	"github.com/tandem-sync/tandem/engine"
 	"net/http"
@@ -388,7 +389,13 @@ func TestTrackerPairsTypes(t *testing.T) {
 // duplicate comments, and nothing is echoed once the faults stop.
 func TestTrackerPairsUnderFaults(t *testing.T) {
 	a, b, connA, connB := connectedPair(t, startJiraNode, "KAN")
-	ctx := ctxFor(t)
+	// This sandbox's search doesn't lag: a retried create that was cut
+	// need not wait Jira's ten seconds before looking for its issue.
+	b.jtracker.SetSearchLag(time.Second)
+	// Faults make for many retries: more than ctxFor's 30 s on a busy
+	// machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	var ids []string
 	for i := range 8 {
 		e, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: fmt.Sprintf("fault-task %d", i),
