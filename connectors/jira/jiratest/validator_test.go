@@ -76,7 +76,7 @@ func TestCatchesViolations(t *testing.T) {
 		"unknown member": {call{method: "GET", path: "/rest/api/3/serverInfo", status: 200, answer: `{"serverTitle":"x","bogus":1}`},
 			[]string{"→ 200", "bogus"}},
 		"RFC 1123 timestamp": {call{method: "GET", path: "/rest/api/3/serverInfo", status: 200, answer: `{"serverTime":"Mon, 02 Jan 2006 15:04:05 MST"}`},
-			[]string{"/serverTime", "date-time"}},
+			[]string{"/serverTime", "regular expression"}},
 		"bad error body": {call{method: "GET", path: "/rest/api/3/myself", status: 401, answer: `{"message":"nope"}`},
 			[]string{"→ 401", "ErrorCollection"}},
 		"undocumented status": {call{method: "GET", path: "/rest/api/3/myself", status: 418, answer: noErrors},
