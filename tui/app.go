@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
 // Target is a node the console can show: its name and URL for the status
@@ -111,6 +112,10 @@ func New(ctx context.Context, opts Options) *App {
 	a.help.Styles.ShortSeparator = a.styles.Help
 	a.help.Styles.FullSeparator = a.styles.Help
 	for _, t := range opts.Targets {
+		// The target's name may be another node's (console --node): it is
+		// drawn in the status bar, so it is cleaned like what the node says.
+		t.Name, t.URL, t.SuggestName = termtext.Line(t.Name), termtext.Line(t.URL), termtext.Line(t.SuggestName)
+		t.Node = cleanNode{t.Node}
 		c := &common{ctx: ctx, node: t.Node, self: engine.Instance{Name: t.Name, URL: t.URL}, styles: a.styles,
 			keys: a.keys, suggest: t.Suggest, suggestName: t.SuggestName, suggestToken: t.SuggestToken, project: t.Project, suggestProject: t.SuggestProject, clipboard: opts.Clipboard,
 			codeDir: opts.CodeDir, now: now, tick: tea.Tick}

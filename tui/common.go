@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
 // common is what every screen of one node's session shares: passed into
@@ -127,7 +128,9 @@ func (c *common) errorLine(err error) string {
 	if w <= 0 {
 		w = 78
 	}
-	return c.styles.Error.Render(ansi.Wordwrap("✗ "+sentence(err.Error()), w, "/"))
+	// The node's errors are cleaned already (cleanNode); the console's own
+	// may quote a path or a pasted code, so the line is cleaned once more.
+	return c.styles.Error.Render(ansi.Wordwrap("✗ "+sentence(termtext.Line(err.Error())), w, "/"))
 }
 
 // ansiWrap wraps text to w cells (78 when the width is not known yet).

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
 // directionIn is StageEvent.Direction of a sync received from the other side.
@@ -317,7 +318,7 @@ func (s *connectionScreen) recentView(rows int) string {
 		}
 		what := ev.LocalKey
 		if what == "" {
-			what = ev.EntityID
+			what = termtext.Line(ev.EntityID) // identifiers come uncleaned (see cleanNode)
 		}
 		stage := pad(engine.StageName(ev.Stage), 19)
 		if ev.Stage == engine.StageSynchronized {

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
 // syncScreen follows one sync through the five stages, live.
@@ -122,7 +123,7 @@ func (s *syncScreen) View() string {
 	}
 	what := cur.LocalKey
 	if what == "" {
-		what = cur.EntityID
+		what = termtext.Line(cur.EntityID) // identifiers come uncleaned (see cleanNode)
 	}
 	if s.summary != "" {
 		what = truncate(s.summary, 40) + " (" + what + ")"

@@ -1,0 +1,201 @@
+package tui
+
+import (
+	"context"
+	"reflect"
+	"strings"
+
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/tui/termtext"
+)
+
+// cleanNode is the console's only way to a node: every string the node
+// answers with (connections, projects, items, stage events, the instance
+// names and URLs of other nodes, errors) is passed through termtext.Line
+// before a screen sees it. Most of that text came from outside this node —
+// a tracker user's task name, another node's instance name, an error that
+// quotes either — and a terminal acts on escape sequences in it. Cleaning
+// at this one boundary, rather than in each View, covers every screen
+// (present and future) and means every width a screen measures is the
+// width of clean text.
+//
+// Identifiers (fields named ID or ending in ID) are left as they are: the
+// screens send them back to the node, so they must stay byte for byte what
+// the node gave. The two places that show an identifier (an item with no
+// key yet) clean it themselves.
+type cleanNode struct{ Node }
+
+var _ Node = cleanNode{}
+
+// cleaned returns v with every string field, at any depth of structs and
+// slices, cleaned; slices are copied first so what the node holds is never
+// changed. Reflection rather than a function per type so that a field added
+// to an engine type later is cleaned without anyone remembering to.
+func cleaned[T any](v T) T {
+	scrub(reflect.ValueOf(&v).Elem())
+	return v
+}
+
+func scrub(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(termtext.Line(v.String()))
+	case reflect.Struct:
+		t := v.Type()
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if !f.CanSet() || (f.Kind() == reflect.String && isIdentifier(t.Field(i).Name)) {
+				continue // unexported (time.Time's insides), or sent back to the node
+			}
+			scrub(f)
+		}
+	case reflect.Slice:
+		switch v.Type().Elem().Kind() {
+		case reflect.String, reflect.Struct, reflect.Slice:
+			if v.IsNil() {
+				return
+			}
+			cp := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+			reflect.Copy(cp, v)
+			v.Set(cp)
+			for i := range v.Len() {
+				scrub(v.Index(i))
+			}
+		}
+	}
+	// Maps (the per-stage medians, keyed by stage constants) and pointers
+	// (none in the engine's answers) are left alone: scrubbing them in
+	// place would change the node's own data.
+}
+
+func isIdentifier(field string) bool { return field == "ID" || strings.HasSuffix(field, "ID") }
+
+// cleanError shows an error's message cleaned, and keeps the error itself
+// for errors.Is.
+type cleanError struct{ err error }
+
+func (e cleanError) Error() string { return termtext.Line(e.err.Error()) }
+func (e cleanError) Unwrap() error { return e.err }
+
+func cleanErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return cleanError{err}
+}
+
+func (n cleanNode) Info(ctx context.Context) (engine.Instance, error) {
+	v, err := n.Node.Info(ctx)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Connections(ctx context.Context) ([]engine.Connection, error) {
+	v, err := n.Node.Connections(ctx)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Connection(ctx context.Context, id string) (engine.Connection, error) {
+	v, err := n.Node.Connection(ctx, id)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Projects(ctx context.Context) ([]engine.Project, error) {
+	v, err := n.Node.Projects(ctx)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Probe(ctx context.Context, url string) (engine.Instance, error) {
+	v, err := n.Node.Probe(ctx, url)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Invite(ctx context.Context, to, project string) (engine.Connection, string, error) {
+	v, code, err := n.Node.Invite(ctx, to, project)
+	return cleaned(v), termtext.Line(code), cleanErr(err)
+}
+
+func (n cleanNode) PreviewInvitation(ctx context.Context, code string) (engine.InvitationPreview, error) {
+	v, err := n.Node.PreviewInvitation(ctx, code)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Accept(ctx context.Context, code, project string) (engine.Connection, error) {
+	v, err := n.Node.Accept(ctx, code, project)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) DestinationProjects(ctx context.Context, url, adminToken string) (engine.Instance, []engine.Project, error) {
+	v, ps, err := n.Node.DestinationProjects(ctx, url, adminToken)
+	return cleaned(v), cleaned(ps), cleanErr(err)
+}
+
+func (n cleanNode) Connect(ctx context.Context, r engine.ConnectRequest) (engine.Connection, error) {
+	v, err := n.Node.Connect(ctx, r)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) SetActive(ctx context.Context, id string, active bool) (engine.Connection, error) {
+	v, err := n.Node.SetActive(ctx, id, active)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) SetTrigger(ctx context.Context, id string, on bool) (engine.Connection, error) {
+	v, err := n.Node.SetTrigger(ctx, id, on)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Delete(ctx context.Context, id string) error {
+	return cleanErr(n.Node.Delete(ctx, id))
+}
+
+func (n cleanNode) Exalate(ctx context.Context, connID, ref string) (engine.StageEvent, error) {
+	v, err := n.Node.Exalate(ctx, connID, ref)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) ExalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
+	v, err := n.Node.ExalateAll(ctx, connID)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) EventStatus(ctx context.Context, connID, eventID string) (engine.EventStatus, error) {
+	v, err := n.Node.EventStatus(ctx, connID, eventID)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Stats(ctx context.Context, connID string) (engine.ConnectionStats, error) {
+	v, err := n.Node.Stats(ctx, connID)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) RecentEvents(ctx context.Context, connID string, limit int) ([]engine.StageEvent, error) {
+	v, err := n.Node.RecentEvents(ctx, connID, limit)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) RecentItems(ctx context.Context, project string, limit int) ([]engine.Item, error) {
+	v, err := n.Node.RecentItems(ctx, project, limit)
+	return cleaned(v), cleanErr(err)
+}
+
+// Subscribe cleans the stage events as they arrive. The forwarding channel
+// is as deep as the node's, so a console that falls behind loses no more
+// events than it did before.
+func (n cleanNode) Subscribe(ctx context.Context) (<-chan engine.StageEvent, error) {
+	in, err := n.Node.Subscribe(ctx)
+	if err != nil || in == nil {
+		return in, cleanErr(err)
+	}
+	out := make(chan engine.StageEvent, cap(in))
+	go func() {
+		defer close(out)
+		for ev := range in {
+			select {
+			case out <- cleaned(ev):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}

@@ -1,0 +1,142 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/tui/termtext"
+)
+
+// Issue 12: text from outside (a tracker user's task name, another node's
+// instance name, an error quoting either) must never reach the terminal
+// raw. hostile is the task name that overwrote a tester's clipboard (OSC
+// 52), cleared the screen (CSI 2J) and planted a link (OSC 8), plus a
+// right-to-left override and an 8-bit CSI.
+const (
+	hostile = "Hostile \x1b]52;c;cHduZWQ=\x07 \x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ \u202eevil\u009b31m"
+	// hostileShown is how it must look: each sequence one visible ␛, the
+	// words around them kept.
+	hostileShown = "Hostile ␛ ␛␛link␛ evil␛"
+)
+
+// requireSafe fails the test if out holds anything a terminal would act on
+// that came from the hostile text: an ESC byte (the plain renderer draws
+// no styles, so the console itself emits none), a C1 control, a bidi
+// control, invalid UTF-8.
+func requireSafe(t *testing.T, where, out string) {
+	t.Helper()
+	if i := strings.IndexByte(out, 0x1b); i >= 0 {
+		t.Fatalf("%s: an ESC byte reached the terminal at %d: %q", where, i, out[max(i-20, 0):min(i+40, len(out))])
+	}
+	if !utf8.ValidString(out) {
+		t.Fatalf("%s: invalid UTF-8 reached the terminal", where)
+	}
+	for _, r := range out {
+		if (r >= 0x80 && r <= 0x9f) || termtext.Bidi(r) || (r < 0x20 && r != '\n') {
+			t.Fatalf("%s: control %U reached the terminal:\n%s", where, r, out)
+		}
+	}
+}
+
+// hostileNode answers with hostile text wherever text from outside can be:
+// another node's name, URL and project, a task's summary and key, stage
+// errors, notes, and a connection's status reason.
+func hostileNode() *fakeNode {
+	evil := engine.Instance{Name: hostile, URL: "http://evil.test/" + hostile, Tracker: "asana", Modes: []string{engine.ModeBasic}}
+	conn := engine.Connection{ID: "c1", Name: "Acme_to_" + hostile, Mode: engine.ModeBasic, Status: engine.StatusError,
+		StatusReason: "the peer said: " + hostile, LocalProject: "p1", LocalProjectName: "Company", RemoteName: hostile,
+		RemoteURL: evil.URL, RemoteProjectName: hostile, SyncedItems: 1, CreatedAt: testNow.Add(-48 * time.Hour),
+		LastSync: testNow.Add(-time.Minute)}
+	status := engine.EventStatus{StageEvent: engine.StageEvent{ConnectionID: "c1", EventID: "e1", Direction: "out",
+		EntityID: "101", LocalKey: "101", LocalURL: "http://acme.test/task/101", RemoteKey: hostile, RemoteURL: evil.URL,
+		Stage: engine.StageSynchronized, At: testNow},
+		Stages:  []engine.StageEntry{{Stage: engine.StagePreparing, At: testNow.Add(-time.Second)}, {Stage: engine.StageSynchronized, At: testNow}},
+		Skipped: []string{hostile + ".iso (120 MB) is over the limit"},
+		Notes:   []string{"could not give the type " + hostile}}
+	return &fakeNode{
+		info:        engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{engine.ModeBasic}},
+		connections: []engine.Connection{conn},
+		projects:    []engine.Project{company, {ID: "p3", Name: hostile}},
+		items:       []engine.Item{{ID: "101", Key: "101", Summary: hostile}, {ID: "102", Key: hostile, Summary: "Fix the signup form"}},
+		events: []engine.StageEvent{
+			status.StageEvent,
+			{ConnectionID: "c1", EventID: "e2", Direction: "out", EntityID: hostile, Stage: engine.StageSending,
+				Error: "globex answered: " + hostile, At: testNow.Add(-5 * time.Minute)},
+		},
+		stats:       engine.ConnectionStats{ConnectionID: "c1", SyncedItems: 1, EventsOut: 2},
+		eventStatus: func(string, string) (engine.EventStatus, error) { return status, nil },
+		exalate: func(connID, ref string) (engine.StageEvent, error) {
+			return engine.StageEvent{ConnectionID: connID, EventID: "e1", EntityID: ref, Stage: engine.StagePreparing}, nil
+		},
+		preview: func(code string) (engine.InvitationPreview, error) {
+			if code != testCode {
+				return engine.InvitationPreview{}, fmt.Errorf("%w: the initiator said %s", engine.ErrInvitationRefused, hostile)
+			}
+			return engine.InvitationPreview{Initiator: evil, ProjectName: hostile, Mode: engine.ModeBasic, Expires: testNow.Add(time.Hour)}, nil
+		},
+		accept: func(code, project string) (engine.Connection, error) { return conn, nil },
+		probe: func(url string) (engine.Instance, error) {
+			return engine.Instance{}, fmt.Errorf("%w: %s is not a tandem node: %s", engine.ErrNotTandem, url, hostile)
+		},
+	}
+}
+
+// TestHostileConsole drives the console at 80×24 through every screen that
+// shows text from outside, on a node that answers with hostile text and
+// beside a second node whose own name is hostile, and pins each frame.
+func TestHostileConsole(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	acme := hostileNode()
+	a := New(ctx, Options{Renderer: plainRenderer(), Now: func() time.Time { return testNow }, Targets: []Target{
+		{Name: "Acme", URL: "http://acme.test", Node: acme},
+		{Name: hostile, URL: "http://evil.test/" + hostile, Node: &fakeNode{info: engine.Instance{Name: hostile, Tracker: "asana"}}},
+	}})
+	for _, s := range a.sessions {
+		s.common.staticCursor = true
+		s.common.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	}
+	appSend(a, tea.WindowSizeMsg{Width: 80, Height: 24})
+	for _, m := range execNoSubscribe(a.Init()) {
+		appSend(a, m)
+	}
+	for _, step := range []struct {
+		name, keys string
+		paste      string
+		want       []string
+	}{
+		{"connections", "", "", []string{"Hostile ␛"}},
+		{"connection", "<enter>", "", []string{"with " + hostileShown, "✗ Globex answered: Ho"}},
+		{"connection_info", "<right><right><right>", "", []string{hostileShown}},
+		{"sync", "<left><left><left><enter>", "", []string{"Not synced: " + hostileShown, "type " + hostileShown, hostileShown}},
+		{"exalate_picker", "<esc>s<down>", "", []string{"› " + hostileShown}},
+		{"syncing", "<enter>", "", []string{"Syncing " + hostileShown}},
+		{"accept_refused", "<enter>a", "tdm1.refused", []string{"the initiator said " + hostileShown}},
+		{"accept_preview", "<esc><esc>a", testCode, []string{"Invited by " + hostileShown, hostileShown}},
+		{"success", "<down><enter>", "", []string{hostileShown}},
+		{"initiate_error", "<esc>i", "http://evil.test", []string{"is not a tandem node:", hostileShown}},
+		{"other_node", "<esc><esc><ctrl+t>", "", []string{hostileShown}},
+	} {
+		appKeys(a, step.keys)
+		if step.paste != "" {
+			appSend(a, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(step.paste), Paste: true})
+			appKeys(a, "<enter>")
+		}
+		view := a.View()
+		requireSafe(t, step.name, view)
+		for _, want := range step.want {
+			if !strings.Contains(view, want) {
+				t.Errorf("%s: %q is not shown:\n%s", step.name, want, view)
+			}
+		}
+		t.Run(step.name, func(t *testing.T) { golden.RequireEqual(t, []byte(view+"\n")) })
+	}
+}
