@@ -182,6 +182,9 @@ func (n *Node) loadInstance(ctx context.Context) error {
 		if strings.TrimSpace(n.cfg.Name) == "" {
 			return errors.New("engine: first start needs an instance name (--name)")
 		}
+		if err := CheckInstanceName(n.cfg.Name); err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
 		inst = store.Instance{ID: uuid.NewString(), Name: n.cfg.Name, URL: n.cfg.URL,
 			Tracker: n.cfg.Tracker.Kind(), Settings: n.cfg.Settings, CreatedAt: n.now().UTC()}
 		token := n.cfg.AdminToken
@@ -202,6 +205,9 @@ func (n *Node) loadInstance(ctx context.Context) error {
 		}
 		changed := false
 		if name := strings.TrimSpace(n.cfg.Name); name != "" && name != inst.Name {
+			if err := CheckInstanceName(name); err != nil {
+				return fmt.Errorf("engine: %w", err)
+			}
 			inst.Name, changed = name, true
 		}
 		if n.cfg.URL != inst.URL {
