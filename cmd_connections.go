@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/remote"
 	"github.com/tandem-sync/tandem/engine/api"
+	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
 // clientFlags reach a running node.
@@ -65,8 +67,10 @@ func newConnectionsCmd() *cobra.Command {
 				if conn.StatusReason != "" {
 					status += ": " + conn.StatusReason
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ↔ %s\t%s\t%s\t%s\n", conn.ID, conn.Name, other, conn.LocalProjectName,
-					orDash(conn.RemoteProjectName), titleCase(conn.Mode), status, conn.CreatedAt.Local().Format(time.DateTime))
+				// Each cell cleaned: a tab would break the table, an escape
+				// sequence (an inviter's name) would reach the terminal.
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ↔ %s\t%s\t%s\t%s\n", shown(conn.ID), shown(conn.Name), shown(other), shown(conn.LocalProjectName),
+					shown(orDash(conn.RemoteProjectName)), shown(titleCase(conn.Mode)), shown(status), conn.CreatedAt.Local().Format(time.DateTime))
 			}
 			return tw.Flush()
 		},
@@ -86,7 +90,7 @@ func newConnectionsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Connection %s is now %s.\n", conn.Name, titleCase(conn.Status))
+				fmt.Fprintf(cmd.OutOrStdout(), "Connection %s is now %s.\n", shown(conn.Name), shown(titleCase(conn.Status)))
 				return nil
 			}))
 	}
@@ -103,7 +107,7 @@ func newConnectionsCmd() *cobra.Command {
 			if conn.TriggerNewTasks {
 				state = "on: new tasks of " + conn.LocalProjectName + " sync automatically"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Trigger of %s is %s.\n", conn.Name, state)
+			fmt.Fprintf(cmd.OutOrStdout(), "Trigger of %s is %s.\n", shown(conn.Name), shown(state))
 			return nil
 		}))
 	cmd.AddCommand(clientCommand("delete ID", "Delete a connection on this node (synced items stay in both trackers)",
@@ -111,7 +115,7 @@ func newConnectionsCmd() *cobra.Command {
 			if err := c.Delete(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Connection %s deleted.\n", args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "Connection %s deleted.\n", shown(args[0]))
 			return nil
 		}))
 	return cmd
@@ -160,8 +164,8 @@ its invitation code. Send the code to the other node's admin, who runs
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Connection %s created (Pending) with project %s for incoming sync.\n\n", conn.Name, conn.LocalProjectName)
-			fmt.Fprintf(w, "Invitation code (works once, for 72 hours):\n\n%s\n\n", code)
+			fmt.Fprintf(w, "Connection %s created (Pending) with project %s for incoming sync.\n\n", shown(conn.Name), shown(conn.LocalProjectName))
+			fmt.Fprintf(w, "Invitation code (works once, for 72 hours):\n\n%s\n\n", shown(code))
 			fmt.Fprintf(w, "On the other node: tandem accept <code> --project <their project>\n")
 			return nil
 		},
@@ -192,7 +196,7 @@ func newAcceptCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Connection established successfully ✓\n%s: %s (%s) ↔ %s here. Status: %s.\n",
-				conn.Name, conn.RemoteName, conn.RemoteProjectName, conn.LocalProjectName, titleCase(conn.Status))
+				shown(conn.Name), shown(conn.RemoteName), shown(conn.RemoteProjectName), shown(conn.LocalProjectName), shown(titleCase(conn.Status)))
 			return nil
 		},
 	}
@@ -223,7 +227,7 @@ local connection) and needs no destination token.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Connection established successfully ✓\n%s: %s here ↔ %s (%s). Status: %s.\n",
-				conn.Name, conn.LocalProjectName, conn.RemoteName, conn.RemoteProjectName, titleCase(conn.Status))
+				shown(conn.Name), shown(conn.LocalProjectName), shown(conn.RemoteName), shown(conn.RemoteProjectName), shown(titleCase(conn.Status)))
 			return nil
 		},
 	}
@@ -235,11 +239,43 @@ local connection) and needs no destination token.`,
 	return cmd
 }
 
+// writeJSON writes v as indented JSON. encoding/json escapes C0 controls
+// (ESC among them) but leaves C1 controls and bidi controls in strings as
+// they are; those are escaped too (\u009b, \u202e), so --json on a terminal
+// is as safe as the tables and decodes to exactly the same strings.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := buf.Bytes()
+	if bytes.ContainsFunc(out, jsonEscaped) {
+		var b strings.Builder
+		for _, r := range buf.String() {
+			if jsonEscaped(r) {
+				fmt.Fprintf(&b, "\\u%04x", r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		out = []byte(b.String())
+	}
+	_, err := w.Write(out)
+	return err
 }
+
+// jsonEscaped is a rune writeJSON escapes beyond what encoding/json does.
+// Outside strings JSON has only ASCII, so escaping never changes meaning.
+func jsonEscaped(r rune) bool { return (r >= 0x80 && r <= 0x9f) || termtext.Bidi(r) }
+
+// shown is s as it may be written to the operator's terminal: most of what
+// these commands print came from outside (another node's instance name,
+// a tracker item's key or link, an error quoting either), and a terminal
+// acts on the escape sequences such text can carry. --json needs none of
+// this: encoding/json escapes every control character.
+func shown(s string) string { return termtext.Line(s) }
 
 func titleCase(s string) string {
 	if s == "" {

@@ -61,7 +61,7 @@ synced (Bulk Exalate), with progress.`,
 			w := cmd.OutOrStdout()
 			if !wait {
 				for _, ev := range started {
-					fmt.Fprintf(w, "%s: %s (sync %s)\n", ev.LocalKey, engine.StageName(ev.Stage), ev.EventID)
+					fmt.Fprintf(w, "%s: %s (sync %s)\n", shown(ev.LocalKey), shown(engine.StageName(ev.Stage)), shown(ev.EventID))
 				}
 				return nil
 			}
@@ -82,19 +82,19 @@ synced (Bulk Exalate), with progress.`,
 // followOne prints one sync's stages as they happen, with the time each
 // took, and both links at the end.
 func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, first engine.StageEvent) error {
-	fmt.Fprintf(w, "Syncing %s (sync %s)\n", first.LocalKey, first.EventID)
+	fmt.Fprintf(w, "Syncing %s (sync %s)\n", shown(first.LocalKey), shown(first.EventID))
 	began := first.At
 	printed := map[string]bool{}
 	show := func(ev engine.StageEvent) {
 		if ev.Error != "" {
-			fmt.Fprintf(w, "  ✗ %-19s %s (next try %s)\n", engine.StageName(ev.Stage), ev.Error, ev.NextRetry.Local().Format(time.TimeOnly))
+			fmt.Fprintf(w, "  ✗ %-19s %s (next try %s)\n", shown(engine.StageName(ev.Stage)), shown(ev.Error), ev.NextRetry.Local().Format(time.TimeOnly))
 			return
 		}
 		if printed[ev.Stage] {
 			return
 		}
 		printed[ev.Stage] = true
-		fmt.Fprintf(w, "  ✓ %-19s +%s\n", engine.StageName(ev.Stage), ev.At.Sub(began).Round(time.Millisecond))
+		fmt.Fprintf(w, "  ✓ %-19s +%s\n", shown(engine.StageName(ev.Stage)), ev.At.Sub(began).Round(time.Millisecond))
 	}
 	// What happened before the stream opened comes from the status.
 	if st, err := c.SyncStatus(ctx, first.ConnectionID, first.EventID); err == nil {
@@ -134,12 +134,12 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 // links ends a sync's report: both sides' keys and links, and what the
 // other side could not take.
 func links(w io.Writer, st engine.EventStatus) error {
-	fmt.Fprintf(w, "\nSide A: %s  %s\nSide B: %s  %s\n", st.LocalKey, st.LocalURL, st.RemoteKey, st.RemoteURL)
+	fmt.Fprintf(w, "\nSide A: %s  %s\nSide B: %s  %s\n", shown(st.LocalKey), shown(st.LocalURL), shown(st.RemoteKey), shown(st.RemoteURL))
 	for _, why := range st.Skipped {
-		fmt.Fprintf(w, "Not synced: %s\n", why)
+		fmt.Fprintf(w, "Not synced: %s\n", shown(why))
 	}
 	for _, note := range st.Notes {
-		fmt.Fprintf(w, "Note: %s\n", note)
+		fmt.Fprintf(w, "Note: %s\n", shown(note))
 	}
 	return nil
 }
@@ -157,7 +157,7 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 			return
 		}
 		delete(pending, ev.EventID)
-		fmt.Fprintf(w, "  [%d/%d] %s → %s\n", total-len(pending), total, ev.LocalKey, ev.RemoteKey)
+		fmt.Fprintf(w, "  [%d/%d] %s → %s\n", total-len(pending), total, shown(ev.LocalKey), shown(ev.RemoteKey))
 	}
 	for id, ev := range pending {
 		if st, err := c.SyncStatus(ctx, ev.ConnectionID, id); err == nil && st.Stage == engine.StageSynchronized {
@@ -200,11 +200,11 @@ func newStatusCmd() *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s: %s (sync %s, %s)\n", args[0], engine.StageName(st.Stage), st.EventID, st.Direction)
+			fmt.Fprintf(w, "%s: %s (sync %s, %s)\n", shown(args[0]), shown(engine.StageName(st.Stage)), shown(st.EventID), shown(st.Direction))
 			for _, s := range st.Stages {
-				line := fmt.Sprintf("  %s  %s", s.At.Local().Format(time.DateTime+".000"), engine.StageName(s.Stage))
+				line := fmt.Sprintf("  %s  %s", s.At.Local().Format(time.DateTime+".000"), shown(engine.StageName(s.Stage)))
 				if s.Error != "" {
-					line += ": " + s.Error
+					line += ": " + shown(s.Error)
 				}
 				fmt.Fprintln(w, line)
 			}
@@ -215,7 +215,7 @@ func newStatusCmd() *cobra.Command {
 				fmt.Fprintln(w, "Its twin was deleted on the other side since; this item was kept (deletes are not propagated).")
 			}
 			if st.RemoteType != "" {
-				fmt.Fprintf(w, "Type: %s on the other side, which this side could not give its item; it is kept for the way back.\n", st.RemoteType)
+				fmt.Fprintf(w, "Type: %s on the other side, which this side could not give its item; it is kept for the way back.\n", shown(st.RemoteType))
 			}
 			if st.Error != "" && !st.NextRetry.IsZero() {
 				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))

@@ -25,7 +25,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := newRootCmd(os.Stdout).ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "tandem:", err)
+		// Errors quote what nodes and trackers said (an item's name, another
+		// node's): cleaned like everything else that reaches the terminal.
+		fmt.Fprintln(os.Stderr, "tandem:", shown(err.Error()))
 		os.Exit(1)
 	}
 }
