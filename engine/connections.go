@@ -107,6 +107,13 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 		if dest, err = n.Probe(ctx, to); err != nil {
 			return Connection{}, "", err
 		}
+		// The admin's URL is the one used: the node there may not name
+		// another (see urlAsInvited).
+		if got, err := NormalizeURL(dest.URL); err != nil || got != to {
+			return Connection{}, "", Errorf(ErrURLMismatch, "the node at %s reports its URL as %q: refused, so that this node talks only to the URL you gave; if that is the node you mean, give its own URL, or have its admin fix its --url",
+				to, dest.URL)
+		}
+		dest.URL = to
 		// The modes offered are those both sides support.
 		if !slices.Contains(dest.Modes, ModeBasic) {
 			return Connection{}, "", fmt.Errorf("%w: %s supports the modes %v and this node only %v: no mode in common",

@@ -34,6 +34,7 @@ var errorCodes = []struct {
 	{ErrNotTandem, "not_tandem", http.StatusBadGateway},
 	{ErrIncompatible, "incompatible", http.StatusBadGateway},
 	{ErrDiskFull, "disk_full", http.StatusInsufficientStorage},
+	{ErrURLMismatch, "url_mismatch", http.StatusBadRequest},
 	{ErrBadRequest, "bad_request", http.StatusBadRequest},
 	{ErrNotFound, "not_found", http.StatusNotFound},
 	{ErrConflict, "conflict", http.StatusConflict},
