@@ -35,8 +35,8 @@ func attachmentLimit(announced, trackerMax, budget int64) int64 {
 // and discards it when done.
 func (n *Node) receiveAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID string, att Attachment) (_ *partFile, size int64, sum string, err error) {
 	if att.Size > n.disk.budget {
-		return nil, 0, "", fmt.Errorf("%w: attachment %q is %s, more than this node's whole budget of %s for attachments in transit (Config.AttachmentBudget)",
-			ErrDiskBudget, att.Name, megabytes(att.Size), megabytes(n.disk.budget))
+		return nil, 0, "", Errorf(ErrDiskBudget, "attachment %q is %s, more than this node's whole budget of %s for attachments in transit (engine.Config.AttachmentBudget)",
+			att.Name, megabytes(att.Size), megabytes(n.disk.budget))
 	}
 	limit := attachmentLimit(att.Size, et.MaxAttachmentSize(), n.disk.budget)
 	part, err := n.disk.newPart()

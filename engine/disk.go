@@ -92,8 +92,8 @@ func (g *diskGuard) take(n int64) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.inUse+n > g.budget {
-		return fmt.Errorf("%w: attachments being copied already take %s of this node's %s (Config.AttachmentBudget); trying again later",
-			ErrDiskBudget, megabytes(g.inUse), megabytes(g.budget))
+		return Errorf(ErrDiskBudget, "the attachments being copied would take more than this node's budget of %s for attachments in transit (%s in use); trying again later",
+			megabytes(g.budget), megabytes(g.inUse))
 	}
 	g.inUse += n
 	return nil
@@ -211,6 +211,8 @@ func megabytes(n int64) string {
 		return fmt.Sprintf("%d MB", n>>20)
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 10<<10:
+		return fmt.Sprintf("%d KB", n>>10)
 	default:
 		return fmt.Sprintf("%d bytes", n)
 	}
