@@ -144,11 +144,7 @@ func TestHostilePeerAttachmentStopsAtTheLimit(t *testing.T) {
 			if !strings.Contains(fails[0].Error, want) {
 				t.Errorf("the sync's error:\n %q\nwant it to say\n %q", fails[0].Error, want)
 			}
-			sent := lie.sent.Load()
-			if sent <= tc.limit || sent > tc.limit+slack {
-				t.Errorf("the peer streamed %d bytes before the receiver stopped; want just over the limit of %d (slack %d)", sent, tc.limit, slack)
-			}
-			t.Logf("refused after %v; the peer had streamed %.1f MB of 300 MB", time.Since(began).Round(time.Millisecond), float64(sent)/(1<<20))
+			t.Logf("refused after %v", time.Since(began).Round(time.Millisecond))
 
 			// The tries that follow back off, each longer than the one two
 			// before, and none downloads the bytes again.
@@ -167,8 +163,12 @@ func TestHostilePeerAttachmentStopsAtTheLimit(t *testing.T) {
 			if n := lie.opens.Load(); n != 1 {
 				t.Errorf("the attachment was downloaded %d times over 4 tries, want once", n)
 			}
-			if sent2 := lie.sent.Load(); sent2 != sent {
-				t.Errorf("the peer streamed %d more bytes after the refusal", sent2-sent)
+			// The sender may write a little more into the socket before it
+			// sees the connection closed; what counts is the total.
+			if sent := lie.sent.Load(); sent <= tc.limit || sent > tc.limit+slack {
+				t.Errorf("the peer streamed %d bytes in all; want just over the limit of %d (slack %d)", sent, tc.limit, slack)
+			} else {
+				t.Logf("the peer streamed %.1f MB of its 300 MB in all", float64(sent)/(1<<20))
 			}
 			if parts := partFiles(t, b.dir); len(parts) > 0 {
 				t.Errorf("the data dir holds %q", parts)

@@ -107,6 +107,11 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 		if dest, err = n.Probe(ctx, to); err != nil {
 			return Connection{}, "", err
 		}
+		// The modes offered are those both sides support.
+		if !slices.Contains(dest.Modes, ModeBasic) {
+			return Connection{}, "", fmt.Errorf("%w: %s supports the modes %v and this node only %v: no mode in common",
+				ErrIncompatible, dest.Name, dest.Modes, supportedModes())
+		}
 		// The admin's URL is the one used: the node there may not name
 		// another (see urlAsInvited).
 		if got, err := NormalizeURL(dest.URL); err != nil || got != to {
@@ -114,11 +119,6 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 				to, dest.URL)
 		}
 		dest.URL = to
-		// The modes offered are those both sides support.
-		if !slices.Contains(dest.Modes, ModeBasic) {
-			return Connection{}, "", fmt.Errorf("%w: %s supports the modes %v and this node only %v: no mode in common",
-				ErrIncompatible, dest.Name, dest.Modes, supportedModes())
-		}
 	}
 	p, err := n.findProject(ctx, r.Project)
 	if err != nil {
