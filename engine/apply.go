@@ -2,16 +2,13 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -435,32 +432,23 @@ func attributed(body, author, origin string) string {
 }
 
 // copyAttachment fetches an attachment's bytes from the peer into a
-// temporary file (never whole in memory), checks its size, uploads it and
-// records the link with the bytes' sha256.
+// temporary file (never whole in memory, never past its limit: see
+// receiveAttachment), uploads it and records the link with the bytes'
+// sha256. An attachment the peer streamed past its limit before is not
+// downloaded again.
 func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID, entityID string, att Attachment) (Attachment, error) {
-	resp, err := n.signedGet(ctx, c, PathAttachments+url.PathEscape(att.ID)+"?event="+url.QueryEscape(eventID))
+	if reason, ok := n.refused.get(c.ID, att.ID); ok {
+		return Attachment{}, Errorf(ErrAttachmentRefused, "%s (earlier; not downloaded again until this node restarts)", reason)
+	}
+	tmp, size, sum, err := n.receiveAttachment(ctx, et, c, eventID, att)
+	if errors.Is(err, ErrAttachmentRefused) {
+		n.refused.add(c.ID, att.ID, err.Error())
+		n.log.Warn("attachment refused: the peer sent more than its limit", "connection", c.ID, "attachment", att.ID, "err", err)
+	}
 	if err != nil {
 		return Attachment{}, err
 	}
-	defer resp.Body.Close()
-	tmp, err := os.CreateTemp(n.cfg.DataDir, "attachment-*.part")
-	if err != nil {
-		return Attachment{}, err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	size, err := io.Copy(io.MultiWriter(tmp, h), resp.Body)
-	if err != nil {
-		return Attachment{}, fmt.Errorf("receiving the bytes: %w", err)
-	}
-	if att.Size > 0 && size != att.Size {
-		return Attachment{}, fmt.Errorf("received %d bytes, the source announced %d", size, att.Size)
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if want := resp.Trailer.Get(HeaderContentSHA256); want != sum {
-		return Attachment{}, fmt.Errorf("the bytes received do not match the source's sha256 (%q)", want)
-	}
+	defer tmp.discard()
 	n.writing.Lock()
 	defer n.writing.Unlock()
 	made, adopted, err := n.earlierAttachment(ctx, et, c, entityID, att, size)

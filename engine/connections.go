@@ -112,6 +112,13 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 			return Connection{}, "", fmt.Errorf("%w: %s supports the modes %v and this node only %v: no mode in common",
 				ErrIncompatible, dest.Name, dest.Modes, supportedModes())
 		}
+		// The admin's URL is the one used: the node there may not name
+		// another (see urlAsInvited).
+		if got, err := NormalizeURL(dest.URL); err != nil || got != to {
+			return Connection{}, "", Errorf(ErrURLMismatch, "the node at %s reports its URL as %q: refused, so that this node talks only to the URL you gave; if that is the node you mean, give its own URL, or have its admin fix its --url",
+				to, dest.URL)
+		}
+		dest.URL = to
 	}
 	p, err := n.findProject(ctx, r.Project)
 	if err != nil {

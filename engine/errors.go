@@ -33,6 +33,8 @@ var errorCodes = []struct {
 	{ErrUnreachable, "unreachable", http.StatusBadGateway},
 	{ErrNotTandem, "not_tandem", http.StatusBadGateway},
 	{ErrIncompatible, "incompatible", http.StatusBadGateway},
+	{ErrDiskFull, "disk_full", http.StatusInsufficientStorage},
+	{ErrURLMismatch, "url_mismatch", http.StatusBadRequest},
 	{ErrBadRequest, "bad_request", http.StatusBadRequest},
 	{ErrNotFound, "not_found", http.StatusNotFound},
 	{ErrConflict, "conflict", http.StatusConflict},

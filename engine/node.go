@@ -69,6 +69,16 @@ type Config struct {
 	// Poll is how often the node asks its tracker what changed; 0 means
 	// DefaultPoll, a negative value turns change detection off.
 	Poll time.Duration
+	// AttachmentBudget bounds the bytes of attachments in transit (their
+	// temporary files in DataDir) at once; 0 means DefaultAttachmentBudget.
+	AttachmentBudget int64
+	// MinFreeDisk is the free space DataDir's filesystem must keep: below
+	// it no attachment is copied and /healthz says the disk is full; 0
+	// means DefaultMinFreeDisk.
+	MinFreeDisk int64
+	// FreeSpace measures the free space of the filesystem holding a dir;
+	// default statfs. Tests simulate a full disk with it.
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.
@@ -91,6 +101,8 @@ type Node struct {
 	// reader never sees a write without its record.
 	writing    sync.RWMutex
 	applying   applyingSet
+	disk       *diskGuard
+	refused    refusedAttachments
 	stopDetect context.CancelFunc
 	detecting  sync.WaitGroup
 }
@@ -148,6 +160,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	} else if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("engine: creating the data dir: %w", err)
+	}
+	n.disk = newDiskGuard(cfg)
+	if removed, err := n.disk.removeLeftoverParts(); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	} else if removed > 0 {
+		n.log.Info("removed the attachments in transit an earlier run left behind", "files", removed)
 	}
 	if n.box, err = loadSecretBox(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)

@@ -65,6 +65,8 @@ type testNode struct {
 	jiraTransport http.RoundTripper
 	// defaultType is the node's Config.DefaultType.
 	defaultType string
+	// config, when set, adjusts the node's Config before it opens.
+	config func(*engine.Config)
 }
 
 // interrupting is a tracker whose first write of each kind is
@@ -314,8 +316,12 @@ func (n *testNode) start(t *testing.T, name string) {
 	if n.peer != nil {
 		peer = n.peer(peer)
 	}
-	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: tracker, DefaultType: n.defaultType, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}})
+	cfg := engine.Config{DataDir: n.dir, Name: name, URL: n.url,
+		Tracker: tracker, DefaultType: n.defaultType, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
+	if n.config != nil {
+		n.config(&cfg)
+	}
+	node, err := engine.Open(ctxFor(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

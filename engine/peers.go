@@ -84,7 +84,15 @@ func (n *Node) VerifyPeer(ctx context.Context, r *http.Request, body []byte) (Co
 		return n.connectionKey(c)
 	}
 	seen := func(id, nonce string, expires time.Time) (bool, error) {
-		return n.st.SeenNonce(ctx, id, nonce, expires)
+		fresh, err := n.st.SeenNonce(ctx, id, nonce, expires)
+		if err != nil {
+			// A nonce that can't be recorded on a full disk is the
+			// node's trouble, not the sender's signature: say so.
+			if derr := n.disk.check(); derr != nil {
+				return false, derr
+			}
+		}
+		return fresh, err
 	}
 	if _, err := VerifyRequest(r, body, n.now(), key, seen); err != nil {
 		return Connection{}, err

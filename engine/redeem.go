@@ -35,6 +35,9 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 	if err != nil {
 		return Connection{}, fmt.Errorf("the inviting node %s: %w", inv.Name, err)
 	}
+	if err := urlAsInvited(inv, initiator.URL); err != nil {
+		return Connection{}, err
+	}
 	nonce := make([]byte, 32)
 	if _, err := rand.Read(nonce); err != nil {
 		return Connection{}, err
@@ -46,7 +49,7 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 	now := n.now().UTC()
 	c := store.Connection{ID: uuid.NewString(), RemoteID: inv.ConnectionID, Name: connectionName(inv.Name, n.inst.Name),
 		Role: store.RoleAcceptor, Mode: inv.Mode, Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
-		RemoteURL: initiator.URL, RemoteName: initiator.Name, RemoteInstanceID: initiator.ID,
+		RemoteURL: inv.URL, RemoteName: initiator.Name, RemoteInstanceID: initiator.ID,
 		RemoteTracker: initiator.Tracker, RemoteProjectName: inv.ProjectName, CreatedAt: now, UpdatedAt: now}
 	if err := n.st.CreateConnection(ctx, nil, c); err != nil {
 		return Connection{}, fmt.Errorf("storing the connection being accepted: %w", err)
@@ -65,12 +68,18 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 	if err != nil {
 		return n.fail(ctx, c, "the inviting node's answer to the redemption was lost; ask its admin whether the connection is Active there", err)
 	}
+	if err := urlAsInvited(inv, resp.Initiator.URL); err != nil {
+		// The inviting node has redeemed its code; this side keeps
+		// nothing, so no traffic of this node ever goes to either URL.
+		_ = n.st.DeleteConnection(context.WithoutCancel(ctx), c.ID)
+		return Connection{}, fmt.Errorf("%w (it has used up its invitation: its admin can delete that connection there)", err)
+	}
 	key, err := n.redeemedKey(priv, resp.PublicKey, inv.Secret, inv.ConnectionID, c.ID, nonce)
 	if err != nil {
 		return n.fail(ctx, c, "the inviting node's key exchange failed", err)
 	}
 	err = n.st.ActivateConnection(ctx, nil, c.ID, store.Activation{RemoteID: inv.ConnectionID, Name: resp.Name,
-		RemoteName: resp.Initiator.Name, RemoteURL: resp.Initiator.URL, RemoteInstanceID: resp.Initiator.ID,
+		RemoteName: resp.Initiator.Name, RemoteURL: inv.URL, RemoteInstanceID: resp.Initiator.ID,
 		RemoteTracker: resp.Initiator.Tracker, RemoteProjectName: resp.ProjectName, KeyCipher: n.box.seal(key)})
 	if err != nil {
 		return n.fail(ctx, c, "storing the accepted connection failed", err)
@@ -89,11 +98,15 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 
 // acceptable parses an invitation code and refuses what this node could
 // not accept whatever the initiator says: a code it issued itself, a mode
-// it doesn't support.
+// it doesn't support. The code's URL comes back normalised: it is the
+// initiator's address for good.
 func (n *Node) acceptable(code string) (Invitation, error) {
 	inv, err := ParseInvitation(code, n.now())
 	if err != nil {
 		return Invitation{}, err
+	}
+	if inv.URL, err = NormalizeURL(inv.URL); err != nil {
+		return Invitation{}, ErrInvitationMalformed
 	}
 	if inv.InstanceID == n.inst.ID {
 		return Invitation{}, Errorf(ErrBadRequest, "this invitation was issued by this very node: accept it on the other node")
@@ -102,6 +115,24 @@ func (n *Node) acceptable(code string) (Invitation, error) {
 		return Invitation{}, Errorf(ErrBadRequest, "the invitation asks for the %q mode, which this node does not support (it supports %v)", inv.Mode, supportedModes())
 	}
 	return inv, nil
+}
+
+// ErrURLMismatch is a node whose own account of its URL is not the URL it
+// was reached at: the URL in an invitation code, or the URL an admin gave.
+var ErrURLMismatch = errors.New("the node reports another URL than the one it was reached at")
+
+// urlAsInvited refuses an inviting node that reports another URL than the
+// one in its invitation code. The code's URL is the one this node uses for
+// everything that follows; taking the inviter's word instead would let it
+// point this node's signed traffic wherever it liked. A real node's code
+// carries the URL it reports, so a difference means its --url changed since
+// the code was made, or a lie.
+func urlAsInvited(inv Invitation, reported string) error {
+	if got, err := NormalizeURL(reported); err == nil && got == inv.URL {
+		return nil
+	}
+	return Errorf(ErrURLMismatch, "the invitation code says the inviting node %q is at %s, but the node there reports its URL as %q: refused, so that this node talks only to the URL in the code; ask %q's admin for a new invitation code",
+		inv.Name, inv.URL, reported, inv.Name)
 }
 
 // fail records why a connection could not be set up and returns that
@@ -136,7 +167,12 @@ func invitationError(err error) error {
 		return err
 	}
 	if known := ErrorForCode(pe.Code); known != nil {
-		return known
+		if pe.Message == "" || pe.Message == known.Error() {
+			return known
+		}
+		// The other node's message says more than the sentinel (which
+		// URL, which project): keep it.
+		return Errorf(known, "%s", pe.Message)
 	}
 	return err
 }
@@ -153,6 +189,22 @@ func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, err
 	if r.AcceptorConnectionID == "" || len(r.Nonce) < 16 || r.Acceptor.ID == "" {
 		return RedeemResponse{}, Errorf(ErrBadRequest, "the redemption lacks the acceptor's connection id, instance id or nonce")
 	}
+	// Invited at a URL (Invite with To, the "connect" path), the acceptor
+	// is that URL: it may not send this node's traffic elsewhere. Invited
+	// without one, its own word is all there is, and the secret vouches
+	// for it.
+	acceptorURL, err := NormalizeURL(r.Acceptor.URL)
+	if err != nil {
+		return RedeemResponse{}, Errorf(ErrBadRequest, "the redeeming node's own URL: %v", err)
+	}
+	if c.RemoteURL != "" {
+		if acceptorURL != c.RemoteURL {
+			n.log.Warn("invitation redemption refused: the acceptor reports another URL than it was invited at",
+				"connection", c.ID, "invited", c.RemoteURL, "reported", r.Acceptor.URL)
+			return RedeemResponse{}, Errorf(ErrURLMismatch, "this invitation was made for the node at %s, and the redeeming node reports its URL as %q: refused; accept it on the node at %s, or ask for a new invitation without a destination URL",
+				c.RemoteURL, r.Acceptor.URL, c.RemoteURL)
+		}
+	}
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return RedeemResponse{}, err
@@ -167,7 +219,7 @@ func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, err
 			return err
 		}
 		return n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
-			RemoteName: r.Acceptor.Name, RemoteURL: r.Acceptor.URL, RemoteInstanceID: r.Acceptor.ID,
+			RemoteName: r.Acceptor.Name, RemoteURL: acceptorURL, RemoteInstanceID: r.Acceptor.ID,
 			RemoteTracker: r.Acceptor.Tracker, RemoteProjectName: r.ProjectName, Name: name, KeyCipher: n.box.seal(key)})
 	})
 	switch {

@@ -99,6 +99,9 @@ func (n *Node) PreviewInvitation(ctx context.Context, code string) (InvitationPr
 	if err != nil {
 		return InvitationPreview{}, fmt.Errorf("the inviting node %s: %w", inv.Name, err)
 	}
+	if err := urlAsInvited(inv, initiator.URL); err != nil {
+		return InvitationPreview{}, err
+	}
 	var resp InvitationCheckResponse
 	err = n.postJSON(ctx, inv.URL+PathCheckInvitation, nil, InvitationCheck{ConnectionID: inv.ConnectionID, Secret: inv.Secret}, &resp)
 	var refused *PeerError

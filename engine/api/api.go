@@ -148,8 +148,10 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.node.Store().DB().PingContext(ctx); err != nil {
-		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+	// Not ok is one line saying why ("disk full: 12 MB free in /data,
+	// need 64 MB"), for the operator's probe and for people.
+	if err := s.node.Health(ctx); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"sync"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// attachmentLimit is the most bytes a copy of an attachment may take: the
+// size the peer announced when it announced one, and never more than this
+// node's tracker takes (trackerMax; 0 or less when the tracker states no
+// limit, and then budget bounds it).
+func attachmentLimit(announced, trackerMax, budget int64) int64 {
+	limit := trackerMax
+	if limit <= 0 {
+		limit = budget
+	}
+	if announced > 0 && announced < limit {
+		limit = announced
+	}
+	return limit
+}
+
+// receiveAttachment downloads an attachment from the peer into a temporary
+// file, counting the bytes as they arrive: the download stops one byte past
+// the limit, and the file is deleted at once. A peer that announces a small
+// file (or none at all) and streams a large one costs this node at most
+// the limit, in bytes read and in disk. On success the caller owns the file
+// and discards it when done.
+func (n *Node) receiveAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID string, att Attachment) (_ *partFile, size int64, sum string, err error) {
+	if att.Size > n.disk.budget {
+		return nil, 0, "", Errorf(ErrDiskBudget, "attachment %q is %s, more than this node's whole budget of %s for attachments in transit (engine.Config.AttachmentBudget)",
+			att.Name, megabytes(att.Size), megabytes(n.disk.budget))
+	}
+	limit := attachmentLimit(att.Size, et.MaxAttachmentSize(), n.disk.budget)
+	part, err := n.disk.newPart()
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer func() {
+		if err != nil {
+			part.discard()
+		}
+	}()
+	resp, err := n.signedGet(ctx, c, PathAttachments+url.PathEscape(att.ID)+"?event="+url.QueryEscape(eventID))
+	if err != nil {
+		return nil, 0, "", err
+	}
+	defer resp.Body.Close()
+	h := sha256.New()
+	size, err = io.Copy(io.MultiWriter(part, h), io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, 0, "", fmt.Errorf("receiving the bytes: %w", err)
+	}
+	if size > limit {
+		// Closing the body unread closes the connection: the peer's
+		// stream stops here, not at its end.
+		return nil, 0, "", refusal(att, c.RemoteName, limit, et.MaxAttachmentSize(), n.inst.Tracker)
+	}
+	if att.Size > 0 && size != att.Size {
+		return nil, 0, "", fmt.Errorf("received %d bytes, the source announced %d", size, att.Size)
+	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	if want := resp.Trailer.Get(HeaderContentSHA256); want != sum {
+		return nil, 0, "", fmt.Errorf("the bytes received do not match the source's sha256 (%q)", want)
+	}
+	return part, size, sum, nil
+}
+
+// refusal is the error of a peer that streamed more than the limit.
+func refusal(att Attachment, peer string, limit, trackerMax int64, tracker string) error {
+	why := fmt.Sprintf("announced %d", att.Size)
+	if att.Size <= 0 && trackerMax > 0 {
+		why = fmt.Sprintf("announced no size; %s takes at most %d", tracker, trackerMax)
+	}
+	return Errorf(ErrAttachmentRefused, "attachment %q from %s: more than %d bytes (%s); refused", att.Name, peer, limit, why)
+}
+
+// refusedAttachments remembers, for as long as the node runs, the
+// attachments a peer streamed past their limit. A peer that did so once
+// would do so on every retry: the sync goes on failing with the reason
+// and backing off, but the bytes are not downloaded again. A restart
+// forgets them, so a peer that was fixed costs at most one more bounded
+// download per restart.
+type refusedAttachments struct {
+	mu     sync.Mutex
+	reason map[[2]string]string // by connection id and attachment id
+}
+
+func (r *refusedAttachments) add(connID, attID, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reason == nil {
+		r.reason = map[[2]string]string{}
+	}
+	r.reason[[2]string{connID, attID}] = reason
+}
+
+func (r *refusedAttachments) get(connID, attID string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reason, ok := r.reason[[2]string{connID, attID}]
+	return reason, ok
+}
