@@ -69,6 +69,11 @@ type Config struct {
 	// Poll is how often the node asks its tracker what changed; 0 means
 	// DefaultPoll, a negative value turns change detection off.
 	Poll time.Duration
+	// ProgressEvery is how often, at most, the node reports the progress
+	// of a long apply (comments n of N) to its own listeners and to the
+	// source node; an apply shorter than that reports nothing. 0 means
+	// DefaultProgressEvery, a negative value turns reports off.
+	ProgressEvery time.Duration
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.

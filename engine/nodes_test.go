@@ -65,6 +65,8 @@ type testNode struct {
 	jiraTransport http.RoundTripper
 	// defaultType is the node's Config.DefaultType.
 	defaultType string
+	// progressEvery is the node's Config.ProgressEvery.
+	progressEvery time.Duration
 }
 
 // interrupting is a tracker whose first write of each kind is
@@ -315,7 +317,7 @@ func (n *testNode) start(t *testing.T, name string) {
 		peer = n.peer(peer)
 	}
 	node, err := engine.Open(ctxFor(t), engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: tracker, DefaultType: n.defaultType, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}})
+		Tracker: tracker, DefaultType: n.defaultType, ProgressEvery: n.progressEvery, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}})
 	if err != nil {
 		t.Fatal(err)
 	}
