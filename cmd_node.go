@@ -29,6 +29,7 @@ type nodeFlags struct {
 	defaultType                          string
 	adminToken                           string
 	poll                                 time.Duration
+	progressEvery                        time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -63,6 +64,7 @@ the node stores only its hash.`,
 	fl.StringVar(&f.jiraToken, "jira-token", "", "Jira API token; prefer JIRA_TOKEN: a flag's value is visible to every local user in ps")
 	fl.StringVar(&f.defaultType, "default-type", "", "type an item gets here when the other side's type has no namesake (default: Task on Jira, default_task on Asana)")
 	fl.DurationVar(&f.poll, "poll", engine.DefaultPoll, "how often to ask the tracker what changed")
+	fl.DurationVar(&f.progressEvery, "progress-every", engine.DefaultProgressEvery, "how often, at most, a long apply reports its progress (comments n of N) to the node that sent it")
 	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one; prefer TANDEM_ADMIN_TOKEN: a flag's value is visible to every local user in ps")
 	return cmd
 }
@@ -70,6 +72,9 @@ the node stores only its hash.`,
 func runServe(cmd *cobra.Command, f nodeFlags) error {
 	if f.poll <= 0 {
 		return fmt.Errorf("--poll %v must be positive, e.g. 2s", f.poll)
+	}
+	if f.progressEvery <= 0 {
+		return fmt.Errorf("--progress-every %v must be positive, e.g. 1s", f.progressEvery)
 	}
 	if err := f.checkTracker(); err != nil {
 		return err
@@ -109,7 +114,7 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
-		Settings: settings, AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType})
+		Settings: settings, AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
 	cancel()
 	if err != nil {
 		return err
