@@ -282,7 +282,7 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 		return Entity{}, err
 	}
 	if !earlier.IsZero() {
-		ids, err := et.FindBySummary(ctx, c.LocalProject, r.Source.Summary, earlier.Add(-reconcileMargin))
+		ids, err := et.FindBySummary(ctx, c.LocalProject, NormalizeSummary(r.Source.Summary), earlier.Add(-reconcileMargin))
 		if err != nil {
 			return Entity{}, fmt.Errorf("looking for an earlier copy of %s: %w", r.Source.Key, err)
 		}
@@ -301,7 +301,7 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 			}
 		}
 	}
-	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: r.Source.Summary, Description: r.Source.Description})
+	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: NormalizeSummary(r.Source.Summary), Description: r.Source.Description})
 	if err != nil {
 		return Entity{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
 	}
@@ -359,7 +359,8 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 			}
 			u.Type, twin.RemoteType = &typ, kept
 		case FieldSummary:
-			u.Summary = &r.Source.Summary
+			summary := NormalizeSummary(r.Source.Summary)
+			u.Summary = &summary
 		case FieldDescription:
 			u.Description = &r.Source.Description
 		}
