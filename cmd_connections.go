@@ -22,7 +22,7 @@ type clientFlags struct{ node, token string }
 
 func (c *clientFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&c.node, "node", "", "the node's URL (or TANDEM_NODE; default http://127.0.0.1:7001)")
-	cmd.Flags().StringVar(&c.token, "admin-token", "", "the node's admin token (or TANDEM_ADMIN_TOKEN)")
+	cmd.Flags().StringVar(&c.token, "admin-token", "", "the node's admin token; prefer TANDEM_ADMIN_TOKEN: a flag's value is visible to every local user in ps")
 }
 
 func (c *clientFlags) client() (*remote.Client, error) {
@@ -214,7 +214,7 @@ func newConnectCmd() *cobra.Command {
 		Long: `Set a connection up through the destination node's admin API, in one step.
 With --to set to this node's own URL, it links two of this node's projects (a
 local connection) and needs no destination token.`,
-		Example: `  tandem connect --to http://globex.example:7001 --dest-token T --dest-project Test --project Company
+		Example: `  TANDEM_DEST_TOKEN=... tandem connect --to http://globex.example:7001 --dest-project Test --project Company
   tandem connect --to http://127.0.0.1:7001 --project Company --dest-project Test`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -222,6 +222,7 @@ local connection) and needs no destination token.`,
 			if err != nil {
 				return err
 			}
+			r.DestToken = firstNonEmpty(r.DestToken, os.Getenv("TANDEM_DEST_TOKEN"))
 			conn, err := c.Connect(cmd.Context(), r)
 			if err != nil {
 				return err
@@ -233,7 +234,7 @@ local connection) and needs no destination token.`,
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&r.To, "to", "", "the destination node's URL (this node's own URL: a local connection)")
-	cmd.Flags().StringVar(&r.DestToken, "dest-token", "", "the destination node's admin token")
+	cmd.Flags().StringVar(&r.DestToken, "dest-token", "", "the destination node's admin token; prefer TANDEM_DEST_TOKEN: a flag's value is visible to every local user in ps")
 	cmd.Flags().StringVar(&r.DestProject, "dest-project", "", "the destination's project for incoming sync")
 	cmd.Flags().StringVar(&r.Project, "project", "", "this node's project for incoming sync")
 	return cmd

@@ -107,14 +107,14 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	fmt.Fprint(w, `
 To run the pieces yourself, each in its own terminal:
   tandem sandbox asana --workspace Acme --listen 127.0.0.1:8091
-  tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001 \
-    --asana-url http://127.0.0.1:8091/api/1.0 --asana-token TOKEN
-  tandem console --node http://127.0.0.1:7001 --admin-token ADMIN
+  ASANA_TOKEN=TOKEN tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001 \
+    --asana-url http://127.0.0.1:8091/api/1.0
+  TANDEM_ADMIN_TOKEN=ADMIN tandem console --node http://127.0.0.1:7001
   tandem sandbox jira --site Globex --listen 127.0.0.1:8092
-  tandem serve --name Globex --data ./globex --listen 127.0.0.1:7002 \
-    --tracker jira --jira-url http://127.0.0.1:8092 \
-    --jira-email EMAIL --jira-token TOKEN
+  JIRA_TOKEN=TOKEN tandem serve --name Globex --data ./globex --listen 127.0.0.1:7002 \
+    --tracker jira --jira-url http://127.0.0.1:8092 --jira-email EMAIL
 TOKEN (and EMAIL) are what each sandbox printed, ADMIN what serve printed.
+Tokens go in the environment: a flag's value is visible to every local user in ps.
 README.md walks through it.
 `)
 	return nil
@@ -125,7 +125,7 @@ func newConsoleCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "console",
 		Short: "The console (connection wizard, live sync status), attached to a running node",
-		Example: `  tandem console --node http://127.0.0.1:7001 --admin-token "$TOKEN"
+		Example: `  TANDEM_ADMIN_TOKEN=... tandem console --node http://127.0.0.1:7001
   TANDEM_NODE=http://127.0.0.1:7001 TANDEM_ADMIN_TOKEN=... tandem console`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -29,6 +29,7 @@ type nodeFlags struct {
 	defaultType                          string
 	adminToken                           string
 	poll                                 time.Duration
+	progressEvery                        time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -43,7 +44,7 @@ The first start creates the instance (--name is required then) and prints the
 admin token once; keep it: the console and the client commands need it, and
 the node stores only its hash.`,
 		Example: `  ASANA_TOKEN=... tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001
-  tandem serve --name Acme --asana-url http://127.0.0.1:8091/api/1.0 --asana-token T --url http://127.0.0.1:7001
+  ASANA_TOKEN=... tandem serve --name Acme --asana-url http://127.0.0.1:8091/api/1.0 --url http://127.0.0.1:7001
   JIRA_TOKEN=... tandem serve --name Globex --tracker jira --jira-url https://globex.atlassian.net --jira-email me@globex.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
@@ -55,21 +56,25 @@ the node stores only its hash.`,
 	fl.StringVar(&f.name, "name", "", "instance name other admins see, e.g. Acme (required on first start)")
 	fl.StringVar(&f.tracker, "tracker", "asana", "the tracker this node fronts: asana or jira")
 	fl.StringVar(&f.asanaURL, "asana-url", asana.DefaultBaseURL, "Asana API base URL (a sandbox's is printed by `tandem sandbox asana`)")
-	fl.StringVar(&f.asanaToken, "asana-token", "", "Asana personal access token (or ASANA_TOKEN)")
+	fl.StringVar(&f.asanaToken, "asana-token", "", "Asana personal access token; prefer ASANA_TOKEN: a flag's value is visible to every local user in ps")
 	fl.StringVar(&f.asanaWorkspace, "asana-workspace", "", "Asana workspace, by name or gid (needed when the token sees several)")
 	fl.IntVar(&f.asanaRate, "asana-rate-limit", asana.FreePlanPerMinute, "Asana requests per minute of your plan: 150 (free) or 1500 (paid)")
 	fl.StringVar(&f.jiraURL, "jira-url", "", "Jira Cloud site URL, e.g. https://globex.atlassian.net (or JIRA_URL; a sandbox's is printed by `tandem sandbox jira`)")
 	fl.StringVar(&f.jiraEmail, "jira-email", "", "e-mail of the Jira account the API token belongs to (or JIRA_EMAIL)")
-	fl.StringVar(&f.jiraToken, "jira-token", "", "Jira API token (or JIRA_TOKEN)")
+	fl.StringVar(&f.jiraToken, "jira-token", "", "Jira API token; prefer JIRA_TOKEN: a flag's value is visible to every local user in ps")
 	fl.StringVar(&f.defaultType, "default-type", "", "type an item gets here when the other side's type has no namesake (default: Task on Jira, default_task on Asana)")
 	fl.DurationVar(&f.poll, "poll", engine.DefaultPoll, "how often to ask the tracker what changed")
-	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one (or TANDEM_ADMIN_TOKEN)")
+	fl.DurationVar(&f.progressEvery, "progress-every", engine.DefaultProgressEvery, "how often, at most, a long apply reports its progress (comments n of N) to the node that sent it")
+	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one; prefer TANDEM_ADMIN_TOKEN: a flag's value is visible to every local user in ps")
 	return cmd
 }
 
 func runServe(cmd *cobra.Command, f nodeFlags) error {
 	if f.poll <= 0 {
 		return fmt.Errorf("--poll %v must be positive, e.g. 2s", f.poll)
+	}
+	if f.progressEvery <= 0 {
+		return fmt.Errorf("--progress-every %v must be positive, e.g. 1s", f.progressEvery)
 	}
 	if err := f.checkTracker(); err != nil {
 		return err
@@ -109,7 +114,7 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
-		Settings: settings, AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType})
+		Settings: settings, AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
 	cancel()
 	if err != nil {
 		return err

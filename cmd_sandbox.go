@@ -160,7 +160,7 @@ gone when it stops.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Jira sandbox (seed %s, site %q) serving %s/rest/api/3\n", seed, site, base)
 			fmt.Fprintf(w, "E-mail: %s\nToken: %s\n\n", sb.Email(), sb.Token())
-			fmt.Fprintf(w, "Run a node on it:\n  tandem serve --tracker jira --jira-url %s --jira-email %s --jira-token %s\n\n", base, sb.Email(), sb.Token())
+			fmt.Fprintf(w, "Run a node on it:\n  JIRA_TOKEN=%s tandem serve --tracker jira --jira-url %s --jira-email %s\n\n", sb.Token(), base, sb.Email())
 			fmt.Fprintf(w, "Try:\n  curl -u '%s:%s' '%s/rest/api/3/project/search'\n", sb.Email(), sb.Token(), base)
 			for _, p := range sb.Projects() {
 				fmt.Fprintf(w, "  curl -u '%s:%s' '%s/rest/api/3/search/jql?jql=project=%s&fields=summary'   # %s\n", sb.Email(), sb.Token(), base, p.Key, p.Name)

@@ -19,6 +19,7 @@ func newExalateCmd() *cobra.Command {
 		connection string
 		all, wait  bool
 		timeout    time.Duration
+		idle       time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "exalate [REF]",
@@ -28,7 +29,13 @@ Each stage is printed as it happens (Preparing, Sending, Waiting for remote,
 Finalizing, Synchronized), then the links to the item on both sides.
 
 With --all and --connection, every item of the connection's project is
-synced (Bulk Exalate), with progress.`,
+synced (Bulk Exalate), with progress.
+
+A long sync (thousands of comments at the tracker's rate limit) shows how far
+the other side has got ("comments 120 of 5000"). exalate waits as long as the
+sync makes progress and gives up after --idle-timeout without any; --timeout
+sets a limit in all. Giving up stops only the waiting: the sync goes on in
+the background (tandem status REF).`,
 		Example: `  tandem exalate 1200000000000012
   tandem exalate https://app.asana.com/0/1200000000000006/1200000000000012
   tandem exalate --all --connection 25467883-55f7-4a20-8b4f-097196d8dc8f`,
@@ -41,8 +48,16 @@ synced (Bulk Exalate), with progress.`,
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			if timeout < 0 || idle <= 0 {
+				return errors.New("--timeout must be 0 (none) or positive, and --idle-timeout positive, e.g. 5m")
+			}
+			// Cancelled on return, which closes the event stream.
+			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
+			if timeout > 0 {
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
 			// Listen before starting, so no stage is missed.
 			var events <-chan engine.StageEvent
 			if wait {
@@ -65,27 +80,54 @@ synced (Bulk Exalate), with progress.`,
 				}
 				return nil
 			}
+			wt := watch{idle: idle, timeout: timeout, progress: newProgressLine(w)}
+			defer wt.progress.end()
 			if all {
-				return followBulk(ctx, w, c, events, started)
+				return followBulk(ctx, w, c, events, started, wt)
 			}
-			return followOne(ctx, w, c, events, started[0])
+			return followOne(ctx, w, c, events, started[0], wt)
 		},
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&connection, "connection", "", "the connection to sync on (needed when several sync the item's project, and with --all)")
 	cmd.Flags().BoolVar(&all, "all", false, "sync every item of the connection's project (Bulk Exalate)")
 	cmd.Flags().BoolVar(&wait, "wait", true, "wait and print each stage until Synchronized")
-	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for Synchronized")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "how long to wait for Synchronized in all (default: as long as the sync makes progress)")
+	cmd.Flags().DurationVar(&idle, "idle-timeout", 5*time.Minute, "give up waiting after this long with no new stage and no progress")
 	return cmd
+}
+
+// watch is how exalate follows a sync: how long it waits for news, and
+// where progress reports go.
+type watch struct {
+	idle     time.Duration // no new stage and no progress for this long: give up
+	timeout  time.Duration // the explicit --timeout, 0 if none
+	progress *progressLine
+}
+
+// gaveUp says why exalate stopped waiting for what, and that the sync
+// itself goes on.
+func (wt watch) gaveUp(ctx context.Context, what, check string) error {
+	why := "interrupted"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		why = fmt.Sprintf("--timeout %v reached", wt.timeout)
+	}
+	if ctx.Err() == nil {
+		why = fmt.Sprintf("no progress for %v (--idle-timeout)", wt.idle)
+	}
+	return fmt.Errorf("stopped waiting, %s: %s not Synchronized yet; the sync goes on in the background: check with %s", why, what, check)
 }
 
 // followOne prints one sync's stages as they happen, with the time each
 // took, and both links at the end.
-func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, first engine.StageEvent) error {
+func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, first engine.StageEvent, wt watch) error {
 	fmt.Fprintf(w, "Syncing %s (sync %s)\n", shown(first.LocalKey), shown(first.EventID))
 	began := first.At
 	printed := map[string]bool{}
+	idle := time.NewTimer(wt.idle)
+	defer idle.Stop()
 	show := func(ev engine.StageEvent) {
+		wt.progress.end()
 		if ev.Error != "" {
 			fmt.Fprintf(w, "  ✗ %-19s %s (next try %s)\n", shown(engine.StageName(ev.Stage)), shown(ev.Error), ev.NextRetry.Local().Format(time.TimeOnly))
 			return
@@ -94,6 +136,7 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 			return
 		}
 		printed[ev.Stage] = true
+		idle.Reset(wt.idle) // a new stage is progress
 		fmt.Fprintf(w, "  ✓ %-19s +%s\n", shown(engine.StageName(ev.Stage)), ev.At.Sub(began).Round(time.Millisecond))
 	}
 	// What happened before the stream opened comes from the status.
@@ -111,12 +154,19 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("not Synchronized yet (%v); it goes on in the background: tandem status %s", ctx.Err(), first.LocalKey)
+			return wt.gaveUp(ctx, first.LocalKey, "tandem status "+first.LocalKey)
+		case <-idle.C:
+			return wt.gaveUp(ctx, first.LocalKey, "tandem status "+first.LocalKey)
 		case ev, ok := <-events:
 			if !ok {
 				return errors.New("the node closed the event stream; check with tandem status " + first.LocalKey)
 			}
 			if ev.EventID != first.EventID || ev.Direction != "out" {
+				continue
+			}
+			if ev.Progress != nil {
+				idle.Reset(wt.idle)
+				wt.progress.show(engine.StageName(ev.Stage), *ev.Progress)
 				continue
 			}
 			show(ev)
@@ -145,7 +195,7 @@ func links(w io.Writer, st engine.EventStatus) error {
 }
 
 // followBulk prints a line per item as it reaches Synchronized.
-func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, started []engine.StageEvent) error {
+func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, started []engine.StageEvent, wt watch) error {
 	pending := map[string]engine.StageEvent{}
 	for _, ev := range started {
 		pending[ev.EventID] = ev
@@ -157,6 +207,7 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 			return
 		}
 		delete(pending, ev.EventID)
+		wt.progress.end()
 		fmt.Fprintf(w, "  [%d/%d] %s → %s\n", total-len(pending), total, shown(ev.LocalKey), shown(ev.RemoteKey))
 	}
 	for id, ev := range pending {
@@ -164,15 +215,27 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 			done(st.StageEvent)
 		}
 	}
+	idle := time.NewTimer(wt.idle)
+	defer idle.Stop()
 	for len(pending) > 0 {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d of %d items not Synchronized yet (%v); they go on in the background", len(pending), total, ctx.Err())
+			return wt.gaveUp(ctx, fmt.Sprintf("%d of %d items", len(pending), total), "tandem status REF for an item, or tandem console")
+		case <-idle.C:
+			return wt.gaveUp(ctx, fmt.Sprintf("%d of %d items", len(pending), total), "tandem status REF for an item, or tandem console")
 		case ev, ok := <-events:
 			if !ok {
 				return errors.New("the node closed the event stream")
 			}
-			if ev.Stage == engine.StageSynchronized && ev.Direction == "out" {
+			if _, ours := pending[ev.EventID]; !ours || ev.Direction != "out" || ev.Error != "" {
+				continue
+			}
+			// Any item moving on, or reporting progress, is progress.
+			idle.Reset(wt.idle)
+			switch {
+			case ev.Progress != nil:
+				wt.progress.show(ev.LocalKey, *ev.Progress)
+			case ev.Stage == engine.StageSynchronized:
 				done(ev)
 			}
 		}

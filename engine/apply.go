@@ -44,10 +44,13 @@ func (n *Node) apply(ctx context.Context, a applyArgs, attempt int) error {
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
 		return fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
 	}
-	res, err := n.applyReplica(ctx, c, r)
+	prog := n.newApplyProgress(c, ev)
+	defer prog.wait()
+	res, err := n.applyReplica(ctx, c, r, prog)
 	if err != nil {
 		return n.failed(ctx, a.Conn, a.Event, attempt, err)
 	}
+	prog.finish()
 	at := n.now()
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		ev.Stage, ev.Error, ev.NextRetryAt = StageFinalizing, "", time.Time{}
@@ -65,7 +68,7 @@ func (n *Node) apply(ctx context.Context, a applyArgs, attempt int) error {
 	return nil
 }
 
-func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) (ApplyResult, error) {
+func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica, prog *applyProgress) (ApplyResult, error) {
 	et, err := n.entities()
 	if err != nil {
 		return ApplyResult{}, err
@@ -111,7 +114,7 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 		res.Notes = append(res.Notes, fmt.Sprintf("%s could not give %s the type %q (this project has no such type, or refused the change), so it has one of %s's own; %q is kept for the way back",
 			n.inst.Name, twin.LocalKey, twin.RemoteType, n.inst.Name, twin.RemoteType))
 	}
-	res, err = n.applyItems(ctx, et, c, twin, r, res)
+	res, err = n.applyItems(ctx, et, c, twin, r, res, prog)
 	if errors.Is(err, ErrNotFound) {
 		// The twin was deleted here while comments or attachments were on
 		// their way: record it, apply nothing more.
@@ -122,13 +125,15 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica) 
 }
 
 // applyItems adds or updates the replica's comments and copies its
-// attachments, each linked as soon as it is made.
-func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult) (ApplyResult, error) {
+// attachments, each linked as soon as it is made, reporting its progress
+// to prog as it goes.
+func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult, prog *applyProgress) (ApplyResult, error) {
 	links, err := n.st.Links(ctx, nil, c.ID, store.LinkComment, twin.LocalID)
 	if err != nil {
 		return res, err
 	}
-	for _, cm := range r.Comments {
+	for done, cm := range r.Comments {
+		prog.step(ProgressComments, done, len(r.Comments))
 		body := attributed(cm.Body, cm.Author, r.Origin)
 		i := slices.IndexFunc(links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID })
 		if i >= 0 && links[i].Fingerprint == fingerprint(body) {
@@ -151,12 +156,14 @@ func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connect
 		}
 		res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: made.ID})
 	}
+	prog.step(ProgressComments, len(r.Comments), len(r.Comments))
 
 	atts, err := n.st.Links(ctx, nil, c.ID, store.LinkAttachment, twin.LocalID)
 	if err != nil {
 		return res, err
 	}
-	for _, att := range r.Attachments {
+	for done, att := range r.Attachments {
+		prog.step(ProgressAttachments, done, len(r.Attachments))
 		if i := slices.IndexFunc(atts, func(l store.ItemLink) bool { return l.RemoteID == att.ID }); i >= 0 {
 			res.Attachments = append(res.Attachments, LinkPair{Source: att.ID, Dest: atts[i].LocalID})
 			continue
@@ -172,6 +179,7 @@ func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connect
 		}
 		res.Attachments = append(res.Attachments, LinkPair{Source: att.ID, Dest: made.ID})
 	}
+	prog.step(ProgressAttachments, len(r.Attachments), len(r.Attachments))
 	return res, nil
 }
 
@@ -271,7 +279,7 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 		return Entity{}, err
 	}
 	if !earlier.IsZero() {
-		ids, err := et.FindBySummary(ctx, c.LocalProject, r.Source.Summary, earlier.Add(-reconcileMargin))
+		ids, err := et.FindBySummary(ctx, c.LocalProject, NormalizeSummary(r.Source.Summary), earlier.Add(-reconcileMargin))
 		if err != nil {
 			return Entity{}, fmt.Errorf("looking for an earlier copy of %s: %w", r.Source.Key, err)
 		}
@@ -290,7 +298,7 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 			}
 		}
 	}
-	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: r.Source.Summary, Description: r.Source.Description})
+	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: NormalizeSummary(r.Source.Summary), Description: r.Source.Description})
 	if err != nil {
 		return Entity{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
 	}
@@ -348,7 +356,8 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 			}
 			u.Type, twin.RemoteType = &typ, kept
 		case FieldSummary:
-			u.Summary = &r.Source.Summary
+			summary := NormalizeSummary(r.Source.Summary)
+			u.Summary = &summary
 		case FieldDescription:
 			u.Description = &r.Source.Description
 		}

@@ -39,11 +39,20 @@ func (n *Node) runDetection(ctx context.Context, every time.Duration) {
 			if c.Status != StatusActive && c.Status != StatusDeactivated {
 				continue
 			}
-			if err := n.detect(ctx, c); err != nil && ctx.Err() == nil {
+			if err := n.detect(ctx, c); err != nil && ctx.Err() == nil && !n.connectionGone(ctx, c.ID) {
 				n.log.Warn("change detection failed; will look again", "connection", c.ID, "err", err)
 			}
 		}
 	}
+}
+
+// connectionGone reports whether a connection was deleted, as it may be
+// while a round of change detection looks at it: that round's writes for
+// it (its cursor, a sync it prepared) fail on the missing connection, and
+// there is nothing wrong to warn about, nor anything left to do.
+func (n *Node) connectionGone(ctx context.Context, id string) bool {
+	_, err := n.st.Connection(ctx, id)
+	return errors.Is(err, store.ErrNotFound)
 }
 
 // detect is one round of change detection on a connection: the changed

@@ -52,6 +52,11 @@ type StageEvent struct {
 	LocalURL  string `json:"local_url,omitempty"`
 	RemoteKey string `json:"remote_key,omitempty"`
 	RemoteURL string `json:"remote_url,omitempty"`
+	// Progress, when set, makes this a progress report rather than a
+	// stage change: the sync is still at Stage (Waiting for remote), and
+	// the receiving side has applied Progress.Done of Progress.Total. The
+	// source publishes the receiver's reports, the receiver its own.
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // hub fans stage events out to listeners. A listener that doesn't keep up

@@ -79,6 +79,11 @@ type Config struct {
 	// FreeSpace measures the free space of the filesystem holding a dir;
 	// default statfs. Tests simulate a full disk with it.
 	FreeSpace func(dir string) (uint64, error)
+	// ProgressEvery is how often, at most, the node reports the progress
+	// of a long apply (comments n of N) to its own listeners and to the
+	// source node; an apply shorter than that reports nothing. 0 means
+	// DefaultProgressEvery, a negative value turns reports off.
+	ProgressEvery time.Duration
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.

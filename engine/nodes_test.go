@@ -67,6 +67,8 @@ type testNode struct {
 	defaultType string
 	// config, when set, adjusts the node's Config before it opens.
 	config func(*engine.Config)
+	// progressEvery is the node's Config.ProgressEvery.
+	progressEvery time.Duration
 }
 
 // interrupting is a tracker whose first write of each kind is
@@ -317,7 +319,7 @@ func (n *testNode) start(t *testing.T, name string) {
 		peer = n.peer(peer)
 	}
 	cfg := engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: tracker, DefaultType: n.defaultType, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
+		Tracker: tracker, DefaultType: n.defaultType, ProgressEvery: n.progressEvery, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
 	if n.config != nil {
 		n.config(&cfg)
 	}

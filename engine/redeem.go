@@ -292,7 +292,7 @@ func (n *Node) Connect(ctx context.Context, r ConnectRequest) (Connection, error
 		return n.connectLocal(ctx, r.Project, r.DestProject)
 	}
 	if r.DestToken == "" {
-		return Connection{}, Errorf(ErrBadRequest, "the destination's admin token is required (--dest-token)")
+		return Connection{}, Errorf(ErrBadRequest, "the destination's admin token is required (TANDEM_DEST_TOKEN or --dest-token)")
 	}
 	c, code, err := n.Invite(ctx, InviteRequest{To: to, Project: r.Project})
 	if err != nil {

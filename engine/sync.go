@@ -172,6 +172,8 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		return StageEvent{}, Errorf(ErrConflict, "%s's twin %s was deleted on %s; deletes are not propagated, so there is nothing to sync it to",
 			e.Key, twin.RemoteKey, c.RemoteName)
 	}
+	typed := e.Summary
+	e.Summary = NormalizeSummary(e.Summary)
 	// What earlier syncs of this entity still carry is not sent again: a
 	// change seen twice (by a poll and an exalate, or by two polls before
 	// the first sync finished) makes one replica, not two.
@@ -262,6 +264,9 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	})
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
+	}
+	if typed != e.Summary {
+		n.normalizeLocalSummary(ctx, e, e.Summary)
 	}
 	return n.publish(ev, sent), nil
 }

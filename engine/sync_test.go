@@ -40,7 +40,8 @@ func waitStages(t *testing.T, events <-chan engine.StageEvent, eventID string) [
 		case ev := <-events:
 			// On a local connection both ends publish here; follow the
 			// source's side.
-			if ev.EventID != eventID || ev.Direction != "out" {
+			// Progress reports of a long apply are not stage changes.
+			if ev.EventID != eventID || ev.Direction != "out" || ev.Progress != nil {
 				continue
 			}
 			seen = append(seen, ev)

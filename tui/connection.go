@@ -179,7 +179,8 @@ func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	case stageMsg:
-		if msg.ev.ConnectionID != s.conn.ID {
+		// A progress report changes no count: nothing to read again.
+		if msg.ev.ConnectionID != s.conn.ID || msg.ev.Progress != nil {
 			return s, nil
 		}
 		if s.bulk != nil {

@@ -61,8 +61,9 @@ func (s *connectionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case revealMsg:
 		return s, s.load()
 	case stageMsg:
-		// A sync moved: counts and last-sync times may have changed.
-		if !s.loading {
+		// A sync moved: counts and last-sync times may have changed (a
+		// progress report changes neither).
+		if !s.loading && msg.ev.Progress == nil {
 			return s, s.load()
 		}
 		return s, nil

@@ -26,6 +26,9 @@ type syncScreen struct {
 	fetching bool
 	stale    bool
 	summary  string
+	// progress is the other side's latest report on its apply, shown
+	// under Waiting for remote.
+	progress *engine.Progress
 }
 
 type eventStatusMsg struct {
@@ -93,10 +96,17 @@ func (s *syncScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	case stageMsg:
-		if msg.ev.ConnectionID == s.ev.ConnectionID && msg.ev.EventID == s.ev.EventID && !s.done() {
-			return s, s.fetch()
+		if msg.ev.ConnectionID != s.ev.ConnectionID || msg.ev.EventID != s.ev.EventID || s.done() {
+			return s, nil
 		}
-		return s, nil
+		if p := msg.ev.Progress; p != nil {
+			// News, not a stage change: nothing to read again.
+			if s.ev.Direction == "" || msg.ev.Direction == s.ev.Direction {
+				s.progress = p
+			}
+			return s, nil
+		}
+		return s, s.fetch()
 	case syncPollMsg:
 		if msg.event != s.ev.EventID || s.done() {
 			return s, nil
@@ -159,6 +169,9 @@ func (s *syncScreen) View() string {
 			}
 		case i == curIdx:
 			b.WriteString(s.spin.View() + " " + name + "\n")
+			if stage == engine.StageWaiting && s.progress != nil {
+				b.WriteString(st.Faint.Render("    "+s.progress.String()) + "\n")
+			}
 		default:
 			b.WriteString(st.Faint.Render("  "+name) + "\n")
 		}

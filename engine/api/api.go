@@ -77,6 +77,7 @@ func New(node *engine.Node, log *slog.Logger) http.Handler {
 	handle("POST "+engine.PathPing, s.peer(s.ping))
 	handle("POST "+engine.PathEvents, s.peer(s.receiveEvent))
 	handle("POST "+engine.PathResults, s.peer(s.receiveResult))
+	handle("POST "+engine.PathProgress, s.peer(s.receiveProgress))
 	handle("GET "+engine.PathAttachments+"{id}", s.peer(s.attachment))
 	handle("POST "+engine.PathDeleted, s.peer(s.receiveDeleted))
 	return mux

@@ -132,6 +132,21 @@ func (s *server) receiveResult(w http.ResponseWriter, r *http.Request, c engine.
 	writeJSON(w, http.StatusOK, map[string]string{"event": d.Result.EventID})
 }
 
+// receiveProgress takes a progress report of one of this node's syncs from
+// the node applying it; a report is news, answered at once.
+func (s *server) receiveProgress(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte) {
+	var d engine.ProgressDelivery
+	if err := decodeBytes(body, &d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.node.ReceiveProgress(r.Context(), c, d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"event": d.EventID})
+}
+
 func (s *server) attachment(w http.ResponseWriter, r *http.Request, c engine.Connection, _ []byte) {
 	rc, att, err := s.node.OpenAttachment(r.Context(), c, r.URL.Query().Get("event"), r.PathValue("id"))
 	if err != nil {
