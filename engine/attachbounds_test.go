@@ -229,7 +229,7 @@ func TestAttachmentDiskBudget(t *testing.T) {
 		want      string
 	}{
 		{"announced over the budget", 300 << 10, false, "attachment \"payload.bin\" is 300 KB, more than this node's whole budget of 256 KB"},
-		{"streamed over the budget", 0, true, "would take more than this node's budget of 256 KB for attachments in transit"},
+		{"streamed over the budget", 0, true, "more than 262144 bytes (announced no size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b, connA, _ := connected(t)
@@ -292,8 +292,11 @@ func TestFullDiskIsOneClearError(t *testing.T) {
 	}
 	free.Store(12 << 20)
 	want := fmt.Sprintf("disk full: 12 MB free in %s, need 64 MB", b.dir)
-	if code, body := health(); code != 503 || body != want {
-		t.Errorf("healthz on a full disk: %d %q, want 503 %q", code, body, want)
+	if code, body := health(); code != 503 || body != "not ok: disk full; the node's log says more" {
+		t.Errorf("healthz on a full disk: %d %q, want 503 and disk full", code, body)
+	}
+	if code, body := health(); strings.Contains(body, b.dir) {
+		t.Errorf("healthz tells anyone the data dir: %d %q", code, body)
 	}
 	if err := b.Health(ctxFor(t)); !errors.Is(err, engine.ErrDiskFull) {
 		t.Errorf("Health: %v, want ErrDiskFull", err)

@@ -13,16 +13,18 @@ import (
 )
 
 // attachmentLimit is the most bytes a copy of an attachment may take: the
-// size the peer announced when it announced one, and never more than this
-// node's tracker takes (trackerMax; 0 or less when the tracker states no
-// limit, and then budget bounds it).
+// size the peer announced when it announced one, never more than this
+// node's tracker takes (trackerMax, when positive), and never more than the
+// whole budget for attachments in transit, so a stream past any of them
+// ends at the limit and is refused, rather than filling the budget and
+// failing in a way a retry would download again.
 func attachmentLimit(announced, trackerMax, budget int64) int64 {
-	limit := trackerMax
-	if limit <= 0 {
-		limit = budget
+	limit := budget
+	if trackerMax > 0 {
+		limit = min(limit, trackerMax)
 	}
-	if announced > 0 && announced < limit {
-		limit = announced
+	if announced > 0 {
+		limit = min(limit, announced)
 	}
 	return limit
 }
@@ -54,11 +56,13 @@ func (n *Node) receiveAttachment(ctx context.Context, et EntityTracker, c store.
 	}
 	defer resp.Body.Close()
 	h := sha256.New()
-	size, err = io.Copy(io.MultiWriter(part, h), io.LimitReader(resp.Body, limit+1))
+	size, err = io.Copy(io.MultiWriter(part, h), io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("receiving the bytes: %w", err)
 	}
-	if size > limit {
+	// One byte more is read, never written: the file and the budget hold
+	// at most the limit.
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1)); size == limit && err == nil {
 		// Closing the body unread closes the connection: the peer's
 		// stream stops here, not at its end.
 		return nil, 0, "", refusal(att, c.RemoteName, limit, et.MaxAttachmentSize(), n.inst.Tracker)
@@ -99,8 +103,19 @@ func (r *refusedAttachments) add(connID, attID, reason string) {
 	if r.reason == nil {
 		r.reason = map[[2]string]string{}
 	}
+	if len(r.reason) >= maxRefused {
+		// A peer inventing new attachment ids must not grow this
+		// without end; forgetting one costs one more bounded download.
+		for k := range r.reason {
+			delete(r.reason, k)
+			break
+		}
+	}
 	r.reason[[2]string{connID, attID}] = reason
 }
+
+// maxRefused bounds how many refused attachments a node remembers.
+const maxRefused = 10000
 
 func (r *refusedAttachments) get(connID, attID string) (string, bool) {
 	r.mu.Lock()

@@ -206,3 +206,36 @@ func TestConnectRefusesAnotherReportedURL(t *testing.T) {
 		t.Error("the inviter did not log the refused redemption")
 	}
 }
+
+// TestNoRedirectBetweenNodes: an inviter whose URL answers with a redirect
+// can't send the acceptor elsewhere that way either. Go's client would
+// follow a 307 and send the request, body and signature headers included,
+// to the host it names; the node's follows no redirect.
+func TestNoRedirectBetweenNodes(t *testing.T) {
+	clk := &clock{}
+	a, b := startNode(t, "Acme", clk), startNode(t, "Globex", clk)
+	ctx := ctxFor(t)
+	bad, hits := decoy(t)
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, bad.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirect.Close)
+	_, code, err := a.Invite(ctx, engine.InviteRequest{Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code = pointedAt(t, code, redirect.URL)
+	_, err = b.Accept(ctx, code, "Test")
+	if err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Errorf("accept through a redirect: %v; want a refusal naming the redirect", err)
+	}
+	if _, err := b.Probe(ctx, redirect.URL); err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Errorf("probe through a redirect: %v; want a refusal naming the redirect", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the redirect's target got %d requests", n)
+	}
+	if cs, err := b.Connections(ctx); err != nil || len(cs) != 0 {
+		t.Errorf("connections left on the acceptor: %v, %v", cs, err)
+	}
+}

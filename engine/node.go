@@ -56,7 +56,8 @@ type Config struct {
 	// AdminToken, if set on first start, becomes the admin token instead
 	// of a generated one (for scripted setups); later starts ignore it.
 	AdminToken string
-	// HTTPClient reaches other nodes; default one with timeouts.
+	// HTTPClient reaches other nodes; default one with timeouts. The node
+	// uses a copy that follows no redirect.
 	HTTPClient *http.Client
 	// Logger gets the node's log lines; default: discard.
 	Logger *slog.Logger
@@ -143,10 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	n := &Node{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now}
-	if n.http == nil {
-		n.http = &http.Client{Timeout: 30 * time.Second}
-	}
+	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -305,4 +303,22 @@ func NormalizeURL(raw string) (string, error) {
 	u.Host = strings.ToLower(u.Host)
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u.String(), nil
+}
+
+// peerClient is the client the node reaches other nodes with: c (or one
+// with a timeout) that follows no redirect. The URL a connection was made
+// with is the only place its signed traffic goes; a peer answering 307
+// would otherwise have Go re-send the body and the signature headers to
+// any host it names.
+func peerClient(c *http.Client) *http.Client {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if c != nil {
+		copied := *c
+		hc = &copied
+	}
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		return fmt.Errorf("%s answered with a redirect to %s, and tandem follows none between nodes (give the node's own URL)",
+			via[0].URL.Host, req.URL.Redacted())
+	}
+	return hc
 }

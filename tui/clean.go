@@ -49,23 +49,83 @@ func scrub(v reflect.Value) {
 			}
 			scrub(f)
 		}
+	case reflect.Array:
+		for i := range v.Len() {
+			scrub(v.Index(i))
+		}
 	case reflect.Slice:
-		switch v.Type().Elem().Kind() {
-		case reflect.String, reflect.Struct, reflect.Slice:
-			if v.IsNil() {
-				return
-			}
-			cp := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-			reflect.Copy(cp, v)
-			v.Set(cp)
-			for i := range v.Len() {
-				scrub(v.Index(i))
+		if v.IsNil() || !holdsText(v.Type().Elem()) {
+			return
+		}
+		cp := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(cp, v)
+		v.Set(cp)
+		for i := range v.Len() {
+			scrub(v.Index(i))
+		}
+	case reflect.Pointer:
+		// A copy of what it points to, so the node's own value stays.
+		if v.IsNil() || !holdsText(v.Type().Elem()) {
+			return
+		}
+		cp := reflect.New(v.Type().Elem())
+		cp.Elem().Set(v.Elem())
+		scrub(cp.Elem())
+		v.Set(cp)
+	case reflect.Map:
+		// A new map with keys and values cleaned: a key was text from
+		// somewhere too (the per-stage medians' keys are stage names,
+		// which cleaning leaves as they are).
+		if v.IsNil() || (!holdsText(v.Type().Key()) && !holdsText(v.Type().Elem())) {
+			return
+		}
+		cp := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+			k.Set(it.Key())
+			e.Set(it.Value())
+			scrub(k)
+			scrub(e)
+			cp.SetMapIndex(k, e)
+		}
+		v.Set(cp)
+	case reflect.Interface:
+		if v.IsNil() {
+			return
+		}
+		cp := reflect.New(v.Elem().Type()).Elem()
+		cp.Set(v.Elem())
+		scrub(cp)
+		v.Set(cp)
+	}
+}
+
+// holdsText says whether a value of type t can hold a string anywhere, so
+// values with none (durations, numbers, times) are not copied for nothing.
+func holdsText(t reflect.Type) bool {
+	return holdsTextSeen(t, map[reflect.Type]bool{})
+}
+
+func holdsTextSeen(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.String, reflect.Interface:
+		return true
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if t.Field(i).IsExported() && holdsTextSeen(t.Field(i).Type, seen) {
+				return true
 			}
 		}
+	case reflect.Slice, reflect.Array, reflect.Pointer:
+		return holdsTextSeen(t.Elem(), seen)
+	case reflect.Map:
+		return holdsTextSeen(t.Key(), seen) || holdsTextSeen(t.Elem(), seen)
 	}
-	// Maps (the per-stage medians, keyed by stage constants) and pointers
-	// (none in the engine's answers) are left alone: scrubbing them in
-	// place would change the node's own data.
+	return false
 }
 
 func isIdentifier(field string) bool { return field == "ID" || strings.HasSuffix(field, "ID") }

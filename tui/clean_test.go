@@ -33,6 +33,15 @@ func fill(v reflect.Value) {
 	case reflect.Slice:
 		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
 		fill(v.Index(0))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem())
+	case reflect.Map:
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(k)
+		fill(e)
+		v.Set(reflect.MakeMap(v.Type()))
+		v.SetMapIndex(k, e)
 	}
 }
 
@@ -60,6 +69,24 @@ func checkCleaned(t *testing.T, path string, v reflect.Value, field string) {
 		}
 		for i := range v.Len() {
 			checkCleaned(t, path+"[]", v.Index(i), field)
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			t.Errorf("%s: the pointer was lost", path)
+			return
+		}
+		checkCleaned(t, path+"*", v.Elem(), field)
+	case reflect.Map:
+		if v.Len() == 0 {
+			t.Errorf("%s: the map was lost", path)
+		}
+		for it := v.MapRange(); it.Next(); {
+			checkCleaned(t, path+"{key}", it.Key(), "")
+			checkCleaned(t, path+"{}", it.Value(), field)
+		}
+	case reflect.Interface:
+		if !v.IsNil() {
+			checkCleaned(t, path, v.Elem(), field)
 		}
 	}
 }

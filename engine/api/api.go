@@ -149,10 +149,16 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	// Not ok is one line saying why ("disk full: 12 MB free in /data,
-	// need 64 MB"), for the operator's probe and for people.
+	// Not ok is one line saying what is wrong ("disk full"), for the
+	// operator's probe. /healthz needs no token, so the details (the data
+	// dir, the free space) go to the log and the syncs' errors, not here.
 	if err := s.node.Health(ctx); err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		what := "store unavailable"
+		if errors.Is(err, engine.ErrDiskFull) {
+			what = "disk full"
+		}
+		s.log.Warn("health check failed", "err", err)
+		http.Error(w, "not ok: "+what+"; the node's log says more", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
