@@ -57,24 +57,31 @@ func bodyTimeout(limit int64) time.Duration {
 func (s *server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			setBodyDeadline(w, r, defaultBodyWindow)
+			r = setBodyDeadline(w, r, defaultBodyWindow)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// setBodyDeadline gives the caller d from now to send r's body. Reaching
-// the body's end lifts the deadline: from then on the server's own read
-// only watches for the client going away, and must not end the request.
-func setBodyDeadline(w http.ResponseWriter, r *http.Request, d time.Duration) {
+// setBodyDeadline gives the caller d from now to send r's body, and
+// returns the request to go on with. Reaching the body's end lifts the
+// deadline: from then on the server's own read only watches for the client
+// going away, and must not end the request. The server's own request is
+// left as it is (a shallow copy gets the new body): the server looks at
+// its body after the handler to tell whether it left part of it unread,
+// and then closes the connection gently instead of resetting it.
+func setBodyDeadline(w http.ResponseWriter, r *http.Request, d time.Duration) *http.Request {
 	rc := http.NewResponseController(w)
 	if rc.SetReadDeadline(time.Now().Add(d)) != nil {
-		return
+		return r
 	}
-	if lb, ok := r.Body.(*liftAtEOF); ok {
-		r.Body = lb.ReadCloser
+	body := r.Body
+	if lb, ok := body.(*liftAtEOF); ok {
+		body = lb.ReadCloser
 	}
-	r.Body = &liftAtEOF{ReadCloser: r.Body, rc: rc}
+	r = r.WithContext(r.Context())
+	r.Body = &liftAtEOF{ReadCloser: body, rc: rc}
+	return r
 }
 
 type liftAtEOF struct {
@@ -101,9 +108,12 @@ func refuseUnread(w http.ResponseWriter, status int, retryAfter time.Duration, m
 	if retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
 	}
-	// A deadline long past makes any read the server still tries fail at
-	// once.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
+	// The server reads none of a declared body over 256 KB after the
+	// handler, and says goodbye gently (FIN, then a pause) so the caller
+	// gets the answer; of a smaller or undeclared one it tries to read the
+	// rest: a short deadline lets a real peer's few kilobytes in and keeps
+	// a slow caller from holding the connection.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(250 * time.Millisecond))
 	writeJSON(w, status, map[string]string{"error": msg, "code": code})
 }
 
@@ -137,7 +147,7 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 		}
 		defer release()
 		if limit > 0 {
-			setBodyDeadline(w, r, bodyTimeout(limit))
+			r = setBodyDeadline(w, r, bodyTimeout(limit))
 		}
 		sum := sha256.New()
 		body, held, err := s.readPeerBody(r.Body, r.ContentLength, limit, sum)

@@ -33,7 +33,8 @@ type ServerOptions struct {
 	Logger *slog.Logger
 }
 
-func (o ServerOptions) withDefaults() ServerOptions {
+// Defaults returns o with its zero fields set to their defaults.
+func (o ServerOptions) Defaults() ServerOptions {
 	if o.MaxConns <= 0 {
 		o.MaxConns = 1024
 	}
@@ -72,7 +73,7 @@ type Server struct {
 
 // NewServer returns a server for h (the handler of New).
 func NewServer(h http.Handler, o ServerOptions) *Server {
-	o = o.withDefaults()
+	o = o.Defaults()
 	s := &Server{opts: o, conns: newConnCap(o.MaxConns, o.Reserve), stopping: make(chan struct{})}
 	s.http = &http.Server{
 		Handler:           h,
