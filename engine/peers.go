@@ -70,7 +70,7 @@ func (n *Node) ping(ctx context.Context, c store.Connection) error {
 // because its own store failed (a full disk, a broken file): the fault is
 // the receiver's, not the sender's signature, so the HTTP layer answers 503
 // and the sender retries.
-var ErrStoreFailed = errors.New("this node's store failed")
+var ErrStoreFailed = errors.New("the node's store failed")
 
 // PeerRequest is a signed request whose headers have passed: they are well
 // formed, fresh, and name a connection this node has a key for. Its body
@@ -117,7 +117,7 @@ func (p *PeerRequest) Finish(ctx context.Context, bodySum []byte) (Connection, e
 	}
 	fresh, err := p.n.st.SeenNonce(ctx, p.h.ConnID, p.h.Nonce(), p.h.Expires())
 	if err != nil {
-		return Connection{}, fmt.Errorf("%w: recording the request for replay checks: %w", ErrStoreFailed, err)
+		return Connection{}, fmt.Errorf("%w: %w", ErrStoreFailed, err)
 	}
 	if !fresh {
 		return Connection{}, ErrReplayed

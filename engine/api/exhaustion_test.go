@@ -26,11 +26,11 @@ import (
 // sent only to 127.0.0.1. They are heavy for a unit test (a few seconds,
 // thousands of sockets), so -short skips them; plain go test runs them.
 
-// startNode starts one node in front of an empty Asana sandbox, with
+// startNode starts one node in front of an Asana sandbox (the demo seed), with
 // change detection off: the attacks are all there is to do.
 func startNode(t *testing.T) *demo.Node {
 	t.Helper()
-	n, err := demo.Start(t.Context(), demo.Spec{Name: "Acme", DataDir: t.TempDir(), Seed: "empty", Poll: -1})
+	n, err := demo.Start(t.Context(), demo.Spec{Name: "Acme", DataDir: t.TempDir(), Poll: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -244,7 +244,8 @@ func (s *server) refusePeer(w http.ResponseWriter, r *http.Request, err error, a
 		refuseUnread(w, http.StatusUnauthorized, 0, "request refused: not signed by this connection", "unauthorized")
 	case afterMAC:
 		refuseUnread(w, http.StatusServiceUnavailable, 5*time.Second,
-			"this node can't record the request: "+err.Error(), "store_failed")
+			"this node can't record the request: its store failed: "+
+				strings.TrimPrefix(err.Error(), engine.ErrStoreFailed.Error()+": "), "store_failed")
 	default:
 		refuseUnread(w, http.StatusServiceUnavailable, 5*time.Second,
 			"this node can't check the request: its store failed; its log has the details", "store_failed")
