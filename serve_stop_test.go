@@ -17,9 +17,6 @@ import (
 // and expects the process to exit with status 0 within two seconds,
 // without an error line.
 func TestServeStopsPromptlyOnSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs tandem serve as a process")
-	}
 	dir := t.TempDir()
 	n := newProcNode(t, "Acme", dir, startSandbox(t, "Acme"), "Acme-pat")
 	if err := n.start(); err != nil {

@@ -57,9 +57,7 @@ func (b *lazyBody) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n := int(min(int64(len(p)), left))
-	for i := range p[:n] {
-		p[i] = '{'
-	}
+	clear(p[:n]) // zeros: cheap to make, even under the race detector
 	b.pulled.Add(int64(n))
 	return n, nil
 }

@@ -145,7 +145,7 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 				"this node is busy with other requests; try again shortly", "busy")
 			return
 		}
-		defer release()
+		defer func() { release() }()
 		if limit > 0 {
 			r = setBodyDeadline(w, r, bodyTimeout(limit))
 		}
@@ -172,6 +172,13 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 		if err != nil {
 			s.refusePeer(w, r, err, true)
 			return
+		}
+		if limit == 0 {
+			// Nothing is held for a request without a body: an attachment
+			// download streams for as long as it takes without keeping
+			// the connection's deliveries out.
+			release()
+			release = func() {}
 		}
 		h(w, r, c, body)
 	}
