@@ -244,6 +244,9 @@ func (s *server) readPeerBody(src io.Reader, declared, limit int64, sum hash.Has
 // 503 with the truth when this node's store is. afterMAC says the MAC held,
 // so the caller is the peer and may read what failed.
 func (s *server) refusePeer(w http.ResponseWriter, r *http.Request, err error, afterMAC bool) {
+	if r.Context().Err() != nil {
+		return // the caller went away mid-check: nothing failed, no one to answer
+	}
 	reason := peerReason(err)
 	s.peerRefused(r, reason, err)
 	switch {
