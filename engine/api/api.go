@@ -159,7 +159,7 @@ func (s *server) admin(h http.HandlerFunc) http.HandlerFunc {
 		case r.Context().Err() != nil:
 			// The caller is gone; there is no one to answer.
 		default:
-			s.log.Error("admin request not checked: the store failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			s.refused(r, "admin", "store_failed", err.Error())
 			refuseUnread(w, http.StatusServiceUnavailable, 5*time.Second,
 				"this node can't check the admin token: its store failed; its log has the details", "store_failed")
 		}
