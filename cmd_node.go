@@ -130,7 +130,7 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 		fmt.Fprintf(w, "Use it with the client commands:\n  export TANDEM_NODE=%s TANDEM_ADMIN_TOKEN=%s\n\n", info.URL, tok)
 	}
 	fmt.Fprintln(w, "Stop with ctrl+c.")
-	return serve(cmd.Context(), ln, api.New(node, logger))
+	return api.NewServer(api.New(node, logger), api.ServerOptions{Logger: logger}).Run(cmd.Context(), ln)
 }
 
 // checkTracker checks the tracker flags (with their environment twins)

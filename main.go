@@ -12,13 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/api"
 )
 
 func main() {
@@ -52,50 +51,8 @@ Start with the embedded demo (two sandbox trackers, two nodes, the console):
 	return root
 }
 
-// serve runs h on ln until ctx ends, then gives in-flight requests a few
-// seconds to finish.
+// serve runs h on ln until ctx ends, then stops within a couple of
+// seconds (see api.Server.Run).
 func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	// No WriteTimeout: attachment downloads and event streams run long.
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	// Connections that never sent a request (a client's spare dial) count
-	// as busy to Shutdown for their first five seconds; they are closed
-	// first, so a stop isn't held up by nothing.
-	var (
-		mu    sync.Mutex
-		fresh = map[net.Conn]bool{}
-	)
-	srv.ConnState = func(c net.Conn, s http.ConnState) {
-		mu.Lock()
-		defer mu.Unlock()
-		if s == http.StateNew {
-			fresh[c] = true
-		} else {
-			delete(fresh, c)
-		}
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	stopped := make(chan error, 1)
-	go func() { stopped <- srv.Shutdown(shutdown) }()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		mu.Lock()
-		for c := range fresh {
-			c.Close()
-		}
-		mu.Unlock()
-		select {
-		case err := <-stopped:
-			return err
-		case <-tick.C: // until the listener is closed, new ones may come
-		}
-	}
+	return api.NewServer(h, api.ServerOptions{}).Run(ctx, ln)
 }

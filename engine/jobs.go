@@ -96,18 +96,25 @@ func (n *Node) startWorkers() error {
 	return nil
 }
 
-// stopWorkers lets running jobs finish (or gives up after a few seconds;
-// an interrupted job runs again after restart).
+// stopWorkers gives running jobs half a second to finish, then cancels
+// them and waits as long again: a node asked to stop must stop within a
+// couple of seconds, and every job is safe to run again, which an
+// interrupted one does at the next start.
 func (n *Node) stopWorkers() {
 	if n.river == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer n.stopRiver()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	if err := n.river.Stop(ctx); err != nil {
-		n.log.Warn("stopping the job queue", "err", err)
+	if n.river.Stop(ctx) == nil {
+		return
 	}
-	n.stopRiver()
+	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := n.river.StopAndCancel(ctx); err != nil {
+		n.log.Warn("stopping the job queue: jobs still running were left to the next start", "err", err)
+	}
 }
 
 // failed records a failure at the event's current stage with the time of

@@ -268,16 +268,33 @@ func (n *Node) Info() Instance {
 		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes()}
 }
 
+// ErrAdminToken is a missing or wrong admin token.
+var ErrAdminToken = errors.New("the admin token is missing or wrong")
+
 // CheckAdminToken reports whether token is this node's admin token.
 func (n *Node) CheckAdminToken(ctx context.Context, token string) bool {
+	return n.VerifyAdminToken(ctx, token) == nil
+}
+
+// VerifyAdminToken checks token against this node's admin token: nil when
+// it is, ErrAdminToken when it is not, and any other error when the check
+// itself could not be made (the request was cancelled, the store failed),
+// which says nothing about the token.
+func (n *Node) VerifyAdminToken(ctx context.Context, token string) error {
 	if token == "" {
-		return false
+		return ErrAdminToken
 	}
 	ok, err := n.st.AdminTokenValid(ctx, hashToken(token))
 	if err != nil {
-		n.log.Error("checking the admin token", "err", err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("checking the admin token: %w", ctx.Err())
+		}
+		return fmt.Errorf("%w: checking the admin token: %w", ErrStoreFailed, err)
 	}
-	return ok && err == nil
+	if !ok {
+		return ErrAdminToken
+	}
+	return nil
 }
 
 // Projects lists the projects of the node's tracker.

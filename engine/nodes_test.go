@@ -35,7 +35,7 @@ type testNode struct {
 	dir      string
 	clock    *clock
 	sb       *sandbox.Sandbox
-	srv      *http.Server
+	srv      *api.Server
 	sent     recorder  // what this node sent to other nodes
 	log      logBuffer // what this node logged
 	tracker  *asana.Tracker
@@ -331,7 +331,7 @@ func (n *testNode) start(t *testing.T, name string) {
 		n.token = tok
 	}
 	n.Node = node
-	n.srv = &http.Server{Handler: api.New(node, slog.New(slog.NewTextHandler(&n.log, nil)))}
+	n.srv = api.NewServer(api.New(node, slog.New(slog.NewTextHandler(&n.log, nil))), api.ServerOptions{})
 	go n.srv.Serve(ln)
 	t.Cleanup(n.stop)
 }

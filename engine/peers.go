@@ -3,13 +3,13 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -66,38 +66,81 @@ func (n *Node) ping(ctx context.Context, c store.Connection) error {
 	return n.signedPost(ctx, c, PathPing, uuid.NewString(), PingRequest{From: c.ID}, nil)
 }
 
-// VerifyPeer checks a signed request from another node (or from this node's
-// other end of a local connection) and returns the connection it is for.
-// Every failure is one of the Err* signing errors; the HTTP layer answers
-// 401 and logs the reason, never the key or the signature.
-func (n *Node) VerifyPeer(ctx context.Context, r *http.Request, body []byte) (Connection, error) {
-	var conn store.Connection
-	key := func(id string) ([]byte, error) {
-		c, err := n.st.Connection(ctx, id)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && len(c.KeyCipher) == 0) {
-			return nil, ErrUnknownPeer
-		}
-		if err != nil {
-			return nil, err
-		}
-		conn = c
-		return n.connectionKey(c)
+// ErrStoreFailed is a signed request this node could not check or record
+// because its own store failed (a full disk, a broken file): the fault is
+// the receiver's, not the sender's signature, so the HTTP layer answers 503
+// and the sender retries.
+var ErrStoreFailed = errors.New("the node's store failed")
+
+// PeerRequest is a signed request whose headers have passed: they are well
+// formed, fresh, and name a connection this node has a key for. Its body
+// has not been read yet; Finish checks the MAC once it has.
+type PeerRequest struct {
+	n    *Node
+	h    SignedHeaders
+	conn store.Connection
+	key  []byte
+}
+
+// BeginPeer checks a signed request's headers and looks up the connection
+// they name, before any byte of the body is read, so a request that is not
+// signed, stale or for no connection costs the node no body. Errors are the
+// Err* signing errors, or ErrStoreFailed.
+func (n *Node) BeginPeer(ctx context.Context, r *http.Request) (*PeerRequest, error) {
+	h, err := CheckSignedHeaders(r, n.now())
+	if err != nil {
+		return nil, err
 	}
-	seen := func(id, nonce string, expires time.Time) (bool, error) {
-		fresh, err := n.st.SeenNonce(ctx, id, nonce, expires)
-		if err != nil {
-			// A nonce that can't be recorded on a full disk is the
-			// node's trouble, not the sender's signature: say so.
-			if derr := n.disk.check(); derr != nil {
-				return false, derr
-			}
-		}
-		return fresh, err
+	c, err := n.st.Connection(ctx, h.ConnID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && len(c.KeyCipher) == 0) {
+		return nil, ErrUnknownPeer
 	}
-	if _, err := VerifyRequest(r, body, n.now(), key, seen); err != nil {
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading connection %s: %w", ErrStoreFailed, h.ConnID, err)
+	}
+	key, err := n.connectionKey(c)
+	if err != nil {
+		return nil, fmt.Errorf("opening the key of connection %s: %w", c.ID, err)
+	}
+	return &PeerRequest{n: n, h: h, conn: c, key: key}, nil
+}
+
+// ConnectionID is the connection the request names (not yet proven).
+func (p *PeerRequest) ConnectionID() string { return p.h.ConnID }
+
+// Finish checks the MAC against the sha256 of the body as it was read and,
+// once it holds, records the request so a replay is refused. A store that
+// can't record it is ErrStoreFailed, not a bad signature.
+func (p *PeerRequest) Finish(ctx context.Context, bodySum []byte) (Connection, error) {
+	if err := p.h.Verify(p.key, bodySum); err != nil {
 		return Connection{}, err
 	}
-	return fromStore(conn), nil
+	fresh, err := p.n.st.SeenNonce(ctx, p.h.ConnID, p.h.Nonce(), p.h.Expires())
+	if err != nil {
+		// On a full disk, say that rather than SQLite's words for it.
+		if derr := p.n.disk.check(); derr != nil {
+			err = derr
+		}
+		return Connection{}, fmt.Errorf("%w: %w", ErrStoreFailed, err)
+	}
+	if !fresh {
+		return Connection{}, ErrReplayed
+	}
+	return fromStore(p.conn), nil
+}
+
+// VerifyPeer checks a signed request from another node (or from this node's
+// other end of a local connection) whose body was read already, and returns
+// the connection it is for. Every failure is one of the Err* signing
+// errors or ErrStoreFailed; the HTTP layer uses BeginPeer and Finish
+// instead, so as not to read the body of a request it would refuse.
+func (n *Node) VerifyPeer(ctx context.Context, r *http.Request, body []byte) (Connection, error) {
+	p, err := n.BeginPeer(ctx, r)
+	if err != nil {
+		return Connection{}, err
+	}
+	sum := sha256.Sum256(body)
+	return p.Finish(ctx, sum[:])
 }
 
 // HandlePing answers a verified ping: the sender must name the connection's

@@ -63,58 +63,103 @@ func SignRequest(r *http.Request, body []byte, remoteConnID string, key []byte, 
 	r.Header.Set(HeaderSignature, base64.StdEncoding.EncodeToString(mac(key, signedString(remoteConnID, r.Method, r.URL.RequestURI(), ts, idem, bodyHash))))
 }
 
-// VerifyRequest checks a signed request against the key of the connection
-// it names (key looks it up) and, once the signature holds, against replays
-// (seen records the signature and reports whether it is fresh). It returns
-// the connection id. The body must already have been read in full.
-func VerifyRequest(r *http.Request, body []byte, now time.Time,
-	key func(connID string) ([]byte, error),
-	seen func(connID, nonce string, expires time.Time) (bool, error),
-) (string, error) {
-	connID := r.Header.Get(HeaderConnection)
-	ts := r.Header.Get(HeaderTimestamp)
+// maxConnIDLen bounds the connection id a request may name: ids are UUIDs,
+// and a longer one is refused before it costs a store lookup.
+const maxConnIDLen = 64
+
+// SignedHeaders are a signed request's headers, checked for form and age
+// by CheckSignedHeaders. They let a receiver refuse an unsigned, stale or
+// malformed request before it reads one byte of the body; the MAC, which
+// covers the body's hash, is checked by Verify once the body is in.
+type SignedHeaders struct {
+	// ConnID is the receiver's connection id the request names.
+	ConnID string
+
+	method, uri, ts, idem string
+	at                    time.Time
+	mac                   []byte
+}
+
+// CheckSignedHeaders checks what can be checked of a signed request
+// without its body or its key: the headers are there, well formed, and
+// the timestamp is within SignatureWindow of now.
+func CheckSignedHeaders(r *http.Request, now time.Time) (SignedHeaders, error) {
+	h := SignedHeaders{ConnID: r.Header.Get(HeaderConnection), method: r.Method, uri: r.URL.RequestURI(),
+		ts: r.Header.Get(HeaderTimestamp), idem: r.Header.Get(HeaderIdempotency)}
 	sig := r.Header.Get(HeaderSignature)
-	idem := r.Header.Get(HeaderIdempotency)
-	if connID == "" || ts == "" || sig == "" {
-		return "", ErrUnsigned
+	if h.ConnID == "" || h.ts == "" || sig == "" {
+		return h, ErrUnsigned
+	}
+	if len(h.ConnID) > maxConnIDLen {
+		return h, fmt.Errorf("%w: the connection id is %d bytes long", ErrUnknownPeer, len(h.ConnID))
 	}
 	// The signed string separates its parts with line breaks, so a part
 	// holding one would let two different requests share a signature. No
 	// request over HTTP has one there; refuse what was built otherwise.
-	uri := r.URL.RequestURI()
-	if strings.Contains(connID+r.Method+uri+idem, "\n") {
-		return connID, fmt.Errorf("%w: a signed part holds a line break", ErrUnsigned)
+	if strings.Contains(h.ConnID+h.method+h.uri+h.idem, "\n") {
+		return h, fmt.Errorf("%w: a signed part holds a line break", ErrUnsigned)
 	}
-	ms, err := strconv.ParseInt(ts, 10, 64)
+	ms, err := strconv.ParseInt(h.ts, 10, 64)
 	if err != nil {
-		return connID, fmt.Errorf("%w: timestamp %q is not unix milliseconds", ErrUnsigned, ts)
+		return h, fmt.Errorf("%w: timestamp %q is not unix milliseconds", ErrUnsigned, h.ts)
 	}
-	if d := now.Sub(time.UnixMilli(ms)); d > SignatureWindow || d < -SignatureWindow {
-		return connID, ErrStale
-	}
-	k, err := key(connID)
-	if err != nil {
-		return connID, err
+	h.at = time.UnixMilli(ms)
+	if d := now.Sub(h.at); d > SignatureWindow || d < -SignatureWindow {
+		return h, ErrStale
 	}
 	// Strict decoding: otherwise the unused low bits of the last character
 	// give each signature several spellings, each one "fresh".
-	got, err := base64.StdEncoding.Strict().DecodeString(sig)
+	if h.mac, err = base64.StdEncoding.Strict().DecodeString(sig); err != nil || len(h.mac) != sha256.Size {
+		return h, ErrBadSignature
+	}
+	return h, nil
+}
+
+// Verify checks the request's MAC with key, given the sha256 of its body
+// (hashed as it was read).
+func (h SignedHeaders) Verify(key, bodySum []byte) error {
+	want := mac(key, signedString(h.ConnID, h.method, h.uri, h.ts, h.idem, hex.EncodeToString(bodySum)))
+	if !hmac.Equal(h.mac, want) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// Nonce is what a receiver remembers to refuse a replay: the MAC, unique
+// to this attempt.
+func (h SignedHeaders) Nonce() string { return hex.EncodeToString(h.mac) }
+
+// Expires is how long the nonce must be remembered: past the window, older
+// copies fail the timestamp check anyway.
+func (h SignedHeaders) Expires() time.Time { return h.at.Add(SignatureWindow) }
+
+// VerifyRequest checks a signed request against the key of the connection
+// it names (key looks it up) and, once the signature holds, against replays
+// (seen records the signature and reports whether it is fresh). It returns
+// the connection id. The body must already have been read in full; a
+// receiver that has not read it yet uses CheckSignedHeaders and Verify.
+func VerifyRequest(r *http.Request, body []byte, now time.Time,
+	key func(connID string) ([]byte, error),
+	seen func(connID, nonce string, expires time.Time) (bool, error),
+) (string, error) {
+	h, err := CheckSignedHeaders(r, now)
 	if err != nil {
-		return connID, ErrBadSignature
+		return h.ConnID, err
+	}
+	k, err := key(h.ConnID)
+	if err != nil {
+		return h.ConnID, err
 	}
 	sum := sha256.Sum256(body)
-	want := mac(k, signedString(connID, r.Method, uri, ts, idem, hex.EncodeToString(sum[:])))
-	if !hmac.Equal(got, want) {
-		return connID, ErrBadSignature
+	if err := h.Verify(k, sum[:]); err != nil {
+		return h.ConnID, err
 	}
-	// The MAC is unique to this attempt; remembering it past the window is
-	// enough, since older copies fail the timestamp check.
-	fresh, err := seen(connID, hex.EncodeToString(got), time.UnixMilli(ms).Add(SignatureWindow))
+	fresh, err := seen(h.ConnID, h.Nonce(), h.Expires())
 	if err != nil {
-		return connID, fmt.Errorf("checking request for replay: %w", err)
+		return h.ConnID, fmt.Errorf("checking request for replay: %w", err)
 	}
 	if !fresh {
-		return connID, ErrReplayed
+		return h.ConnID, ErrReplayed
 	}
-	return connID, nil
+	return h.ConnID, nil
 }

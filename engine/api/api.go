@@ -30,25 +30,54 @@ type server struct {
 	node     *engine.Node
 	log      *slog.Logger
 	requests *prometheus.CounterVec
+
+	// What bounds callers: peer request slots and the bytes of their
+	// bodies, the unauthenticated endpoints' rate per address, and the
+	// refusals' log and counters.
+	slots         *slots
+	budget        *byteBudget
+	perAddr       *addrLimiter
+	refusals      *refusalLog
+	peerRefusals  *prometheus.CounterVec
+	otherRefusals *prometheus.CounterVec
 }
 
-// New returns the node's HTTP handler. Metrics go to a registry of the
-// handler's own, so two nodes in one process (the demo, tests) don't mix.
+// New returns the node's HTTP handler with the default limits. Metrics go
+// to a registry of the handler's own, so two nodes in one process (the
+// demo, tests) don't mix.
 func New(node *engine.Node, log *slog.Logger) http.Handler {
+	return NewWithLimits(node, log, Limits{})
+}
+
+// NewWithLimits is New with limits of the caller's (zero fields take the
+// defaults).
+func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	lim = lim.withDefaults()
 	reg := prometheus.NewRegistry()
 	s := &server{node: node, log: log, requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tandem_http_requests_total", Help: "HTTP requests served, by route and status code.",
-	}, []string{"route", "code"})}
-	reg.MustRegister(s.requests, connectionsCollector{node})
+	}, []string{"route", "code"}),
+		slots:    newSlots(lim.PeerPerConnection, lim.PeerTotal),
+		budget:   &byteBudget{free: lim.PeerBodyBytes, cap: lim.PeerBodyBytes},
+		perAddr:  newAddrLimiter(lim.PublicPerSecond, lim.PublicBurst, lim.PublicAddresses),
+		refusals: newRefusalLog(log, lim.RefusedLogEvery),
+		peerRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_peer_refused_total", Help: "Peer API requests refused, by reason.",
+		}, []string{"reason"}),
+		otherRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_requests_refused_total", Help: "Admin and public API requests refused, by API and reason.",
+		}, []string{"api", "reason"}),
+	}
+	reg.MustRegister(s.requests, connectionsCollector{node}, s.peerRefusals, s.otherRefusals)
 
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.count(pattern, h)) }
 	handle("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	handle("GET "+engine.PathInstance, s.instance)
+	handle("GET "+engine.PathInstance, s.public(0, s.instance))
 
 	handle("GET /api/v1/admin/connections", s.admin(s.listConnections))
 	handle("GET /api/v1/admin/connections/{id}", s.admin(s.getConnection))
@@ -72,15 +101,15 @@ func New(node *engine.Node, log *slog.Logger) http.Handler {
 	handle("GET /api/v1/admin/syncs/{conn}/{event}", s.admin(s.syncStatus))
 	handle("GET /api/v1/admin/events", s.admin(s.events))
 
-	handle("POST "+engine.PathRedeem, s.redeem)
-	handle("POST "+engine.PathCheckInvitation, s.checkInvitation)
+	handle("POST "+engine.PathRedeem, s.public(maxRedeemBody, s.redeem))
+	handle("POST "+engine.PathCheckInvitation, s.public(maxCheckBody, s.checkInvitation))
 	handle("POST "+engine.PathPing, s.peer(s.ping))
 	handle("POST "+engine.PathEvents, s.peer(s.receiveEvent))
 	handle("POST "+engine.PathResults, s.peer(s.receiveResult))
 	handle("POST "+engine.PathProgress, s.peer(s.receiveProgress))
 	handle("GET "+engine.PathAttachments+"{id}", s.peer(s.attachment))
 	handle("POST "+engine.PathDeleted, s.peer(s.receiveDeleted))
-	return mux
+	return s.guard(mux)
 }
 
 // count records every request in the requests counter, by route pattern.
@@ -99,6 +128,10 @@ type statusWriter struct {
 
 func (w *statusWriter) WriteHeader(code int) { w.code = code; w.ResponseWriter.WriteHeader(code) }
 
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // Flush passes streaming (server-sent events) through.
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
@@ -106,45 +139,38 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// admin requires the node's admin token as a Bearer token.
+// admin requires the node's admin token as a Bearer token. A check that
+// could not be made (the caller went away, the store failed) is not
+// reported as a wrong token.
 func (s *server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || !s.node.CheckAdminToken(r.Context(), strings.TrimSpace(token)) {
-			s.log.Warn("admin request refused: missing or wrong admin token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{
-				"error": "the admin token is missing or wrong: pass the token printed at the node's first start (--admin-token or TANDEM_ADMIN_TOKEN)",
-				"code":  "unauthorized"})
-			return
+		err := engine.ErrAdminToken
+		if strings.EqualFold(scheme, "Bearer") {
+			err = s.node.VerifyAdminToken(r.Context(), strings.TrimSpace(token))
 		}
-		h(w, r)
+		switch {
+		case err == nil:
+			h(w, r)
+		case errors.Is(err, engine.ErrAdminToken):
+			s.refused(r, "admin", "admin_token", "missing or wrong admin token")
+			refuseUnread(w, http.StatusUnauthorized, 0,
+				"the admin token is missing or wrong: pass the token printed at the node's first start (--admin-token or TANDEM_ADMIN_TOKEN)",
+				"unauthorized")
+		case r.Context().Err() != nil:
+			// The caller is gone; there is no one to answer.
+		default:
+			s.refused(r, "admin", "store_failed", err.Error())
+			refuseUnread(w, http.StatusServiceUnavailable, 5*time.Second,
+				"this node can't check the admin token: its store failed; its log has the details", "store_failed")
+		}
 	}
 }
 
 // peerHandler handles a verified signed request from the connection's
-// other end.
+// other end. body is the request's body, read in full (within the route's
+// limit) before the signature over it was checked.
 type peerHandler func(w http.ResponseWriter, r *http.Request, c engine.Connection, body []byte)
-
-// peer verifies the request's signature before anything else reads it.
-func (s *server) peer(h peerHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, engine.MaxPeerBody))
-		if err != nil {
-			s.writeError(w, r, engine.Errorf(engine.ErrBadRequest, "reading the body: %v", err))
-			return
-		}
-		c, err := s.node.VerifyPeer(r.Context(), r, body)
-		if err != nil {
-			// The reason is logged for the operator; the caller learns
-			// only that it was refused.
-			s.log.Warn("peer request refused", "path", r.URL.Path, "remote", r.RemoteAddr,
-				"connection", r.Header.Get(engine.HeaderConnection), "reason", err.Error())
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "request refused: not signed by this connection", "code": "unauthorized"})
-			return
-		}
-		h(w, r, c, body)
-	}
-}
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

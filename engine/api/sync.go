@@ -92,6 +92,8 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-stopping(r.Context()):
+			return // the node is stopping; the client reconnects to the next run
 		case ev, ok := <-ch:
 			if !ok {
 				return

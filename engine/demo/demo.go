@@ -75,7 +75,7 @@ type Node struct {
 	JiraClient *jira.Client
 
 	sbSrv   *http.Server
-	nodeSrv *http.Server
+	nodeSrv *api.Server
 }
 
 // Start starts a sandbox and a node in front of it, both listening on
@@ -137,7 +137,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	}
 	n.Node = node
 	n.AdminToken = node.AdminTokenOnce()
-	n.nodeSrv = newServer(api.New(node, logger.With("node", s.Name)))
+	n.nodeSrv = api.NewServer(api.New(node, logger.With("node", s.Name)), api.ServerOptions{Logger: logger.With("node", s.Name)})
 	go n.nodeSrv.Serve(ln)
 	return n, nil
 }
@@ -183,6 +183,8 @@ func (n *Node) startJira(ln net.Listener, s Spec, logger *slog.Logger) (engine.T
 	return jira.NewTracker(client, ""), map[string]string{"jira_url": n.SandboxURL, "jira_email": sb.Email()}, nil
 }
 
+// newServer serves a tracker sandbox; the node itself is served by
+// api.NewServer.
 func newServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 }
