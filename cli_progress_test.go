@@ -184,3 +184,27 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("not on a terminal, lines at %v, want %v:\n%s", got, want, log.String())
 	}
 }
+
+// TestRepeatedProgressIsNoProgress: only a report that gets further than
+// any before it keeps exalate waiting; a count restarted by a retry, or
+// the same report again, does not.
+func TestRepeatedProgressIsNoProgress(t *testing.T) {
+	f := furthest{}
+	for i, tc := range []struct {
+		event, what string
+		done        int
+		want        bool
+	}{
+		{"e1", engine.ProgressComments, 0, true},
+		{"e1", engine.ProgressComments, 10, true},
+		{"e1", engine.ProgressComments, 10, false}, // the same report again
+		{"e1", engine.ProgressComments, 3, false},  // restarted by a retry
+		{"e1", engine.ProgressComments, 11, true},
+		{"e1", engine.ProgressAttachments, 0, true}, // another kind
+		{"e2", engine.ProgressComments, 1, true},    // another sync
+	} {
+		if got := f.advanced(tc.event, engine.Progress{What: tc.what, Done: tc.done, Total: 20}); got != tc.want {
+			t.Errorf("%d: %s %s %d: advanced %v, want %v", i, tc.event, tc.what, tc.done, got, tc.want)
+		}
+	}
+}

@@ -274,8 +274,8 @@ func jsonEscaped(r rune) bool { return (r >= 0x80 && r <= 0x9f) || termtext.Bidi
 // shown is s as it may be written to the operator's terminal: most of what
 // these commands print came from outside (another node's instance name,
 // a tracker item's key or link, an error quoting either), and a terminal
-// acts on the escape sequences such text can carry. --json needs none of
-// this: encoding/json escapes every control character.
+// acts on the escape sequences such text can carry. --json keeps the text
+// exact and escapes it instead (writeJSON).
 func shown(s string) string { return termtext.Line(s) }
 
 func titleCase(s string) string {

@@ -6,7 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tandem-sync/tandem/engine"
 )
@@ -55,9 +56,10 @@ func isTerminal(w io.Writer) bool {
 // show prints progress p of the sync labelled label (a stage name, or an
 // item's key in a bulk sync).
 func (l *progressLine) show(label string, p engine.Progress) {
-	text := shown(fmt.Sprintf("  … %-19s %s", label, p))
+	text := fmt.Sprintf("  … %-19s %s", shown(label), p)
 	if l.tty {
-		width := utf8.RuneCountInString(text)
+		// Cells, not runes: a wide key (CJK) takes two.
+		width := ansi.StringWidth(text)
 		// Spaces wipe what a longer earlier line left behind.
 		fmt.Fprintf(l.w, "\r%s%s", text, strings.Repeat(" ", max(l.open-width, 0)))
 		l.open = width

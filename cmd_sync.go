@@ -118,6 +118,24 @@ func (wt watch) gaveUp(ctx context.Context, what, check string) error {
 	return fmt.Errorf("stopped waiting, %s: %s not Synchronized yet; the sync goes on in the background: check with %s", why, what, check)
 }
 
+// furthest is how far each sync's progress reports have got, by sync and
+// kind of item.
+type furthest map[string]int
+
+// advanced says whether p goes past the furthest report seen for its sync
+// and kind. A report that repeats or restarts a count (an apply that failed
+// and is tried again from the start) is no progress: otherwise a sync
+// failing in a loop, or a peer sending the same report over and over,
+// would keep exalate waiting for ever.
+func (f furthest) advanced(eventID string, p engine.Progress) bool {
+	k := eventID + "\x00" + p.What
+	if best, ok := f[k]; ok && p.Done <= best {
+		return false
+	}
+	f[k] = p.Done
+	return true
+}
+
 // followOne prints one sync's stages as they happen, with the time each
 // took, and both links at the end.
 func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, first engine.StageEvent, wt watch) error {
@@ -125,6 +143,7 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 	began := first.At
 	printed := map[string]bool{}
 	idle := time.NewTimer(wt.idle)
+	best := furthest{}
 	defer idle.Stop()
 	show := func(ev engine.StageEvent) {
 		wt.progress.end()
@@ -165,7 +184,9 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 				continue
 			}
 			if ev.Progress != nil {
-				idle.Reset(wt.idle)
+				if best.advanced(ev.EventID, *ev.Progress) {
+					idle.Reset(wt.idle)
+				}
 				wt.progress.show(engine.StageName(ev.Stage), *ev.Progress)
 				continue
 			}
@@ -216,6 +237,7 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 		}
 	}
 	idle := time.NewTimer(wt.idle)
+	best := furthest{}
 	defer idle.Stop()
 	for len(pending) > 0 {
 		select {
@@ -230,8 +252,10 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 			if _, ours := pending[ev.EventID]; !ours || ev.Direction != "out" || ev.Error != "" {
 				continue
 			}
-			// Any item moving on, or reporting progress, is progress.
-			idle.Reset(wt.idle)
+			// Any item moving on, or getting further, is progress.
+			if ev.Progress == nil || best.advanced(ev.EventID, *ev.Progress) {
+				idle.Reset(wt.idle)
+			}
 			switch {
 			case ev.Progress != nil:
 				wt.progress.show(ev.LocalKey, *ev.Progress)

@@ -13,7 +13,7 @@ import (
 // Attachments in transit are written to the data dir (attachment-*.part)
 // between the peer's download and the tracker's upload. They are what a
 // hostile or broken peer could fill this node's disk with, so they are
-// bounded three ways: each copy by its own limit (copyAttachment), all
+// bounded three ways: each copy by its own limit (receiveAttachment), all
 // copies at once by the node's budget, and all of them by the free space
 // the data dir's filesystem must keep for SQLite, whose writes (the nonce
 // of every signed request, every sync's state) fail when it runs out.

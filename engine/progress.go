@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -61,8 +62,11 @@ func (n *Node) ReceiveProgress(ctx context.Context, c Connection, d ProgressDeli
 			p.Done, p.Total, p.What, ProgressComments, ProgressAttachments)
 	}
 	ev, err := n.st.SyncEvent(ctx, nil, c.ID, d.EventID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return Errorf(ErrNotFound, "no outgoing sync %s on this connection", d.EventID)
+	}
+	if err != nil {
+		return fmt.Errorf("reading sync %s for its progress: %w", d.EventID, err)
 	}
 	if ev.Direction != store.DirectionOut {
 		return Errorf(ErrBadRequest, "sync %s is not one this node sent", d.EventID)

@@ -7,13 +7,18 @@ import (
 )
 
 // NormalizeSummary is a summary as the sync carries and stores it on both
-// sides: each control character (C0, DEL, C1: a tab, a line break, ESC,
-// BEL) a space, every run of white space one space, none at either end.
-// It is what Jira does to a summary (see connectors/jira's jiraSummary),
-// while Asana keeps one as typed: normalising on both sides makes twins
-// end with the same summary instead of differing for good, and keeps a
-// summary from carrying terminal escape sequences to the other side.
+// sides. One with a control character (C0, DEL, C1: a tab, a line break,
+// ESC, BEL) has each of them made a space, every run of white space one
+// space, and none at either end: what Jira does to a summary (see
+// connectors/jira's jiraSummary), while Asana keeps one as typed.
+// Normalising on both sides makes twins end with the same summary instead
+// of differing for good, and keeps a summary from carrying terminal escape
+// sequences to the other side. A summary without one is left exactly as
+// typed: the source item is rewritten only when it has to be.
 func NormalizeSummary(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '

@@ -48,3 +48,22 @@ func TestSummariesWithControlCharactersConverge(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalizeSummary: a summary with a control character is made what
+// Jira stores; one without is left exactly as typed, double spaces and
+// all, so an item is rewritten only when its twins could never agree.
+func TestNormalizeSummary(t *testing.T) {
+	for in, want := range map[string]string{
+		"Plain":                    "Plain",
+		"  two  spaces  ":          "  two  spaces  ",
+		"tab\there":                "tab here",
+		"bell\x07 and  ESC\x1b[2J": "bell and ESC [2J",
+		"line\r\nbreak ":           "line break",
+		"C1\u009b31m":              "C1 31m",
+		"\x1b":                     "",
+	} {
+		if got := engine.NormalizeSummary(in); got != want {
+			t.Errorf("NormalizeSummary(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
