@@ -14,12 +14,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/store"
 	"github.com/tandem-sync/tandem/tui/termtext"
+	"github.com/tandem-sync/tandem/tui/termtext/termtexttest"
 )
 
 // Issue 12: text from outside — a tracker user's task name, another node's
@@ -28,26 +28,13 @@ import (
 // cleared the screen (CSI 2J) and planted a link (OSC 8); it also carries
 // a right-to-left override and an 8-bit CSI.
 const (
-	hostile      = "Hostile \x1b]52;c;cHduZWQ=\x07 \x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ \u202eevil\u009b31m"
-	hostileShown = "Hostile ␛ ␛␛link␛ evil␛"
+	hostile      = termtexttest.Hostile
+	hostileShown = termtexttest.HostileShown
 )
 
-// requireSafe fails the test if out holds an ESC byte, a C1 control (as a
-// rune or a raw byte), a bidi control, another C0 control than newline
-// and tab, or invalid UTF-8.
 func requireSafe(t *testing.T, where, out string) {
 	t.Helper()
-	if i := strings.IndexByte(out, 0x1b); i >= 0 {
-		t.Fatalf("%s: an ESC byte reached the terminal: %q", where, out[max(i-30, 0):min(i+30, len(out))])
-	}
-	if !utf8.ValidString(out) {
-		t.Fatalf("%s: invalid UTF-8 (a raw C1 byte?) reached the terminal: %q", where, out)
-	}
-	for _, r := range out {
-		if (r >= 0x80 && r <= 0x9f) || termtext.Bidi(r) || (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f {
-			t.Fatalf("%s: control %U reached the terminal:\n%s", where, r, out)
-		}
-	}
+	termtexttest.RequireSafe(t, where, out)
 }
 
 // serveStoppable runs `tandem serve` in process until stop (or the test's

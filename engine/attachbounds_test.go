@@ -78,6 +78,23 @@ func (z *zeros) Read(p []byte) (int, error) {
 // buffers and the copy buffers past what the receiver read.
 const slack = 16 << 20
 
+// exalateWatched creates an item on a's side and syncs it, with b's events
+// watched from before the sync began.
+func exalateWatched(t *testing.T, a, b *testNode, project, summary string) (engine.StageEvent, <-chan engine.StageEvent) {
+	t.Helper()
+	src, err := a.et().Create(ctxFor(t), engine.NewEntity{Project: project, Summary: summary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, stop := b.Subscribe()
+	t.Cleanup(stop)
+	first, err := a.Exalate(ctxFor(t), "", src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return first, events
+}
+
 // failures waits for count failed tries of sync eventID on n, in order.
 func failures(t *testing.T, events <-chan engine.StageEvent, eventID string, count int, within time.Duration) []engine.StageEvent {
 	t.Helper()
@@ -124,18 +141,8 @@ func TestHostilePeerAttachmentStopsAtTheLimit(t *testing.T) {
 			a, b, connA, _ := connected(t)
 			lie := newLyingPeer(tc.announced, 300<<20)
 			lie.on(t, a)
-			ctx := ctxFor(t)
-			src, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "Innocent-looking task"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			events, stop := b.Subscribe()
-			defer stop()
 			began := time.Now()
-			first, err := a.Exalate(ctx, "", src.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			first, events := exalateWatched(t, a, b, connA.LocalProject, "Innocent-looking task")
 			fails := failures(t, events, first.EventID, 1, 30*time.Second)
 			if parts := partFiles(t, b.dir); len(parts) > 0 {
 				t.Errorf("after the refusal the data dir still holds %q", parts)
@@ -238,17 +245,7 @@ func TestAttachmentDiskBudget(t *testing.T) {
 			b.start(t, "Globex")
 			lie := newLyingPeer(tc.announced, 300<<20)
 			lie.on(t, a)
-			ctx := ctxFor(t)
-			src, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "Big file"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			events, stop := b.Subscribe()
-			defer stop()
-			first, err := a.Exalate(ctx, "", src.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			first, events := exalateWatched(t, a, b, connA.LocalProject, "Big file")
 			f := failures(t, events, first.EventID, 1, 30*time.Second)[0]
 			if !strings.Contains(f.Error, tc.want) {
 				t.Errorf("the sync's error %q does not say %q", f.Error, tc.want)
@@ -305,16 +302,7 @@ func TestFullDiskIsOneClearError(t *testing.T) {
 	lie := newLyingPeer(1<<10, 1<<10)
 	lie.on(t, a)
 	ctx := ctxFor(t)
-	src, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "With a file"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, stop := b.Subscribe()
-	defer stop()
-	first, err := a.Exalate(ctx, "", src.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, events := exalateWatched(t, a, b, connA.LocalProject, "With a file")
 	f := failures(t, events, first.EventID, 1, 30*time.Second)[0]
 	if !strings.Contains(f.Error, want) {
 		t.Errorf("the sync's error %q does not say %q", f.Error, want)

@@ -6,13 +6,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/tandem-sync/tandem/engine"
-	"github.com/tandem-sync/tandem/tui/termtext"
+	"github.com/tandem-sync/tandem/tui/termtext/termtexttest"
 )
 
 // Issue 12: text from outside (a tracker user's task name, another node's
@@ -21,29 +20,13 @@ import (
 // 52), cleared the screen (CSI 2J) and planted a link (OSC 8), plus a
 // right-to-left override and an 8-bit CSI.
 const (
-	hostile = "Hostile \x1b]52;c;cHduZWQ=\x07 \x1b[2J\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ \u202eevil\u009b31m"
-	// hostileShown is how it must look: each sequence one visible ␛, the
-	// words around them kept.
-	hostileShown = "Hostile ␛ ␛␛link␛ evil␛"
+	hostile      = termtexttest.Hostile
+	hostileShown = termtexttest.HostileShown
 )
 
-// requireSafe fails the test if out holds anything a terminal would act on
-// that came from the hostile text: an ESC byte (the plain renderer draws
-// no styles, so the console itself emits none), a C1 control, a bidi
-// control, invalid UTF-8.
 func requireSafe(t *testing.T, where, out string) {
 	t.Helper()
-	if i := strings.IndexByte(out, 0x1b); i >= 0 {
-		t.Fatalf("%s: an ESC byte reached the terminal at %d: %q", where, i, out[max(i-20, 0):min(i+40, len(out))])
-	}
-	if !utf8.ValidString(out) {
-		t.Fatalf("%s: invalid UTF-8 reached the terminal", where)
-	}
-	for _, r := range out {
-		if (r >= 0x80 && r <= 0x9f) || termtext.Bidi(r) || (r < 0x20 && r != '\n') {
-			t.Fatalf("%s: control %U reached the terminal:\n%s", where, r, out)
-		}
-	}
+	termtexttest.RequireSafe(t, where, out)
 }
 
 // hostileNode answers with hostile text wherever text from outside can be:
