@@ -14,11 +14,8 @@ import (
 	"github.com/tandem-sync/tandem/tui/termtext/termtexttest"
 )
 
-// Issue 12: text from outside (a tracker user's task name, another node's
-// instance name, an error quoting either) must never reach the terminal
-// raw. hostile is the task name that overwrote a tester's clipboard (OSC
-// 52), cleared the screen (CSI 2J) and planted a link (OSC 8), plus a
-// right-to-left override and an 8-bit CSI.
+// Issue 12: text from outside must reach the operator's terminal cleaned
+// (see termtexttest.Hostile for what it tried).
 const (
 	hostile      = termtexttest.Hostile
 	hostileShown = termtexttest.HostileShown
