@@ -120,6 +120,12 @@ func (n *Node) stopWorkers() {
 // failed records a failure at the event's current stage with the time of
 // the next try, and returns err for River to retry.
 func (n *Node) failed(ctx context.Context, connID, eventID string, attempt int, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// The node is stopping, not the sync failing: nothing to record
+		// (the store may be closing), and River, seeing the cancellation,
+		// gives the try back; the job runs again at the next start.
+		return errors.Join(ctx.Err(), err)
+	}
 	ev, gerr := n.st.SyncEvent(ctx, nil, connID, eventID)
 	if gerr == nil {
 		next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})

@@ -100,7 +100,9 @@ func (n *Node) BeginPeer(ctx context.Context, r *http.Request) (*PeerRequest, er
 	}
 	key, err := n.connectionKey(c)
 	if err != nil {
-		return nil, fmt.Errorf("opening the key of connection %s: %w", c.ID, err)
+		// This node's own fault (its node key, its store), not the
+		// sender's signature: a 503 the sender retries, not a 401.
+		return nil, fmt.Errorf("%w: opening the key of connection %s: %w", ErrStoreFailed, c.ID, err)
 	}
 	return &PeerRequest{n: n, h: h, conn: c, key: key}, nil
 }

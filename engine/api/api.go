@@ -37,6 +37,7 @@ type server struct {
 	slots         *slots
 	budget        *byteBudget
 	perAddr       *addrLimiter
+	publicSlots   *slots // unauthenticated requests in progress, by address
 	refusals      *refusalLog
 	peerRefusals  *prometheus.CounterVec
 	otherRefusals *prometheus.CounterVec
@@ -55,15 +56,16 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	lim = lim.withDefaults()
+	lim = lim.Defaults()
 	reg := prometheus.NewRegistry()
 	s := &server{node: node, log: log, requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tandem_http_requests_total", Help: "HTTP requests served, by route and status code.",
 	}, []string{"route", "code"}),
-		slots:    newSlots(lim.PeerPerConnection, lim.PeerTotal),
-		budget:   &byteBudget{free: lim.PeerBodyBytes, cap: lim.PeerBodyBytes},
-		perAddr:  newAddrLimiter(lim.PublicPerSecond, lim.PublicBurst, lim.PublicAddresses),
-		refusals: newRefusalLog(log, lim.RefusedLogEvery),
+		slots:       newSlots(lim.PeerPerConnection, lim.PeerTotal),
+		budget:      &byteBudget{free: lim.PeerBodyBytes, cap: lim.PeerBodyBytes},
+		perAddr:     newAddrLimiter(lim.PublicPerSecond, lim.PublicBurst, lim.PublicAddresses),
+		publicSlots: newSlots(lim.PublicPerAddress, lim.PublicInFlight),
+		refusals:    newRefusalLog(log, lim.RefusedLogEvery),
 		peerRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tandem_peer_refused_total", Help: "Peer API requests refused, by reason.",
 		}, []string{"reason"}),

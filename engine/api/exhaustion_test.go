@@ -273,15 +273,34 @@ func TestSlowConnectionsLeaveRoomForHealthAndAdmin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens 5,000 sockets")
 	}
+	t.Run("mixed", func(t *testing.T) { slowConnections(t, 5000, nil) })
+	// More bodies the node reads none of than the connection cap: Go's
+	// server would drain each, with the connection active and out of the
+	// cap's reach, for as long as the caller takes.
+	t.Run("unread bodies", func(t *testing.T) { slowConnections(t, 1200, []int{3, 4}) })
+}
+
+// slowConnections opens conns slow connections of the kinds listed (all
+// when none is) and checks /healthz and the admin API answer meanwhile.
+func slowConnections(t *testing.T, conns int64, kinds []int) {
 	n := startNode(t)
 	addr := strings.TrimPrefix(n.URL, "http://")
-	const conns = 5000
-	// Three kinds of slow caller: unsigned peer bodies, headers that never
-	// end, and bodies to the (unauthenticated) redeem endpoint.
+	// Five kinds of slow caller: unsigned peer bodies, headers that never
+	// end, bodies to the (unauthenticated) redeem endpoint, and bodies to
+	// routes that read none (a 405 from the router, a 404), which Go's
+	// server would drain for as long as the caller takes. They come from
+	// 16 loopback addresses, as from several hosts, each with its own rate
+	// on the public endpoints.
 	opening := []string{
 		"POST " + engine.PathEvents + " HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\nContent-Length: 32505855\r\n\r\n{",
 		"POST /api/v1/admin/exalate HTTP/1.1\r\nHost: " + addr + "\r\nAuthorization: Bearer ",
 		"POST " + engine.PathRedeem + " HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+		"POST /healthz HTTP/1.1\r\nHost: " + addr + "\r\nContent-Length: 200000\r\n\r\n{",
+		"POST /nowhere HTTP/1.1\r\nHost: " + addr + "\r\nContent-Length: 200000\r\n\r\n{",
+	}
+	const sources = 16
+	if kinds == nil {
+		kinds = []int{0, 1, 2, 3, 4}
 	}
 	var (
 		mu       sync.Mutex
@@ -326,7 +345,8 @@ func TestSlowConnectionsLeaveRoomForHealthAndAdmin(t *testing.T) {
 				if i >= conns {
 					return
 				}
-				c, err := net.Dial("tcp", addr)
+				from := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%sources))}
+				c, err := (&net.Dialer{LocalAddr: from}).Dial("tcp", addr)
 				if err != nil {
 					dialErrs.Add(1)
 					continue
@@ -335,7 +355,7 @@ func TestSlowConnectionsLeaveRoomForHealthAndAdmin(t *testing.T) {
 				mu.Lock()
 				open = append(open, c)
 				mu.Unlock()
-				kind := int(i % int64(len(opening)))
+				kind := kinds[i%int64(len(kinds))]
 				c.Write([]byte(opening[kind]))
 				readers.Go(func() { watch(c, kind) })
 			}
@@ -379,9 +399,11 @@ func TestSlowConnectionsLeaveRoomForHealthAndAdmin(t *testing.T) {
 			t.Errorf("try %d during the attack: /healthz took %v, the admin API %v; want each under 1 s", i+1, health[i], admin[i])
 		}
 	}
-	// The node holds no more connections than its cap and reserve: the
-	// rest it answered and closed, or shed.
-	bound := int64(api.ServerOptions{}.Defaults().MaxConns + api.ServerOptions{}.Defaults().Reserve)
+	// The node holds no more of them than unauthenticated callers can
+	// keep busy (public requests in progress, peer slots) and the reserve:
+	// the rest it answered and closed, or shed.
+	lim := api.Limits{}.Defaults()
+	bound := int64(lim.PublicInFlight + lim.PeerTotal + api.ServerOptions{}.Defaults().Reserve)
 	deadline := time.Now().Add(5 * time.Second)
 	poll := time.NewTicker(10 * time.Millisecond)
 	defer poll.Stop()

@@ -29,6 +29,9 @@ const (
 	minBodyRate       = 1 << 20  // bytes a second a sender must keep up
 	baseBodyTimeout   = 10 * time.Second
 	defaultBodyWindow = 30 * time.Second
+	// publicBodyWindow is the time an unauthenticated caller has to send
+	// its few kilobytes.
+	publicBodyWindow = 5 * time.Second
 )
 
 // peerBodyLimit is what a signed request to r's route may carry. A GET
@@ -58,6 +61,9 @@ func (s *server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
 			r = setBodyDeadline(w, r, defaultBodyWindow)
+			if b, ok := r.Body.(*liftAtEOF); ok {
+				w = &closeIfUnread{ResponseWriter: w, body: b}
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -83,6 +89,39 @@ func setBodyDeadline(w http.ResponseWriter, r *http.Request, d time.Duration) *h
 	r.Body = &liftAtEOF{ReadCloser: body, rc: rc}
 	return r
 }
+
+// closeIfUnread answers a request whose handler did not read its body to
+// the end (a refusal, a 404 or 405 from the router, a handler that needs
+// no body) and closes the connection after the answer instead of reading
+// the rest: Go's server would otherwise read up to 256 KB of it first, as
+// slowly as the caller likes to send it, with the connection active all
+// the while and beyond the connection cap's reach.
+type closeIfUnread struct {
+	http.ResponseWriter
+	body    *liftAtEOF
+	checked bool
+}
+
+func (w *closeIfUnread) check() {
+	if w.checked {
+		return
+	}
+	w.checked = true
+	if !w.body.done {
+		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w.ResponseWriter).SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+	}
+}
+
+func (w *closeIfUnread) WriteHeader(code int) { w.check(); w.ResponseWriter.WriteHeader(code) }
+
+func (w *closeIfUnread) Write(p []byte) (int, error) { w.check(); return w.ResponseWriter.Write(p) }
+
+// Flush passes streaming through.
+func (w *closeIfUnread) Flush() { w.check(); _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *closeIfUnread) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type liftAtEOF struct {
 	io.ReadCloser
@@ -117,6 +156,18 @@ func refuseUnread(w http.ResponseWriter, status int, retryAfter time.Duration, m
 	writeJSON(w, status, map[string]string{"error": msg, "code": code})
 }
 
+// refuseTooLarge answers a body over the route's limit, unread.
+func refuseTooLarge(w http.ResponseWriter, limit int64) {
+	refuseUnread(w, http.StatusRequestEntityTooLarge, 0,
+		fmt.Sprintf("request refused: the body is over the %d bytes this endpoint takes", limit), "too_large")
+}
+
+// refuseBusy answers a request over a bound of requests at once: the
+// caller may try again in a second.
+func refuseBusy(w http.ResponseWriter) {
+	refuseUnread(w, http.StatusServiceUnavailable, time.Second, "this node is busy with other requests; try again shortly", "busy")
+}
+
 // peer checks a signed request in two steps around its body: the headers
 // (signed, fresh, naming a connection this node has) before a byte of the
 // body is read, the MAC over the body's hash after it was read within the
@@ -134,15 +185,13 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 		limit := peerBodyLimit(r)
 		if r.ContentLength > limit {
 			s.peerRefused(r, "too_large", fmt.Errorf("the body is %d bytes, over the route's %d", r.ContentLength, limit))
-			refuseUnread(w, http.StatusRequestEntityTooLarge, 0,
-				fmt.Sprintf("request refused: the body is over the %d bytes this endpoint takes", limit), "too_large")
+			refuseTooLarge(w, limit)
 			return
 		}
 		release, ok := s.slots.take(p.ConnectionID())
 		if !ok {
 			s.peerRefused(r, "busy", errors.New("too many requests of this connection, or in all, at once"))
-			refuseUnread(w, http.StatusServiceUnavailable, time.Second,
-				"this node is busy with other requests; try again shortly", "busy")
+			refuseBusy(w)
 			return
 		}
 		defer func() { release() }()
@@ -155,13 +204,11 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 		switch {
 		case errors.Is(err, errTooLarge):
 			s.peerRefused(r, "too_large", err)
-			refuseUnread(w, http.StatusRequestEntityTooLarge, 0,
-				fmt.Sprintf("request refused: the body is over the %d bytes this endpoint takes", limit), "too_large")
+			refuseTooLarge(w, limit)
 			return
 		case errors.Is(err, errNoBudget):
 			s.peerRefused(r, "busy", err)
-			refuseUnread(w, http.StatusServiceUnavailable, time.Second,
-				"this node is busy with other requests; try again shortly", "busy")
+			refuseBusy(w)
 			return
 		case err != nil:
 			s.peerRefused(r, "body_unreadable", err)
@@ -310,13 +357,20 @@ func (s *server) public(limit int64, h http.HandlerFunc) http.HandlerFunc {
 		}
 		if r.ContentLength > limit {
 			s.refused(r, "public", "too_large", fmt.Sprintf("a body of %d bytes", r.ContentLength))
-			refuseUnread(w, http.StatusRequestEntityTooLarge, 0,
-				fmt.Sprintf("request refused: the body is over the %d bytes this endpoint takes", limit), "too_large")
+			refuseTooLarge(w, limit)
 			return
 		}
+		release, ok := s.publicSlots.take(clientAddr(r))
+		if !ok {
+			s.refused(r, "public", "busy", "too many requests in progress, from this address or in all")
+			refuseBusy(w)
+			return
+		}
+		defer release()
 		if limit == 0 {
 			r.Body = http.NoBody
 		} else {
+			r = setBodyDeadline(w, r, publicBodyWindow)
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		h(w, r)
@@ -324,12 +378,17 @@ func (s *server) public(limit int64, h http.HandlerFunc) http.HandlerFunc {
 }
 
 // clientAddr is the address a rate is kept for: the peer's IP (no port,
-// which changes with every connection). Forwarding headers are not
-// trusted: anyone can write them.
+// which changes with every connection), or its /64 for IPv6. Forwarding
+// headers are not trusted: anyone can write them, so behind a reverse
+// proxy every caller shares the proxy's rate.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
+	}
+	// One IPv6 host has a /64 to pick addresses from: it is one client.
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 	}
 	return strings.ToLower(host)
 }

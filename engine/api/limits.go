@@ -27,6 +27,11 @@ type Limits struct {
 	// endpoints (instance, invitation check, redeem) per client address.
 	PublicPerSecond float64
 	PublicBurst     int
+	// PublicInFlight and PublicPerAddress bound the unauthenticated
+	// requests being handled at once, in all and from one address: their
+	// small bodies may still be arriving, slowly, and each holds a
+	// connection the cap can't shed while it does.
+	PublicInFlight, PublicPerAddress int
 	// PublicAddresses bounds how many client addresses are remembered for
 	// that rate; the least recently seen is forgotten first.
 	PublicAddresses int
@@ -35,7 +40,8 @@ type Limits struct {
 	RefusedLogEvery time.Duration
 }
 
-func (l Limits) withDefaults() Limits {
+// Defaults returns l with every zero field set to its default.
+func (l Limits) Defaults() Limits {
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d
@@ -44,11 +50,15 @@ func (l Limits) withDefaults() Limits {
 	def(&l.PeerPerConnection, 8)
 	def(&l.PeerTotal, 32)
 	def(&l.PublicBurst, 100)
+	def(&l.PublicInFlight, 64)
+	def(&l.PublicPerAddress, 8)
 	def(&l.PublicAddresses, 10_000)
 	if l.PeerBodyBytes <= 0 {
 		l.PeerBodyBytes = 4 * maxPeerBody
 	}
-	l.PeerBodyBytes = max(l.PeerBodyBytes, maxPeerBody)
+	// One largest replica always fits, with the byte past it that shows
+	// its end.
+	l.PeerBodyBytes = max(l.PeerBodyBytes, maxPeerBody+1)
 	if l.PublicPerSecond <= 0 {
 		l.PublicPerSecond = 20
 	}
