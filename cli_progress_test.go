@@ -25,7 +25,7 @@ import (
 func TestExalateFollowsProgressAndGivesUpWhenIdle(t *testing.T) {
 	const comments = 100
 	acmeAsana := startSandbox(t, "Acme")
-	slow, err := sandbox.New(sandbox.WithWorkspace("Globex"), sandbox.WithToken("Globex-pat"), sandbox.WithLatency(5*time.Millisecond))
+	slow, err := sandbox.New(sandbox.WithWorkspace("Globex"), sandbox.WithToken("Globex-pat"), sandbox.WithLatency(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +67,14 @@ func TestExalateFollowsProgressAndGivesUpWhenIdle(t *testing.T) {
 		}
 	}
 
-	// At 5 ms a request the apply takes over half a second: past the
+	// At 20 ms a request the apply takes two seconds or more: past the
 	// idle timeout, unless progress keeps exalate waiting.
 	began := time.Now()
-	out, err := run(t, "exalate", task.ID, "--node", acme, "--admin-token", acmeToken, "--idle-timeout", "250ms")
+	out, err := run(t, "exalate", task.ID, "--node", acme, "--admin-token", acmeToken, "--idle-timeout", "1s")
 	if err != nil {
 		t.Fatalf("exalate of %d comments with progress: %v\n%s", comments, err, out)
 	}
-	if took := time.Since(began); took < 250*time.Millisecond {
+	if took := time.Since(began); took < time.Second {
 		t.Fatalf("the sync took %v, under the idle timeout: the test shows nothing", took)
 	}
 	waiting := strings.Index(out, "✓ Waiting for remote")

@@ -1,11 +1,13 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/engine"
 )
 
@@ -27,6 +29,21 @@ func (s slowProgress) RoundTrip(r *http.Request) (*http.Response, error) {
 	return s.RoundTripper.RoundTrip(r)
 }
 
+// slowComments is a tracker whose comments take a while to add.
+type slowComments struct {
+	*asana.Tracker
+	latency time.Duration
+}
+
+func (s slowComments) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
+	select {
+	case <-time.After(s.latency):
+	case <-ctx.Done():
+		return engine.Comment{}, ctx.Err()
+	}
+	return s.Tracker.AddComment(ctx, id, body)
+}
+
 // TestLongApplyReportsProgress syncs a task with many comments to a node
 // that reports progress often (a low Config.ProgressEvery) over a slow
 // link: the source's listeners see the receiver's reports, Waiting for
@@ -39,6 +56,10 @@ func TestLongApplyReportsProgress(t *testing.T) {
 	b := startNode(t, "Globex", &clock{}, func(n *testNode) {
 		n.progressEvery = time.Millisecond
 		n.peer = func(rt http.RoundTripper) http.RoundTripper { return slowProgress{rt, 15 * time.Millisecond} }
+		// A comment takes the receiver's tracker 5 ms or more, as a real
+		// one's do: the apply lasts 400 ms however fast the machine, room
+		// for many reports.
+		n.wrap = func(tr *asana.Tracker) engine.Tracker { return slowComments{tr, 5 * time.Millisecond} }
 	})
 	ctx := ctxFor(t)
 	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
