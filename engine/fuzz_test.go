@@ -216,7 +216,8 @@ func FuzzVerifyRequest(f *testing.F) {
 		// A line break in a signed part would make the signed string
 		// ambiguous; no HTTP request carries one there.
 		ambiguous := strings.Contains(want.conn+want.method+want.uri+want.idem, "\n")
-		fresh := connID != "" && connID != "unknown" && !ambiguous && skew <= SignatureWindow && skew >= -SignatureWindow
+		fresh := connID != "" && connID != "unknown" && len(connID) <= maxConnIDLen && !ambiguous &&
+			skew <= SignatureWindow && skew >= -SignatureWindow
 
 		id, err := verify(orig, body, at, seen)
 		if (err == nil) != fresh {
