@@ -62,7 +62,7 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 		Name: "tandem_http_requests_total", Help: "HTTP requests served, by route and status code.",
 	}, []string{"route", "code"}),
 		slots:       newSlots(lim.PeerPerConnection, lim.PeerTotal),
-		budget:      &byteBudget{free: lim.PeerBodyBytes, cap: lim.PeerBodyBytes},
+		budget:      newByteBudget(lim.PeerBodyBytes, lim.PeerBodyBytesPerConnection),
 		perAddr:     newAddrLimiter(lim.PublicPerSecond, lim.PublicBurst, lim.PublicAddresses),
 		publicSlots: newSlots(lim.PublicPerAddress, lim.PublicInFlight),
 		refusals:    newRefusalLog(log, lim.RefusedLogEvery),

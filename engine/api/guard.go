@@ -199,8 +199,8 @@ func (s *server) peer(h peerHandler) http.HandlerFunc {
 			r = setBodyDeadline(w, r, bodyTimeout(limit))
 		}
 		sum := sha256.New()
-		body, held, err := s.readPeerBody(r.Body, r.ContentLength, limit, sum)
-		defer s.budget.give(held)
+		body, held, err := s.readPeerBody(p.ConnectionID(), r.Body, r.ContentLength, limit, sum)
+		defer s.budget.give(p.ConnectionID(), held)
 		switch {
 		case errors.Is(err, errTooLarge):
 			s.peerRefused(r, "too_large", err)
@@ -244,7 +244,7 @@ const bodyChunk = 64 << 10
 // it allocates from the byte budget first: all at once when the length was
 // declared, doubling as it fills when not. held is what it took, to give
 // back once the handler is done with the body.
-func (s *server) readPeerBody(src io.Reader, declared, limit int64, sum hash.Hash) (body []byte, held int64, err error) {
+func (s *server) readPeerBody(connID string, src io.Reader, declared, limit int64, sum hash.Hash) (body []byte, held int64, err error) {
 	if limit == 0 {
 		// Nothing may follow the headers; one byte says something did.
 		var one [1]byte
@@ -262,7 +262,7 @@ func (s *server) readPeerBody(src io.Reader, declared, limit int64, sum hash.Has
 			if cap(buf) == 0 && declared >= 0 {
 				size = declared + 1
 			}
-			if int64(len(buf)) >= size || !s.budget.take(size-int64(cap(buf))) {
+			if int64(len(buf)) >= size || !s.budget.take(connID, size-int64(cap(buf))) {
 				if int64(len(buf)) > limit {
 					return nil, held, errTooLarge
 				}

@@ -20,9 +20,10 @@ type Limits struct {
 	// answer is 503 with Retry-After, which the sender retries.
 	PeerPerConnection, PeerTotal int
 	// PeerBodyBytes bounds the bytes of peer request bodies held in memory
-	// at once, across all requests (at least engine.MaxPeerBody, so one
-	// largest replica always fits).
-	PeerBodyBytes int64
+	// at once, across all requests, and PeerBodyBytesPerConnection those of
+	// one connection (each at least engine.MaxPeerBody, so one largest
+	// replica always fits).
+	PeerBodyBytes, PeerBodyBytesPerConnection int64
 	// PublicPerSecond and PublicBurst are the rate of the unauthenticated
 	// endpoints (instance, invitation check, redeem) per client address.
 	PublicPerSecond float64
@@ -47,7 +48,9 @@ func (l Limits) Defaults() Limits {
 			*v = d
 		}
 	}
-	def(&l.PeerPerConnection, 8)
+	// Twice the sender's workers (8): room for retries whose first try
+	// is still being handled here.
+	def(&l.PeerPerConnection, 16)
 	def(&l.PeerTotal, 32)
 	def(&l.PublicBurst, 100)
 	def(&l.PublicInFlight, 64)
@@ -59,6 +62,10 @@ func (l Limits) Defaults() Limits {
 	// One largest replica always fits, with the byte past it that shows
 	// its end.
 	l.PeerBodyBytes = max(l.PeerBodyBytes, maxPeerBody+1)
+	if l.PeerBodyBytesPerConnection <= 0 {
+		l.PeerBodyBytesPerConnection = l.PeerBodyBytes / 2
+	}
+	l.PeerBodyBytesPerConnection = min(max(l.PeerBodyBytesPerConnection, maxPeerBody+1), l.PeerBodyBytes)
 	if l.PublicPerSecond <= 0 {
 		l.PublicPerSecond = 20
 	}
@@ -102,27 +109,40 @@ func (s *slots) take(connID string) (release func(), ok bool) {
 	}, true
 }
 
-// byteBudget bounds the body bytes held at once. Like slots it never
-// waits.
+// byteBudget bounds the body bytes held at once, in all and per
+// connection: a connection id is no secret (it travels in every request),
+// so requests that name one are read before their MAC can fail, and one
+// connection's forgeries must not take what the others need. Like slots it
+// never waits.
 type byteBudget struct {
 	mu        sync.Mutex
 	free, cap int64
+	perConn   int64
+	held      map[string]int64 // by connection, only those holding some
 }
 
-func (b *byteBudget) take(n int64) bool {
+func newByteBudget(total, perConn int64) *byteBudget {
+	return &byteBudget{free: total, cap: total, perConn: perConn, held: map[string]int64{}}
+}
+
+func (b *byteBudget) take(connID string, n int64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if n > b.free {
+	if n > b.free || b.held[connID]+n > b.perConn {
 		return false
 	}
 	b.free -= n
+	b.held[connID] += n
 	return true
 }
 
-func (b *byteBudget) give(n int64) {
+func (b *byteBudget) give(connID string, n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.free = min(b.free+n, b.cap)
+	if b.held[connID] -= n; b.held[connID] <= 0 {
+		delete(b.held, connID)
+	}
 }
 
 // addrLimiter rates requests per client address, remembering a bounded

@@ -221,3 +221,61 @@ func TestPeerSlotsBoundRequestsOfAConnection(t *testing.T) {
 		t.Errorf("after the slow one: %d, want 401", st)
 	}
 }
+
+// TestOneConnectionCantTakeTheBodyBudget: a connection id travels in every
+// request, so forgeries naming one are read before their MAC fails. While
+// they hold that connection's share of the body budget, its next large
+// body is answered 503, and another connection's is still read (and,
+// forged too, refused 401 once in).
+func TestOneConnectionCantTakeTheBodyBudget(t *testing.T) {
+	n := startNode(t)
+	ctx := t.Context()
+	var conns []engine.Connection
+	for range 2 {
+		c, err := n.Connect(ctx, engine.ConnectRequest{To: n.URL, Project: "Company", DestProject: "Test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	// Room for four largest bodies in all, two of one connection.
+	url, _ := serveWith(t, n, api.Limits{PeerBodyBytes: 4 * (engine.MaxPeerBody + 1)})
+	forged := func(c engine.Connection, body io.Reader) *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+engine.PathEvents, body)
+		req.ContentLength = engine.MaxPeerBody
+		req.Header.Set(engine.HeaderConnection, c.ID)
+		req.Header.Set(engine.HeaderTimestamp, strconv.FormatInt(time.Now().UnixMilli(), 10))
+		req.Header.Set(engine.HeaderIdempotency, "x")
+		req.Header.Set(engine.HeaderSignature, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+		return req
+	}
+	// Two slow ones of the first connection, their bodies never ending
+	// until the test is over.
+	for range 2 {
+		pr, pw := io.Pipe()
+		t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
+		go func() {
+			if resp, err := http.DefaultClient.Do(forged(conns[0], pr)); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		pw.Write([]byte("{"))
+	}
+	busy := false
+	deadline := time.Now().Add(10 * time.Second)
+	for !busy && time.Now().Before(deadline) {
+		switch st, _ := do(t, forged(conns[0], newLazyBody(engine.MaxPeerBody))); st {
+		case http.StatusServiceUnavailable:
+			busy = true
+		case http.StatusUnauthorized: // the slow ones hold nothing yet
+		default:
+			t.Fatalf("a third large body of the first connection: %d", st)
+		}
+	}
+	if !busy {
+		t.Fatal("a third large body of the first connection was never answered 503 while two held its share")
+	}
+	if st, _ := do(t, forged(conns[1], newLazyBody(engine.MaxPeerBody))); st != http.StatusUnauthorized {
+		t.Errorf("a large body of the other connection meanwhile: %d, want it read and refused 401", st)
+	}
+}
