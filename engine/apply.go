@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
-	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -201,6 +198,9 @@ func (n *Node) writeComment(ctx context.Context, et EntityTracker, c store.Conne
 	if err != nil {
 		return made, err
 	}
+	// The tracker write is made: its record is written even if the node
+	// is stopping, or the next start would have to find it again.
+	ctx = context.WithoutCancel(ctx)
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: made.ID,
 			RemoteID: sourceID, EntityID: entityID, Fingerprint: fingerprint(made.Body)}); err != nil {
@@ -258,6 +258,9 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 	for _, f := range []string{FieldType, FieldSummary, FieldDescription} {
 		setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
 	}
+	// The tracker write is made: its record is written even if the node
+	// is stopping, or the next start would have to find it again.
+	ctx = context.WithoutCancel(ctx)
 	if err := n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
 			return err
@@ -438,113 +441,4 @@ func attributed(body, author, origin string) string {
 		return "<body>" + prefix + inner
 	}
 	return "<body>" + prefix + html.EscapeString(body) + "</body>"
-}
-
-// copyAttachment fetches an attachment's bytes from the peer into a
-// temporary file (never whole in memory, never past its limit: see
-// receiveAttachment), uploads it and records the link with the bytes'
-// sha256. An attachment the peer streamed past its limit before is not
-// downloaded again.
-func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID, entityID string, att Attachment) (Attachment, error) {
-	if reason, ok := n.refused.get(c.ID, att.ID); ok {
-		return Attachment{}, Errorf(ErrAttachmentRefused, "%s (earlier; not downloaded again until this node restarts)", reason)
-	}
-	tmp, size, sum, err := n.receiveAttachment(ctx, et, c, eventID, att)
-	if errors.Is(err, ErrAttachmentRefused) {
-		n.refused.add(c.ID, att.ID, err.Error())
-		n.log.Warn("attachment refused: the peer sent more than its limit", "connection", c.ID, "attachment", att.ID, "err", err)
-	}
-	if err != nil {
-		return Attachment{}, err
-	}
-	defer tmp.discard()
-	n.writing.Lock()
-	defer n.writing.Unlock()
-	made, adopted, err := n.earlierAttachment(ctx, et, c, entityID, att, size)
-	if err != nil {
-		return made, err
-	}
-	if !adopted {
-		made, err = et.AddAttachment(ctx, entityID, att.Name, size, func() (io.ReadCloser, error) { return os.Open(tmp.Name()) })
-		if err != nil {
-			return made, err
-		}
-	}
-	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: made.ID,
-			RemoteID: att.ID, EntityID: entityID, Fingerprint: sum}); err != nil {
-			return err
-		}
-		return n.st.EndWrite(ctx, tx, c.ID, store.LinkAttachment, att.ID)
-	})
-	return made, err
-}
-
-// earlierAttachment finds the file an interrupted earlier upload of att
-// may have made: an unlinked attachment with the same name and size.
-func (n *Node) earlierAttachment(ctx context.Context, et EntityTracker, c store.Connection, entityID string, att Attachment, size int64) (Attachment, bool, error) {
-	earlier, err := n.st.BeginWrite(ctx, c.ID, store.LinkAttachment, att.ID, entityID, n.now())
-	if err != nil || earlier.IsZero() {
-		return Attachment{}, false, err
-	}
-	e, err := et.Get(ctx, entityID)
-	if err != nil {
-		return Attachment{}, false, err
-	}
-	links, err := n.st.Links(ctx, nil, c.ID, store.LinkAttachment, entityID)
-	if err != nil {
-		return Attachment{}, false, err
-	}
-	for _, a := range e.Attachments {
-		linked := slices.ContainsFunc(links, func(l store.ItemLink) bool { return l.LocalID == a.ID })
-		if !linked && a.Name == att.Name && a.Size == size {
-			return a, true, nil
-		}
-	}
-	return Attachment{}, false, nil
-}
-
-// signedGet sends a signed GET to the connection's peer and returns the
-// answer for streaming; a non-2xx answer is an error.
-func (n *Node) signedGet(ctx context.Context, c store.Connection, path string) (*http.Response, error) {
-	key, err := n.connectionKey(c)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.RemoteURL+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	SignRequest(req, nil, c.RemoteID, key, "", n.now())
-	resp, err := n.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, req.URL.Host, shortNetError(err))
-	}
-	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		return nil, n.decodePeerError(resp)
-	}
-	return resp, nil
-}
-
-// OpenAttachment streams an attachment of an entity this node sent in
-// event eventID, for the peer that is copying it. Only attachments named in
-// that event's replica are served.
-func (n *Node) OpenAttachment(ctx context.Context, c Connection, eventID, attachmentID string) (io.ReadCloser, Attachment, error) {
-	ev, err := n.st.SyncEvent(ctx, nil, c.ID, eventID)
-	if err != nil || ev.Direction != store.DirectionOut {
-		return nil, Attachment{}, Errorf(ErrNotFound, "no outgoing sync %s on this connection", eventID)
-	}
-	var r Replica
-	if err := json.Unmarshal(ev.Payload, &r); err != nil {
-		return nil, Attachment{}, err
-	}
-	if !slices.ContainsFunc(r.Attachments, func(a Attachment) bool { return a.ID == attachmentID }) {
-		return nil, Attachment{}, Errorf(ErrNotFound, "sync %s carries no attachment %s", eventID, attachmentID)
-	}
-	et, err := n.entities()
-	if err != nil {
-		return nil, Attachment{}, err
-	}
-	return et.OpenAttachment(ctx, attachmentID)
 }
