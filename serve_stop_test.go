@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -71,8 +72,10 @@ func TestServeStopsPromptlyWithASyncInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	held := make(chan struct{}, 1)
+	var hold atomic.Bool
+	hold.Store(true)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tasks") {
+		if hold.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tasks") {
 			select {
 			case held <- struct{}{}:
 			default:
@@ -131,6 +134,48 @@ func TestServeStopsPromptlyWithASyncInFlight(t *testing.T) {
 	}
 	took := terminate(t, n, 2*time.Second)
 	t.Logf("serve stopped %v after SIGTERM, with a job waiting on the tracker", took.Round(time.Millisecond))
+
+	var test string
+	for _, p := range ps {
+		if p.Name == "Test" {
+			test = p.GID
+		}
+	}
+	twins := func() int {
+		in, err := client.ProjectTasks(t.Context(), test, asana.TaskQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for _, task := range in {
+			if task.Name == tasks[0].Name {
+				found++
+			}
+		}
+		return found
+	}
+	if got := twins(); got != 0 {
+		t.Fatalf("before the restart, %d tasks named %q in Test, want none: the held create made none", got, tasks[0].Name)
+	}
+	// The cancelled job runs again at the next start: the task gets its
+	// one twin in Test once the tracker answers.
+	hold.Store(false)
+	if err := n.start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.waitHealthy(t.Context(), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	for twins() == 0 && time.Now().Before(deadline) {
+		<-poll.C
+	}
+	if got := twins(); got != 1 {
+		t.Errorf("after the restart, %d twins of %q in Test, want 1", got, tasks[0].Name)
+	}
+	terminate(t, n, 2*time.Second)
 }
 
 // terminate sends the node SIGTERM and expects it to exit with status 0,
