@@ -250,16 +250,32 @@ func TestOneConnectionCantTakeTheBodyBudget(t *testing.T) {
 		return req
 	}
 	// Two slow ones of the first connection, their bodies never ending
-	// until the test is over.
+	// until the test is over. One that arrived while a probe below held
+	// part of the share was answered 503: it comes again.
+	done := make(chan struct{})
+	var slow sync.WaitGroup
+	t.Cleanup(func() { close(done); slow.Wait() })
 	for range 2 {
-		pr, pw := io.Pipe()
-		t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
-		go func() {
-			if resp, err := http.DefaultClient.Do(forged(conns[0], pr)); err == nil {
-				resp.Body.Close()
+		slow.Go(func() {
+			for {
+				pr, pw := io.Pipe()
+				go pw.Write([]byte("{"))
+				go func() { <-done; pw.CloseWithError(io.ErrUnexpectedEOF) }()
+				resp, err := http.DefaultClient.Do(forged(conns[0], pr))
+				if err == nil {
+					resp.Body.Close()
+				}
+				pw.CloseWithError(io.ErrUnexpectedEOF)
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+					return
+				}
 			}
-		}()
-		pw.Write([]byte("{"))
+		})
 	}
 	busy := false
 	deadline := time.Now().Add(10 * time.Second)
