@@ -17,7 +17,8 @@
 //   - signing.go: every peer request is signed with the connection key over
 //     method, path, timestamp, idempotency key and body hash; a signature is
 //     accepted once, within ±5 minutes.
-//   - entity.go: the tracker-neutral entities the sync pipeline moves.
+//   - tracker.go: the tracker contract and the tracker-neutral entities the
+//     sync pipeline moves, aliased from the leaf package engine/tracker.
 //
 // The sync pipeline (DESIGN.md §3, §5) builds on these: an event per sync of
 // one entity, its replica and stage stored in one transaction with the

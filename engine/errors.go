@@ -2,16 +2,19 @@ package engine
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
+
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // Errors callers branch on; the HTTP layer maps them to status codes.
 var (
-	// ErrBadRequest is input the engine can't act on.
-	ErrBadRequest = errors.New("bad request")
-	// ErrNotFound is an entity this node doesn't have.
-	ErrNotFound = errors.New("not found")
+	// ErrBadRequest is input the engine can't act on. It is
+	// tracker.ErrBadRequest, the value connectors return.
+	ErrBadRequest = tracker.ErrBadRequest
+	// ErrNotFound is an entity this node (or its tracker) doesn't have. It
+	// is tracker.ErrNotFound, the value connectors return.
+	ErrNotFound = tracker.ErrNotFound
 	// ErrConflict is an action the entity's state doesn't allow now.
 	ErrConflict = errors.New("conflict")
 )
@@ -62,20 +65,10 @@ func ErrorForCode(code string) error {
 	return nil
 }
 
-// kindError gives an error a kind (one of the sentinels above) without
-// putting the kind's name in front of a message written for users.
-type kindError struct {
-	kind error
-	err  error
-}
-
-func (e *kindError) Error() string        { return e.err.Error() }
-func (e *kindError) Unwrap() error        { return e.err }
-func (e *kindError) Is(target error) bool { return target == e.kind }
-
 // Errorf formats a message for users and marks it with kind (ErrBadRequest,
 // ErrNotFound, ...), so errors.Is(err, kind) holds and ErrorCode maps it,
-// while the message reads as written.
+// while the message reads as written. It is tracker.Errorf, so an error a
+// connector marks and one the engine marks behave alike.
 func Errorf(kind error, format string, args ...any) error {
-	return &kindError{kind: kind, err: fmt.Errorf(format, args...)}
+	return tracker.Errorf(kind, format, args...)
 }

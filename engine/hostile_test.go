@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 var manyComments = flag.Int("hostile.comments", 10_000, "comments on the one task of TestTenThousandComments")

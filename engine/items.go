@@ -4,30 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // defaultRecentItems is how many items RecentItems returns unless asked.
 const defaultRecentItems = 10
-
-// Item is a tracker item as a picker lists it: enough to recognise it and
-// to exalate it (Key or URL are valid references).
-type Item struct {
-	ID         string    `json:"id"`
-	Key        string    `json:"key"`
-	Summary    string    `json:"summary"`
-	URL        string    `json:"url"`
-	ModifiedAt time.Time `json:"modified_at"`
-}
-
-// ItemLister is a tracker that can list a project's most recently modified
-// items cheaply (one API call per page of items on Asana). Trackers
-// implement it optionally; RecentItems needs it.
-type ItemLister interface {
-	// RecentItems returns up to limit items of the project (an id), most
-	// recently modified first.
-	RecentItems(ctx context.Context, project string, limit int) ([]Item, error)
-}
 
 // RecentItems returns a project's most recently modified items, newest
 // first; limit <= 0 means 10. The project is given by id or name. A

@@ -1,33 +1,56 @@
 package engine
 
-import "context"
+import "github.com/tandem-sync/tandem/engine/tracker"
 
-// Tracker is what the engine needs of the work tracker a node fronts. Each
-// connector implements it (connectors/asana today) with a compile-time
-// check; the engine never talks to a tracker's API directly.
-//
-// This is the part connections need; the sync pipeline extends it with
-// reading and writing entities.
-type Tracker interface {
-	// Kind names the tracker ("asana"), as other nodes see it.
-	Kind() string
-	// Check verifies the tracker's credentials and says whose they are, so
-	// a wrong token is caught when the node starts.
-	Check(ctx context.Context) (TrackerAccount, error)
-	// Projects lists the projects entities can be synced from and to.
-	Projects(ctx context.Context) ([]Project, error)
-}
+// The tracker contract lives in the leaf package engine/tracker, so that
+// connectors can implement it without importing the engine (and with it
+// the store, SQLite and River). These aliases keep the engine's own names:
+// engine.Tracker and tracker.Tracker are the same type, and the sentinel
+// errors below are the same values, so errors.Is holds on either name.
 
-// TrackerAccount describes the account a node uses on its tracker.
-type TrackerAccount struct {
-	// User is the account's display name.
-	User string
-	// Space is the workspace (Asana) or site (Jira) the node works in.
-	Space string
-}
+// Tracker is what the engine needs of the work tracker a node fronts; see
+// tracker.Tracker.
+type Tracker = tracker.Tracker
 
-// Project is a project of the node's tracker.
-type Project struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
+// TrackerAccount describes the account a node uses on its tracker; see
+// tracker.TrackerAccount.
+type TrackerAccount = tracker.TrackerAccount
+
+// Project is a project of the node's tracker; see tracker.Project.
+type Project = tracker.Project
+
+// Item is a tracker item as a picker lists it; see tracker.Item.
+type Item = tracker.Item
+
+// ItemLister is a tracker that can list recent items; see
+// tracker.ItemLister.
+type ItemLister = tracker.ItemLister
+
+// SearchLagger is a tracker whose search lags its writes; see
+// tracker.SearchLagger.
+type SearchLagger = tracker.SearchLagger
+
+// EntityTracker is what the sync pipeline needs of a tracker; see
+// tracker.EntityTracker.
+type EntityTracker = tracker.EntityTracker
+
+// Entity is one tracker item with everything the rules sync; see
+// tracker.Entity.
+type Entity = tracker.Entity
+
+// Comment is a comment on an entity; see tracker.Comment.
+type Comment = tracker.Comment
+
+// Attachment is a file on an entity; see tracker.Attachment.
+type Attachment = tracker.Attachment
+
+// NewEntity is what Create needs; see tracker.NewEntity.
+type NewEntity = tracker.NewEntity
+
+// EntityUpdate changes the fields that are not nil; see
+// tracker.EntityUpdate.
+type EntityUpdate = tracker.EntityUpdate
+
+// Changes is one round of change detection on a project; see
+// tracker.Changes.
+type Changes = tracker.Changes

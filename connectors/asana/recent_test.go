@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 func TestTrackerRecentItems(t *testing.T) {
@@ -40,7 +40,7 @@ func TestTrackerRecentItems(t *testing.T) {
 	if items[0].ID != oldest.GID || items[0].Key != oldest.GID || items[0].Summary != name || items[0].URL == "" {
 		t.Errorf("the renamed task is not first, whole: %+v", items[0])
 	}
-	if !slices.IsSortedFunc(items, func(a, b engine.Item) int { return b.ModifiedAt.Compare(a.ModifiedAt) }) {
+	if !slices.IsSortedFunc(items, func(a, b tracker.Item) int { return b.ModifiedAt.Compare(a.ModifiedAt) }) {
 		t.Errorf("items are not newest first: %+v", items)
 	}
 	for _, it := range items {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 var storyFields = []string{

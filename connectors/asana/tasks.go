@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 // taskFields are every field the Basic rules need, so that one GET per task

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 func TestMeWorkspacesProjects(t *testing.T) {

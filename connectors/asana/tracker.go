@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
-// Tracker is an Asana workspace seen through engine.Tracker and
-// engine.EntityTracker: an entity is a task, its comments are the task's
+// Tracker is an Asana workspace seen through tracker.Tracker and
+// tracker.EntityTracker: an entity is a task, its comments are the task's
 // comment stories and its attachments the task's files.
 type Tracker struct {
 	c         *Client
@@ -25,8 +25,8 @@ type Tracker struct {
 }
 
 var (
-	_ engine.EntityTracker = (*Tracker)(nil)
-	_ engine.ItemLister    = (*Tracker)(nil)
+	_ tracker.EntityTracker = (*Tracker)(nil)
+	_ tracker.ItemLister    = (*Tracker)(nil)
 )
 
 // NewTracker fronts the workspace named or numbered workspace ("" picks the
@@ -41,17 +41,17 @@ func (t *Tracker) Kind() string { return "asana" }
 // Check verifies the token (GET /users/me) and resolves the workspace, with
 // an error that says what to pass when the workspace is ambiguous or absent.
 // The node calls it once, at start, before any other method.
-func (t *Tracker) Check(ctx context.Context) (engine.TrackerAccount, error) {
+func (t *Tracker) Check(ctx context.Context) (tracker.TrackerAccount, error) {
 	me, err := t.c.Me(ctx)
 	if errors.Is(err, ErrUnauthorized) {
-		return engine.TrackerAccount{}, fmt.Errorf("Asana refused the token at %s: check --asana-token (or ASANA_TOKEN): %w", t.c.BaseURL(), err)
+		return tracker.TrackerAccount{}, fmt.Errorf("Asana refused the token at %s: check --asana-token (or ASANA_TOKEN): %w", t.c.BaseURL(), err)
 	}
 	if err != nil {
-		return engine.TrackerAccount{}, err
+		return tracker.TrackerAccount{}, err
 	}
 	ws, err := t.c.Workspaces(ctx)
 	if err != nil {
-		return engine.TrackerAccount{}, err
+		return tracker.TrackerAccount{}, err
 	}
 	var names []string
 	matches := 0
@@ -63,22 +63,22 @@ func (t *Tracker) Check(ctx context.Context) (engine.TrackerAccount, error) {
 		}
 	}
 	if matches > 1 {
-		return engine.TrackerAccount{}, fmt.Errorf("%s sees %d workspaces named %q; choose one by gid with --asana-workspace: %s", me.Name, matches, t.workspace, strings.Join(names, ", "))
+		return tracker.TrackerAccount{}, fmt.Errorf("%s sees %d workspaces named %q; choose one by gid with --asana-workspace: %s", me.Name, matches, t.workspace, strings.Join(names, ", "))
 	}
 	switch {
 	case t.ws.GID != "":
 	case t.workspace == "" && len(ws) == 1:
 		t.ws = ws[0]
 	case t.workspace == "":
-		return engine.TrackerAccount{}, fmt.Errorf("%s sees %d workspaces; choose one with --asana-workspace: %s", me.Name, len(ws), strings.Join(names, ", "))
+		return tracker.TrackerAccount{}, fmt.Errorf("%s sees %d workspaces; choose one with --asana-workspace: %s", me.Name, len(ws), strings.Join(names, ", "))
 	default:
-		return engine.TrackerAccount{}, fmt.Errorf("%s has no workspace %q; the token sees: %s", me.Name, t.workspace, strings.Join(names, ", "))
+		return tracker.TrackerAccount{}, fmt.Errorf("%s has no workspace %q; the token sees: %s", me.Name, t.workspace, strings.Join(names, ", "))
 	}
-	return engine.TrackerAccount{User: me.Name, Space: t.ws.Name}, nil
+	return tracker.TrackerAccount{User: me.Name, Space: t.ws.Name}, nil
 }
 
 // Projects lists the workspace's projects.
-func (t *Tracker) Projects(ctx context.Context) ([]engine.Project, error) {
+func (t *Tracker) Projects(ctx context.Context) ([]tracker.Project, error) {
 	if t.ws.GID == "" {
 		return nil, errors.New("asana: the tracker was not checked yet")
 	}
@@ -86,9 +86,9 @@ func (t *Tracker) Projects(ctx context.Context) ([]engine.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]engine.Project, len(ps))
+	out := make([]tracker.Project, len(ps))
 	for i, p := range ps {
-		out[i] = engine.Project{ID: p.GID, Name: p.Name}
+		out[i] = tracker.Project{ID: p.GID, Name: p.Name}
 	}
 	return out, nil
 }
@@ -99,7 +99,7 @@ func (t *Tracker) Projects(ctx context.Context) ([]engine.Project, error) {
 // /1/<workspace>/project/<project>/task/<task>. Links may come from any
 // host, because a sandbox's permalinks point at the sandbox; the query
 // (?focus=true) is ignored. Anything else is an error matching
-// engine.ErrBadRequest that shows what a reference looks like.
+// tracker.ErrBadRequest that shows what a reference looks like.
 func (t *Tracker) ParseRef(ref string) (string, error) {
 	s := strings.TrimSpace(ref)
 	if isTaskGID(s) {
@@ -149,7 +149,7 @@ func isTaskGID(s string) bool {
 }
 
 // refError is a reference ParseRef can't read. It matches
-// engine.ErrBadRequest, so the engine and its HTTP API treat it as the
+// tracker.ErrBadRequest, so the engine and its HTTP API treat it as the
 // user's input to fix.
 type refError struct{ ref string }
 
@@ -162,32 +162,32 @@ func (e refError) Error() string {
 		"or its link (https://app.asana.com/0/<project>/<task> or https://app.asana.com/1/<workspace>/project/<project>/task/<task>)", r)
 }
 
-func (refError) Is(target error) bool { return target == engine.ErrBadRequest }
+func (refError) Is(target error) bool { return target == tracker.ErrBadRequest }
 
 // Get reads a task whole in three calls: the task with every field the
 // Basic rules need, its comments, its attachments' metadata. Comments and
 // Attachments are never nil, so "none" and "not read" (Update) differ. A
 // task that doesn't exist or was deleted gives an error matching both
-// ErrNotFound and engine.ErrNotFound.
-func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
+// ErrNotFound and tracker.ErrNotFound.
+func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 	task, err := t.c.Task(ctx, id)
 	if err != nil {
-		return engine.Entity{}, gone(err, "task", id)
+		return tracker.Entity{}, gone(err, "task", id)
 	}
 	stories, err := t.c.Comments(ctx, id)
 	if err != nil {
-		return engine.Entity{}, err
+		return tracker.Entity{}, err
 	}
 	atts, err := t.c.Attachments(ctx, id)
 	if err != nil {
-		return engine.Entity{}, err
+		return tracker.Entity{}, err
 	}
 	e := entityOf(task)
-	e.Comments = make([]engine.Comment, len(stories))
+	e.Comments = make([]tracker.Comment, len(stories))
 	for i, s := range stories {
 		e.Comments[i] = commentOf(s)
 	}
-	e.Attachments = make([]engine.Attachment, len(atts))
+	e.Attachments = make([]tracker.Attachment, len(atts))
 	for i, a := range atts {
 		e.Attachments[i] = attachmentOf(a)
 	}
@@ -195,8 +195,8 @@ func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
 }
 
 // entityOf maps a task's fields; comments and attachments are left nil.
-func entityOf(task Task) engine.Entity {
-	e := engine.Entity{
+func entityOf(task Task) tracker.Entity {
+	e := tracker.Entity{
 		ID:          task.GID,
 		Key:         task.GID,
 		URL:         task.PermalinkURL,
@@ -216,16 +216,16 @@ func entityOf(task Task) engine.Entity {
 	return e
 }
 
-func commentOf(s Story) engine.Comment {
-	c := engine.Comment{ID: s.GID, Body: s.HTMLText, CreatedAt: s.CreatedAt, Edited: s.IsEdited}
+func commentOf(s Story) tracker.Comment {
+	c := tracker.Comment{ID: s.GID, Body: s.HTMLText, CreatedAt: s.CreatedAt, Edited: s.IsEdited}
 	if s.CreatedBy != nil {
 		c.Author = s.CreatedBy.Name
 	}
 	return c
 }
 
-func attachmentOf(a Attachment) engine.Attachment {
-	return engine.Attachment{ID: a.GID, Name: a.Name, Size: a.Size}
+func attachmentOf(a Attachment) tracker.Attachment {
+	return tracker.Attachment{ID: a.GID, Name: a.Name, Size: a.Size}
 }
 
 // List returns the gids of a project's tasks.
@@ -242,7 +242,7 @@ func (t *Tracker) List(ctx context.Context, project string) ([]string, error) {
 // request for a project of up to 100 tasks, one more per further 100, since
 // Asana can't sort a project's tasks by modification and all of them are
 // read to sort them here. Key is the gid.
-func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([]engine.Item, error) {
+func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([]tracker.Item, error) {
 	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
@@ -251,9 +251,9 @@ func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([
 	if limit >= 0 && len(tasks) > limit {
 		tasks = tasks[:limit]
 	}
-	items := make([]engine.Item, len(tasks))
+	items := make([]tracker.Item, len(tasks))
 	for i, task := range tasks {
-		items[i] = engine.Item{ID: task.GID, Key: task.GID, Summary: task.Name, URL: task.PermalinkURL, ModifiedAt: task.ModifiedAt}
+		items[i] = tracker.Item{ID: task.GID, Key: task.GID, Summary: task.Name, URL: task.PermalinkURL, ModifiedAt: task.ModifiedAt}
 	}
 	return items, nil
 }
@@ -274,26 +274,26 @@ func (t *Tracker) Types(ctx context.Context, project string) ([]string, string, 
 
 // Create makes a task in e.Project in one call and returns it as Get
 // would, with no comments or attachments, since a new task has none.
-func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity, error) {
+func (t *Tracker) Create(ctx context.Context, e tracker.NewEntity) (tracker.Entity, error) {
 	subtype := e.Type
 	if subtype == "" {
 		subtype = SubtypeDefaultTask
 	}
 	task, err := t.c.CreateTask(ctx, NewTask{Project: e.Project, Name: e.Summary, HTMLNotes: e.Description, Subtype: subtype})
 	if err != nil {
-		return engine.Entity{}, err
+		return tracker.Entity{}, err
 	}
 	out := entityOf(task)
 	if out.Project == "" {
 		out.Project = e.Project
 	}
-	out.Comments, out.Attachments = []engine.Comment{}, []engine.Attachment{}
+	out.Comments, out.Attachments = []tracker.Comment{}, []tracker.Attachment{}
 	return out, nil
 }
 
 // Update changes a task in one call and returns its fields after the
 // change; Comments and Attachments are nil (not read).
-func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) (engine.Entity, error) {
+func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate) (tracker.Entity, error) {
 	tu := TaskUpdate{Name: u.Summary, HTMLNotes: u.Description, Subtype: u.Type}
 	if u.Type != nil && *u.Type == "" {
 		def := SubtypeDefaultTask
@@ -301,25 +301,25 @@ func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) 
 	}
 	task, err := t.c.UpdateTask(ctx, id, tu)
 	if err != nil {
-		return engine.Entity{}, gone(err, "task", id)
+		return tracker.Entity{}, gone(err, "task", id)
 	}
 	return entityOf(task), nil
 }
 
-// gone marks a 404 as engine.ErrNotFound too, so the engine can tell a task
+// gone marks a 404 as tracker.ErrNotFound too, so the engine can tell a task
 // deleted under it from a failure worth retrying.
 func gone(err error, kind, id string) error {
 	if errors.Is(err, ErrNotFound) {
-		return engine.Errorf(engine.ErrNotFound, "asana %s %s: %w", kind, id, err)
+		return tracker.Errorf(tracker.ErrNotFound, "asana %s %s: %w", kind, id, err)
 	}
 	return err
 }
 
 // AddComment adds a comment (Asana rich text) to a task.
-func (t *Tracker) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
+func (t *Tracker) AddComment(ctx context.Context, id, body string) (tracker.Comment, error) {
 	s, err := t.c.AddComment(ctx, id, body)
 	if err != nil {
-		return engine.Comment{}, gone(err, "task", id)
+		return tracker.Comment{}, gone(err, "task", id)
 	}
 	return commentOf(s), nil
 }
@@ -327,19 +327,19 @@ func (t *Tracker) AddComment(ctx context.Context, id, body string) (engine.Comme
 // EditComment replaces a comment's body. Asana lets only a comment's
 // author edit it, so editing someone else's comment is refused (403,
 // ErrForbidden).
-func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (engine.Comment, error) {
+func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (tracker.Comment, error) {
 	s, err := t.c.EditComment(ctx, commentID, body)
 	if err != nil {
-		return engine.Comment{}, gone(err, "comment", commentID)
+		return tracker.Comment{}, gone(err, "comment", commentID)
 	}
 	return commentOf(s), nil
 }
 
 // OpenAttachment streams an attachment's bytes from a fresh download URL.
-func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, engine.Attachment, error) {
+func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, tracker.Attachment, error) {
 	rc, a, err := t.c.Download(ctx, attachmentID)
 	if err != nil {
-		return nil, engine.Attachment{}, err
+		return nil, tracker.Attachment{}, err
 	}
 	return rc, attachmentOf(a), nil
 }
@@ -347,14 +347,14 @@ func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.R
 // AddAttachment uploads a file to a task, typed by its name's extension
 // (application/octet-stream when unknown). A file over
 // MaxAttachmentSize is refused before anything is sent (ErrTooLarge).
-func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (engine.Attachment, error) {
+func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (tracker.Attachment, error) {
 	ct := mime.TypeByExtension(path.Ext(name))
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
 	a, err := t.c.UploadAttachment(ctx, Upload{Parent: id, Name: name, Size: size, ContentType: ct, Open: open})
 	if err != nil {
-		return engine.Attachment{}, gone(err, "task", id)
+		return tracker.Attachment{}, gone(err, "task", id)
 	}
 	return attachmentOf(a), nil
 }
@@ -372,22 +372,22 @@ func (t *Tracker) MaxAttachmentSize() int64 { return MaxAttachmentSize }
 // deleted comment or attachment can't be traced to its task and is left
 // out. An empty, unknown or expired cursor gives Reset with a new cursor,
 // also when the token expires between pages.
-func (t *Tracker) Changes(ctx context.Context, project, cursor string) (engine.Changes, error) {
+func (t *Tracker) Changes(ctx context.Context, project, cursor string) (tracker.Changes, error) {
 	var ids []string
 	seen := map[string]bool{}
 	storyTasks := map[string]string{}
 	for {
 		page, err := t.c.Events(ctx, project, cursor)
 		if err != nil {
-			return engine.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
+			return tracker.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
 		}
 		if page.Reset {
-			return engine.Changes{Reset: true, Cursor: page.Sync}, nil
+			return tracker.Changes{Reset: true, Cursor: page.Sync}, nil
 		}
 		for _, ev := range page.Events {
 			id, err := t.eventTask(ctx, ev, storyTasks)
 			if err != nil {
-				return engine.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
+				return tracker.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
 			}
 			if id != "" && !seen[id] {
 				seen[id] = true
@@ -395,11 +395,11 @@ func (t *Tracker) Changes(ctx context.Context, project, cursor string) (engine.C
 			}
 		}
 		if !page.HasMore {
-			return engine.Changes{IDs: ids, Cursor: page.Sync}, nil
+			return tracker.Changes{IDs: ids, Cursor: page.Sync}, nil
 		}
 		if page.Sync == "" || page.Sync == cursor {
 			// More to come from the same place would be read forever.
-			return engine.Changes{}, fmt.Errorf("asana: reading the changes in project %s: the events API said there is more but gave no new sync token", project)
+			return tracker.Changes{}, fmt.Errorf("asana: reading the changes in project %s: the events API said there is more but gave no new sync token", project)
 		}
 		cursor = page.Sync
 	}

@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // tracker checks and returns a tracker on e's client.
-func (e *env) tracker(t *testing.T) (*asana.Tracker, engine.TrackerAccount) {
+func (e *env) tracker(t *testing.T) (*asana.Tracker, tracker.TrackerAccount) {
 	t.Helper()
 	tr := asana.NewTracker(e.client, "")
 	acct, err := tr.Check(ctx(t))
@@ -169,7 +169,7 @@ func TestTrackerParseRef(t *testing.T) {
 			t.Errorf("ParseRef(%q) = %q, want an error", ref, got)
 			continue
 		}
-		if !errors.Is(err, engine.ErrBadRequest) || !strings.Contains(err.Error(), "https://app.asana.com/0/<project>/<task>") {
+		if !errors.Is(err, tracker.ErrBadRequest) || !strings.Contains(err.Error(), "https://app.asana.com/0/<project>/<task>") {
 			t.Errorf("ParseRef(%q): err = %v, want a bad request that shows what a reference looks like", ref, err)
 		}
 	}
@@ -183,7 +183,7 @@ func TestTrackerCreateThenGet(t *testing.T) {
 	desc := `<body>Ship it <strong>today</strong>, see <a href="https://example.com/spec">the spec</a>:<ul><li>one</li><li>two &amp; three</li></ul></body>`
 
 	before := e.client.Stats()
-	created, err := tr.Create(c, engine.NewEntity{Project: test.GID, Type: asana.SubtypeMilestone, Summary: "Launch ✈ plan", Description: desc})
+	created, err := tr.Create(c, tracker.NewEntity{Project: test.GID, Type: asana.SubtypeMilestone, Summary: "Launch ✈ plan", Description: desc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestTrackerCreateThenGet(t *testing.T) {
 		t.Errorf("Get after Create:\n got %+v\nwant %+v", got, created)
 	}
 
-	plain, err := tr.Create(c, engine.NewEntity{Project: test.GID, Summary: "no type, no description"})
+	plain, err := tr.Create(c, tracker.NewEntity{Project: test.GID, Summary: "no type, no description"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestTrackerUpdate(t *testing.T) {
 	c := ctx(t)
 	tr, _ := e.tracker(t)
 	test := e.project(t, "Test")
-	created, err := tr.Create(c, engine.NewEntity{Project: test.GID, Summary: "draft", Description: "<body>first</body>"})
+	created, err := tr.Create(c, tracker.NewEntity{Project: test.GID, Summary: "draft", Description: "<body>first</body>"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestTrackerUpdate(t *testing.T) {
 
 	summary := "final"
 	before := e.client.Stats()
-	updated, err := tr.Update(c, created.ID, engine.EntityUpdate{Summary: &summary})
+	updated, err := tr.Update(c, created.ID, tracker.EntityUpdate{Summary: &summary})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestTrackerUpdate(t *testing.T) {
 	}
 
 	typ, desc := asana.SubtypeApproval, "<body>second <em>take</em></body>"
-	updated, err = tr.Update(c, created.ID, engine.EntityUpdate{Type: &typ, Description: &desc})
+	updated, err = tr.Update(c, created.ID, tracker.EntityUpdate{Type: &typ, Description: &desc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestTrackerComments(t *testing.T) {
 	e := start(t, nil)
 	c := ctx(t)
 	tr, acct := e.tracker(t)
-	task, err := tr.Create(c, engine.NewEntity{Project: e.project(t, "Test").GID, Summary: "discuss"})
+	task, err := tr.Create(c, tracker.NewEntity{Project: e.project(t, "Test").GID, Summary: "discuss"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestTrackerComments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []engine.Comment{edited, second}; !reflect.DeepEqual(got.Comments, want) {
+	if want := []tracker.Comment{edited, second}; !reflect.DeepEqual(got.Comments, want) {
 		t.Errorf("comments = %+v, want %+v", got.Comments, want)
 	}
 	e.requireValidated(t)
@@ -357,7 +357,7 @@ func TestTrackerAttachments(t *testing.T) {
 	if tr.MaxAttachmentSize() != 100<<20 {
 		t.Errorf("MaxAttachmentSize = %d, want 100 MB", tr.MaxAttachmentSize())
 	}
-	task, err := tr.Create(c, engine.NewEntity{Project: e.project(t, "Test").GID, Summary: "with files"})
+	task, err := tr.Create(c, tracker.NewEntity{Project: e.project(t, "Test").GID, Summary: "with files"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestTrackerAttachments(t *testing.T) {
 		{"diagram.png", "image/png", randomBytes(rng, 70_001)},
 		{"notes.unknownext", "application/octet-stream", []byte("plain bytes\n")},
 	}
-	var added []engine.Attachment
+	var added []tracker.Attachment
 	for _, f := range files {
 		opens := 0
 		a, err := tr.AddAttachment(c, task.ID, f.name, int64(len(f.data)), func() (io.ReadCloser, error) {
@@ -430,7 +430,7 @@ func TestTrackerChanges(t *testing.T) {
 		t.Errorf("an unknown cursor gave %+v, %v; want Reset", expired, err)
 	}
 
-	created, err := tr.Create(c, engine.NewEntity{Project: test.GID, Summary: "new here"})
+	created, err := tr.Create(c, tracker.NewEntity{Project: test.GID, Summary: "new here"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +445,7 @@ func TestTrackerChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	renamed := "Test task 1 (renamed)"
-	if _, err := tr.Update(c, seeded.GID, engine.EntityUpdate{Summary: &renamed}); err != nil {
+	if _, err := tr.Update(c, seeded.GID, tracker.EntityUpdate{Summary: &renamed}); err != nil {
 		t.Fatal(err)
 	}
 

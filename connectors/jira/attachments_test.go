@@ -15,7 +15,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 func randomBytes(n int) []byte {
@@ -49,7 +49,7 @@ func TestTrackerAttachmentsRoundTrip(t *testing.T) {
 	}, sandbox.WithSeed("empty"))
 	c := ctx(t)
 	tr, _ := e.tracker(t)
-	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "with a file"})
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "with a file"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestTrackerAttachmentsRoundTrip(t *testing.T) {
 	if d := e.client.Stats().Sub(before); d.Downloads != 1 || d.Reads != 1 {
 		t.Errorf("download stats %+v, want one download counted as one read", d)
 	}
-	if _, _, err := tr.OpenAttachment(c, "99999"); !errors.Is(err, engine.ErrNotFound) {
+	if _, _, err := tr.OpenAttachment(c, "99999"); !errors.Is(err, tracker.ErrNotFound) {
 		t.Errorf("OpenAttachment of a missing file: %v", err)
 	}
 }

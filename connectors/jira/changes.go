@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // Change detection polls JQL, which compares dates to the minute, in the
@@ -111,32 +111,32 @@ func (t *Tracker) jqlSince(ctx context.Context, since time.Time) (string, error)
 // cursor starting at Jira's present time (its serverTime: this node's
 // clock may differ by more than the overlap), and no search: the engine
 // reconciles with ChangedSince.
-func (t *Tracker) Changes(ctx context.Context, project, cur string) (engine.Changes, error) {
+func (t *Tracker) Changes(ctx context.Context, project, cur string) (tracker.Changes, error) {
 	c, ok := parseCursor(cur)
 	if !ok {
 		// The location is read now so that a bad token shows here.
 		if _, err := t.c.Location(ctx); err != nil {
-			return engine.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
+			return tracker.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
 		}
 		info, err := t.c.ServerInfo(ctx)
 		if err != nil {
-			return engine.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
+			return tracker.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
 		}
 		now := info.ServerTime.Time
 		if now.IsZero() {
 			now = time.Now()
 		}
 		start := cursor{last: now.Truncate(time.Millisecond), seen: map[string]int64{}}
-		return engine.Changes{Reset: true, Cursor: start.String()}, nil
+		return tracker.Changes{Reset: true, Cursor: start.String()}, nil
 	}
 	since, err := t.jqlSince(ctx, c.last.Add(-overlap))
 	if err != nil {
-		return engine.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
+		return tracker.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
 	}
 	jql := "project = " + jqlString(project) + " AND " + since + " ORDER BY updated ASC"
 	issues, err := t.c.Search(ctx, Search{JQL: jql, Fields: []string{"updated"}})
 	if err != nil {
-		return engine.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
+		return tracker.Changes{}, fmt.Errorf("jira: reading the changes in project %s: %w", project, err)
 	}
 	var ids []string
 	listed := map[string]bool{}
@@ -161,7 +161,7 @@ func (t *Tracker) Changes(ctx context.Context, project, cur string) (engine.Chan
 			delete(c.seen, id)
 		}
 	}
-	return engine.Changes{IDs: ids, Cursor: c.String()}, nil
+	return tracker.Changes{IDs: ids, Cursor: c.String()}, nil
 }
 
 // ChangedSince lists the ids of a project's issues updated at or after
@@ -229,7 +229,7 @@ func (t *Tracker) List(ctx context.Context, project string) ([]string, error) {
 // RecentItems lists a project's issues most recently updated first, up to
 // limit, from one JQL search (ORDER BY updated DESC) with summary and
 // updated: one request for up to 100 issues. Key is the issue key.
-func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([]engine.Item, error) {
+func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([]tracker.Item, error) {
 	if limit <= 0 {
 		limit = 10
 	}
@@ -238,9 +238,9 @@ func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([
 	if err != nil {
 		return nil, fmt.Errorf("jira: listing the recent issues of project %s: %w", project, err)
 	}
-	items := make([]engine.Item, len(issues))
+	items := make([]tracker.Item, len(issues))
 	for i, is := range issues {
-		items[i] = engine.Item{ID: is.ID.String(), Key: is.Key, Summary: is.Fields.Summary,
+		items[i] = tracker.Item{ID: is.ID.String(), Key: is.Key, Summary: is.Fields.Summary,
 			URL: t.browseURL(is.Key), ModifiedAt: is.Fields.Updated.Time}
 	}
 	return items, nil

@@ -15,7 +15,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // jqlLog records the JQL of every search a client sends.
@@ -64,15 +64,15 @@ func TestTrackerChanges(t *testing.T) {
 	if bad, err := tr.Changes(c, "KAN", "not a cursor"); err != nil || !bad.Reset || bad.Cursor == "" {
 		t.Errorf("Changes with a foreign cursor = %+v, %v; want Reset", bad, err)
 	}
-	a, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "a"})
+	a, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "b"})
+	b, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tr.Create(c, engine.NewEntity{Project: "OPS", Summary: "elsewhere"}); err != nil {
+	if _, err := tr.Create(c, tracker.NewEntity{Project: "OPS", Summary: "elsewhere"}); err != nil {
 		t.Fatal(err)
 	}
 	ch, err := tr.Changes(c, "KAN", first.Cursor)
@@ -93,7 +93,7 @@ func TestTrackerChanges(t *testing.T) {
 		t.Fatalf("Changes after a comment = %+v, %v; want [%s]", ch, err, a.ID)
 	}
 	s := "b2"
-	if _, err := tr.Update(c, b.ID, engine.EntityUpdate{Summary: &s}); err != nil {
+	if _, err := tr.Update(c, b.ID, tracker.EntityUpdate{Summary: &s}); err != nil {
 		t.Fatal(err)
 	}
 	ch, err = tr.Changes(c, "KAN", ch.Cursor)
@@ -106,7 +106,7 @@ func TestTrackerChangedSinceToTheMillisecond(t *testing.T) {
 	e := start(t, nil, sandbox.WithSeed("empty"))
 	c := ctx(t)
 	tr, _ := e.tracker(t)
-	a, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "same minute"})
+	a, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "same minute"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestTrackerChangesInTheUsersTimeZone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "zoned"})
+			a, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "zoned"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +210,7 @@ func TestTrackerChangesReconcilesItsOwnWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "mine"})
+	mine, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "mine"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package jira is tandem's client for the Jira Cloud platform REST API v3
-// and its engine.EntityTracker: the calls the sync engine needs, each with
+// and its tracker.EntityTracker: the calls the sync engine needs, each with
 // as few requests as Jira allows, inside a client-side budget, with Jira's
 // errors turned into Go errors callers can branch on. It never prints; it
 // logs retries through an optional slog.Logger and never logs the token or

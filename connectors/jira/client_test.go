@@ -17,7 +17,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 func TestMyselfServerInfoProjects(t *testing.T) {
@@ -122,14 +122,14 @@ func TestFaultsAreRetriedToSuccess(t *testing.T) {
 	e := start(t, nil, sandbox.WithSeed("empty"), sandbox.WithRandSeed(7))
 	c := ctx(t)
 	tr, _ := e.tracker(t)
-	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "under faults"})
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "under faults"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.sb.SetFaultRate(0.3)
 	for i := range 6 {
 		s := fmt.Sprintf("edit %d", i)
-		if _, err := tr.Update(c, made.ID, engine.EntityUpdate{Summary: &s}); err != nil {
+		if _, err := tr.Update(c, made.ID, tracker.EntityUpdate{Summary: &s}); err != nil {
 			t.Fatalf("update %d: %v", i, err)
 		}
 		if _, err := tr.Get(c, made.Key); err != nil {
@@ -141,7 +141,7 @@ func TestFaultsAreRetriedToSuccess(t *testing.T) {
 	since := time.Now().Add(-time.Minute)
 	for i := range 4 {
 		summary := fmt.Sprintf("made under faults %d", i)
-		_, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: summary})
+		_, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: summary})
 		if err != nil && !errors.Is(err, jira.ErrOutcomeUnknown) {
 			t.Fatalf("create %d: %v", i, err)
 		}
@@ -225,7 +225,7 @@ func TestCommentsPastTheEmbeddedPage(t *testing.T) {
 	}, sandbox.WithSeed("empty"))
 	c := ctx(t)
 	tr, _ := e.tracker(t)
-	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "chatty"})
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "chatty"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestSearchFollowsPageTokens(t *testing.T) {
 	tr, _ := e.tracker(t)
 	const n = 105
 	for i := range n {
-		if _, err := tr.Create(c, engine.NewEntity{Project: "OPS", Summary: fmt.Sprintf("issue %d", i)}); err != nil {
+		if _, err := tr.Create(c, tracker.NewEntity{Project: "OPS", Summary: fmt.Sprintf("issue %d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

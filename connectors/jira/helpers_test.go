@@ -11,7 +11,7 @@ import (
 	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // env is one sandbox on loopback and a client of it.
@@ -82,7 +82,7 @@ func ctx(t *testing.T) context.Context {
 }
 
 // tracker checks and returns a tracker on e's client.
-func (e *env) tracker(t *testing.T) (*jira.Tracker, engine.TrackerAccount) {
+func (e *env) tracker(t *testing.T) (*jira.Tracker, tracker.TrackerAccount) {
 	t.Helper()
 	tr := jira.NewTracker(e.client, "")
 	acct, err := tr.Check(ctx(t))

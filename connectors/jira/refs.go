@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // ParseRef turns what a user pastes into an issue id or key: an issue id
@@ -14,7 +14,7 @@ import (
 // ?selectedIssue=KAN-19, or …/issues/KAN-19) give the key, upper case.
 // Every method taking an issue accepts both, and Get answers with the id.
 // Links may come from any host, because a sandbox's links point at the
-// sandbox. Anything else is an error matching engine.ErrBadRequest that
+// sandbox. Anything else is an error matching tracker.ErrBadRequest that
 // shows what a reference looks like.
 func (t *Tracker) ParseRef(ref string) (string, error) {
 	s := strings.TrimSpace(ref)
@@ -49,7 +49,7 @@ func keyInURL(u *url.URL) string {
 }
 
 // refError is a reference ParseRef can't read. It matches
-// engine.ErrBadRequest, so the engine and its HTTP API treat it as the
+// tracker.ErrBadRequest, so the engine and its HTTP API treat it as the
 // user's input to fix.
 type refError struct{ ref string }
 
@@ -62,4 +62,4 @@ func (e refError) Error() string {
 		"its id (such as 10004) or its link (https://<site>.atlassian.net/browse/KAN-19)", r)
 }
 
-func (refError) Is(target error) bool { return target == engine.ErrBadRequest }
+func (refError) Is(target error) bool { return target == tracker.ErrBadRequest }

@@ -18,7 +18,7 @@ import (
 	"unicode"
 
 	"github.com/tandem-sync/tandem/connectors/jira/adf"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // DefaultType is the issue type used when an entity names none and the
@@ -29,8 +29,8 @@ const DefaultType = "Task"
 // rarely, and Create consults them on every call.
 const typesTTL = 5 * time.Minute
 
-// Tracker is a Jira site seen through engine.Tracker and
-// engine.EntityTracker: an entity is an issue (project by key, type by
+// Tracker is a Jira site seen through tracker.Tracker and
+// tracker.EntityTracker: an entity is an issue (project by key, type by
 // name), its comments are the issue's comments and its attachments the
 // issue's attachments. Descriptions and comment bodies are ADF on Jira and
 // rich text in the engine, converted by package adf at this edge.
@@ -57,9 +57,9 @@ type projectTypes struct {
 }
 
 var (
-	_ engine.SearchLagger  = (*Tracker)(nil)
-	_ engine.EntityTracker = (*Tracker)(nil)
-	_ engine.ItemLister    = (*Tracker)(nil)
+	_ tracker.SearchLagger  = (*Tracker)(nil)
+	_ tracker.EntityTracker = (*Tracker)(nil)
+	_ tracker.ItemLister    = (*Tracker)(nil)
 )
 
 // NewTracker fronts the site c talks to. defaultType is the issue type of
@@ -93,13 +93,13 @@ func (t *Tracker) Kind() string { return "jira" }
 // Check verifies the credentials (GET /myself), keeps the account's time
 // zone for JQL, and names the site: its host on atlassian.net, else its
 // serverTitle (one more call).
-func (t *Tracker) Check(ctx context.Context) (engine.TrackerAccount, error) {
+func (t *Tracker) Check(ctx context.Context) (tracker.TrackerAccount, error) {
 	me, err := t.c.Myself(ctx)
 	if errors.Is(err, ErrUnauthorized) {
-		return engine.TrackerAccount{}, fmt.Errorf("Jira refused the email and API token at %s: check --jira-email and --jira-token (or JIRA_EMAIL and JIRA_TOKEN): %w", t.c.BaseURL(), err)
+		return tracker.TrackerAccount{}, fmt.Errorf("Jira refused the email and API token at %s: check --jira-email and --jira-token (or JIRA_EMAIL and JIRA_TOKEN): %w", t.c.BaseURL(), err)
 	}
 	if err != nil {
-		return engine.TrackerAccount{}, err
+		return tracker.TrackerAccount{}, err
 	}
 	t.c.setLocation(me.TimeZone)
 	space := t.c.site.Hostname()
@@ -108,19 +108,19 @@ func (t *Tracker) Check(ctx context.Context) (engine.TrackerAccount, error) {
 			space = si.ServerTitle
 		}
 	}
-	return engine.TrackerAccount{User: me.DisplayName, Space: space}, nil
+	return tracker.TrackerAccount{User: me.DisplayName, Space: space}, nil
 }
 
 // Projects lists the projects the account can see; a project's ID is its
 // key (KAN), which is what JQL and creates name it by.
-func (t *Tracker) Projects(ctx context.Context) ([]engine.Project, error) {
+func (t *Tracker) Projects(ctx context.Context) ([]tracker.Project, error) {
 	ps, err := t.c.Projects(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]engine.Project, len(ps))
+	out := make([]tracker.Project, len(ps))
 	for i, p := range ps {
-		out[i] = engine.Project{ID: p.Key, Name: p.Name}
+		out[i] = tracker.Project{ID: p.Key, Name: p.Name}
 	}
 	return out, nil
 }
@@ -128,22 +128,22 @@ func (t *Tracker) Projects(ctx context.Context) ([]engine.Project, error) {
 // Get reads an issue whole in one call (two or more when it has more
 // comments than Jira embeds). An issue that doesn't exist, was deleted or
 // can't be seen gives Entity{ID: id, Deleted: true} and an error matching
-// both ErrNotFound and engine.ErrNotFound, which is what the engine
+// both ErrNotFound and tracker.ErrNotFound, which is what the engine
 // branches on. Comments and Attachments are never nil.
-func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
+func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 	is, err := t.c.Issue(ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return engine.Entity{ID: id, Deleted: true}, gone(err, id)
+			return tracker.Entity{ID: id, Deleted: true}, gone(err, id)
 		}
-		return engine.Entity{}, err
+		return tracker.Entity{}, err
 	}
 	e := t.entityOf(is)
-	e.Comments = make([]engine.Comment, len(is.Fields.Comment.Comments))
+	e.Comments = make([]tracker.Comment, len(is.Fields.Comment.Comments))
 	for i, cm := range is.Fields.Comment.Comments {
 		e.Comments[i] = t.commentOf(is.ID.String(), cm)
 	}
-	e.Attachments = make([]engine.Attachment, len(is.Fields.Attachment))
+	e.Attachments = make([]tracker.Attachment, len(is.Fields.Attachment))
 	for i, a := range is.Fields.Attachment {
 		e.Attachments[i] = attachmentOf(a)
 	}
@@ -151,8 +151,8 @@ func (t *Tracker) Get(ctx context.Context, id string) (engine.Entity, error) {
 }
 
 // entityOf maps an issue's fields; comments and attachments are left nil.
-func (t *Tracker) entityOf(is Issue) engine.Entity {
-	e := engine.Entity{
+func (t *Tracker) entityOf(is Issue) tracker.Entity {
+	e := tracker.Entity{
 		ID:          is.ID.String(),
 		Key:         is.Key,
 		URL:         t.browseURL(is.Key),
@@ -192,8 +192,8 @@ func (t *Tracker) richText(issue string, doc json.RawMessage) string {
 }
 
 // commentOf maps a comment; its ID is "<issueID>/<commentID>".
-func (t *Tracker) commentOf(issueID string, cm Comment) engine.Comment {
-	out := engine.Comment{
+func (t *Tracker) commentOf(issueID string, cm Comment) tracker.Comment {
+	out := tracker.Comment{
 		ID:        issueID + "/" + cm.ID.String(),
 		Body:      t.richText(issueID, cm.Body),
 		CreatedAt: cm.Created.Time,
@@ -205,15 +205,15 @@ func (t *Tracker) commentOf(issueID string, cm Comment) engine.Comment {
 	return out
 }
 
-func attachmentOf(a Attachment) engine.Attachment {
-	return engine.Attachment{ID: a.ID.String(), Name: a.Filename, Size: a.Size}
+func attachmentOf(a Attachment) tracker.Attachment {
+	return tracker.Attachment{ID: a.ID.String(), Name: a.Filename, Size: a.Size}
 }
 
-// gone marks a 404 as engine.ErrNotFound too, so the engine can tell an
+// gone marks a 404 as tracker.ErrNotFound too, so the engine can tell an
 // issue deleted under it from a failure worth retrying.
 func gone(err error, id string) error {
 	if errors.Is(err, ErrNotFound) {
-		return engine.Errorf(engine.ErrNotFound, "jira issue %s: %w", id, err)
+		return tracker.Errorf(tracker.ErrNotFound, "jira issue %s: %w", id, err)
 	}
 	return err
 }
@@ -272,14 +272,14 @@ func (t *Tracker) issueType(ctx context.Context, project, typ string) (string, e
 // comments or attachments, the description as Get would convert it, and
 // ModifiedAt the time of Jira's answer. A type the project lacks becomes
 // its default.
-func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity, error) {
+func (t *Tracker) Create(ctx context.Context, e tracker.NewEntity) (tracker.Entity, error) {
 	typ, err := t.issueType(ctx, e.Project, e.Type)
 	if err != nil {
-		return engine.Entity{}, err
+		return tracker.Entity{}, err
 	}
 	doc, err := adf.FromRichText(e.Description)
 	if err != nil {
-		return engine.Entity{}, fmt.Errorf("jira: converting the description of a new issue in %s: %w", e.Project, err)
+		return tracker.Entity{}, fmt.Errorf("jira: converting the description of a new issue in %s: %w", e.Project, err)
 	}
 	summary := jiraSummary(e.Summary)
 	ci, err := t.c.CreateIssue(ctx, NewIssue{Project: e.Project, Type: typ, Summary: summary, Description: doc})
@@ -294,9 +294,9 @@ func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity
 		}
 	}
 	if err != nil {
-		return engine.Entity{}, fmt.Errorf("jira: creating an issue in %s: %w", e.Project, err)
+		return tracker.Entity{}, fmt.Errorf("jira: creating an issue in %s: %w", e.Project, err)
 	}
-	return engine.Entity{
+	return tracker.Entity{
 		ID:          ci.ID.String(),
 		Key:         ci.Key,
 		URL:         t.browseURL(ci.Key),
@@ -305,8 +305,8 @@ func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity
 		Summary:     summary,
 		Description: t.richText(ci.ID.String(), doc),
 		ModifiedAt:  ci.At,
-		Comments:    []engine.Comment{},
-		Attachments: []engine.Attachment{},
+		Comments:    []tracker.Comment{},
+		Attachments: []tracker.Attachment{},
 	}, nil
 }
 
@@ -315,7 +315,7 @@ func (t *Tracker) Create(ctx context.Context, e engine.NewEntity) (engine.Entity
 const DefaultSearchLag = 10 * time.Second
 
 // SearchLag is how long a search may miss what was just written
-// (engine.SearchLagger); SetSearchLag changes it.
+// (tracker.SearchLagger); SetSearchLag changes it.
 func (t *Tracker) SearchLag() time.Duration {
 	if d := time.Duration(t.searchLag.Load()); d > 0 {
 		return d
@@ -361,7 +361,7 @@ var updateFields = []string{"summary", "description", "issuetype", "project", "u
 // Update changes an issue (PUT, retried on 409) and reads its fields back
 // (GET), two calls; Comments and Attachments are nil (not read). An empty
 // Type means the project's default type.
-func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) (engine.Entity, error) {
+func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate) (tracker.Entity, error) {
 	var iu IssueUpdate
 	if u.Summary != nil {
 		summary := jiraSummary(*u.Summary)
@@ -372,11 +372,11 @@ func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) 
 		if typ == "" {
 			is, err := t.c.issue(ctx, id, []string{"project"})
 			if err != nil {
-				return engine.Entity{}, gone(err, id)
+				return tracker.Entity{}, gone(err, id)
 			}
 			if is.Fields.Project != nil {
 				if typ, err = t.issueType(ctx, is.Fields.Project.Key, ""); err != nil {
-					return engine.Entity{}, err
+					return tracker.Entity{}, err
 				}
 			}
 		}
@@ -387,7 +387,7 @@ func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) 
 	if u.Description != nil {
 		doc, err := adf.FromRichText(*u.Description)
 		if err != nil {
-			return engine.Entity{}, fmt.Errorf("jira: converting the description of issue %s: %w", id, err)
+			return tracker.Entity{}, fmt.Errorf("jira: converting the description of issue %s: %w", id, err)
 		}
 		iu.Description = &doc
 	}
@@ -401,54 +401,54 @@ func (t *Tracker) Update(ctx context.Context, id string, u engine.EntityUpdate) 
 		err = t.c.UpdateIssue(ctx, id, iu)
 	}
 	if err != nil {
-		return engine.Entity{}, gone(err, id)
+		return tracker.Entity{}, gone(err, id)
 	}
 	is, err := t.c.issue(ctx, id, updateFields)
 	if err != nil {
-		return engine.Entity{}, gone(err, id)
+		return tracker.Entity{}, gone(err, id)
 	}
 	return t.entityOf(is), nil
 }
 
 // AddComment adds a comment (rich text) to an issue.
-func (t *Tracker) AddComment(ctx context.Context, id, body string) (engine.Comment, error) {
+func (t *Tracker) AddComment(ctx context.Context, id, body string) (tracker.Comment, error) {
 	doc, err := adf.FromRichText(body)
 	if err != nil {
-		return engine.Comment{}, fmt.Errorf("jira: converting a comment on issue %s: %w", id, err)
+		return tracker.Comment{}, fmt.Errorf("jira: converting a comment on issue %s: %w", id, err)
 	}
 	cm, err := t.c.AddComment(ctx, id, doc)
 	if err != nil {
-		return engine.Comment{}, gone(err, id)
+		return tracker.Comment{}, gone(err, id)
 	}
 	return t.commentOf(id, cm), nil
 }
 
 // EditComment replaces a comment's body; commentID is
 // "<issueID>/<commentID>" as Get and AddComment return it.
-func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (engine.Comment, error) {
+func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (tracker.Comment, error) {
 	issue, cid, ok := strings.Cut(commentID, "/")
 	if !ok || checkIssue(issue) != nil || !isIssueID(cid) {
-		return engine.Comment{}, engine.Errorf(engine.ErrBadRequest, "jira: %q is not a comment id of the form <issueID>/<commentID>", commentID)
+		return tracker.Comment{}, tracker.Errorf(tracker.ErrBadRequest, "jira: %q is not a comment id of the form <issueID>/<commentID>", commentID)
 	}
 	doc, err := adf.FromRichText(body)
 	if err != nil {
-		return engine.Comment{}, fmt.Errorf("jira: converting comment %s: %w", commentID, err)
+		return tracker.Comment{}, fmt.Errorf("jira: converting comment %s: %w", commentID, err)
 	}
 	cm, err := t.c.UpdateComment(ctx, issue, cid, doc)
 	if err != nil {
-		return engine.Comment{}, gone(err, commentID)
+		return tracker.Comment{}, gone(err, commentID)
 	}
 	return t.commentOf(issue, cm), nil
 }
 
 // OpenAttachment streams an attachment's bytes.
-func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, engine.Attachment, error) {
+func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, tracker.Attachment, error) {
 	rc, a, err := t.c.Download(ctx, attachmentID)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			err = engine.Errorf(engine.ErrNotFound, "jira attachment %s: %w", attachmentID, err)
+			err = tracker.Errorf(tracker.ErrNotFound, "jira attachment %s: %w", attachmentID, err)
 		}
-		return nil, engine.Attachment{}, err
+		return nil, tracker.Attachment{}, err
 	}
 	return rc, attachmentOf(a), nil
 }
@@ -456,9 +456,9 @@ func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.R
 // AddAttachment uploads a file to an issue, typed by its name's extension
 // (application/octet-stream when unknown). A file over MaxAttachmentSize
 // is refused before anything is sent (ErrTooLarge).
-func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (engine.Attachment, error) {
+func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64, open func() (io.ReadCloser, error)) (tracker.Attachment, error) {
 	if limit := t.MaxAttachmentSize(); size > limit {
-		return engine.Attachment{}, fmt.Errorf("jira: attaching %q (%d bytes) to issue %s: over the %d-byte limit: %w", name, size, id, limit, ErrTooLarge)
+		return tracker.Attachment{}, fmt.Errorf("jira: attaching %q (%d bytes) to issue %s: over the %d-byte limit: %w", name, size, id, limit, ErrTooLarge)
 	}
 	ct := mime.TypeByExtension(path.Ext(name))
 	if ct == "" {
@@ -466,7 +466,7 @@ func (t *Tracker) AddAttachment(ctx context.Context, id, name string, size int64
 	}
 	a, err := t.c.UploadAttachment(ctx, Upload{Issue: id, Name: name, Size: size, ContentType: ct, Open: open})
 	if err != nil {
-		return engine.Attachment{}, gone(err, id)
+		return tracker.Attachment{}, gone(err, id)
 	}
 	return attachmentOf(a), nil
 }

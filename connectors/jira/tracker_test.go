@@ -9,7 +9,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/connectors/jira/sandbox"
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 func TestTrackerCheckAndProjects(t *testing.T) {
@@ -25,7 +25,7 @@ func TestTrackerCheckAndProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []engine.Project{{ID: "KAN", Name: "Kanban"}, {ID: "OPS", Name: "Operations"}}
+	want := []tracker.Project{{ID: "KAN", Name: "Kanban"}, {ID: "OPS", Name: "Operations"}}
 	for _, p := range want {
 		if !slices.Contains(ps, p) {
 			t.Errorf("projects %v lack %v", ps, p)
@@ -91,8 +91,8 @@ func TestTrackerGetMissingIssue(t *testing.T) {
 	tr, _ := e.tracker(t)
 	for _, id := range []string{"99999", "KAN-999"} {
 		got, err := tr.Get(ctx(t), id)
-		if !errors.Is(err, engine.ErrNotFound) || !errors.Is(err, jira.ErrNotFound) || !strings.Contains(err.Error(), id) {
-			t.Errorf("Get(%s): err = %v, want engine.ErrNotFound naming it", id, err)
+		if !errors.Is(err, tracker.ErrNotFound) || !errors.Is(err, jira.ErrNotFound) || !strings.Contains(err.Error(), id) {
+			t.Errorf("Get(%s): err = %v, want tracker.ErrNotFound naming it", id, err)
 		}
 		if got.ID != id || !got.Deleted {
 			t.Errorf("Get(%s) = %+v, want it marked deleted", id, got)
@@ -122,7 +122,7 @@ func TestTrackerParseRef(t *testing.T) {
 	}
 	for _, ref := range []string{"", "0", "KAN", "KAN-", "-19", "KAN-0", "19-KAN", "https://acme.atlassian.net/browse/",
 		"https://acme.atlassian.net/jira/software/projects/KAN/boards/1", "ftp://x/browse/KAN-1", "KAN-1/../x"} {
-		if got, err := tr.ParseRef(ref); !errors.Is(err, engine.ErrBadRequest) || !strings.Contains(err.Error(), "KAN-19") {
+		if got, err := tr.ParseRef(ref); !errors.Is(err, tracker.ErrBadRequest) || !strings.Contains(err.Error(), "KAN-19") {
 			t.Errorf("ParseRef(%q) = %q, %v; want ErrBadRequest showing an example", ref, got, err)
 		}
 	}
@@ -162,7 +162,7 @@ func TestTrackerCreateThenGet(t *testing.T) {
 	tr, _ := e.tracker(t)
 	desc := "<body><h1>Plan</h1><ul><li>one <strong>bold</strong></li><li><a href=\"https://example.com/x\">link</a></li></ul>" +
 		"<h2>Sub</h2><pre>code()</pre></body>"
-	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Type: "Bug", Summary: "Made by tandem", Description: desc})
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Type: "Bug", Summary: "Made by tandem", Description: desc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,12 +185,12 @@ func TestTrackerCreateThenGet(t *testing.T) {
 
 	// No type, and a type the project lacks, give the default.
 	for _, typ := range []string{"", "Story"} {
-		made, err := tr.Create(c, engine.NewEntity{Project: "OPS", Type: typ, Summary: "typed " + typ})
+		made, err := tr.Create(c, tracker.NewEntity{Project: "OPS", Type: typ, Summary: "typed " + typ})
 		if err != nil || made.Type != "Task" || made.Description != "" {
 			t.Errorf("Create with type %q: %+v %v", typ, made, err)
 		}
 	}
-	if _, err := tr.Create(c, engine.NewEntity{Project: "NOPE", Summary: "x"}); !errors.Is(err, jira.ErrNotFound) {
+	if _, err := tr.Create(c, tracker.NewEntity{Project: "NOPE", Summary: "x"}); !errors.Is(err, jira.ErrNotFound) {
 		t.Errorf("Create in a missing project: %v", err)
 	}
 }
@@ -199,12 +199,12 @@ func TestTrackerUpdate(t *testing.T) {
 	e := start(t, nil, sandbox.WithSeed("empty"))
 	c := ctx(t)
 	tr, _ := e.tracker(t)
-	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "before", Description: "<body>old</body>"})
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "before", Description: "<body>old</body>"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	summary, typ, desc := "after", "Story", "<body>new <em>text</em></body>"
-	got, err := tr.Update(c, made.ID, engine.EntityUpdate{Summary: &summary, Type: &typ, Description: &desc})
+	got, err := tr.Update(c, made.ID, tracker.EntityUpdate{Summary: &summary, Type: &typ, Description: &desc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,11 +213,11 @@ func TestTrackerUpdate(t *testing.T) {
 		t.Errorf("Update = %+v", got)
 	}
 	none, def := "", ""
-	got, err = tr.Update(c, made.Key, engine.EntityUpdate{Description: &none, Type: &def})
+	got, err = tr.Update(c, made.Key, tracker.EntityUpdate{Description: &none, Type: &def})
 	if err != nil || got.Description != "" || got.Type != "Task" || got.Summary != "after" {
 		t.Errorf("clearing the description, default type: %+v %v", got, err)
 	}
-	if _, err := tr.Update(c, "99999", engine.EntityUpdate{Summary: &summary}); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := tr.Update(c, "99999", tracker.EntityUpdate{Summary: &summary}); !errors.Is(err, tracker.ErrNotFound) {
 		t.Errorf("Update of a missing issue: %v", err)
 	}
 }
@@ -237,7 +237,7 @@ func TestTrackerSummariesAsJiraStoresThem(t *testing.T) {
 		{"two\nlines", "two lines"},
 		{long, string([]rune(strings.TrimSpace(long))[:254]) + "…"},
 	} {
-		made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: tc.asked})
+		made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: tc.asked})
 		if err != nil {
 			t.Fatalf("Create %q: %v", tc.asked, err)
 		}
@@ -252,7 +252,7 @@ func TestTrackerSummariesAsJiraStoresThem(t *testing.T) {
 		if err != nil || !slices.Contains(found, made.ID) {
 			t.Errorf("FindBySummary %q: %v %v, want %s", tc.asked, found, err, made.ID)
 		}
-		updated, err := tr.Update(c, made.ID, engine.EntityUpdate{Summary: &tc.asked})
+		updated, err := tr.Update(c, made.ID, tracker.EntityUpdate{Summary: &tc.asked})
 		if err != nil || updated.Summary != tc.want {
 			t.Errorf("Update to %q: %q %v, want %q", tc.asked, updated.Summary, err, tc.want)
 		}
@@ -265,12 +265,12 @@ func TestTrackerUpdateKeepsARefusedType(t *testing.T) {
 	e := start(t, nil, sandbox.WithSeed("empty"))
 	c := ctx(t)
 	tr, _ := e.tracker(t)
-	epic, err := tr.Create(c, engine.NewEntity{Project: "KAN", Type: "Epic", Summary: "Q3 launch"})
+	epic, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Type: "Epic", Summary: "Q3 launch"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	summary, typ := "Q3 launch (moved)", "Task"
-	got, err := tr.Update(c, epic.ID, engine.EntityUpdate{Summary: &summary, Type: &typ})
+	got, err := tr.Update(c, epic.ID, tracker.EntityUpdate{Summary: &summary, Type: &typ})
 	if err != nil || got.Summary != summary || got.Type != "Epic" {
 		t.Errorf("Update with a refused type: %+v %v, want the new summary and type Epic", got, err)
 	}
@@ -280,7 +280,7 @@ func TestTrackerComments(t *testing.T) {
 	e := start(t, nil, sandbox.WithSeed("empty"))
 	c := ctx(t)
 	tr, _ := e.tracker(t)
-	made, err := tr.Create(c, engine.NewEntity{Project: "KAN", Summary: "talk"})
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "talk"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,11 +307,11 @@ func TestTrackerComments(t *testing.T) {
 		t.Errorf("comments after the edit: %+v", got.Comments)
 	}
 	for _, bad := range []string{"123", "KAN-1/", "/5", "KAN-1/x"} {
-		if _, err := tr.EditComment(c, bad, "<body>x</body>"); !errors.Is(err, engine.ErrBadRequest) {
+		if _, err := tr.EditComment(c, bad, "<body>x</body>"); !errors.Is(err, tracker.ErrBadRequest) {
 			t.Errorf("EditComment(%q): %v, want ErrBadRequest", bad, err)
 		}
 	}
-	if _, err := tr.AddComment(c, "99999", "<body>x</body>"); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := tr.AddComment(c, "99999", "<body>x</body>"); !errors.Is(err, tracker.ErrNotFound) {
 		t.Errorf("AddComment on a missing issue: %v", err)
 	}
 }

@@ -3,7 +3,7 @@ package sandbox
 import (
 	"errors"
 
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 // validateRichText checks that s is Asana rich text and words a refusal the

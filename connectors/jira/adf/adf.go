@@ -1,7 +1,9 @@
 // Package adf converts between Jira's Atlassian Document Format (ADF, the
-// JSON of issue descriptions and comment bodies) and Asana rich text
-// ("<body>…</body>", the XML of html_notes and html_text), which tandem
-// uses as its wire format between nodes.
+// JSON of issue descriptions and comment bodies) and the tracker contract's
+// neutral rich text (engine/tracker/richtext: "<body>…</body>" XML, the
+// same form as Asana's html_notes and html_text), which tandem uses between
+// nodes. The neutral form is called "Asana rich text" below, after the
+// tracker whose form it is.
 //
 // Both directions go through one intermediate form and normalise it (see
 // ir.go), so a document converted there and back is stable after one pass.

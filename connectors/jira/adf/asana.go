@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 // ErrInvalidXML is wrapped by the errors FromRichText returns for rich text

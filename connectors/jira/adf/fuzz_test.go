@@ -6,7 +6,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 // The seed corpora live in testdata/fuzz/<FuzzName>/ so that plain `go test`

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 // The intermediate form. Both readers (ADF and Asana XML) produce a raw

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tandem-sync/tandem/connectors/asana/richtext"
+	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
 // Random documents reach shapes byte-level fuzzing of JSON and XML rarely

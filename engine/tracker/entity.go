@@ -1,4 +1,4 @@
-package engine
+package tracker
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 
 // Entities are what the sync pipeline moves between trackers. They are
 // tracker-neutral: a connector maps its tracker's items onto them, and the
-// Basic rules work on them alone.
+// rules work on them alone.
 //
-// Rich text travels between nodes in one format, Asana's rich text (XML in
-// <body>…</body>, see connectors/asana/richtext), so an Asana node passes
-// descriptions and comments through untouched and other trackers convert
-// at their edge.
+// Rich text (Description, Comment.Body) travels between nodes in one
+// neutral form, defined and checked by the richtext sub-package: XML in
+// <body>…</body> over a small tag set. Asana's html_notes happens to be
+// that form, so an Asana node passes descriptions and comments through
+// untouched; other trackers convert at their edge (Jira's ADF in
+// connectors/jira/adf).
 
 // Entity is one tracker item with everything the Basic rules sync.
 type Entity struct {
@@ -125,12 +127,4 @@ type EntityTracker interface {
 	// after t whose summary is summary: how a retried create finds what an
 	// attempt whose outcome was unknown may have made.
 	FindBySummary(ctx context.Context, project, summary string, t time.Time) ([]string, error)
-}
-
-// SearchLagger is a tracker whose search (FindBySummary) can take a while
-// to show what was just written: Jira's index, not Asana's. Trackers
-// implement it optionally; a retried create whose first attempt's outcome
-// is unknown waits that long for the search before creating again.
-type SearchLagger interface {
-	SearchLag() time.Duration
 }

@@ -1,9 +1,16 @@
-// Package richtext reads, checks and writes Asana rich text: the html_notes
-// of tasks and the html_text of stories. Rich text is an XML document whose
-// root is <body>, drawn from a small tag set (see rules.go and
-// https://developers.asana.com/docs/rich-text). Asana answers 400 Bad Request
-// to anything else, so the client checks before writing and the sandbox
-// checks what it is sent, both with Validate.
+// Package richtext is the tracker contract's neutral rich text: the one
+// form descriptions and comment bodies take on an Entity and between nodes.
+// It reads, checks and writes that form. Every connector converts its
+// tracker's rich text to and from it at its edge (Jira's ADF in
+// connectors/jira/adf); no connector reads another's format.
+//
+// The form is an XML document whose root is <body>, drawn from a small tag
+// set (see rules.go). It is exactly Asana's rich text — the html_notes of
+// tasks and the html_text of stories, https://developers.asana.com/docs/rich-text
+// — chosen because it is small, well specified and checkable, so the Asana
+// connector passes it through unconverted. Asana answers 400 Bad Request to
+// anything outside it, so clients check before writing and sandboxes check
+// what they are sent, both with Validate.
 //
 // Whitespace inside <body> is content (Asana renders it pre-wrap and uses
 // "\n\n" to split paragraph blocks), so nothing here trims or folds it.

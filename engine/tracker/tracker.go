@@ -1,0 +1,80 @@
+// Package tracker is the contract between the engine and the connectors:
+// what a node needs of the work tracker it fronts (Tracker, EntityTracker
+// and the optional ItemLister and SearchLagger), the tracker-neutral
+// entities the sync pipeline moves, and the sentinel errors both sides
+// branch on.
+//
+// It is a leaf: it imports the standard library only, so a connector that
+// imports it pulls in neither the engine nor the store (no SQLite, no
+// River, no cgo). Each connector implements the contract with a
+// compile-time check (var _ tracker.EntityTracker = (*Client)(nil)); the
+// engine re-exports these names as aliases, so code written against
+// engine.Tracker and engine.ErrNotFound means the same types and the same
+// error values.
+//
+// Rich text has one neutral form, owned by this contract in the richtext
+// sub-package; every connector converts its tracker's rich text to and from
+// it at its edge.
+package tracker
+
+import (
+	"context"
+	"time"
+)
+
+// Tracker is what the engine needs of the work tracker a node fronts. Each
+// connector implements it (connectors/asana, connectors/jira) with a
+// compile-time check; the engine never talks to a tracker's API directly.
+//
+// This is the part connections need; the sync pipeline extends it with
+// reading and writing entities (EntityTracker).
+type Tracker interface {
+	// Kind names the tracker ("asana"), as other nodes see it.
+	Kind() string
+	// Check verifies the tracker's credentials and says whose they are, so
+	// a wrong token is caught when the node starts.
+	Check(ctx context.Context) (TrackerAccount, error)
+	// Projects lists the projects entities can be synced from and to.
+	Projects(ctx context.Context) ([]Project, error)
+}
+
+// TrackerAccount describes the account a node uses on its tracker.
+type TrackerAccount struct {
+	// User is the account's display name.
+	User string
+	// Space is the workspace (Asana) or site (Jira) the node works in.
+	Space string
+}
+
+// Project is a project of the node's tracker.
+type Project struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Item is a tracker item as a picker lists it: enough to recognise it and
+// to exalate it (Key or URL are valid references).
+type Item struct {
+	ID         string    `json:"id"`
+	Key        string    `json:"key"`
+	Summary    string    `json:"summary"`
+	URL        string    `json:"url"`
+	ModifiedAt time.Time `json:"modified_at"`
+}
+
+// ItemLister is a tracker that can list a project's most recently modified
+// items cheaply (one API call per page of items on Asana). Trackers
+// implement it optionally; the engine's RecentItems needs it.
+type ItemLister interface {
+	// RecentItems returns up to limit items of the project (an id), most
+	// recently modified first.
+	RecentItems(ctx context.Context, project string, limit int) ([]Item, error)
+}
+
+// SearchLagger is a tracker whose search (FindBySummary) can take a while
+// to show what was just written: Jira's index, not Asana's. Trackers
+// implement it optionally; a retried create whose first attempt's outcome
+// is unknown waits that long for the search before creating again.
+type SearchLagger interface {
+	SearchLag() time.Duration
+}
