@@ -7,10 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tandem-sync/tandem/engine/bench"
+	"github.com/tandem-sync/tandem/internal/bench"
 )
 
-// newBenchCmd wires `tandem bench` to the harness in engine/bench.
+// newBenchCmd wires `tandem bench` to the harness in internal/bench.
 func newBenchCmd() *cobra.Command {
 	def := bench.Defaults()
 	var (

@@ -13,7 +13,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
-	"github.com/tandem-sync/tandem/engine/demo"
+	"github.com/tandem-sync/tandem/internal/demo"
 	"github.com/tandem-sync/tandem/tui"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/engine"
-	"github.com/tandem-sync/tandem/engine/demo"
+	"github.com/tandem-sync/tandem/internal/demo"
 )
 
 // TestFlowAsanaAndJira is the demo as a newcomer meets it: Acme on Asana,

@@ -17,7 +17,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/remote"
 	"github.com/tandem-sync/tandem/engine"
-	"github.com/tandem-sync/tandem/engine/demo"
+	"github.com/tandem-sync/tandem/internal/demo"
 )
 
 // The flows below drive the console the way an admin would, at 80×24,

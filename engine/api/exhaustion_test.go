@@ -19,7 +19,7 @@ import (
 
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
-	"github.com/tandem-sync/tandem/engine/demo"
+	"github.com/tandem-sync/tandem/internal/demo"
 )
 
 // The attacks of issue 12 on the peer API, bounded in count and time and

@@ -16,7 +16,7 @@ import (
 
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
-	"github.com/tandem-sync/tandem/engine/demo"
+	"github.com/tandem-sync/tandem/internal/demo"
 )
 
 // lockedLog is a log sink safe for concurrent handlers.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tandem-sync/tandem/engine/bench"
+	"github.com/tandem-sync/tandem/internal/bench"
 )
 
 // TestQuickRunReportsEverySection runs the harness small and checks the

@@ -1,6 +1,6 @@
 // Package bench is the benchmark harness behind `tandem bench` (issue 6).
 // It starts two nodes, each in front of its own in-process Asana sandbox on
-// loopback (engine/demo), seeds tasks, runs Bulk Exalate and measures what
+// loopback (internal/demo), seeds tasks, runs Bulk Exalate and measures what
 // the issue's targets are about: API calls per task against the Basic
 // rules' minimum, use of the rate-limit budget, and the engine's own cost.
 //

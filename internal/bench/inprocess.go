@@ -15,11 +15,11 @@ import (
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/engine"
-	"github.com/tandem-sync/tandem/engine/demo"
+	"github.com/tandem-sync/tandem/internal/demo"
 	"github.com/tandem-sync/tandem/store"
 )
 
-// demoPair is the pair in this process: two engine/demo nodes, each in
+// demoPair is the pair in this process: two internal/demo nodes, each in
 // front of its own sandbox on loopback. CPU and memory are the whole
 // process's.
 type demoPair struct {
