@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -127,6 +128,7 @@ func TestInitiateScreen(t *testing.T) {
 		{name: "own url is local", keys: "http://acme.test<enter>", want: "Configuration mode", opened: true},
 		{name: "no url", keys: "<ctrl+o><enter>", want: "Configuration mode", opened: true},
 		{name: "no url by arrows", keys: "<down><space><enter>", want: "Configuration mode", opened: true},
+		{name: "space in the url field is typed", keys: "<space><enter>", want: "✗ Enter the destination instance URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeNode{probe: probeOK}
@@ -150,6 +152,27 @@ func TestInitiateScreen(t *testing.T) {
 		s, _ := typeKeys(t, sized(newInitiateScreen(c)), "http://nowhere.test<enter>")
 		requireGolden(t, s)
 	})
+	t.Run("help names space on the checkbox", func(t *testing.T) {
+		c := testCommon(t, &fakeNode{probe: probeOK})
+		s := sized(newInitiateScreen(c))
+		if helpHas(s.ShortHelp(), "space") {
+			t.Error("space is in the help while the URL field has the focus")
+		}
+		s, _ = typeKeys(t, s, "<down>")
+		if !helpHas(s.ShortHelp(), "space") {
+			t.Error("space is not in the help while the checkbox has the focus")
+		}
+	})
+}
+
+// helpHas tells whether a help line shows the key named name.
+func helpHas(ks []key.Binding, name string) bool {
+	for _, k := range ks {
+		if k.Help().Key == name {
+			return true
+		}
+	}
+	return false
 }
 
 func TestModeAndProjectScreens(t *testing.T) {
