@@ -399,6 +399,37 @@ func TestSuccessScreen(t *testing.T) {
 	}
 }
 
+// The first-sync screen names items as the node's tracker does, in every
+// line: tasks on Asana, issues on Jira.
+func TestSuccessScreenSpeaksTheTrackersNoun(t *testing.T) {
+	for _, tc := range []struct {
+		tracker, key    string
+		want, notWanted []string
+	}{
+		{"asana", "101", []string{"Sync your first task", "Enter a task id or link from the project Company", "Recent tasks:"}, []string{"issue"}},
+		{"jira", "KAN-1", []string{"Sync your first issue", "Enter an issue key (KAN-19) or link from the project Company", "Recent issues:"}, []string{"task"}},
+	} {
+		t.Run(tc.tracker, func(t *testing.T) {
+			f := &fakeNode{items: []engine.Item{{ID: "10001", Key: tc.key, Summary: "Draft the launch plan"}}}
+			c := testCommon(t, f)
+			c.self.Tracker = tc.tracker
+			s := start(t, sized(newSuccessScreen(c, activeConn)))
+			s, _ = typeKeys(t, s, "<enter>") // nothing typed or picked: the hint
+			v := plain(s.View())
+			for _, w := range append(tc.want, "✗ Enter "+refHint(tc.tracker)+" from Company") {
+				if !strings.Contains(v, w) {
+					t.Errorf("missing %q in\n%s", w, v)
+				}
+			}
+			for _, w := range tc.notWanted {
+				if strings.Contains(strings.ToLower(v), w) {
+					t.Errorf("%q on a %s node:\n%s", w, tc.tracker, v)
+				}
+			}
+		})
+	}
+}
+
 func TestSyncScreen(t *testing.T) {
 	t0 := testNow
 	status := engine.EventStatus{StageEvent: engine.StageEvent{ConnectionID: "c1", EventID: "e1", EntityID: "101", LocalKey: "101",
