@@ -36,7 +36,13 @@ func newConnectionsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "connections",
 		Short: "List the node's connections (table, or --json)",
-		Args:  cobra.NoArgs,
+		Long: `List the node's connections (table, or --json).
+
+The subcommands, and --connection of exalate and status, take a connection
+by its id or by its name as listed here (names match exactly, case included).
+Two connections between the same two nodes share a name (Acme_to_Globex):
+give the id for those.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -81,8 +87,8 @@ func newConnectionsCmd() *cobra.Command {
 		use, short string
 		active     bool
 	}{
-		{"activate ID", "Re-activate a deactivated connection", true},
-		{"deactivate ID", "Deactivate a connection (it stops syncing until activated again)", false},
+		{"activate ID|NAME", "Re-activate a deactivated connection", true},
+		{"deactivate ID|NAME", "Deactivate a connection (it stops syncing until activated again)", false},
 	} {
 		cmd.AddCommand(clientCommand(sub.use, sub.short, cobra.ExactArgs(1),
 			func(cmd *cobra.Command, c *remote.Client, args []string) error {
@@ -94,7 +100,7 @@ func newConnectionsCmd() *cobra.Command {
 				return nil
 			}))
 	}
-	cmd.AddCommand(clientCommand("trigger ID on|off", "Sync new tasks of the connection's project automatically, or not",
+	cmd.AddCommand(clientCommand("trigger ID|NAME on|off", "Sync new items (tasks or issues) of the connection's project automatically, or not",
 		cobra.ExactArgs(2), func(cmd *cobra.Command, c *remote.Client, args []string) error {
 			if args[1] != "on" && args[1] != "off" {
 				return fmt.Errorf("say on or off, not %q", args[1])
@@ -110,7 +116,7 @@ func newConnectionsCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "Trigger of %s is %s.\n", shown(conn.Name), shown(state))
 			return nil
 		}))
-	cmd.AddCommand(clientCommand("delete ID", "Delete a connection on this node (synced items stay in both trackers)",
+	cmd.AddCommand(clientCommand("delete ID|NAME", "Delete a connection on this node (synced items stay in both trackers)",
 		cobra.ExactArgs(1), func(cmd *cobra.Command, c *remote.Client, args []string) error {
 			if err := c.Delete(cmd.Context(), args[0]); err != nil {
 				return err

@@ -24,9 +24,11 @@ func newExalateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "exalate [REF]",
 		Short: "Sync one item now and show each stage as it happens (or --all of a connection)",
-		Long: `Sync one item now: REF is what you would paste, an Asana task gid or task link.
-Each stage is printed as it happens (Preparing, Sending, Waiting for remote,
-Finalizing, Synchronized), then the links to the item on both sides.
+		Long: `Sync one item now. REF is what you would paste from either tracker: an
+Asana task gid or task link, or a Jira issue key (such as KAN-19), issue id
+or issue link. Each stage is printed as it happens (Preparing, Sending,
+Waiting for remote, Finalizing, Synchronized), then the links to the item on
+both sides.
 
 With --all and --connection, every item of the connection's project is
 synced (Bulk Exalate), with progress.
@@ -38,11 +40,14 @@ sets a limit in all. Giving up stops only the waiting: the sync goes on in
 the background (tandem status REF).`,
 		Example: `  tandem exalate 1200000000000012
   tandem exalate https://app.asana.com/0/1200000000000006/1200000000000012
+  tandem exalate KAN-19
+  tandem exalate https://example.atlassian.net/browse/KAN-19
+  tandem exalate --all --connection Acme_to_Globex
   tandem exalate --all --connection 25467883-55f7-4a20-8b4f-097196d8dc8f`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) == 1) {
-				return errors.New("give one item to sync (a gid or a link), or --all with --connection")
+				return errors.New("give one item to sync (an Asana task gid, a Jira issue key such as KAN-19, or a link), or --all with --connection")
 			}
 			c, err := cf.client()
 			if err != nil {
@@ -89,7 +94,7 @@ the background (tandem status REF).`,
 		},
 	}
 	cf.register(cmd)
-	cmd.Flags().StringVar(&connection, "connection", "", "the connection to sync on (needed when several sync the item's project, and with --all)")
+	cmd.Flags().StringVar(&connection, "connection", "", "the connection to sync on, by id or name (needed when several sync the item's project, and with --all)")
 	cmd.Flags().BoolVar(&all, "all", false, "sync every item of the connection's project (Bulk Exalate)")
 	cmd.Flags().BoolVar(&wait, "wait", true, "wait and print each stage until Synchronized")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "how long to wait for Synchronized in all (default: as long as the sync makes progress)")
@@ -276,7 +281,12 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status REF",
 		Short: "Show an item's latest sync: its stage, the stages it went through, both links",
-		Args:  cobra.ExactArgs(1),
+		Long: `Show an item's latest sync: its stage, the stages it went through, both links.
+REF is what you would paste from either tracker: an Asana task gid or task
+link, or a Jira issue key (such as KAN-19), issue id or issue link.`,
+		Example: `  tandem status 1200000000000012
+  tandem status KAN-19 --connection Acme_to_Globex`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
@@ -311,6 +321,6 @@ func newStatusCmd() *cobra.Command {
 		},
 	}
 	cf.register(cmd)
-	cmd.Flags().StringVar(&connection, "connection", "", "the connection to look on (default: any)")
+	cmd.Flags().StringVar(&connection, "connection", "", "the connection to look on, by id or name (default: any)")
 	return cmd
 }

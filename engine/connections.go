@@ -181,16 +181,15 @@ func (n *Node) Connections(ctx context.Context) ([]Connection, error) {
 	return out, nil
 }
 
-// ConnectionByID returns one connection with what it has synced.
+// ConnectionByID returns one connection with what it has synced. id may
+// also be the connection's name when no other connection has it (see
+// findConnection).
 func (n *Node) ConnectionByID(ctx context.Context, id string) (Connection, error) {
-	c, err := n.st.Connection(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return Connection{}, Errorf(ErrNotFound, "no connection %q on %s", id, n.inst.Name)
-	}
+	c, err := n.findConnection(ctx, id)
 	if err != nil {
 		return Connection{}, err
 	}
-	a, err := n.st.ConnectionActivity(ctx, id)
+	a, err := n.st.ConnectionActivity(ctx, c.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) { // deleted meanwhile: nothing synced
 		return Connection{}, err
 	}
@@ -199,13 +198,14 @@ func (n *Node) ConnectionByID(ctx context.Context, id string) (Connection, error
 	return out, nil
 }
 
-// SetActive deactivates or re-activates a connection. A Pending connection
-// can't be either until its invitation is accepted.
+// SetActive deactivates or re-activates a connection (by id or name). A
+// Pending connection can't be either until its invitation is accepted.
 func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connection, error) {
 	c, err := n.ConnectionByID(ctx, id)
 	if err != nil {
 		return c, err
 	}
+	id = c.ID
 	if c.Status == StatusPending {
 		return c, Errorf(ErrConflict, "connection %s is still waiting for its invitation to be accepted", c.Name)
 	}
@@ -257,10 +257,12 @@ func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connectio
 }
 
 // Delete removes a connection on this side. The twins it made stay in both
-// trackers; only the link between them is forgotten.
+// trackers; only the link between them is forgotten. id may be the
+// connection's name.
 func (n *Node) Delete(ctx context.Context, id string) error {
-	if _, err := n.ConnectionByID(ctx, id); err != nil {
+	c, err := n.ConnectionByID(ctx, id)
+	if err != nil {
 		return err
 	}
-	return n.st.DeleteConnection(ctx, id)
+	return n.st.DeleteConnection(ctx, c.ID)
 }

@@ -149,13 +149,13 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 }
 
 // SetTrigger turns "sync new tasks automatically" on or off for a
-// connection.
+// connection (by id or name).
 func (n *Node) SetTrigger(ctx context.Context, id string, on bool) (Connection, error) {
 	c, err := n.ConnectionByID(ctx, id)
 	if err != nil {
 		return c, err
 	}
-	if err := n.st.SetTrigger(ctx, id, on); err != nil {
+	if err := n.st.SetTrigger(ctx, c.ID, on); err != nil {
 		return c, err
 	}
 	c.TriggerNewTasks = on

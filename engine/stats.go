@@ -85,10 +85,16 @@ func (s *ConnectionStats) UnmarshalJSON(data []byte) error {
 }
 
 // Stats sums up a connection's syncs: counts, the last sync, and the
-// median time spent in each stage. An unknown id is ErrNotFound.
+// median time spent in each stage. connID may be the connection's name;
+// an unknown one is ErrNotFound.
 func (n *Node) Stats(ctx context.Context, connID string) (ConnectionStats, error) {
+	c, err := n.findConnection(ctx, connID)
+	if err != nil {
+		return ConnectionStats{}, err
+	}
+	connID = c.ID
 	a, err := n.st.ConnectionActivity(ctx, connID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) { // deleted meanwhile
 		return ConnectionStats{}, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
 	}
 	if err != nil {
@@ -141,14 +147,14 @@ func medianStages(marks []store.StageMark) map[string]time.Duration {
 
 // RecentEvents returns a connection's latest syncs, newest first by last
 // update, each as it stands now (its current stage, error and links).
-// limit <= 0 means 20; at most 200 are returned. An unknown id is
-// ErrNotFound.
+// limit <= 0 means 20; at most 200 are returned. connID may be the
+// connection's name; an unknown one is ErrNotFound.
 func (n *Node) RecentEvents(ctx context.Context, connID string, limit int) ([]StageEvent, error) {
-	if _, err := n.st.ConnectionStatus(ctx, nil, connID); errors.Is(err, store.ErrNotFound) {
-		return nil, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
-	} else if err != nil {
+	c, err := n.findConnection(ctx, connID)
+	if err != nil {
 		return nil, err
 	}
+	connID = c.ID
 	if limit <= 0 {
 		limit = defaultRecentEvents
 	}

@@ -125,13 +125,12 @@ func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, err
 	return n.prepare(ctx, c, e, true, started)
 }
 
-// connectionFor picks the active connection for an entity of project.
+// connectionFor picks the active connection for an entity of project;
+// connID, the one the admin named (by id or name), or "" for the one
+// connection that syncs project.
 func (n *Node) connectionFor(ctx context.Context, connID, project string) (store.Connection, error) {
 	if connID != "" {
-		c, err := n.st.Connection(ctx, connID)
-		if errors.Is(err, store.ErrNotFound) {
-			return c, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
-		}
+		c, err := n.findConnection(ctx, connID)
 		if err == nil && c.LocalProject != project {
 			return c, Errorf(ErrBadRequest, "connection %s syncs project %s; that item is in another project", c.Name, c.LocalProjectName)
 		}
@@ -363,11 +362,18 @@ type StageEntry struct {
 }
 
 // Status returns the latest sync of an entity (given as a ref) on a
-// connection, with its stages and both links.
+// connection (by id or name; "" for any), with its stages and both links.
 func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, error) {
 	et, err := n.entities()
 	if err != nil {
 		return EventStatus{}, err
+	}
+	if connID != "" {
+		c, err := n.findConnection(ctx, connID)
+		if err != nil {
+			return EventStatus{}, err
+		}
+		connID = c.ID
 	}
 	id, err := et.ParseRef(ref)
 	if err != nil {
@@ -409,7 +415,7 @@ func (n *Node) statusOf(ctx context.Context, connID, id string) (EventStatus, bo
 		if err != nil {
 			return EventStatus{}, false, err
 		}
-		st, err := n.EventStatus(ctx, c.ID, ev.ID)
+		st, err := n.eventStatus(ctx, c.ID, ev.ID)
 		if t, terr := n.st.Twin(ctx, nil, c.ID, local); terr == nil {
 			switch {
 			case t.LocalDeleted:
@@ -424,8 +430,18 @@ func (n *Node) statusOf(ctx context.Context, connID, id string) (EventStatus, bo
 	return EventStatus{}, false, nil
 }
 
-// EventStatus returns one sync with its stages.
+// EventStatus returns one sync with its stages; connID may be the
+// connection's name.
 func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
+	c, err := n.findConnection(ctx, connID)
+	if err != nil {
+		return EventStatus{}, err
+	}
+	return n.eventStatus(ctx, c.ID, eventID)
+}
+
+// eventStatus is EventStatus for a connection's id.
+func (n *Node) eventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
 	ev, err := n.st.SyncEvent(ctx, nil, connID, eventID)
 	if errors.Is(err, store.ErrNotFound) {
 		return EventStatus{}, Errorf(ErrNotFound, "no sync %s on connection %s", eventID, connID)
@@ -459,10 +475,7 @@ func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, err
 	if err != nil {
 		return nil, err
 	}
-	c, err := n.st.Connection(ctx, connID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
-	}
+	c, err := n.findConnection(ctx, connID)
 	if err != nil {
 		return nil, err
 	}

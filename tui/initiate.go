@@ -84,7 +84,7 @@ func (s *initiateScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, s.c.keys.Up) && s.focusNo:
 			s.focusNo = false
 			return s, s.input.Focus()
-		case s.focusNo && msg.String() == " ":
+		case key.Matches(msg, s.c.keys.Toggle) && s.focusNo:
 			s.noURL = !s.noURL
 			return s, nil
 		case key.Matches(msg, s.c.keys.Suggestion) && s.c.suggest != "" && !s.focusNo:
@@ -172,15 +172,26 @@ func (s *initiateScreen) View() string {
 }
 
 func (s *initiateScreen) ShortHelp() []key.Binding {
+	ks := s.keys()
+	if s.focusNo {
+		// Space ticks the box only while it has the focus; elsewhere it is
+		// a character of the URL.
+		ks = append(ks, s.c.keys.Toggle)
+	}
+	return ks
+}
+
+func (s *initiateScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{s.keys(), {s.c.keys.Up, s.c.keys.Down, s.c.keys.Toggle}}
+}
+
+// keys are the screen's keys wherever the focus is.
+func (s *initiateScreen) keys() []key.Binding {
 	ks := []key.Binding{s.c.keys.Next}
 	if s.c.suggest != "" {
 		ks = append(ks, s.c.keys.Suggestion)
 	}
 	return append(ks, s.c.keys.NoURL)
-}
-
-func (s *initiateScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{s.ShortHelp(), {s.c.keys.Up, s.c.keys.Down}}
 }
 
 // modeScreen offers the configuration modes both sides support.

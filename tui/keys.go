@@ -18,6 +18,7 @@ type keyMap struct {
 	Enter  key.Binding
 	Next   key.Binding
 	Select key.Binding
+	Toggle key.Binding
 
 	Initiate   key.Binding
 	Accept     key.Binding
@@ -65,6 +66,7 @@ func newKeyMap() *keyMap {
 		Enter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
 		Next:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next")),
 		Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select")),
+		Toggle: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "toggle")),
 
 		Initiate:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "initiate connection")),
 		Accept:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept invitation")),

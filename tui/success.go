@@ -170,7 +170,9 @@ func (s *successScreen) View() string {
 	} else {
 		b.WriteString(st.OK.Render("Connection established successfully ✓") + "\n")
 		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
-		b.WriteString("Sync your first issue to see how it works. Please enter an issue key from\nthe project " + st.Subtitle.Render(s.conn.LocalProjectName) + " to proceed:\n")
+		tracker := s.c.self.Tracker
+		b.WriteString("Sync your first " + itemOf(tracker) + " to see how it works.\nEnter " + refHint(tracker) + " from the project " +
+			st.Subtitle.Render(s.conn.LocalProjectName) + " to proceed:\n")
 	}
 	b.WriteString(s.input.View() + "\n")
 	switch {

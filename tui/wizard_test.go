@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -127,6 +128,7 @@ func TestInitiateScreen(t *testing.T) {
 		{name: "own url is local", keys: "http://acme.test<enter>", want: "Configuration mode", opened: true},
 		{name: "no url", keys: "<ctrl+o><enter>", want: "Configuration mode", opened: true},
 		{name: "no url by arrows", keys: "<down><space><enter>", want: "Configuration mode", opened: true},
+		{name: "space in the url field is typed", keys: "<space><enter>", want: "✗ Enter the destination instance URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeNode{probe: probeOK}
@@ -150,6 +152,27 @@ func TestInitiateScreen(t *testing.T) {
 		s, _ := typeKeys(t, sized(newInitiateScreen(c)), "http://nowhere.test<enter>")
 		requireGolden(t, s)
 	})
+	t.Run("help names space on the checkbox", func(t *testing.T) {
+		c := testCommon(t, &fakeNode{probe: probeOK})
+		s := sized(newInitiateScreen(c))
+		if helpHas(s.ShortHelp(), "space") {
+			t.Error("space is in the help while the URL field has the focus")
+		}
+		s, _ = typeKeys(t, s, "<down>")
+		if !helpHas(s.ShortHelp(), "space") {
+			t.Error("space is not in the help while the checkbox has the focus")
+		}
+	})
+}
+
+// helpHas tells whether a help line shows the key named name.
+func helpHas(ks []key.Binding, name string) bool {
+	for _, k := range ks {
+		if k.Help().Key == name {
+			return true
+		}
+	}
+	return false
 }
 
 func TestModeAndProjectScreens(t *testing.T) {
@@ -373,6 +396,37 @@ func TestSuccessScreen(t *testing.T) {
 	}
 	if calls := strings.Join(f.called(), ";"); !strings.Contains(calls, "Exalate c1 102") {
 		t.Errorf("calls: %s", calls)
+	}
+}
+
+// The first-sync screen names items as the node's tracker does, in every
+// line: tasks on Asana, issues on Jira.
+func TestSuccessScreenSpeaksTheTrackersNoun(t *testing.T) {
+	for _, tc := range []struct {
+		tracker, key    string
+		want, notWanted []string
+	}{
+		{"asana", "101", []string{"Sync your first task", "Enter a task id or link from the project Company", "Recent tasks:"}, []string{"issue"}},
+		{"jira", "KAN-1", []string{"Sync your first issue", "Enter an issue key (KAN-19) or link from the project Company", "Recent issues:"}, []string{"task"}},
+	} {
+		t.Run(tc.tracker, func(t *testing.T) {
+			f := &fakeNode{items: []engine.Item{{ID: "10001", Key: tc.key, Summary: "Draft the launch plan"}}}
+			c := testCommon(t, f)
+			c.self.Tracker = tc.tracker
+			s := start(t, sized(newSuccessScreen(c, activeConn)))
+			s, _ = typeKeys(t, s, "<enter>") // nothing typed or picked: the hint
+			v := plain(s.View())
+			for _, w := range append(tc.want, "✗ Enter "+refHint(tc.tracker)+" from Company") {
+				if !strings.Contains(v, w) {
+					t.Errorf("missing %q in\n%s", w, v)
+				}
+			}
+			for _, w := range tc.notWanted {
+				if strings.Contains(strings.ToLower(v), w) {
+					t.Errorf("%q on a %s node:\n%s", w, tc.tracker, v)
+				}
+			}
+		})
 	}
 }
 

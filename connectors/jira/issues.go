@@ -13,14 +13,17 @@ import (
 	"time"
 )
 
-// IssueFieldNames are the fields Client.Issue reads: everything the Basic
-// rules need, in one call.
-var IssueFieldNames = []string{"summary", "description", "issuetype", "project", "created", "updated", "comment", "attachment"}
+// issueFieldNames are the fields Client.Issue reads: everything the Basic
+// rules need, in one call. A function, so no caller can change the list
+// another one reads.
+func issueFieldNames() []string {
+	return []string{"summary", "description", "issuetype", "project", "created", "updated", "comment", "attachment"}
+}
 
-// Issue reads an issue by id or key with IssueFieldNames in one call, then
+// Issue reads an issue by id or key with issueFieldNames in one call, then
 // the comments Jira did not embed (it embeds a first page), oldest first.
 func (c *Client) Issue(ctx context.Context, idOrKey string) (Issue, error) {
-	is, err := c.issue(ctx, idOrKey, IssueFieldNames)
+	is, err := c.issue(ctx, idOrKey, issueFieldNames())
 	if err != nil {
 		return Issue{}, err
 	}

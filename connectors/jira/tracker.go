@@ -355,8 +355,11 @@ func refusedType(err error) bool {
 	return errors.As(err, &e) && e.Status == http.StatusBadRequest && e.Fields["issuetype"] != ""
 }
 
-// updateFields are what Update reads back.
-var updateFields = []string{"summary", "description", "issuetype", "project", "updated"}
+// updateFields are what Update reads back; a fresh slice each call, like
+// issueFieldNames.
+func updateFields() []string {
+	return []string{"summary", "description", "issuetype", "project", "updated"}
+}
 
 // Update changes an issue (PUT, retried on 409) and reads its fields back
 // (GET), two calls; Comments and Attachments are nil (not read). An empty
@@ -403,7 +406,7 @@ func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate)
 	if err != nil {
 		return tracker.Entity{}, gone(err, id)
 	}
-	is, err := t.c.issue(ctx, id, updateFields)
+	is, err := t.c.issue(ctx, id, updateFields())
 	if err != nil {
 		return tracker.Entity{}, gone(err, id)
 	}

@@ -22,13 +22,32 @@ import (
 
 // Client talks to one node with its admin token.
 type Client struct {
-	base  string
-	token string
-	http  *http.Client
+	base        string
+	token       string
+	http        *http.Client
+	callTimeout time.Duration
+}
+
+// DefaultCallTimeout bounds a call whose ctx has no deadline of its own. A
+// Bulk Exalate is exempt: the node answers it once every item is read and
+// prepared, which for a large project takes longer.
+const DefaultCallTimeout = 2 * time.Minute
+
+// Option changes a Client made by New.
+type Option func(*Client)
+
+// WithCallTimeout replaces DefaultCallTimeout for this client; d <= 0 keeps
+// the default, so a zero value from a config never means "no bound".
+func WithCallTimeout(d time.Duration) Option {
+	return func(c *Client) {
+		if d > 0 {
+			c.callTimeout = d
+		}
+	}
 }
 
 // New returns a client of the node at nodeURL.
-func New(nodeURL, adminToken string) (*Client, error) {
+func New(nodeURL, adminToken string, opts ...Option) (*Client, error) {
 	base, err := engine.NormalizeURL(nodeURL)
 	if err != nil {
 		return nil, fmt.Errorf("--node: %w", err)
@@ -36,13 +55,12 @@ func New(nodeURL, adminToken string) (*Client, error) {
 	if strings.TrimSpace(adminToken) == "" {
 		return nil, errors.New("the node's admin token is required: --admin-token or TANDEM_ADMIN_TOKEN (printed at the node's first start)")
 	}
-	return &Client{base: base, token: adminToken, http: &http.Client{}}, nil
+	c := &Client{base: base, token: adminToken, http: &http.Client{}, callTimeout: DefaultCallTimeout}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
-
-// callTimeout bounds a call whose ctx has no deadline of its own. A Bulk
-// Exalate is exempt: the node answers it once every item is read and
-// prepared, which for a large project takes longer.
-var callTimeout = 2 * time.Minute
 
 // Error is an error answer from the node: its message says what to do.
 type Error struct {
@@ -64,7 +82,7 @@ func (e *Error) Is(target error) bool {
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, callTimeout)
+		ctx, cancel = context.WithTimeout(ctx, c.callTimeout)
 		defer cancel()
 	}
 	return c.callLong(ctx, method, path, in, out)

@@ -12,12 +12,10 @@ import (
 	"github.com/tandem-sync/tandem/engine/api"
 )
 
-// A call gives up after callTimeout when its context has no deadline, but
+// A call gives up after its call timeout when its context has no deadline, but
 // a Bulk Exalate waits as long as its context lets it: the node answers
 // one only after reading and preparing every item of the project.
 func TestBulkExalateOutlastsTheCallTimeout(t *testing.T) {
-	defer func(d time.Duration) { callTimeout = d }(callTimeout)
-	callTimeout = 100 * time.Millisecond
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -28,7 +26,7 @@ func TestBulkExalateOutlastsTheCallTimeout(t *testing.T) {
 		json.NewEncoder(w).Encode(api.ExalateResponse{Events: []engine.StageEvent{{EventID: "e1"}}})
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL, "tdm_admin_x")
+	c, err := New(srv.URL, "tdm_admin_x", WithCallTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,5 +46,26 @@ func TestBulkExalateOutlastsTheCallTimeout(t *testing.T) {
 	close(release)
 	if err := <-bulk; err != nil {
 		t.Fatalf("the Bulk Exalate gave up: %v", err)
+	}
+}
+
+// Without the option, and with a non-positive one, a client keeps the
+// default bound: a zero from a config must not mean "wait forever".
+func TestCallTimeoutDefaults(t *testing.T) {
+	for _, opts := range [][]Option{nil, {WithCallTimeout(0)}, {WithCallTimeout(-time.Second)}} {
+		c, err := New("http://127.0.0.1:1", "tdm_admin_x", opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.callTimeout != DefaultCallTimeout {
+			t.Errorf("%d options: call timeout %v, want %v", len(opts), c.callTimeout, DefaultCallTimeout)
+		}
+	}
+	c, err := New("http://127.0.0.1:1", "tdm_admin_x", WithCallTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.callTimeout != time.Second {
+		t.Errorf("call timeout %v, want 1s", c.callTimeout)
 	}
 }
