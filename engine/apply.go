@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"slices"
 	"strings"
 	"time"
@@ -131,7 +130,7 @@ func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connect
 	}
 	for done, cm := range r.Comments {
 		prog.step(ProgressComments, done, len(r.Comments))
-		body := attributed(cm.Body, cm.Author, r.Origin)
+		body := n.rules.Comment(cm, r.Origin)
 		i := slices.IndexFunc(links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID })
 		if i >= 0 && links[i].Fingerprint == fingerprint(body) {
 			res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
@@ -240,7 +239,7 @@ func (n *Node) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
 func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (twin store.Twin, created bool, err error) {
-	typ, kept, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
+	ch, err := n.rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: n.rules.Fields(), MapType: n.typeMapper(ctx, et, c)})
 	if err != nil {
 		return store.Twin{}, false, err
 	}
@@ -249,14 +248,15 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
 		return twin, false, err
 	}
-	e, err := n.adoptOrCreate(ctx, et, c, r, typ)
+	u := ch.Update
+	e, err := n.adoptOrCreate(ctx, et, c, r, NewEntity{Project: c.LocalProject, Type: deref(u.Type), Summary: deref(u.Summary), Description: deref(u.Description)})
 	if err != nil {
 		return store.Twin{}, false, err
 	}
 	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
-		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, RemoteType: kept}
-	for _, f := range []string{FieldType, FieldSummary, FieldDescription} {
-		setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
+		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, RemoteType: ch.RemoteType}
+	for _, f := range n.rules.Fields() {
+		setField(&twin, f, fingerprint(n.rules.Value(e, f)), r.Source.ModifiedAt)
 	}
 	// The tracker write is made: its record is written even if the node
 	// is stopping, or the next start would have to find it again.
@@ -275,14 +275,15 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 
 // adoptOrCreate creates the twin of a replica's entity, unless an earlier
 // attempt whose outcome was unknown (a cut connection after the request
-// reached the tracker) made it already: then that entity is adopted.
-func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Connection, r Replica, typ string) (Entity, error) {
+// reached the tracker) made it already: then that entity is adopted. ne is
+// the entity the rules make of the replica.
+func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Connection, r Replica, ne NewEntity) (Entity, error) {
 	earlier, err := n.st.BeginWrite(ctx, c.ID, "task", r.Source.ID, "", n.now())
 	if err != nil {
 		return Entity{}, err
 	}
 	if !earlier.IsZero() {
-		ids, err := et.FindBySummary(ctx, c.LocalProject, NormalizeSummary(r.Source.Summary), earlier.Add(-reconcileMargin))
+		ids, err := et.FindBySummary(ctx, c.LocalProject, ne.Summary, earlier.Add(-reconcileMargin))
 		if err != nil {
 			return Entity{}, fmt.Errorf("looking for an earlier copy of %s: %w", r.Source.Key, err)
 		}
@@ -301,7 +302,7 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 			}
 		}
 	}
-	e, err := et.Create(ctx, NewEntity{Project: c.LocalProject, Type: typ, Summary: NormalizeSummary(r.Source.Summary), Description: r.Source.Description})
+	e, err := et.Create(ctx, ne)
 	if err != nil {
 		return Entity{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
 	}
@@ -326,10 +327,9 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 	twin = fresh
 	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
 	var (
-		u       EntityUpdate
-		applied []string
-		current *Entity
-		lost    string // this side's description, overwritten by a newer one
+		fields      []string
+		overwritten = map[string]string{}
+		current     *Entity
 	)
 	for _, f := range r.Fields {
 		if at := fieldAt(twin, f); !at.IsZero() && r.Source.ModifiedAt.Before(at) {
@@ -342,59 +342,44 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 			}
 			current = &e
 		}
-		mine := fieldValue(*current, f)
+		mine := n.rules.Value(*current, f)
 		if fingerprint(mine) != fieldFP(twin, f) { // changed here too since the last sync
 			if current.ModifiedAt.After(r.Source.ModifiedAt) {
 				continue // this side's write is newer; it goes out with its own sync
 			}
-			if f == FieldDescription && mine != r.Source.Description {
-				lost = mine
-			}
+			overwritten[f] = mine
 		}
-		switch f {
-		case FieldType:
-			typ, kept, err := n.mapType(ctx, et, c.LocalProject, r.Source.Type)
-			if err != nil {
-				return twin, err
-			}
-			u.Type, twin.RemoteType = &typ, kept
-		case FieldSummary:
-			summary := NormalizeSummary(r.Source.Summary)
-			u.Summary = &summary
-		case FieldDescription:
-			u.Description = &r.Source.Description
-		}
-		applied = append(applied, f)
+		fields = append(fields, f)
 	}
-	if len(applied) > 0 {
-		e, err := et.Update(ctx, twin.LocalID, u)
-		if err != nil {
-			return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
-		}
-		for _, f := range applied {
-			setField(&twin, f, fingerprint(fieldValue(e, f)), r.Source.ModifiedAt)
-		}
-		if u.Type != nil && e.Type != *u.Type {
-			// The tracker refused the type change (Jira won't turn an
-			// Epic into a Task by an edit): kept, shown, never retried.
-			twin.RemoteType = r.Source.Type
-		}
+	if len(fields) == 0 {
+		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+		return twin, err
 	}
-	if lost != "" {
-		if _, err := et.AddComment(ctx, twin.LocalID, keptDescription(lost, r.Origin)); err != nil {
-			return twin, fmt.Errorf("keeping the replaced description of %s: %w", twin.LocalKey, err)
+	ch, err := n.rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: fields, Current: current,
+		Overwritten: overwritten, MapType: n.typeMapper(ctx, et, c)})
+	if err != nil {
+		return twin, err
+	}
+	if slices.ContainsFunc(fields, n.rules.KeepsRemote) {
+		twin.RemoteType = ch.RemoteType
+	}
+	e, err := et.Update(ctx, twin.LocalID, ch.Update)
+	if err != nil {
+		return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
+	}
+	for _, f := range fields {
+		setField(&twin, f, fingerprint(n.rules.Value(e, f)), r.Source.ModifiedAt)
+	}
+	if kept, refused := n.rules.Refused(ch.Update, e, r.Source); refused {
+		twin.RemoteType = kept
+	}
+	for _, body := range ch.Comments {
+		if _, err := et.AddComment(ctx, twin.LocalID, body); err != nil {
+			return twin, fmt.Errorf("adding to %s a comment the rules keep (a replaced description): %w", twin.LocalKey, err)
 		}
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 	return twin, err
-}
-
-// keptDescription is the comment that keeps a description a newer edit
-// from the other side replaced.
-func keptDescription(lost, origin string) string {
-	inner := strings.TrimSuffix(strings.TrimPrefix(lost, "<body>"), "</body>")
-	return "<body><em>This description was replaced by a newer edit from " + html.EscapeString(origin) +
-		". It read:</em>\n" + inner + "</body>"
 }
 
 // mapType picks the type an entity of the other side's type typ gets here:
@@ -433,12 +418,16 @@ func sameType(a, b string) bool {
 	return a != "" && canon(a) == canon(b)
 }
 
-// attributed puts the author and the origin in front of a synced comment,
-// so readers on this side see who wrote it and where.
-func attributed(body, author, origin string) string {
-	prefix := "<strong>" + html.EscapeString(author) + "</strong> (" + html.EscapeString(origin) + "): "
-	if inner, ok := strings.CutPrefix(body, "<body>"); ok {
-		return "<body>" + prefix + inner
+// typeMapper is mapType for the rules: the other side's type as it maps to
+// c's project here.
+func (n *Node) typeMapper(ctx context.Context, et EntityTracker, c store.Connection) func(string) (string, string, error) {
+	return func(typ string) (string, string, error) { return n.mapType(ctx, et, c.LocalProject, typ) }
+}
+
+// deref is a field's value in an update, "" when the update leaves it.
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	return "<body>" + prefix + html.EscapeString(body) + "</body>"
+	return *s
 }

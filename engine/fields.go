@@ -39,16 +39,3 @@ func setField(t *store.Twin, f, fp string, at time.Time) {
 	}
 	t.Fields[f] = fp + " " + at.UTC().Format(time.RFC3339Nano)
 }
-
-// fieldValue is an entity's value of a synced field.
-func fieldValue(e Entity, f string) string {
-	switch f {
-	case FieldType:
-		return e.Type
-	case FieldSummary:
-		return e.Summary
-	case FieldDescription:
-		return e.Description
-	}
-	return ""
-}

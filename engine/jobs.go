@@ -291,13 +291,12 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 		}
 		twin.RemoteID, twin.RemoteKey, twin.RemoteURL = res.EntityID, res.Key, res.URL
 		twin.LocalKey, twin.LocalURL = r.Source.Key, r.Source.URL
-		values := map[string]string{FieldType: r.Source.Type, FieldSummary: r.Source.Summary, FieldDescription: r.Source.Description}
 		for _, f := range r.Fields {
 			if at := fieldAt(twin, f); !at.IsZero() && r.Source.ModifiedAt.Before(at) {
 				continue // a newer write (an incoming sync) set it since
 			}
-			setField(&twin, f, fingerprint(values[f]), r.Source.ModifiedAt)
-			if f == FieldType {
+			setField(&twin, f, fingerprint(n.rules.Sent(r.Source, f)), r.Source.ModifiedAt)
+			if n.rules.KeepsRemote(f) {
 				// This side's type now stands; a type the peer could not
 				// hold is the peer's to keep.
 				twin.RemoteType = ""

@@ -85,6 +85,10 @@ type Config struct {
 	// source node; an apply shorter than that reports nothing. 0 means
 	// DefaultProgressEvery, a negative value turns reports off.
 	ProgressEvery time.Duration
+	// Rules map an item's fields on their way out and in; nil means Basic.
+	// It is the hook Script mode is to use (a connection recording its
+	// mode comes with it); tests give a node rules of their own with it.
+	Rules Rules
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.
@@ -95,6 +99,7 @@ type Node struct {
 	http  *http.Client
 	log   *slog.Logger
 	now   func() time.Time
+	rules Rules
 	inst  store.Instance
 	first string // the admin token, set only on the first start
 
@@ -144,7 +149,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now}
+	if cfg.Rules == nil {
+		cfg.Rules = Basic{}
+	}
+	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now, rules: cfg.Rules}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}

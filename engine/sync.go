@@ -16,13 +16,6 @@ import (
 	"github.com/tandem-sync/tandem/store"
 )
 
-// The fields the Basic rules sync besides comments and attachments.
-const (
-	FieldType        = "type"
-	FieldSummary     = "summary"
-	FieldDescription = "description"
-)
-
 // Replica is what the source node sends of an entity: the fields that
 // changed since the last sync, and the comments and attachments the other
 // side doesn't have yet (or whose content changed).
@@ -171,8 +164,11 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 		return StageEvent{}, Errorf(ErrConflict, "%s's twin %s was deleted on %s; deletes are not propagated, so there is nothing to sync it to",
 			e.Key, twin.RemoteKey, c.RemoteName)
 	}
-	typed := e.Summary
-	e.Summary = NormalizeSummary(e.Summary)
+	var twinState *store.Twin
+	if hasTwin {
+		twinState = &twin
+	}
+	out := n.rules.Outgoing(e, twinState)
 	// What earlier syncs of this entity still carry is not sent again: a
 	// change seen twice (by a poll and an exalate, or by two polls before
 	// the first sync finished) makes one replica, not two.
@@ -180,20 +176,15 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	if err != nil {
 		return StageEvent{}, err
 	}
-	r := Replica{EventID: uuid.NewString(), Origin: n.inst.Name, Source: ReplicaEntity{ID: e.ID, Key: e.Key, URL: e.URL,
-		Type: e.Type, Summary: e.Summary, Description: e.Description, ModifiedAt: e.ModifiedAt}}
+	r := Replica{EventID: uuid.NewString(), Origin: n.inst.Name, Source: out.Source}
 	if hasTwin {
 		r.Twin = twin.RemoteID
-		// A type the other side had and this side could not hold goes back
-		// as it was, while no one here changed the default it became.
-		if twin.RemoteType != "" && fieldFP(twin, FieldType) == fingerprint(e.Type) {
-			r.Source.Type = twin.RemoteType
-		}
 	}
-	for _, f := range []struct{ name, value string }{{FieldType, e.Type}, {FieldSummary, e.Summary}, {FieldDescription, e.Description}} {
-		fp := fingerprint(f.value)
-		if (!hasTwin || fieldFP(twin, f.name) != fp) && !inFlight[f.name+"\x00"+fp] {
-			r.Fields = append(r.Fields, f.name)
+	r.Source.ID, r.Source.Key, r.Source.URL, r.Source.ModifiedAt = e.ID, e.Key, e.URL, e.ModifiedAt
+	for _, f := range n.rules.Fields() {
+		fp := fingerprint(n.rules.Value(out.Item, f))
+		if (!hasTwin || fieldFP(twin, f) != fp) && !inFlight[f+"\x00"+fp] {
+			r.Fields = append(r.Fields, f)
 		}
 	}
 	comments, err := n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID)
@@ -264,8 +255,8 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
 	}
-	if typed != e.Summary {
-		n.normalizeLocalSummary(ctx, e, e.Summary)
+	if out.Local != nil {
+		n.normalizeLocal(ctx, e, *out.Local)
 	}
 	return n.publish(ev, sent), nil
 }
@@ -283,9 +274,8 @@ func (n *Node) inFlight(ctx context.Context, connID, entityID string) (map[strin
 		if err := json.Unmarshal(ev.Payload, &r); err != nil {
 			return nil, fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
 		}
-		values := map[string]string{FieldType: r.Source.Type, FieldSummary: r.Source.Summary, FieldDescription: r.Source.Description}
 		for _, f := range r.Fields {
-			carried[f+"\x00"+fingerprint(values[f])] = true
+			carried[f+"\x00"+fingerprint(n.rules.Sent(r.Source, f))] = true
 		}
 		for _, c := range r.Comments {
 			carried["comment\x00"+c.ID+"\x00"+fingerprint(c.Body)] = true
