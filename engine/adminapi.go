@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/tandem-sync/tandem/engine/adminapi"
+import (
+	"context"
+
+	"github.com/tandem-sync/tandem/engine/adminapi"
+)
 
 // The admin API's contract lives in engine/adminapi, a leaf its clients
 // import without linking the engine; these names keep the engine's own
@@ -68,3 +72,31 @@ const (
 // NormalizeURL checks a node URL and puts it in the form nodes compare:
 // scheme and host lower-cased, no trailing slash, no query.
 func NormalizeURL(raw string) (string, error) { return adminapi.NormalizeURL(raw) }
+
+// Admin is the node as the console and the command line see it
+// (adminapi.Node), in process: the same methods *remote.Client calls over
+// the admin API.
+func (n *Node) Admin() adminapi.Node { return adminNode{n} }
+
+// adminNode adapts the few methods whose in-process form differs from the
+// contract's: no ctx or error where nothing can fail, an unsubscribe
+// function where the contract ends with ctx.
+type adminNode struct{ *Node }
+
+var _ adminapi.Node = adminNode{}
+
+func (n adminNode) Info(context.Context) (Instance, error) { return n.Node.Info(), nil }
+
+func (n adminNode) Connection(ctx context.Context, id string) (Connection, error) {
+	return n.ConnectionByID(ctx, id)
+}
+
+func (n adminNode) Invite(ctx context.Context, to, project string) (Connection, string, error) {
+	return n.Node.Invite(ctx, InviteRequest{To: to, Project: project})
+}
+
+func (n adminNode) Subscribe(ctx context.Context) (<-chan StageEvent, error) {
+	ch, stop := n.Node.Subscribe()
+	context.AfterFunc(ctx, stop)
+	return ch, nil
+}

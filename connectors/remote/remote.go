@@ -18,7 +18,9 @@ import (
 	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
-// Client talks to one node with its admin token.
+// Client talks to one node with its admin token. It is an adminapi.Node:
+// the console and the command line use it as they would a node in
+// process.
 type Client struct {
 	base        string
 	token       string
@@ -137,8 +139,10 @@ func (c *Client) callLong(ctx context.Context, method, path string, in, out any)
 	return nil
 }
 
-// Instance is the node's public info.
-func (c *Client) Instance(ctx context.Context) (adminapi.Instance, error) {
+var _ adminapi.Node = (*Client)(nil)
+
+// Info is the node's public info.
+func (c *Client) Info(ctx context.Context) (adminapi.Instance, error) {
 	var i adminapi.Instance
 	return i, c.call(ctx, http.MethodGet, adminapi.PathInstance, nil, &i)
 }
@@ -201,15 +205,23 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	return c.call(ctx, http.MethodDelete, adminapi.ConnectionPath(id), nil, nil)
 }
 
-// Exalate starts the sync of one entity (ref) or, with all, of every
-// entity of the connection's project.
-func (c *Client) Exalate(ctx context.Context, ref, connection string, all bool) ([]adminapi.StageEvent, error) {
+// Exalate starts the sync of one entity (ref) on a connection (id or name;
+// "" for the only one).
+func (c *Client) Exalate(ctx context.Context, connection, ref string) (adminapi.StageEvent, error) {
 	var r adminapi.ExalateResponse
-	call := c.call
-	if all {
-		call = c.callLong
+	err := c.call(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Ref: ref, Connection: connection}, &r)
+	if err != nil || len(r.Events) == 0 {
+		return adminapi.StageEvent{}, err
 	}
-	err := call(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Ref: ref, Connection: connection, All: all}, &r)
+	return r.Events[0], nil
+}
+
+// ExalateAll starts the sync of every entity of the connection's project
+// (Bulk Exalate). DefaultCallTimeout does not bound it: the node answers
+// once every item is read and prepared; ctx alone does.
+func (c *Client) ExalateAll(ctx context.Context, connection string) ([]adminapi.StageEvent, error) {
+	var r adminapi.ExalateResponse
+	err := c.callLong(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Connection: connection, All: true}, &r)
 	return r.Events, err
 }
 
@@ -219,15 +231,15 @@ func (c *Client) Status(ctx context.Context, ref, connection string) (adminapi.E
 	return st, c.call(ctx, http.MethodGet, adminapi.StatusPath(ref, connection), nil, &st)
 }
 
-// SyncStatus returns one sync with its stages.
-func (c *Client) SyncStatus(ctx context.Context, connection, event string) (adminapi.EventStatus, error) {
+// EventStatus returns one sync with its stages.
+func (c *Client) EventStatus(ctx context.Context, connection, event string) (adminapi.EventStatus, error) {
 	var st adminapi.EventStatus
 	return st, c.call(ctx, http.MethodGet, adminapi.SyncPath(connection, event), nil, &st)
 }
 
-// Events streams the node's stage events (server-sent events) until ctx
+// Subscribe streams the node's stage events (server-sent events) until ctx
 // ends or the stream breaks; it returns once the stream is open.
-func (c *Client) Events(ctx context.Context) (<-chan adminapi.StageEvent, error) {
+func (c *Client) Subscribe(ctx context.Context) (<-chan adminapi.StageEvent, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+adminapi.PathEvents, nil)
 	if err != nil {
 		return nil, err
