@@ -134,7 +134,7 @@ func newConsoleCmd() *cobra.Command {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
-			info, err := c.Instance(ctx)
+			info, err := c.Info(ctx)
 			cancel()
 			if err != nil {
 				return err

@@ -66,7 +66,7 @@ the background (tandem status REF).`,
 			// Listen before starting, so no stage is missed.
 			var events <-chan engine.StageEvent
 			if wait {
-				if events, err = c.Events(ctx); err != nil {
+				if events, err = c.Subscribe(ctx); err != nil {
 					return err
 				}
 			}
@@ -74,7 +74,14 @@ the background (tandem status REF).`,
 			if len(args) == 1 {
 				ref = args[0]
 			}
-			started, err := c.Exalate(ctx, ref, connection, all)
+			var started []engine.StageEvent
+			if all {
+				started, err = c.ExalateAll(ctx, connection)
+			} else {
+				var ev engine.StageEvent
+				ev, err = c.Exalate(ctx, connection, ref)
+				started = []engine.StageEvent{ev}
+			}
 			if err != nil {
 				return err
 			}
@@ -164,7 +171,7 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 		fmt.Fprintf(w, "  ✓ %-19s +%s\n", shown(engine.StageName(ev.Stage)), ev.At.Sub(began).Round(time.Millisecond))
 	}
 	// What happened before the stream opened comes from the status.
-	if st, err := c.SyncStatus(ctx, first.ConnectionID, first.EventID); err == nil {
+	if st, err := c.EventStatus(ctx, first.ConnectionID, first.EventID); err == nil {
 		if len(st.Stages) > 0 {
 			began = st.Stages[0].At
 		}
@@ -197,7 +204,7 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 			}
 			show(ev)
 			if ev.Stage == engine.StageSynchronized {
-				st, err := c.SyncStatus(ctx, ev.ConnectionID, ev.EventID)
+				st, err := c.EventStatus(ctx, ev.ConnectionID, ev.EventID)
 				if err != nil {
 					st = engine.EventStatus{StageEvent: ev}
 				}
@@ -237,7 +244,7 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 		fmt.Fprintf(w, "  [%d/%d] %s → %s\n", total-len(pending), total, shown(ev.LocalKey), shown(ev.RemoteKey))
 	}
 	for id, ev := range pending {
-		if st, err := c.SyncStatus(ctx, ev.ConnectionID, id); err == nil && st.Stage == engine.StageSynchronized {
+		if st, err := c.EventStatus(ctx, ev.ConnectionID, id); err == nil && st.Stage == engine.StageSynchronized {
 			done(st.StageEvent)
 		}
 	}

@@ -51,7 +51,7 @@ func (h *crashHarness) bulkExalate() error {
 func (h *crashHarness) bulkOnce(ctx context.Context) error {
 	for {
 		h.bulkTries++
-		_, err := h.admins[0].Exalate(ctx, "", h.conns[0], true)
+		_, err := h.admins[0].ExalateAll(ctx, h.conns[0])
 		if err == nil {
 			return nil
 		}

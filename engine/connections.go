@@ -26,41 +26,12 @@ const (
 	StatusError       = store.StatusError
 )
 
-// Connection is a connection as the engine's callers see it; the key never
-// leaves the engine.
-type Connection struct {
-	ID                string    `json:"id"`
-	Name              string    `json:"name"`
-	Role              string    `json:"role"`
-	Mode              string    `json:"mode"`
-	Status            string    `json:"status"`
-	StatusReason      string    `json:"status_reason,omitempty"`
-	LocalProject      string    `json:"local_project"`
-	LocalProjectName  string    `json:"local_project_name"`
-	RemoteURL         string    `json:"remote_url,omitempty"`
-	RemoteName        string    `json:"remote_name,omitempty"`
-	RemoteTracker     string    `json:"remote_tracker,omitempty"`
-	RemoteProjectName string    `json:"remote_project_name,omitempty"`
-	Local             bool      `json:"local"`
-	TriggerNewTasks   bool      `json:"trigger_new_tasks"`
-	CreatedAt         time.Time `json:"created_at"`
-	// SyncedItems counts the connection's twins whose two sides both still
-	// exist.
-	SyncedItems int `json:"synced_items"`
-	// LastSync is when a sync on the connection last reached Synchronized;
-	// zero if none has yet.
-	LastSync time.Time `json:"last_sync,omitzero"`
-}
-
 func fromStore(c store.Connection) Connection {
 	return Connection{ID: c.ID, Name: c.Name, Role: c.Role, Mode: c.Mode, Status: c.Status, StatusReason: c.StatusReason,
 		LocalProject: c.LocalProject, LocalProjectName: c.LocalProjectName, RemoteURL: c.RemoteURL,
 		RemoteName: c.RemoteName, RemoteTracker: c.RemoteTracker, RemoteProjectName: c.RemoteProjectName,
 		Local: c.Local, TriggerNewTasks: c.TriggerNewTasks, CreatedAt: c.CreatedAt}
 }
-
-// ErrUnknownProject is returned for a project the node's tracker doesn't have.
-var ErrUnknownProject = errors.New("no such project")
 
 // findProject resolves a project given by id or by (case-insensitive) name.
 func (n *Node) findProject(ctx context.Context, ref string) (Project, error) {
@@ -80,15 +51,6 @@ func (n *Node) findProject(ctx context.Context, ref string) (Project, error) {
 		names = append(names, p.Name)
 	}
 	return Project{}, fmt.Errorf("%w %q on %s; its projects are: %s", ErrUnknownProject, ref, n.inst.Name, strings.Join(names, ", "))
-}
-
-// InviteRequest is what Invite needs.
-type InviteRequest struct {
-	// To is the destination node's URL; "" when the admin has none ("I
-	// don't have a URL"): the code then carries only this node's URL.
-	To string
-	// Project is this side's project for incoming sync (id or name).
-	Project string
 }
 
 // Invite creates a Pending connection and its invitation code: the "No, I

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/tandem-sync/tandem/engine/adminapi"
+
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +40,7 @@ const (
 var (
 	// ErrDiskFull is the data dir's filesystem under its minimum of free
 	// space, or out of it.
-	ErrDiskFull = errors.New("disk full")
+	ErrDiskFull = adminapi.ErrDiskFull
 	// ErrDiskBudget is a copy that would take the attachments in transit
 	// over the node's budget; it is retried like any failed step.
 	ErrDiskBudget = errors.New("the disk budget for attachments in transit is used up")

@@ -1,69 +1,45 @@
 package engine
 
 import (
-	"errors"
-	"net/http"
-
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
-// Errors callers branch on; the HTTP layer maps them to status codes.
+// Errors callers branch on; the HTTP layer maps them to status codes. They
+// are the admin API contract's values, so errors.Is holds on either side
+// of the API.
 var (
 	// ErrBadRequest is input the engine can't act on. It is
 	// tracker.ErrBadRequest, the value connectors return.
-	ErrBadRequest = tracker.ErrBadRequest
+	ErrBadRequest = adminapi.ErrBadRequest
 	// ErrNotFound is an entity this node (or its tracker) doesn't have. It
 	// is tracker.ErrNotFound, the value connectors return.
-	ErrNotFound = tracker.ErrNotFound
+	ErrNotFound = adminapi.ErrNotFound
 	// ErrConflict is an action the entity's state doesn't allow now.
-	ErrConflict = errors.New("conflict")
+	ErrConflict = adminapi.ErrConflict
+	// ErrUnknownProject is returned for a project the node's tracker
+	// doesn't have.
+	ErrUnknownProject = adminapi.ErrUnknownProject
+	// ErrURLMismatch is a node whose own account of its URL is not the URL
+	// it was reached at: the URL in an invitation code, or the URL an admin
+	// gave.
+	ErrURLMismatch = adminapi.ErrURLMismatch
 )
 
-// errorCodes gives each error a stable code and an HTTP status, so a node
-// can tell another (or the console) exactly what went wrong, and the other
-// side can map the code back to the same sentinel error.
-var errorCodes = []struct {
-	err    error
-	code   string
-	status int
-}{
-	{ErrInvitationMalformed, "invitation_malformed", http.StatusBadRequest},
-	{ErrInvitationTampered, "invitation_tampered", http.StatusBadRequest},
-	{ErrInvitationExpired, "invitation_expired", http.StatusGone},
-	{ErrInvitationUsed, "invitation_used", http.StatusGone},
-	{ErrInvitationRefused, "invitation_refused", http.StatusForbidden},
-	{ErrUnknownProject, "unknown_project", http.StatusBadRequest},
-	{ErrUnreachable, "unreachable", http.StatusBadGateway},
-	{ErrNotTandem, "not_tandem", http.StatusBadGateway},
-	{ErrIncompatible, "incompatible", http.StatusBadGateway},
-	{ErrDiskFull, "disk_full", http.StatusInsufficientStorage},
-	{ErrURLMismatch, "url_mismatch", http.StatusBadRequest},
-	{ErrBadRequest, "bad_request", http.StatusBadRequest},
-	{ErrNotFound, "not_found", http.StatusNotFound},
-	{ErrConflict, "conflict", http.StatusConflict},
-}
+// Errors from probing another node, one per thing the admin can fix.
+var (
+	ErrUnreachable  = adminapi.ErrUnreachable
+	ErrNotTandem    = adminapi.ErrNotTandem
+	ErrIncompatible = adminapi.ErrIncompatible
+)
 
 // ErrorCode returns err's code and HTTP status; unknown errors are 500s.
-func ErrorCode(err error) (code string, status int) {
-	for _, e := range errorCodes {
-		if errors.Is(err, e.err) {
-			return e.code, e.status
-		}
-	}
-	return "internal", http.StatusInternalServerError
-}
+func ErrorCode(err error) (code string, status int) { return adminapi.ErrorCode(err) }
 
 // ErrorForCode maps a code from another node's answer (or this node's API)
 // back to its sentinel error, so errors.Is works across the wire; nil for
 // a code it doesn't know.
-func ErrorForCode(code string) error {
-	for _, e := range errorCodes {
-		if e.code == code {
-			return e.err
-		}
-	}
-	return nil
-}
+func ErrorForCode(code string) error { return adminapi.ErrorForCode(code) }
 
 // Errorf formats a message for users and marks it with kind (ErrBadRequest,
 // ErrNotFound, ...), so errors.Is(err, kind) holds and ErrorCode maps it,

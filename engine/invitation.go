@@ -1,12 +1,13 @@
 package engine
 
 import (
+	"github.com/tandem-sync/tandem/engine/adminapi"
+
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,12 +26,14 @@ const checksumSize = 8
 
 // Invitation errors, one per way a code can be refused; callers show them
 // as they are.
+// They are the admin API contract's (adminapi), so errors.Is holds across
+// the API.
 var (
-	ErrInvitationMalformed = errors.New("this is not a valid invitation code: copy the whole code, one line starting with tdm1., from the inviting admin")
-	ErrInvitationTampered  = errors.New("the invitation code is damaged or was altered: copy it again from the inviting admin")
-	ErrInvitationExpired   = errors.New("the invitation code has expired: ask the inviting admin for a new one")
-	ErrInvitationUsed      = errors.New("the invitation code was already used: ask the inviting admin for a new one")
-	ErrInvitationRefused   = errors.New("the inviting node does not recognise this invitation: ask the inviting admin for a new one")
+	ErrInvitationMalformed = adminapi.ErrInvitationMalformed
+	ErrInvitationTampered  = adminapi.ErrInvitationTampered
+	ErrInvitationExpired   = adminapi.ErrInvitationExpired
+	ErrInvitationUsed      = adminapi.ErrInvitationUsed
+	ErrInvitationRefused   = adminapi.ErrInvitationRefused
 )
 
 // Invitation is what an invitation code carries: who invites, to which

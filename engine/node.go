@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,19 +115,6 @@ type Node struct {
 	refused    refusedAttachments
 	stopDetect context.CancelFunc
 	detecting  sync.WaitGroup
-}
-
-// Instance is what GET /api/v1/instance says about a node: public, never a
-// secret.
-type Instance struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Product    string   `json:"product"`
-	Version    string   `json:"version"`
-	APIVersion int      `json:"api_version"`
-	Tracker    string   `json:"tracker"`
-	URL        string   `json:"url"`
-	Modes      []string `json:"modes"`
 }
 
 // Open starts a node on its data dir: it checks the tracker's credentials,
@@ -312,23 +298,6 @@ func (n *Node) Projects(ctx context.Context) ([]Project, error) {
 
 // Store is the node's store, for the HTTP layer's health check and tests.
 func (n *Node) Store() *store.Store { return n.st }
-
-// NormalizeURL checks a node URL and puts it in the form nodes compare:
-// scheme and host lower-cased, no trailing slash, no query.
-func NormalizeURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", Errorf(ErrBadRequest, "a URL is required, such as http://127.0.0.1:7001")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", Errorf(ErrBadRequest, "%q is not a node URL such as http://127.0.0.1:7001 or https://tandem.example.com", raw)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	u.Path = strings.TrimRight(u.Path, "/")
-	return u.String(), nil
-}
 
 // peerClient is the client the node reaches other nodes with: c (or one
 // with a timeout) that follows no redirect. The URL a connection was made

@@ -1,10 +1,11 @@
 package engine
 
 import (
+	"github.com/tandem-sync/tandem/engine/adminapi"
+
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,22 +14,17 @@ import (
 
 // Paths of the node-to-node protocol, below a node's base URL.
 const (
-	PathInstance = "/api/v1/instance"
+	PathInstance = adminapi.PathInstance
 	PathRedeem   = "/api/v1/peer/redeem"
 	PathPing     = "/api/v1/peer/ping"
-	PathAccept   = "/api/v1/admin/accept"
+	// PathAccept is the admin API's acceptance of an invitation, which
+	// Connect calls on the destination.
+	PathAccept = adminapi.PathAccept
 	// PathCheckInvitation asks the initiator whether an invitation can
 	// still be redeemed, without redeeming it.
 	PathCheckInvitation = "/api/v1/peer/invitations/check"
 	// PathProjects is the admin API's project list.
-	PathProjects = "/api/v1/admin/projects"
-)
-
-// Errors from probing another node, one per thing the admin can fix.
-var (
-	ErrUnreachable  = errors.New("the destination can't be reached")
-	ErrNotTandem    = errors.New("the destination is not a tandem node")
-	ErrIncompatible = errors.New("the destination runs an incompatible tandem version")
+	PathProjects = adminapi.PathProjects
 )
 
 // maxPeerAnswer bounds what the engine reads from another node's answer.
@@ -56,13 +52,6 @@ type RedeemResponse struct {
 	ProjectName string   `json:"project_name"`
 	// PublicKey is the initiator's X25519 public key for this redemption.
 	PublicKey []byte `json:"public_key"`
-}
-
-// AcceptRequest asks a node, through its admin API, to accept an invitation
-// (the "Yes, I have admin access" path).
-type AcceptRequest struct {
-	Code    string `json:"code"`
-	Project string `json:"project"`
 }
 
 // apiError is the JSON error body of every tandem API.

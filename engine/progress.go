@@ -14,12 +14,6 @@ import (
 // got, back to the node that sent it.
 const PathProgress = "/api/v1/peer/progress"
 
-// What a progress report counts.
-const (
-	ProgressComments    = "comments"
-	ProgressAttachments = "attachments"
-)
-
 // DefaultProgressEvery is how often, at most, the node applying a replica
 // reports its progress (see Config.ProgressEvery).
 const DefaultProgressEvery = time.Second
@@ -27,20 +21,6 @@ const DefaultProgressEvery = time.Second
 // progressSendTimeout bounds one progress report to the source: a report
 // is best effort and must never hold the apply up for long.
 const progressSendTimeout = 2 * time.Second
-
-// Progress says how far the apply of a replica has got on the receiving
-// side: Done of Total comments, or attachments (What). A long sync (5,000
-// comments at 150 requests a minute take most of an hour) shows it while it
-// is Waiting for remote.
-type Progress struct {
-	What  string `json:"what"`
-	Done  int    `json:"done"`
-	Total int    `json:"total"`
-}
-
-// String is how the console and the command line show it: "comments 120
-// of 5000".
-func (p Progress) String() string { return fmt.Sprintf("%s %d of %d", p.What, p.Done, p.Total) }
 
 // ProgressDelivery is the body of a signed POST /api/v1/peer/progress.
 type ProgressDelivery struct {

@@ -117,10 +117,6 @@ func (n *Node) acceptable(code string) (Invitation, error) {
 	return inv, nil
 }
 
-// ErrURLMismatch is a node whose own account of its URL is not the URL it
-// was reached at: the URL in an invitation code, or the URL an admin gave.
-var ErrURLMismatch = errors.New("the node reports another URL than the one it was reached at")
-
 // urlAsInvited refuses an inviting node that reports another URL than the
 // one in its invitation code. The code's URL is the one this node uses for
 // everything that follows; taking the inviter's word instead would let it
@@ -266,19 +262,6 @@ func (n *Node) redeemable(ctx context.Context, connID string, secret []byte, wha
 		return store.Connection{}, ErrInvitationExpired
 	}
 	return c, nil
-}
-
-// ConnectRequest is the "Yes, I have admin access" path in one go.
-type ConnectRequest struct {
-	// To is the destination node's URL; this node's own URL makes a local
-	// connection between two of its projects.
-	To string
-	// DestToken is the destination's admin token (not needed locally).
-	DestToken string
-	// DestProject is the destination's project for incoming sync.
-	DestProject string
-	// Project is this side's project for incoming sync.
-	Project string
 }
 
 // Connect sets a connection up through the destination's admin API: it

@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"math"
 	"slices"
 	"time"
 
@@ -21,68 +19,6 @@ const (
 	defaultRecentEvents = 20
 	maxRecentEvents     = 200
 )
-
-// ConnectionStats sums up a connection's syncs for the console's
-// connection screen.
-type ConnectionStats struct {
-	ConnectionID string `json:"connection_id"`
-	// SyncedItems counts the twins whose two sides both still exist.
-	SyncedItems int `json:"synced_items"`
-	// EventsOut and EventsIn count the syncs sent and received.
-	EventsOut int `json:"events_out"`
-	EventsIn  int `json:"events_in"`
-	// Synchronized counts the syncs that reached Synchronized.
-	Synchronized int `json:"synchronized"`
-	// Failing counts the syncs not Synchronized whose last attempt failed
-	// (they carry an error and wait for their next retry).
-	Failing int `json:"failing"`
-	// LastSync is when a sync last reached Synchronized; zero if never.
-	LastSync time.Time `json:"last_sync,omitzero"`
-	// MedianStage is, per stage key (StagePreparing, StageSending,
-	// StageWaiting, StageFinalizing), the median time the connection's
-	// latest syncs spent in it, from entering it to entering the next one.
-	// A stage no sync has left yet has no key. In JSON it is
-	// "median_stage_ms", in (fractional) milliseconds.
-	MedianStage map[string]time.Duration `json:"-"`
-}
-
-// statsJSON is ConnectionStats on the wire: durations in milliseconds.
-type statsJSON struct {
-	plainStats
-	MedianStageMS map[string]float64 `json:"median_stage_ms,omitempty"`
-}
-
-// plainStats is ConnectionStats without its JSON methods.
-type plainStats ConnectionStats
-
-// MarshalJSON writes MedianStage as median_stage_ms.
-func (s ConnectionStats) MarshalJSON() ([]byte, error) {
-	out := statsJSON{plainStats: plainStats(s)}
-	if len(s.MedianStage) > 0 {
-		out.MedianStageMS = map[string]float64{}
-		for k, d := range s.MedianStage {
-			out.MedianStageMS[k] = float64(d) / float64(time.Millisecond)
-		}
-	}
-	return json.Marshal(out)
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (s *ConnectionStats) UnmarshalJSON(data []byte) error {
-	var in statsJSON
-	if err := json.Unmarshal(data, &in); err != nil {
-		return err
-	}
-	*s = ConnectionStats(in.plainStats)
-	s.MedianStage = nil
-	if len(in.MedianStageMS) > 0 {
-		s.MedianStage = map[string]time.Duration{}
-		for k, ms := range in.MedianStageMS {
-			s.MedianStage[k] = time.Duration(math.Round(ms * float64(time.Millisecond)))
-		}
-	}
-	return nil
-}
 
 // Stats sums up a connection's syncs: counts, the last sync, and the
 // median time spent in each stage. connID may be the connection's name;

@@ -326,31 +326,6 @@ func (n *Node) advance(ctx context.Context, connID, eventID, stage, errText stri
 	return err
 }
 
-// EventStatus is one sync with every stage it went through.
-type EventStatus struct {
-	StageEvent
-	Stages []StageEntry `json:"stages"`
-	// Deleted says where the item or its twin was deleted since: "here",
-	// "there" or "" (deletes are recorded, never propagated).
-	Deleted string `json:"deleted,omitempty"`
-	// Skipped says what the receiving side could not apply, and why (an
-	// attachment over its tracker's limit): shown, never dropped silently.
-	Skipped []string `json:"skipped,omitempty"`
-	// RemoteType is the other side's type when this side has no such type
-	// and the item here got its default type (a Jira Bug on Asana).
-	RemoteType string `json:"remote_type,omitempty"`
-	// Notes say what the receiving side applied differently (see
-	// ApplyResult.Notes).
-	Notes []string `json:"notes,omitempty"`
-}
-
-// StageEntry is one stage an event went through.
-type StageEntry struct {
-	Stage string    `json:"stage"`
-	Error string    `json:"error,omitempty"`
-	At    time.Time `json:"at"`
-}
-
 // Status returns the latest sync of an entity (given as a ref) on a
 // connection (by id or name; "" for any), with its stages and both links.
 func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, error) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // The console's wizard asks these before it commits to anything: nothing
@@ -56,19 +55,6 @@ func (n *Node) DestinationProjects(ctx context.Context, destURL, adminToken stri
 		ps = []Project{}
 	}
 	return dest, ps, nil
-}
-
-// InvitationPreview is what the Accept screen shows about an invitation
-// before the admin accepts it.
-type InvitationPreview struct {
-	// Initiator is the inviting node, as it describes itself now.
-	Initiator Instance `json:"initiator"`
-	// ProjectName is the initiator's project for the connection.
-	ProjectName string `json:"project_name"`
-	// Mode is the connection's configuration mode ("basic").
-	Mode string `json:"mode"`
-	// Expires is when the code stops working.
-	Expires time.Time `json:"expires"`
 }
 
 // InvitationCheck asks an inviting node whether one of its invitations can

@@ -12,15 +12,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tandem-sync/tandem/engine"
-	"github.com/tandem-sync/tandem/engine/api"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
-// Client talks to one node with its admin token.
+// Client talks to one node with its admin token. It is an adminapi.Node:
+// the console and the command line use it as they would a node in
+// process.
 type Client struct {
 	base        string
 	token       string
@@ -48,7 +48,7 @@ func WithCallTimeout(d time.Duration) Option {
 
 // New returns a client of the node at nodeURL.
 func New(nodeURL, adminToken string, opts ...Option) (*Client, error) {
-	base, err := engine.NormalizeURL(nodeURL)
+	base, err := adminapi.NormalizeURL(nodeURL)
 	if err != nil {
 		return nil, fmt.Errorf("--node: %w", err)
 	}
@@ -71,11 +71,12 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-// Is matches the engine's sentinel error for the answer's code, so
-// errors.Is(err, engine.ErrInvitationUsed) (or ErrUnreachable, ErrNotFound,
-// ...) holds across the API as it does on the node.
+// Is matches the contract's sentinel error for the answer's code, so
+// errors.Is(err, engine.ErrInvitationUsed) (the same value as
+// adminapi.ErrInvitationUsed; or ErrUnreachable, ErrNotFound, ...) holds
+// across the API as it does on the node.
 func (e *Error) Is(target error) bool {
-	known := engine.ErrorForCode(e.Code)
+	known := adminapi.ErrorForCode(e.Code)
 	return known != nil && known == target
 }
 
@@ -121,7 +122,7 @@ func (c *Client) callLong(ctx context.Context, method, path string, in, out any)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := &Error{Status: resp.StatusCode}
-		var eb struct{ Error, Code string }
+		var eb adminapi.ErrorBody
 		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
 			e.Message, e.Code = eb.Error, eb.Code
 		} else {
@@ -138,102 +139,108 @@ func (c *Client) callLong(ctx context.Context, method, path string, in, out any)
 	return nil
 }
 
-// Instance is the node's public info.
-func (c *Client) Instance(ctx context.Context) (engine.Instance, error) {
-	var i engine.Instance
-	return i, c.call(ctx, http.MethodGet, engine.PathInstance, nil, &i)
+var _ adminapi.Node = (*Client)(nil)
+
+// Info is the node's public info.
+func (c *Client) Info(ctx context.Context) (adminapi.Instance, error) {
+	var i adminapi.Instance
+	return i, c.call(ctx, http.MethodGet, adminapi.PathInstance, nil, &i)
 }
 
 // Connections lists the node's connections.
-func (c *Client) Connections(ctx context.Context) ([]engine.Connection, error) {
-	var cs []engine.Connection
-	return cs, c.call(ctx, http.MethodGet, "/api/v1/admin/connections", nil, &cs)
+func (c *Client) Connections(ctx context.Context) ([]adminapi.Connection, error) {
+	var cs []adminapi.Connection
+	return cs, c.call(ctx, http.MethodGet, adminapi.PathConnections, nil, &cs)
 }
 
 // Connection returns one connection.
-func (c *Client) Connection(ctx context.Context, id string) (engine.Connection, error) {
-	var conn engine.Connection
-	return conn, c.call(ctx, http.MethodGet, "/api/v1/admin/connections/"+url.PathEscape(id), nil, &conn)
+func (c *Client) Connection(ctx context.Context, id string) (adminapi.Connection, error) {
+	var conn adminapi.Connection
+	return conn, c.call(ctx, http.MethodGet, adminapi.ConnectionPath(id), nil, &conn)
 }
 
 // Projects lists the node's tracker projects.
-func (c *Client) Projects(ctx context.Context) ([]engine.Project, error) {
-	var ps []engine.Project
-	return ps, c.call(ctx, http.MethodGet, engine.PathProjects, nil, &ps)
+func (c *Client) Projects(ctx context.Context) ([]adminapi.Project, error) {
+	var ps []adminapi.Project
+	return ps, c.call(ctx, http.MethodGet, adminapi.PathProjects, nil, &ps)
 }
 
 // Probe has the node look at another node's instance info.
-func (c *Client) Probe(ctx context.Context, nodeURL string) (engine.Instance, error) {
-	var i engine.Instance
-	return i, c.call(ctx, http.MethodPost, "/api/v1/admin/probe", api.ProbeRequest{URL: nodeURL}, &i)
+func (c *Client) Probe(ctx context.Context, nodeURL string) (adminapi.Instance, error) {
+	var i adminapi.Instance
+	return i, c.call(ctx, http.MethodPost, adminapi.PathProbe, adminapi.ProbeRequest{URL: nodeURL}, &i)
 }
 
 // Invite creates a Pending connection and returns its invitation code.
-func (c *Client) Invite(ctx context.Context, to, project string) (engine.Connection, string, error) {
-	var r api.InviteResponse
-	err := c.call(ctx, http.MethodPost, "/api/v1/admin/invitations", api.InviteRequest{To: to, Project: project}, &r)
+func (c *Client) Invite(ctx context.Context, to, project string) (adminapi.Connection, string, error) {
+	var r adminapi.InviteResponse
+	err := c.call(ctx, http.MethodPost, adminapi.PathInvitations, adminapi.InviteRequest{To: to, Project: project}, &r)
 	return r.Connection, r.Code, err
 }
 
 // Accept accepts an invitation code on the node.
-func (c *Client) Accept(ctx context.Context, code, project string) (engine.Connection, error) {
-	var conn engine.Connection
-	return conn, c.call(ctx, http.MethodPost, engine.PathAccept, engine.AcceptRequest{Code: code, Project: project}, &conn)
+func (c *Client) Accept(ctx context.Context, code, project string) (adminapi.Connection, error) {
+	var conn adminapi.Connection
+	return conn, c.call(ctx, http.MethodPost, adminapi.PathAccept, adminapi.AcceptRequest{Code: code, Project: project}, &conn)
 }
 
 // Connect sets a connection up through the destination's admin API.
-func (c *Client) Connect(ctx context.Context, r api.ConnectRequest) (engine.Connection, error) {
-	var conn engine.Connection
-	return conn, c.call(ctx, http.MethodPost, "/api/v1/admin/connect", r, &conn)
+func (c *Client) Connect(ctx context.Context, r adminapi.ConnectRequest) (adminapi.Connection, error) {
+	var conn adminapi.Connection
+	return conn, c.call(ctx, http.MethodPost, adminapi.PathConnect, r, &conn)
 }
 
 // SetActive deactivates or re-activates a connection.
-func (c *Client) SetActive(ctx context.Context, id string, active bool) (engine.Connection, error) {
-	verb := "deactivate"
+func (c *Client) SetActive(ctx context.Context, id string, active bool) (adminapi.Connection, error) {
+	verb := adminapi.ActionDeactivate
 	if active {
-		verb = "activate"
+		verb = adminapi.ActionActivate
 	}
-	var conn engine.Connection
-	return conn, c.call(ctx, http.MethodPost, "/api/v1/admin/connections/"+url.PathEscape(id)+"/"+verb, nil, &conn)
+	var conn adminapi.Connection
+	return conn, c.call(ctx, http.MethodPost, adminapi.ConnectionActionPath(id, verb), nil, &conn)
 }
 
 // Delete deletes a connection on the node.
 func (c *Client) Delete(ctx context.Context, id string) error {
-	return c.call(ctx, http.MethodDelete, "/api/v1/admin/connections/"+url.PathEscape(id), nil, nil)
+	return c.call(ctx, http.MethodDelete, adminapi.ConnectionPath(id), nil, nil)
 }
 
-// Exalate starts the sync of one entity (ref) or, with all, of every
-// entity of the connection's project.
-func (c *Client) Exalate(ctx context.Context, ref, connection string, all bool) ([]engine.StageEvent, error) {
-	var r api.ExalateResponse
-	call := c.call
-	if all {
-		call = c.callLong
+// Exalate starts the sync of one entity (ref) on a connection (id or name;
+// "" for the only one).
+func (c *Client) Exalate(ctx context.Context, connection, ref string) (adminapi.StageEvent, error) {
+	var r adminapi.ExalateResponse
+	err := c.call(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Ref: ref, Connection: connection}, &r)
+	if err != nil || len(r.Events) == 0 {
+		return adminapi.StageEvent{}, err
 	}
-	err := call(ctx, http.MethodPost, "/api/v1/admin/exalate", api.ExalateRequest{Ref: ref, Connection: connection, All: all}, &r)
+	return r.Events[0], nil
+}
+
+// ExalateAll starts the sync of every entity of the connection's project
+// (Bulk Exalate). DefaultCallTimeout does not bound it: the node answers
+// once every item is read and prepared; ctx alone does.
+func (c *Client) ExalateAll(ctx context.Context, connection string) ([]adminapi.StageEvent, error) {
+	var r adminapi.ExalateResponse
+	err := c.callLong(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Connection: connection, All: true}, &r)
 	return r.Events, err
 }
 
 // Status returns the latest sync of an entity with its stages and links.
-func (c *Client) Status(ctx context.Context, ref, connection string) (engine.EventStatus, error) {
-	var st engine.EventStatus
-	q := url.Values{"ref": {ref}}
-	if connection != "" {
-		q.Set("connection", connection)
-	}
-	return st, c.call(ctx, http.MethodGet, "/api/v1/admin/status?"+q.Encode(), nil, &st)
+func (c *Client) Status(ctx context.Context, ref, connection string) (adminapi.EventStatus, error) {
+	var st adminapi.EventStatus
+	return st, c.call(ctx, http.MethodGet, adminapi.StatusPath(ref, connection), nil, &st)
 }
 
-// SyncStatus returns one sync with its stages.
-func (c *Client) SyncStatus(ctx context.Context, connection, event string) (engine.EventStatus, error) {
-	var st engine.EventStatus
-	return st, c.call(ctx, http.MethodGet, "/api/v1/admin/syncs/"+url.PathEscape(connection)+"/"+url.PathEscape(event), nil, &st)
+// EventStatus returns one sync with its stages.
+func (c *Client) EventStatus(ctx context.Context, connection, event string) (adminapi.EventStatus, error) {
+	var st adminapi.EventStatus
+	return st, c.call(ctx, http.MethodGet, adminapi.SyncPath(connection, event), nil, &st)
 }
 
-// Events streams the node's stage events (server-sent events) until ctx
+// Subscribe streams the node's stage events (server-sent events) until ctx
 // ends or the stream breaks; it returns once the stream is open.
-func (c *Client) Events(ctx context.Context) (<-chan engine.StageEvent, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/admin/events", nil)
+func (c *Client) Subscribe(ctx context.Context) (<-chan adminapi.StageEvent, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+adminapi.PathEvents, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +260,7 @@ func (c *Client) Events(ctx context.Context) (<-chan engine.StageEvent, error) {
 		}
 		return nil, &Error{Status: resp.StatusCode, Message: "the node answered " + resp.Status}
 	}
-	out := make(chan engine.StageEvent, 64)
+	out := make(chan adminapi.StageEvent, 64)
 	go func() {
 		defer close(out)
 		defer resp.Body.Close()
@@ -264,7 +271,7 @@ func (c *Client) Events(ctx context.Context) (<-chan engine.StageEvent, error) {
 			if !ok {
 				continue
 			}
-			var ev engine.StageEvent
+			var ev adminapi.StageEvent
 			if json.Unmarshal([]byte(data), &ev) != nil {
 				continue
 			}
@@ -279,54 +286,42 @@ func (c *Client) Events(ctx context.Context) (<-chan engine.StageEvent, error) {
 }
 
 // SetTrigger turns "sync new tasks automatically" on or off.
-func (c *Client) SetTrigger(ctx context.Context, id string, on bool) (engine.Connection, error) {
-	var conn engine.Connection
-	return conn, c.call(ctx, http.MethodPost, "/api/v1/admin/connections/"+url.PathEscape(id)+"/trigger", api.TriggerRequest{On: on}, &conn)
+func (c *Client) SetTrigger(ctx context.Context, id string, on bool) (adminapi.Connection, error) {
+	var conn adminapi.Connection
+	return conn, c.call(ctx, http.MethodPost, adminapi.ConnectionActionPath(id, adminapi.ActionTrigger), adminapi.TriggerRequest{On: on}, &conn)
 }
 
 // Stats sums up a connection's syncs.
-func (c *Client) Stats(ctx context.Context, connID string) (engine.ConnectionStats, error) {
-	var st engine.ConnectionStats
-	return st, c.call(ctx, http.MethodGet, "/api/v1/admin/connections/"+url.PathEscape(connID)+"/stats", nil, &st)
+func (c *Client) Stats(ctx context.Context, connID string) (adminapi.ConnectionStats, error) {
+	var st adminapi.ConnectionStats
+	return st, c.call(ctx, http.MethodGet, adminapi.ConnectionActionPath(connID, adminapi.ActionStats), nil, &st)
 }
 
 // RecentEvents returns a connection's latest syncs, newest first; limit <= 0
 // leaves the number to the node (20).
-func (c *Client) RecentEvents(ctx context.Context, connID string, limit int) ([]engine.StageEvent, error) {
-	var evs []engine.StageEvent
-	return evs, c.call(ctx, http.MethodGet, "/api/v1/admin/connections/"+url.PathEscape(connID)+"/events"+limitQuery(limit), nil, &evs)
+func (c *Client) RecentEvents(ctx context.Context, connID string, limit int) ([]adminapi.StageEvent, error) {
+	var evs []adminapi.StageEvent
+	return evs, c.call(ctx, http.MethodGet, adminapi.ConnectionActionPath(connID, adminapi.ActionEvents)+adminapi.LimitQuery(limit), nil, &evs)
 }
 
 // RecentItems returns a project's most recently modified items, newest
 // first; limit <= 0 leaves the number to the node (10).
-func (c *Client) RecentItems(ctx context.Context, project string, limit int) ([]engine.Item, error) {
-	var items []engine.Item
-	q := url.Values{"project": {project}}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	return items, c.call(ctx, http.MethodGet, "/api/v1/admin/items?"+q.Encode(), nil, &items)
+func (c *Client) RecentItems(ctx context.Context, project string, limit int) ([]adminapi.Item, error) {
+	var items []adminapi.Item
+	return items, c.call(ctx, http.MethodGet, adminapi.ItemsPath(project, limit), nil, &items)
 }
 
 // DestinationProjects has the node check a destination with its admin
 // token and list the destination's projects.
-func (c *Client) DestinationProjects(ctx context.Context, destURL, adminToken string) (engine.Instance, []engine.Project, error) {
-	var r api.DestinationResponse
-	err := c.call(ctx, http.MethodPost, "/api/v1/admin/destination/projects", api.DestinationRequest{URL: destURL, Token: adminToken}, &r)
+func (c *Client) DestinationProjects(ctx context.Context, destURL, adminToken string) (adminapi.Instance, []adminapi.Project, error) {
+	var r adminapi.DestinationResponse
+	err := c.call(ctx, http.MethodPost, adminapi.PathDestinationProjects, adminapi.DestinationRequest{URL: destURL, Token: adminToken}, &r)
 	return r.Instance, r.Projects, err
 }
 
 // PreviewInvitation tells what accepting an invitation code would connect
 // to, without accepting it.
-func (c *Client) PreviewInvitation(ctx context.Context, code string) (engine.InvitationPreview, error) {
-	var p engine.InvitationPreview
-	return p, c.call(ctx, http.MethodPost, "/api/v1/admin/invitations/preview", api.PreviewRequest{Code: code}, &p)
-}
-
-// limitQuery is "?limit=N", or "" to leave the number to the node.
-func limitQuery(limit int) string {
-	if limit <= 0 {
-		return ""
-	}
-	return "?limit=" + strconv.Itoa(limit)
+func (c *Client) PreviewInvitation(ctx context.Context, code string) (adminapi.InvitationPreview, error) {
+	var p adminapi.InvitationPreview
+	return p, c.call(ctx, http.MethodPost, adminapi.PathPreviewInvitation, adminapi.PreviewRequest{Code: code}, &p)
 }

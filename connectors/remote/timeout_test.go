@@ -32,7 +32,7 @@ func TestBulkExalateOutlastsTheCallTimeout(t *testing.T) {
 	}
 	bulk := make(chan error, 1)
 	go func() {
-		evs, err := c.Exalate(context.Background(), "", "c1", true)
+		evs, err := c.ExalateAll(context.Background(), "c1")
 		if err == nil && len(evs) != 1 {
 			t.Errorf("bulk exalate: %v", evs)
 		}

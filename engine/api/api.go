@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // maxBody bounds JSON request bodies; nothing the API takes comes near it.
@@ -79,29 +80,32 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.count(pattern, h)) }
 	handle("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	handle("GET "+engine.PathInstance, s.public(0, s.instance))
+	handle("GET "+adminapi.PathInstance, s.public(0, s.instance))
 
-	handle("GET /api/v1/admin/connections", s.admin(s.listConnections))
-	handle("GET /api/v1/admin/connections/{id}", s.admin(s.getConnection))
-	handle("POST /api/v1/admin/connections/{id}/activate", s.admin(s.setActive(true)))
-	handle("POST /api/v1/admin/connections/{id}/deactivate", s.admin(s.setActive(false)))
-	handle("DELETE /api/v1/admin/connections/{id}", s.admin(s.deleteConnection))
-	handle("POST /api/v1/admin/connections/{id}/trigger", s.admin(s.setTrigger))
-	handle("GET /api/v1/admin/connections/{id}/stats", s.admin(s.connectionStats))
-	handle("GET /api/v1/admin/connections/{id}/events", s.admin(s.connectionEvents))
-	handle("GET "+engine.PathProjects, s.admin(s.projects))
-	handle("GET /api/v1/admin/items", s.admin(s.recentItems))
-	handle("POST /api/v1/admin/probe", s.admin(s.probe))
-	handle("POST /api/v1/admin/destination/projects", s.admin(s.destinationProjects))
-	handle("POST /api/v1/admin/invitations", s.admin(s.invite))
-	handle("POST /api/v1/admin/invitations/preview", s.admin(s.previewInvitation))
-	handle("POST "+engine.PathAccept, s.admin(s.accept))
-	handle("POST /api/v1/admin/connect", s.admin(s.connect))
+	// The admin API: its paths and bodies are the contract in
+	// engine/adminapi, which connectors/remote calls.
+	conn := adminapi.PatternConnection + "/"
+	handle("GET "+adminapi.PathConnections, s.admin(s.listConnections))
+	handle("GET "+adminapi.PatternConnection, s.admin(s.getConnection))
+	handle("POST "+conn+adminapi.ActionActivate, s.admin(s.setActive(true)))
+	handle("POST "+conn+adminapi.ActionDeactivate, s.admin(s.setActive(false)))
+	handle("DELETE "+adminapi.PatternConnection, s.admin(s.deleteConnection))
+	handle("POST "+conn+adminapi.ActionTrigger, s.admin(s.setTrigger))
+	handle("GET "+conn+adminapi.ActionStats, s.admin(s.connectionStats))
+	handle("GET "+conn+adminapi.ActionEvents, s.admin(s.connectionEvents))
+	handle("GET "+adminapi.PathProjects, s.admin(s.projects))
+	handle("GET "+adminapi.PathItems, s.admin(s.recentItems))
+	handle("POST "+adminapi.PathProbe, s.admin(s.probe))
+	handle("POST "+adminapi.PathDestinationProjects, s.admin(s.destinationProjects))
+	handle("POST "+adminapi.PathInvitations, s.admin(s.invite))
+	handle("POST "+adminapi.PathPreviewInvitation, s.admin(s.previewInvitation))
+	handle("POST "+adminapi.PathAccept, s.admin(s.accept))
+	handle("POST "+adminapi.PathConnect, s.admin(s.connect))
 
-	handle("POST /api/v1/admin/exalate", s.admin(s.exalate))
-	handle("GET /api/v1/admin/status", s.admin(s.status))
-	handle("GET /api/v1/admin/syncs/{conn}/{event}", s.admin(s.syncStatus))
-	handle("GET /api/v1/admin/events", s.admin(s.events))
+	handle("POST "+adminapi.PathExalate, s.admin(s.exalate))
+	handle("GET "+adminapi.PathStatus, s.admin(s.status))
+	handle("GET "+adminapi.PatternSync, s.admin(s.syncStatus))
+	handle("GET "+adminapi.PathEvents, s.admin(s.events))
 
 	handle("POST "+engine.PathRedeem, s.public(maxRedeemBody, s.redeem))
 	handle("POST "+engine.PathCheckInvitation, s.public(maxCheckBody, s.checkInvitation))

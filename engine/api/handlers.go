@@ -58,11 +58,6 @@ func (s *server) projects(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ps)
 }
 
-// ProbeRequest asks the node to look at another node's instance info.
-type ProbeRequest struct {
-	URL string `json:"url"`
-}
-
 func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 	var req ProbeRequest
 	if err := decode(w, r, &req); err != nil {
@@ -77,25 +72,13 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, info)
 }
 
-// InviteRequest is the body of POST /api/v1/admin/invitations.
-type InviteRequest struct {
-	To      string `json:"to"`
-	Project string `json:"project"`
-}
-
-// InviteResponse carries the new connection and its invitation code.
-type InviteResponse struct {
-	Connection engine.Connection `json:"connection"`
-	Code       string            `json:"code"`
-}
-
 func (s *server) invite(w http.ResponseWriter, r *http.Request) {
 	var req InviteRequest
 	if err := decode(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c, code, err := s.node.Invite(r.Context(), engine.InviteRequest{To: req.To, Project: req.Project})
+	c, code, err := s.node.Invite(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -117,22 +100,13 @@ func (s *server) accept(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, c)
 }
 
-// ConnectRequest is the body of POST /api/v1/admin/connect.
-type ConnectRequest struct {
-	To          string `json:"to"`
-	DestToken   string `json:"dest_token"`
-	DestProject string `json:"dest_project"`
-	Project     string `json:"project"`
-}
-
 func (s *server) connect(w http.ResponseWriter, r *http.Request) {
 	var req ConnectRequest
 	if err := decode(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c, err := s.node.Connect(r.Context(), engine.ConnectRequest{To: req.To, DestToken: req.DestToken,
-		DestProject: req.DestProject, Project: req.Project})
+	c, err := s.node.Connect(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -165,11 +139,6 @@ func (s *server) ping(w http.ResponseWriter, r *http.Request, c engine.Connectio
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"connection": c.ID})
-}
-
-// TriggerRequest is the body of POST /api/v1/admin/connections/{id}/trigger.
-type TriggerRequest struct {
-	On bool `json:"on"`
 }
 
 func (s *server) setTrigger(w http.ResponseWriter, r *http.Request) {

@@ -11,19 +11,6 @@ import (
 	"github.com/tandem-sync/tandem/engine"
 )
 
-// ExalateRequest is the body of POST /api/v1/admin/exalate: one entity by
-// Ref, or every entity of Connection's project with All.
-type ExalateRequest struct {
-	Ref        string `json:"ref,omitempty"`
-	Connection string `json:"connection,omitempty"`
-	All        bool   `json:"all,omitempty"`
-}
-
-// ExalateResponse lists the syncs started.
-type ExalateResponse struct {
-	Events []engine.StageEvent `json:"events"`
-}
-
 func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
 	var req ExalateRequest
 	if err := decode(w, r, &req); err != nil {

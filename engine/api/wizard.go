@@ -58,19 +58,6 @@ func (s *server) recentItems(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, items)
 }
 
-// DestinationRequest is the body of POST /api/v1/admin/destination/projects:
-// the destination node's URL and its admin token.
-type DestinationRequest struct {
-	URL   string `json:"url"`
-	Token string `json:"token"`
-}
-
-// DestinationResponse describes the destination and lists its projects.
-type DestinationResponse struct {
-	Instance engine.Instance  `json:"instance"`
-	Projects []engine.Project `json:"projects"`
-}
-
 func (s *server) destinationProjects(w http.ResponseWriter, r *http.Request) {
 	var req DestinationRequest
 	if err := decode(w, r, &req); err != nil {
@@ -83,11 +70,6 @@ func (s *server) destinationProjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, DestinationResponse{Instance: info, Projects: ps})
-}
-
-// PreviewRequest is the body of POST /api/v1/admin/invitations/preview.
-type PreviewRequest struct {
-	Code string `json:"code"`
 }
 
 func (s *server) previewInvitation(w http.ResponseWriter, r *http.Request) {

@@ -111,7 +111,7 @@ func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec p
 		return nil, err
 	}
 	if n.admin, err = remote.New(n.url, n.adminToken); err == nil {
-		_, err = n.admin.Instance(ctx)
+		_, err = n.admin.Info(ctx)
 	}
 	if err != nil {
 		n.close()

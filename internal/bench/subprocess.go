@@ -113,7 +113,7 @@ func (p *procPair) connect(ctx context.Context) (string, error) {
 // exalateAll is a Bulk Exalate through the source's admin API; ctx alone
 // bounds it (the node answers once it has read and prepared every task).
 func (p *procPair) exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
-	evs, err := p.acme.admin.Exalate(ctx, "", connID, true)
+	evs, err := p.acme.admin.ExalateAll(ctx, connID)
 	if err != nil {
 		return nil, p.acme.node.failed(fmt.Errorf("bulk exalate on %s: %w", p.acme.Name, err))
 	}
@@ -183,7 +183,7 @@ func (p *procPair) subscribe(ctx context.Context) (<-chan engine.StageEvent, fun
 		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	events, err := p.acme.admin.Events(sctx)
+	events, err := p.acme.admin.Subscribe(sctx)
 	if err != nil {
 		cancel()
 		return nil, nil, err

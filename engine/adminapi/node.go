@@ -1,0 +1,57 @@
+package adminapi
+
+import "context"
+
+// Node is a tandem node as the console and the command line see it: the
+// admin API as Go methods. The engine implements it in process
+// ((*engine.Node).Admin) and connectors/remote over HTTP (*remote.Client),
+// so a caller works the same either way, errors included (errors.Is with
+// the sentinels above).
+type Node interface {
+	// Info describes the node itself.
+	Info(ctx context.Context) (Instance, error)
+	// Connections lists the node's connections.
+	Connections(ctx context.Context) ([]Connection, error)
+	// Connection returns one connection, by id.
+	Connection(ctx context.Context, id string) (Connection, error)
+	// Projects lists this node's projects.
+	Projects(ctx context.Context) ([]Project, error)
+	// Probe says what runs at a destination URL.
+	Probe(ctx context.Context, url string) (Instance, error)
+	// Invite creates a Pending connection and its invitation code; to is ""
+	// when the admin has no destination URL.
+	Invite(ctx context.Context, to, project string) (Connection, string, error)
+	// PreviewInvitation checks a code with its initiator without redeeming it.
+	PreviewInvitation(ctx context.Context, code string) (InvitationPreview, error)
+	// Accept accepts an invitation code for one of the node's projects.
+	Accept(ctx context.Context, code, project string) (Connection, error)
+	// DestinationProjects verifies an admin token on the destination and
+	// lists its projects.
+	DestinationProjects(ctx context.Context, url, adminToken string) (Instance, []Project, error)
+	// Connect sets a connection up through the destination's admin API.
+	Connect(ctx context.Context, r ConnectRequest) (Connection, error)
+	// SetActive deactivates or re-activates a connection.
+	SetActive(ctx context.Context, id string, active bool) (Connection, error)
+	// SetTrigger turns "sync new tasks automatically" on or off.
+	SetTrigger(ctx context.Context, id string, on bool) (Connection, error)
+	// Delete deletes a connection.
+	Delete(ctx context.Context, id string) error
+	// Exalate starts the sync of one item (ref) on a connection (id or
+	// name; "" for the only one).
+	Exalate(ctx context.Context, connID, ref string) (StageEvent, error)
+	// ExalateAll starts the sync of every item of the connection's
+	// project (Bulk Exalate).
+	ExalateAll(ctx context.Context, connID string) ([]StageEvent, error)
+	// EventStatus returns one sync with its stages.
+	EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error)
+	// Stats sums up a connection's syncs.
+	Stats(ctx context.Context, connID string) (ConnectionStats, error)
+	// RecentEvents returns a connection's latest syncs, newest first; limit
+	// <= 0 leaves the number to the node.
+	RecentEvents(ctx context.Context, connID string, limit int) ([]StageEvent, error)
+	// RecentItems returns a project's most recently modified items, newest
+	// first; limit <= 0 leaves the number to the node.
+	RecentItems(ctx context.Context, project string, limit int) ([]Item, error)
+	// Subscribe streams stage events until ctx ends.
+	Subscribe(ctx context.Context) (<-chan StageEvent, error)
+}

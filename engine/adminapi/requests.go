@@ -1,0 +1,93 @@
+package adminapi
+
+// The bodies of the admin API's requests, and the answers that are not one
+// of the types above. The server refuses unknown fields, so a typo in a
+// script is an error rather than a field silently ignored.
+
+// ProbeRequest is the body of POST PathProbe: have the node look at another
+// node's instance info. The answer is an Instance.
+type ProbeRequest struct {
+	URL string `json:"url"`
+}
+
+// InviteRequest is the body of POST PathInvitations.
+type InviteRequest struct {
+	// To is the destination node's URL; "" when the admin has none ("I
+	// don't have a URL"): the code then carries only this node's URL.
+	To string `json:"to"`
+	// Project is this side's project for incoming sync (id or name).
+	Project string `json:"project"`
+}
+
+// InviteResponse carries the new connection and its invitation code.
+type InviteResponse struct {
+	Connection Connection `json:"connection"`
+	Code       string     `json:"code"`
+}
+
+// PreviewRequest is the body of POST PathPreviewInvitation; the answer is
+// an InvitationPreview.
+type PreviewRequest struct {
+	Code string `json:"code"`
+}
+
+// AcceptRequest asks a node, through its admin API, to accept an invitation
+// (the "Yes, I have admin access" path): the body of POST PathAccept. The
+// answer is the new Connection.
+type AcceptRequest struct {
+	Code    string `json:"code"`
+	Project string `json:"project"`
+}
+
+// ConnectRequest is the "Yes, I have admin access" path in one go: the body
+// of POST PathConnect. The answer is the new Connection.
+type ConnectRequest struct {
+	// To is the destination node's URL; this node's own URL makes a local
+	// connection between two of its projects.
+	To string `json:"to"`
+	// DestToken is the destination's admin token (not needed locally).
+	DestToken string `json:"dest_token"`
+	// DestProject is the destination's project for incoming sync.
+	DestProject string `json:"dest_project"`
+	// Project is this side's project for incoming sync.
+	Project string `json:"project"`
+}
+
+// DestinationRequest is the body of POST PathDestinationProjects: the
+// destination node's URL and its admin token.
+type DestinationRequest struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+// DestinationResponse describes the destination and lists its projects.
+type DestinationResponse struct {
+	Instance Instance  `json:"instance"`
+	Projects []Project `json:"projects"`
+}
+
+// TriggerRequest is the body of POST ConnectionActionPath(id,
+// ActionTrigger): "sync new tasks automatically" on or off.
+type TriggerRequest struct {
+	On bool `json:"on"`
+}
+
+// ExalateRequest is the body of POST PathExalate: one entity by Ref, or
+// every entity of Connection's project with All.
+type ExalateRequest struct {
+	Ref        string `json:"ref,omitempty"`
+	Connection string `json:"connection,omitempty"`
+	All        bool   `json:"all,omitempty"`
+}
+
+// ExalateResponse lists the syncs started.
+type ExalateResponse struct {
+	Events []StageEvent `json:"events"`
+}
+
+// ErrorBody is the JSON body of every error answer of a tandem API: a
+// message that says what to do, and a code (see ErrorCode).
+type ErrorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
+}
