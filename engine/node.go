@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -67,6 +68,12 @@ type Config struct {
 	// has no namesake in its project ("" for the tracker's default: Task
 	// on Jira, default_task on Asana). A name the project lacks is ignored.
 	DefaultType string
+	// Vocabularies are the words of every tracker kind this build knows
+	// (internal/trackers.Vocabularies): the node's own goes into its
+	// Instance for the console, and the type aliases of all of them match
+	// a peer's type names with this side's (Asana's default_task is a
+	// Task). Without them a node still syncs, but names types literally.
+	Vocabularies []Vocabulary
 	// Poll is how often the node asks its tracker what changed; 0 means
 	// DefaultPoll, a negative value turns change detection off.
 	Poll time.Duration
@@ -97,6 +104,7 @@ type Node struct {
 	now   func() time.Time
 	inst  store.Instance
 	first string // the admin token, set only on the first start
+	types tracker.TypeNames
 
 	hub       hub
 	river     *river.Client[*sql.Tx]
@@ -124,6 +132,9 @@ type Instance struct {
 	Tracker    string   `json:"tracker"`
 	URL        string   `json:"url"`
 	Modes      []string `json:"modes"`
+	// Vocabulary is how the node's tracker names things, for the
+	// console's wording; zero when the node was given none.
+	Vocabulary Vocabulary `json:"vocabulary,omitzero"`
 }
 
 // Open starts a node on its data dir: it checks the tracker's credentials,
@@ -144,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now}
+	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now, types: tracker.NewTypeNames(cfg.Vocabularies...)}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -265,7 +276,17 @@ func (n *Node) AdminTokenOnce() string { return n.first }
 // Info is the node's public description.
 func (n *Node) Info() Instance {
 	return Instance{ID: n.inst.ID, Name: n.inst.Name, Product: Product, Version: Version, APIVersion: APIVersion,
-		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes()}
+		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes(), Vocabulary: n.vocabulary()}
+}
+
+// vocabulary is the node's tracker's words, from Config.Vocabularies.
+func (n *Node) vocabulary() Vocabulary {
+	for _, v := range n.cfg.Vocabularies {
+		if v.Kind == n.inst.Tracker {
+			return v
+		}
+	}
+	return Vocabulary{}
 }
 
 // ErrAdminToken is a missing or wrong admin token.
