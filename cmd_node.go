@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,22 +13,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tandem-sync/tandem/connectors/asana"
-	"github.com/tandem-sync/tandem/connectors/jira"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
+	"github.com/tandem-sync/tandem/internal/trackers"
 )
 
 // nodeFlags are the flags of a node, with their environment twins.
 type nodeFlags struct {
-	data, listen, url, name, tracker     string
-	asanaURL, asanaToken, asanaWorkspace string
-	asanaRate                            int
-	jiraURL, jiraEmail, jiraToken        string
-	defaultType                          string
-	adminToken                           string
-	poll                                 time.Duration
-	progressEvery                        time.Duration
+	data, listen, url, name, tracker string
+	// kinds are every tracker kind's flags (internal/trackers).
+	kinds         trackers.Values
+	defaultType   string
+	adminToken    string
+	poll          time.Duration
+	progressEvery time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -54,14 +51,8 @@ the node stores only its hash.`,
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:7001", "address to listen on")
 	fl.StringVar(&f.url, "url", "", "public base URL other nodes reach this one at (default: http://<listen address>)")
 	fl.StringVar(&f.name, "name", "", "instance name other admins see, e.g. Acme (required on first start)")
-	fl.StringVar(&f.tracker, "tracker", "asana", "the tracker this node fronts: asana or jira")
-	fl.StringVar(&f.asanaURL, "asana-url", asana.DefaultBaseURL, "Asana API base URL (a sandbox's is printed by `tandem sandbox asana`)")
-	fl.StringVar(&f.asanaToken, "asana-token", "", "Asana personal access token; prefer ASANA_TOKEN: a flag's value is visible to every local user in ps")
-	fl.StringVar(&f.asanaWorkspace, "asana-workspace", "", "Asana workspace, by name or gid (needed when the token sees several)")
-	fl.IntVar(&f.asanaRate, "asana-rate-limit", asana.FreePlanPerMinute, "Asana requests per minute of your plan: 150 (free) or 1500 (paid)")
-	fl.StringVar(&f.jiraURL, "jira-url", "", "Jira Cloud site URL, e.g. https://globex.atlassian.net (or JIRA_URL; a sandbox's is printed by `tandem sandbox jira`)")
-	fl.StringVar(&f.jiraEmail, "jira-email", "", "e-mail of the Jira account the API token belongs to (or JIRA_EMAIL)")
-	fl.StringVar(&f.jiraToken, "jira-token", "", "Jira API token; prefer JIRA_TOKEN: a flag's value is visible to every local user in ps")
+	fl.StringVar(&f.tracker, "tracker", "asana", "the tracker this node fronts: "+trackers.Names())
+	f.kinds = trackers.Register(fl)
 	fl.StringVar(&f.defaultType, "default-type", "", "type an item gets here when the other side's type has no namesake (default: Task on Jira, default_task on Asana)")
 	fl.DurationVar(&f.poll, "poll", engine.DefaultPoll, "how often to ask the tracker what changed")
 	fl.DurationVar(&f.progressEvery, "progress-every", engine.DefaultProgressEvery, "how often, at most, a long apply reports its progress (comments n of N) to the node that sent it")
@@ -76,7 +67,8 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	if f.progressEvery <= 0 {
 		return fmt.Errorf("--progress-every %v must be positive, e.g. 1s", f.progressEvery)
 	}
-	if err := f.checkTracker(); err != nil {
+	kind, err := trackers.Check(f.tracker, f.kinds)
+	if err != nil {
 		return err
 	}
 	f.adminToken = firstNonEmpty(f.adminToken, os.Getenv("TANDEM_ADMIN_TOKEN"))
@@ -108,13 +100,15 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	defer closeLog()
 
-	tracker, settings, err := f.newTracker(logger)
+	// The tracker, and the settings the node records about it (never a
+	// token).
+	tracker, settings, err := kind.New(f.kinds, trackers.Options{Logger: logger, DefaultType: f.defaultType})
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
-		Settings: settings, AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
+		Settings: settings, Vocabularies: trackers.Vocabularies(), AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
 	cancel()
 	if err != nil {
 		return err
@@ -131,60 +125,6 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	fmt.Fprintln(w, "Stop with ctrl+c.")
 	return api.NewServer(api.New(node, logger), api.ServerOptions{Logger: logger}).Run(cmd.Context(), ln)
-}
-
-// checkTracker checks the tracker flags (with their environment twins)
-// before anything starts, so a missing credential is one line, not a
-// failed start.
-func (f *nodeFlags) checkTracker() error {
-	switch f.tracker {
-	case "asana":
-		if f.jiraURL != "" || f.jiraEmail != "" || f.jiraToken != "" {
-			return errors.New("--jira-url, --jira-email and --jira-token are for a Jira node: add --tracker jira")
-		}
-		f.asanaToken = firstNonEmpty(f.asanaToken, os.Getenv("ASANA_TOKEN"))
-		if f.asanaToken == "" {
-			return errors.New("an Asana token is required: --asana-token or ASANA_TOKEN")
-		}
-	case "jira":
-		if f.asanaToken != "" || f.asanaWorkspace != "" || f.asanaURL != asana.DefaultBaseURL {
-			return errors.New("--asana-url, --asana-token and --asana-workspace are for an Asana node; a Jira node takes --jira-url, --jira-email and --jira-token")
-		}
-		f.jiraURL = strings.TrimRight(firstNonEmpty(f.jiraURL, os.Getenv("JIRA_URL")), "/")
-		f.jiraEmail = firstNonEmpty(f.jiraEmail, os.Getenv("JIRA_EMAIL"))
-		f.jiraToken = firstNonEmpty(f.jiraToken, os.Getenv("JIRA_TOKEN"))
-		switch {
-		case f.jiraURL == "":
-			return errors.New("a Jira site is required: --jira-url https://<site>.atlassian.net or JIRA_URL")
-		case f.jiraEmail == "":
-			return errors.New("the Jira account's e-mail is required: --jira-email or JIRA_EMAIL")
-		case f.jiraToken == "":
-			return errors.New("a Jira API token is required: --jira-token or JIRA_TOKEN (create one at id.atlassian.com → Security → API tokens)")
-		}
-		if u, err := url.Parse(f.jiraURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("--jira-url %q is not a site URL; give one like https://globex.atlassian.net", f.jiraURL)
-		}
-	default:
-		return fmt.Errorf("--tracker %q is not supported; use asana or jira", f.tracker)
-	}
-	return nil
-}
-
-// newTracker builds the tracker the flags name, and the settings the node
-// records about it (never a token).
-func (f *nodeFlags) newTracker(logger *slog.Logger) (engine.Tracker, map[string]string, error) {
-	if f.tracker == "jira" {
-		client, err := jira.New(jira.Config{BaseURL: f.jiraURL, Email: f.jiraEmail, Token: f.jiraToken, Logger: logger})
-		if err != nil {
-			return nil, nil, err
-		}
-		return jira.NewTracker(client, f.defaultType), map[string]string{"jira_url": f.jiraURL, "jira_email": f.jiraEmail}, nil
-	}
-	client, err := asana.New(asana.Config{BaseURL: f.asanaURL, Token: f.asanaToken, RequestsPerMinute: f.asanaRate, Logger: logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	return asana.NewTracker(client, f.asanaWorkspace), map[string]string{"asana_url": f.asanaURL, "asana_workspace": f.asanaWorkspace}, nil
 }
 
 // logFileName is the node's log inside its data dir: logs never go to the

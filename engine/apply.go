@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tandem-sync/tandem/store"
@@ -383,7 +382,7 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 }
 
 // mapType picks the type an entity of the other side's type typ gets here:
-// the same type when this side has one of that name (see sameType), else
+// the same type when this side has one of that name (see Node.sameType), else
 // the node's default type (Config.DefaultType when this project has it,
 // else the tracker's). kept is typ when it fell back, to be remembered on
 // the twin; "" when the type was mirrored.
@@ -392,10 +391,10 @@ func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ strin
 	if err != nil {
 		return "", "", err
 	}
-	if i := slices.IndexFunc(types, func(t string) bool { return sameType(t, typ) }); i >= 0 {
+	if i := slices.IndexFunc(types, func(t string) bool { return n.sameType(t, typ) }); i >= 0 {
 		return types[i], "", nil
 	}
-	if i := slices.IndexFunc(types, func(t string) bool { return sameType(t, n.cfg.DefaultType) }); n.cfg.DefaultType != "" && i >= 0 {
+	if i := slices.IndexFunc(types, func(t string) bool { return n.sameType(t, n.cfg.DefaultType) }); n.cfg.DefaultType != "" && i >= 0 {
 		def = types[i]
 	}
 	if typ == "" {
@@ -406,17 +405,9 @@ func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ strin
 
 // sameType says whether two trackers' type names are the same type: names
 // compare without case ("milestone" on Asana is a "Milestone" on Jira),
-// and Asana's default_task is a Task.
-func sameType(a, b string) bool {
-	canon := func(s string) string {
-		s = strings.ToLower(strings.TrimSpace(s))
-		if s == "default_task" {
-			return "task"
-		}
-		return s
-	}
-	return a != "" && canon(a) == canon(b)
-}
+// and after the type aliases of the tracker kinds' vocabularies (Asana's
+// default_task is a Task), so the engine names no tracker's types.
+func (n *Node) sameType(a, b string) bool { return n.types.Same(a, b) }
 
 // typeMapper is mapType for the rules: the other side's type as it maps to
 // c's project here.

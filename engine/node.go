@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -66,6 +67,12 @@ type Config struct {
 	// has no namesake in its project ("" for the tracker's default: Task
 	// on Jira, default_task on Asana). A name the project lacks is ignored.
 	DefaultType string
+	// Vocabularies are the words of every tracker kind this build knows
+	// (internal/trackers.Vocabularies): the node's own goes into its
+	// Instance for the console, and the type aliases of all of them match
+	// a peer's type names with this side's (Asana's default_task is a
+	// Task). Without them a node still syncs, but names types literally.
+	Vocabularies []Vocabulary
 	// Poll is how often the node asks its tracker what changed; 0 means
 	// DefaultPoll, a negative value turns change detection off.
 	Poll time.Duration
@@ -101,6 +108,7 @@ type Node struct {
 	rules Rules
 	inst  store.Instance
 	first string // the admin token, set only on the first start
+	types tracker.TypeNames
 
 	hub       hub
 	river     *river.Client[*sql.Tx]
@@ -138,7 +146,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Rules == nil {
 		cfg.Rules = Basic{}
 	}
-	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now, rules: cfg.Rules}
+	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now, rules: cfg.Rules,
+		types: tracker.NewTypeNames(cfg.Vocabularies...)}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -259,7 +268,17 @@ func (n *Node) AdminTokenOnce() string { return n.first }
 // Info is the node's public description.
 func (n *Node) Info() Instance {
 	return Instance{ID: n.inst.ID, Name: n.inst.Name, Product: Product, Version: Version, APIVersion: APIVersion,
-		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes()}
+		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes(), Vocabulary: n.vocabulary()}
+}
+
+// vocabulary is the node's tracker's words, from Config.Vocabularies.
+func (n *Node) vocabulary() Vocabulary {
+	for _, v := range n.cfg.Vocabularies {
+		if v.Kind == n.inst.Tracker {
+			return v
+		}
+	}
+	return Vocabulary{}
 }
 
 // ErrAdminToken is a missing or wrong admin token.

@@ -23,6 +23,7 @@ import (
 	jirasandbox "github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
+	"github.com/tandem-sync/tandem/internal/trackers"
 )
 
 // testNode is a real node on loopback: its own Asana sandbox, its own data
@@ -319,7 +320,7 @@ func (n *testNode) start(t *testing.T, name string) {
 		peer = n.peer(peer)
 	}
 	cfg := engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: tracker, DefaultType: n.defaultType, ProgressEvery: n.progressEvery, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
+		Tracker: tracker, Vocabularies: trackers.Vocabularies(), DefaultType: n.defaultType, ProgressEvery: n.progressEvery, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
 	if n.config != nil {
 		n.config(&cfg)
 	}

@@ -12,20 +12,37 @@ import (
 	"context"
 	"errors"
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/internal/trackers"
 	"net/http"
 	"sync/atomic"
 )
 
 // trackerPairs are the pairs of trackers the two-node tests run over:
 // Acme is always on Asana (its Company project); Globex is on the tracker
-// the pair names, in the project given.
-var trackerPairs = []struct {
+// kind the pair names (internal/trackers), in the project given. Every
+// kind in the list has its pair (TestTrackerPairsCoverEveryKind).
+var trackerPairs = []trackerPair{
+	{"asana-asana", "asana", startNode, "Test"},
+	{"asana-jira", "jira", startJiraNode, "KAN"},
+}
+
+// trackerPair is Asana and one tracker kind, with the starter of the
+// kind's node and the project it syncs.
+type trackerPair struct {
 	name    string
+	kind    string
 	start   func(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *testNode
 	project string
-}{
-	{"asana-asana", startNode, "Test"},
-	{"asana-jira", startJiraNode, "KAN"},
+}
+
+// TestTrackerPairsCoverEveryKind: a tracker kind added to the list is
+// synced with Asana by the pair tests, or this fails.
+func TestTrackerPairsCoverEveryKind(t *testing.T) {
+	for _, k := range trackers.All() {
+		if !slices.ContainsFunc(trackerPairs, func(p trackerPair) bool { return p.kind == k.Name() }) {
+			t.Errorf("tracker kind %s has no pair in trackerPairs: add one with its node starter", k.Name())
+		}
+	}
 }
 
 // connectedPair starts Acme on Asana and Globex on the pair's tracker and
@@ -87,6 +104,9 @@ func TestTrackerPairsSyncBothWays(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			a, b, connA, connB := connectedPair(t, p.start, p.project)
 			ctx := ctxFor(t)
+			if got := b.Info().Tracker; got != p.kind {
+				t.Fatalf("pair %s started a %s node, want %s", p.name, got, p.kind)
+			}
 
 			// Create on Acme, with a comment and a file, and exalate it.
 			src, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "Plan the release", Description: richDescription})

@@ -38,6 +38,9 @@ type EntityTracker = tracker.EntityTracker
 // tracker.Entity.
 type Entity = tracker.Entity
 
+// Vocabulary is how a tracker's users name things; see tracker.Vocabulary.
+type Vocabulary = tracker.Vocabulary
+
 // Comment is a comment on an entity; see tracker.Comment.
 type Comment = tracker.Comment
 

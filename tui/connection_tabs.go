@@ -117,7 +117,7 @@ func (s *connectionScreen) scopeView() string {
 		s.row("This side", s.c.self.Name+" / "+s.conn.LocalProjectName),
 		s.row("Other side", s.otherSide()),
 		"",
-		"Sync new " + itemsOf(s.c.self.Tracker) + " automatically: " + trigger,
+		"Sync new " + itemsOf(s.c.self.Vocabulary) + " automatically: " + trigger,
 		"",
 		st.Faint.Render("s syncs one item of " + s.conn.LocalProjectName + " now, by its key or link."),
 	}
@@ -131,15 +131,15 @@ func (s *connectionScreen) bulkView() []string {
 	b := s.bulk
 	switch {
 	case b == nil:
-		return []string{st.Faint.Render("Bulk Exalate syncs every " + itemOf(s.c.self.Tracker) + " of " + s.conn.LocalProjectName + " now.")}
+		return []string{st.Faint.Render("Bulk Exalate syncs every " + itemOf(s.c.self.Vocabulary) + " of " + s.conn.LocalProjectName + " now.")}
 	case b.starting:
-		return []string{s.spin.View() + " Bulk Exalate: reading the " + itemsOf(s.c.self.Tracker) + " of " + s.conn.LocalProjectName + "…"}
+		return []string{s.spin.View() + " Bulk Exalate: reading the " + itemsOf(s.c.self.Vocabulary) + " of " + s.conn.LocalProjectName + "…"}
 	}
 	var out []string
 	done, failing := b.counts()
 	switch {
 	case len(b.ids) == 0 && b.err == nil:
-		out = append(out, st.OK.Render("✓")+" Bulk Exalate: "+s.conn.LocalProjectName+" has no "+itemsOf(s.c.self.Tracker)+" to sync.")
+		out = append(out, st.OK.Render("✓")+" Bulk Exalate: "+s.conn.LocalProjectName+" has no "+itemsOf(s.c.self.Vocabulary)+" to sync.")
 	case len(b.ids) > 0:
 		prefix := ""
 		if b.finished() {

@@ -420,7 +420,7 @@ func TestConnectionExalateOne(t *testing.T) {
 		return engine.StageEvent{ConnectionID: connID, EventID: "e9", LocalKey: ref, Stage: engine.StageSending}, nil
 	}
 	c := testCommon(t, f)
-	c.self.Tracker = "jira"
+	onTracker(t, c, "jira")
 	s := openConnectionWith(t, c, f)
 	if v := plain(s.View()); !strings.Contains(v, "Sync new issues automatically") || !strings.Contains(v, "every issue of Website") {
 		t.Errorf("a Jira node's page should speak of issues:\n%s", v)

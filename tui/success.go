@@ -42,27 +42,33 @@ type exalatedMsg struct {
 }
 
 func newSuccessScreen(c *common, conn engine.Connection) *successScreen {
-	ti := c.textInput(refHint(c.self.Tracker)+", or pick one below", 2048)
+	ti := c.textInput(refHint(c.self.Vocabulary)+", or pick one below", 2048)
 	return &successScreen{c: c, conn: conn, input: ti, cursor: -1, spin: newSpinner(c), rows: 6}
 }
 
-// itemOf and itemsOf name a tracker's items as its users do: Jira's
-// issues, Asana's tasks.
-func itemOf(tracker string) string {
-	if tracker == "jira" {
-		return "issue"
+// itemOf and itemsOf name a tracker's items as its users do (Jira's
+// issues, Asana's tasks), from the node's vocabulary: the console names no
+// tracker. A node that has not said (its Info not loaded yet) has tasks.
+func itemOf(v engine.Vocabulary) string {
+	if v.Item == "" {
+		return "task"
 	}
-	return "task"
+	return v.Item
 }
 
-func itemsOf(tracker string) string { return itemOf(tracker) + "s" }
-
-// refHint says what a reference looks like on a tracker.
-func refHint(tracker string) string {
-	if tracker == "jira" {
-		return "an issue key (KAN-19) or link"
+func itemsOf(v engine.Vocabulary) string {
+	if v.Items == "" {
+		return itemOf(v) + "s"
 	}
-	return "a task id or link"
+	return v.Items
+}
+
+// refHint says what a reference looks like on the node's tracker.
+func refHint(v engine.Vocabulary) string {
+	if v.RefHint == "" {
+		return "a task id or link"
+	}
+	return v.RefHint
 }
 
 // newExalateScreen is the same screen for any later item, from the
@@ -146,7 +152,7 @@ func (s *successScreen) exalate() tea.Cmd {
 		ref = s.items[s.cursor].ID
 	}
 	if ref == "" {
-		s.err = errors.New("enter " + refHint(s.c.self.Tracker) + " from " + s.conn.LocalProjectName + ", or pick one with ↓")
+		s.err = errors.New("enter " + refHint(s.c.self.Vocabulary) + " from " + s.conn.LocalProjectName + ", or pick one with ↓")
 		return nil
 	}
 	s.busy, s.err = true, nil
@@ -166,12 +172,12 @@ func (s *successScreen) View() string {
 	}
 	if s.again {
 		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
-		b.WriteString("Sync one item of " + st.Subtitle.Render(s.conn.LocalProjectName) + " now: enter " + refHint(s.c.self.Tracker) + ":\n")
+		b.WriteString("Sync one item of " + st.Subtitle.Render(s.conn.LocalProjectName) + " now: enter " + refHint(s.c.self.Vocabulary) + ":\n")
 	} else {
 		b.WriteString(st.OK.Render("Connection established successfully ✓") + "\n")
 		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
-		tracker := s.c.self.Tracker
-		b.WriteString("Sync your first " + itemOf(tracker) + " to see how it works.\nEnter " + refHint(tracker) + " from the project " +
+		words := s.c.self.Vocabulary
+		b.WriteString("Sync your first " + itemOf(words) + " to see how it works.\nEnter " + refHint(words) + " from the project " +
 			st.Subtitle.Render(s.conn.LocalProjectName) + " to proceed:\n")
 	}
 	b.WriteString(s.input.View() + "\n")
@@ -180,9 +186,9 @@ func (s *successScreen) View() string {
 	case s.listErr != nil:
 		b.WriteString(s.c.errorLine(s.listErr) + "\n")
 	case len(s.items) == 0:
-		b.WriteString(st.Faint.Render("  The project has no "+itemsOf(s.c.self.Tracker)+" yet.") + "\n")
+		b.WriteString(st.Faint.Render("  The project has no "+itemsOf(s.c.self.Vocabulary)+" yet.") + "\n")
 	default:
-		b.WriteString(st.Faint.Render("Recent "+itemsOf(s.c.self.Tracker)+":") + "\n")
+		b.WriteString(st.Faint.Render("Recent "+itemsOf(s.c.self.Vocabulary)+":") + "\n")
 		start := 0
 		if s.cursor >= s.rows {
 			start = s.cursor - s.rows + 1

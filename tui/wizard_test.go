@@ -412,11 +412,11 @@ func TestSuccessScreenSpeaksTheTrackersNoun(t *testing.T) {
 		t.Run(tc.tracker, func(t *testing.T) {
 			f := &fakeNode{items: []engine.Item{{ID: "10001", Key: tc.key, Summary: "Draft the launch plan"}}}
 			c := testCommon(t, f)
-			c.self.Tracker = tc.tracker
+			onTracker(t, c, tc.tracker)
 			s := start(t, sized(newSuccessScreen(c, activeConn)))
 			s, _ = typeKeys(t, s, "<enter>") // nothing typed or picked: the hint
 			v := plain(s.View())
-			for _, w := range append(tc.want, "✗ Enter "+refHint(tc.tracker)+" from Company") {
+			for _, w := range append(tc.want, "✗ Enter "+refHint(c.self.Vocabulary)+" from Company") {
 				if !strings.Contains(v, w) {
 					t.Errorf("missing %q in\n%s", w, v)
 				}

@@ -38,6 +38,9 @@ type Instance struct {
 	Tracker    string   `json:"tracker"`
 	URL        string   `json:"url"`
 	Modes      []string `json:"modes"`
+	// Vocabulary is how the node's tracker names things, for the
+	// console's wording; zero when the node was given none.
+	Vocabulary tracker.Vocabulary `json:"vocabulary,omitzero"`
 }
 
 // Connection is a connection as the engine's callers see it; the key never

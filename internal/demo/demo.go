@@ -21,13 +21,15 @@ import (
 	jirasandbox "github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
+	"github.com/tandem-sync/tandem/internal/trackers"
 )
 
 // Spec describes one node to start.
 type Spec struct {
 	// Name is the node's name and its sandbox workspace's ("Acme").
 	Name string
-	// Tracker is the node's tracker: "asana" (default) or "jira".
+	// Tracker is the node's tracker kind (internal/trackers): "asana"
+	// (default) or "jira".
 	Tracker string
 	// Project is the project the node usually works in (the console's
 	// project lists start on it); "" for none.
@@ -67,6 +69,8 @@ type Node struct {
 	// SandboxURL is the tracker's API base URL (Asana's /api/1.0 root, or
 	// the Jira site).
 	SandboxURL string
+	// Emulator is the tracker's emulator, of its kind's own type.
+	Emulator any
 	// Sandbox and Client are an Asana node's sandbox and client (nil on
 	// Jira); Jira and JiraClient a Jira node's.
 	Sandbox    *sandbox.Sandbox
@@ -99,18 +103,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
 	}
-	var (
-		tracker  engine.Tracker
-		settings map[string]string
-	)
-	switch n.Tracker {
-	case "asana":
-		tracker, settings, err = n.startAsana(sbLn, s, logger)
-	case "jira":
-		tracker, settings, err = n.startJira(sbLn, s, logger)
-	default:
-		err = fmt.Errorf("unknown tracker %q (want asana or jira)", s.Tracker)
-	}
+	sb, err := n.startSandbox(sbLn, s, logger)
 	if err != nil {
 		sbLn.Close()
 		n.Close()
@@ -128,7 +121,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 		return nil, fmt.Errorf("creating %s: %w", s.DataDir, err)
 	}
 	node, err := engine.Open(ctx, engine.Config{DataDir: s.DataDir, Name: s.Name, URL: n.URL,
-		Tracker: tracker, Settings: settings,
+		Tracker: sb.Tracker, Settings: sb.Settings, Vocabularies: trackers.Vocabularies(),
 		Logger: logger.With("node", s.Name), Poll: s.Poll, Now: s.Now})
 	if err != nil {
 		ln.Close()
@@ -142,45 +135,36 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	return n, nil
 }
 
-// startAsana serves an Asana sandbox on ln and builds the node's client.
-func (n *Node) startAsana(ln net.Listener, s Spec, logger *slog.Logger) (engine.Tracker, map[string]string, error) {
-	sb, err := sandbox.New(append([]sandbox.Option{sandbox.WithSeed(s.Seed), sandbox.WithWorkspace(s.Name)}, s.Sandbox...)...)
-	if err != nil {
-		return nil, nil, err
+// startSandbox serves the emulator of the node's tracker kind on ln and
+// builds the node's tracker on it.
+func (n *Node) startSandbox(ln net.Listener, s Spec, logger *slog.Logger) (*trackers.Sandbox, error) {
+	kind, ok := trackers.Find(n.Tracker)
+	if !ok {
+		return nil, fmt.Errorf("unknown tracker %q (want %s)", s.Tracker, trackers.Names())
 	}
-	n.Sandbox = sb
-	n.SandboxURL = "http://" + ln.Addr().String() + "/api/1.0"
-	n.sbSrv = newServer(sb)
+	var opts []any
+	for _, o := range s.Sandbox {
+		opts = append(opts, o)
+	}
+	for _, o := range s.JiraSandbox {
+		opts = append(opts, o)
+	}
+	sb, err := kind.Sandbox(ln.Addr().String(), trackers.SandboxSpec{Name: s.Name, Seed: s.Seed,
+		RequestsPerMinute: s.RequestsPerMinute, Logger: logger, Options: opts})
+	if err != nil {
+		return nil, err
+	}
+	n.SandboxURL = sb.URL
+	// The typed handles tests and the bench seed and inspect the emulator
+	// with; a kind without one here is reached through Emulator.
+	n.Emulator = sb.Emulator
+	n.Sandbox, _ = sb.Emulator.(*sandbox.Sandbox)
+	n.Client, _ = sb.Client.(*asana.Client)
+	n.Jira, _ = sb.Emulator.(*jirasandbox.Sandbox)
+	n.JiraClient, _ = sb.Client.(*jira.Client)
+	n.sbSrv = newServer(sb.Handler)
 	go n.sbSrv.Serve(ln)
-	rpm := s.RequestsPerMinute
-	if rpm == 0 {
-		rpm = asana.FreePlanPerMinute
-	}
-	client, err := asana.New(asana.Config{BaseURL: n.SandboxURL, Token: sb.Token(), RequestsPerMinute: rpm, Logger: logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	n.Client = client
-	return asana.NewTracker(client, ""), map[string]string{"asana_url": n.SandboxURL}, nil
-}
-
-// startJira serves a Jira sandbox (site named after the node) on ln and
-// builds the node's client.
-func (n *Node) startJira(ln net.Listener, s Spec, logger *slog.Logger) (engine.Tracker, map[string]string, error) {
-	sb, err := jirasandbox.New(append([]jirasandbox.Option{jirasandbox.WithSeed(s.Seed), jirasandbox.WithSite(s.Name)}, s.JiraSandbox...)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	n.Jira = sb
-	n.SandboxURL = "http://" + ln.Addr().String()
-	n.sbSrv = newServer(sb)
-	go n.sbSrv.Serve(ln)
-	client, err := jira.New(jira.Config{BaseURL: n.SandboxURL, Email: sb.Email(), Token: sb.Token(), RequestsPerMinute: s.RequestsPerMinute, Logger: logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	n.JiraClient = client
-	return jira.NewTracker(client, ""), map[string]string{"jira_url": n.SandboxURL, "jira_email": sb.Email()}, nil
+	return sb, nil
 }
 
 // newServer serves a tracker sandbox; the node itself is served by
