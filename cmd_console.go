@@ -87,9 +87,9 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	}()
 	acme, globex := nodes[0], nodes[1]
 	targets := []tui.Target{
-		{Name: acme.Name, URL: acme.URL, Node: tui.EngineNode(acme.Node), Suggest: globex.URL, SuggestName: globex.Name + ", the other demo node", SuggestToken: globex.AdminToken,
+		{Name: acme.Name, URL: acme.URL, Node: acme.Node.Admin(), Suggest: globex.URL, SuggestName: globex.Name + ", the other demo node", SuggestToken: globex.AdminToken,
 			Project: acme.Project, SuggestProject: globex.Project},
-		{Name: globex.Name, URL: globex.URL, Node: tui.EngineNode(globex.Node), Suggest: acme.URL, SuggestName: acme.Name + ", the other demo node", SuggestToken: acme.AdminToken,
+		{Name: globex.Name, URL: globex.URL, Node: globex.Node.Admin(), Suggest: acme.URL, SuggestName: acme.Name + ", the other demo node", SuggestToken: acme.AdminToken,
 			Project: globex.Project, SuggestProject: acme.Project},
 	}
 	if err := runConsole(ctx, targets, data); err != nil {

@@ -1,6 +1,11 @@
 package engine
 
-import "github.com/tandem-sync/tandem/store"
+import (
+	"context"
+
+	"github.com/tandem-sync/tandem/engine/adminapi"
+	"github.com/tandem-sync/tandem/store"
+)
 
 // Rules are what a connection does to an item on its way out (local item →
 // replica) and on its way in (replica + the item here → the changes to
@@ -86,16 +91,22 @@ type Applied struct {
 	Comments []string
 }
 
-// Rule is one line of a connection's rules: a field on this side, the field
-// it maps to on the other side, and what the mapping does to it.
-type Rule struct {
-	Order     int    `json:"order"`
-	ThisSide  string `json:"this_side"`
-	OtherSide string `json:"other_side"`
-	Note      string `json:"note,omitempty"`
-}
+// Rule is one line of a connection's rules, as the Rules tab shows it (the
+// admin API's adminapi.Rule).
+type Rule = adminapi.Rule
 
 // BasicRules returns the fixed rules of Basic mode (DESIGN.md §3), in order,
 // as Basic implements them. Each call returns a new slice, so a caller may
 // change what it gets.
 func BasicRules() []Rule { return Basic{}.Rows() }
+
+// Rules returns the rows of a connection's rules (by id or name), in order,
+// as the Rules tab shows them. Every connection runs the node's rules
+// today (Config.Rules, Basic unless a test gives others); once a
+// connection records its mode, this is where the mode picks them.
+func (n *Node) Rules(ctx context.Context, connID string) ([]Rule, error) {
+	if _, err := n.findConnection(ctx, connID); err != nil {
+		return nil, err
+	}
+	return n.rules.Rows(), nil
+}

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // acceptScreen is Accept invitation: paste the code, see who invited you,
@@ -20,7 +20,7 @@ type acceptScreen struct {
 	c       *common
 	input   textinput.Model
 	code    string
-	preview *engine.InvitationPreview
+	preview *adminapi.InvitationPreview
 	pick    picker
 	busy    string
 	err     error
@@ -29,8 +29,8 @@ type acceptScreen struct {
 
 type previewMsg struct {
 	code     string
-	preview  engine.InvitationPreview
-	projects []engine.Project
+	preview  adminapi.InvitationPreview
+	projects []adminapi.Project
 	err      error
 }
 

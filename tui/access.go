@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // accessScreen asks "Do you have admin access to the destination instance?".
@@ -75,8 +75,8 @@ type verifyScreen struct {
 }
 
 type verifiedMsg struct {
-	info     engine.Instance
-	projects []engine.Project
+	info     adminapi.Instance
+	projects []adminapi.Project
 	err      error
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
@@ -72,7 +72,7 @@ type session struct {
 	target Target
 	common *common
 	stack  []screen
-	events <-chan engine.StageEvent
+	events <-chan adminapi.StageEvent
 }
 
 // sessionMsg carries a message produced by a session's command back to
@@ -84,11 +84,11 @@ type sessionMsg struct {
 
 type (
 	subscribedMsg struct {
-		events <-chan engine.StageEvent
+		events <-chan adminapi.StageEvent
 		err    error
 	}
 	infoMsg struct {
-		info engine.Instance
+		info adminapi.Instance
 		err  error
 	}
 	eventsClosedMsg struct{}
@@ -116,7 +116,7 @@ func New(ctx context.Context, opts Options) *App {
 		// drawn in the status bar, so it is cleaned like what the node says.
 		t.Name, t.URL, t.SuggestName = termtext.Line(t.Name), termtext.Line(t.URL), termtext.Line(t.SuggestName)
 		t.Node = cleanNode{t.Node}
-		c := &common{ctx: ctx, node: t.Node, self: engine.Instance{Name: t.Name, URL: t.URL}, styles: a.styles,
+		c := &common{ctx: ctx, node: t.Node, self: adminapi.Instance{Name: t.Name, URL: t.URL}, styles: a.styles,
 			keys: a.keys, suggest: t.Suggest, suggestName: t.SuggestName, suggestToken: t.SuggestToken, project: t.Project, suggestProject: t.SuggestProject, clipboard: opts.Clipboard,
 			codeDir: opts.CodeDir, now: now, tick: tea.Tick}
 		a.sessions = append(a.sessions, &session{target: t, common: c, stack: []screen{newConnectionsScreen(c)}})

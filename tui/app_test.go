@@ -12,15 +12,15 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // testApp is the console on two fake nodes at 80×24, started as the
 // program would start it.
 func testApp(t *testing.T) (*App, *fakeNode, *fakeNode) {
 	t.Helper()
-	acme := &fakeNode{info: engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{engine.ModeBasic}},
-		connections: []engine.Connection{activeConn}}
+	acme := &fakeNode{info: adminapi.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{adminapi.ModeBasic}},
+		connections: []adminapi.Connection{activeConn}}
 	glob := &fakeNode{info: globex}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
@@ -144,62 +144,62 @@ func cleanErr(err error) error {
 	return cleanError{err}
 }
 
-func (n cleanNode) Info(ctx context.Context) (engine.Instance, error) {
+func (n cleanNode) Info(ctx context.Context) (adminapi.Instance, error) {
 	v, err := n.Node.Info(ctx)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Connections(ctx context.Context) ([]engine.Connection, error) {
+func (n cleanNode) Connections(ctx context.Context) ([]adminapi.Connection, error) {
 	v, err := n.Node.Connections(ctx)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Connection(ctx context.Context, id string) (engine.Connection, error) {
+func (n cleanNode) Connection(ctx context.Context, id string) (adminapi.Connection, error) {
 	v, err := n.Node.Connection(ctx, id)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Projects(ctx context.Context) ([]engine.Project, error) {
+func (n cleanNode) Projects(ctx context.Context) ([]adminapi.Project, error) {
 	v, err := n.Node.Projects(ctx)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Probe(ctx context.Context, url string) (engine.Instance, error) {
+func (n cleanNode) Probe(ctx context.Context, url string) (adminapi.Instance, error) {
 	v, err := n.Node.Probe(ctx, url)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Invite(ctx context.Context, to, project string) (engine.Connection, string, error) {
+func (n cleanNode) Invite(ctx context.Context, to, project string) (adminapi.Connection, string, error) {
 	v, code, err := n.Node.Invite(ctx, to, project)
 	return cleaned(v), termtext.Line(code), cleanErr(err)
 }
 
-func (n cleanNode) PreviewInvitation(ctx context.Context, code string) (engine.InvitationPreview, error) {
+func (n cleanNode) PreviewInvitation(ctx context.Context, code string) (adminapi.InvitationPreview, error) {
 	v, err := n.Node.PreviewInvitation(ctx, code)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Accept(ctx context.Context, code, project string) (engine.Connection, error) {
+func (n cleanNode) Accept(ctx context.Context, code, project string) (adminapi.Connection, error) {
 	v, err := n.Node.Accept(ctx, code, project)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) DestinationProjects(ctx context.Context, url, adminToken string) (engine.Instance, []engine.Project, error) {
+func (n cleanNode) DestinationProjects(ctx context.Context, url, adminToken string) (adminapi.Instance, []adminapi.Project, error) {
 	v, ps, err := n.Node.DestinationProjects(ctx, url, adminToken)
 	return cleaned(v), cleaned(ps), cleanErr(err)
 }
 
-func (n cleanNode) Connect(ctx context.Context, r engine.ConnectRequest) (engine.Connection, error) {
+func (n cleanNode) Connect(ctx context.Context, r adminapi.ConnectRequest) (adminapi.Connection, error) {
 	v, err := n.Node.Connect(ctx, r)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) SetActive(ctx context.Context, id string, active bool) (engine.Connection, error) {
+func (n cleanNode) SetActive(ctx context.Context, id string, active bool) (adminapi.Connection, error) {
 	v, err := n.Node.SetActive(ctx, id, active)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) SetTrigger(ctx context.Context, id string, on bool) (engine.Connection, error) {
+func (n cleanNode) SetTrigger(ctx context.Context, id string, on bool) (adminapi.Connection, error) {
 	v, err := n.Node.SetTrigger(ctx, id, on)
 	return cleaned(v), cleanErr(err)
 }
@@ -208,32 +208,37 @@ func (n cleanNode) Delete(ctx context.Context, id string) error {
 	return cleanErr(n.Node.Delete(ctx, id))
 }
 
-func (n cleanNode) Exalate(ctx context.Context, connID, ref string) (engine.StageEvent, error) {
+func (n cleanNode) Exalate(ctx context.Context, connID, ref string) (adminapi.StageEvent, error) {
 	v, err := n.Node.Exalate(ctx, connID, ref)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) ExalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
+func (n cleanNode) ExalateAll(ctx context.Context, connID string) ([]adminapi.StageEvent, error) {
 	v, err := n.Node.ExalateAll(ctx, connID)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) EventStatus(ctx context.Context, connID, eventID string) (engine.EventStatus, error) {
+func (n cleanNode) EventStatus(ctx context.Context, connID, eventID string) (adminapi.EventStatus, error) {
 	v, err := n.Node.EventStatus(ctx, connID, eventID)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Stats(ctx context.Context, connID string) (engine.ConnectionStats, error) {
+func (n cleanNode) Stats(ctx context.Context, connID string) (adminapi.ConnectionStats, error) {
 	v, err := n.Node.Stats(ctx, connID)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) RecentEvents(ctx context.Context, connID string, limit int) ([]engine.StageEvent, error) {
+func (n cleanNode) RecentEvents(ctx context.Context, connID string, limit int) ([]adminapi.StageEvent, error) {
 	v, err := n.Node.RecentEvents(ctx, connID, limit)
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) RecentItems(ctx context.Context, project string, limit int) ([]engine.Item, error) {
+func (n cleanNode) Rules(ctx context.Context, connID string) ([]adminapi.Rule, error) {
+	v, err := n.Node.Rules(ctx, connID)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) RecentItems(ctx context.Context, project string, limit int) ([]adminapi.Item, error) {
 	v, err := n.Node.RecentItems(ctx, project, limit)
 	return cleaned(v), cleanErr(err)
 }
@@ -241,12 +246,12 @@ func (n cleanNode) RecentItems(ctx context.Context, project string, limit int) (
 // Subscribe cleans the stage events as they arrive. The forwarding channel
 // is as deep as the node's, so a console that falls behind loses no more
 // events than it did before.
-func (n cleanNode) Subscribe(ctx context.Context) (<-chan engine.StageEvent, error) {
+func (n cleanNode) Subscribe(ctx context.Context) (<-chan adminapi.StageEvent, error) {
 	in, err := n.Node.Subscribe(ctx)
 	if err != nil || in == nil {
 		return in, cleanErr(err)
 	}
-	out := make(chan engine.StageEvent, cap(in))
+	out := make(chan adminapi.StageEvent, cap(in))
 	go func() {
 		defer close(out)
 		for ev := range in {

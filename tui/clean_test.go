@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
@@ -99,25 +99,28 @@ var hostileError = errors.New(hostile)
 func TestCleanNodeCleansEverything(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	conn, inst, ev := filled[engine.Connection](), filled[engine.Instance](), filled[engine.StageEvent]()
-	f := &fakeNode{info: inst, connections: []engine.Connection{conn}, projects: filled[[]engine.Project](),
-		stats: filled[engine.ConnectionStats](), events: filled[[]engine.StageEvent](), items: filled[[]engine.Item](),
-		probe:  func(string) (engine.Instance, error) { return inst, hostileError },
-		invite: func(string, string) (engine.Connection, string, error) { return conn, hostile, hostileError },
-		preview: func(string) (engine.InvitationPreview, error) {
-			return filled[engine.InvitationPreview](), hostileError
+	conn, inst, ev := filled[adminapi.Connection](), filled[adminapi.Instance](), filled[adminapi.StageEvent]()
+	f := &fakeNode{info: inst, connections: []adminapi.Connection{conn}, projects: filled[[]adminapi.Project](),
+		stats: filled[adminapi.ConnectionStats](), events: filled[[]adminapi.StageEvent](), items: filled[[]adminapi.Item](),
+		rules:  filled[[]adminapi.Rule](),
+		probe:  func(string) (adminapi.Instance, error) { return inst, hostileError },
+		invite: func(string, string) (adminapi.Connection, string, error) { return conn, hostile, hostileError },
+		preview: func(string) (adminapi.InvitationPreview, error) {
+			return filled[adminapi.InvitationPreview](), hostileError
 		},
-		accept: func(string, string) (engine.Connection, error) { return conn, hostileError },
-		destination: func(string, string) (engine.Instance, []engine.Project, error) {
-			return inst, filled[[]engine.Project](), hostileError
+		accept: func(string, string) (adminapi.Connection, error) { return conn, hostileError },
+		destination: func(string, string) (adminapi.Instance, []adminapi.Project, error) {
+			return inst, filled[[]adminapi.Project](), hostileError
 		},
-		connect:     func(engine.ConnectRequest) (engine.Connection, error) { return conn, hostileError },
-		exalate:     func(string, string) (engine.StageEvent, error) { return ev, hostileError },
-		exalateAll:  func(string) ([]engine.StageEvent, error) { return []engine.StageEvent{ev}, hostileError },
-		eventStatus: func(string, string) (engine.EventStatus, error) { return filled[engine.EventStatus](), hostileError },
-		setActive:   func(string, bool) (engine.Connection, error) { return conn, hostileError },
-		setTrigger:  func(string, bool) (engine.Connection, error) { return conn, hostileError },
-		del:         func(string) error { return hostileError },
+		connect:    func(adminapi.ConnectRequest) (adminapi.Connection, error) { return conn, hostileError },
+		exalate:    func(string, string) (adminapi.StageEvent, error) { return ev, hostileError },
+		exalateAll: func(string) ([]adminapi.StageEvent, error) { return []adminapi.StageEvent{ev}, hostileError },
+		eventStatus: func(string, string) (adminapi.EventStatus, error) {
+			return filled[adminapi.EventStatus](), hostileError
+		},
+		setActive:  func(string, bool) (adminapi.Connection, error) { return conn, hostileError },
+		setTrigger: func(string, bool) (adminapi.Connection, error) { return conn, hostileError },
+		del:        func(string) error { return hostileError },
 	}
 	n := cleanNode{f}
 	check := func(method string, v any, err error) {
@@ -147,7 +150,7 @@ func TestCleanNodeCleansEverything(t *testing.T) {
 	v9, ps, err := n.DestinationProjects(ctx, "", "")
 	check("DestinationProjects", v9, err)
 	check("DestinationProjects projects", ps, nil)
-	v10, err := n.Connect(ctx, engine.ConnectRequest{})
+	v10, err := n.Connect(ctx, adminapi.ConnectRequest{})
 	check("Connect", v10, err)
 	v11, err := n.SetActive(ctx, "", true)
 	check("SetActive", v11, err)
@@ -166,13 +169,15 @@ func TestCleanNodeCleansEverything(t *testing.T) {
 	check("RecentEvents", v17, err)
 	v18, err := n.RecentItems(ctx, "", 1)
 	check("RecentItems", v18, err)
+	v19, err := n.Rules(ctx, "")
+	check("Rules", v19, err)
 
 	// The node's own data is not changed by the cleaning.
 	if f.connections[0].Name != hostile || f.items[0].Summary != hostile || f.events[0].Error != hostile {
 		t.Error("cleaning changed the node's own answers")
 	}
 	// Stage events are cleaned as they stream.
-	in := make(chan engine.StageEvent, 1)
+	in := make(chan adminapi.StageEvent, 1)
 	sub := cleanNode{subscribeNode{f, in}}
 	out, err := sub.Subscribe(ctx)
 	if err != nil {
@@ -196,7 +201,9 @@ func TestCleanNodeCleansEverything(t *testing.T) {
 // subscribeNode is a fake whose event stream the test feeds.
 type subscribeNode struct {
 	*fakeNode
-	ch chan engine.StageEvent
+	ch chan adminapi.StageEvent
 }
 
-func (n subscribeNode) Subscribe(context.Context) (<-chan engine.StageEvent, error) { return n.ch, nil }
+func (n subscribeNode) Subscribe(context.Context) (<-chan adminapi.StageEvent, error) {
+	return n.ch, nil
+}

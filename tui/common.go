@@ -13,7 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
@@ -22,7 +22,7 @@ import (
 type common struct {
 	ctx    context.Context
 	node   Node
-	self   engine.Instance
+	self   adminapi.Instance
 	styles *Styles
 	keys   *keyMap
 	// suggest is a destination URL offered on the Initiate screen (the
@@ -94,7 +94,7 @@ type (
 	// revealMsg tells a screen it is on top again, to refresh.
 	revealMsg struct{}
 	// stageMsg is a stage event from the node.
-	stageMsg struct{ ev engine.StageEvent }
+	stageMsg struct{ ev adminapi.StageEvent }
 )
 
 func push(s screen) tea.Cmd    { return func() tea.Msg { return pushMsg{s} } }
@@ -172,13 +172,13 @@ func ago(now, t time.Time) string {
 // statusName is how a connection status reads on screen.
 func statusName(s string) string {
 	switch s {
-	case engine.StatusPending:
+	case adminapi.StatusPending:
 		return "Pending"
-	case engine.StatusActive:
+	case adminapi.StatusActive:
 		return "Active"
-	case engine.StatusDeactivated:
+	case adminapi.StatusDeactivated:
 		return "Deactivated"
-	case engine.StatusError:
+	case adminapi.StatusError:
 		return "Error"
 	}
 	return sentence(s)

@@ -7,7 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // confirmScreen sums the connection up before it is made (the admin-access
@@ -22,7 +22,7 @@ type confirmScreen struct {
 
 // connectedMsg says a connection was established (or why not).
 type connectedMsg struct {
-	conn engine.Connection
+	conn adminapi.Connection
 	err  error
 }
 
@@ -49,7 +49,7 @@ func (s *confirmScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if !s.busy && key.Matches(msg, s.c.keys.ConfirmGo) {
 			s.busy, s.err = true, nil
 			node, ctx := s.c.node, s.c.ctx
-			req := engine.ConnectRequest{To: s.d.to, DestToken: s.d.destToken, DestProject: s.d.destProject.ID, Project: s.d.project.ID}
+			req := adminapi.ConnectRequest{To: s.d.to, DestToken: s.d.destToken, DestProject: s.d.destProject.ID, Project: s.d.project.ID}
 			return s, tea.Batch(s.spin.Tick, func() tea.Msg {
 				c, err := node.Connect(ctx, req)
 				return connectedMsg{c, err}

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // connectionScreen is one connection's page: its tabs (Scope, Rules,
@@ -19,14 +19,18 @@ import (
 // events live. Deactivating, activating and deleting ask first.
 type connectionScreen struct {
 	c    *common
-	conn engine.Connection
+	conn adminapi.Connection
 	tab  connTab
 
 	connErr error
+	// rules are the connection's rules rows; nil until the first read
+	// succeeds.
+	rules    []adminapi.Rule
+	rulesErr error
 	// stats is nil until the first read succeeds.
-	stats     *engine.ConnectionStats
+	stats     *adminapi.ConnectionStats
 	statsErr  error
-	events    []engine.StageEvent
+	events    []adminapi.StageEvent
 	eventsOK  bool
 	eventsErr error
 	// refreshing is true while a Stats+RecentEvents read is out; stale
@@ -92,18 +96,22 @@ const recentLimit = 5
 
 type (
 	connLoadedMsg struct {
-		conn engine.Connection
+		conn adminapi.Connection
 		err  error
 	}
+	connRulesMsg struct {
+		rules []adminapi.Rule
+		err   error
+	}
 	connRefreshMsg struct {
-		stats     engine.ConnectionStats
+		stats     adminapi.ConnectionStats
 		statsErr  error
-		events    []engine.StageEvent
+		events    []adminapi.StageEvent
 		eventsErr error
 	}
 	// connUpdatedMsg is the connection as SetActive or SetTrigger left it.
 	connUpdatedMsg struct {
-		conn engine.Connection
+		conn adminapi.Connection
 		err  error
 	}
 	connDeletedMsg   struct{ err error }
@@ -114,7 +122,7 @@ type (
 )
 
 // newConnectionScreen opens conn's page; Init reads it afresh.
-func newConnectionScreen(c *common, conn engine.Connection) *connectionScreen {
+func newConnectionScreen(c *common, conn adminapi.Connection) *connectionScreen {
 	return &connectionScreen{c: c, conn: conn, spin: newSpinner(c), width: 78, height: 17}
 }
 
@@ -129,14 +137,18 @@ func (s *connectionScreen) Init() tea.Cmd {
 	return tea.Batch(s.load(), s.refresh(), s.spin.Tick)
 }
 
-// load reads the connection afresh: its status may have changed since the
-// list was read.
+// load reads the connection afresh, with its rules: its status may have
+// changed since the list was read, and the rules are the node's to say
+// (they depend on the connection's mode).
 func (s *connectionScreen) load() tea.Cmd {
 	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
-	return func() tea.Msg {
+	return tea.Batch(func() tea.Msg {
 		conn, err := node.Connection(ctx, id)
 		return connLoadedMsg{conn, err}
-	}
+	}, func() tea.Msg {
+		rules, err := node.Rules(ctx, id)
+		return connRulesMsg{rules, err}
+	})
 }
 
 // refresh reads the statistics and the recent syncs, one read at a time.
@@ -161,6 +173,15 @@ func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.connErr = msg.err
 		if msg.err == nil {
 			s.conn = msg.conn
+		}
+		return s, nil
+	case connRulesMsg:
+		s.rulesErr = msg.err
+		if msg.err == nil {
+			s.rules = msg.rules
+			if s.rules == nil {
+				s.rules = []adminapi.Rule{}
+			}
 		}
 		return s, nil
 	case connRefreshMsg:
@@ -227,7 +248,7 @@ func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 // spinning says whether anything the page shows is still on its way.
 func (s *connectionScreen) spinning() bool {
-	return s.busy != "" || (s.stats == nil && s.statsErr == nil) || (!s.eventsOK && s.eventsErr == nil) ||
+	return s.busy != "" || (s.rules == nil && s.rulesErr == nil) || (s.stats == nil && s.statsErr == nil) || (!s.eventsOK && s.eventsErr == nil) ||
 		(s.bulk != nil && s.bulk.starting)
 }
 
@@ -260,9 +281,9 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.Deactivate):
 		s.actionErr = nil
 		switch s.conn.Status {
-		case engine.StatusActive:
+		case adminapi.StatusActive:
 			s.confirm = confirmDeactivate
-		case engine.StatusDeactivated, engine.StatusError:
+		case adminapi.StatusDeactivated, adminapi.StatusError:
 			s.confirm = confirmActivate
 		default:
 			s.actionErr = errors.New("this connection is waiting for its invitation to be accepted; it can be deactivated once it is active")
@@ -327,7 +348,8 @@ func (s *connectionScreen) setTrigger(on bool) tea.Cmd {
 	})
 }
 
-// export writes the rules as indented JSON next to the invitation codes.
+// export writes the rules as indented JSON next to the invitation codes,
+// read afresh from the node.
 func (s *connectionScreen) export() tea.Cmd {
 	s.exported, s.exportErr = "", nil
 	dir := s.c.codeDir
@@ -335,8 +357,13 @@ func (s *connectionScreen) export() tea.Cmd {
 		dir = os.TempDir()
 	}
 	path := filepath.Join(dir, "rules-"+fileName(s.conn.Name)+".json")
+	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
 	return func() tea.Msg {
-		data, err := json.MarshalIndent(engine.BasicRules(), "", "  ")
+		rules, err := node.Rules(ctx, id)
+		if err != nil {
+			return rulesExportedMsg{err: fmt.Errorf("reading the rules to export: %w", err)}
+		}
+		data, err := json.MarshalIndent(rules, "", "  ")
 		if err == nil {
 			err = os.WriteFile(path, append(data, '\n'), 0o644)
 		}
@@ -378,7 +405,7 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 
 // activeKey is d as it applies to the connection's status.
 func (s *connectionScreen) activeKey() key.Binding {
-	if s.conn.Status == engine.StatusActive {
+	if s.conn.Status == adminapi.StatusActive {
 		return s.c.keys.DeactivateConn
 	}
 	return s.c.keys.ActivateConn

@@ -7,7 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // bulkPoll is how often a Bulk Exalate re-reads its events, in case the
@@ -16,14 +16,14 @@ const bulkPoll = time.Second
 
 type (
 	bulkStartedMsg struct {
-		events []engine.StageEvent
+		events []adminapi.StageEvent
 		err    error
 	}
 	// bulkPollMsg asks for a re-read of a Bulk Exalate's events; gen tells
 	// an old poll chain (from before the page was covered) from the live one.
 	bulkPollMsg   struct{ gen int }
 	bulkStatusMsg struct {
-		events []engine.StageEvent
+		events []adminapi.StageEvent
 		err    error
 	}
 )
@@ -35,7 +35,7 @@ type bulkRun struct {
 	// are kept in state, to be matched once their ids are known.
 	starting bool
 	ids      []string
-	state    map[string]engine.StageEvent
+	state    map[string]adminapi.StageEvent
 	err      error
 	// polling is true while a poll's read is out.
 	polling bool
@@ -44,14 +44,14 @@ type bulkRun struct {
 
 // note records how far an event got; an event never moves backwards, so
 // a late or repeated report changes nothing.
-func (b *bulkRun) note(ev engine.StageEvent) {
+func (b *bulkRun) note(ev adminapi.StageEvent) {
 	if !b.starting {
 		if _, ok := b.state[ev.EventID]; !ok {
 			return // not one of this run's
 		}
 	}
 	cur, ok := b.state[ev.EventID]
-	if ok && indexOf(engine.Stages(), ev.Stage) < indexOf(engine.Stages(), cur.Stage) {
+	if ok && indexOf(adminapi.Stages(), ev.Stage) < indexOf(adminapi.Stages(), cur.Stage) {
 		return
 	}
 	b.state[ev.EventID] = ev
@@ -62,7 +62,7 @@ func (b *bulkRun) note(ev engine.StageEvent) {
 func (b *bulkRun) counts() (done, failing int) {
 	for _, id := range b.ids {
 		switch ev := b.state[id]; {
-		case ev.Stage == engine.StageSynchronized:
+		case ev.Stage == adminapi.StageSynchronized:
 			done++
 		case ev.Error != "":
 			failing++
@@ -85,7 +85,7 @@ func (s *connectionScreen) startBulk() tea.Cmd {
 	if s.bulk != nil {
 		gen = s.bulk.gen + 1
 	}
-	s.bulk = &bulkRun{starting: true, state: map[string]engine.StageEvent{}, gen: gen}
+	s.bulk = &bulkRun{starting: true, state: map[string]adminapi.StageEvent{}, gen: gen}
 	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		// The node answers once it has prepared every item, which takes
@@ -109,7 +109,7 @@ func (s *connectionScreen) updateBulk(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case bulkStartedMsg:
 		seen := b.state
-		b.starting, b.state = false, map[string]engine.StageEvent{}
+		b.starting, b.state = false, map[string]adminapi.StageEvent{}
 		if msg.err != nil {
 			b.err = fmt.Errorf("bulk exalate of %s: %w", s.conn.LocalProjectName, msg.err)
 		}

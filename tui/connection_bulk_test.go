@@ -8,24 +8,24 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
-func bulkEvents() []engine.StageEvent {
-	var evs []engine.StageEvent
+func bulkEvents() []adminapi.StageEvent {
+	var evs []adminapi.StageEvent
 	for _, id := range []string{"b1", "b2", "b3"} {
-		evs = append(evs, engine.StageEvent{ConnectionID: "c1", EventID: id, Direction: "out", Stage: engine.StageSending, At: testNow})
+		evs = append(evs, adminapi.StageEvent{ConnectionID: "c1", EventID: id, Direction: "out", Stage: adminapi.StageSending, At: testNow})
 	}
 	return evs
 }
 
 func stage(conn, id, stage, errText string) stageMsg {
-	return stageMsg{engine.StageEvent{ConnectionID: conn, EventID: id, Direction: "out", Stage: stage, Error: errText, At: testNow}}
+	return stageMsg{adminapi.StageEvent{ConnectionID: conn, EventID: id, Direction: "out", Stage: stage, Error: errText, At: testNow}}
 }
 
 func TestConnectionBulkExalate(t *testing.T) {
 	f := connectionNode()
-	f.exalateAll = func(string) ([]engine.StageEvent, error) { return bulkEvents(), nil }
+	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
 	s := openConnection(t, f)
 	s, _ = press(t, s, "b")
 	steps := []struct {
@@ -34,14 +34,14 @@ func TestConnectionBulkExalate(t *testing.T) {
 		not  string
 	}{
 		{nil, "Bulk Exalate ░░░░░░░░░░░░░░░░░░░░ 0 of 3 synchronized", "failing"},
-		{stage("c1", "b1", engine.StageSynchronized, ""), "██████░░░░░░░░░░░░░░ 1 of 3 synchronized", "failing"},
-		{stage("c1", "b2", engine.StageSending, "globex.test: connection refused"), "1 of 3 synchronized · 1 failing", ""},
+		{stage("c1", "b1", adminapi.StageSynchronized, ""), "██████░░░░░░░░░░░░░░ 1 of 3 synchronized", "failing"},
+		{stage("c1", "b2", adminapi.StageSending, "globex.test: connection refused"), "1 of 3 synchronized · 1 failing", ""},
 		// Another connection's event with the same id is not this run's.
-		{stage("c2", "b3", engine.StageSynchronized, ""), "1 of 3 synchronized", "2 of 3"},
+		{stage("c2", "b3", adminapi.StageSynchronized, ""), "1 of 3 synchronized", "2 of 3"},
 		// A late report of an earlier stage doesn't move an event back.
-		{stage("c1", "b1", engine.StageWaiting, ""), "1 of 3 synchronized", "0 of 3"},
-		{stage("c1", "b2", engine.StageSynchronized, ""), "2 of 3 synchronized", "failing"},
-		{stage("c1", "b3", engine.StageSynchronized, ""), "✓ Bulk Exalate ████████████████████ 3 of 3 synchronized", "failing"},
+		{stage("c1", "b1", adminapi.StageWaiting, ""), "1 of 3 synchronized", "0 of 3"},
+		{stage("c1", "b2", adminapi.StageSynchronized, ""), "2 of 3 synchronized", "failing"},
+		{stage("c1", "b3", adminapi.StageSynchronized, ""), "✓ Bulk Exalate ████████████████████ 3 of 3 synchronized", "failing"},
 	}
 	for i, st := range steps {
 		if st.msg != nil {
@@ -65,11 +65,11 @@ func TestConnectionBulkExalate(t *testing.T) {
 func TestConnectionBulkEarlyEvents(t *testing.T) {
 	// Stage events can arrive before ExalateAll returns the ids: they count.
 	f := connectionNode()
-	f.exalateAll = func(string) ([]engine.StageEvent, error) { return bulkEvents(), nil }
+	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
 	s := openConnection(t, f)
 	sc, cmd := s.Update(keys("b")[0])
 	s = sc.(*connectionScreen)
-	s, _ = send(t, s, stage("c1", "b2", engine.StageSynchronized, ""))
+	s, _ = send(t, s, stage("c1", "b2", adminapi.StageSynchronized, ""))
 	for _, m := range exec(cmd) {
 		s, _ = send(t, s, m)
 	}
@@ -81,12 +81,12 @@ func TestConnectionBulkEarlyEvents(t *testing.T) {
 func TestConnectionBulkPoll(t *testing.T) {
 	// The poll catches up on events the stream dropped.
 	f := connectionNode()
-	f.exalateAll = func(string) ([]engine.StageEvent, error) { return bulkEvents(), nil }
+	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
 	s := openConnection(t, f)
 	s, _ = press(t, s, "b")
 	f.events = bulkEvents()
-	f.events[0].Stage = engine.StageSynchronized
-	f.events[2].Stage = engine.StageSynchronized
+	f.events[0].Stage = adminapi.StageSynchronized
+	f.events[2].Stage = adminapi.StageSynchronized
 	before := countCalls(f.called(), "RecentEvents c1")
 	s, _ = send(t, s, bulkPollMsg{gen: s.bulk.gen})
 	if countCalls(f.called(), "RecentEvents c1") != before+1 {
@@ -104,7 +104,7 @@ func TestConnectionBulkPoll(t *testing.T) {
 
 func TestConnectionBulkError(t *testing.T) {
 	f := connectionNode()
-	f.exalateAll = func(string) ([]engine.StageEvent, error) {
+	f.exalateAll = func(string) ([]adminapi.StageEvent, error) {
 		return bulkEvents()[:1], errors.New("reading 120046: asana: 429 too many requests")
 	}
 	s, _ := press(t, openConnection(t, f), "b")
@@ -118,9 +118,9 @@ func TestConnectionBulkError(t *testing.T) {
 
 func TestConnectionGoldenBulk(t *testing.T) {
 	f := connectionNode()
-	f.exalateAll = func(string) ([]engine.StageEvent, error) { return bulkEvents(), nil }
+	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
 	s, _ := press(t, openConnection(t, f), "b")
-	s, _ = send(t, s, stage("c1", "b1", engine.StageSynchronized, ""))
-	s, _ = send(t, s, stage("c1", "b2", engine.StageSending, "connection refused"))
+	s, _ = send(t, s, stage("c1", "b1", adminapi.StageSynchronized, ""))
+	s, _ = send(t, s, stage("c1", "b2", adminapi.StageSending, "connection refused"))
 	golden.RequireEqual(t, []byte(plain(s.View())))
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
@@ -71,11 +71,11 @@ func (s *connectionScreen) header() string {
 // connStatusStyle colours a connection status.
 func connStatusStyle(st *Styles, status string) lipgloss.Style {
 	switch status {
-	case engine.StatusActive:
+	case adminapi.StatusActive:
 		return st.OK
-	case engine.StatusError:
+	case adminapi.StatusError:
 		return st.Error
-	case engine.StatusPending:
+	case adminapi.StatusPending:
 		return st.Warn
 	}
 	return st.Faint
@@ -155,7 +155,7 @@ func (s *connectionScreen) bulkView() []string {
 	if b.err != nil {
 		out = append(out, s.c.errorLine(b.err))
 	}
-	if !b.finished() && s.conn.Status != engine.StatusActive {
+	if !b.finished() && s.conn.Status != adminapi.StatusActive {
 		out = append(out, st.Faint.Render("The connection is not active: the syncs wait until it is activated (d)."))
 	}
 	return out
@@ -174,9 +174,16 @@ func (s *connectionScreen) rulesView() string {
 	st := s.c.styles
 	const order, side, arrow = 7, 13, 3
 	noteWidth := max(s.width-order-2*side-arrow, 20)
+	switch {
+	case s.rulesErr != nil:
+		return s.c.errorLine(fmt.Errorf("reading the rules: %w", s.rulesErr)) + "\n" +
+			st.Faint.Render("Press r to try again.")
+	case s.rules == nil:
+		return s.spin.View() + " Loading rules…"
+	}
 	var b strings.Builder
 	b.WriteString(st.Header.Render(pad("Order", order)+pad("This side", side)+pad("↔", arrow)+"Other side") + "\n")
-	for _, r := range engine.BasicRules() {
+	for _, r := range s.rules {
 		line := pad(itoa(r.Order), order) + pad(r.ThisSide, side) + pad("↔", arrow) + r.OtherSide
 		if r.Note != "" {
 			// A long note wraps in its column rather than losing its end.
@@ -218,15 +225,15 @@ func (s *connectionScreen) statsView() string {
 		label("Last sync") + ago(s.c.now(), x.LastSync),
 	}, "\n")
 	right := []string{st.Header.Render("Median time per stage")}
-	for _, stage := range engine.Stages() {
-		if stage == engine.StageSynchronized {
+	for _, stage := range adminapi.Stages() {
+		if stage == adminapi.StageSynchronized {
 			continue // the last stage is never left
 		}
 		v := "—"
 		if d, ok := x.MedianStage[stage]; ok {
 			v = stageTime(d)
 		}
-		right = append(right, st.Faint.Render(pad(engine.StageName(stage), 20))+v)
+		right = append(right, st.Faint.Render(pad(adminapi.StageName(stage), 20))+v)
 	}
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, "     ", strings.Join(right, "\n"))
 }
@@ -320,8 +327,8 @@ func (s *connectionScreen) recentView(rows int) string {
 		if what == "" {
 			what = termtext.Line(ev.EntityID) // identifiers come uncleaned (see cleanNode)
 		}
-		stage := pad(engine.StageName(ev.Stage), 19)
-		if ev.Stage == engine.StageSynchronized {
+		stage := pad(adminapi.StageName(ev.Stage), 19)
+		if ev.Stage == adminapi.StageSynchronized {
 			stage = st.OK.Render(stage)
 		}
 		when := ago(s.c.now(), ev.At)

@@ -113,7 +113,7 @@ func TestConnectionTabs(t *testing.T) {
 func TestConnectionLoads(t *testing.T) {
 	f := connectionNode()
 	s := openConnection(t, f)
-	for _, call := range []string{"Connection c1", "Stats c1", "RecentEvents c1"} {
+	for _, call := range []string{"Connection c1", "Rules c1", "Stats c1", "RecentEvents c1"} {
 		if !slices.Contains(f.called(), call) {
 			t.Errorf("Init did not call %s: %v", call, f.called())
 		}
@@ -335,6 +335,40 @@ func TestConnectionExportRules(t *testing.T) {
 			t.Errorf("e on Scope exported the rules (%v)", err)
 		}
 	})
+}
+
+// TestConnectionRulesFromNode: the Rules tab and its export show the rules
+// the node answers for the connection, not a list of the console's; a
+// failed read says so and r reads again.
+func TestConnectionRulesFromNode(t *testing.T) {
+	f := connectionNode()
+	f.rules = []engine.Rule{{Order: 1, ThisSide: "Summary", OtherSide: "Title", Note: "from the node"}}
+	c := testCommon(t, f)
+	s, _ := press(t, openConnectionWith(t, c, f), "<right>e")
+	v := plain(s.View())
+	if !strings.Contains(v, "from the node") || strings.Contains(v, "Attachments") {
+		t.Errorf("the Rules tab should show the node's one rule:\n%s", v)
+	}
+	data, err := os.ReadFile(filepath.Join(c.codeDir, "rules-Acme_to_Globex.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exported []engine.Rule
+	if err := json.Unmarshal(data, &exported); err != nil || !reflect.DeepEqual(exported, f.rules) {
+		t.Errorf("exported %+v (%v), want the node's %+v", exported, err, f.rules)
+	}
+
+	f = connectionNode()
+	f.rulesErr = errors.New("database is locked")
+	s, _ = press(t, openConnection(t, f), "<right>")
+	if v := plain(s.View()); !strings.Contains(v, "✗ Reading the rules: database is locked") || !strings.Contains(v, "Press r to try again.") {
+		t.Errorf("view should say the rules could not be read:\n%s", v)
+	}
+	f.rulesErr = nil
+	s, _ = press(t, s, "r")
+	if v := plain(s.View()); strings.Contains(v, "✗ Reading") || !strings.Contains(v, "Basic mode rules cannot be edited.") {
+		t.Errorf("after r the rules should show:\n%s", v)
+	}
 }
 
 func TestConnectionStatsError(t *testing.T) {

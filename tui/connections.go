@@ -9,13 +9,13 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // connectionsScreen is the home page: the node's connections in a table.
 type connectionsScreen struct {
 	c       *common
-	list    []engine.Connection
+	list    []adminapi.Connection
 	cursor  int
 	loading bool
 	loaded  bool
@@ -26,7 +26,7 @@ type connectionsScreen struct {
 }
 
 type connectionsMsg struct {
-	list []engine.Connection
+	list []adminapi.Connection
 	err  error
 }
 
@@ -151,11 +151,11 @@ func (s *connectionsScreen) View() string {
 
 func (s *connectionsScreen) statusStyle(status string) lipgloss.Style {
 	switch status {
-	case engine.StatusActive:
+	case adminapi.StatusActive:
 		return s.c.styles.OK
-	case engine.StatusError:
+	case adminapi.StatusError:
 		return s.c.styles.Error
-	case engine.StatusPending:
+	case adminapi.StatusPending:
 		return s.c.styles.Warn
 	}
 	return s.c.styles.Faint

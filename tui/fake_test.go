@@ -40,6 +40,8 @@ type fakeNode struct {
 	stats       engine.ConnectionStats
 	events      []engine.StageEvent
 	items       []engine.Item
+	rules       []engine.Rule // nil: Basic's
+	rulesErr    error
 	setActive   func(id string, on bool) (engine.Connection, error)
 	setTrigger  func(id string, on bool) (engine.Connection, error)
 	del         func(id string) error
@@ -175,6 +177,16 @@ func (f *fakeNode) Stats(_ context.Context, connID string) (engine.ConnectionSta
 func (f *fakeNode) RecentEvents(_ context.Context, connID string, _ int) ([]engine.StageEvent, error) {
 	f.record("RecentEvents " + connID)
 	return f.events, f.err
+}
+func (f *fakeNode) Rules(_ context.Context, connID string) ([]engine.Rule, error) {
+	f.record("Rules " + connID)
+	if f.rulesErr != nil {
+		return nil, f.rulesErr
+	}
+	if f.rules == nil {
+		return engine.BasicRules(), f.err
+	}
+	return f.rules, f.err
 }
 func (f *fakeNode) RecentItems(_ context.Context, project string, _ int) ([]engine.Item, error) {
 	f.record("RecentItems " + project)

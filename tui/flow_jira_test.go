@@ -20,7 +20,7 @@ import (
 // with a comment and a file to Jira; then, on Globex, a Jira bug with a
 // comment and a file goes back to Asana from the connection's page.
 func TestFlowAsanaAndJira(t *testing.T) {
-	f := startFlowWith(t, demo.Mixed, nil, func(n *demo.Node) Node { return EngineNode(n.Node) })
+	f := startFlowWith(t, demo.Mixed, nil, func(n *demo.Node) Node { return n.Node.Admin() })
 	a, b := f.nodes[0], f.nodes[1]
 	ctx := context.Background()
 	onAsana, onJira := asana.NewTracker(a.Client, ""), jira.NewTracker(b.JiraClient, "")

@@ -38,7 +38,7 @@ type flow struct {
 
 func startFlow(t *testing.T, tune func(*demo.Spec)) *flow {
 	t.Helper()
-	return startFlowOn(t, tune, func(n *demo.Node) Node { return EngineNode(n.Node) })
+	return startFlowOn(t, tune, func(n *demo.Node) Node { return n.Node.Admin() })
 }
 
 // startFlowOn is startFlow with the console reaching the nodes through via.

@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext/termtexttest"
 )
 
@@ -30,41 +30,41 @@ func requireSafe(t *testing.T, where, out string) {
 // another node's name, URL and project, a task's summary and key, stage
 // errors, notes, and a connection's status reason.
 func hostileNode() *fakeNode {
-	evil := engine.Instance{Name: hostile, URL: "http://evil.test/" + hostile, Tracker: "asana", Modes: []string{engine.ModeBasic}}
-	conn := engine.Connection{ID: "c1", Name: "Acme_to_" + hostile, Mode: engine.ModeBasic, Status: engine.StatusError,
+	evil := adminapi.Instance{Name: hostile, URL: "http://evil.test/" + hostile, Tracker: "asana", Modes: []string{adminapi.ModeBasic}}
+	conn := adminapi.Connection{ID: "c1", Name: "Acme_to_" + hostile, Mode: adminapi.ModeBasic, Status: adminapi.StatusError,
 		StatusReason: "the peer said: " + hostile, LocalProject: "p1", LocalProjectName: "Company", RemoteName: hostile,
 		RemoteURL: evil.URL, RemoteProjectName: hostile, SyncedItems: 1, CreatedAt: testNow.Add(-48 * time.Hour),
 		LastSync: testNow.Add(-time.Minute)}
-	status := engine.EventStatus{StageEvent: engine.StageEvent{ConnectionID: "c1", EventID: "e1", Direction: "out",
+	status := adminapi.EventStatus{StageEvent: adminapi.StageEvent{ConnectionID: "c1", EventID: "e1", Direction: "out",
 		EntityID: "101", LocalKey: "101", LocalURL: "http://acme.test/task/101", RemoteKey: hostile, RemoteURL: evil.URL,
-		Stage: engine.StageSynchronized, At: testNow},
-		Stages:  []engine.StageEntry{{Stage: engine.StagePreparing, At: testNow.Add(-time.Second)}, {Stage: engine.StageSynchronized, At: testNow}},
+		Stage: adminapi.StageSynchronized, At: testNow},
+		Stages:  []adminapi.StageEntry{{Stage: adminapi.StagePreparing, At: testNow.Add(-time.Second)}, {Stage: adminapi.StageSynchronized, At: testNow}},
 		Skipped: []string{hostile + ".iso (120 MB) is over the limit"},
 		Notes:   []string{"could not give the type " + hostile}}
 	return &fakeNode{
-		info:        engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{engine.ModeBasic}},
-		connections: []engine.Connection{conn},
-		projects:    []engine.Project{company, {ID: "p3", Name: hostile}},
-		items:       []engine.Item{{ID: "101", Key: "101", Summary: hostile}, {ID: "102", Key: hostile, Summary: "Fix the signup form"}},
-		events: []engine.StageEvent{
+		info:        adminapi.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{adminapi.ModeBasic}},
+		connections: []adminapi.Connection{conn},
+		projects:    []adminapi.Project{company, {ID: "p3", Name: hostile}},
+		items:       []adminapi.Item{{ID: "101", Key: "101", Summary: hostile}, {ID: "102", Key: hostile, Summary: "Fix the signup form"}},
+		events: []adminapi.StageEvent{
 			status.StageEvent,
-			{ConnectionID: "c1", EventID: "e2", Direction: "out", EntityID: hostile, Stage: engine.StageSending,
+			{ConnectionID: "c1", EventID: "e2", Direction: "out", EntityID: hostile, Stage: adminapi.StageSending,
 				Error: "globex answered: " + hostile, At: testNow.Add(-5 * time.Minute)},
 		},
-		stats:       engine.ConnectionStats{ConnectionID: "c1", SyncedItems: 1, EventsOut: 2},
-		eventStatus: func(string, string) (engine.EventStatus, error) { return status, nil },
-		exalate: func(connID, ref string) (engine.StageEvent, error) {
-			return engine.StageEvent{ConnectionID: connID, EventID: "e1", EntityID: ref, Stage: engine.StagePreparing}, nil
+		stats:       adminapi.ConnectionStats{ConnectionID: "c1", SyncedItems: 1, EventsOut: 2},
+		eventStatus: func(string, string) (adminapi.EventStatus, error) { return status, nil },
+		exalate: func(connID, ref string) (adminapi.StageEvent, error) {
+			return adminapi.StageEvent{ConnectionID: connID, EventID: "e1", EntityID: ref, Stage: adminapi.StagePreparing}, nil
 		},
-		preview: func(code string) (engine.InvitationPreview, error) {
+		preview: func(code string) (adminapi.InvitationPreview, error) {
 			if code != testCode {
-				return engine.InvitationPreview{}, fmt.Errorf("%w: the initiator said %s", engine.ErrInvitationRefused, hostile)
+				return adminapi.InvitationPreview{}, fmt.Errorf("%w: the initiator said %s", adminapi.ErrInvitationRefused, hostile)
 			}
-			return engine.InvitationPreview{Initiator: evil, ProjectName: hostile, Mode: engine.ModeBasic, Expires: testNow.Add(time.Hour)}, nil
+			return adminapi.InvitationPreview{Initiator: evil, ProjectName: hostile, Mode: adminapi.ModeBasic, Expires: testNow.Add(time.Hour)}, nil
 		},
-		accept: func(code, project string) (engine.Connection, error) { return conn, nil },
-		probe: func(url string) (engine.Instance, error) {
-			return engine.Instance{}, fmt.Errorf("%w: %s is not a tandem node: %s", engine.ErrNotTandem, url, hostile)
+		accept: func(code, project string) (adminapi.Connection, error) { return conn, nil },
+		probe: func(url string) (adminapi.Instance, error) {
+			return adminapi.Instance{}, fmt.Errorf("%w: %s is not a tandem node: %s", adminapi.ErrNotTandem, url, hostile)
 		},
 	}
 }
@@ -78,7 +78,7 @@ func TestHostileConsole(t *testing.T) {
 	acme := hostileNode()
 	a := New(ctx, Options{Renderer: plainRenderer(), Now: func() time.Time { return testNow }, Targets: []Target{
 		{Name: "Acme", URL: "http://acme.test", Node: acme},
-		{Name: hostile, URL: "http://evil.test/" + hostile, Node: &fakeNode{info: engine.Instance{Name: hostile, Tracker: "asana"}}},
+		{Name: hostile, URL: "http://evil.test/" + hostile, Node: &fakeNode{info: adminapi.Instance{Name: hostile, Tracker: "asana"}}},
 	}})
 	for _, s := range a.sessions {
 		s.common.staticCursor = true

@@ -9,21 +9,21 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // draft is a connection being set up, filled in screen by screen.
 type draft struct {
 	// to is the destination's URL; "" when the admin has none.
 	to    string
-	dest  engine.Instance
+	dest  adminapi.Instance
 	local bool
 	mode  string
 	// project is this side's project for incoming sync; destProject the
 	// other side's (the destination's, or this node's other project in a
 	// local connection).
-	project     engine.Project
-	destProject engine.Project
+	project     adminapi.Project
+	destProject adminapi.Project
 	destToken   string
 }
 
@@ -41,7 +41,7 @@ type initiateScreen struct {
 
 type probeMsg struct {
 	url  string
-	info engine.Instance
+	info adminapi.Instance
 	err  error
 }
 
@@ -113,14 +113,14 @@ func (s *initiateScreen) next() tea.Cmd {
 	s.err = nil
 	if s.noURL {
 		self := s.c.self
-		return push(newModeScreen(s.c, draft{dest: engine.Instance{Modes: self.Modes}}))
+		return push(newModeScreen(s.c, draft{dest: adminapi.Instance{Modes: self.Modes}}))
 	}
 	raw := strings.TrimSpace(s.input.Value())
 	if raw == "" {
 		s.err = errors.New("enter the destination instance URL, or choose \"I don't have a URL\" (ctrl+o)")
 		return nil
 	}
-	url, err := engine.NormalizeURL(raw)
+	url, err := adminapi.NormalizeURL(raw)
 	if err != nil {
 		s.err = err
 		return nil
@@ -205,7 +205,7 @@ type modeScreen struct {
 // modeInfo says in one line what a mode means.
 func modeInfo(mode string) string {
 	switch mode {
-	case engine.ModeBasic:
+	case adminapi.ModeBasic:
 		return "Fixed rules: type, summary, description, comments and attachments sync both ways."
 	case "script":
 		return "Rules you write yourself, per field and direction."
@@ -221,7 +221,7 @@ func newModeScreen(c *common, d draft) *modeScreen {
 		}
 	}
 	if len(modes) == 0 && d.to == "" {
-		modes = []string{engine.ModeBasic}
+		modes = []string{adminapi.ModeBasic}
 	}
 	return &modeScreen{c: c, d: d, modes: modes}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // invitationScreen is the "No, I don't have admin access" path: it creates
@@ -18,7 +18,7 @@ import (
 type invitationScreen struct {
 	c      *common
 	d      draft
-	conn   engine.Connection
+	conn   adminapi.Connection
 	code   string
 	busy   bool
 	err    error
@@ -28,7 +28,7 @@ type invitationScreen struct {
 }
 
 type invitedMsg struct {
-	conn engine.Connection
+	conn adminapi.Connection
 	code string
 	err  error
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // side says whose project a project screen picks.
@@ -35,7 +35,7 @@ type projectScreen struct {
 }
 
 type projectsMsg struct {
-	list []engine.Project
+	list []adminapi.Project
 	err  error
 }
 
@@ -44,7 +44,7 @@ func newProjectScreen(c *common, d draft, sd side) *projectScreen {
 }
 
 // newDestProjectScreen picks among projects already read from the destination.
-func newDestProjectScreen(c *common, d draft, list []engine.Project) *projectScreen {
+func newDestProjectScreen(c *common, d draft, list []adminapi.Project) *projectScreen {
 	s := newProjectScreen(c, d, sideDest)
 	s.setProjects(list)
 	return s
@@ -67,7 +67,7 @@ func (s *projectScreen) Init() tea.Cmd {
 	})
 }
 
-func (s *projectScreen) setProjects(list []engine.Project) {
+func (s *projectScreen) setProjects(list []adminapi.Project) {
 	s.loaded = true
 	var cs []choice
 	for _, p := range list {
@@ -105,7 +105,7 @@ func (s *projectScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			if !ok {
 				return s, nil
 			}
-			return s, s.picked(engine.Project{ID: ch.ID, Name: ch.Label})
+			return s, s.picked(adminapi.Project{ID: ch.ID, Name: ch.Label})
 		}
 		return s, s.pick.Update(msg)
 	}
@@ -113,7 +113,7 @@ func (s *projectScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 // picked moves the wizard on: the next question depends on the path.
-func (s *projectScreen) picked(p engine.Project) tea.Cmd {
+func (s *projectScreen) picked(p adminapi.Project) tea.Cmd {
 	d := s.d
 	switch s.side {
 	case sideThis:

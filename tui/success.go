@@ -9,7 +9,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // successScreen is "Connection established successfully ✓": it invites
@@ -18,9 +19,9 @@ import (
 type successScreen struct {
 	c      *common
 	again  bool
-	conn   engine.Connection
+	conn   adminapi.Connection
 	input  textinput.Model
-	items  []engine.Item
+	items  []adminapi.Item
 	cursor int
 	// listed is true once the recent items were read (or failed to be).
 	listed  bool
@@ -32,16 +33,16 @@ type successScreen struct {
 }
 
 type recentItemsMsg struct {
-	items []engine.Item
+	items []adminapi.Item
 	err   error
 }
 
 type exalatedMsg struct {
-	ev  engine.StageEvent
+	ev  adminapi.StageEvent
 	err error
 }
 
-func newSuccessScreen(c *common, conn engine.Connection) *successScreen {
+func newSuccessScreen(c *common, conn adminapi.Connection) *successScreen {
 	ti := c.textInput(refHint(c.self.Vocabulary)+", or pick one below", 2048)
 	return &successScreen{c: c, conn: conn, input: ti, cursor: -1, spin: newSpinner(c), rows: 6}
 }
@@ -49,14 +50,14 @@ func newSuccessScreen(c *common, conn engine.Connection) *successScreen {
 // itemOf and itemsOf name a tracker's items as its users do (Jira's
 // issues, Asana's tasks), from the node's vocabulary: the console names no
 // tracker. A node that has not said (its Info not loaded yet) has tasks.
-func itemOf(v engine.Vocabulary) string {
+func itemOf(v tracker.Vocabulary) string {
 	if v.Item == "" {
 		return "task"
 	}
 	return v.Item
 }
 
-func itemsOf(v engine.Vocabulary) string {
+func itemsOf(v tracker.Vocabulary) string {
 	if v.Items == "" {
 		return itemOf(v) + "s"
 	}
@@ -64,7 +65,7 @@ func itemsOf(v engine.Vocabulary) string {
 }
 
 // refHint says what a reference looks like on the node's tracker.
-func refHint(v engine.Vocabulary) string {
+func refHint(v tracker.Vocabulary) string {
 	if v.RefHint == "" {
 		return "a task id or link"
 	}
@@ -73,7 +74,7 @@ func refHint(v engine.Vocabulary) string {
 
 // newExalateScreen is the same screen for any later item, from the
 // connection's page.
-func newExalateScreen(c *common, conn engine.Connection) *successScreen {
+func newExalateScreen(c *common, conn adminapi.Connection) *successScreen {
 	s := newSuccessScreen(c, conn)
 	s.again = true
 	return s

@@ -9,16 +9,16 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext"
 )
 
 // syncScreen follows one sync through the five stages, live.
 type syncScreen struct {
 	c      *common
-	conn   engine.Connection
-	ev     engine.StageEvent
-	status *engine.EventStatus
+	conn   adminapi.Connection
+	ev     adminapi.StageEvent
+	status *adminapi.EventStatus
 	err    error
 	spin   spinner.Model
 	// fetching is true while an EventStatus call is out, so events that
@@ -28,11 +28,11 @@ type syncScreen struct {
 	summary  string
 	// progress is the other side's latest report on its apply, shown
 	// under Waiting for remote.
-	progress *engine.Progress
+	progress *adminapi.Progress
 }
 
 type eventStatusMsg struct {
-	st  engine.EventStatus
+	st  adminapi.EventStatus
 	err error
 }
 
@@ -42,7 +42,7 @@ type syncPollMsg struct{ event string }
 
 const syncPoll = time.Second
 
-func newSyncScreen(c *common, conn engine.Connection, ev engine.StageEvent) *syncScreen {
+func newSyncScreen(c *common, conn adminapi.Connection, ev adminapi.StageEvent) *syncScreen {
 	return &syncScreen{c: c, conn: conn, ev: ev, spin: newSpinner(c)}
 }
 
@@ -59,7 +59,7 @@ func (s *syncScreen) SetSize(int, int) {}
 func (s *syncScreen) Init() tea.Cmd { return tea.Batch(s.spin.Tick, s.fetch(), s.poll()) }
 
 func (s *syncScreen) done() bool {
-	return s.status != nil && s.status.Stage == engine.StageSynchronized
+	return s.status != nil && s.status.Stage == adminapi.StageSynchronized
 }
 
 func (s *syncScreen) fetch() tea.Cmd {
@@ -139,17 +139,17 @@ func (s *syncScreen) View() string {
 		what = truncate(s.summary, 40) + " (" + what + ")"
 	}
 	b.WriteString("Syncing " + st.Subtitle.Render(what) + st.Faint.Render(" on "+s.conn.Name) + "\n\n")
-	var entries []engine.StageEntry
+	var entries []adminapi.StageEntry
 	if s.status != nil {
 		entries = s.status.Stages
 	}
 	first := firstEntries(entries)
-	stages := engine.Stages()
+	stages := adminapi.Stages()
 	curIdx := indexOf(stages, cur.Stage)
 	for i, stage := range stages {
-		name := pad(engine.StageName(stage), 20)
+		name := pad(adminapi.StageName(stage), 20)
 		switch {
-		case i < curIdx || (i == curIdx && stage == engine.StageSynchronized):
+		case i < curIdx || (i == curIdx && stage == adminapi.StageSynchronized):
 			elapsed := ""
 			if t, ok := first[stage]; ok {
 				if i+1 < len(stages) {
@@ -169,7 +169,7 @@ func (s *syncScreen) View() string {
 			}
 		case i == curIdx:
 			b.WriteString(s.spin.View() + " " + name + "\n")
-			if stage == engine.StageWaiting && s.progress != nil {
+			if stage == adminapi.StageWaiting && s.progress != nil {
 				b.WriteString(st.Faint.Render("    "+s.progress.String()) + "\n")
 			}
 		default:
@@ -206,7 +206,7 @@ func (s *syncScreen) View() string {
 }
 
 // firstEntries gives when each stage was first entered.
-func firstEntries(es []engine.StageEntry) map[string]time.Time {
+func firstEntries(es []adminapi.StageEntry) map[string]time.Time {
 	m := map[string]time.Time{}
 	for _, e := range es {
 		if _, ok := m[e.Stage]; !ok {

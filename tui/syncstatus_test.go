@@ -4,24 +4,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // TestSyncScreenShowsProgress: the other side's progress reports show
 // under Waiting for remote, the latest one only, and only for this sync;
 // once the sync moves on, they are gone.
 func TestSyncScreenShowsProgress(t *testing.T) {
-	status := engine.EventStatus{StageEvent: engine.StageEvent{ConnectionID: "c1", EventID: "e1", Direction: "out", EntityID: "101",
-		LocalKey: "101", Stage: engine.StageWaiting, At: testNow},
-		Stages: []engine.StageEntry{{Stage: engine.StagePreparing, At: testNow}, {Stage: engine.StageSending, At: testNow},
-			{Stage: engine.StageWaiting, At: testNow}}}
-	f := &fakeNode{eventStatus: func(string, string) (engine.EventStatus, error) { return status, nil }}
+	status := adminapi.EventStatus{StageEvent: adminapi.StageEvent{ConnectionID: "c1", EventID: "e1", Direction: "out", EntityID: "101",
+		LocalKey: "101", Stage: adminapi.StageWaiting, At: testNow},
+		Stages: []adminapi.StageEntry{{Stage: adminapi.StagePreparing, At: testNow}, {Stage: adminapi.StageSending, At: testNow},
+			{Stage: adminapi.StageWaiting, At: testNow}}}
+	f := &fakeNode{eventStatus: func(string, string) (adminapi.EventStatus, error) { return status, nil }}
 	s := sized(newSyncScreen(testCommon(t, f), activeConn, status.StageEvent))
 	s, _ = run(t, s, stageMsg{status.StageEvent})
 	progress := func(conn, id, dir string, done int) stageMsg {
 		ev := status.StageEvent
 		ev.ConnectionID, ev.EventID, ev.Direction = conn, id, dir
-		ev.Progress = &engine.Progress{What: engine.ProgressComments, Done: done, Total: 5000}
+		ev.Progress = &adminapi.Progress{What: adminapi.ProgressComments, Done: done, Total: 5000}
 		return stageMsg{ev}
 	}
 	// under is the line under Waiting for remote, trimmed.
@@ -53,8 +53,8 @@ func TestSyncScreenShowsProgress(t *testing.T) {
 			t.Errorf("%s: want %q under Waiting for remote, once, in:\n%s", st.name, st.want, v)
 		}
 	}
-	status.Stage = engine.StageFinalizing
-	status.Stages = append(status.Stages, engine.StageEntry{Stage: engine.StageFinalizing, At: testNow})
+	status.Stage = adminapi.StageFinalizing
+	status.Stages = append(status.Stages, adminapi.StageEntry{Stage: adminapi.StageFinalizing, At: testNow})
 	s, _ = run(t, s, stageMsg{status.StageEvent})
 	if v := plain(s.View()); strings.Contains(v, "of 5000") || !strings.Contains(v, "✓ Waiting for remote") {
 		t.Errorf("past Waiting for remote, the progress should be gone:\n%s", v)

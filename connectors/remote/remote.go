@@ -297,6 +297,12 @@ func (c *Client) Stats(ctx context.Context, connID string) (adminapi.ConnectionS
 	return st, c.call(ctx, http.MethodGet, adminapi.ConnectionActionPath(connID, adminapi.ActionStats), nil, &st)
 }
 
+// Rules returns the rows of a connection's rules, in order.
+func (c *Client) Rules(ctx context.Context, connID string) ([]adminapi.Rule, error) {
+	var rules []adminapi.Rule
+	return rules, c.call(ctx, http.MethodGet, adminapi.ConnectionActionPath(connID, adminapi.ActionRules), nil, &rules)
+}
+
 // RecentEvents returns a connection's latest syncs, newest first; limit <= 0
 // leaves the number to the node (20).
 func (c *Client) RecentEvents(ctx context.Context, connID string, limit int) ([]adminapi.StageEvent, error) {

@@ -49,6 +49,9 @@ type Node interface {
 	// RecentEvents returns a connection's latest syncs, newest first; limit
 	// <= 0 leaves the number to the node.
 	RecentEvents(ctx context.Context, connID string, limit int) ([]StageEvent, error)
+	// Rules returns the rows of a connection's rules, in order, as the
+	// console's Rules tab shows them.
+	Rules(ctx context.Context, connID string) ([]Rule, error)
 	// RecentItems returns a project's most recently modified items, newest
 	// first; limit <= 0 leaves the number to the node.
 	RecentItems(ctx context.Context, project string, limit int) ([]Item, error)

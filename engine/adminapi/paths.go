@@ -51,14 +51,15 @@ const (
 	ActionTrigger    = "trigger"    // POST TriggerRequest
 	ActionStats      = "stats"      // GET ConnectionStats
 	ActionEvents     = "events"     // GET []StageEvent, ?limit=N
+	ActionRules      = "rules"      // GET []Rule
 )
 
 // ConnectionPath is one connection's path (GET, DELETE).
 func ConnectionPath(id string) string { return PathConnections + "/" + url.PathEscape(id) }
 
 // ConnectionActionPath is a path below one connection: action is one of
-// ActionActivate, ActionDeactivate, ActionTrigger, ActionStats and
-// ActionEvents.
+// ActionActivate, ActionDeactivate, ActionTrigger, ActionStats,
+// ActionEvents and ActionRules.
 func ConnectionActionPath(id, action string) string { return ConnectionPath(id) + "/" + action }
 
 // SyncPath is one sync's path: its connection and its event.

@@ -181,6 +181,15 @@ type InvitationPreview struct {
 	Expires time.Time `json:"expires"`
 }
 
+// Rule is one line of a connection's rules: a field on this side, the field
+// it maps to on the other side, and what the mapping does to it.
+type Rule struct {
+	Order     int    `json:"order"`
+	ThisSide  string `json:"this_side"`
+	OtherSide string `json:"other_side"`
+	Note      string `json:"note,omitempty"`
+}
+
 // ConnectionStats sums up a connection's syncs for the console's
 // connection screen.
 type ConnectionStats struct {

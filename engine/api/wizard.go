@@ -21,6 +21,16 @@ func limitParam(r *http.Request) (int, error) {
 	return n, nil
 }
 
+// connectionRules answers a connection's rules rows, for the Rules tab.
+func (s *server) connectionRules(w http.ResponseWriter, r *http.Request) {
+	rules, err := s.node.Rules(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rules)
+}
+
 func (s *server) connectionStats(w http.ResponseWriter, r *http.Request) {
 	st, err := s.node.Stats(r.Context(), r.PathValue("id"))
 	if err != nil {
