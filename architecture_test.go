@@ -134,16 +134,16 @@ func TestImportRulesCatch(t *testing.T) {
 	}
 }
 
-// TestConnectorsBuildWithoutCgo: the tracker connectors, the contracts and
-// the admin API's client build with cgo off, which they could not while
-// they linked SQLite through the engine. Building cold takes a while, so
-// -short skips it.
-func TestConnectorsBuildWithoutCgo(t *testing.T) {
+// TestBuildsWithoutCgo: the tracker connectors, the contracts, the admin
+// API's client and the console build with cgo off, which they could not
+// while they linked SQLite through the engine. Building cold takes a
+// while, so -short skips it.
+func TestBuildsWithoutCgo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds packages")
 	}
 	cmd := exec.Command("go", "build", "./connectors/asana/...", "./connectors/jira/...", "./connectors/internal/...",
-		"./engine/tracker/...", "./tui/termtext", "./engine/adminapi", "./connectors/remote")
+		"./engine/tracker/...", "./engine/adminapi", "./connectors/remote", "./tui/...")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)

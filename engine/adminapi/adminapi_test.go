@@ -36,6 +36,7 @@ func TestPathsEscape(t *testing.T) {
 	for got, want := range map[string]string{
 		ConnectionPath("a/b"):                                   "/api/v1/admin/connections/a%2Fb",
 		ConnectionActionPath("c 1", ActionStats):                "/api/v1/admin/connections/c%201/stats",
+		ConnectionActionPath("a/b", ActionRules):                "/api/v1/admin/connections/a%2Fb/rules",
 		SyncPath("c?1", "e#2"):                                  "/api/v1/admin/syncs/c%3F1/e%232",
 		StatusPath("OPS-1&x", ""):                               "/api/v1/admin/status?ref=OPS-1%26x",
 		StatusPath("1", "conn"):                                 "/api/v1/admin/status?connection=conn&ref=1",
