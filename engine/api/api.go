@@ -190,7 +190,9 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, engine.ErrDiskFull) {
 			what = "disk full"
 		}
-		s.log.Warn("health check failed", "err", err)
+		// A probe every second on a full disk must not fill the log:
+		// one line per kind of trouble in a while, with the count left out.
+		s.refusals.refused(time.Now(), "health check failed", "health_"+strings.ReplaceAll(what, " ", "_"), "err", err.Error())
 		http.Error(w, "not ok: "+what+"; the node's log says more", http.StatusServiceUnavailable)
 		return
 	}

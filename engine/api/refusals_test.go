@@ -295,3 +295,24 @@ func TestOneConnectionCantTakeTheBodyBudget(t *testing.T) {
 		t.Errorf("a large body of the other connection meanwhile: %d, want it read and refused 401", st)
 	}
 }
+
+// TestFailingHealthIsLoggedInModeration: a probe every second on a broken
+// node says "not ok" every time, and the log says why once in a while, not
+// once per probe.
+func TestFailingHealthIsLoggedInModeration(t *testing.T) {
+	n := startNode(t)
+	url, log := serveWith(t, n, api.Limits{RefusedLogEvery: time.Hour})
+	if err := n.Node.Store().DB().Close(); err != nil { // the store gone: not ok
+		t.Fatal(err)
+	}
+	const probes = 50
+	for range probes {
+		req, _ := http.NewRequest(http.MethodGet, url+"/healthz", nil)
+		if st, _ := do(t, req); st != http.StatusServiceUnavailable {
+			t.Fatalf("healthz with the store closed: %d, want 503", st)
+		}
+	}
+	if n := strings.Count(log.String(), "health check failed"); n != 1 {
+		t.Errorf("%d log lines for %d failing probes, want 1:\n%s", n, probes, log.String())
+	}
+}
