@@ -1,10 +1,12 @@
 package engine
 
+// Preparing, the first of the five stages a sync shows: an item read from
+// the tracker (by Exalate, Bulk Exalate or change detection) becomes a
+// replica, stored with its event and send job in one transaction.
+
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,73 +17,6 @@ import (
 
 	"github.com/tandem-sync/tandem/store"
 )
-
-// Replica is what the source node sends of an entity: the fields that
-// changed since the last sync, and the comments and attachments the other
-// side doesn't have yet (or whose content changed).
-type Replica struct {
-	EventID string        `json:"event_id"`
-	Source  ReplicaEntity `json:"source"`
-	// Fields names the fields of Source to apply.
-	Fields      []string         `json:"fields"`
-	Comments    []ReplicaComment `json:"comments"`
-	Attachments []Attachment     `json:"attachments"`
-	// Origin is the source node's name, shown with synced comments.
-	Origin string `json:"origin"`
-	// Twin is the receiver's own entity the source entity is the twin of,
-	// when the source has the link: the receiver may not have recorded it
-	// yet (its own first sync of that entity is still finishing) and must
-	// not take the source entity for a new one.
-	Twin string `json:"twin,omitempty"`
-}
-
-// ReplicaEntity is the source entity's identity and field values.
-type ReplicaEntity struct {
-	// ModifiedAt is when the source last changed; it decides conflicts.
-	ModifiedAt  time.Time `json:"modified_at"`
-	ID          string    `json:"id"`
-	Key         string    `json:"key"`
-	URL         string    `json:"url"`
-	Type        string    `json:"type"`
-	Summary     string    `json:"summary"`
-	Description string    `json:"description"`
-}
-
-// ReplicaComment is a comment to create, or to update when the other side
-// has its twin already.
-type ReplicaComment struct {
-	ID     string `json:"id"`
-	Author string `json:"author"`
-	Body   string `json:"body"`
-}
-
-// LinkPair links an item on the source side with the one made for it.
-type LinkPair struct {
-	Source string `json:"source"`
-	Dest   string `json:"dest"`
-}
-
-// ApplyResult is what the receiving node reports after applying a replica.
-type ApplyResult struct {
-	EventID     string     `json:"event_id"`
-	EntityID    string     `json:"entity_id"`
-	Key         string     `json:"key"`
-	URL         string     `json:"url"`
-	Comments    []LinkPair `json:"comments"`
-	Attachments []LinkPair `json:"attachments"`
-	// Skipped says what could not be applied and why (an attachment over
-	// the destination's limit); nothing is dropped silently.
-	Skipped []string `json:"skipped,omitempty"`
-	// Notes say what was applied differently from the source, and why (a
-	// type the destination lacks, which became its default type).
-	Notes []string `json:"notes,omitempty"`
-}
-
-// fingerprint identifies a value's content for echo suppression.
-func fingerprint(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return hex.EncodeToString(sum[:16])
-}
 
 func (n *Node) entities() (EntityTracker, error) {
 	et, ok := n.cfg.Tracker.(EntityTracker)
@@ -285,150 +220,6 @@ func (n *Node) inFlight(ctx context.Context, connID, entityID string) (map[strin
 		}
 	}
 	return carried, nil
-}
-
-// publish tells listeners an event reached its stage and returns what it
-// told them.
-func (n *Node) publish(e store.SyncEvent, at time.Time) StageEvent {
-	se := stageEventOf(e, at)
-	n.hub.publish(se)
-	return se
-}
-
-// stageIndex orders stages so an event never moves backwards (a report can
-// arrive before the sender has recorded that its send went through).
-func stageIndex(stage string) int { return slices.Index(Stages(), stage) }
-
-// advance moves an event to stage (with an error and retry time, or none)
-// unless it is already further, and publishes the change.
-func (n *Node) advance(ctx context.Context, connID, eventID, stage, errText string, next time.Time, mod func(*store.SyncEvent)) error {
-	var ev store.SyncEvent
-	moved := false
-	at := n.now()
-	err := n.st.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if ev, err = n.st.SyncEvent(ctx, tx, connID, eventID); err != nil {
-			return err
-		}
-		if stageIndex(stage) < stageIndex(ev.Stage) || (stage == ev.Stage && errText == "" && ev.Error == "") {
-			return nil
-		}
-		ev.Stage, ev.Error, ev.NextRetryAt = stage, errText, next
-		if mod != nil {
-			mod(&ev)
-		}
-		moved = true
-		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
-	})
-	if err == nil && moved {
-		n.publish(ev, at)
-	}
-	return err
-}
-
-// Status returns the latest sync of an entity (given as a ref) on a
-// connection (by id or name; "" for any), with its stages and both links.
-func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, error) {
-	et, err := n.entities()
-	if err != nil {
-		return EventStatus{}, err
-	}
-	if connID != "" {
-		c, err := n.findConnection(ctx, connID)
-		if err != nil {
-			return EventStatus{}, err
-		}
-		connID = c.ID
-	}
-	id, err := et.ParseRef(ref)
-	if err != nil {
-		return EventStatus{}, Errorf(ErrBadRequest, "%v", err)
-	}
-	st, found, err := n.statusOf(ctx, connID, id)
-	if err == nil && !found {
-		// A reference may be a key rather than the tracker's id (Jira's
-		// KAN-19): the tracker knows which item it names.
-		if e, gerr := et.Get(ctx, id); gerr == nil && e.ID != id && !e.Deleted {
-			st, found, err = n.statusOf(ctx, connID, e.ID)
-		}
-	}
-	if err != nil || found {
-		return st, err
-	}
-	return EventStatus{}, Errorf(ErrNotFound, "%s was never synced from or to %s", ref, n.inst.Name)
-}
-
-// statusOf finds the latest sync of the entity id names, here or as the
-// twin of one here, on connID or any connection.
-func (n *Node) statusOf(ctx context.Context, connID, id string) (EventStatus, bool, error) {
-	cs, err := n.st.Connections(ctx)
-	if err != nil {
-		return EventStatus{}, false, err
-	}
-	for _, c := range cs {
-		if connID != "" && c.ID != connID {
-			continue
-		}
-		local := id
-		if t, err := n.st.TwinByRemote(ctx, nil, c.ID, id); err == nil {
-			local = t.LocalID // the ref names the twin on the other side
-		}
-		ev, err := n.st.LatestEvent(ctx, c.ID, local)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return EventStatus{}, false, err
-		}
-		st, err := n.eventStatus(ctx, c.ID, ev.ID)
-		if t, terr := n.st.Twin(ctx, nil, c.ID, local); terr == nil {
-			switch {
-			case t.LocalDeleted:
-				st.Deleted = "here"
-			case t.RemoteDeleted:
-				st.Deleted = "there"
-			}
-			st.RemoteType = t.RemoteType
-		}
-		return st, true, err
-	}
-	return EventStatus{}, false, nil
-}
-
-// EventStatus returns one sync with its stages; connID may be the
-// connection's name.
-func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
-	c, err := n.findConnection(ctx, connID)
-	if err != nil {
-		return EventStatus{}, err
-	}
-	return n.eventStatus(ctx, c.ID, eventID)
-}
-
-// eventStatus is EventStatus for a connection's id.
-func (n *Node) eventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
-	ev, err := n.st.SyncEvent(ctx, nil, connID, eventID)
-	if errors.Is(err, store.ErrNotFound) {
-		return EventStatus{}, Errorf(ErrNotFound, "no sync %s on connection %s", eventID, connID)
-	}
-	if err != nil {
-		return EventStatus{}, err
-	}
-	log, err := n.st.StageLog(ctx, connID, eventID)
-	if err != nil {
-		return EventStatus{}, err
-	}
-	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt)}
-	if len(ev.Result) > 0 {
-		var res ApplyResult
-		if json.Unmarshal(ev.Result, &res) == nil {
-			st.Skipped, st.Notes = res.Skipped, res.Notes
-		}
-	}
-	for _, l := range log {
-		st.Stages = append(st.Stages, StageEntry{Stage: l.Stage, Error: l.Error, At: l.At})
-	}
-	return st, nil
 }
 
 // ExalateAll syncs every entity of a connection's project now (Bulk
