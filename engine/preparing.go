@@ -85,80 +85,172 @@ func (n *Node) connectionFor(ctx context.Context, connID, project string) (store
 	return store.Connection{}, Errorf(ErrBadRequest, "several connections sync that item's project; pick one with --connection: %v", names)
 }
 
-// prepare is Preparing: read (already done by the caller), apply the
-// outgoing rules against the last synced state, and store the event, its
-// replica and the send job in one transaction. A connection that is not
-// Active stores the event and leaves it queued at Sending.
+// prepare is Preparing: read (the item already, by the caller; here what
+// was synced of it), diff the two through the rules, and store the event,
+// its replica and the send job in one transaction. A connection that is
+// not Active stores the event and leaves it queued at Sending. always
+// makes an event even when nothing changed (an Exalate the user asked
+// for, to see it confirmed).
 func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
-	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
-	hasTwin := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	s, err := n.syncedOf(ctx, c, e)
+	if err != nil {
 		return StageEvent{}, err
 	}
-	if hasTwin && twin.RemoteDeleted {
-		return StageEvent{}, Errorf(ErrConflict, "%s's twin %s was deleted on %s; deletes are not propagated, so there is nothing to sync it to",
-			e.Key, twin.RemoteKey, c.RemoteName)
+	p := diff(e, s, n.rules)
+	if !always && !p.changed {
+		return StageEvent{}, nil // nothing a user changed: no event, no echo
 	}
-	var twinState *store.Twin
-	if hasTwin {
-		twinState = &twin
+	p.replica.EventID, p.replica.Origin = uuid.NewString(), n.inst.Name
+	var twin store.Twin
+	if s.twin != nil {
+		twin = *s.twin
 	}
-	out := n.rules.Outgoing(e, twinState)
+	se, err := n.storePrepared(ctx, c, e, p.replica, twin, started)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	if p.local != nil {
+		n.normalizeLocal(ctx, e, *p.local)
+	}
+	return se, nil
+}
+
+// synced is what Preparing compares an item against: what earlier syncs
+// recorded of it, and what the unfinished ones still carry.
+type synced struct {
+	// twin is the item's twin; nil when it has none yet.
+	twin *store.Twin
+	// comments and attachments are the links of the item's comments and
+	// attachments synced so far.
+	comments, attachments []store.ItemLink
+	// pendingComments and pendingFiles count an incoming sync's writes to
+	// the item whose outcome is not known yet (see PendingWrites).
+	pendingComments, pendingFiles int
+	// inFlight is what the unfinished syncs of the item carry (inFlight).
+	inFlight map[string]bool
+}
+
+// prepared is what Preparing decided to send of an item.
+type prepared struct {
+	// replica is what to send, but for its event id and origin, which
+	// the step that stores it sets.
+	replica Replica
+	// changed says whether the replica carries anything: false means
+	// nothing a user changed since the last sync (an echo of what the
+	// sync wrote itself, or no change at all).
+	changed bool
+	// local, when set, are the values the local item takes so both sides
+	// store the same (Outgoing.Local).
+	local *EntityUpdate
+}
+
+// syncedOf reads what Preparing compares e against. A twin deleted on the
+// other side is an error: deletes are not propagated, so there is nothing
+// to sync e to.
+func (n *Node) syncedOf(ctx context.Context, c store.Connection, e Entity) (synced, error) {
+	var s synced
+	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
+	switch {
+	case err == nil:
+		if twin.RemoteDeleted {
+			return s, Errorf(ErrConflict, "%s's twin %s was deleted on %s; deletes are not propagated, so there is nothing to sync it to",
+				e.Key, twin.RemoteKey, c.RemoteName)
+		}
+		s.twin = &twin
+	case !errors.Is(err, store.ErrNotFound):
+		return s, err
+	}
 	// What earlier syncs of this entity still carry is not sent again: a
 	// change seen twice (by a poll and an exalate, or by two polls before
 	// the first sync finished) makes one replica, not two.
-	inFlight, err := n.inFlight(ctx, c.ID, e.ID)
-	if err != nil {
-		return StageEvent{}, err
+	if s.inFlight, err = n.inFlight(ctx, c.ID, e.ID); err != nil {
+		return s, err
 	}
-	r := Replica{EventID: uuid.NewString(), Origin: n.inst.Name, Source: out.Source}
-	if hasTwin {
-		r.Twin = twin.RemoteID
+	if s.comments, err = n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID); err != nil {
+		return s, err
+	}
+	if s.pendingComments, err = n.st.PendingWrites(ctx, c.ID, store.LinkComment, e.ID); err != nil {
+		return s, err
+	}
+	if s.pendingFiles, err = n.st.PendingWrites(ctx, c.ID, store.LinkAttachment, e.ID); err != nil {
+		return s, err
+	}
+	s.attachments, err = n.st.Links(ctx, nil, c.ID, store.LinkAttachment, e.ID)
+	return s, err
+}
+
+// diff is Preparing's decision, with no I/O: the replica of e, as the
+// rules make it, carrying the fields, comments and attachments that
+// differ from what s recorded and that no unfinished sync carries yet.
+func diff(e Entity, s synced, rules Rules) prepared {
+	out := rules.Outgoing(e, s.twin)
+	r := Replica{Source: out.Source}
+	if s.twin != nil {
+		r.Twin = s.twin.RemoteID
 	}
 	r.Source.ID, r.Source.Key, r.Source.URL, r.Source.ModifiedAt = e.ID, e.Key, e.URL, e.ModifiedAt
-	for _, f := range n.rules.Fields() {
-		fp := fingerprint(n.rules.Value(out.Item, f))
-		if (!hasTwin || fieldFP(twin, f) != fp) && !inFlight[f+"\x00"+fp] {
-			r.Fields = append(r.Fields, f)
+	r.Fields = changedFields(out.Item, s, rules)
+	r.Comments = newComments(e.Comments, s)
+	r.Attachments = newAttachments(e.Attachments, s)
+	changed := len(r.Fields) > 0 || len(r.Comments) > 0 || len(r.Attachments) > 0
+	return prepared{replica: r, changed: changed, local: out.Local}
+}
+
+// changedFields are the rules' fields whose value in item (as the rules
+// carry it) the twin does not record, and no unfinished sync carries.
+func changedFields(item Entity, s synced, rules Rules) []string {
+	var fields []string
+	for _, f := range rules.Fields() {
+		fp := fingerprint(rules.Value(item, f))
+		if (s.twin == nil || fieldFP(*s.twin, f) != fp) && !s.inFlight[f+"\x00"+fp] {
+			fields = append(fields, f)
 		}
 	}
-	comments, err := n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID)
-	if err != nil {
-		return StageEvent{}, err
-	}
-	// An incoming sync still writing to this entity (retrying after a write
-	// whose outcome was unknown) may have left comments or files that are
-	// its own, not a user's: they are not sent back. The sync's next writes
-	// bring the entity up again once they are recorded.
-	pendingComments, err := n.st.PendingWrites(ctx, c.ID, store.LinkComment, e.ID)
-	if err != nil {
-		return StageEvent{}, err
-	}
-	pendingFiles, err := n.st.PendingWrites(ctx, c.ID, store.LinkAttachment, e.ID)
-	if err != nil {
-		return StageEvent{}, err
-	}
-	for _, cm := range e.Comments {
-		i := slices.IndexFunc(comments, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
-		if i < 0 && pendingComments > 0 {
+	return fields
+}
+
+// newComments are the comments not synced yet, or whose body changed
+// since, that no unfinished sync carries.
+func newComments(comments []Comment, s synced) []ReplicaComment {
+	var out []ReplicaComment
+	for _, cm := range comments {
+		i := slices.IndexFunc(s.comments, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
+		// An incoming sync still writing to this entity (retrying after a
+		// write whose outcome was unknown) may have left comments or files
+		// that are its own, not a user's: they are not sent back. The
+		// sync's next writes bring the entity up again once they are
+		// recorded.
+		if i < 0 && s.pendingComments > 0 {
 			continue
 		}
-		if (i < 0 || comments[i].Fingerprint != fingerprint(cm.Body)) && !inFlight["comment\x00"+cm.ID+"\x00"+fingerprint(cm.Body)] {
-			r.Comments = append(r.Comments, ReplicaComment{ID: cm.ID, Author: cm.Author, Body: cm.Body})
+		if (i < 0 || s.comments[i].Fingerprint != fingerprint(cm.Body)) && !s.inFlight["comment\x00"+cm.ID+"\x00"+fingerprint(cm.Body)] {
+			out = append(out, ReplicaComment{ID: cm.ID, Author: cm.Author, Body: cm.Body})
 		}
 	}
-	atts, err := n.st.Links(ctx, nil, c.ID, store.LinkAttachment, e.ID)
-	if err != nil {
-		return StageEvent{}, err
+	return out
+}
+
+// newAttachments are the attachments not synced yet that no unfinished
+// sync carries; none while an incoming sync may still be adding its own
+// (see newComments).
+func newAttachments(atts []Attachment, s synced) []Attachment {
+	if s.pendingFiles > 0 {
+		return nil
 	}
-	for _, a := range e.Attachments {
-		if !slices.ContainsFunc(atts, func(l store.ItemLink) bool { return l.LocalID == a.ID }) && !inFlight["attachment\x00"+a.ID] && pendingFiles == 0 {
-			r.Attachments = append(r.Attachments, a)
+	var out []Attachment
+	for _, a := range atts {
+		if !slices.ContainsFunc(s.attachments, func(l store.ItemLink) bool { return l.LocalID == a.ID }) && !s.inFlight["attachment\x00"+a.ID] {
+			out = append(out, a)
 		}
 	}
-	if !always && len(r.Fields) == 0 && len(r.Comments) == 0 && len(r.Attachments) == 0 {
-		return StageEvent{}, nil // nothing a user changed: no event, no echo
-	}
+	return out
+}
+
+// storePrepared stores the sync of e (its event, at Preparing then
+// Sending, with r as its payload) and, when the connection is Active, the
+// job that sends it, in one transaction; twin is e's twin (zero when it
+// has none), whose key and URL the event shows.
+func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time) (StageEvent, error) {
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return StageEvent{}, err
@@ -189,9 +281,6 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	})
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
-	}
-	if out.Local != nil {
-		n.normalizeLocal(ctx, e, *out.Local)
 	}
 	return n.publish(ev, sent), nil
 }
