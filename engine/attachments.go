@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -195,29 +194,6 @@ func (n *Node) earlierAttachment(ctx context.Context, et EntityTracker, c store.
 		}
 	}
 	return Attachment{}, false, nil
-}
-
-// signedGet sends a signed GET to the connection's peer and returns the
-// answer for streaming; a non-2xx answer is an error.
-func (n *Node) signedGet(ctx context.Context, c store.Connection, path string) (*http.Response, error) {
-	key, err := n.connectionKey(c)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.RemoteURL+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	SignRequest(req, nil, c.RemoteID, key, "", n.now())
-	resp, err := n.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, req.URL.Host, shortNetError(err))
-	}
-	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		return nil, n.decodePeerError(resp)
-	}
-	return resp, nil
 }
 
 // OpenAttachment streams an attachment of an entity this node sent in

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/tandem-sync/tandem/store"
@@ -15,9 +17,43 @@ const DefaultPoll = 2 * time.Second
 // clock skew between the node and the tracker loses nothing.
 const reconcileMargin = time.Minute
 
+// detector is the node's part that notices changes: it asks the tracker,
+// every poll interval, what changed on each connection's project and
+// starts a sync (Preparing) for each changed item the connection covers.
+// It holds only what that needs; the sync it starts and the delete it
+// records are the pipeline's (prepare, recordDeleted).
+type detector struct {
+	st       *store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	entities func() (EntityTracker, error)
+	// applying and writing are the pipeline's: the items an incoming sync
+	// is writing to, skipped until it is done, and the lock that keeps a
+	// read from seeing a write without its record (see Node.writing).
+	applying *applyingSet
+	writing  *sync.RWMutex
+	// prepare is Preparing (Node.prepare).
+	prepare func(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error)
+	// recordDeleted records an item gone from the tracker (Node.recordDeleted).
+	recordDeleted func(ctx context.Context, c store.Connection, twin store.Twin) error
+
+	stop    context.CancelFunc
+	running sync.WaitGroup
+}
+
+// startDetector starts change detection every poll interval; Close stops it.
+func (n *Node) startDetector(every time.Duration) {
+	d := &detector{st: n.st, log: n.log, now: n.now, entities: n.entities, applying: &n.applying, writing: &n.writing,
+		prepare: n.prepare, recordDeleted: n.recordDeleted}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.stop = cancel
+	d.running.Go(func() { d.runDetection(ctx, every) })
+	n.detector = d
+}
+
 // runDetection asks the tracker what changed on every active connection's
 // project, every poll interval, until ctx ends.
-func (n *Node) runDetection(ctx context.Context, every time.Duration) {
+func (d *detector) runDetection(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -26,10 +62,10 @@ func (n *Node) runDetection(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		cs, err := n.st.Connections(ctx)
+		cs, err := d.st.Connections(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				n.log.Error("change detection: listing connections", "err", err)
+				d.log.Error("change detection: listing connections", "err", err)
 			}
 			continue
 		}
@@ -39,8 +75,8 @@ func (n *Node) runDetection(ctx context.Context, every time.Duration) {
 			if c.Status != StatusActive && c.Status != StatusDeactivated {
 				continue
 			}
-			if err := n.detect(ctx, c); err != nil && ctx.Err() == nil && !n.connectionGone(ctx, c.ID) {
-				n.log.Warn("change detection failed; will look again", "connection", c.ID, "err", err)
+			if err := d.detect(ctx, c); err != nil && ctx.Err() == nil && !d.connectionGone(ctx, c.ID) {
+				d.log.Warn("change detection failed; will look again", "connection", c.ID, "err", err)
 			}
 		}
 	}
@@ -50,8 +86,8 @@ func (n *Node) runDetection(ctx context.Context, every time.Duration) {
 // while a round of change detection looks at it: that round's writes for
 // it (its cursor, a sync it prepared) fail on the missing connection, and
 // there is nothing wrong to warn about, nor anything left to do.
-func (n *Node) connectionGone(ctx context.Context, id string) bool {
-	_, err := n.st.Connection(ctx, id)
+func (d *detector) connectionGone(ctx context.Context, id string) bool {
+	_, err := d.st.Connection(ctx, id)
 	return errors.Is(err, store.ErrNotFound)
 }
 
@@ -60,18 +96,18 @@ func (n *Node) connectionGone(ctx context.Context, id string) bool {
 // A lost cursor (the first round, or one the tracker expired) is followed
 // by a reconcile of everything modified since the last look, so nothing
 // is missed.
-func (n *Node) detect(ctx context.Context, c store.Connection) error {
-	et, err := n.entities()
+func (d *detector) detect(ctx context.Context, c store.Connection) error {
+	et, err := d.entities()
 	if err != nil {
 		return err
 	}
-	cursor, checked, err := n.st.DetectCursor(ctx, c.ID)
+	cursor, checked, err := d.st.DetectCursor(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		checked = c.CreatedAt
 	} else if err != nil {
 		return err
 	}
-	now := n.now()
+	now := d.now()
 	ch, err := et.Changes(ctx, c.LocalProject, cursor)
 	if err != nil {
 		return err
@@ -83,36 +119,36 @@ func (n *Node) detect(ctx context.Context, c store.Connection) error {
 		}
 	}
 	// Entities skipped while a sync wrote to them come round again.
-	again := n.applying.due(c.ID)
+	again := d.applying.due(c.ID)
 	for i, id := range append(ids, again...) {
-		if err := n.consider(ctx, et, c, id); err != nil {
-			n.applying.later(c.ID, again[max(i-len(ids), 0):]...) // still due
+		if err := d.consider(ctx, et, c, id); err != nil {
+			d.applying.later(c.ID, again[max(i-len(ids), 0):]...) // still due
 			return err
 		}
 	}
-	return n.st.PutDetectCursor(ctx, c.ID, ch.Cursor, now)
+	return d.st.PutDetectCursor(ctx, c.ID, ch.Cursor, now)
 }
 
 // consider syncs one changed entity if the connection covers it.
-func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connection, id string) error {
+func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Connection, id string) error {
 	// Reading the entity and its links under the read lock means an apply
 	// in progress is seen either not at all or with its links recorded, so
 	// what the sync itself wrote is never taken for a user's change.
-	if n.applying.skip(c.ID, id) {
+	if d.applying.skip(c.ID, id) {
 		return nil
 	}
-	n.writing.RLock()
-	defer n.writing.RUnlock()
-	started := n.now()
+	d.writing.RLock()
+	defer d.writing.RUnlock()
+	started := d.now()
 	// A first sync still on its way makes the entity as good as twinned: a
 	// change made meanwhile is not in its replica and must follow it. Read
 	// before the twin, which that sync records as it finishes, so one of
 	// the two is seen.
-	sending, err := n.st.UnfinishedEvents(ctx, c.ID, id)
+	sending, err := d.st.UnfinishedEvents(ctx, c.ID, id)
 	if err != nil {
 		return err
 	}
-	twin, err := n.st.Twin(ctx, nil, c.ID, id)
+	twin, err := d.st.Twin(ctx, nil, c.ID, id)
 	hasTwin := err == nil
 	switch {
 	case errors.Is(err, store.ErrNotFound) && len(sending) > 0:
@@ -122,7 +158,7 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 		}
 		// A task an interrupted incoming create may have made is not a
 		// user's new task: wait until that create is resolved.
-		if pending, err := n.st.PendingWrites(ctx, c.ID, "task", ""); err != nil || pending > 0 {
+		if pending, err := d.st.PendingWrites(ctx, c.ID, "task", ""); err != nil || pending > 0 {
 			return err
 		}
 	case err != nil:
@@ -134,7 +170,7 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	e, err := et.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		if hasTwin {
-			return n.recordDeleted(ctx, c, twin)
+			return d.recordDeleted(ctx, c, twin)
 		}
 		return nil
 	}
@@ -144,7 +180,7 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	if e.Project != c.LocalProject {
 		return nil
 	}
-	_, err = n.prepare(ctx, c, e, false, started)
+	_, err = d.prepare(ctx, c, e, false, started)
 	return err
 }
 

@@ -1,7 +1,13 @@
 package engine
 
 import (
+	"context"
+	"database/sql"
+	"slices"
 	"sync"
+	"time"
+
+	"github.com/tandem-sync/tandem/store"
 )
 
 // hub fans stage events out to listeners. A listener that doesn't keep up
@@ -46,4 +52,43 @@ func (n *Node) Subscribe() (<-chan StageEvent, func()) {
 			close(ch)
 		})
 	}
+}
+
+// publish tells listeners an event reached its stage and returns what it
+// told them.
+func (n *Node) publish(e store.SyncEvent, at time.Time) StageEvent {
+	se := stageEventOf(e, at)
+	n.hub.publish(se)
+	return se
+}
+
+// stageIndex orders stages so an event never moves backwards (a report can
+// arrive before the sender has recorded that its send went through).
+func stageIndex(stage string) int { return slices.Index(Stages(), stage) }
+
+// advance moves an event to stage (with an error and retry time, or none)
+// unless it is already further, and publishes the change.
+func (n *Node) advance(ctx context.Context, connID, eventID, stage, errText string, next time.Time, mod func(*store.SyncEvent)) error {
+	var ev store.SyncEvent
+	moved := false
+	at := n.now()
+	err := n.st.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ev, err = n.st.SyncEvent(ctx, tx, connID, eventID); err != nil {
+			return err
+		}
+		if stageIndex(stage) < stageIndex(ev.Stage) || (stage == ev.Stage && errText == "" && ev.Error == "") {
+			return nil
+		}
+		ev.Stage, ev.Error, ev.NextRetryAt = stage, errText, next
+		if mod != nil {
+			mod(&ev)
+		}
+		moved = true
+		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
+	})
+	if err == nil && moved {
+		n.publish(ev, at)
+	}
+	return err
 }

@@ -98,7 +98,15 @@ type Config struct {
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.
+// It is thin over its parts, each holding only what it needs: the peer
+// protocol (peering, embedded: its methods are the node's), statistics
+// (statistics, embedded too) and change detection (detector). The rest,
+// the connections and invitations and the pipeline, are the node's own
+// methods still.
 type Node struct {
+	*peering
+	*statistics
+
 	cfg   Config
 	st    *store.Store
 	box   *secretBox
@@ -117,12 +125,11 @@ type Node struct {
 	// writing is held (exclusively) while the sync writes to the tracker
 	// and records what it wrote, and (shared) while changes are read, so a
 	// reader never sees a write without its record.
-	writing    sync.RWMutex
-	applying   applyingSet
-	disk       *diskGuard
-	refused    refusedAttachments
-	stopDetect context.CancelFunc
-	detecting  sync.WaitGroup
+	writing  sync.RWMutex
+	applying applyingSet
+	disk     *diskGuard
+	refused  refusedAttachments
+	detector *detector
 }
 
 // Open starts a node on its data dir: it checks the tracker's credentials,
@@ -183,6 +190,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.st.Close()
 		return nil, err
 	}
+	n.peering = &peering{st: n.st, box: n.box, http: n.http, now: n.now, disk: n.disk}
+	n.statistics = &statistics{st: n.st, connection: n.findConnection, node: n.inst.Name}
 	if err := n.startWorkers(); err != nil {
 		n.st.Close()
 		return nil, fmt.Errorf("engine: %w", err)
@@ -192,9 +201,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if every == 0 {
 			every = DefaultPoll
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		n.stopDetect = cancel
-		n.detecting.Go(func() { n.runDetection(ctx, every) })
+		n.startDetector(every)
 	}
 	return n, nil
 }
@@ -252,9 +259,9 @@ func (n *Node) loadInstance(ctx context.Context) error {
 
 // Close stops the node's workers and closes its store.
 func (n *Node) Close() error {
-	if n.stopDetect != nil {
-		n.stopDetect()
-		n.detecting.Wait()
+	if n.detector != nil {
+		n.detector.stop()
+		n.detector.running.Wait()
 	}
 	n.stopWorkers()
 	return n.st.Close()

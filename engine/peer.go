@@ -63,7 +63,7 @@ type apiError struct {
 // Probe reads another node's public instance info, telling apart a node
 // that can't be reached, something that is not tandem, and a tandem whose
 // protocol this one doesn't speak.
-func (n *Node) Probe(ctx context.Context, rawURL string) (Instance, error) {
+func (pe *peering) Probe(ctx context.Context, rawURL string) (Instance, error) {
 	base, err := NormalizeURL(rawURL)
 	if err != nil {
 		return Instance{}, err
@@ -72,7 +72,7 @@ func (n *Node) Probe(ctx context.Context, rawURL string) (Instance, error) {
 	if err != nil {
 		return Instance{}, err
 	}
-	resp, err := n.http.Do(req)
+	resp, err := pe.http.Do(req)
 	if err != nil {
 		return Instance{}, fmt.Errorf("%w at %s: %v", ErrUnreachable, base, shortNetError(err))
 	}
@@ -101,7 +101,7 @@ func shortNetError(err error) string {
 
 // postJSON sends v to url and decodes a 2xx answer into out; a tandem error
 // answer becomes a *PeerError.
-func (n *Node) postJSON(ctx context.Context, url string, header http.Header, v, out any) error {
+func (pe *peering) postJSON(ctx context.Context, url string, header http.Header, v, out any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -114,12 +114,12 @@ func (n *Node) postJSON(ctx context.Context, url string, header http.Header, v, 
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	return n.roundTrip(req, out)
+	return pe.roundTrip(req, out)
 }
 
 // getJSON reads url and decodes a 2xx answer into out; a tandem error
 // answer becomes a *PeerError.
-func (n *Node) getJSON(ctx context.Context, url string, header http.Header, out any) error {
+func (pe *peering) getJSON(ctx context.Context, url string, header http.Header, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -127,11 +127,11 @@ func (n *Node) getJSON(ctx context.Context, url string, header http.Header, out 
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	return n.roundTrip(req, out)
+	return pe.roundTrip(req, out)
 }
 
-func (n *Node) roundTrip(req *http.Request, out any) error {
-	resp, err := n.http.Do(req)
+func (pe *peering) roundTrip(req *http.Request, out any) error {
+	resp, err := pe.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w at %s: %v", ErrUnreachable, req.URL.Host, shortNetError(err))
 	}
@@ -165,7 +165,7 @@ func peerError(status int, body []byte) *PeerError {
 }
 
 // decodePeerError reads an error answer whose body was not read yet.
-func (n *Node) decodePeerError(resp *http.Response) error {
+func (pe *peering) decodePeerError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPeerAnswer))
 	return peerError(resp.StatusCode, body)
 }

@@ -4,17 +4,31 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/tandem-sync/tandem/store"
 )
+
+// peering is the node's part that speaks the peer protocol: requests to
+// other nodes signed with a connection's key, the check of theirs, and
+// the plain calls (probing a node, redeeming an invitation) that come
+// before a connection has a key. It holds only what that needs: the
+// store (connections, nonces), the secret box their keys are sealed in,
+// the HTTP client, the clock, and the disk guard that names a full disk.
+// Node embeds it, so its methods are the node's.
+type peering struct {
+	st   *store.Store
+	box  *secretBox
+	http *http.Client
+	now  func() time.Time
+	disk *diskGuard
+}
 
 // PingRequest is the body of a signed ping: the receiver checks that the
 // connection it names is the one whose key signed the request.
@@ -23,11 +37,11 @@ type PingRequest struct {
 }
 
 // connectionKey opens a connection's stored key.
-func (n *Node) connectionKey(c store.Connection) ([]byte, error) {
+func (pe *peering) connectionKey(c store.Connection) ([]byte, error) {
 	if len(c.KeyCipher) == 0 {
 		return nil, fmt.Errorf("connection %s has no key yet (%s)", c.ID, c.Status)
 	}
-	return n.box.open(c.KeyCipher)
+	return pe.box.open(c.KeyCipher)
 }
 
 // MaxPeerBody bounds a signed request between nodes. A replica carries an
@@ -39,8 +53,8 @@ const MaxPeerBody = 32 << 20
 // signedPost sends v to the connection's peer, signed with the connection's
 // key, and decodes the answer into out. idem names the operation so the
 // peer applies it once however often it is sent.
-func (n *Node) signedPost(ctx context.Context, c store.Connection, path, idem string, v, out any) error {
-	key, err := n.connectionKey(c)
+func (pe *peering) signedPost(ctx context.Context, c store.Connection, path, idem string, v, out any) error {
+	key, err := pe.connectionKey(c)
 	if err != nil {
 		return err
 	}
@@ -57,13 +71,13 @@ func (n *Node) signedPost(ctx context.Context, c store.Connection, path, idem st
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	SignRequest(req, body, c.RemoteID, key, idem, n.now())
-	return n.roundTrip(req, out)
+	SignRequest(req, body, c.RemoteID, key, idem, pe.now())
+	return pe.roundTrip(req, out)
 }
 
 // ping proves the connection's key works both ways.
-func (n *Node) ping(ctx context.Context, c store.Connection) error {
-	return n.signedPost(ctx, c, PathPing, uuid.NewString(), PingRequest{From: c.ID}, nil)
+func (pe *peering) ping(ctx context.Context, c store.Connection) error {
+	return pe.signedPost(ctx, c, PathPing, uuid.NewString(), PingRequest{From: c.ID}, nil)
 }
 
 // ErrStoreFailed is a signed request this node could not check or record
@@ -76,7 +90,7 @@ var ErrStoreFailed = errors.New("the node's store failed")
 // formed, fresh, and name a connection this node has a key for. Its body
 // has not been read yet; Finish checks the MAC once it has.
 type PeerRequest struct {
-	n    *Node
+	pe   *peering
 	h    SignedHeaders
 	conn store.Connection
 	key  []byte
@@ -86,25 +100,25 @@ type PeerRequest struct {
 // they name, before any byte of the body is read, so a request that is not
 // signed, stale or for no connection costs the node no body. Errors are the
 // Err* signing errors, or ErrStoreFailed.
-func (n *Node) BeginPeer(ctx context.Context, r *http.Request) (*PeerRequest, error) {
-	h, err := CheckSignedHeaders(r, n.now())
+func (pe *peering) BeginPeer(ctx context.Context, r *http.Request) (*PeerRequest, error) {
+	h, err := CheckSignedHeaders(r, pe.now())
 	if err != nil {
 		return nil, err
 	}
-	c, err := n.st.Connection(ctx, h.ConnID)
+	c, err := pe.st.Connection(ctx, h.ConnID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && len(c.KeyCipher) == 0) {
 		return nil, ErrUnknownPeer
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading connection %s: %w", ErrStoreFailed, h.ConnID, err)
 	}
-	key, err := n.connectionKey(c)
+	key, err := pe.connectionKey(c)
 	if err != nil {
 		// This node's own fault (its node key, its store), not the
 		// sender's signature: a 503 the sender retries, not a 401.
 		return nil, fmt.Errorf("%w: opening the key of connection %s: %w", ErrStoreFailed, c.ID, err)
 	}
-	return &PeerRequest{n: n, h: h, conn: c, key: key}, nil
+	return &PeerRequest{pe: pe, h: h, conn: c, key: key}, nil
 }
 
 // ConnectionID is the connection the request names (not yet proven).
@@ -117,10 +131,10 @@ func (p *PeerRequest) Finish(ctx context.Context, bodySum []byte) (Connection, e
 	if err := p.h.Verify(p.key, bodySum); err != nil {
 		return Connection{}, err
 	}
-	fresh, err := p.n.st.SeenNonce(ctx, p.h.ConnID, p.h.Nonce(), p.h.Expires())
+	fresh, err := p.pe.st.SeenNonce(ctx, p.h.ConnID, p.h.Nonce(), p.h.Expires())
 	if err != nil {
 		// On a full disk, say that rather than SQLite's words for it.
-		if derr := p.n.disk.check(); derr != nil {
+		if derr := p.pe.disk.check(); derr != nil {
 			err = derr
 		}
 		return Connection{}, fmt.Errorf("%w: %w", ErrStoreFailed, err)
@@ -136,8 +150,8 @@ func (p *PeerRequest) Finish(ctx context.Context, bodySum []byte) (Connection, e
 // the connection it is for. Every failure is one of the Err* signing
 // errors or ErrStoreFailed; the HTTP layer uses BeginPeer and Finish
 // instead, so as not to read the body of a request it would refuse.
-func (n *Node) VerifyPeer(ctx context.Context, r *http.Request, body []byte) (Connection, error) {
-	p, err := n.BeginPeer(ctx, r)
+func (pe *peering) VerifyPeer(ctx context.Context, r *http.Request, body []byte) (Connection, error) {
+	p, err := pe.BeginPeer(ctx, r)
 	if err != nil {
 		return Connection{}, err
 	}
@@ -147,8 +161,8 @@ func (n *Node) VerifyPeer(ctx context.Context, r *http.Request, body []byte) (Co
 
 // HandlePing answers a verified ping: the sender must name the connection's
 // other end.
-func (n *Node) HandlePing(ctx context.Context, c Connection, p PingRequest) error {
-	sc, err := n.st.Connection(ctx, c.ID)
+func (pe *peering) HandlePing(ctx context.Context, c Connection, p PingRequest) error {
+	sc, err := pe.st.Connection(ctx, c.ID)
 	if err != nil {
 		return err
 	}
@@ -158,42 +172,25 @@ func (n *Node) HandlePing(ctx context.Context, c Connection, p PingRequest) erro
 	return nil
 }
 
-// connectLocal links two projects of this node: both ends live here, share
-// one key, and talk to each other over this node's own peer API like any
-// two nodes would, so a local connection behaves exactly like a remote one.
-func (n *Node) connectLocal(ctx context.Context, project, otherProject string) (Connection, error) {
-	a, err := n.findProject(ctx, project)
+// signedGet sends a signed GET to the connection's peer and returns the
+// answer for streaming; a non-2xx answer is an error.
+func (pe *peering) signedGet(ctx context.Context, c store.Connection, path string) (*http.Response, error) {
+	key, err := pe.connectionKey(c)
 	if err != nil {
-		return Connection{}, err
+		return nil, err
 	}
-	b, err := n.findProject(ctx, otherProject)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.RemoteURL+path, nil)
 	if err != nil {
-		return Connection{}, err
+		return nil, err
 	}
-	if a.ID == b.ID {
-		return Connection{}, Errorf(ErrBadRequest, "a local connection links two different projects; both are %s", a.Name)
-	}
-	key := newToken("")
-	sealed := n.box.seal([]byte(key))
-	now := n.now().UTC()
-	name := strings.Join(strings.Fields(a.Name), "_") + "_to_" + strings.Join(strings.Fields(b.Name), "_")
-	end := func(id, remoteID, role string, mine, theirs Project) store.Connection {
-		return store.Connection{ID: id, RemoteID: remoteID, Name: name, Role: role, Mode: ModeBasic, Status: StatusActive,
-			LocalProject: mine.ID, LocalProjectName: mine.Name, RemoteURL: n.inst.URL, RemoteName: n.inst.Name,
-			RemoteInstanceID: n.inst.ID, RemoteTracker: n.inst.Tracker, RemoteProjectName: theirs.Name, Local: true,
-			KeyCipher: sealed, CreatedAt: now, UpdatedAt: now}
-	}
-	idA, idB := uuid.NewString(), uuid.NewString()
-	ca, cb := end(idA, idB, store.RoleInitiator, a, b), end(idB, idA, store.RoleAcceptor, b, a)
-	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		if err := n.st.CreateConnection(ctx, tx, ca); err != nil {
-			return err
-		}
-		return n.st.CreateConnection(ctx, tx, cb)
-	})
+	SignRequest(req, nil, c.RemoteID, key, "", pe.now())
+	resp, err := pe.http.Do(req)
 	if err != nil {
-		return Connection{}, fmt.Errorf("creating the local connection: %w", err)
+		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, req.URL.Host, shortNetError(err))
 	}
-	n.log.Info("local connection created", "connection", idA, "projects", a.Name+" ↔ "+b.Name)
-	return fromStore(ca), nil
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return nil, pe.decodePeerError(resp)
+	}
+	return resp, nil
 }

@@ -20,27 +20,38 @@ const (
 	maxRecentEvents     = 200
 )
 
+// statistics is the node's part that sums up its connections' syncs for
+// the console and the command line: it only reads the store. Node embeds
+// it, so its methods are the node's.
+type statistics struct {
+	st *store.Store
+	// connection finds a connection by id or name (Node.findConnection).
+	connection func(ctx context.Context, ref string) (store.Connection, error)
+	// node is the instance's name, for the errors.
+	node string
+}
+
 // Stats sums up a connection's syncs: counts, the last sync, and the
 // median time spent in each stage. connID may be the connection's name;
 // an unknown one is ErrNotFound.
-func (n *Node) Stats(ctx context.Context, connID string) (ConnectionStats, error) {
-	c, err := n.findConnection(ctx, connID)
+func (s *statistics) Stats(ctx context.Context, connID string) (ConnectionStats, error) {
+	c, err := s.connection(ctx, connID)
 	if err != nil {
 		return ConnectionStats{}, err
 	}
 	connID = c.ID
-	a, err := n.st.ConnectionActivity(ctx, connID)
+	a, err := s.st.ConnectionActivity(ctx, connID)
 	if errors.Is(err, store.ErrNotFound) { // deleted meanwhile
-		return ConnectionStats{}, Errorf(ErrNotFound, "no connection %q on %s", connID, n.inst.Name)
+		return ConnectionStats{}, Errorf(ErrNotFound, "no connection %q on %s", connID, s.node)
 	}
 	if err != nil {
 		return ConnectionStats{}, err
 	}
-	counts, err := n.st.EventCounts(ctx, connID)
+	counts, err := s.st.EventCounts(ctx, connID)
 	if err != nil {
 		return ConnectionStats{}, err
 	}
-	marks, err := n.st.StageMarks(ctx, connID, statsWindow)
+	marks, err := s.st.StageMarks(ctx, connID, statsWindow)
 	if err != nil {
 		return ConnectionStats{}, err
 	}
@@ -85,8 +96,8 @@ func medianStages(marks []store.StageMark) map[string]time.Duration {
 // update, each as it stands now (its current stage, error and links).
 // limit <= 0 means 20; at most 200 are returned. connID may be the
 // connection's name; an unknown one is ErrNotFound.
-func (n *Node) RecentEvents(ctx context.Context, connID string, limit int) ([]StageEvent, error) {
-	c, err := n.findConnection(ctx, connID)
+func (s *statistics) RecentEvents(ctx context.Context, connID string, limit int) ([]StageEvent, error) {
+	c, err := s.connection(ctx, connID)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +106,7 @@ func (n *Node) RecentEvents(ctx context.Context, connID string, limit int) ([]St
 		limit = defaultRecentEvents
 	}
 	limit = min(limit, maxRecentEvents)
-	evs, err := n.st.RecentEvents(ctx, connID, limit)
+	evs, err := s.st.RecentEvents(ctx, connID, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,9 @@
 package engine
 
+// Waiting for remote, as the receiving node lives it: the replica is
+// stored (ReceiveEvent) and applied to the tracker (the apply job), with
+// progress reported back (progress.go).
+
 import (
 	"context"
 	"database/sql"
@@ -421,4 +425,36 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// ReceiveEvent stores an incoming replica and the job that applies it, in
+// one transaction; the same event delivered again changes nothing.
+func (n *Node) ReceiveEvent(ctx context.Context, c Connection, d EventDelivery) error {
+	if d.Replica.EventID == "" || d.Replica.Source.ID == "" {
+		return Errorf(ErrBadRequest, "the replica lacks its event or entity id")
+	}
+	payload, err := json.Marshal(d.Replica)
+	if err != nil {
+		return err
+	}
+	ev := store.SyncEvent{ConnectionID: c.ID, ID: d.Replica.EventID, Direction: store.DirectionIn, Stage: StageWaiting,
+		Payload: payload, RemoteKey: d.Replica.Source.Key, RemoteURL: d.Replica.Source.URL}
+	if t, err := n.st.TwinByRemote(ctx, nil, c.ID, d.Replica.Source.ID); err == nil {
+		ev.EntityID, ev.LocalKey, ev.LocalURL = t.LocalID, t.LocalKey, t.LocalURL
+	}
+	at := n.now()
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.CreateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		_, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: c.ID, Event: ev.ID}, nil)
+		return err
+	})
+	if errors.Is(err, store.ErrExists) {
+		return nil
+	}
+	if err == nil {
+		n.publish(ev, at)
+	}
+	return err
 }

@@ -1,0 +1,148 @@
+package engine
+
+// Finalizing and Synchronized: the receiving node reports the result
+// back (the report job); the source records the twin, the links and the
+// echo fingerprints (ReceiveResult) and the event is Synchronized.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+// ResultDelivery is the body of a signed POST /api/v1/peer/results.
+type ResultDelivery struct {
+	Result ApplyResult `json:"result"`
+}
+
+// report sends an applied replica's result back to its source.
+func (n *Node) report(ctx context.Context, a reportArgs, attempt int) error {
+	c, err := n.st.Connection(ctx, a.Conn)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := n.st.SyncEvent(ctx, nil, a.Conn, a.Event)
+	if err != nil {
+		return err
+	}
+	var res ApplyResult
+	if err := json.Unmarshal(ev.Result, &res); err != nil {
+		return fmt.Errorf("event %s: unreadable result: %w", ev.ID, err)
+	}
+	if err := n.signedPost(ctx, c, PathResults, "result-"+ev.ID, ResultDelivery{Result: res}, nil); err != nil {
+		return n.failed(ctx, a.Conn, a.Event, attempt, fmt.Errorf("reporting to %s: %w", c.RemoteName, err))
+	}
+	return n.advance(ctx, a.Conn, a.Event, StageSynchronized, "", time.Time{}, nil)
+}
+
+// ReceiveResult is Finalizing on the source: it records the twin, the
+// comment and attachment links and the fingerprints that stop echoes, in
+// one transaction, and the event is Synchronized. A result delivered again
+// changes nothing.
+func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery) error {
+	res := d.Result
+	ev, err := n.st.SyncEvent(ctx, nil, c.ID, res.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(ErrNotFound, "no outgoing sync %s on this connection", res.EventID)
+	}
+	if err != nil {
+		return err
+	}
+	if ev.Direction != store.DirectionOut {
+		return Errorf(ErrBadRequest, "sync %s is not one this node sent", res.EventID)
+	}
+	if ev.Stage == StageSynchronized {
+		return nil
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil {
+		return err
+	}
+	if err := n.advance(ctx, c.ID, ev.ID, StageFinalizing, "", time.Time{}, func(e *store.SyncEvent) {
+		e.RemoteKey, e.RemoteURL = res.Key, res.URL
+	}); err != nil {
+		return err
+	}
+	at := n.now()
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		twin, err := n.st.Twin(ctx, tx, c.ID, r.Source.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			twin = store.Twin{ConnectionID: c.ID, LocalID: r.Source.ID, Fields: map[string]string{}}
+		} else if err != nil {
+			return err
+		}
+		if twin.RemoteID != "" && twin.RemoteID != res.EntityID {
+			// A twin is never re-pointed: the peer applied this to another
+			// entity than the one already linked, which is a bug to see.
+			return fmt.Errorf("%s is linked to %s on %s, but the peer applied sync %s to %s",
+				twin.LocalKey, twin.RemoteKey, c.RemoteName, ev.ID, res.Key)
+		}
+		twin.RemoteID, twin.RemoteKey, twin.RemoteURL = res.EntityID, res.Key, res.URL
+		twin.LocalKey, twin.LocalURL = r.Source.Key, r.Source.URL
+		for _, f := range r.Fields {
+			if at := fieldAt(twin, f); !at.IsZero() && r.Source.ModifiedAt.Before(at) {
+				continue // a newer write (an incoming sync) set it since
+			}
+			setField(&twin, f, fingerprint(n.rules.Sent(r.Source, f)), r.Source.ModifiedAt)
+			if n.rules.KeepsRemote(f) {
+				// This side's type now stands; a type the peer could not
+				// hold is the peer's to keep.
+				twin.RemoteType = ""
+			}
+		}
+		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+			return err
+		}
+		for _, p := range res.Comments {
+			i := slices.IndexFunc(r.Comments, func(c ReplicaComment) bool { return c.ID == p.Source })
+			fp := ""
+			if i >= 0 {
+				fp = fingerprint(r.Comments[i].Body)
+			}
+			if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: p.Source,
+				RemoteID: p.Dest, EntityID: r.Source.ID, Fingerprint: fp}); err != nil {
+				return err
+			}
+		}
+		for _, p := range res.Attachments {
+			if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkAttachment, LocalID: p.Source,
+				RemoteID: p.Dest, EntityID: r.Source.ID}); err != nil {
+				return err
+			}
+		}
+		ev.Stage, ev.Error, ev.NextRetryAt = StageSynchronized, "", time.Time{}
+		ev.RemoteKey, ev.RemoteURL, ev.Result = res.Key, res.URL, mustJSON(res)
+		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
+	})
+	if err != nil {
+		err = fmt.Errorf("finalizing sync %s: %w", ev.ID, err)
+		// The peer retries the report; the failure shows here meanwhile,
+		// not only as an error on the other node.
+		if aerr := n.advance(context.WithoutCancel(ctx), c.ID, ev.ID, StageFinalizing, err.Error(), time.Time{}, nil); aerr != nil {
+			n.log.Error("recording a sync failure", "event", ev.ID, "err", aerr)
+		}
+		return err
+	}
+	for _, why := range res.Skipped {
+		n.log.Warn("not synced", "connection", c.ID, "event", ev.ID, "reason", why)
+	}
+	n.publish(ev, at)
+	return nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs of strings reach here
+	}
+	return b
+}

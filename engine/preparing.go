@@ -1,0 +1,352 @@
+package engine
+
+// Preparing, the first of the five stages a sync shows: an item read from
+// the tracker (by Exalate, Bulk Exalate or change detection) becomes a
+// replica, stored with its event and send job in one transaction.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-sync/tandem/store"
+)
+
+func (n *Node) entities() (EntityTracker, error) {
+	et, ok := n.cfg.Tracker.(EntityTracker)
+	if !ok {
+		return nil, fmt.Errorf("the %s tracker cannot sync entities yet", n.cfg.Tracker.Kind())
+	}
+	return et, nil
+}
+
+// Exalate syncs one entity now, given as a user pastes it (an id, a key, a
+// link). connID may be empty when exactly one active connection covers the
+// entity's project. It returns once the event is stored (Preparing done);
+// Subscribe or EventStatus follow the rest.
+func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, error) {
+	et, err := n.entities()
+	if err != nil {
+		return StageEvent{}, err
+	}
+	id, err := et.ParseRef(ref)
+	if err != nil {
+		return StageEvent{}, Errorf(ErrBadRequest, "%v", err)
+	}
+	n.writing.RLock() // see consider
+	defer n.writing.RUnlock()
+	started := n.now()
+	e, err := et.Get(ctx, id)
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("reading %s from %s: %w", ref, n.inst.Tracker, err)
+	}
+	c, err := n.connectionFor(ctx, connID, e.Project)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	return n.prepare(ctx, c, e, true, started)
+}
+
+// connectionFor picks the active connection for an entity of project;
+// connID, the one the admin named (by id or name), or "" for the one
+// connection that syncs project.
+func (n *Node) connectionFor(ctx context.Context, connID, project string) (store.Connection, error) {
+	if connID != "" {
+		c, err := n.findConnection(ctx, connID)
+		if err == nil && c.LocalProject != project {
+			return c, Errorf(ErrBadRequest, "connection %s syncs project %s; that item is in another project", c.Name, c.LocalProjectName)
+		}
+		return c, err
+	}
+	cs, err := n.st.Connections(ctx)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	var matches []store.Connection
+	var names []string
+	for _, c := range cs {
+		if c.LocalProject == project && c.Status != StatusPending {
+			matches = append(matches, c)
+			names = append(names, c.Name+" ("+c.ID+")")
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return store.Connection{}, Errorf(ErrBadRequest, "no connection on %s syncs that item's project; set one up first", n.inst.Name)
+	case 1:
+		return matches[0], nil
+	}
+	return store.Connection{}, Errorf(ErrBadRequest, "several connections sync that item's project; pick one with --connection: %v", names)
+}
+
+// prepare is Preparing: read (the item already, by the caller; here what
+// was synced of it), diff the two through the rules, and store the event,
+// its replica and the send job in one transaction. A connection that is
+// not Active stores the event and leaves it queued at Sending. always
+// makes an event even when nothing changed (an Exalate the user asked
+// for, to see it confirmed).
+func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
+	s, err := n.syncedOf(ctx, c, e)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	p := diff(e, s, n.rules)
+	if !always && !p.changed {
+		return StageEvent{}, nil // nothing a user changed: no event, no echo
+	}
+	p.replica.EventID, p.replica.Origin = uuid.NewString(), n.inst.Name
+	var twin store.Twin
+	if s.twin != nil {
+		twin = *s.twin
+	}
+	se, err := n.storePrepared(ctx, c, e, p.replica, twin, started)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	if p.local != nil {
+		n.normalizeLocal(ctx, e, *p.local)
+	}
+	return se, nil
+}
+
+// synced is what Preparing compares an item against: what earlier syncs
+// recorded of it, and what the unfinished ones still carry.
+type synced struct {
+	// twin is the item's twin; nil when it has none yet.
+	twin *store.Twin
+	// comments and attachments are the links of the item's comments and
+	// attachments synced so far.
+	comments, attachments []store.ItemLink
+	// pendingComments and pendingFiles count an incoming sync's writes to
+	// the item whose outcome is not known yet (see PendingWrites).
+	pendingComments, pendingFiles int
+	// inFlight is what the unfinished syncs of the item carry (inFlight).
+	inFlight map[string]bool
+}
+
+// prepared is what Preparing decided to send of an item.
+type prepared struct {
+	// replica is what to send, but for its event id and origin, which
+	// the step that stores it sets.
+	replica Replica
+	// changed says whether the replica carries anything: false means
+	// nothing a user changed since the last sync (an echo of what the
+	// sync wrote itself, or no change at all).
+	changed bool
+	// local, when set, are the values the local item takes so both sides
+	// store the same (Outgoing.Local).
+	local *EntityUpdate
+}
+
+// syncedOf reads what Preparing compares e against. A twin deleted on the
+// other side is an error: deletes are not propagated, so there is nothing
+// to sync e to.
+func (n *Node) syncedOf(ctx context.Context, c store.Connection, e Entity) (synced, error) {
+	var s synced
+	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
+	switch {
+	case err == nil:
+		if twin.RemoteDeleted {
+			return s, Errorf(ErrConflict, "%s's twin %s was deleted on %s; deletes are not propagated, so there is nothing to sync it to",
+				e.Key, twin.RemoteKey, c.RemoteName)
+		}
+		s.twin = &twin
+	case !errors.Is(err, store.ErrNotFound):
+		return s, err
+	}
+	// What earlier syncs of this entity still carry is not sent again: a
+	// change seen twice (by a poll and an exalate, or by two polls before
+	// the first sync finished) makes one replica, not two.
+	if s.inFlight, err = n.inFlight(ctx, c.ID, e.ID); err != nil {
+		return s, err
+	}
+	if s.comments, err = n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID); err != nil {
+		return s, err
+	}
+	if s.pendingComments, err = n.st.PendingWrites(ctx, c.ID, store.LinkComment, e.ID); err != nil {
+		return s, err
+	}
+	if s.pendingFiles, err = n.st.PendingWrites(ctx, c.ID, store.LinkAttachment, e.ID); err != nil {
+		return s, err
+	}
+	s.attachments, err = n.st.Links(ctx, nil, c.ID, store.LinkAttachment, e.ID)
+	return s, err
+}
+
+// diff is Preparing's decision, with no I/O: the replica of e, as the
+// rules make it, carrying the fields, comments and attachments that
+// differ from what s recorded and that no unfinished sync carries yet.
+func diff(e Entity, s synced, rules Rules) prepared {
+	out := rules.Outgoing(e, s.twin)
+	r := Replica{Source: out.Source}
+	if s.twin != nil {
+		r.Twin = s.twin.RemoteID
+	}
+	r.Source.ID, r.Source.Key, r.Source.URL, r.Source.ModifiedAt = e.ID, e.Key, e.URL, e.ModifiedAt
+	r.Fields = changedFields(out.Item, s, rules)
+	r.Comments = newComments(e.Comments, s)
+	r.Attachments = newAttachments(e.Attachments, s)
+	changed := len(r.Fields) > 0 || len(r.Comments) > 0 || len(r.Attachments) > 0
+	return prepared{replica: r, changed: changed, local: out.Local}
+}
+
+// changedFields are the rules' fields whose value in item (as the rules
+// carry it) the twin does not record, and no unfinished sync carries.
+func changedFields(item Entity, s synced, rules Rules) []string {
+	var fields []string
+	for _, f := range rules.Fields() {
+		fp := fingerprint(rules.Value(item, f))
+		if (s.twin == nil || fieldFP(*s.twin, f) != fp) && !s.inFlight[f+"\x00"+fp] {
+			fields = append(fields, f)
+		}
+	}
+	return fields
+}
+
+// newComments are the comments not synced yet, or whose body changed
+// since, that no unfinished sync carries.
+func newComments(comments []Comment, s synced) []ReplicaComment {
+	var out []ReplicaComment
+	for _, cm := range comments {
+		i := slices.IndexFunc(s.comments, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
+		// An incoming sync still writing to this entity (retrying after a
+		// write whose outcome was unknown) may have left comments or files
+		// that are its own, not a user's: they are not sent back. The
+		// sync's next writes bring the entity up again once they are
+		// recorded.
+		if i < 0 && s.pendingComments > 0 {
+			continue
+		}
+		if (i < 0 || s.comments[i].Fingerprint != fingerprint(cm.Body)) && !s.inFlight["comment\x00"+cm.ID+"\x00"+fingerprint(cm.Body)] {
+			out = append(out, ReplicaComment{ID: cm.ID, Author: cm.Author, Body: cm.Body})
+		}
+	}
+	return out
+}
+
+// newAttachments are the attachments not synced yet that no unfinished
+// sync carries; none while an incoming sync may still be adding its own
+// (see newComments).
+func newAttachments(atts []Attachment, s synced) []Attachment {
+	if s.pendingFiles > 0 {
+		return nil
+	}
+	var out []Attachment
+	for _, a := range atts {
+		if !slices.ContainsFunc(s.attachments, func(l store.ItemLink) bool { return l.LocalID == a.ID }) && !s.inFlight["attachment\x00"+a.ID] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// storePrepared stores the sync of e (its event, at Preparing then
+// Sending, with r as its payload) and, when the connection is Active, the
+// job that sends it, in one transaction; twin is e's twin (zero when it
+// has none), whose key and URL the event shows.
+func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time) (StageEvent, error) {
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	ev := store.SyncEvent{ConnectionID: c.ID, ID: r.EventID, Direction: store.DirectionOut, EntityID: e.ID,
+		Stage: StagePreparing, Payload: payload, LocalKey: e.Key, LocalURL: e.URL, RemoteKey: twin.RemoteKey, RemoteURL: twin.RemoteURL}
+	n.publish(ev, started)
+	sent := n.now()
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.CreateSyncEvent(ctx, tx, ev, started); err != nil {
+			return err
+		}
+		ev.Stage = StageSending
+		if err := n.st.UpdateSyncEvent(ctx, tx, ev, sent); err != nil {
+			return err
+		}
+		// The status as of this transaction, not as the caller last saw it
+		// (see SetActive).
+		status, err := n.st.ConnectionStatus(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		if status != StatusActive {
+			return nil // queued: activation enqueues it
+		}
+		_, err = n.river.InsertTx(ctx, tx, sendArgs{Conn: c.ID, Event: ev.ID}, nil)
+		return err
+	})
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
+	}
+	return n.publish(ev, sent), nil
+}
+
+// inFlight collects what the unfinished syncs of an entity carry: field
+// values, comment bodies and attachments, as keys of a set.
+func (n *Node) inFlight(ctx context.Context, connID, entityID string) (map[string]bool, error) {
+	evs, err := n.st.UnfinishedEvents(ctx, connID, entityID)
+	if err != nil {
+		return nil, err
+	}
+	carried := map[string]bool{}
+	for _, ev := range evs {
+		var r Replica
+		if err := json.Unmarshal(ev.Payload, &r); err != nil {
+			return nil, fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
+		}
+		for _, f := range r.Fields {
+			carried[f+"\x00"+fingerprint(n.rules.Sent(r.Source, f))] = true
+		}
+		for _, c := range r.Comments {
+			carried["comment\x00"+c.ID+"\x00"+fingerprint(c.Body)] = true
+		}
+		for _, a := range r.Attachments {
+			carried["attachment\x00"+a.ID] = true
+		}
+	}
+	return carried, nil
+}
+
+// ExalateAll syncs every entity of a connection's project now (Bulk
+// Exalate). It returns the events it started, in order; progress follows
+// through Subscribe. Entities already in sync still get an event, so the
+// operator sees each one confirmed.
+func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, error) {
+	et, err := n.entities()
+	if err != nil {
+		return nil, err
+	}
+	c, err := n.findConnection(ctx, connID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := et.List(ctx, c.LocalProject)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+	}
+	var started []StageEvent
+	for _, id := range ids {
+		ev, err := n.exalateOne(ctx, et, c, id)
+		if err != nil {
+			return started, err
+		}
+		started = append(started, ev)
+	}
+	return started, nil
+}
+
+// exalateOne reads and prepares one entity of c's project.
+func (n *Node) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
+	n.writing.RLock() // see consider
+	defer n.writing.RUnlock()
+	started := n.now()
+	e, err := et.Get(ctx, id)
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("reading %s: %w", id, err)
+	}
+	return n.prepare(ctx, c, e, true, started)
+}
