@@ -195,8 +195,9 @@ func (s *Sandbox) authorize(r *http.Request) (string, bool) {
 	return tok, true
 }
 
-// routes registers exactly the operations of the OpenAPI subset; anything
-// else under /api/1.0 gets Asana's 404.
+// routes registers exactly the operations of the OpenAPI subset (anything
+// else under /api/1.0 gets Asana's 404), the download URLs and the task
+// pages permalink_url points at.
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	api := func(pattern string, h handler) {
@@ -231,5 +232,6 @@ func (s *Sandbox) routes() *http.ServeMux {
 		return &apiError{status: http.StatusNotFound, message: "No matching route for request"}
 	}))
 	m.HandleFunc("GET "+filesPrefix+"{attachment_gid}", s.download)
+	m.HandleFunc("GET /0/{project}/{task}", s.taskPage)
 	return m
 }
