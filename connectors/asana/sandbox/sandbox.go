@@ -22,6 +22,7 @@ type config struct {
 	latency   time.Duration
 	faultRate float64
 	randSeed  *int64
+	state     []byte // WithState: start from this instead of a seed
 }
 
 // Option configures a Sandbox built by New.
@@ -92,8 +93,18 @@ func New(opts ...Option) (*Sandbox, error) {
 		lim:    newLimits(c.rateLimit),
 	}
 	s.st = newStore(s.rng)
-	seedStore(s.st, c.workspace, c.seed == "demo")
-	s.token = c.token
+	if c.state != nil {
+		tok, err := loadState(s.st, c.state)
+		if err != nil {
+			return nil, err
+		}
+		s.token = tok
+	} else {
+		seedStore(s.st, c.workspace, c.seed == "demo")
+	}
+	if c.token != "" {
+		s.token = c.token
+	}
 	if s.token == "" {
 		s.token = fmt.Sprintf("2/%s/%d:%s", s.st.me.gid, 1200000000000000+s.rng.Int64N(1e14), s.rng.Hex(16))
 	}
