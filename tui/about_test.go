@@ -22,7 +22,7 @@ func TestAboutPanel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	a = New(ctx, Options{Renderer: plainRenderer(), Now: func() time.Time { return testNow },
-		About: "Acme asana sandbox http://127.0.0.1:1/api/1.0\nTokens: /tmp/d/demo.env\x1b]52;c;aGk=\x07",
+		About:   "Acme asana sandbox http://127.0.0.1:1/api/1.0\nTokens: /tmp/d/demo.env\x1b]52;c;aGk=\x07",
 		Targets: []Target{{Name: "Acme", URL: "http://acme.test", Node: &fakeNode{info: globex}}}})
 	appSend(a, tea.WindowSizeMsg{Width: 80, Height: 24})
 	appKeys(a, "?")
