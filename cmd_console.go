@@ -119,7 +119,7 @@ func demoSummary(w io.Writer, nodes []*demo.Node, data string, keep bool) {
 		fmt.Fprintf(w, "  %-7s node    %s\n          %-7s %s\n", n.Name, n.URL, n.Tracker, n.SandboxURL)
 	}
 	if keep {
-		fmt.Fprintf(w, "Their data (SQLite files, sandboxes, log) is kept in %s; tandem demo --data %s resumes it.\n", data, data)
+		fmt.Fprintf(w, "Their data (SQLite files, sandboxes, log) is kept in %s;\ntandem demo --data %s resumes it.\n", data, data)
 		fmt.Fprintf(w, "%s there has the sandboxes' URLs and tokens.\n", demo.EnvName)
 	} else {
 		fmt.Fprintf(w, "Their data was in a temporary directory, now removed (--data DIR keeps it).\n")

@@ -19,7 +19,7 @@ func WriteEnv(dir string, nodes []*Node) (string, error) {
 	fmt.Fprintf(&b, "# The tokens are the demo sandboxes' own (demo data only); this file is yours alone (0600).\n")
 	for _, n := range nodes {
 		p := EnvPrefix(n.Name)
-		fmt.Fprintf(&b, "\n# %s: a %s sandbox, and the tandem node in front of it\n", n.Name, n.Tracker)
+		fmt.Fprintf(&b, "\n# %s (%s): the sandbox, and the tandem node in front of it\n", n.Name, n.Tracker)
 		fmt.Fprintf(&b, "%s_TRACKER=%s\n", p, n.Tracker)
 		fmt.Fprintf(&b, "%s_SANDBOX_URL=%s\n", p, shellQuote(n.SandboxURL))
 		for _, c := range n.Credentials {
@@ -50,7 +50,7 @@ func (n *Node) listLine() string {
 // It shows no token: those are in the file alone.
 func About(nodes []*Node, dir, envPath string, kept bool) string {
 	var b strings.Builder
-	b.WriteString("This demo runs, in this process and on loopback, a tracker sandbox and\na tandem node per company:\n\n")
+	b.WriteString("A tracker sandbox and a tandem node per company, in this process, on loopback:\n\n")
 	for _, n := range nodes {
 		fmt.Fprintf(&b, "  %-7s %-5s sandbox  %s\n", n.Name, n.Tracker, n.SandboxURL)
 		fmt.Fprintf(&b, "  %-7s tandem node    %s\n", "", n.URL)
@@ -60,11 +60,16 @@ func About(nodes []*Node, dir, envPath string, kept bool) string {
 	fmt.Fprintf(&b, "  . %s\n", shellQuote(envPath))
 	for _, n := range nodes {
 		if line := n.listLine(); line != "" {
+			// Cut before the URL with a shell continuation, so the two
+			// lines fit 80 columns and still paste as one command.
+			if i := strings.LastIndex(line, ` "$`); i > 0 {
+				line = line[:i] + " \\\n  " + line[i+1:]
+			}
 			fmt.Fprintf(&b, "  %s\n", line)
 		}
 	}
 	if kept {
-		fmt.Fprintf(&b, "\nData is kept in %s: tandem demo --data %s resumes it.", dir, shellQuote(dir))
+		fmt.Fprintf(&b, "\nData is kept in %s; to resume this demo later:\n  tandem demo --data %s", dir, shellQuote(dir))
 	} else {
 		b.WriteString("\nData is in a temporary directory, removed on exit (--data DIR keeps it).")
 	}

@@ -80,7 +80,7 @@ func asanaSandbox(addr string, s SandboxSpec) (*Sandbox, error) {
 		ListItems: func(prefix, project string) string {
 			for _, p := range sb.Projects() {
 				if p.Name == project {
-					return fmt.Sprintf(`curl -H "Authorization: Bearer $%s_TOKEN" "$%s_SANDBOX_URL/projects/%s/tasks?opt_fields=name,permalink_url"`, prefix, prefix, p.GID)
+					return fmt.Sprintf(`curl -H "Authorization: Bearer $%s_TOKEN" "$%s_SANDBOX_URL/projects/%s/tasks"`, prefix, prefix, p.GID)
 				}
 			}
 			return ""
