@@ -56,6 +56,7 @@ func TestKeptDemoResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	twin := syncOne(t, ctx, acme, conn.ID, task.GID)
 	first := map[string]string{}
 	for _, n := range nodes {
 		first[n.Name] = n.URL + " " + n.SandboxURL + " " + n.AdminToken
@@ -94,6 +95,15 @@ func TestKeptDemoResumes(t *testing.T) {
 			t.Errorf("%s's connections after resuming: %+v %v, want %s (%s)", n.Name, cs, err, conn.Name, conn.Status)
 		}
 	}
+	if is, err := globex.JiraClient.Issue(ctx, twin); err != nil || is.Fields.Summary != "Made in the first run" {
+		t.Errorf("the twin %s made in the first run: %+v %v", twin, is, err)
+	}
+	// The nodes still reach each other: a task made now syncs.
+	later, err := acme.Client.CreateTask(ctx, asana.NewTask{Project: company, Name: "Made after resuming"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncOne(t, ctx, acme, conn.ID, later.GID)
 	checkEnv(t, dir, nodes)
 
 	// A dir that is neither empty nor an earlier demo's is refused.
@@ -147,6 +157,29 @@ func checkEnv(t *testing.T, dir string, nodes []*Node) string {
 		}
 	}
 	return path
+}
+
+// syncOne exalates ref on the connection, waits until it is synchronized
+// and returns the twin's key.
+func syncOne(t *testing.T, ctx context.Context, n *Node, connID, ref string) string {
+	t.Helper()
+	ev, err := n.Exalate(ctx, connID, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := n.EventStatus(ctx, connID, ev.EventID)
+		if err == nil && st.Stage == engine.StageSynchronized {
+			return st.RemoteKey
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s never synchronized: %+v %v", ref, st, err)
+		case <-tick.C:
+		}
+	}
 }
 
 func projectID(t *testing.T, ctx context.Context, n *Node, name string) string {
