@@ -43,7 +43,7 @@ func (s *Sandbox) taskPage(w http.ResponseWriter, r *http.Request) {
 			author = x.createdBy.name
 		}
 		p.Comments = append(p.Comments, sandboxkit.PageComment{Author: author,
-			When: x.createdAt.Format(time.DateTime + " UTC"), Text: x.plainText()})
+			When: x.createdAt.Format(sandboxkit.PageTime), Text: x.plainText()})
 	}
 	exp := strconv.FormatInt(time.Now().Add(sandboxkit.PageLinkLifetime).Unix(), 10)
 	for _, a := range t.attachments {

@@ -13,6 +13,9 @@ import (
 // before clicking, and reloading it gives fresh links.
 const PageLinkLifetime = time.Hour
 
+// PageTime is how item pages show a comment's time.
+const PageTime = "2006-01-02 15:04 MST"
+
 // Page is an item's read-only web page: what the link a sandbox's API hands
 // out (Asana's permalink_url, Jira's /browse/KEY) shows in a browser, so a
 // demo user can open both sides of a sync. Every field is text from

@@ -160,10 +160,10 @@ func (s *Sandbox) browse(w http.ResponseWriter, r *http.Request) {
 	}
 	me := s.st.me
 	p := sandboxkit.Page{Site: s.site + " · Jira sandbox", Ref: is.key, Kind: is.cur.itype.name,
-		Project: is.project.name, Summary: is.cur.summary, Description: adfText(is.cur.description)}
+		Project: is.project.name, Summary: is.cur.summary, Description: adfLines(is.cur.description)}
 	for _, cm := range is.cur.comments {
 		p.Comments = append(p.Comments, sandboxkit.PageComment{Author: me.displayName,
-			When: me.stamp(cm.created), Text: adfText(cm.body)})
+			When: cm.created.In(me.loc).Format(sandboxkit.PageTime), Text: adfLines(cm.body)})
 	}
 	exp := strconv.FormatInt(s.clk.now().Add(sandboxkit.PageLinkLifetime).Unix(), 10)
 	for _, a := range is.cur.attachments {

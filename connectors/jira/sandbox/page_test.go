@@ -13,7 +13,10 @@ import (
 // links that give the attachment's bytes.
 func TestBrowsePage(t *testing.T) {
 	e := newEnv(t, []Option{WithSeed("empty")})
-	_, key := e.create("KAN", "Bug", "Browse <i>me</i>", doc("The description"))
+	desc := doc("The description")
+	desc["content"] = append(desc["content"].([]any), map[string]any{"type": "bulletList", "content": []any{
+		map[string]any{"type": "listItem", "content": []any{doc("in blocks")["content"].([]any)[0]}}}})
+	_, key := e.create("KAN", "Bug", "Browse <i>me</i>", desc)
 	e.ok(201, "POST", "/issue/"+key+"/comment", map[string]any{"body": doc(`<script>alert("x")</script> hello`)})
 	if r := e.upload(key, true, upFile{"log.txt", "text/plain", "log bytes"}); r.status != 200 {
 		t.Fatalf("upload: %d %s", r.status, r.raw)
@@ -24,7 +27,7 @@ func TestBrowsePage(t *testing.T) {
 	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 		t.Fatalf("browse: %d %s\n%s", r.status, r.header.Get("Content-Type"), page)
 	}
-	for _, want := range []string{"Browse &lt;i&gt;me&lt;/i&gt;", "Bug " + key, "The description",
+	for _, want := range []string{"Browse &lt;i&gt;me&lt;/i&gt;", "Bug " + key, "The description\n• in blocks",
 		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; hello", "<b>Sandbox Admin</b>", "Comments (1)", "log.txt"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q:\n%s", want, page)
