@@ -29,14 +29,19 @@ sandbox (projects Company and Test) and Globex on a Jira sandbox (projects
 KAN and OPS). Then it opens the console on Acme. ctrl+t switches the console
 to the other node, so one person can play both admins.
 
+While it runs, A (see ? for every key) shows where the trackers and nodes
+listen, and demo.env in the data dir has their URLs, tokens and a curl line
+listing each project.
+
 Data lives in a temporary directory removed on exit, unless --data names a
-directory to keep (it must be new or empty: the sandboxes start fresh).`,
+directory to keep: a new or empty one starts a fresh demo, one an earlier
+demo kept resumes it (the sandboxes keep their data there too).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), data, poll)
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "keep the nodes' data in this new or empty directory")
+	cmd.Flags().StringVar(&data, "data", "", "keep the demo's data in this directory: new or empty for a fresh demo, an earlier demo's to resume it")
 	cmd.Flags().DurationVar(&poll, "poll", time.Second, "how often the nodes ask their sandbox what changed")
 	return cmd
 }
@@ -47,8 +52,8 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	}
 	keep := data != ""
 	if keep {
-		if entries, err := os.ReadDir(data); err == nil && len(entries) > 0 {
-			return fmt.Errorf("--data %s is not empty: the demo's sandboxes start fresh, so give it a new directory", data)
+		if err := demo.CheckDir(data); err != nil {
+			return fmt.Errorf("--data: %w", err)
 		}
 		if err := os.MkdirAll(data, 0o700); err != nil {
 			return fmt.Errorf("creating --data %s: %w", data, err)
@@ -73,18 +78,25 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start, stop := context.WithTimeout(ctx, time.Minute)
-	nodes, err := demo.Mixed(start, data, func(s *demo.Spec) {
+	nodes, resumed, err := demo.Kept(start, data, func(s *demo.Spec) {
 		s.Logger, s.Poll, s.RequestsPerMinute = logger, poll, 1500
 	})
 	stop()
 	if err != nil {
-		return err
+		return fmt.Errorf("--data %s: %w", data, err)
 	}
 	defer func() {
 		for _, n := range nodes {
 			n.Close()
 		}
 	}()
+	envPath, err := demo.WriteEnv(data, nodes)
+	if err != nil {
+		return err
+	}
+	if resumed {
+		logger.Info("resumed the demo kept in the data dir", "dir", data)
+	}
 	acme, globex := nodes[0], nodes[1]
 	targets := []tui.Target{
 		{Name: acme.Name, URL: acme.URL, Node: acme.Node.Admin(), Suggest: globex.URL, SuggestName: globex.Name + ", the other demo node", SuggestToken: globex.AdminToken,
@@ -92,15 +104,23 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 		{Name: globex.Name, URL: globex.URL, Node: globex.Node.Admin(), Suggest: acme.URL, SuggestName: acme.Name + ", the other demo node", SuggestToken: acme.AdminToken,
 			Project: globex.Project, SuggestProject: acme.Project},
 	}
-	if err := runConsole(ctx, targets, data); err != nil {
+	if err := runConsole(ctx, targets, data, demo.About(nodes, data, envPath, keep)); err != nil {
 		return err
 	}
+	demoSummary(w, nodes, data, keep)
+	return nil
+}
+
+// demoSummary is what the demo leaves on the terminal when it ends: where
+// things were, never a token (those are in demo.env alone).
+func demoSummary(w io.Writer, nodes []*demo.Node, data string, keep bool) {
 	fmt.Fprintf(w, "The demo ran, in this process, two tracker sandboxes and two tandem nodes:\n")
 	for _, n := range nodes {
 		fmt.Fprintf(w, "  %-7s node    %s\n          %-7s %s\n", n.Name, n.URL, n.Tracker, n.SandboxURL)
 	}
 	if keep {
-		fmt.Fprintf(w, "Their data (SQLite files, log) is kept in %s.\n", data)
+		fmt.Fprintf(w, "Their data (SQLite files, sandboxes, log) is kept in %s;\ntandem demo --data %s resumes it.\n", data, data)
+		fmt.Fprintf(w, "%s there has the sandboxes' URLs and tokens.\n", demo.EnvName)
 	} else {
 		fmt.Fprintf(w, "Their data was in a temporary directory, now removed (--data DIR keeps it).\n")
 	}
@@ -117,7 +137,6 @@ TOKEN (and EMAIL) are what each sandbox printed, ADMIN what serve printed.
 Tokens go in the environment: a flag's value is visible to every local user in ps.
 README.md walks through it.
 `)
-	return nil
 }
 
 func newConsoleCmd() *cobra.Command {
@@ -146,7 +165,7 @@ func newConsoleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runConsole(cmd.Context(), []tui.Target{{Name: info.Name, URL: info.URL, Node: tui.RemoteNode(c)}}, dir)
+			return runConsole(cmd.Context(), []tui.Target{{Name: info.Name, URL: info.URL, Node: tui.RemoteNode(c)}}, dir, "")
 		},
 	}
 	cf.register(cmd)
@@ -167,10 +186,11 @@ func codeDir() (string, error) {
 	return dir, nil
 }
 
-// runConsole runs the console full screen until the user quits.
-func runConsole(ctx context.Context, targets []tui.Target, dir string) error {
+// runConsole runs the console full screen until the user quits; about is
+// its about panel ("" for none).
+func runConsole(ctx context.Context, targets []tui.Target, dir, about string) error {
 	out := termenv.NewOutput(os.Stdout)
-	app := tui.New(ctx, tui.Options{Targets: targets, CodeDir: dir,
+	app := tui.New(ctx, tui.Options{Targets: targets, CodeDir: dir, About: about,
 		Clipboard: func(s string) error { out.Copy(s); return nil }})
 	_, err := tea.NewProgram(app, tea.WithAltScreen(), tea.WithContext(ctx)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {

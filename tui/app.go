@@ -49,6 +49,9 @@ type Options struct {
 	CodeDir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// About, if set, is shown on its key (about.go): tandem demo's
+	// addresses and where its demo.env is.
+	About string
 }
 
 // App is the console's root model: it routes keys and messages to the
@@ -64,6 +67,7 @@ type App struct {
 	fullHelp bool
 	width    int
 	height   int
+	about    string
 }
 
 // session is one node's stack of screens, kept while the console shows the
@@ -104,7 +108,7 @@ func New(ctx context.Context, opts Options) *App {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{ctx: ctx, styles: NewStyles(r), keys: newKeyMap(), help: help.New(), width: 80, height: 24}
+	a := &App{ctx: ctx, styles: NewStyles(r), keys: newKeyMap(), help: help.New(), width: 80, height: 24, about: opts.About}
 	a.help.Styles.ShortKey = a.styles.Accent
 	a.help.Styles.FullKey = a.styles.Accent
 	a.help.Styles.ShortDesc = a.styles.Help
@@ -205,6 +209,8 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return a, a.reveal(a.current)
 	case !typing && key.Matches(msg, a.keys.Quit):
 		return a, tea.Quit
+	case !typing && a.about != "" && key.Matches(msg, a.keys.About):
+		return a, a.openAbout()
 	case !typing && key.Matches(msg, a.keys.Help):
 		a.fullHelp = !a.fullHelp
 		return a, nil
@@ -324,6 +330,9 @@ func (a *App) helpView(top screen) string {
 		global := a.globalKeys(top)
 		if len(a.sessions) > 1 {
 			global = append(global, a.keys.SwitchNode)
+		}
+		if a.about != "" {
+			global = append(global, a.keys.About)
 		}
 		return a.help.FullHelpView(append(top.FullHelp(), global))
 	}

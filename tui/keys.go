@@ -10,6 +10,7 @@ type keyMap struct {
 	Back       key.Binding
 	Help       key.Binding
 	SwitchNode key.Binding
+	About      key.Binding
 
 	Up     key.Binding
 	Down   key.Binding
@@ -58,6 +59,7 @@ func newKeyMap() *keyMap {
 		Back:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		SwitchNode: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "switch node")),
+		About:      key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "about this demo")),
 
 		Up:     key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up")),
 		Down:   key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "down")),

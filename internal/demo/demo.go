@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,6 +53,17 @@ type Spec struct {
 	Logger *slog.Logger
 	// Now is the node's clock; nil means time.Now.
 	Now func() time.Time
+	// Addr and SandboxAddr are where the node and its sandbox listen;
+	// "" picks a free loopback port. A resumed demo gives the earlier
+	// ones, since the other node knows this one by its URL.
+	Addr, SandboxAddr string
+	// AdminToken is the node's admin token on its first start ("" makes
+	// a random one); a resumed node keeps the one it has, which this
+	// must then be, for Node.AdminToken.
+	AdminToken string
+	// StateFile, if set, keeps the sandbox's data between runs: it is
+	// loaded at Start when it exists, and written at Start and at Close.
+	StateFile string
 }
 
 // Node is a running node with its sandbox.
@@ -78,8 +90,16 @@ type Node struct {
 	Jira       *jirasandbox.Sandbox
 	JiraClient *jira.Client
 
-	sbSrv   *http.Server
-	nodeSrv *api.Server
+	// Credentials and ListItems are the sandbox's, for demo.env
+	// (trackers.Sandbox).
+	Credentials [][2]string
+	ListItems   func(prefix, project string) string
+
+	sbSrv     *http.Server
+	sbAddr    string
+	nodeSrv   *api.Server
+	state     func() ([]byte, error)
+	stateFile string
 }
 
 // Start starts a sandbox and a node in front of it, both listening on
@@ -99,7 +119,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	if n.Tracker == "" {
 		n.Tracker = "asana"
 	}
-	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
+	sbLn, err := listen(s.SandboxAddr)
 	if err != nil {
 		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
 	}
@@ -109,7 +129,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 		n.Close()
 		return nil, fmt.Errorf("the %s sandbox: %w", s.Name, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listen(s.Addr)
 	if err != nil {
 		n.Close()
 		return nil, fmt.Errorf("the %s node: %w", s.Name, err)
@@ -122,7 +142,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	}
 	node, err := engine.Open(ctx, engine.Config{DataDir: s.DataDir, Name: s.Name, URL: n.URL,
 		Tracker: sb.Tracker, Settings: sb.Settings, Vocabularies: trackers.Vocabularies(),
-		Logger: logger.With("node", s.Name), Poll: s.Poll, Now: s.Now})
+		Logger: logger.With("node", s.Name), Poll: s.Poll, Now: s.Now, AdminToken: s.AdminToken})
 	if err != nil {
 		ln.Close()
 		n.Close()
@@ -130,6 +150,13 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	}
 	n.Node = node
 	n.AdminToken = node.AdminTokenOnce()
+	if n.AdminToken == "" {
+		n.AdminToken = s.AdminToken
+	}
+	if err := n.saveState(); err != nil {
+		n.Close()
+		return nil, err
+	}
 	n.nodeSrv = api.NewServer(api.New(node, logger.With("node", s.Name)), api.ServerOptions{Logger: logger.With("node", s.Name)})
 	go n.nodeSrv.Serve(ln)
 	return n, nil
@@ -149,11 +176,26 @@ func (n *Node) startSandbox(ln net.Listener, s Spec, logger *slog.Logger) (*trac
 	for _, o := range s.JiraSandbox {
 		opts = append(opts, o)
 	}
+	var state []byte
+	if s.StateFile != "" {
+		b, err := os.ReadFile(s.StateFile)
+		switch {
+		case err == nil:
+			state = b
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("reading its saved data: %w", err)
+		}
+	}
 	sb, err := kind.Sandbox(ln.Addr().String(), trackers.SandboxSpec{Name: s.Name, Seed: s.Seed,
-		RequestsPerMinute: s.RequestsPerMinute, Logger: logger, Options: opts})
+		RequestsPerMinute: s.RequestsPerMinute, Logger: logger, Options: opts, State: state})
 	if err != nil {
+		if state != nil {
+			return nil, fmt.Errorf("starting from its saved data %s: %w", s.StateFile, err)
+		}
 		return nil, err
 	}
+	n.state, n.stateFile = sb.State, s.StateFile
+	n.Credentials, n.ListItems = sb.Credentials, sb.ListItems
 	n.SandboxURL = sb.URL
 	// The typed handles tests and the bench seed and inspect the emulator
 	// with; a kind without one here is reached through Emulator.
@@ -162,6 +204,7 @@ func (n *Node) startSandbox(ln net.Listener, s Spec, logger *slog.Logger) (*trac
 	n.Client, _ = sb.Client.(*asana.Client)
 	n.Jira, _ = sb.Emulator.(*jirasandbox.Sandbox)
 	n.JiraClient, _ = sb.Client.(*jira.Client)
+	n.sbAddr = ln.Addr().String()
 	n.sbSrv = newServer(sb.Handler)
 	go n.sbSrv.Serve(ln)
 	return sb, nil
@@ -173,7 +216,8 @@ func newServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 }
 
-// Close stops the node, then its sandbox.
+// Close stops the node, then its sandbox, and saves the sandbox's data
+// when the Spec named a StateFile.
 func (n *Node) Close() error {
 	var errs []error
 	if n.nodeSrv != nil {
@@ -184,8 +228,34 @@ func (n *Node) Close() error {
 	}
 	if n.sbSrv != nil {
 		errs = append(errs, n.sbSrv.Close())
+		errs = append(errs, n.saveState())
 	}
 	return errors.Join(errs...)
+}
+
+// saveState writes the sandbox's data to the state file, if there is one:
+// whole or not at all (a temporary file renamed over it), readable by the
+// user alone since it holds the sandbox's token.
+func (n *Node) saveState() error {
+	if n.stateFile == "" || n.state == nil {
+		return nil
+	}
+	b, err := n.state()
+	if err != nil {
+		return fmt.Errorf("saving the %s sandbox: %w", n.Name, err)
+	}
+	if err := writeFileAtomic(n.stateFile, b); err != nil {
+		return fmt.Errorf("saving the %s sandbox: %w", n.Name, err)
+	}
+	return nil
+}
+
+// listen listens on addr, or on a free loopback port when addr is "".
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return net.Listen("tcp", addr)
 }
 
 // Pair starts two Asana nodes under dir (one sub-dir each): Acme, working

@@ -58,6 +58,9 @@ func asanaSandbox(addr string, s SandboxSpec) (*Sandbox, error) {
 			opts = append(opts, o)
 		}
 	}
+	if s.State != nil {
+		opts = append(opts, sandbox.WithState(s.State))
+	}
 	sb, err := sandbox.New(opts...)
 	if err != nil {
 		return nil, err
@@ -72,7 +75,16 @@ func asanaSandbox(addr string, s SandboxSpec) (*Sandbox, error) {
 		return nil, err
 	}
 	return &Sandbox{Handler: sb, URL: url, Tracker: asana.NewTracker(client, ""),
-		Settings: map[string]string{"asana_url": url}, Emulator: sb, Client: client}, nil
+		Settings: map[string]string{"asana_url": url}, Emulator: sb, Client: client, State: sb.State,
+		Credentials: [][2]string{{"TOKEN", sb.Token()}},
+		ListItems: func(prefix, project string) string {
+			for _, p := range sb.Projects() {
+				if p.Name == project {
+					return fmt.Sprintf(`curl -H "Authorization: Bearer $%s_TOKEN" "$%s_SANDBOX_URL/projects/%s/tasks"`, prefix, prefix, p.GID)
+				}
+			}
+			return ""
+		}}, nil
 }
 
 // asanaSandboxCmd is `tandem sandbox asana`.

@@ -69,6 +69,9 @@ func jiraSandbox(addr string, s SandboxSpec) (*Sandbox, error) {
 			opts = append(opts, o)
 		}
 	}
+	if s.State != nil {
+		opts = append(opts, jirasandbox.WithState(s.State))
+	}
 	sb, err := jirasandbox.New(opts...)
 	if err != nil {
 		return nil, err
@@ -79,7 +82,16 @@ func jiraSandbox(addr string, s SandboxSpec) (*Sandbox, error) {
 		return nil, err
 	}
 	return &Sandbox{Handler: sb, URL: url, Tracker: jira.NewTracker(client, ""),
-		Settings: map[string]string{"jira_url": url, "jira_email": sb.Email()}, Emulator: sb, Client: client}, nil
+		Settings: map[string]string{"jira_url": url, "jira_email": sb.Email()}, Emulator: sb, Client: client, State: sb.State,
+		Credentials: [][2]string{{"EMAIL", sb.Email()}, {"TOKEN", sb.Token()}},
+		ListItems: func(prefix, project string) string {
+			for _, p := range sb.Projects() {
+				if p.Key == project || p.Name == project {
+					return fmt.Sprintf(`curl -u "$%s_EMAIL:$%s_TOKEN" "$%s_SANDBOX_URL/rest/api/3/search/jql?jql=project%%3D%s&fields=summary"`, prefix, prefix, prefix, p.Key)
+				}
+			}
+			return ""
+		}}, nil
 }
 
 // jiraSandboxCmd is `tandem sandbox jira`.

@@ -82,6 +82,9 @@ type SandboxSpec struct {
 	// Options are emulator options; each kind takes those of its own
 	// emulator's Option type and ignores the rest.
 	Options []any
+	// State, if set, is what Sandbox.State saved earlier: the emulator
+	// starts from it (with its token) instead of the seed.
+	State []byte
 }
 
 // Sandbox is a kind's emulator and a tracker in front of it.
@@ -97,6 +100,17 @@ type Sandbox struct {
 	// *asana.Client), for tests that seed or inspect the emulator.
 	Emulator any
 	Client   any
+	// State encodes the emulator's data, for SandboxSpec.State.
+	State func() ([]byte, error)
+	// Credentials are what a client of the emulator needs besides URL, as
+	// environment variable suffixes and values in order ({"TOKEN", "2/…"}):
+	// tandem demo writes them to demo.env.
+	Credentials [][2]string
+	// ListItems is a shell command listing the items of the project named
+	// project, reading the URL and credentials from the environment: prefix
+	// + "_SANDBOX_URL" and prefix + "_" + each Credentials suffix. "" when
+	// the emulator has no such project.
+	ListItems func(prefix, project string) string
 }
 
 // Serve serves an emulator's handler on a listener until ctx ends (the

@@ -2,6 +2,7 @@ package trackers
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -104,6 +105,21 @@ func TestKindSandboxes(t *testing.T) {
 			}
 			if def != k.Vocabulary.DefaultType {
 				t.Errorf("%s's default type is %q, its vocabulary says %q (types %v)", k.Name(), def, k.Vocabulary.DefaultType, types)
+			}
+			if len(sb.Credentials) == 0 || sb.ListItems == nil || !strings.Contains(sb.ListItems("ACME", ps[0].Name), "$ACME_SANDBOX_URL") {
+				t.Errorf("%s's sandbox names no credentials %v or no way to list %s", k.Name(), sb.Credentials, ps[0].Name)
+			}
+			// Its state starts an emulator with the same token and items.
+			state, err := sb.State()
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := k.Sandbox(srv.Listener.Addr().String(), SandboxSpec{Name: "Acme", Seed: "demo", State: state, RequestsPerMinute: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(again.Credentials) != fmt.Sprint(sb.Credentials) {
+				t.Errorf("%s's sandbox restarted from its state has other credentials", k.Name())
 			}
 		})
 	}

@@ -52,5 +52,10 @@
 //     closed without an answer, always before the request changed anything,
 //     so retrying is safe.
 //
+// Tasks have web pages at their permalink_url, http://HOST/0/<project>/<task>
+// (page.go): a small read-only HTML page with the summary, description,
+// comments and downloadable attachments, outside /api/1.0 and so outside
+// the OpenAPI contract check.
+//
 // Webhooks are records only: no handshake, no deliveries (see webhooks.go).
 package sandbox

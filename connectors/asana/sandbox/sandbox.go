@@ -22,6 +22,7 @@ type config struct {
 	latency   time.Duration
 	faultRate float64
 	randSeed  *int64
+	state     []byte // WithState: start from this instead of a seed
 }
 
 // Option configures a Sandbox built by New.
@@ -92,8 +93,18 @@ func New(opts ...Option) (*Sandbox, error) {
 		lim:    newLimits(c.rateLimit),
 	}
 	s.st = newStore(s.rng)
-	seedStore(s.st, c.workspace, c.seed == "demo")
-	s.token = c.token
+	if c.state != nil {
+		tok, err := loadState(s.st, c.state)
+		if err != nil {
+			return nil, err
+		}
+		s.token = tok
+	} else {
+		seedStore(s.st, c.workspace, c.seed == "demo")
+	}
+	if c.token != "" {
+		s.token = c.token
+	}
 	if s.token == "" {
 		s.token = fmt.Sprintf("2/%s/%d:%s", s.st.me.gid, 1200000000000000+s.rng.Int64N(1e14), s.rng.Hex(16))
 	}
@@ -195,8 +206,9 @@ func (s *Sandbox) authorize(r *http.Request) (string, bool) {
 	return tok, true
 }
 
-// routes registers exactly the operations of the OpenAPI subset; anything
-// else under /api/1.0 gets Asana's 404.
+// routes registers exactly the operations of the OpenAPI subset (anything
+// else under /api/1.0 gets Asana's 404), the download URLs and the task
+// pages permalink_url points at.
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	api := func(pattern string, h handler) {
@@ -231,5 +243,6 @@ func (s *Sandbox) routes() *http.ServeMux {
 		return &apiError{status: http.StatusNotFound, message: "No matching route for request"}
 	}))
 	m.HandleFunc("GET "+filesPrefix+"{attachment_gid}", s.download)
+	m.HandleFunc("GET /0/{project}/{task}", s.taskPage)
 	return m
 }

@@ -26,3 +26,7 @@ func (t *Ticker) Observe(at time.Time) {
 		t.last = at
 	}
 }
+
+// Last is the latest time handed out or observed, for a sandbox saving its
+// state: restored with Observe, later writes stay newer.
+func (t *Ticker) Last() time.Time { return t.last }

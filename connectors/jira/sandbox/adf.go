@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // adfInvalid is the message Jira gives for a rich-text field that is not
@@ -240,4 +241,43 @@ func adfText(raw json.RawMessage) string {
 		}
 	}
 	return out
+}
+
+// adfLines is a document's text for a person to read (the browse page):
+// blocks on lines of their own, list items bulleted, hard breaks kept,
+// inline text joined as written.
+func adfLines(raw json.RawMessage) string {
+	var b strings.Builder
+	writeADFLines(&b, raw)
+	return strings.TrimSpace(b.String())
+}
+
+func writeADFLines(b *strings.Builder, raw json.RawMessage) {
+	var n struct {
+		Type    string            `json:"type"`
+		Text    string            `json:"text"`
+		Content []json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(raw, &n) != nil {
+		return
+	}
+	switch n.Type {
+	case "text":
+		b.WriteString(n.Text)
+		return
+	case "hardBreak":
+		b.WriteString("\n")
+		return
+	case "listItem":
+		b.WriteString("• ")
+	}
+	for _, c := range n.Content {
+		writeADFLines(b, c)
+	}
+	switch n.Type {
+	case "paragraph", "heading", "codeBlock", "rule":
+		if !strings.HasSuffix(b.String(), "\n") {
+			b.WriteString("\n")
+		}
+	}
 }

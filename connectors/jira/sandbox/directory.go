@@ -1,9 +1,11 @@
 package sandbox
 
 import (
-	"html"
 	"net/http"
-	"strings"
+	"net/url"
+	"strconv"
+
+	"github.com/tandem-sync/tandem/connectors/internal/sandboxkit"
 )
 
 // Version details reported by serverInfo: a plausible Jira Cloud build.
@@ -143,33 +145,31 @@ func (s *Sandbox) getProject(c *call) error {
 	return nil
 }
 
-// browse serves the web page an issue link points at, so links printed by
-// tandem open in a browser. Like Jira's, it needs no API token here.
+// browse serves the web page an issue link (/browse/KEY) points at, so
+// links printed by tandem open in a browser: the summary, the description,
+// the comments with their authors and the attachments with working
+// download links. Like Jira's, it needs no API token here.
 func (s *Sandbox) browse(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
 	is := s.st.issue(key)
-	var title, desc, typ string
-	if is != nil {
-		key, title, typ, desc = is.key, is.cur.summary, is.cur.itype.name, adfText(is.cur.description)
-	}
-	s.st.mu.RUnlock()
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if is == nil {
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte("<!doctype html><title>Not found</title><p>Issue does not exist or you do not have permission to see it.</p>\n"))
+		sandboxkit.WritePageNotFound(w, "Issue "+key+" does not exist or you do not have permission to see it.")
 		return
 	}
-	var b strings.Builder
-	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>")
-	b.WriteString(html.EscapeString("[" + key + "] " + title + " - " + s.site + " Jira sandbox"))
-	b.WriteString("</title></head><body>\n<p>")
-	b.WriteString(html.EscapeString(typ + " " + key))
-	b.WriteString("</p>\n<h1>")
-	b.WriteString(html.EscapeString(title))
-	b.WriteString("</h1>\n<p>")
-	b.WriteString(html.EscapeString(desc))
-	b.WriteString("</p>\n</body></html>\n")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(b.String()))
+	me := s.st.me
+	p := sandboxkit.Page{Site: s.site + " · Jira sandbox", Ref: is.key, Kind: is.cur.itype.name,
+		Project: is.project.name, Summary: is.cur.summary, Description: adfLines(is.cur.description)}
+	for _, cm := range is.cur.comments {
+		p.Comments = append(p.Comments, sandboxkit.PageComment{Author: me.displayName,
+			When: cm.created.In(me.loc).Format(sandboxkit.PageTime), Text: adfLines(cm.body)})
+	}
+	exp := strconv.FormatInt(s.clk.now().Add(sandboxkit.PageLinkLifetime).Unix(), 10)
+	for _, a := range is.cur.attachments {
+		q := url.Values{"name": {a.filename}, "expires": {exp}, "sig": {s.mediaSig(a.id, exp)}}
+		p.Attachments = append(p.Attachments, sandboxkit.PageAttachment{Name: a.filename,
+			URL: mediaPrefix + a.id + "/binary?" + q.Encode(), Size: int64(len(a.data))})
+	}
+	sandboxkit.WritePage(w, p)
 }

@@ -7,7 +7,9 @@
 //
 // Everything the sandbox links to (self, nextPage, content, the 303
 // Location, serverInfo's baseUrl) is built from the incoming request's Host.
-// Issues have web pages at http://HOST/browse/KEY (a small HTML page).
+// Issues have web pages at http://HOST/browse/KEY: a small read-only HTML
+// page (the summary, description, comments and downloadable attachments),
+// outside /rest/api/3 and so outside the OpenAPI contract check.
 //
 // What a client can rely on, as on Jira Cloud:
 //

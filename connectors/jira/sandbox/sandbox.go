@@ -34,6 +34,7 @@ type config struct {
 	randSeed      *int64
 	searchLag     time.Duration
 	maxAttachment int64
+	state         []byte // WithState: start from this instead of a seed
 }
 
 // Option configures a Sandbox built by New.
@@ -152,8 +153,18 @@ func New(opts ...Option) (*Sandbox, error) {
 		loc:         loc,
 	}
 	s.st = newStore(s.clk, me, c.searchLag)
-	seedStore(s.st, c.seed == "demo")
-	s.token = c.token
+	if c.state != nil {
+		tok, err := loadState(s.st, c.state)
+		if err != nil {
+			return nil, err
+		}
+		s.token = tok
+	} else {
+		seedStore(s.st, c.seed == "demo")
+	}
+	if c.token != "" {
+		s.token = c.token
+	}
 	if s.token == "" {
 		s.token = "ATATT3xFfGF0" + alnum(s.rng, 180) + "=" + strings.ToUpper(s.rng.Hex(4))
 	}
