@@ -15,6 +15,7 @@ import (
 
 	jirasandbox "github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/internal/trackers"
 )
 
@@ -64,6 +65,7 @@ func pairTests() []pairTest {
 		{"SyncBothWays", pairSyncBothWays},
 		{"InterruptedWritesAreNotDoubled", pairInterruptedWrites},
 		{"SummariesWithControlCharactersConverge", pairSummariesConverge},
+		{"TypeFallback", pairTypeFallback},
 	}
 }
 
@@ -272,6 +274,44 @@ func settledWithoutEcho(t *testing.T, nodes ...*testNode) {
 	for i, n := range nodes {
 		if got := sent(t, n); got != before[i] {
 			t.Errorf("%d syncs sent after the sides settled: an echo", got-before[i])
+		}
+	}
+}
+
+// TestTrackerPairsTypeFallback: each of Asana's types arrives on the
+// pair's tracker as the type of the same name there (default_task is a
+// Task), else as its default type; the twin's status keeps the Asana type
+// only when it was not mirrored. The kind-specific cases (Jira's own types,
+// a type change Jira refuses) are TestTrackerPairsTypes'.
+func TestTrackerPairsTypeFallback(t *testing.T) { forEachPair(t, pairTypeFallback) }
+
+func pairTypeFallback(t *testing.T, p trackerPair) {
+	a, b, connA, connB := connectedPair(t, p.start, p.project)
+	ctx := ctxFor(t)
+	types, def, err := b.et().Types(ctx, connB.LocalProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := tracker.NewTypeNames(b.kindVocabularies()...)
+	for _, from := range []string{"default_task", "milestone", "approval"} {
+		want := def
+		if i := slices.IndexFunc(types, func(typ string) bool { return names.Same(from, typ) }); i >= 0 {
+			want = types[i]
+		}
+		e, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Type: from, Summary: "an Asana " + from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := exalate(t, a, e.URL)
+		if got := read(t, b, done.RemoteKey).Type; got != want {
+			t.Errorf("Asana %s arrived on %s as %s, want %s (its types %v)", from, p.kind, got, want, types)
+		}
+		st, err := b.Status(ctx, "", done.RemoteKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := map[bool]string{true: "", false: from}[names.Same(from, want)]; st.RemoteType != kept {
+			t.Errorf("%s's status of the Asana %s keeps type %q, want %q", p.kind, from, st.RemoteType, kept)
 		}
 	}
 }
