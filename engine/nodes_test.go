@@ -18,9 +18,6 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
-	"github.com/tandem-sync/tandem/connectors/jira"
-	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
-	jirasandbox "github.com/tandem-sync/tandem/connectors/jira/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
 	"github.com/tandem-sync/tandem/internal/trackers"
@@ -55,15 +52,16 @@ type testNode struct {
 	peer func(http.RoundTripper) http.RoundTripper
 	// sbAnswers counts what the sandbox answered (faults, 429s).
 	sbAnswers answerCounts
-	// On a Jira node (startJiraNode) jsb is its sandbox, jiraURL its site
-	// and jtracker its tracker; sb, asanaURL and tracker are unset.
-	jsb      *jirasandbox.Sandbox
-	jiraURL  string
-	jtracker *jira.Tracker
-	// jiraLag is the Jira sandbox's search lag, jiraTransport what the
-	// node's Jira client sends its requests through (set by options).
-	jiraLag       time.Duration
-	jiraTransport http.RoundTripper
+	// On a node started from a tracker kind (startKindNode), kind is the
+	// kind and kindSB its sandbox, whose Tracker is the node's; sb,
+	// asanaURL, tracker and client are unset.
+	kind   *trackers.Kind
+	kindSB *trackers.Sandbox
+	// sandboxOptions are the kind's emulator options (its own Option
+	// type), trackerClient what its tracker's client sends requests with
+	// (set by options, before the sandbox starts).
+	sandboxOptions []any
+	trackerClient  *http.Client
 	// defaultType is the node's Config.DefaultType.
 	defaultType string
 	// config, when set, adjusts the node's Config before it opens.
@@ -128,8 +126,8 @@ func (n narrowTypes) Types(context.Context, string) ([]string, string, error) {
 
 // et is the node's tracker, for reading what the sync wrote.
 func (n *testNode) et() engine.EntityTracker {
-	if n.jtracker != nil {
-		return n.jtracker
+	if n.kindSB != nil {
+		return n.kindSB.Tracker.(engine.EntityTracker)
 	}
 	return n.tracker
 }
@@ -243,43 +241,16 @@ func (n *testNode) begin(t *testing.T, name string, opts []func(*testNode)) *tes
 	return n
 }
 
-// startJiraNode starts a node in front of a Jira sandbox (site name, demo
-// seed: projects KAN and OPS) on a fresh data dir.
-func startJiraNode(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *testNode {
-	t.Helper()
-	n := &testNode{dir: t.TempDir(), clock: clk}
-	for _, o := range opts {
-		o(n) // first: they may shape the sandbox
-	}
-	sb, err := jirasandbox.New(jirasandbox.WithSite(name), jirasandbox.WithRandSeed(int64(len(name))), jirasandbox.WithSearchLag(n.jiraLag))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.jsb = sb
-	// Every request the node makes, and every answer, is checked against
-	// Jira's official OpenAPI document.
-	n.jiraURL = n.serveSandbox(t, jiratest.NewValidator(t).Wrap(sb))
-	return n.begin(t, name, nil)
-}
-
-// newTracker builds the node's tracker: Jira's on a Jira node, else Asana's
-// with the test's wrappers.
+// newTracker builds the node's tracker: its kind's sandbox tracker on a
+// node started from a kind (the same one across restarts, as the sandbox
+// is), else Asana's with the test's wrappers.
 func (n *testNode) newTracker(t *testing.T) engine.Tracker {
 	t.Helper()
-	if n.jsb != nil {
-		cfg := jira.Config{BaseURL: n.jiraURL, Email: n.jsb.Email(), Token: n.jsb.Token(), RequestsPerMinute: -1}
-		if n.jiraTransport != nil {
-			cfg.HTTPClient = &http.Client{Transport: n.jiraTransport}
-		}
-		client, err := jira.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.jtracker = jira.NewTracker(client, "")
+	if n.kindSB != nil {
 		if n.interrupt {
-			return &interrupting{EntityTracker: n.jtracker, done: map[string]bool{}}
+			return &interrupting{EntityTracker: n.et(), done: map[string]bool{}}
 		}
-		return n.jtracker
+		return n.kindSB.Tracker
 	}
 	client, err := asana.New(asana.Config{BaseURL: n.asanaURL, Token: n.sb.Token(), RequestsPerMinute: -1})
 	if err != nil {
@@ -320,7 +291,7 @@ func (n *testNode) start(t *testing.T, name string) {
 		peer = n.peer(peer)
 	}
 	cfg := engine.Config{DataDir: n.dir, Name: name, URL: n.url,
-		Tracker: tracker, Vocabularies: trackers.Vocabularies(), DefaultType: n.defaultType, ProgressEvery: n.progressEvery, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
+		Tracker: tracker, Vocabularies: n.kindVocabularies(), DefaultType: n.defaultType, ProgressEvery: n.progressEvery, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
 	if n.config != nil {
 		n.config(&cfg)
 	}

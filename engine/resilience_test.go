@@ -281,47 +281,45 @@ func TestDeletesAreRecordedNotPropagated(t *testing.T) {
 // on the receiving side reach the tracker but report failure; the retry
 // finds what they made and adopts it, so nothing appears twice. On Jira
 // the create is found again through its search.
-func TestInterruptedWritesAreNotDoubled(t *testing.T) {
-	for _, p := range trackerPairs {
-		t.Run(p.name, func(t *testing.T) {
-			a := startNode(t, "Acme", &clock{})
-			b := p.start(t, "Globex", &clock{}, func(n *testNode) { n.interrupt = true })
-			ctx := ctxFor(t)
-			c, err := a.Connect(ctx, engine.ConnectRequest{To: b.url, DestToken: b.token, DestProject: p.project, Project: "Company"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var src engine.Entity
-			ids, _ := a.et().List(ctx, c.LocalProject)
-			for _, id := range ids {
-				if e, _ := a.et().Get(ctx, id); len(e.Comments) > 1 && len(e.Attachments) > 0 {
-					src = e
-					break
-				}
-			}
-			if src.ID == "" {
-				t.Fatal("no seeded task with comments and an attachment")
-			}
-			twinKey := exalate(t, a, src.ID).RemoteKey
-			quiet(t, a, b)
-			onB, err := b.Connections(ctx)
-			if err != nil || len(onB) != 1 {
-				t.Fatalf("Globex's connections: %v %v", onB, err)
-			}
-			if n := tasksNamed(t, b, onB[0].LocalProject, src.Summary); n != 1 {
-				t.Errorf("%d copies of the task on Globex, want 1", n)
-			}
-			dst, err := b.et().Get(ctx, twinKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(dst.Comments) != len(src.Comments) || len(dst.Attachments) != len(src.Attachments) {
-				t.Errorf("Globex has %d comments and %d attachments, want %d and %d",
-					len(dst.Comments), len(dst.Attachments), len(src.Comments), len(src.Attachments))
-			}
-			if !strings.Contains(b.log.String(), "adopting the twin an interrupted create made") {
-				t.Error("the interrupted create was not adopted")
-			}
-		})
+func TestInterruptedWritesAreNotDoubled(t *testing.T) { forEachPair(t, pairInterruptedWrites) }
+
+func pairInterruptedWrites(t *testing.T, p trackerPair) {
+	a := startNode(t, "Acme", &clock{})
+	b := p.start(t, "Globex", &clock{}, func(n *testNode) { n.interrupt = true })
+	ctx := ctxFor(t)
+	c, err := a.Connect(ctx, engine.ConnectRequest{To: b.url, DestToken: b.token, DestProject: p.project, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src engine.Entity
+	ids, _ := a.et().List(ctx, c.LocalProject)
+	for _, id := range ids {
+		if e, _ := a.et().Get(ctx, id); len(e.Comments) > 1 && len(e.Attachments) > 0 {
+			src = e
+			break
+		}
+	}
+	if src.ID == "" {
+		t.Fatal("no seeded task with comments and an attachment")
+	}
+	twinKey := exalate(t, a, src.ID).RemoteKey
+	quiet(t, a, b)
+	onB, err := b.Connections(ctx)
+	if err != nil || len(onB) != 1 {
+		t.Fatalf("Globex's connections: %v %v", onB, err)
+	}
+	if n := tasksNamed(t, b, onB[0].LocalProject, src.Summary); n != 1 {
+		t.Errorf("%d copies of the task on Globex, want 1", n)
+	}
+	dst, err := b.et().Get(ctx, twinKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dst.Comments) != len(src.Comments) || len(dst.Attachments) != len(src.Attachments) {
+		t.Errorf("Globex has %d comments and %d attachments, want %d and %d",
+			len(dst.Comments), len(dst.Attachments), len(src.Comments), len(src.Attachments))
+	}
+	if !strings.Contains(b.log.String(), "adopting the twin an interrupted create made") {
+		t.Error("the interrupted create was not adopted")
 	}
 }

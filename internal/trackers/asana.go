@@ -45,6 +45,7 @@ func asanaKind() Kind {
 				map[string]string{"asana_url": v.String("asana-url"), "asana_workspace": v.String("asana-workspace")}, nil
 		},
 		Sandbox:        asanaSandbox,
+		SandboxProject: "Test",
 		SandboxCommand: asanaSandboxCmd,
 	}
 }
@@ -70,7 +71,7 @@ func asanaSandbox(addr string, s SandboxSpec) (*Sandbox, error) {
 	if rpm == 0 {
 		rpm = asana.FreePlanPerMinute
 	}
-	client, err := asana.New(asana.Config{BaseURL: url, Token: sb.Token(), RequestsPerMinute: rpm, Logger: s.Logger})
+	client, err := asana.New(asana.Config{BaseURL: url, Token: sb.Token(), RequestsPerMinute: rpm, Logger: s.Logger, HTTPClient: s.HTTPClient})
 	if err != nil {
 		return nil, err
 	}

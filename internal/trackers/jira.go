@@ -39,6 +39,7 @@ func jiraKind() Kind {
 				map[string]string{"jira_url": v.String("jira-url"), "jira_email": v.String("jira-email")}, nil
 		},
 		Sandbox:        jiraSandbox,
+		SandboxProject: "KAN",
 		SandboxCommand: jiraSandboxCmd,
 	}
 }
@@ -77,7 +78,7 @@ func jiraSandbox(addr string, s SandboxSpec) (*Sandbox, error) {
 		return nil, err
 	}
 	url := "http://" + addr
-	client, err := jira.New(jira.Config{BaseURL: url, Email: sb.Email(), Token: sb.Token(), RequestsPerMinute: s.RequestsPerMinute, Logger: s.Logger})
+	client, err := jira.New(jira.Config{BaseURL: url, Email: sb.Email(), Token: sb.Token(), RequestsPerMinute: s.RequestsPerMinute, Logger: s.Logger, HTTPClient: s.HTTPClient})
 	if err != nil {
 		return nil, err
 	}

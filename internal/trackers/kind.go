@@ -37,6 +37,13 @@ type Kind struct {
 	// Sandbox builds the kind's emulator for a listener at addr, and a
 	// tracker that talks to it.
 	Sandbox func(addr string, s SandboxSpec) (*Sandbox, error)
+	// SandboxProject is a project of the emulator's demo seed (by name or
+	// key) that a second node of this kind syncs with the first node's
+	// Company project: tandem demo's Globex and the engine's pair tests
+	// start their node from the Kind and sync this project. Its seeded
+	// items share no summary with Asana's Company, so a test that counts
+	// an item's copies counts only what the sync made.
+	SandboxProject string
 	// SandboxCommand is `tandem sandbox <kind>`; serve runs the emulator.
 	SandboxCommand func(serve Serve) *cobra.Command
 }
@@ -79,6 +86,9 @@ type SandboxSpec struct {
 	// negative none.
 	RequestsPerMinute int
 	Logger            *slog.Logger
+	// HTTPClient, if set, is what the tracker's client sends its requests
+	// with (a test puts a faulty wire there); nil is the client's default.
+	HTTPClient *http.Client
 	// Options are emulator options; each kind takes those of its own
 	// emulator's Option type and ignores the rest.
 	Options []any

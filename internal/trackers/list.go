@@ -10,7 +10,12 @@
 //
 // Adding a tracker is its connector package under connectors/, a file
 // here with its Kind value (see asana.go, jira.go), and one line in All.
-// TestKinds walks the list.
+// TestKinds walks the list. The engine's pair tests (engine/pairs_test.go)
+// pick the new kind up by themselves: they pair Asana with every kind of
+// All, starting its node from Kind.Sandbox and syncing its
+// SandboxProject. The smallest example of a kind is the engine tests'
+// fake one (engine/fakekind_test.go): an in-memory tracker that runs every
+// pair test from its own file.
 package trackers
 
 // All is every tracker kind, in the order help texts name them. A plain

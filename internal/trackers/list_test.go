@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ func TestKinds(t *testing.T) {
 		}
 		names[v.Kind] = true
 		for what, s := range map[string]string{"title": v.Title, "article": k.Article, "item noun": v.Item,
-			"plural": v.Items, "reference hint": v.RefHint, "default type": v.DefaultType, "stray hint": k.StrayHint} {
+			"plural": v.Items, "reference hint": v.RefHint, "default type": v.DefaultType, "stray hint": k.StrayHint,
+			"sandbox project": k.SandboxProject} {
 			if s == "" {
 				t.Errorf("%s has no %s", v.Kind, what)
 			}
@@ -94,6 +96,13 @@ func TestKindSandboxes(t *testing.T) {
 			ps, err := sb.Tracker.Projects(ctx)
 			if err != nil || len(ps) == 0 {
 				t.Fatalf("projects: %v %v, want the demo seed's", ps, err)
+			}
+			// The pair tests and the demo sync SandboxProject, found as a
+			// node finds a project: by id or by name.
+			if !slices.ContainsFunc(ps, func(p tracker.Project) bool {
+				return p.ID == k.SandboxProject || strings.EqualFold(p.Name, k.SandboxProject)
+			}) {
+				t.Errorf("%s's demo seed has no project %q to sync: %v", k.Name(), k.SandboxProject, ps)
 			}
 			et, ok := sb.Tracker.(tracker.EntityTracker)
 			if !ok {
