@@ -50,7 +50,7 @@ func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
 	acme, acmeToken := startServe(t, "--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat")
 	globex, globexToken := startServe(t, "--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat")
 
-	out, err := run(t, "invite", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--project", "Company")
+	out, err := run(t, "invite", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--project", "Company", "--mode", "basic")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &cs); err != nil {
 		t.Fatalf("connections --json: %v\n%s", err, out)
 	}
-	if len(cs) != 1 || cs[0].Status != engine.StatusActive || cs[0].RemoteName != "Globex" || cs[0].RemoteProjectName != "Test" {
+	if len(cs) != 1 || cs[0].Status != engine.StatusActive || cs[0].RemoteName != "Globex" || cs[0].RemoteProjectName != "Test" || cs[0].Mode != engine.ModeBasic {
 		t.Errorf("connections on Acme: %+v", cs)
 	}
 
@@ -91,7 +91,7 @@ func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
 		t.Errorf("deactivate: %v %s", err, out)
 	}
 	out, err = run(t, "connections", "--node", acme, "--admin-token", acmeToken)
-	if err != nil || !strings.Contains(out, "Deactivated") || !strings.Contains(out, "Company ↔ Test") {
+	if err != nil || !strings.Contains(out, "Deactivated") || !strings.Contains(out, "Company ↔ Test") || !strings.Contains(out, "Basic") {
 		t.Errorf("the table after deactivating:\n%s %v", out, err)
 	}
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-sync/tandem/connectors/remote"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/engine/api"
 	"github.com/tandem-sync/tandem/tui/termtext"
 )
@@ -76,7 +77,7 @@ give the id for those.`,
 				// Each cell cleaned: a tab would break the table, an escape
 				// sequence (an inviter's name) would reach the terminal.
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ↔ %s\t%s\t%s\t%s\n", shown(conn.ID), shown(conn.Name), shown(other), shown(conn.LocalProjectName),
-					shown(orDash(conn.RemoteProjectName)), shown(titleCase(conn.Mode)), shown(status), conn.CreatedAt.Local().Format(time.DateTime))
+					shown(orDash(conn.RemoteProjectName)), shown(conn.Mode.Name()), shown(status), conn.CreatedAt.Local().Format(time.DateTime))
 			}
 			return tw.Flush()
 		},
@@ -146,7 +147,7 @@ func clientCommand(use, short string, args cobra.PositionalArgs,
 
 func newInviteCmd() *cobra.Command {
 	var cf clientFlags
-	var to, project string
+	var to, project, mode string
 	var noURL bool
 	cmd := &cobra.Command{
 		Use:   "invite",
@@ -155,22 +156,26 @@ func newInviteCmd() *cobra.Command {
 its invitation code. Send the code to the other node's admin, who runs
 "tandem accept CODE --project P" there. The code works once, for 72 hours.`,
 		Example: `  tandem invite --to http://globex.example:7001 --project Company
-  tandem invite --no-url --project Company`,
+  tandem invite --no-url --project Company --mode basic`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (to == "") == !noURL {
 				return fmt.Errorf("give the destination's URL with --to, or --no-url if you don't have it")
 			}
+			m, err := adminapi.ParseMode(mode)
+			if err != nil {
+				return err
+			}
 			c, err := cf.client()
 			if err != nil {
 				return err
 			}
-			conn, code, err := c.Invite(cmd.Context(), to, project)
+			conn, code, err := c.Invite(cmd.Context(), adminapi.InviteRequest{To: to, Project: project, Mode: m})
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Connection %s created (Pending) with project %s for incoming sync.\n\n", shown(conn.Name), shown(conn.LocalProjectName))
+			fmt.Fprintf(w, "Connection %s created (Pending, %s mode) with project %s for incoming sync.\n\n", shown(conn.Name), shown(conn.Mode.Name()), shown(conn.LocalProjectName))
 			fmt.Fprintf(w, "Invitation code (works once, for 72 hours):\n\n%s\n\n", shown(code))
 			fmt.Fprintf(w, "On the other node: tandem accept <code> --project <their project>\n")
 			return nil
@@ -180,7 +185,19 @@ its invitation code. Send the code to the other node's admin, who runs
 	cmd.Flags().StringVar(&to, "to", "", "the destination node's URL")
 	cmd.Flags().BoolVar(&noURL, "no-url", false, "I don't have the destination's URL")
 	cmd.Flags().StringVar(&project, "project", "", "this node's project for incoming sync (name or id)")
+	modeFlag(cmd, &mode)
 	return cmd
+}
+
+// modeFlag registers --mode, the connection's configuration mode; the
+// modes it names are adminapi's list.
+func modeFlag(cmd *cobra.Command, mode *string) {
+	var names []string
+	for _, m := range adminapi.Modes() {
+		names = append(names, string(m))
+	}
+	cmd.Flags().StringVar(mode, "mode", string(adminapi.ModeBasic),
+		"the connection's configuration mode: "+strings.Join(names, " or ")+" (both nodes must support it)")
 }
 
 func newAcceptCmd() *cobra.Command {
@@ -214,6 +231,7 @@ func newAcceptCmd() *cobra.Command {
 func newConnectCmd() *cobra.Command {
 	var cf clientFlags
 	var r api.ConnectRequest
+	var mode string
 	cmd := &cobra.Command{
 		Use:   "connect",
 		Short: `Set a connection up in one step (the "Yes, I have admin access" path)`,
@@ -224,6 +242,11 @@ local connection) and needs no destination token.`,
   tandem connect --to http://127.0.0.1:7001 --project Company --dest-project Test`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := adminapi.ParseMode(mode)
+			if err != nil {
+				return err
+			}
+			r.Mode = m
 			c, err := cf.client()
 			if err != nil {
 				return err
@@ -243,6 +266,7 @@ local connection) and needs no destination token.`,
 	cmd.Flags().StringVar(&r.DestToken, "dest-token", "", "the destination node's admin token; prefer TANDEM_DEST_TOKEN: a flag's value is visible to every local user in ps")
 	cmd.Flags().StringVar(&r.DestProject, "dest-project", "", "the destination's project for incoming sync")
 	cmd.Flags().StringVar(&r.Project, "project", "", "this node's project for incoming sync")
+	modeFlag(cmd, &mode)
 	return cmd
 }
 

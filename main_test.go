@@ -50,6 +50,8 @@ func TestBadFlagsGiveOneClearLine(t *testing.T) {
 		{[]string{"demo", "--data", "."}, "is not empty"},
 		{[]string{"console", "--node", "http://127.0.0.1:1", "--admin-token", "x"}, "can't be reached"},
 		{[]string{"console", "--node", "http://127.0.0.1:1"}, "admin token is required"},
+		{[]string{"invite", "--node", "http://127.0.0.1:1", "--no-url", "--project", "P", "--mode", "fancy"}, `unknown mode "fancy": the modes are basic, script`},
+		{[]string{"connect", "--node", "http://127.0.0.1:1", "--to", "http://127.0.0.1:2", "--project", "P", "--mode", "fancy"}, `unknown mode "fancy": the modes are basic, script`},
 	} {
 		root := newRootCmd(io.Discard)
 		root.SetArgs(tt.args)

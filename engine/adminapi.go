@@ -91,10 +91,6 @@ func (n adminNode) Connection(ctx context.Context, id string) (Connection, error
 	return n.ConnectionByID(ctx, id)
 }
 
-func (n adminNode) Invite(ctx context.Context, to, project string) (Connection, string, error) {
-	return n.Node.Invite(ctx, InviteRequest{To: to, Project: project})
-}
-
 func (n adminNode) Subscribe(ctx context.Context) (<-chan StageEvent, error) {
 	ch, stop := n.Node.Subscribe()
 	context.AfterFunc(ctx, stop)

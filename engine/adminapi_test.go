@@ -7,7 +7,7 @@ import (
 	"github.com/tandem-sync/tandem/store"
 )
 
-// TestContractWords: the statuses and mode the store keeps are the words
+// TestContractWords: the statuses the store keeps are the words
 // the admin API contract tells its clients, so a console reading
 // adminapi.StatusActive sees what the engine wrote.
 func TestContractWords(t *testing.T) {
@@ -16,7 +16,6 @@ func TestContractWords(t *testing.T) {
 		{store.StatusActive, adminapi.StatusActive},
 		{store.StatusDeactivated, adminapi.StatusDeactivated},
 		{store.StatusError, adminapi.StatusError},
-		{store.ModeBasic, adminapi.ModeBasic},
 	} {
 		if w[0] != w[1] {
 			t.Errorf("the store says %q where the admin API contract says %q", w[0], w[1])

@@ -73,7 +73,7 @@ func TestProbeTellsWhatIsWrong(t *testing.T) {
 	}))
 	defer future.Close()
 	scriptOnly := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(engine.Instance{Product: "tandem", APIVersion: engine.APIVersion, Name: "Scripted", Modes: []string{"script"}})
+		json.NewEncoder(w).Encode(engine.Instance{Product: "tandem", APIVersion: engine.APIVersion, Name: "Scripted", Modes: []engine.Mode{engine.ModeScript}})
 	}))
 	defer scriptOnly.Close()
 	if _, _, err := a.Invite(ctx, engine.InviteRequest{To: scriptOnly.URL, Project: "Company"}); !errors.Is(err, engine.ErrIncompatible) {

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +26,7 @@ const (
 )
 
 func fromStore(c store.Connection) Connection {
-	return Connection{ID: c.ID, Name: c.Name, Role: c.Role, Mode: c.Mode, Status: c.Status, StatusReason: c.StatusReason,
+	return Connection{ID: c.ID, Name: c.Name, Role: c.Role, Mode: Mode(c.Mode), Status: c.Status, StatusReason: c.StatusReason,
 		LocalProject: c.LocalProject, LocalProjectName: c.LocalProjectName, RemoteURL: c.RemoteURL,
 		RemoteName: c.RemoteName, RemoteTracker: c.RemoteTracker, RemoteProjectName: c.RemoteProjectName,
 		Local: c.Local, TriggerNewTasks: c.TriggerNewTasks, CreatedAt: c.CreatedAt}
@@ -56,8 +55,14 @@ func (n *Node) findProject(ctx context.Context, ref string) (Project, error) {
 // Invite creates a Pending connection and its invitation code: the "No, I
 // don't have admin access" path. When a destination URL is given it is
 // probed first, so a typo is caught now rather than by the other admin.
+// The connection is in mode r.Mode ("" for Basic), which this node, and
+// the destination when given, must support; the code carries it.
 func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string, error) {
 	var dest Instance
+	mode, err := n.modeHere(r.Mode)
+	if err != nil {
+		return Connection{}, "", err
+	}
 	if r.To != "" {
 		to, err := NormalizeURL(r.To)
 		if err != nil {
@@ -69,10 +74,9 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 		if dest, err = n.Probe(ctx, to); err != nil {
 			return Connection{}, "", err
 		}
-		// The modes offered are those both sides support.
-		if !slices.Contains(dest.Modes, ModeBasic) {
-			return Connection{}, "", fmt.Errorf("%w: %s supports the modes %v and this node only %v: no mode in common",
-				ErrIncompatible, dest.Name, dest.Modes, supportedModes())
+		// The mode must be one both sides support.
+		if err := n.modeThere(dest, mode); err != nil {
+			return Connection{}, "", err
 		}
 		// The admin's URL is the one used: the node there may not name
 		// another (see urlAsInvited).
@@ -92,11 +96,11 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 	}
 	now := n.now().UTC()
 	c := store.Connection{ID: uuid.NewString(), Name: connectionName(n.inst.Name, dest.Name), Role: store.RoleInitiator,
-		Mode: ModeBasic, Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
+		Mode: string(mode), Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
 		RemoteURL: dest.URL, RemoteName: dest.Name, RemoteInstanceID: dest.ID, RemoteTracker: dest.Tracker,
 		CreatedAt: now, UpdatedAt: now}
 	inv := Invitation{URL: n.inst.URL, Name: n.inst.Name, InstanceID: n.inst.ID, Tracker: n.inst.Tracker,
-		ConnectionID: c.ID, ProjectName: p.Name, Mode: ModeBasic, Expires: now.Add(InvitationTTL), Secret: secret}
+		ConnectionID: c.ID, ProjectName: p.Name, Mode: mode, Expires: now.Add(InvitationTTL), Secret: secret}
 	code, err := inv.Encode()
 	if err != nil {
 		return Connection{}, "", err
@@ -110,7 +114,7 @@ func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string,
 	if err != nil {
 		return Connection{}, "", fmt.Errorf("creating the connection: %w", err)
 	}
-	n.log.Info("connection created, invitation issued", "connection", c.ID, "project", p.Name, "expires", inv.Expires)
+	n.log.Info("connection created, invitation issued", "connection", c.ID, "project", p.Name, "mode", string(mode), "expires", inv.Expires)
 	return fromStore(c), code, nil
 }
 

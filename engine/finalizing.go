@@ -67,6 +67,10 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
 		return err
 	}
+	rules, err := n.connRules(c.Mode)
+	if err != nil {
+		return err
+	}
 	if err := n.advance(ctx, c.ID, ev.ID, StageFinalizing, "", time.Time{}, func(e *store.SyncEvent) {
 		e.RemoteKey, e.RemoteURL = res.Key, res.URL
 	}); err != nil {
@@ -92,8 +96,8 @@ func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery
 			if at := fieldAt(twin, f); !at.IsZero() && r.Source.ModifiedAt.Before(at) {
 				continue // a newer write (an incoming sync) set it since
 			}
-			setField(&twin, f, fingerprint(n.rules.Sent(r.Source, f)), r.Source.ModifiedAt)
-			if n.rules.KeepsRemote(f) {
+			setField(&twin, f, fingerprint(rules.Sent(r.Source, f)), r.Source.ModifiedAt)
+			if rules.KeepsRemote(f) {
 				// This side's type now stands; a type the peer could not
 				// hold is the peer's to keep.
 				twin.RemoteType = ""

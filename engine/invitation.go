@@ -52,8 +52,9 @@ type Invitation struct {
 	ConnectionID string `json:"c"`
 	// ProjectName is the initiator's project, shown to the accepting admin.
 	ProjectName string `json:"p,omitempty"`
-	// Mode is the configuration mode ("basic").
-	Mode string `json:"m"`
+	// Mode is the connection's configuration mode. Codes always carry it;
+	// one without it reads as Basic.
+	Mode Mode `json:"m"`
 	// Expires is when the code stops working.
 	Expires time.Time `json:"e"`
 	// Secret is the one-time secret; the initiator keeps only its hash.
@@ -101,9 +102,12 @@ func ParseInvitation(code string, now time.Time) (Invitation, error) {
 		return Invitation{}, ErrInvitationMalformed
 	}
 	// Everything Accept goes on to use, as Encode always writes it.
-	if _, err := NormalizeURL(inv.URL); err != nil || inv.Name == "" || inv.ConnectionID == "" || inv.Mode == "" ||
+	if _, err := NormalizeURL(inv.URL); err != nil || inv.Name == "" || inv.ConnectionID == "" ||
 		len(inv.Secret) < 16 || inv.Expires.IsZero() {
 		return Invitation{}, ErrInvitationMalformed
+	}
+	if inv.Mode == "" {
+		inv.Mode = ModeBasic
 	}
 	if !now.Before(inv.Expires) {
 		return inv, ErrInvitationExpired

@@ -16,7 +16,12 @@ import (
 // connectLocal links two projects of this node: both ends live here, share
 // one key, and talk to each other over this node's own peer API like any
 // two nodes would, so a local connection behaves exactly like a remote one.
-func (n *Node) connectLocal(ctx context.Context, project, otherProject string) (Connection, error) {
+// Both ends are in mode ("" for Basic).
+func (n *Node) connectLocal(ctx context.Context, project, otherProject string, mode Mode) (Connection, error) {
+	mode, err := n.modeHere(mode)
+	if err != nil {
+		return Connection{}, err
+	}
 	a, err := n.findProject(ctx, project)
 	if err != nil {
 		return Connection{}, err
@@ -33,7 +38,7 @@ func (n *Node) connectLocal(ctx context.Context, project, otherProject string) (
 	now := n.now().UTC()
 	name := strings.Join(strings.Fields(a.Name), "_") + "_to_" + strings.Join(strings.Fields(b.Name), "_")
 	end := func(id, remoteID, role string, mine, theirs Project) store.Connection {
-		return store.Connection{ID: id, RemoteID: remoteID, Name: name, Role: role, Mode: ModeBasic, Status: StatusActive,
+		return store.Connection{ID: id, RemoteID: remoteID, Name: name, Role: role, Mode: string(mode), Status: StatusActive,
 			LocalProject: mine.ID, LocalProjectName: mine.Name, RemoteURL: n.inst.URL, RemoteName: n.inst.Name,
 			RemoteInstanceID: n.inst.ID, RemoteTracker: n.inst.Tracker, RemoteProjectName: theirs.Name, Local: true,
 			KeyCipher: sealed, CreatedAt: now, UpdatedAt: now}

@@ -30,13 +30,6 @@ const (
 	APIVersion = 1
 )
 
-// ModeBasic is Exalate's Basic mode: fixed rules for type, summary,
-// description, comments and attachments.
-const ModeBasic = store.ModeBasic
-
-// supportedModes are the configuration modes this node supports.
-func supportedModes() []string { return []string{ModeBasic} }
-
 // dbFileName is the node's SQLite file inside its data dir.
 const dbFileName = "tandem.db"
 
@@ -91,10 +84,16 @@ type Config struct {
 	// source node; an apply shorter than that reports nothing. 0 means
 	// DefaultProgressEvery, a negative value turns reports off.
 	ProgressEvery time.Duration
-	// Rules map an item's fields on their way out and in; nil means Basic.
-	// It is the hook Script mode is to use (a connection recording its
-	// mode comes with it); tests give a node rules of their own with it.
+	// Rules are Basic mode's rules: they map an item's fields on their
+	// way out and in; nil means Basic. Tests give a node rules of their
+	// own with it.
 	Rules Rules
+	// Modes are the configuration modes this node supports besides
+	// Basic, each with its rules implementation; nil for none. The node
+	// advertises them (Instance.Modes) and accepts invitations in them;
+	// Script mode plugs in here. A connection's rules are its mode's
+	// (see rulesFor).
+	Modes map[Mode]Rules
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.
@@ -275,7 +274,7 @@ func (n *Node) AdminTokenOnce() string { return n.first }
 // Info is the node's public description.
 func (n *Node) Info() Instance {
 	return Instance{ID: n.inst.ID, Name: n.inst.Name, Product: Product, Version: Version, APIVersion: APIVersion,
-		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: supportedModes(), Vocabulary: n.vocabulary()}
+		Tracker: n.inst.Tracker, URL: n.inst.URL, Modes: n.supportedModes(), Vocabulary: n.vocabulary()}
 }
 
 // vocabulary is the node's tracker's words, from Config.Vocabularies.

@@ -92,11 +92,15 @@ func (n *Node) connectionFor(ctx context.Context, connID, project string) (store
 // makes an event even when nothing changed (an Exalate the user asked
 // for, to see it confirmed).
 func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
-	s, err := n.syncedOf(ctx, c, e)
+	rules, err := n.connRules(Mode(c.Mode))
 	if err != nil {
 		return StageEvent{}, err
 	}
-	p := diff(e, s, n.rules)
+	s, err := n.syncedOf(ctx, c, e, rules)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	p := diff(e, s, rules)
 	if !always && !p.changed {
 		return StageEvent{}, nil // nothing a user changed: no event, no echo
 	}
@@ -147,7 +151,7 @@ type prepared struct {
 // syncedOf reads what Preparing compares e against. A twin deleted on the
 // other side is an error: deletes are not propagated, so there is nothing
 // to sync e to.
-func (n *Node) syncedOf(ctx context.Context, c store.Connection, e Entity) (synced, error) {
+func (n *Node) syncedOf(ctx context.Context, c store.Connection, e Entity, rules Rules) (synced, error) {
 	var s synced
 	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
 	switch {
@@ -163,7 +167,7 @@ func (n *Node) syncedOf(ctx context.Context, c store.Connection, e Entity) (sync
 	// What earlier syncs of this entity still carry is not sent again: a
 	// change seen twice (by a poll and an exalate, or by two polls before
 	// the first sync finished) makes one replica, not two.
-	if s.inFlight, err = n.inFlight(ctx, c.ID, e.ID); err != nil {
+	if s.inFlight, err = n.inFlight(ctx, c.ID, e.ID, rules); err != nil {
 		return s, err
 	}
 	if s.comments, err = n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID); err != nil {
@@ -287,7 +291,7 @@ func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, 
 
 // inFlight collects what the unfinished syncs of an entity carry: field
 // values, comment bodies and attachments, as keys of a set.
-func (n *Node) inFlight(ctx context.Context, connID, entityID string) (map[string]bool, error) {
+func (n *Node) inFlight(ctx context.Context, connID, entityID string, rules Rules) (map[string]bool, error) {
 	evs, err := n.st.UnfinishedEvents(ctx, connID, entityID)
 	if err != nil {
 		return nil, err
@@ -299,7 +303,7 @@ func (n *Node) inFlight(ctx context.Context, connID, entityID string) (map[strin
 			return nil, fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
 		}
 		for _, f := range r.Fields {
-			carried[f+"\x00"+fingerprint(n.rules.Sent(r.Source, f))] = true
+			carried[f+"\x00"+fingerprint(rules.Sent(r.Source, f))] = true
 		}
 		for _, c := range r.Comments {
 			carried["comment\x00"+c.ID+"\x00"+fingerprint(c.Body)] = true

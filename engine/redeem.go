@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/google/uuid"
 
@@ -48,7 +47,7 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 	}
 	now := n.now().UTC()
 	c := store.Connection{ID: uuid.NewString(), RemoteID: inv.ConnectionID, Name: connectionName(inv.Name, n.inst.Name),
-		Role: store.RoleAcceptor, Mode: inv.Mode, Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
+		Role: store.RoleAcceptor, Mode: string(inv.Mode), Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
 		RemoteURL: inv.URL, RemoteName: initiator.Name, RemoteInstanceID: initiator.ID,
 		RemoteTracker: initiator.Tracker, RemoteProjectName: inv.ProjectName, CreatedAt: now, UpdatedAt: now}
 	if err := n.st.CreateConnection(ctx, nil, c); err != nil {
@@ -111,8 +110,9 @@ func (n *Node) acceptable(code string) (Invitation, error) {
 	if inv.InstanceID == n.inst.ID {
 		return Invitation{}, Errorf(ErrBadRequest, "this invitation was issued by this very node: accept it on the other node")
 	}
-	if !slices.Contains(supportedModes(), inv.Mode) {
-		return Invitation{}, Errorf(ErrBadRequest, "the invitation asks for the %q mode, which this node does not support (it supports %v)", inv.Mode, supportedModes())
+	if _, ok := n.rulesFor(inv.Mode); !ok {
+		return Invitation{}, Errorf(ErrModeUnsupported, "the invitation is for a connection in %s mode, and this node does not support %s mode; upgrade tandem on %s (it supports %s)",
+			inv.Mode.Name(), inv.Mode.Name(), n.inst.Name, modeNames(n.supportedModes()))
 	}
 	return inv, nil
 }
@@ -272,12 +272,12 @@ func (n *Node) Connect(ctx context.Context, r ConnectRequest) (Connection, error
 		return Connection{}, err
 	}
 	if to == n.inst.URL {
-		return n.connectLocal(ctx, r.Project, r.DestProject)
+		return n.connectLocal(ctx, r.Project, r.DestProject, r.Mode)
 	}
 	if r.DestToken == "" {
 		return Connection{}, Errorf(ErrBadRequest, "the destination's admin token is required (TANDEM_DEST_TOKEN or --dest-token)")
 	}
-	c, code, err := n.Invite(ctx, InviteRequest{To: to, Project: r.Project})
+	c, code, err := n.Invite(ctx, InviteRequest{To: to, Project: r.Project, Mode: r.Mode})
 	if err != nil {
 		return Connection{}, err
 	}

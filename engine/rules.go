@@ -13,7 +13,7 @@ import (
 // field changed, which of two writes is newer and records what was done,
 // and the mapping itself, which names the fields: the pipeline never names
 // one. Basic is the fixed implementation every node uses today; Script
-// mode is to be a second one (see Config.Rules).
+// mode is to be a second one (see Config.Modes and rulesFor).
 type Rules interface {
 	// Rows are the rules as the console's Rules tab shows them, in order.
 	Rows() []Rule
@@ -101,12 +101,16 @@ type Rule = adminapi.Rule
 func BasicRules() []Rule { return Basic{}.Rows() }
 
 // Rules returns the rows of a connection's rules (by id or name), in order,
-// as the Rules tab shows them. Every connection runs the node's rules
-// today (Config.Rules, Basic unless a test gives others); once a
-// connection records its mode, this is where the mode picks them.
+// as the Rules tab shows them: those of the connection's mode (rulesFor).
 func (n *Node) Rules(ctx context.Context, connID string) ([]Rule, error) {
-	if _, err := n.findConnection(ctx, connID); err != nil {
+	c, err := n.findConnection(ctx, connID)
+	if err != nil {
 		return nil, err
 	}
-	return n.rules.Rows(), nil
+	rules, ok := n.rulesFor(Mode(c.Mode))
+	if !ok {
+		return nil, Errorf(ErrModeUnsupported, "connection %s is in %s mode, which this node no longer supports; upgrade tandem on %s",
+			c.Name, Mode(c.Mode).Name(), n.inst.Name)
+	}
+	return rules.Rows(), nil
 }

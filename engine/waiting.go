@@ -127,13 +127,17 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica, 
 // attachments, each linked as soon as it is made, reporting its progress
 // to prog as it goes.
 func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult, prog *applyProgress) (ApplyResult, error) {
+	rules, err := n.connRules(Mode(c.Mode))
+	if err != nil {
+		return res, err
+	}
 	links, err := n.st.Links(ctx, nil, c.ID, store.LinkComment, twin.LocalID)
 	if err != nil {
 		return res, err
 	}
 	for done, cm := range r.Comments {
 		prog.step(ProgressComments, done, len(r.Comments))
-		body := n.rules.Comment(cm, r.Origin)
+		body := rules.Comment(cm, r.Origin)
 		i := slices.IndexFunc(links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID })
 		if i >= 0 && links[i].Fingerprint == fingerprint(body) {
 			res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
@@ -242,7 +246,11 @@ func (n *Node) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
 func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (twin store.Twin, created bool, err error) {
-	ch, err := n.rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: n.rules.Fields(), MapType: n.typeMapper(ctx, et, c)})
+	rules, err := n.connRules(Mode(c.Mode))
+	if err != nil {
+		return store.Twin{}, false, err
+	}
+	ch, err := rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: rules.Fields(), MapType: n.typeMapper(ctx, et, c)})
 	if err != nil {
 		return store.Twin{}, false, err
 	}
@@ -258,8 +266,8 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 	}
 	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
 		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, RemoteType: ch.RemoteType}
-	for _, f := range n.rules.Fields() {
-		setField(&twin, f, fingerprint(n.rules.Value(e, f)), r.Source.ModifiedAt)
+	for _, f := range rules.Fields() {
+		setField(&twin, f, fingerprint(rules.Value(e, f)), r.Source.ModifiedAt)
 	}
 	// The tracker write is made: its record is written even if the node
 	// is stopping, or the next start would have to find it again.
@@ -318,6 +326,10 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 // than the write that set the field) changes nothing. A description that
 // loses is kept as a comment, never silently lost.
 func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica) (store.Twin, error) {
+	rules, err := n.connRules(Mode(c.Mode))
+	if err != nil {
+		return twin, err
+	}
 	n.writing.Lock()
 	defer n.writing.Unlock()
 	// Another sync of the same entity may have updated the twin while this
@@ -345,7 +357,7 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 			}
 			current = &e
 		}
-		mine := n.rules.Value(*current, f)
+		mine := rules.Value(*current, f)
 		if fingerprint(mine) != fieldFP(twin, f) { // changed here too since the last sync
 			if current.ModifiedAt.After(r.Source.ModifiedAt) {
 				continue // this side's write is newer; it goes out with its own sync
@@ -358,12 +370,12 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 		return twin, err
 	}
-	ch, err := n.rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: fields, Current: current,
+	ch, err := rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: fields, Current: current,
 		Overwritten: overwritten, MapType: n.typeMapper(ctx, et, c)})
 	if err != nil {
 		return twin, err
 	}
-	if slices.ContainsFunc(fields, n.rules.KeepsRemote) {
+	if slices.ContainsFunc(fields, rules.KeepsRemote) {
 		twin.RemoteType = ch.RemoteType
 	}
 	e, err := et.Update(ctx, twin.LocalID, ch.Update)
@@ -371,9 +383,9 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 		return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
 	}
 	for _, f := range fields {
-		setField(&twin, f, fingerprint(n.rules.Value(e, f)), r.Source.ModifiedAt)
+		setField(&twin, f, fingerprint(rules.Value(e, f)), r.Source.ModifiedAt)
 	}
-	if kept, refused := n.rules.Refused(ch.Update, e, r.Source); refused {
+	if kept, refused := rules.Refused(ch.Update, e, r.Source); refused {
 		twin.RemoteType = kept
 	}
 	for _, body := range ch.Comments {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -38,9 +37,10 @@ func (n *Node) DestinationProjects(ctx context.Context, destURL, adminToken stri
 	if err != nil {
 		return Instance{}, nil, err
 	}
-	if !slices.Contains(dest.Modes, ModeBasic) {
-		return Instance{}, nil, fmt.Errorf("%w: %s supports the modes %v and this node only %v: no mode in common",
-			ErrIncompatible, dest.Name, dest.Modes, supportedModes())
+	// Only a node with a mode in common can be connected to; which mode
+	// is the admin's choice, checked when the connection is made.
+	if err := n.modeThere(dest, ModeBasic); errors.Is(err, ErrIncompatible) {
+		return Instance{}, nil, err
 	}
 	var ps []Project
 	err = n.getJSON(ctx, dest.URL+PathProjects, http.Header{"Authorization": {"Bearer " + adminToken}}, &ps)

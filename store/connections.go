@@ -14,9 +14,6 @@ const (
 	RoleAcceptor  = "acceptor"
 )
 
-// ModeBasic is the only connection mode so far: the fixed Basic rules.
-const ModeBasic = "basic"
-
 // Connection statuses (DESIGN.md §4).
 const (
 	StatusPending     = "pending"
@@ -34,8 +31,11 @@ type Connection struct {
 	RemoteID string
 	Name     string
 	Role     string // RoleInitiator or RoleAcceptor
-	Mode     string // ModeBasic
-	Status   string // one of the Status constants
+	// Mode is the connection's configuration mode, as the admin API
+	// spells it (adminapi.Mode: "basic"); the engine checks it is one
+	// the node supports.
+	Mode   string
+	Status string // one of the Status constants
 	// StatusReason says why the status is what it is, mainly for StatusError.
 	StatusReason string
 	// LocalProject is where entities received from the other side are created.
@@ -135,8 +135,8 @@ func validateConnection(c Connection) error {
 	if c.Role != RoleInitiator && c.Role != RoleAcceptor {
 		return fmt.Errorf("invalid role %q", c.Role)
 	}
-	if c.Mode != ModeBasic {
-		return fmt.Errorf("invalid mode %q", c.Mode)
+	if c.Mode == "" {
+		return errors.New("empty mode")
 	}
 	return validateStatus(c.Status)
 }

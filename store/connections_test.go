@@ -11,7 +11,7 @@ import (
 // testConnection is a valid pending connection with the given id.
 func testConnection(id string) Connection {
 	return Connection{
-		ID: id, Name: "conn " + id, Role: RoleInitiator, Mode: ModeBasic,
+		ID: id, Name: "conn " + id, Role: RoleInitiator, Mode: "basic",
 		LocalProject: "p-" + id, LocalProjectName: "Project " + id,
 		RemoteURL: "http://127.0.0.1:7002",
 	}
@@ -44,7 +44,7 @@ func TestConnectionLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := testConnection("b")
-	if got.Name != want.Name || got.Role != RoleInitiator || got.Mode != ModeBasic ||
+	if got.Name != want.Name || got.Role != RoleInitiator || got.Mode != "basic" ||
 		got.Status != StatusPending || got.LocalProject != want.LocalProject ||
 		got.LocalProjectName != want.LocalProjectName || got.RemoteURL != want.RemoteURL ||
 		!got.Local || !got.TriggerNewTasks || got.KeyCipher != nil || got.RemoteID != "" ||
@@ -142,7 +142,7 @@ func TestCreateConnectionValidates(t *testing.T) {
 	for name, mutate := range map[string]func(*Connection){
 		"no id":      func(c *Connection) { c.ID = "" },
 		"bad role":   func(c *Connection) { c.Role = "boss" },
-		"bad mode":   func(c *Connection) { c.Mode = "script" },
+		"bad mode":   func(c *Connection) { c.Mode = "" },
 		"bad status": func(c *Connection) { c.Status = "sleeping" },
 	} {
 		c := testConnection("x")

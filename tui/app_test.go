@@ -19,7 +19,7 @@ import (
 // program would start it.
 func testApp(t *testing.T) (*App, *fakeNode, *fakeNode) {
 	t.Helper()
-	acme := &fakeNode{info: adminapi.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{adminapi.ModeBasic}},
+	acme := &fakeNode{info: adminapi.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []adminapi.Mode{adminapi.ModeBasic}},
 		connections: []adminapi.Connection{activeConn}}
 	glob := &fakeNode{info: globex}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -169,8 +169,8 @@ func (n cleanNode) Probe(ctx context.Context, url string) (adminapi.Instance, er
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) Invite(ctx context.Context, to, project string) (adminapi.Connection, string, error) {
-	v, code, err := n.Node.Invite(ctx, to, project)
+func (n cleanNode) Invite(ctx context.Context, r adminapi.InviteRequest) (adminapi.Connection, string, error) {
+	v, code, err := n.Node.Invite(ctx, r)
 	return cleaned(v), termtext.Line(code), cleanErr(err)
 }
 

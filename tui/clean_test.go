@@ -104,7 +104,7 @@ func TestCleanNodeCleansEverything(t *testing.T) {
 		stats: filled[adminapi.ConnectionStats](), events: filled[[]adminapi.StageEvent](), items: filled[[]adminapi.Item](),
 		rules:  filled[[]adminapi.Rule](),
 		probe:  func(string) (adminapi.Instance, error) { return inst, hostileError },
-		invite: func(string, string) (adminapi.Connection, string, error) { return conn, hostile, hostileError },
+		invite: func(adminapi.InviteRequest) (adminapi.Connection, string, error) { return conn, hostile, hostileError },
 		preview: func(string) (adminapi.InvitationPreview, error) {
 			return filled[adminapi.InvitationPreview](), hostileError
 		},
@@ -140,7 +140,7 @@ func TestCleanNodeCleansEverything(t *testing.T) {
 	check("Projects", v4, err)
 	v5, err := n.Probe(ctx, "")
 	check("Probe", v5, err)
-	v6, code, err := n.Invite(ctx, "", "")
+	v6, code, err := n.Invite(ctx, adminapi.InviteRequest{})
 	check("Invite", v6, err)
 	check("Invite code", code, nil)
 	v7, err := n.PreviewInvitation(ctx, "")

@@ -185,7 +185,7 @@ func statusName(s string) string {
 }
 
 // modeName is how a configuration mode reads on screen.
-func modeName(m string) string { return sentence(m) }
+func modeName(m adminapi.Mode) string { return sentence(string(m)) }
 
 // truncate cuts s to w cells with an ellipsis.
 func truncate(s string, w int) string {

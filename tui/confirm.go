@@ -49,7 +49,7 @@ func (s *confirmScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if !s.busy && key.Matches(msg, s.c.keys.ConfirmGo) {
 			s.busy, s.err = true, nil
 			node, ctx := s.c.node, s.c.ctx
-			req := adminapi.ConnectRequest{To: s.d.to, DestToken: s.d.destToken, DestProject: s.d.destProject.ID, Project: s.d.project.ID}
+			req := adminapi.ConnectRequest{To: s.d.to, DestToken: s.d.destToken, DestProject: s.d.destProject.ID, Project: s.d.project.ID, Mode: s.d.mode}
 			return s, tea.Batch(s.spin.Tick, func() tea.Msg {
 				c, err := node.Connect(ctx, req)
 				return connectedMsg{c, err}

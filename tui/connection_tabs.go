@@ -191,7 +191,11 @@ func (s *connectionScreen) rulesView() string {
 		}
 		b.WriteString(line + "\n")
 	}
-	b.WriteString(st.Faint.Render("Basic mode rules cannot be edited."))
+	if s.conn.Mode == adminapi.ModeBasic {
+		b.WriteString(st.Faint.Render("Basic mode rules cannot be edited."))
+	} else {
+		b.WriteString(st.Faint.Render(modeName(s.conn.Mode) + " mode: the rules as this side runs them."))
+	}
 	switch {
 	case s.exportErr != nil:
 		b.WriteString("\n" + s.c.errorLine(s.exportErr))

@@ -29,7 +29,7 @@ type fakeNode struct {
 	connections []engine.Connection
 	projects    []engine.Project
 	probe       func(url string) (engine.Instance, error)
-	invite      func(to, project string) (engine.Connection, string, error)
+	invite      func(r engine.InviteRequest) (engine.Connection, string, error)
 	preview     func(code string) (engine.InvitationPreview, error)
 	accept      func(code, project string) (engine.Connection, error)
 	destination func(url, token string) (engine.Instance, []engine.Project, error)
@@ -93,12 +93,12 @@ func (f *fakeNode) Probe(_ context.Context, url string) (engine.Instance, error)
 	}
 	return f.probe(url)
 }
-func (f *fakeNode) Invite(_ context.Context, to, project string) (engine.Connection, string, error) {
-	f.record("Invite " + to + " " + project)
+func (f *fakeNode) Invite(_ context.Context, r engine.InviteRequest) (engine.Connection, string, error) {
+	f.record("Invite " + r.To + " " + r.Project)
 	if f.invite == nil {
 		return engine.Connection{}, "", errNotFaked
 	}
-	return f.invite(to, project)
+	return f.invite(r)
 }
 func (f *fakeNode) PreviewInvitation(_ context.Context, code string) (engine.InvitationPreview, error) {
 	f.record("PreviewInvitation " + code)
@@ -215,7 +215,7 @@ func testCommon(t *testing.T, n Node) *common {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return &common{ctx: ctx, node: n, self: engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{engine.ModeBasic}},
+	return &common{ctx: ctx, node: n, self: engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []engine.Mode{engine.ModeBasic}},
 		styles: NewStyles(plainRenderer()), keys: newKeyMap(), codeDir: t.TempDir(), now: func() time.Time { return testNow },
 		tick: func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }, staticCursor: true}
 }

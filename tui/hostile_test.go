@@ -30,7 +30,7 @@ func requireSafe(t *testing.T, where, out string) {
 // another node's name, URL and project, a task's summary and key, stage
 // errors, notes, and a connection's status reason.
 func hostileNode() *fakeNode {
-	evil := adminapi.Instance{Name: hostile, URL: "http://evil.test/" + hostile, Tracker: "asana", Modes: []string{adminapi.ModeBasic}}
+	evil := adminapi.Instance{Name: hostile, URL: "http://evil.test/" + hostile, Tracker: "asana", Modes: []adminapi.Mode{adminapi.ModeBasic}}
 	conn := adminapi.Connection{ID: "c1", Name: "Acme_to_" + hostile, Mode: adminapi.ModeBasic, Status: adminapi.StatusError,
 		StatusReason: "the peer said: " + hostile, LocalProject: "p1", LocalProjectName: "Company", RemoteName: hostile,
 		RemoteURL: evil.URL, RemoteProjectName: hostile, SyncedItems: 1, CreatedAt: testNow.Add(-48 * time.Hour),
@@ -42,7 +42,7 @@ func hostileNode() *fakeNode {
 		Skipped: []string{hostile + ".iso (120 MB) is over the limit"},
 		Notes:   []string{"could not give the type " + hostile}}
 	return &fakeNode{
-		info:        adminapi.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []string{adminapi.ModeBasic}},
+		info:        adminapi.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []adminapi.Mode{adminapi.ModeBasic}},
 		connections: []adminapi.Connection{conn},
 		projects:    []adminapi.Project{company, {ID: "p3", Name: hostile}},
 		items:       []adminapi.Item{{ID: "101", Key: "101", Summary: hostile}, {ID: "102", Key: hostile, Summary: "Fix the signup form"}},

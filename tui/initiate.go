@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -18,7 +19,9 @@ type draft struct {
 	to    string
 	dest  adminapi.Instance
 	local bool
-	mode  string
+	// mode is the configuration mode chosen; it travels into the
+	// invitation (InviteRequest) or the connection (ConnectRequest).
+	mode adminapi.Mode
 	// project is this side's project for incoming sync; destProject the
 	// other side's (the destination's, or this node's other project in a
 	// local connection).
@@ -194,45 +197,51 @@ func (s *initiateScreen) keys() []key.Binding {
 	return append(ks, s.c.keys.NoURL)
 }
 
-// modeScreen offers the configuration modes both sides support.
+// modeScreen offers the configuration modes both sides support, as their
+// instance info (Instance.Modes) says, and names the node to upgrade for
+// each other mode.
 type modeScreen struct {
-	c      *common
-	d      draft
-	modes  []string
-	cursor int
+	c     *common
+	d     draft
+	modes []adminapi.Mode
+	// lacking holds, per mode neither offered, the nodes that don't
+	// support it.
+	lacking map[adminapi.Mode][]string
+	cursor  int
 }
 
 // modeInfo says in one line what a mode means.
-func modeInfo(mode string) string {
+func modeInfo(mode adminapi.Mode) string {
 	switch mode {
 	case adminapi.ModeBasic:
 		return "Fixed rules: type, summary, description, comments and attachments sync both ways."
-	case "script":
+	case adminapi.ModeScript:
 		return "Rules you write yourself, per field and direction."
 	}
 	return ""
 }
 
+// newModeScreen sorts every mode into those both nodes support and those
+// one of them lacks. Without a destination URL the other side is not
+// known yet: this node's modes are offered, and the accepting node refuses
+// a mode it lacks.
 func newModeScreen(c *common, d draft) *modeScreen {
-	var modes []string
-	for _, m := range c.self.Modes {
-		if d.to == "" || d.local || containsString(d.dest.Modes, m) {
-			modes = append(modes, m)
+	s := &modeScreen{c: c, d: d, lacking: map[adminapi.Mode][]string{}}
+	for _, m := range adminapi.Modes() {
+		var lacking []string
+		if !slices.Contains(c.self.Modes, m) {
+			lacking = append(lacking, c.self.Name)
+		}
+		if d.to != "" && !d.local && !slices.Contains(d.dest.Modes, m) {
+			lacking = append(lacking, d.dest.Name)
+		}
+		if len(lacking) == 0 {
+			s.modes = append(s.modes, m)
+		} else {
+			s.lacking[m] = lacking
 		}
 	}
-	if len(modes) == 0 && d.to == "" {
-		modes = []string{adminapi.ModeBasic}
-	}
-	return &modeScreen{c: c, d: d, modes: modes}
-}
-
-func containsString(xs []string, x string) bool {
-	for _, s := range xs {
-		if s == x {
-			return true
-		}
-	}
-	return false
+	return s
 }
 
 func (s *modeScreen) Title() string    { return "Configuration mode" }
@@ -278,8 +287,10 @@ func (s *modeScreen) View() string {
 		}
 		b.WriteString(line + "\n" + st.Faint.Render("    "+modeInfo(m)) + "\n")
 	}
-	if !containsString(s.modes, "script") {
-		b.WriteString(st.Faint.Render("  Script mode is not available on these nodes yet.") + "\n")
+	for _, m := range adminapi.Modes() {
+		if lacking := s.lacking[m]; len(lacking) > 0 {
+			b.WriteString(st.Faint.Render("  "+modeName(m)+" mode is not available: upgrade tandem on "+strings.Join(lacking, " and ")+".") + "\n")
+		}
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

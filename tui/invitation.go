@@ -48,7 +48,7 @@ func (s *invitationScreen) SetSize(w, _ int) { s.width = w }
 func (s *invitationScreen) Init() tea.Cmd {
 	node, ctx, d := s.c.node, s.c.ctx, s.d
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
-		c, code, err := node.Invite(ctx, d.to, d.project.ID)
+		c, code, err := node.Invite(ctx, adminapi.InviteRequest{To: d.to, Project: d.project.ID, Mode: d.mode})
 		return invitedMsg{c, code, err}
 	})
 }

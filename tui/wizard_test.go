@@ -52,7 +52,7 @@ func pushed(t *testing.T, msgs []tea.Msg) screen {
 }
 
 var (
-	globex     = engine.Instance{Name: "Globex", URL: "http://globex.test", Tracker: "asana", Modes: []string{engine.ModeBasic}}
+	globex     = engine.Instance{Name: "Globex", URL: "http://globex.test", Tracker: "asana", Modes: []engine.Mode{engine.ModeBasic}}
 	company    = engine.Project{ID: "p1", Name: "Company"}
 	test       = engine.Project{ID: "p2", Name: "Test"}
 	activeConn = engine.Connection{ID: "c1", Name: "Acme_to_Globex", Mode: engine.ModeBasic, Status: engine.StatusActive,
@@ -286,7 +286,7 @@ func TestConfirmShowsConnectErrors(t *testing.T) {
 const testCode = "tdm1.eyJ1cmwiOiJodHRwOi8vYWNtZS50ZXN0IiwibmFtZSI6IkFjbWUiLCJ0cmFja2VyIjoiYXNhbmEiLCJjb25uZWN0aW9uIjoiYzEiLCJtb2RlIjoiYmFzaWMifQ"
 
 func TestInvitationScreen(t *testing.T) {
-	f := &fakeNode{invite: func(to, project string) (engine.Connection, string, error) {
+	f := &fakeNode{invite: func(engine.InviteRequest) (engine.Connection, string, error) {
 		return engine.Connection{ID: "c1", Name: "Acme_to_Globex", Status: engine.StatusPending}, testCode, nil
 	}}
 	c := testCommon(t, f)

@@ -172,9 +172,9 @@ func (c *Client) Probe(ctx context.Context, nodeURL string) (adminapi.Instance, 
 }
 
 // Invite creates a Pending connection and returns its invitation code.
-func (c *Client) Invite(ctx context.Context, to, project string) (adminapi.Connection, string, error) {
+func (c *Client) Invite(ctx context.Context, req adminapi.InviteRequest) (adminapi.Connection, string, error) {
 	var r adminapi.InviteResponse
-	err := c.call(ctx, http.MethodPost, adminapi.PathInvitations, adminapi.InviteRequest{To: to, Project: project}, &r)
+	err := c.call(ctx, http.MethodPost, adminapi.PathInvitations, req, &r)
 	return r.Connection, r.Code, err
 }
 

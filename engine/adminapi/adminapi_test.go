@@ -74,3 +74,20 @@ func TestConnectionStatsJSON(t *testing.T) {
 		t.Errorf("round trip: got %+v, want %+v", out, in)
 	}
 }
+
+// TestParseMode: a mode as an admin types it; "" is Basic, and an unknown
+// one gets one line listing the modes.
+func TestParseMode(t *testing.T) {
+	for in, want := range map[string]Mode{"": ModeBasic, "basic": ModeBasic, " Script ": ModeScript} {
+		if got, err := ParseMode(in); err != nil || got != want {
+			t.Errorf("ParseMode(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := ParseMode("fancy")
+	if !errors.Is(err, ErrBadRequest) || err.Error() != `unknown mode "fancy": the modes are basic, script` {
+		t.Errorf("ParseMode(fancy): err = %v", err)
+	}
+	if ModeBasic.Name() != "Basic" || ModeScript.Name() != "Script" {
+		t.Errorf("names: %q %q", ModeBasic.Name(), ModeScript.Name())
+	}
+}

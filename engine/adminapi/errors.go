@@ -35,6 +35,11 @@ var (
 	// was reached at.
 	ErrURLMismatch = errors.New("the node reports another URL than the one it was reached at")
 
+	// ErrModeUnsupported is a configuration mode a node (this one or the
+	// other side) does not support: the message names the mode and the
+	// node to upgrade.
+	ErrModeUnsupported = errors.New("the node does not support that configuration mode: upgrade tandem on it, or choose a mode both nodes support")
+
 	// ErrDiskFull is the node's data dir under its minimum of free space,
 	// or out of it.
 	ErrDiskFull = errors.New("disk full")
@@ -70,6 +75,7 @@ func errorCodes() []struct {
 		{ErrUnreachable, "unreachable", http.StatusBadGateway},
 		{ErrNotTandem, "not_tandem", http.StatusBadGateway},
 		{ErrIncompatible, "incompatible", http.StatusBadGateway},
+		{ErrModeUnsupported, "mode_unsupported", http.StatusUnprocessableEntity},
 		{ErrDiskFull, "disk_full", http.StatusInsufficientStorage},
 		{ErrURLMismatch, "url_mismatch", http.StatusBadRequest},
 		{ErrBadRequest, "bad_request", http.StatusBadRequest},

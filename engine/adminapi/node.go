@@ -18,9 +18,9 @@ type Node interface {
 	Projects(ctx context.Context) ([]Project, error)
 	// Probe says what runs at a destination URL.
 	Probe(ctx context.Context, url string) (Instance, error)
-	// Invite creates a Pending connection and its invitation code; to is ""
-	// when the admin has no destination URL.
-	Invite(ctx context.Context, to, project string) (Connection, string, error)
+	// Invite creates a Pending connection and its invitation code; r.To is
+	// "" when the admin has no destination URL, r.Mode "" for Basic.
+	Invite(ctx context.Context, r InviteRequest) (Connection, string, error)
 	// PreviewInvitation checks a code with its initiator without redeeming it.
 	PreviewInvitation(ctx context.Context, code string) (InvitationPreview, error)
 	// Accept accepts an invitation code for one of the node's projects.

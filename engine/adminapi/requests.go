@@ -17,6 +17,9 @@ type InviteRequest struct {
 	To string `json:"to"`
 	// Project is this side's project for incoming sync (id or name).
 	Project string `json:"project"`
+	// Mode is the connection's configuration mode; "" means Basic. Both
+	// sides must support it.
+	Mode Mode `json:"mode,omitempty"`
 }
 
 // InviteResponse carries the new connection and its invitation code.
@@ -51,6 +54,9 @@ type ConnectRequest struct {
 	DestProject string `json:"dest_project"`
 	// Project is this side's project for incoming sync.
 	Project string `json:"project"`
+	// Mode is the connection's configuration mode; "" means Basic. Both
+	// sides must support it.
+	Mode Mode `json:"mode,omitempty"`
 }
 
 // DestinationRequest is the body of POST PathDestinationProjects: the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/tandem-sync/tandem/engine/tracker"
@@ -15,9 +16,52 @@ type Project = tracker.Project
 // Item is one of a project's items, as the node's tracker lists it.
 type Item = tracker.Item
 
-// ModeBasic is Exalate's Basic mode: fixed rules for type, summary,
-// description, comments and attachments.
-const ModeBasic = "basic"
+// Mode is a connection's configuration mode: which rules implementation
+// maps its items. A connection records its mode, its invitation code
+// carries it, and a node's Instance.Modes lists those it supports.
+type Mode string
+
+// The configuration modes, as the API, the store and the invitation code
+// spell them. Modes lists them; a node supports some of them.
+const (
+	// ModeBasic is Exalate's Basic mode: fixed rules for type, summary,
+	// description, comments and attachments.
+	ModeBasic Mode = "basic"
+	// ModeScript is Script mode: the rules as code, per side and
+	// direction (DESIGN.md §3).
+	ModeScript Mode = "script"
+)
+
+// Modes lists every configuration mode, in the order the wizard offers
+// them: the one list of modes.
+func Modes() []Mode { return []Mode{ModeBasic, ModeScript} }
+
+// ParseMode reads a mode as an admin types it ("basic", "Script"); ""
+// means Basic. An unknown mode gets an ErrBadRequest listing the modes.
+func ParseMode(s string) (Mode, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return ModeBasic, nil
+	}
+	for _, m := range Modes() {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	names := make([]string, 0, len(Modes()))
+	for _, m := range Modes() {
+		names = append(names, string(m))
+	}
+	return "", tracker.Errorf(ErrBadRequest, "unknown mode %q: the modes are %s", s, strings.Join(names, ", "))
+}
+
+// Name is how the console and the command line name the mode: "Basic".
+func (m Mode) Name() string {
+	if m == "" {
+		return ""
+	}
+	return strings.ToUpper(string(m[:1])) + string(m[1:])
+}
 
 // Connection statuses (DESIGN.md §4).
 const (
@@ -30,14 +74,15 @@ const (
 // Instance is what GET /api/v1/instance says about a node: public, never a
 // secret.
 type Instance struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Product    string   `json:"product"`
-	Version    string   `json:"version"`
-	APIVersion int      `json:"api_version"`
-	Tracker    string   `json:"tracker"`
-	URL        string   `json:"url"`
-	Modes      []string `json:"modes"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Product    string `json:"product"`
+	Version    string `json:"version"`
+	APIVersion int    `json:"api_version"`
+	Tracker    string `json:"tracker"`
+	URL        string `json:"url"`
+	// Modes are the configuration modes the node supports.
+	Modes []Mode `json:"modes"`
 	// Vocabulary is how the node's tracker names things, for the
 	// console's wording; zero when the node was given none.
 	Vocabulary tracker.Vocabulary `json:"vocabulary,omitzero"`
@@ -49,7 +94,7 @@ type Connection struct {
 	ID                string    `json:"id"`
 	Name              string    `json:"name"`
 	Role              string    `json:"role"`
-	Mode              string    `json:"mode"`
+	Mode              Mode      `json:"mode"`
 	Status            string    `json:"status"`
 	StatusReason      string    `json:"status_reason,omitempty"`
 	LocalProject      string    `json:"local_project"`
@@ -175,8 +220,8 @@ type InvitationPreview struct {
 	Initiator Instance `json:"initiator"`
 	// ProjectName is the initiator's project for the connection.
 	ProjectName string `json:"project_name"`
-	// Mode is the connection's configuration mode ("basic").
-	Mode string `json:"mode"`
+	// Mode is the connection's configuration mode.
+	Mode Mode `json:"mode"`
 	// Expires is when the code stops working.
 	Expires time.Time `json:"expires"`
 }
