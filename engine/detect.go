@@ -117,7 +117,7 @@ func (n *Node) consider(ctx context.Context, et EntityTracker, c store.Connectio
 	switch {
 	case errors.Is(err, store.ErrNotFound) && len(sending) > 0:
 	case errors.Is(err, store.ErrNotFound):
-		if !c.TriggerNewTasks {
+		if !c.TriggerNewTasks || n.isUnexalated(ctx, c.ID, id) {
 			return nil
 		}
 		// A task an interrupted incoming create may have made is not a

@@ -207,6 +207,9 @@ func (n *Node) ReceiveEvent(ctx context.Context, c Connection, d EventDelivery) 
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, at); err != nil {
 			return err
 		}
+		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, n.rulesVersion()); err != nil {
+			return err
+		}
 		_, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: c.ID, Event: ev.ID}, nil)
 		return err
 	})

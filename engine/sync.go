@@ -115,6 +115,9 @@ func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, err
 	if err != nil {
 		return StageEvent{}, err
 	}
+	if err := n.st.ClearUnexalated(ctx, nil, c.ID, e.ID); err != nil { // asked for this item: a fresh pair
+		return StageEvent{}, err
+	}
 	return n.prepare(ctx, c, e, true, started)
 }
 
@@ -234,6 +237,9 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	sent := n.now()
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, started); err != nil {
+			return err
+		}
+		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, n.rulesVersion()); err != nil {
 			return err
 		}
 		ev.Stage = StageSending
@@ -450,6 +456,9 @@ func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, err
 	}
 	var started []StageEvent
 	for _, id := range ids {
+		if n.isUnexalated(ctx, c.ID, id) {
+			continue // unexalated: only an exalate of the item itself syncs it again
+		}
 		ev, err := n.exalateOne(ctx, et, c, id)
 		if err != nil {
 			return started, err
