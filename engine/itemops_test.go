@@ -246,3 +246,56 @@ func TestLinkItemsOverTrackerPairs(t *testing.T) {
 		})
 	}
 }
+
+// TestUnexalateOnALocalConnection: both ends of a local connection are one
+// node, which agrees with itself over its own peer API without waiting on
+// itself; then the pair is linked again from the other end.
+func TestUnexalateOnALocalConnection(t *testing.T) {
+	a := startNode(t, "Acme", &clock{})
+	ctx := ctxFor(t)
+	c, err := a.Connect(ctx, engine.ConnectRequest{To: a.url, Project: "Company", DestProject: "Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := a.et().Create(ctx, engine.NewEntity{Project: c.LocalProject, Summary: "one node, two projects"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := a.Exalate(ctx, c.ID, src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var twin string
+	within(t, 30*time.Second, "the local sync", func() bool {
+		st, err := a.EventStatus(ctx, c.ID, done.EventID)
+		twin = st.RemoteKey
+		return err == nil && st.Stage == engine.StageSynchronized
+	})
+	settledWithoutEcho(t, a)
+	if _, err := a.Unexalate(ctx, c.ID, src.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := dbCount(t, a, `SELECT count(*) FROM twins`); got != 0 {
+		t.Errorf("%d twins left on the node after unexalate", got)
+	}
+	// Linked again from the other end, by the twin's reference.
+	cs, err := a.Connections(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := cs[0].ID
+	if other == c.ID {
+		other = cs[1].ID
+	}
+	res, err := a.LinkItems(ctx, adminapi.LinkRequest{Ref: twin, RemoteRef: src.ID, Connection: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RemoteKey != src.Key {
+		t.Errorf("linked to %s, want %s", res.RemoteKey, src.Key)
+	}
+	if got := dbCount(t, a, `SELECT count(*) FROM twins`); got != 2 {
+		t.Errorf("%d twins after the link, want one per end", got)
+	}
+	settledWithoutEcho(t, a)
+}
