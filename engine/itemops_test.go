@@ -299,3 +299,26 @@ func TestUnexalateOnALocalConnection(t *testing.T) {
 	}
 	settledWithoutEcho(t, a)
 }
+
+// TestUnexalateRefusedWhilePeerDown: with the other node down, unexalate
+// changes nothing on either side, says so in one line, and
+// keeps the pair whole, as it was.
+func TestUnexalateRefusedWhilePeerDown(t *testing.T) {
+	a, b, connA, _ := connected(t)
+	ctx := ctxFor(t)
+	src, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "kept while Globex is down"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := exalate(t, a, src.ID)
+	settledWithoutEcho(t, a, b)
+	b.stop()
+	_, err = a.Unexalate(ctx, "", src.ID)
+	if !errors.Is(err, engine.ErrUnreachable) || !strings.Contains(err.Error(), "nothing was changed on either side") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Errorf("unexalate with Globex down: %v, want one line saying Globex can't be reached and nothing changed", err)
+	}
+	if h, err := a.ItemHistory(ctx, "", src.ID, 0); err != nil || h.RemoteKey != done.RemoteKey || !h.UnexalatedAt.IsZero() {
+		t.Errorf("after the refusal Acme's pair is %+v (%v), want it linked as before", h, err)
+	}
+}
