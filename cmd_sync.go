@@ -284,11 +284,14 @@ func newStatusCmd() *cobra.Command {
 	var (
 		cf         clientFlags
 		connection string
+		history    int
 	)
 	cmd := &cobra.Command{
 		Use:   "status REF",
-		Short: "Show an item's latest sync: its stage, the stages it went through, both links",
-		Long: `Show an item's latest sync: its stage, the stages it went through, both links.
+		Short: "Show an item's latest sync, both links and its recent syncs",
+		Long: `Show an item's latest sync: its stage, the stages it went through, both links;
+then its recent syncs, each with its time, direction, stages, error and the
+rules version it ran under.
 REF is what you would paste from either tracker: an Asana task gid or task
 link, or a Jira issue key (such as KAN-19), issue id or issue link.`,
 		Example: `  tandem status 1200000000000012
@@ -324,10 +327,19 @@ link, or a Jira issue key (such as KAN-19), issue id or issue link.`,
 			if st.Error != "" && !st.NextRetry.IsZero() {
 				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))
 			}
-			return links(w, st)
+			if err := links(w, st); err != nil || history <= 0 {
+				return err
+			}
+			h, err := c.ItemHistory(cmd.Context(), st.ConnectionID, args[0], history)
+			if err != nil {
+				return err
+			}
+			printHistory(w, h)
+			return nil
 		},
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&connection, "connection", "", "the connection to look on, by id or name (default: any)")
+	cmd.Flags().IntVar(&history, "history", 10, "how many of the item's recent syncs to list (0: none)")
 	return cmd
 }

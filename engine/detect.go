@@ -153,7 +153,7 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	switch {
 	case errors.Is(err, store.ErrNotFound) && len(sending) > 0:
 	case errors.Is(err, store.ErrNotFound):
-		if !c.TriggerNewTasks {
+		if !c.TriggerNewTasks || unexalated(ctx, d.st, c.ID, id) {
 			return nil
 		}
 		// A task an interrupted incoming create may have made is not a

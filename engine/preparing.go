@@ -50,6 +50,9 @@ func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, err
 	if err != nil {
 		return StageEvent{}, err
 	}
+	if err := n.st.ClearUnexalated(ctx, nil, c.ID, e.ID); err != nil { // asked for this item: a fresh pair
+		return StageEvent{}, err
+	}
 	return n.prepare(ctx, c, e, true, started)
 }
 
@@ -109,7 +112,7 @@ func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always
 	if s.twin != nil {
 		twin = *s.twin
 	}
-	se, err := n.storePrepared(ctx, c, e, p.replica, twin, started)
+	se, err := n.storePrepared(ctx, c, e, p.replica, twin, started, rulesVersion(rules))
 	if err != nil {
 		return StageEvent{}, err
 	}
@@ -254,7 +257,7 @@ func newAttachments(atts []Attachment, s synced) []Attachment {
 // Sending, with r as its payload) and, when the connection is Active, the
 // job that sends it, in one transaction; twin is e's twin (zero when it
 // has none), whose key and URL the event shows.
-func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time) (StageEvent, error) {
+func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return StageEvent{}, err
@@ -265,6 +268,9 @@ func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, 
 	sent := n.now()
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, started); err != nil {
+			return err
+		}
+		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, version); err != nil {
 			return err
 		}
 		ev.Stage = StageSending
@@ -334,6 +340,9 @@ func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, err
 	}
 	var started []StageEvent
 	for _, id := range ids {
+		if n.isUnexalated(ctx, c.ID, id) {
+			continue // unexalated: only an exalate of the item itself syncs it again
+		}
 		ev, err := n.exalateOne(ctx, et, c, id)
 		if err != nil {
 			return started, err

@@ -445,6 +445,11 @@ func (n *Node) ReceiveEvent(ctx context.Context, c Connection, d EventDelivery) 
 	if d.Replica.EventID == "" || d.Replica.Source.ID == "" {
 		return Errorf(ErrBadRequest, "the replica lacks its event or entity id")
 	}
+	rules, err := n.connRules(c.Mode)
+	if err != nil {
+		return err
+	}
+	version := rulesVersion(rules)
 	payload, err := json.Marshal(d.Replica)
 	if err != nil {
 		return err
@@ -457,6 +462,9 @@ func (n *Node) ReceiveEvent(ctx context.Context, c Connection, d EventDelivery) 
 	at := n.now()
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, version); err != nil {
 			return err
 		}
 		_, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: c.ID, Event: ev.ID}, nil)

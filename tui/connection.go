@@ -33,6 +33,7 @@ type connectionScreen struct {
 	events    []adminapi.StageEvent
 	eventsOK  bool
 	eventsErr error
+	recentSel int // the recent sync picked for its history (connection_history.go)
 	// refreshing is true while a Stats+RecentEvents read is out; stale
 	// says events arrived meanwhile, so it runs once more when it returns.
 	refreshing bool
@@ -270,6 +271,10 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		s.tab = (s.tab + 1) % tabCount
 	case key.Matches(msg, k.Refresh):
 		return s, tea.Batch(s.load(), s.refresh())
+	case key.Matches(msg, k.Up, k.Down):
+		s.pickRecent(msg)
+	case key.Matches(msg, k.History) || (s.recentSel > 0 && key.Matches(msg, k.OpenSync)):
+		return s, s.openHistory()
 	case key.Matches(msg, k.OpenSync):
 		// Not while a change or a Bulk Exalate is starting: its answer
 		// would go to the page on top and be lost.
@@ -399,7 +404,7 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Left, k.Right, k.Refresh},
 		{k.Trigger, k.Bulk, k.ExalateOne, k.Export},
-		{s.activeKey(), k.Delete, k.OpenSync},
+		{s.activeKey(), k.Delete, k.OpenSync, k.History},
 	}
 }
 

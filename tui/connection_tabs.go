@@ -322,7 +322,7 @@ func (s *connectionScreen) recentView(rows int) string {
 		return title + "\n" + st.Faint.Render("No syncs yet.")
 	}
 	lines := []string{title}
-	for _, ev := range s.events[:min(rows, len(s.events))] {
+	for i, ev := range s.events[:min(rows, len(s.events))] {
 		dir := "→ out"
 		if ev.Direction == directionIn {
 			dir = "← in "
@@ -342,6 +342,9 @@ func (s *connectionScreen) recentView(rows int) string {
 		} else {
 			const used = 5 + 2 + 17 + 1 + 19 + 1 + 10 + 1
 			line += pad(when, 10) + " " + st.Error.Render(truncate("✗ "+sentence(ev.Error), s.width-used))
+		}
+		if i+1 == s.recentSel {
+			line = st.Selected.Render("›" + strings.TrimPrefix(strings.TrimPrefix(line, "→"), "←"))
 		}
 		lines = append(lines, line)
 	}

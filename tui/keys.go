@@ -50,6 +50,12 @@ type keyMap struct {
 	ActivateConn   key.Binding
 	DeactivateConn key.Binding
 	OpenSync       key.Binding
+
+	History   key.Binding
+	Unexalate key.Binding
+	Link      key.Binding
+	LinkGo    key.Binding
+	Winner    key.Binding
 }
 
 func newKeyMap() *keyMap {
@@ -100,5 +106,11 @@ func newKeyMap() *keyMap {
 		ActivateConn:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "activate")),
 		DeactivateConn: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deactivate")),
 		OpenSync:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open newest sync")),
+
+		History:   key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "item history")),
+		Unexalate: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unexalate")),
+		Link:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "link to an item")),
+		LinkGo:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "link")),
+		Winner:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "whose fields win")),
 	}
 }

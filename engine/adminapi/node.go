@@ -55,6 +55,14 @@ type Node interface {
 	// RecentItems returns a project's most recently modified items, newest
 	// first; limit <= 0 leaves the number to the node.
 	RecentItems(ctx context.Context, project string, limit int) ([]Item, error)
+	// Unexalate stops syncing an item pair (ref names either side) on a
+	// connection (id or name; "" for the one that has its twin).
+	Unexalate(ctx context.Context, connID, ref string) (UnexalateResult, error)
+	// LinkItems makes two items that exist already twins.
+	LinkItems(ctx context.Context, r LinkRequest) (LinkResult, error)
+	// ItemHistory returns an item's latest syncs, newest first; limit <= 0
+	// leaves the number to the node.
+	ItemHistory(ctx context.Context, connID, ref string, limit int) (ItemHistory, error)
 	// Subscribe streams stage events until ctx ends.
 	Subscribe(ctx context.Context) (<-chan StageEvent, error)
 }

@@ -204,6 +204,9 @@ type EventStatus struct {
 	// Notes say what the receiving side applied differently (the
 	// receiving engine's ApplyResult.Notes).
 	Notes []string `json:"notes,omitempty"`
+	// RulesVersion is the version of the rules the sync ran under on this
+	// node ("basic" in Basic mode); "" for a sync older than the record.
+	RulesVersion string `json:"rules_version,omitempty"`
 }
 
 // StageEntry is one stage an event went through.

@@ -107,6 +107,9 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	handle("GET "+adminapi.PathStatus, s.admin(s.status))
 	handle("GET "+adminapi.PatternSync, s.admin(s.syncStatus))
 	handle("GET "+adminapi.PathEvents, s.admin(s.events))
+	handle("POST "+adminapi.PathUnexalate, s.admin(s.unexalate))
+	handle("POST "+adminapi.PathLink, s.admin(s.linkItems))
+	handle("GET "+adminapi.PathHistory, s.admin(s.itemHistory))
 
 	handle("POST "+engine.PathRedeem, s.public(maxRedeemBody, s.redeem))
 	handle("POST "+engine.PathCheckInvitation, s.public(maxCheckBody, s.checkInvitation))
@@ -116,6 +119,8 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	handle("POST "+engine.PathProgress, s.peer(s.receiveProgress))
 	handle("GET "+engine.PathAttachments+"{id}", s.peer(s.attachment))
 	handle("POST "+engine.PathDeleted, s.peer(s.receiveDeleted))
+	handle("POST "+engine.PathUnexalate, s.peer(s.receiveUnexalate))
+	handle("POST "+engine.PathLink, s.peer(s.receiveLink))
 	return s.guard(mux)
 }
 

@@ -25,7 +25,7 @@ const maxPeerBody = engine.MaxPeerBody
 const (
 	maxRedeemBody     = 16 << 10
 	maxCheckBody      = 4 << 10
-	maxSmallPeerBody  = 16 << 10 // ping, deleted notices
+	maxSmallPeerBody  = 16 << 10 // ping, deleted and unexalate notices
 	minBodyRate       = 1 << 20  // bytes a second a sender must keep up
 	baseBodyTimeout   = 10 * time.Second
 	defaultBodyWindow = 30 * time.Second
@@ -37,12 +37,13 @@ const (
 // peerBodyLimit is what a signed request to r's route may carry. A GET
 // carries nothing; the pipeline's deliveries carry a replica and keep the
 // limit the sender checks against (engine.MaxPeerBody); routes not listed
-// here keep it too.
+// here keep it too; a link offer carries an item's comments as a replica
+// does, so it keeps it on purpose.
 func peerBodyLimit(r *http.Request) int64 {
 	switch {
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		return 0
-	case r.URL.Path == engine.PathPing || r.URL.Path == engine.PathDeleted:
+	case r.URL.Path == engine.PathPing || r.URL.Path == engine.PathDeleted || r.URL.Path == engine.PathUnexalate:
 		return maxSmallPeerBody
 	}
 	return maxPeerBody
