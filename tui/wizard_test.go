@@ -147,6 +147,25 @@ func TestInitiateScreen(t *testing.T) {
 			}
 		})
 	}
+	// A URL without a scheme: http:// for loopback, https:// otherwise, and
+	// the screen says which it assumed (trap 16).
+	for _, tc := range []struct{ typed, probed string }{
+		{"127.0.0.1:45079", "http://127.0.0.1:45079"},
+		{"localhost:7001", "http://localhost:7001"},
+		{"[::1]:7001", "http://[::1]:7001"},
+		{"tandem.example.com", "https://tandem.example.com"},
+	} {
+		t.Run("no scheme "+tc.typed, func(t *testing.T) {
+			f := &fakeNode{probe: probeOK}
+			s, _ := typeKeys(t, sized(newInitiateScreen(testCommon(t, f))), tc.typed+"<enter>")
+			if calls := f.called(); len(calls) != 1 || calls[0] != "Probe "+tc.probed {
+				t.Errorf("calls %v, want a probe of %s", calls, tc.probed)
+			}
+			if v := plain(s.View()); !strings.Contains(v, "Assuming "+tc.probed) {
+				t.Errorf("the screen does not say it assumed %s:\n%s", tc.probed, v)
+			}
+		})
+	}
 	t.Run("view", func(t *testing.T) {
 		c := testCommon(t, &fakeNode{probe: probeOK})
 		c.suggest, c.suggestName = "http://globex.test", "Globex, the other demo node"
