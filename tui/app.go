@@ -62,6 +62,8 @@ type App struct {
 	keys     *keyMap
 	help     help.Model
 	fullHelp bool
+	// quitting is true while q asks whether to leave the wizard.
+	quitting bool
 	width    int
 	height   int
 }
@@ -197,6 +199,15 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if c, ok := top.(capturer); ok {
 		typing = c.capturing()
 	}
+	if a.quitting {
+		switch {
+		case key.Matches(msg, a.keys.ForceQuit), key.Matches(msg, a.keys.Confirm):
+			return a, tea.Quit
+		case key.Matches(msg, a.keys.Cancel):
+			a.quitting = false
+		}
+		return a, nil
+	}
 	switch {
 	case key.Matches(msg, a.keys.ForceQuit):
 		return a, tea.Quit
@@ -204,6 +215,10 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		a.current = (a.current + 1) % len(a.sessions)
 		return a, a.reveal(a.current)
 	case !typing && key.Matches(msg, a.keys.Quit):
+		if inWizard(top) {
+			a.quitting = true
+			return a, nil
+		}
 		return a, tea.Quit
 	case !typing && key.Matches(msg, a.keys.Help):
 		a.fullHelp = !a.fullHelp
@@ -320,6 +335,9 @@ func (a *App) View() string {
 }
 
 func (a *App) helpView(top screen) string {
+	if a.quitting {
+		return a.styles.Warn.Render(wrapText(quitQuestion+" y/n", a.width-2))
+	}
 	if a.fullHelp {
 		global := a.globalKeys(top)
 		if len(a.sessions) > 1 {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // Tests of the newcomer traps of issue 14 that live in the console, one
@@ -75,5 +77,82 @@ func TestBasicModeParagraph(t *testing.T) {
 		if !strings.Contains(v, "› ") {
 			t.Errorf("%s: the paragraph pushed the list off:\n%s", name, plain(s.View()))
 		}
+	}
+}
+
+// TestBulkAsksFirst checks that b asks before syncing a whole project and
+// says how many items that is (trap 14).
+func TestBulkAsksFirst(t *testing.T) {
+	f := connectionNode()
+	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
+	for i := range 37 {
+		f.items = append(f.items, engine.Item{ID: fmt.Sprint(i), Key: fmt.Sprint(i)})
+	}
+	s := openConnection(t, f)
+	s, _ = press(t, s, "b")
+	if n := countCalls(f.called(), "ExalateAll"); n != 0 {
+		t.Fatalf("b started a Bulk Exalate without asking")
+	}
+	if v := plain(s.View()); !strings.Contains(strings.Join(strings.Fields(v), " "), "Sync all 37 tasks of Website to Globex? y/n") {
+		t.Fatalf("b does not ask with the count:\n%s", v)
+	}
+	s, _ = press(t, s, "n")
+	if n := countCalls(f.called(), "ExalateAll"); n != 0 || strings.Contains(plain(s.View()), "Sync all") {
+		t.Fatalf("n should cancel (ExalateAll called %d times):\n%s", n, plain(s.View()))
+	}
+	s, _ = press(t, s, "by")
+	if n := countCalls(f.called(), "ExalateAll c1"); n != 1 {
+		t.Fatalf("y should start it, ExalateAll called %d times", n)
+	}
+	if !strings.Contains(plain(s.View()), "Bulk Exalate") {
+		t.Errorf("no progress after y:\n%s", plain(s.View()))
+	}
+}
+
+// TestExportOnlyWhereItWorks checks that e is offered on the Rules tab only,
+// the one tab where it does something (trap 14).
+func TestExportOnlyWhereItWorks(t *testing.T) {
+	s := openConnection(t, connectionNode())
+	for tab := range tabCount {
+		s.tab = tab
+		has := helpHas(s.ShortHelp(), "e")
+		for _, row := range s.FullHelp() {
+			has = has || helpHas(row, "e")
+		}
+		if has != (tab == tabRules) {
+			t.Errorf("tab %s: e offered = %v", tab, has)
+		}
+	}
+}
+
+// TestQuitMidWizardAsks checks that q in the middle of setting up a
+// connection asks before quitting, and that n stays (trap 14).
+func TestQuitMidWizardAsks(t *testing.T) {
+	a, _, _ := testApp(t)
+	appKeys(a, "i")
+	appKeys(a, "<ctrl+o><enter>")
+	if got := a.sessions[0].top().Title(); got != "Configuration mode" {
+		t.Fatalf("on %q, want the mode screen", got)
+	}
+	if appKeys(a, "q") {
+		t.Fatal("q quit mid-wizard without asking")
+	}
+	if v := plain(a.View()); !strings.Contains(v, "Quit while setting up a connection?") {
+		t.Fatalf("no question:\n%s", v)
+	}
+	if appKeys(a, "n") {
+		t.Fatal("n quit")
+	}
+	if v := plain(a.View()); strings.Contains(v, "Quit while") || a.sessions[0].top().Title() != "Configuration mode" {
+		t.Fatalf("n should close the question and stay:\n%s", v)
+	}
+	appKeys(a, "q")
+	if !appKeys(a, "y") {
+		t.Error("y should quit")
+	}
+	// Where nothing is being set up, q quits at once.
+	a, _, _ = testApp(t)
+	if !appKeys(a, "q") {
+		t.Error("q on the connections list should quit")
 	}
 }
