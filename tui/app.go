@@ -221,7 +221,16 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return a, tea.Quit
 	case !typing && key.Matches(msg, a.keys.Help):
+		if _, ok := top.(explainer); ok {
+			// The screen has its own explanation to show.
+			return a, a.toSession(a.current, msg)
+		}
 		a.fullHelp = !a.fullHelp
+		for _, s := range a.sessions {
+			for _, sc := range s.stack {
+				a.size(sc)
+			}
+		}
 		return a, nil
 	case key.Matches(msg, a.keys.Back):
 		if e, ok := top.(escHandler); !ok || !e.handlesEsc() {
@@ -345,35 +354,69 @@ func (a *App) helpView(top screen) string {
 		}
 		return a.help.FullHelpView(append(top.FullHelp(), global))
 	}
-	return a.shortHelp(append(top.ShortHelp(), a.globalKeys(top)...))
+	return a.shortHelp(top.ShortHelp(), a.globalKeys(top))
 }
 
-// shortHelp is the one-line help: as many bindings as fit, then "…" (the
-// full help, ?, has them all).
-func (a *App) shortHelp(ks []key.Binding) string {
+// shortHelp is the one-line help: the screen's keys as many as fit, then
+// "…" (the full help, ?, has them all), and always the global keys (back,
+// help, quit), which are never the ones cut.
+func (a *App) shortHelp(own, global []key.Binding) string {
 	sep := a.styles.Help.Render(" • ")
+	sepW := lipgloss.Width(sep)
+	item := func(k key.Binding) string {
+		return a.styles.Accent.Render(k.Help().Key) + " " + a.styles.Help.Render(k.Help().Desc)
+	}
+	join := func(ks []key.Binding) (string, int) {
+		var parts []string
+		for _, k := range ks {
+			if k.Enabled() {
+				parts = append(parts, item(k))
+			}
+		}
+		out := strings.Join(parts, sep)
+		return out, lipgloss.Width(out)
+	}
+	tail, tailW := join(global)
 	w := a.width - 2
+	ell := a.styles.Help.Render("…")
 	var b strings.Builder
 	used := 0
-	for i, k := range ks {
+	for i, k := range own {
 		if !k.Enabled() {
 			continue
 		}
-		item := a.styles.Accent.Render(k.Help().Key) + " " + a.styles.Help.Render(k.Help().Desc)
-		iw := lipgloss.Width(item)
+		it := item(k)
+		iw := lipgloss.Width(it)
 		if used > 0 {
-			iw += lipgloss.Width(sep)
+			iw += sepW
 		}
-		if used+iw > w-2 && i < len(ks)-1 || used+iw > w {
-			b.WriteString(a.styles.Help.Render(" …"))
+		// Room for this key, then the global keys after a separator, and
+		// an ellipsis unless this is the last of the screen's keys.
+		need := used + iw + sepW + tailW
+		if i < len(own)-1 {
+			need += lipgloss.Width(ell) + 1
+		}
+		if need > w {
+			if used > 0 {
+				b.WriteString(" ")
+			}
+			b.WriteString(ell)
+			used += lipgloss.Width(ell) + 1
 			break
 		}
 		if used > 0 {
 			b.WriteString(sep)
 		}
-		b.WriteString(item)
+		b.WriteString(it)
 		used += iw
 	}
+	if tail == "" {
+		return b.String()
+	}
+	if used > 0 {
+		b.WriteString(sep)
+	}
+	b.WriteString(tail)
 	return b.String()
 }
 
@@ -385,6 +428,10 @@ func (a *App) globalKeys(top screen) []key.Binding {
 	}
 	if c, ok := top.(capturer); ok && c.capturing() {
 		return append(ks, a.keys.ForceQuit)
+	}
+	if _, ok := top.(explainer); ok {
+		// Its own help names ?, for what it explains.
+		return append(ks, a.keys.Quit)
 	}
 	return append(ks, a.keys.Help, a.keys.Quit)
 }

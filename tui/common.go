@@ -103,8 +103,16 @@ func back() tea.Msg            { return backMsg{} }
 func home() tea.Msg            { return homeMsg{} }
 
 // newSpinner is the spinner every screen shows while it waits.
+// Its frames are one cell wide with no trailing space (spinner.Dot has
+// one), so "spinner + space + text" lines up with "✓ text".
 func newSpinner(c *common) spinner.Model {
-	return spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(c.styles.Accent))
+	dot := spinner.Dot
+	frames := make([]string, len(dot.Frames))
+	for i, f := range dot.Frames {
+		frames[i] = strings.TrimRight(f, " ")
+	}
+	dot.Frames = frames
+	return spinner.New(spinner.WithSpinner(dot), spinner.WithStyle(c.styles.Accent))
 }
 
 // spinWhile turns a screen's spinner while it waits; a tick that comes

@@ -49,6 +49,9 @@ type keyMap struct {
 	ActivateConn   key.Binding
 	DeactivateConn key.Binding
 	OpenSync       key.Binding
+	// Stages is ? on the sync status screen, which explains the stages
+	// there rather than opening the full help.
+	Stages key.Binding
 }
 
 func newKeyMap() *keyMap {
@@ -98,5 +101,6 @@ func newKeyMap() *keyMap {
 		ActivateConn:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "activate")),
 		DeactivateConn: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deactivate")),
 		OpenSync:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open newest sync")),
+		Stages:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "what the stages mean")),
 	}
 }

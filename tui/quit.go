@@ -20,3 +20,9 @@ func inWizard(s screen) bool {
 	_, ok := s.(wizardStep)
 	return ok
 }
+
+// explainer is a screen that answers ? with an explanation of its own
+// (the sync status explains the five stages) instead of the full help.
+type explainer interface{ explains() }
+
+func (*syncScreen) explains() {}

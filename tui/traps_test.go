@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/adminapi"
@@ -154,5 +155,168 @@ func TestQuitMidWizardAsks(t *testing.T) {
 	a, _, _ = testApp(t)
 	if !appKeys(a, "q") {
 		t.Error("q on the connections list should quit")
+	}
+}
+
+// TestExalateFieldClearedForTheNext checks that the "sync one item" field
+// is empty when the admin comes back to it from a sync, so typing the next
+// key does not append to the last one ("KAN-2KAN-2", trap 16).
+func TestExalateFieldClearedForTheNext(t *testing.T) {
+	f := connectionNode()
+	f.exalate = func(connID, ref string) (engine.StageEvent, error) {
+		return engine.StageEvent{ConnectionID: connID, EventID: "e9", LocalKey: ref, Stage: engine.StageSending}, nil
+	}
+	c := testCommon(t, f)
+	var s screen = newExalateScreen(c, testConnection())
+	s = start(t, sized(s))
+	s, msgs := typeKeys(t, s, "KAN-2<enter>")
+	pushed(t, msgs)
+	s, _ = run(t, s, revealMsg{})
+	s, _ = typeKeys(t, s, "KAN-3<enter>")
+	if n := countCalls(f.called(), "Exalate c1 KAN-3"); n != 1 {
+		t.Errorf("the second sync was not of KAN-3: %v", f.called())
+	}
+	if n := countCalls(f.called(), "Exalate c1 KAN-2KAN-3"); n != 0 {
+		t.Errorf("the field kept the last key: %v", f.called())
+	}
+}
+
+// syncStatusNode answers EventStatus with an event at stage, Preparing
+// onwards entered at testNow.
+func syncStatusNode(stage string) (*fakeNode, adminapi.StageEvent) {
+	ev := adminapi.StageEvent{ConnectionID: "c1", EventID: "e1", Direction: "out", EntityID: "101", LocalKey: "101",
+		Stage: stage, At: testNow, LocalURL: "http://127.0.0.1:45079/0/1200000000000001/1200000000000101"}
+	var entries []adminapi.StageEntry
+	for _, st := range adminapi.Stages() {
+		entries = append(entries, adminapi.StageEntry{Stage: st, At: testNow})
+		if st == stage {
+			break
+		}
+	}
+	status := adminapi.EventStatus{StageEvent: ev, Stages: entries}
+	return &fakeNode{eventStatus: func(string, string) (adminapi.EventStatus, error) { return status, nil }}, ev
+}
+
+// TestSyncStatusExplainsStages checks that ? on the sync status screen
+// explains the five stages, as the seed's ⓘ per stage does (item 5), and
+// that ? again closes it.
+func TestSyncStatusExplainsStages(t *testing.T) {
+	a, _, _ := testApp(t)
+	f, ev := syncStatusNode(adminapi.StageSending)
+	s := newSyncScreen(a.sessions[0].common, activeConn, ev)
+	s.c.node = f
+	appSend(a, sessionMsg{0, pushMsg{s}})
+	if strings.Contains(plain(a.View()), "applies the outgoing rules") {
+		t.Fatal("the stages are explained before ? is pressed")
+	}
+	appKeys(a, "?")
+	v := strings.Join(strings.Fields(plain(a.View())), " ")
+	for _, want := range []string{"Preparing:", "Sending:", "Waiting for remote:", "Finalizing:", "Synchronized:", "applies the outgoing rules"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("? does not explain %q:\n%s", want, plain(a.View()))
+		}
+	}
+	appKeys(a, "?")
+	if strings.Contains(plain(a.View()), "applies the outgoing rules") {
+		t.Error("? again should close the explanation")
+	}
+}
+
+// TestFirstSyncCongratulates checks the seed's "Congratulations!" when the
+// first sync after setting a connection up is done, and only then (item 5).
+func TestFirstSyncCongratulates(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		f, ev := syncStatusNode(adminapi.StageSynchronized)
+		f.exalate = func(string, string) (engine.StageEvent, error) { return ev, nil }
+		c := testCommon(t, f)
+		var s screen = newSuccessScreen(c, activeConn)
+		if !first {
+			s = newExalateScreen(c, activeConn)
+		}
+		_, msgs := typeKeys(t, start(t, sized(s)), "101<enter>")
+		sync := start(t, sized(pushed(t, msgs)))
+		if got := strings.Contains(plain(sync.View()), "Congratulations!"); got != first {
+			t.Errorf("first sync %v: congratulated %v:\n%s", first, got, plain(sync.View()))
+		}
+	}
+}
+
+// TestSyncStatusLayout checks the sync status at 60 columns: the spinner's
+// row lines up with the ✓ rows, and a long link keeps its indent (trap 9).
+func TestSyncStatusLayout(t *testing.T) {
+	f, ev := syncStatusNode(adminapi.StageSending)
+	c := testCommon(t, f)
+	c.width = 58
+	s := start(t, newSyncScreen(c, activeConn, ev))
+	s.SetSize(58, 13)
+	v := plain(s.View())
+	col := func(name string) int {
+		for l := range strings.Lines(v) {
+			if i := strings.Index(l, name); i >= 0 {
+				return lipgloss.Width(l[:i])
+			}
+		}
+		return -1
+	}
+	if p, sd := col("Preparing"), col("Sending"); p != sd || p < 0 {
+		t.Errorf("Preparing at column %d, Sending (spinner row) at %d:\n%s", p, sd, v)
+	}
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		if lipgloss.Width(l) > 58 {
+			t.Errorf("line %q is wider than 58", l)
+		}
+		if i > 0 && strings.Contains(lines[i-1], "http://") && !strings.HasPrefix(l, "        ") && strings.TrimSpace(l) != "" && !strings.Contains(l, "Side") {
+			t.Errorf("the link's next line %q lost its indent:\n%s", l, v)
+		}
+	}
+}
+
+// footer is the help line of the app's view (the line above the status bar).
+func footer(a *App) string {
+	lines := strings.Split(plain(a.View()), "\n")
+	return lines[len(lines)-2]
+}
+
+// TestShortHelpKeepsBackHelpQuit checks that the one-line help, when the
+// screen's keys don't all fit, drops the screen's keys and never esc, ?,
+// q or ctrl+c (trap 11), at 80 and 60 columns.
+func TestShortHelpKeepsBackHelpQuit(t *testing.T) {
+	for _, w := range []int{80, 60} {
+		a, acme, _ := testApp(t)
+		appSend(a, tea.WindowSizeMsg{Width: w, Height: 24})
+		appKeys(a, "i")
+		if f := footer(a); !strings.Contains(f, "esc back") || !strings.Contains(f, "ctrl+c quit") {
+			t.Errorf("%d columns, URL screen: footer %q lacks esc back or ctrl+c quit", w, f)
+		}
+		appKeys(a, "<esc>")
+		acme.connections = []adminapi.Connection{testConnection()}
+		appKeys(a, "r<enter>")
+		if got := a.sessions[0].top().Title(); got != "Connection" {
+			t.Fatalf("on %q, want the connection page", got)
+		}
+		if f := footer(a); !strings.Contains(f, "esc back") || !strings.Contains(f, "? help") || !strings.Contains(f, "q quit") {
+			t.Errorf("%d columns, connection page: footer %q lacks esc back, ? help or q quit", w, f)
+		}
+		for l := range strings.Lines(plain(a.View())) {
+			if lw := lipgloss.Width(strings.TrimRight(l, "\n")); lw > w {
+				t.Errorf("%d columns: line %q is %d wide", w, l, lw)
+			}
+		}
+	}
+}
+
+// TestQuestionMarkInTextFields checks that ? is text in a focused field and
+// opens the help only where no field has the focus (trap 11).
+func TestQuestionMarkInTextFields(t *testing.T) {
+	a, _, _ := testApp(t)
+	appKeys(a, "i")
+	appKeys(a, "?")
+	if a.fullHelp || !strings.Contains(plain(a.View()), "> ?") {
+		t.Errorf("? in the URL field should be typed, not open the help:\n%s", plain(a.View()))
+	}
+	appKeys(a, "<down>?")
+	if !a.fullHelp {
+		t.Error("? off the field should open the help")
 	}
 }
