@@ -320,3 +320,34 @@ func TestQuestionMarkInTextFields(t *testing.T) {
 		t.Error("? off the field should open the help")
 	}
 }
+
+// TestConnectionsColumnsFit checks the connections table at 60, 80 and 160
+// columns: columns sized to their content and the width, nothing wrapped
+// or cut while there is room (trap 10).
+func TestConnectionsColumnsFit(t *testing.T) {
+	ops := activeConn
+	ops.ID, ops.Name, ops.RemoteProjectName = "c3", "Acme_to_Globex_ops", "Operations"
+	f := &fakeNode{connections: []engine.Connection{activeConn, ops}}
+	for _, w := range []int{58, 78, 158} {
+		s := newConnectionsScreen(testCommon(t, f))
+		s.SetSize(w, 10)
+		v := plain(start(t, s).View())
+		lines := strings.Split(v, "\n")
+		for _, l := range lines {
+			if lipgloss.Width(l) > w {
+				t.Errorf("width %d: line %q is %d wide", w, l, lipgloss.Width(l))
+			}
+		}
+		if !strings.Contains(lines[0], "Last sync") {
+			t.Errorf("width %d: the header is cut: %q", w, lines[0])
+		}
+		if w >= 78 && !strings.Contains(v, "Globex / Operations") {
+			t.Errorf("width %d: the other side is cut though there is room:\n%s", w, v)
+		}
+		// The Name column is as wide as its longest name, not the rest
+		// of the screen.
+		if i := strings.Index(lines[0], "Other side"); w == 158 && i > len("  Acme_to_Globex_ops")+3 {
+			t.Errorf("width %d: the Name column is %d wide:\n%s", w, i, v)
+		}
+	}
+}
