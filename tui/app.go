@@ -330,9 +330,15 @@ func (a *App) View() string {
 	// Screens wrap what they can; this catches the rest, so nothing is cut
 	// at the terminal's edge.
 	body := ansi.Wrap(top.View(), max(a.width-2, 20), "")
+	helpView := a.helpView(top)
+	// A body taller than the room left would scroll the title off the
+	// top: its end is cut instead, and says so.
+	if room := a.height - 2 - lipgloss.Height(helpView) - 1; lipgloss.Height(body) > room && room > 1 {
+		lines := strings.Split(body, "\n")
+		body = strings.Join(lines[:room-1], "\n") + "\n" + a.styles.Faint.Render("… (make the terminal taller to see the rest)")
+	}
 	b.WriteString(body)
 	used := 2 + lipgloss.Height(body)
-	helpView := a.helpView(top)
 	pad := a.height - used - lipgloss.Height(helpView) - 1
 	for range max(pad+1, 1) {
 		b.WriteString("\n")

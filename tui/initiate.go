@@ -286,7 +286,7 @@ func (s *modeScreen) View() string {
 		if i == s.cursor {
 			line = st.Selected.Render("› " + modeName(m))
 		}
-		b.WriteString(line + "\n" + st.Faint.Render("    "+modeInfo(m)) + "\n")
+		b.WriteString(line + "\n" + st.Faint.Render(wrapText("    "+modeInfo(m), s.c.width)) + "\n")
 	}
 	if !containsString(s.modes, "script") {
 		b.WriteString(st.Faint.Render("  Script mode is not available on these nodes yet.") + "\n")

@@ -24,10 +24,11 @@ type invitationScreen struct {
 	err  error
 	// path is the file the code was written to when it was made; sent says
 	// c sent it to the terminal's clipboard.
-	path  string
-	sent  bool
-	spin  spinner.Model
-	width int
+	path   string
+	sent   bool
+	spin   spinner.Model
+	width  int
+	height int
 }
 
 type invitedMsg struct {
@@ -47,7 +48,7 @@ func newInvitationScreen(c *common, d draft) *invitationScreen {
 }
 
 func (s *invitationScreen) Title() string    { return "Invitation code" }
-func (s *invitationScreen) SetSize(w, _ int) { s.width = w }
+func (s *invitationScreen) SetSize(w, h int) { s.width, s.height = w, h }
 
 // Init creates the invitation and writes its code to a file straight
 // away, so the screen never claims a file that is not there yet.
@@ -149,8 +150,13 @@ func (s *invitationScreen) View() string {
 		return b.String()
 	}
 	b.WriteString(st.Subtitle.Render(ansiWrap("Send this invitation code to the other side's admin", s.width)) + "\n")
-	b.WriteString(st.Faint.Render(ansiWrap("They choose Accept invitation (a) on their node and paste it. It works once, for 72 hours. Anyone holding it can accept: share it privately.", s.width)) + "\n")
-	b.WriteString(st.CodeBox.Render(wrapCode(s.code, s.width)) + "\n")
+	// On a short terminal the how-to goes first, so the code and where
+	// it was written stay on screen.
+	code := wrapCode(s.code, s.width)
+	if s.height == 0 || lineCount(code)+9 <= s.height {
+		b.WriteString(st.Faint.Render(ansiWrap("They choose Accept invitation (a) on their node and paste it. It works once, for 72 hours. Anyone holding it can accept: share it privately.", s.width)) + "\n")
+	}
+	b.WriteString(st.CodeBox.Render(code) + "\n")
 	// Paths wrap only after a separator, so no file or folder name is cut.
 	switch {
 	case s.err != nil:

@@ -351,3 +351,34 @@ func TestConnectionsColumnsFit(t *testing.T) {
 		}
 	}
 }
+
+// TestNarrowScreens checks two screens in a 60×20 terminal: the mode
+// screen's explanations keep their hanging indent when they wrap, and the
+// invitation screen keeps its title on screen (trap 9).
+func TestNarrowScreens(t *testing.T) {
+	a, acme, _ := testApp(t)
+	appSend(a, tea.WindowSizeMsg{Width: 60, Height: 20})
+	appKeys(a, "i<ctrl+o><enter>")
+	v := plain(a.View())
+	lines := strings.Split(v, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "Fixed rules:") {
+			if next := lines[i+1]; !strings.HasPrefix(next, " "+"    ") || strings.TrimSpace(next) == "" {
+				t.Errorf("the mode's explanation lost its indent on %q:\n%s", next, v)
+			}
+		}
+	}
+	acme.projects = []engine.Project{company, test}
+	acme.invite = func(to, project string) (engine.Connection, string, error) {
+		return engine.Connection{ID: "c1", Name: "Acme_to_pending", Status: engine.StatusPending}, strings.Repeat(testCode, 4), nil
+	}
+	appKeys(a, "<enter><enter>")
+	v = plain(a.View())
+	lines = strings.Split(v, "\n")
+	if len(lines) > 20 || !strings.Contains(lines[0], "Invitation code") {
+		t.Errorf("the invitation screen is %d lines high, its title first:\n%s", len(lines), v)
+	}
+	if !strings.Contains(v, "tdm1.") {
+		t.Errorf("the code is not on screen:\n%s", v)
+	}
+}
