@@ -72,15 +72,15 @@ func (s *syncScreen) SetSize(w, _ int) { s.width = w }
 func stageHelp(stage string) string {
 	switch stage {
 	case adminapi.StagePreparing:
-		return "this node reads the item from its tracker, applies the outgoing rules and stores what it will send."
+		return "this node reads the item, applies the outgoing rules and stores what it sends."
 	case adminapi.StageSending:
-		return "the change goes to the other node, retried until that node has safely stored it."
+		return "it goes to the other node, retried until that node has stored it."
 	case adminapi.StageWaiting:
-		return "the other node applies it to its tracker (creates or updates the item, comments, attachments) and reports its link."
+		return "the other node creates or updates its item, comments and attachments."
 	case adminapi.StageFinalizing:
-		return "this node records the link between the two items, so later changes sync and none echoes back."
+		return "this node records the link between the two items, so later changes sync."
 	case adminapi.StageSynchronized:
-		return "done: both items are linked and their links known."
+		return "done: both items are linked."
 	}
 	return ""
 }
@@ -208,6 +208,19 @@ func (s *syncScreen) View() string {
 			b.WriteString(st.Faint.Render("  "+name) + "\n")
 		}
 	}
+	if s.explain {
+		// In place of the rest, which ? again brings back: at 80×24 the
+		// two don't fit together.
+		b.WriteString("\n" + st.Header.Render("What the stages mean") + "\n")
+		for _, stage := range adminapi.Stages() {
+			b.WriteString(st.Faint.Render(wrapText("  "+adminapi.StageName(stage)+": "+stageHelp(stage), s.w())) + "\n")
+		}
+		b.WriteString(st.Faint.Render("Press ? again for the links.") + "\n")
+		if s.err != nil {
+			b.WriteString("\n" + s.c.errorLine(s.err))
+		}
+		return strings.TrimRight(b.String(), "\n")
+	}
 	if s.status != nil {
 		for _, why := range s.status.Skipped {
 			b.WriteString(st.Warn.Render(ansiWrap("⚠ Not synced: "+why, s.w())) + "\n")
@@ -218,12 +231,6 @@ func (s *syncScreen) View() string {
 	}
 	if s.done() && s.first && cur.Error == "" {
 		b.WriteString("\n" + st.OK.Render(wrapText("Congratulations! Your first sync is done: the two items are linked, and a change to either now syncs to the other.", s.w())) + "\n")
-	}
-	if s.explain {
-		b.WriteString("\n" + st.Header.Render("The five stages") + "\n")
-		for _, stage := range adminapi.Stages() {
-			b.WriteString(st.Faint.Render(wrapText("  "+adminapi.StageName(stage)+": "+stageHelp(stage), s.w())) + "\n")
-		}
 	}
 	b.WriteString("\n")
 	side := func(label, node, key, url string) {
