@@ -66,3 +66,32 @@ func TestReadmePutsNoTokenOnTheCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// TestURLFlagsHelpReadsRight checks the tracker URL flags' help: pflag takes
+// a backquoted word in a usage string as the value's name, which turned
+// "printed by `tandem sandbox asana`" into "--asana-url tandem sandbox asana".
+func TestURLFlagsHelpReadsRight(t *testing.T) {
+	var out bytes.Buffer
+	root := newRootCmd(&out)
+	root.SetArgs([]string{"serve", "--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ flag, sandbox string }{
+		{"--asana-url", "tandem sandbox asana"},
+		{"--jira-url", "tandem sandbox jira"},
+	} {
+		line := ""
+		for l := range strings.Lines(out.String()) {
+			if strings.Contains(l, tt.flag+" ") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, tt.flag+" url ") {
+			t.Errorf("the help of %s = %q, want its value named url", tt.flag, line)
+		}
+		if strings.Contains(line, tt.flag+" "+tt.sandbox) || !strings.Contains(line, tt.sandbox) {
+			t.Errorf("the help of %s = %q, want %q in the text, not as the value's name", tt.flag, line, tt.sandbox)
+		}
+	}
+}

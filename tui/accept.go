@@ -25,6 +25,8 @@ type acceptScreen struct {
 	busy    string
 	err     error
 	spin    spinner.Model
+	width   int
+	height  int
 }
 
 type previewMsg struct {
@@ -42,7 +44,18 @@ func newAcceptScreen(c *common) *acceptScreen {
 func (s *acceptScreen) Title() string { return "Accept invitation" }
 func (s *acceptScreen) SetSize(w, h int) {
 	s.input.Width = max(w-4, 10)
-	s.pick.height = max(h-12, 3)
+	s.width, s.height = w, h
+	s.fitPicker()
+}
+
+// fitPicker leaves the list the lines the invitation's mode note does not
+// take.
+func (s *acceptScreen) fitPicker() {
+	note := ""
+	if s.preview != nil {
+		note = basicNote(s.preview.Mode, s.width)
+	}
+	s.pick.height = max(s.height-12-lineCount(note), 3)
 }
 func (s *acceptScreen) Init() tea.Cmd   { return textinput.Blink }
 func (s *acceptScreen) capturing() bool { return true }
@@ -64,6 +77,7 @@ func (s *acceptScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		p := msg.preview
 		s.preview, s.code = &p, msg.code
+		s.fitPicker()
 		var cs []choice
 		for _, pr := range msg.projects {
 			cs = append(cs, choice{ID: pr.ID, Label: pr.Name})
@@ -127,7 +141,7 @@ func (s *acceptScreen) updateProject(msg tea.KeyMsg) tea.Cmd {
 		s.pick.filter.Blur()
 		return s.input.Focus()
 	case key.Matches(msg, s.c.keys.ConfirmGo):
-		ch, ok := s.pick.Selected()
+		ch, ok := s.pick.Pick()
 		if !ok {
 			return nil
 		}
@@ -154,6 +168,9 @@ func (s *acceptScreen) View() string {
 		b.WriteString(st.Faint.Render(fmt.Sprintf("Their project: %s · mode: %s · expires in %s", p.ProjectName, modeName(p.Mode), until(s.c.now(), p.Expires))) + "\n\n")
 		b.WriteString(st.Subtitle.Render("Select a project for the incoming sync") + "\n")
 		b.WriteString(st.Faint.Render("Items "+p.Initiator.Name+" sends are created in this project of "+s.c.self.Name+".") + "\n")
+		if note := basicNote(p.Mode, s.width); note != "" {
+			b.WriteString(st.Faint.Render(note) + "\n")
+		}
 		b.WriteString(s.pick.View())
 	}
 	switch {

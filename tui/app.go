@@ -65,6 +65,8 @@ type App struct {
 	keys     *keyMap
 	help     help.Model
 	fullHelp bool
+	// quitting is true while q asks whether to leave the wizard.
+	quitting bool
 	width    int
 	height   int
 	about    string
@@ -201,6 +203,15 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if c, ok := top.(capturer); ok {
 		typing = c.capturing()
 	}
+	if a.quitting {
+		switch {
+		case key.Matches(msg, a.keys.ForceQuit), key.Matches(msg, a.keys.Confirm):
+			return a, tea.Quit
+		case key.Matches(msg, a.keys.Cancel):
+			a.quitting = false
+		}
+		return a, nil
+	}
 	switch {
 	case key.Matches(msg, a.keys.ForceQuit):
 		return a, tea.Quit
@@ -208,11 +219,24 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		a.current = (a.current + 1) % len(a.sessions)
 		return a, a.reveal(a.current)
 	case !typing && key.Matches(msg, a.keys.Quit):
+		if inWizard(top) {
+			a.quitting = true
+			return a, nil
+		}
 		return a, tea.Quit
 	case !typing && a.about != "" && key.Matches(msg, a.keys.About):
 		return a, a.openAbout()
 	case !typing && key.Matches(msg, a.keys.Help):
+		if _, ok := top.(explainer); ok {
+			// The screen has its own explanation to show.
+			return a, a.toSession(a.current, msg)
+		}
 		a.fullHelp = !a.fullHelp
+		for _, s := range a.sessions {
+			for _, sc := range s.stack {
+				a.size(sc)
+			}
+		}
 		return a, nil
 	case key.Matches(msg, a.keys.Back):
 		if e, ok := top.(escHandler); !ok || !e.handlesEsc() {
@@ -312,9 +336,15 @@ func (a *App) View() string {
 	// Screens wrap what they can; this catches the rest, so nothing is cut
 	// at the terminal's edge.
 	body := ansi.Wrap(top.View(), max(a.width-2, 20), "")
+	helpView := a.helpView(top)
+	// A body taller than the room left would scroll the title off the
+	// top: its end is cut instead, and says so.
+	if room := a.height - 2 - lipgloss.Height(helpView) - 1; lipgloss.Height(body) > room && room > 1 {
+		lines := strings.Split(body, "\n")
+		body = strings.Join(lines[:room-1], "\n") + "\n" + a.styles.Faint.Render("… (make the terminal taller to see the rest)")
+	}
 	b.WriteString(body)
 	used := 2 + lipgloss.Height(body)
-	helpView := a.helpView(top)
 	pad := a.height - used - lipgloss.Height(helpView) - 1
 	for range max(pad+1, 1) {
 		b.WriteString("\n")
@@ -326,6 +356,9 @@ func (a *App) View() string {
 }
 
 func (a *App) helpView(top screen) string {
+	if a.quitting {
+		return a.styles.Warn.Render(wrapText(quitQuestion+" y/n", a.width-2))
+	}
 	if a.fullHelp {
 		global := a.globalKeys(top)
 		if len(a.sessions) > 1 {
@@ -336,35 +369,69 @@ func (a *App) helpView(top screen) string {
 		}
 		return a.help.FullHelpView(append(top.FullHelp(), global))
 	}
-	return a.shortHelp(append(top.ShortHelp(), a.globalKeys(top)...))
+	return a.shortHelp(top.ShortHelp(), a.globalKeys(top))
 }
 
-// shortHelp is the one-line help: as many bindings as fit, then "…" (the
-// full help, ?, has them all).
-func (a *App) shortHelp(ks []key.Binding) string {
+// shortHelp is the one-line help: the screen's keys as many as fit, then
+// "…" (the full help, ?, has them all), and always the global keys (back,
+// help, quit), which are never the ones cut.
+func (a *App) shortHelp(own, global []key.Binding) string {
 	sep := a.styles.Help.Render(" • ")
+	sepW := lipgloss.Width(sep)
+	item := func(k key.Binding) string {
+		return a.styles.Accent.Render(k.Help().Key) + " " + a.styles.Help.Render(k.Help().Desc)
+	}
+	join := func(ks []key.Binding) (string, int) {
+		var parts []string
+		for _, k := range ks {
+			if k.Enabled() {
+				parts = append(parts, item(k))
+			}
+		}
+		out := strings.Join(parts, sep)
+		return out, lipgloss.Width(out)
+	}
+	tail, tailW := join(global)
 	w := a.width - 2
+	ell := a.styles.Help.Render("…")
 	var b strings.Builder
 	used := 0
-	for i, k := range ks {
+	for i, k := range own {
 		if !k.Enabled() {
 			continue
 		}
-		item := a.styles.Accent.Render(k.Help().Key) + " " + a.styles.Help.Render(k.Help().Desc)
-		iw := lipgloss.Width(item)
+		it := item(k)
+		iw := lipgloss.Width(it)
 		if used > 0 {
-			iw += lipgloss.Width(sep)
+			iw += sepW
 		}
-		if used+iw > w-2 && i < len(ks)-1 || used+iw > w {
-			b.WriteString(a.styles.Help.Render(" …"))
+		// Room for this key, then the global keys after a separator, and
+		// an ellipsis unless this is the last of the screen's keys.
+		need := used + iw + sepW + tailW
+		if i < len(own)-1 {
+			need += lipgloss.Width(ell) + 1
+		}
+		if need > w {
+			if used > 0 {
+				b.WriteString(" ")
+			}
+			b.WriteString(ell)
+			used += lipgloss.Width(ell) + 1
 			break
 		}
 		if used > 0 {
 			b.WriteString(sep)
 		}
-		b.WriteString(item)
+		b.WriteString(it)
 		used += iw
 	}
+	if tail == "" {
+		return b.String()
+	}
+	if used > 0 {
+		b.WriteString(sep)
+	}
+	b.WriteString(tail)
 	return b.String()
 }
 
@@ -376,6 +443,10 @@ func (a *App) globalKeys(top screen) []key.Binding {
 	}
 	if c, ok := top.(capturer); ok && c.capturing() {
 		return append(ks, a.keys.ForceQuit)
+	}
+	if _, ok := top.(explainer); ok {
+		// Its own help names ?, for what it explains.
+		return append(ks, a.keys.Quit)
 	}
 	return append(ks, a.keys.Help, a.keys.Quit)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/tui/termtext"
@@ -104,8 +103,16 @@ func back() tea.Msg            { return backMsg{} }
 func home() tea.Msg            { return homeMsg{} }
 
 // newSpinner is the spinner every screen shows while it waits.
+// Its frames are one cell wide with no trailing space (spinner.Dot has
+// one), so "spinner + space + text" lines up with "✓ text".
 func newSpinner(c *common) spinner.Model {
-	return spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(c.styles.Accent))
+	dot := spinner.Dot
+	frames := make([]string, len(dot.Frames))
+	for i, f := range dot.Frames {
+		frames[i] = strings.TrimRight(f, " ")
+	}
+	dot.Frames = frames
+	return spinner.New(spinner.WithSpinner(dot), spinner.WithStyle(c.styles.Accent))
 }
 
 // spinWhile turns a screen's spinner while it waits; a tick that comes
@@ -130,16 +137,12 @@ func (c *common) errorLine(err error) string {
 	}
 	// The node's errors are cleaned already (cleanNode); the console's own
 	// may quote a path or a pasted code, so the line is cleaned once more.
-	return c.styles.Error.Render(ansi.Wordwrap("✗ "+sentence(termtext.Line(err.Error())), w, "/"))
+	return c.styles.Error.Render(wrapText("✗ "+sentence(termtext.Line(err.Error())), w))
 }
 
-// ansiWrap wraps text to w cells (78 when the width is not known yet).
-func ansiWrap(text string, w int) string {
-	if w <= 0 {
-		w = 78
-	}
-	return ansi.Wordwrap(text, w, "/")
-}
+// ansiWrap wraps plain text to w cells (78 when the width is not known
+// yet) without cutting a URL or path that fits on a line (see wrapText).
+func ansiWrap(text string, w int) string { return wrapText(text, w) }
 
 // sentence capitalises a message for display.
 func sentence(s string) string {

@@ -46,6 +46,9 @@ type connectionScreen struct {
 	actionErr error
 
 	bulk *bulkRun
+	// bulkCount is how many items a Bulk Exalate would sync, read when b
+	// asks; -1 when they could not be counted.
+	bulkCount int
 
 	exported  string
 	exportErr error
@@ -89,6 +92,9 @@ const (
 	confirmDeactivate
 	confirmActivate
 	confirmDelete
+	// confirmBulk asks before a Bulk Exalate, with the number of items
+	// it would sync.
+	confirmBulk
 )
 
 // recentLimit is how many recent syncs the page reads; the height decides
@@ -234,6 +240,10 @@ func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		return s, home
+	case bulkCountMsg:
+		s.busy, s.bulkCount = "", msg.n
+		s.confirm = confirmBulk
+		return s, nil
 	case bulkStartedMsg, bulkPollMsg, bulkStatusMsg:
 		return s, s.updateBulk(msg)
 	case rulesExportedMsg:
@@ -299,7 +309,10 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 	case s.tab == tabScope && key.Matches(msg, k.Trigger):
 		return s, s.setTrigger(!s.conn.TriggerNewTasks)
 	case s.tab == tabScope && key.Matches(msg, k.Bulk):
-		return s, s.startBulk()
+		if s.bulk != nil && !s.bulk.finished() {
+			return s, nil
+		}
+		return s, s.countBulk()
 	case s.tab == tabScope && key.Matches(msg, k.ExalateOne):
 		return s, push(newExalateScreen(s.c, s.conn))
 	case s.tab == tabRules && key.Matches(msg, k.Export):
@@ -323,6 +336,8 @@ func (s *connectionScreen) act() tea.Cmd {
 			}
 			return connDeletedMsg{}
 		})
+	case confirmBulk:
+		return s.startBulk()
 	case confirmDeactivate, confirmActivate:
 		on := what == confirmActivate
 		verb := "deactivating"
@@ -401,11 +416,19 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	if s.confirm != confirmNone {
 		return [][]key.Binding{{k.Confirm, k.Cancel}}
 	}
-	return [][]key.Binding{
-		{k.Left, k.Right, k.Refresh},
-		{k.Trigger, k.Bulk, k.ExalateOne, k.Export},
-		{s.activeKey(), k.Delete, k.OpenSync, k.History},
+	// Each tab's own keys only: e does nothing off the Rules tab.
+	var own []key.Binding
+	switch s.tab {
+	case tabScope:
+		own = []key.Binding{k.Trigger, k.Bulk, k.ExalateOne}
+	case tabRules:
+		own = []key.Binding{k.Export}
 	}
+	rows := [][]key.Binding{{k.Left, k.Right, k.Refresh}}
+	if own != nil {
+		rows = append(rows, own)
+	}
+	return append(rows, []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History})
 }
 
 // activeKey is d as it applies to the connection's status.

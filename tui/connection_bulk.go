@@ -26,7 +26,47 @@ type (
 		events []adminapi.StageEvent
 		err    error
 	}
+	// bulkCountMsg is how many items a Bulk Exalate would sync (-1: not
+	// known), for its question.
+	bulkCountMsg struct{ n int }
 )
+
+// bulkCountLimit bounds the count of a project's items; past it the
+// question says "at least".
+const bulkCountLimit = 10000
+
+// countBulk counts the items of the connection's project, through the
+// listing the item picker uses, so b can say how many it would sync.
+func (s *connectionScreen) countBulk() tea.Cmd {
+	s.busy, s.actionErr = "Counting the items", nil
+	node, ctx, project := s.c.node, s.c.ctx, s.conn.LocalProject
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		items, err := node.RecentItems(ctx, project, bulkCountLimit)
+		if err != nil {
+			return bulkCountMsg{-1}
+		}
+		return bulkCountMsg{len(items)}
+	})
+}
+
+// bulkQuestion asks before a Bulk Exalate: "Sync all 37 tasks of Company
+// to Globex?".
+func (s *connectionScreen) bulkQuestion() string {
+	items := itemsOf(s.c.self.Vocabulary)
+	to := s.conn.RemoteName
+	if s.conn.Local {
+		to = s.conn.RemoteProjectName
+	}
+	switch n := s.bulkCount; {
+	case n < 0:
+		return fmt.Sprintf("Sync every one of the %s of %s to %s? (They could not be counted.)", items, s.conn.LocalProjectName, to)
+	case n >= bulkCountLimit:
+		return fmt.Sprintf("Sync all %d or more %s of %s to %s?", n, items, s.conn.LocalProjectName, to)
+	case n == 1:
+		return fmt.Sprintf("Sync the one %s of %s to %s?", itemOf(s.c.self.Vocabulary), s.conn.LocalProjectName, to)
+	}
+	return fmt.Sprintf("Sync all %d %s of %s to %s?", s.bulkCount, items, s.conn.LocalProjectName, to)
+}
 
 // bulkRun is a Bulk Exalate's progress: the events ExalateAll started and
 // the stage each has reached, from stage events and, as a fallback, polls.

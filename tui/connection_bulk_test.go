@@ -27,7 +27,7 @@ func TestConnectionBulkExalate(t *testing.T) {
 	f := connectionNode()
 	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
 	s := openConnection(t, f)
-	s, _ = press(t, s, "b")
+	s, _ = press(t, s, "by")
 	steps := []struct {
 		msg  tea.Msg
 		want string
@@ -56,7 +56,7 @@ func TestConnectionBulkExalate(t *testing.T) {
 		t.Errorf("ExalateAll called %d times, want 1", n)
 	}
 	// Once done, b runs it again.
-	press(t, s, "b")
+	press(t, s, "by")
 	if n := countCalls(f.called(), "ExalateAll c1"); n != 2 {
 		t.Errorf("after a finished run, b called ExalateAll %d times in all, want 2", n)
 	}
@@ -66,8 +66,8 @@ func TestConnectionBulkEarlyEvents(t *testing.T) {
 	// Stage events can arrive before ExalateAll returns the ids: they count.
 	f := connectionNode()
 	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
-	s := openConnection(t, f)
-	sc, cmd := s.Update(keys("b")[0])
+	s, _ := press(t, openConnection(t, f), "b")
+	sc, cmd := s.Update(keys("y")[0])
 	s = sc.(*connectionScreen)
 	s, _ = send(t, s, stage("c1", "b2", adminapi.StageSynchronized, ""))
 	for _, m := range exec(cmd) {
@@ -83,7 +83,7 @@ func TestConnectionBulkPoll(t *testing.T) {
 	f := connectionNode()
 	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
 	s := openConnection(t, f)
-	s, _ = press(t, s, "b")
+	s, _ = press(t, s, "by")
 	f.events = bulkEvents()
 	f.events[0].Stage = adminapi.StageSynchronized
 	f.events[2].Stage = adminapi.StageSynchronized
@@ -107,7 +107,7 @@ func TestConnectionBulkError(t *testing.T) {
 	f.exalateAll = func(string) ([]adminapi.StageEvent, error) {
 		return bulkEvents()[:1], errors.New("reading 120046: asana: 429 too many requests")
 	}
-	s, _ := press(t, openConnection(t, f), "b")
+	s, _ := press(t, openConnection(t, f), "by")
 	v := plain(s.View())
 	for _, want := range []string{"0 of 1 synchronized", "✗ Bulk exalate of Website: reading 120046"} {
 		if !strings.Contains(v, want) {
@@ -119,7 +119,7 @@ func TestConnectionBulkError(t *testing.T) {
 func TestConnectionGoldenBulk(t *testing.T) {
 	f := connectionNode()
 	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
-	s, _ := press(t, openConnection(t, f), "b")
+	s, _ := press(t, openConnection(t, f), "by")
 	s, _ = send(t, s, stage("c1", "b1", adminapi.StageSynchronized, ""))
 	s, _ = send(t, s, stage("c1", "b2", adminapi.StageSending, "connection refused"))
 	golden.RequireEqual(t, []byte(plain(s.View())))

@@ -298,6 +298,8 @@ func (s *connectionScreen) actionView() string {
 		return ask("Deactivate " + name + "? Changes queue up and replay on activation.")
 	case s.confirm == confirmActivate:
 		return ask("Activate " + name + "? The syncs queued while it was off are replayed.")
+	case s.confirm == confirmBulk:
+		return ask(s.bulkQuestion())
 	case s.confirm == confirmDelete:
 		return ask("Delete " + name + " on this node? Its twins' links and sync history are forgotten; " +
 			"items stay in both trackers, and the other side keeps its end.")

@@ -419,7 +419,7 @@ func TestConnectionGolden(t *testing.T) {
 func TestConnectionReveal(t *testing.T) {
 	f := connectionNode()
 	f.exalateAll = func(string) ([]engine.StageEvent, error) { return bulkEvents(), nil }
-	s, _ := press(t, openConnection(t, f), "b")
+	s, _ := press(t, openConnection(t, f), "by")
 	// A read whose answer went to the page on top (the sync page).
 	s.Update(stage("c1", "e2", engine.StageSynchronized, ""))
 	gen := s.bulk.gen

@@ -31,7 +31,7 @@ type connectionsMsg struct {
 }
 
 func newConnectionsScreen(c *common) *connectionsScreen {
-	return &connectionsScreen{c: c, spin: newSpinner(c), loading: true}
+	return &connectionsScreen{c: c, spin: newSpinner(c), loading: true, width: 78}
 }
 
 func (s *connectionsScreen) Title() string { return "Connections" }
@@ -93,8 +93,25 @@ func (s *connectionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 // columns of the table: name, other side, mode, status, synced, last sync.
 var connectionColumns = []struct {
 	title string
-	width int
-}{{"Name", 0}, {"Other side", 16}, {"Mode", 6}, {"Status", 11}, {"Synced", 6}, {"Last sync", 10}}
+	// min is the narrowest the column is cut to when the screen is too
+	// narrow for every column's content; 0 means never cut.
+	min int
+}{{"Name", 8}, {"Other side", 8}, {"Mode", 0}, {"Status", 0}, {"Synced", 0}, {"Last sync", 0}}
+
+// columnGap separates the table's columns.
+const columnGap = "  "
+
+// cells is a connection's row, before padding.
+func (s *connectionsScreen) cells(c adminapi.Connection) []string {
+	other := c.RemoteName
+	if c.Local {
+		other = "this node"
+	}
+	if c.RemoteProjectName != "" {
+		other += " / " + c.RemoteProjectName
+	}
+	return []string{c.Name, other, modeName(c.Mode), statusName(c.Status), fmt.Sprint(c.SyncedItems), ago(s.c.now(), c.LastSync)}
+}
 
 func (s *connectionsScreen) View() string {
 	var b strings.Builder
@@ -116,7 +133,7 @@ func (s *connectionsScreen) View() string {
 	for i, col := range connectionColumns {
 		head = append(head, pad(col.title, widths[i]))
 	}
-	b.WriteString(s.c.styles.Header.Render("  "+strings.Join(head, " ")) + "\n")
+	b.WriteString(s.c.styles.Header.Render("  "+strings.Join(head, columnGap)) + "\n")
 	rows := max(s.height-2, 1)
 	start := 0
 	if s.cursor >= rows {
@@ -124,23 +141,16 @@ func (s *connectionsScreen) View() string {
 	}
 	for i := start; i < min(start+rows, len(s.list)); i++ {
 		c := s.list[i]
-		other := c.RemoteName
-		if c.Local {
-			other = "this node"
-		}
-		if c.RemoteProjectName != "" {
-			other += " / " + c.RemoteProjectName
-		}
-		cells := []string{c.Name, other, modeName(c.Mode), statusName(c.Status), fmt.Sprint(c.SyncedItems), ago(s.c.now(), c.LastSync)}
+		cells := s.cells(c)
 		var line []string
 		for j, cell := range cells {
 			line = append(line, pad(truncate(cell, widths[j]), widths[j]))
 		}
 		if i == s.cursor {
-			b.WriteString(s.c.styles.Selected.Render("› " + strings.Join(line, " ")))
+			b.WriteString(s.c.styles.Selected.Render("› " + strings.Join(line, columnGap)))
 		} else {
 			line[3] = s.statusStyle(c.Status).Render(line[3])
-			b.WriteString("  " + strings.Join(line, " "))
+			b.WriteString("  " + strings.Join(line, columnGap))
 		}
 		if i < len(s.list)-1 {
 			b.WriteString("\n")
@@ -161,21 +171,39 @@ func (s *connectionsScreen) statusStyle(status string) lipgloss.Style {
 	return s.c.styles.Faint
 }
 
-// widths gives the name column what the others leave.
+// widths sizes each column to its widest cell; when that is more than
+// the screen, the Name and Other side columns give up the difference, the
+// wider one first, down to their minimum.
 func (s *connectionsScreen) widths() []int {
 	w := make([]int, len(connectionColumns))
-	rest := max(s.width, 60) - 2
-	for i, col := range connectionColumns[1:] {
-		w[i+1] = col.width
-		rest -= col.width + 1
+	for i, col := range connectionColumns {
+		w[i] = lipgloss.Width(col.title)
 	}
-	w[0] = max(rest, 10)
+	for _, c := range s.list {
+		for i, cell := range s.cells(c) {
+			w[i] = max(w[i], lipgloss.Width(cell))
+		}
+	}
+	total := 2 + len(columnGap)*(len(w)-1) // the cursor and the gaps
+	for _, x := range w {
+		total += x
+	}
+	for over := total - s.width; over > 0; over-- {
+		i := 0
+		if w[1]-connectionColumns[1].min > w[0]-connectionColumns[0].min {
+			i = 1
+		}
+		if w[i] <= connectionColumns[i].min {
+			break
+		}
+		w[i]--
+	}
 	return w
 }
 
 // pad fills s with spaces to w cells.
 func pad(s string, w int) string {
-	n := len([]rune(s))
+	n := lipgloss.Width(s)
 	if n >= w {
 		return s
 	}

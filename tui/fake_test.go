@@ -274,6 +274,9 @@ func exec(cmd tea.Cmd) []tea.Msg {
 // isTimer tells the messages that only start an animation (a spinner's
 // first tick, a cursor's first blink): handling them would start timers.
 func isTimer(m tea.Msg) bool {
+	if sm, ok := m.(sessionMsg); ok {
+		return isTimer(sm.msg) // the app's, tagged with their session
+	}
 	if _, ok := m.(spinner.TickMsg); ok {
 		return true
 	}

@@ -78,6 +78,8 @@ func startFlowWith(t *testing.T, pair func(context.Context, string, func(*demo.S
 			{Name: b.Name, URL: b.URL, Node: via(b), Suggest: a.URL, SuggestName: a.Name, Project: b.Project, SuggestProject: a.Project},
 		},
 		Renderer: plainRenderer(), CodeDir: f.dir,
+		// The clipboard of a terminal that drops OSC 52: nothing arrives.
+		Clipboard: func(string) error { return nil },
 	})
 	f.tm = teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
 	t.Cleanup(func() {
@@ -169,10 +171,15 @@ func TestFlowWithoutAdminAccess(t *testing.T) {
 	if _, err := engine.ParseInvitation(code, time.Now()); err != nil {
 		t.Fatalf("the code read off the screen (%q) does not parse: %v", code, err)
 	}
+	// The file is there as soon as the screen says so, before any key.
+	files, _ := filepath.Glob(filepath.Join(f.dir, "invitation-*.txt"))
+	if len(files) != 1 {
+		t.Fatalf("invitation files when the code is shown: %v", files)
+	}
 	f.mark()
 	f.typ("c")
-	s = f.waitFor("Copied to the clipboard, and written to")
-	files, _ := filepath.Glob(filepath.Join(f.dir, "invitation-*.txt"))
+	f.waitFor("Sent to your terminal's clipboard (OSC 52)")
+	files, _ = filepath.Glob(filepath.Join(f.dir, "invitation-*.txt"))
 	if len(files) != 1 {
 		t.Fatalf("invitation files: %v", files)
 	}

@@ -38,6 +38,9 @@ type initiateScreen struct {
 	focusNo bool
 	busy    bool
 	err     error
+	// assumed is the URL completed with a scheme the admin did not type,
+	// said on screen so a wrong guess is seen.
+	assumed string
 	spin    spinner.Model
 	width   int
 }
@@ -104,7 +107,7 @@ func (s *initiateScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if strings.TrimSpace(s.input.Value()) != "" {
 			s.noURL = false
 		}
-		s.err = nil
+		s.err, s.assumed = nil, ""
 		return s, cmd
 	}
 	return s, nil
@@ -123,10 +126,14 @@ func (s *initiateScreen) next() tea.Cmd {
 		s.err = errors.New("enter the destination instance URL, or choose \"I don't have a URL\" (ctrl+o)")
 		return nil
 	}
-	url, err := adminapi.NormalizeURL(raw)
+	url, scheme, err := adminapi.CompleteURL(raw)
 	if err != nil {
 		s.err = err
 		return nil
+	}
+	s.assumed = ""
+	if scheme != "" {
+		s.assumed = url
 	}
 	if url == s.c.self.URL {
 		return push(newModeScreen(s.c, draft{to: url, dest: s.c.self, local: true}))
@@ -165,6 +172,9 @@ func (s *initiateScreen) View() string {
 	}
 	b.WriteString(line + st.Faint.Render("  (ctrl+o)") + "\n")
 	b.WriteString(st.Faint.Render("    You'll get an invitation code to send to the other side's admin.") + "\n")
+	if s.assumed != "" && (s.busy || s.err != nil) {
+		b.WriteString("\n" + st.Faint.Render(ansiWrap("Assuming "+s.assumed+" (no scheme was given: http:// for this machine, https:// otherwise).", s.width)))
+	}
 	switch {
 	case s.busy:
 		b.WriteString("\n" + s.spin.View() + " Checking the destination…")
@@ -285,7 +295,7 @@ func (s *modeScreen) View() string {
 		if i == s.cursor {
 			line = st.Selected.Render("› " + modeName(m))
 		}
-		b.WriteString(line + "\n" + st.Faint.Render("    "+modeInfo(m)) + "\n")
+		b.WriteString(line + "\n" + st.Faint.Render(wrapText("    "+modeInfo(m), s.c.width)) + "\n")
 	}
 	for _, m := range adminapi.Modes() {
 		if lacking := s.lacking[m]; len(lacking) > 0 {

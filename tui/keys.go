@@ -56,6 +56,9 @@ type keyMap struct {
 	Link      key.Binding
 	LinkGo    key.Binding
 	Winner    key.Binding
+	// Stages is ? on the sync status screen, which explains the stages
+	// there rather than opening the full help.
+	Stages key.Binding
 }
 
 func newKeyMap() *keyMap {
@@ -112,5 +115,6 @@ func newKeyMap() *keyMap {
 		Link:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "link to an item")),
 		LinkGo:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "link")),
 		Winner:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "whose fields win")),
+		Stages:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "what the stages mean")),
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -25,6 +26,9 @@ type picker struct {
 	cursor   int
 	height   int
 	noFilter bool
+	// missed is set when enter found nothing to pick, so the view says why
+	// instead of doing nothing; typing clears it.
+	missed bool
 }
 
 func newPicker(c *common, placeholder string) picker {
@@ -59,6 +63,14 @@ func (p *picker) Selected() (choice, bool) {
 	return p.shown[p.cursor], true
 }
 
+// Pick is the choice under the cursor for enter; when there is none, the
+// picker says so on its next view.
+func (p *picker) Pick() (choice, bool) {
+	ch, ok := p.Selected()
+	p.missed = !ok
+	return ch, ok
+}
+
 // SelectLabel moves the cursor to the choice with this label
 // (case-insensitively), if shown.
 func (p *picker) SelectLabel(label string) {
@@ -86,6 +98,7 @@ func (p *picker) Update(msg tea.Msg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	p.filter, cmd = p.filter.Update(msg)
+	p.missed = false
 	p.apply()
 	return cmd
 }
@@ -98,9 +111,12 @@ func (p *picker) View() string {
 		b.WriteString("\n")
 	}
 	if len(p.shown) == 0 {
-		if len(p.all) == 0 {
+		switch {
+		case len(p.all) == 0:
 			b.WriteString(p.c.styles.Faint.Render("  (none)"))
-		} else {
+		case p.missed:
+			b.WriteString(p.c.errorLine(fmt.Errorf("no project matches %q: change the filter (backspace) to see the list", strings.TrimSpace(p.filter.Value()))))
+		default:
 			b.WriteString(p.c.styles.Faint.Render("  nothing matches the filter"))
 		}
 		return b.String()

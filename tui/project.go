@@ -32,6 +32,7 @@ type projectScreen struct {
 	loaded bool
 	err    error
 	spin   spinner.Model
+	width  int
 }
 
 type projectsMsg struct {
@@ -51,8 +52,29 @@ func newDestProjectScreen(c *common, d draft, list []adminapi.Project) *projectS
 }
 
 func (s *projectScreen) Title() string { return "Select a project" }
-func (s *projectScreen) SetSize(_, h int) {
-	s.pick.height = max(h-9, 3)
+func (s *projectScreen) SetSize(w, h int) {
+	s.width = w
+	s.pick.height = max(h-9-lineCount(basicNote(s.d.mode, w)), 3)
+}
+
+// basicNote is the seed's paragraph on the project for incoming sync in
+// Basic mode: what syncs, what happens to types, and that the rules are
+// fixed. It is "" in other modes, whose rules say it themselves.
+func basicNote(mode adminapi.Mode, w int) string {
+	if mode != adminapi.ModeBasic {
+		return ""
+	}
+	return wrapText("Basic mode syncs the type, summary, description, comments and attachments both ways. "+
+		"Types are mirrored: a type the other side lacks becomes a task (its default type). "+
+		"Basic rules can't be edited.", w)
+}
+
+// lineCount is how many lines text takes, 0 for none.
+func lineCount(text string) int {
+	if text == "" {
+		return 0
+	}
+	return strings.Count(text, "\n") + 1
 }
 func (s *projectScreen) capturing() bool { return true }
 
@@ -101,7 +123,7 @@ func (s *projectScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, spinWhile(!s.loaded, &s.spin, msg)
 	case tea.KeyMsg:
 		if key.Matches(msg, s.c.keys.Select) {
-			ch, ok := s.pick.Selected()
+			ch, ok := s.pick.Pick()
 			if !ok {
 				return s, nil
 			}
@@ -144,6 +166,9 @@ func (s *projectScreen) View() string {
 	case sideDest:
 		b.WriteString(st.Subtitle.Render("Select a project for the incoming sync") + "\n")
 		b.WriteString(st.Faint.Render(fmt.Sprintf("On %s: items %s sends are created in this project.", s.d.dest.Name, s.c.self.Name)) + "\n\n")
+	}
+	if note := basicNote(s.d.mode, s.width); note != "" {
+		b.WriteString(st.Faint.Render(note) + "\n\n")
 	}
 	switch {
 	case s.err != nil:

@@ -111,7 +111,12 @@ func (s *successScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = msg.err
 			return s, nil
 		}
-		return s, push(newSyncScreen(s.c, s.conn, msg.ev).withSummary(s.summaryOf(msg.ev.EntityID)))
+		// The field is for the next item when the admin comes back: the
+		// key just synced would otherwise prefix the next one typed.
+		summary := s.summaryOf(msg.ev.EntityID)
+		s.input.Reset()
+		s.cursor = -1
+		return s, push(newSyncScreen(s.c, s.conn, msg.ev).withSummary(summary).asFirst(!s.again))
 	case spinner.TickMsg:
 		return s, spinWhile(s.busy, &s.spin, msg)
 	case tea.KeyMsg:

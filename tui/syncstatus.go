@@ -29,6 +29,12 @@ type syncScreen struct {
 	// progress is the other side's latest report on its apply, shown
 	// under Waiting for remote.
 	progress *adminapi.Progress
+	// first is the first sync after setting the connection up, which
+	// ends with the seed's congratulations; explain shows what each
+	// stage means (?).
+	first   bool
+	explain bool
+	width   int
 }
 
 type eventStatusMsg struct {
@@ -53,8 +59,31 @@ func (s *syncScreen) withSummary(summary string) *syncScreen {
 	return s
 }
 
+// asFirst marks the connection's first sync.
+func (s *syncScreen) asFirst(first bool) *syncScreen {
+	s.first = first
+	return s
+}
+
 func (s *syncScreen) Title() string    { return "Sync status" }
-func (s *syncScreen) SetSize(int, int) {}
+func (s *syncScreen) SetSize(w, _ int) { s.width = w }
+
+// stageHelp says what each stage is, in the words of DESIGN §5.
+func stageHelp(stage string) string {
+	switch stage {
+	case adminapi.StagePreparing:
+		return "this node reads the item, applies the outgoing rules and stores what it sends."
+	case adminapi.StageSending:
+		return "it goes to the other node, retried until that node has stored it."
+	case adminapi.StageWaiting:
+		return "the other node creates or updates its item, comments and attachments."
+	case adminapi.StageFinalizing:
+		return "this node records the link between the two items, so later changes sync."
+	case adminapi.StageSynchronized:
+		return "done: both items are linked."
+	}
+	return ""
+}
 
 func (s *syncScreen) Init() tea.Cmd { return tea.Batch(s.spin.Tick, s.fetch(), s.poll()) }
 
@@ -117,8 +146,11 @@ func (s *syncScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case spinner.TickMsg:
 		return s, spinWhile(!s.done(), &s.spin, msg)
 	case tea.KeyMsg:
-		if key.Matches(msg, s.c.keys.Done) {
+		switch {
+		case key.Matches(msg, s.c.keys.Done):
 			return s, home
+		case key.Matches(msg, s.c.keys.Help):
+			s.explain = !s.explain
 		}
 	}
 	return s, nil
@@ -176,13 +208,29 @@ func (s *syncScreen) View() string {
 			b.WriteString(st.Faint.Render("  "+name) + "\n")
 		}
 	}
+	if s.explain {
+		// In place of the rest, which ? again brings back: at 80×24 the
+		// two don't fit together.
+		b.WriteString("\n" + st.Header.Render("What the stages mean") + "\n")
+		for _, stage := range adminapi.Stages() {
+			b.WriteString(st.Faint.Render(wrapText("  "+adminapi.StageName(stage)+": "+stageHelp(stage), s.w())) + "\n")
+		}
+		b.WriteString(st.Faint.Render("Press ? again for the links.") + "\n")
+		if s.err != nil {
+			b.WriteString("\n" + s.c.errorLine(s.err))
+		}
+		return strings.TrimRight(b.String(), "\n")
+	}
 	if s.status != nil {
 		for _, why := range s.status.Skipped {
-			b.WriteString(st.Warn.Render(ansiWrap("⚠ Not synced: "+why, s.c.width)) + "\n")
+			b.WriteString(st.Warn.Render(ansiWrap("⚠ Not synced: "+why, s.w())) + "\n")
 		}
 		for _, note := range s.status.Notes {
-			b.WriteString(st.Faint.Render(ansiWrap("Note: "+note, s.c.width)) + "\n")
+			b.WriteString(st.Faint.Render(ansiWrap("Note: "+note, s.w())) + "\n")
 		}
+	}
+	if s.done() && s.first && cur.Error == "" {
+		b.WriteString("\n" + st.OK.Render(wrapText("Congratulations! Your first sync is done: the two items are linked, and a change to either now syncs to the other.", s.w())) + "\n")
 	}
 	b.WriteString("\n")
 	side := func(label, node, key, url string) {
@@ -191,7 +239,9 @@ func (s *syncScreen) View() string {
 			b.WriteString(st.Faint.Render("not yet known") + "\n")
 			return
 		}
-		b.WriteString(key + "\n" + st.Faint.Render("        "+url) + "\n")
+		// A link wider than the screen wraps after its slashes and keeps
+		// its indent, rather than being cut by the frame.
+		b.WriteString(key + "\n" + st.Faint.Render(wrapText("        "+url, s.w())) + "\n")
 	}
 	side("Side A", s.c.self.Name, cur.LocalKey, cur.LocalURL)
 	remote := s.conn.RemoteName
@@ -248,5 +298,18 @@ func retryIn(now, t time.Time) string {
 	return "in " + d.Round(time.Second).String()
 }
 
-func (s *syncScreen) ShortHelp() []key.Binding  { return []key.Binding{s.c.keys.Done} }
+// w is the screen's width, 78 before the first resize.
+func (s *syncScreen) w() int {
+	if s.width > 0 {
+		return s.width
+	}
+	if s.c.width > 0 {
+		return s.c.width
+	}
+	return 78
+}
+
+func (s *syncScreen) ShortHelp() []key.Binding {
+	return []key.Binding{s.c.keys.Done, s.c.keys.Stages}
+}
 func (s *syncScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

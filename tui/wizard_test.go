@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/tandem-sync/tandem/engine"
@@ -143,6 +144,25 @@ func TestInitiateScreen(t *testing.T) {
 			}
 			if v := plain(s.View()); !strings.Contains(v, tc.want) {
 				t.Errorf("want %q in\n%s", tc.want, v)
+			}
+		})
+	}
+	// A URL without a scheme: http:// for loopback, https:// otherwise, and
+	// the screen says which it assumed (trap 16).
+	for _, tc := range []struct{ typed, probed string }{
+		{"127.0.0.1:45079", "http://127.0.0.1:45079"},
+		{"localhost:7001", "http://localhost:7001"},
+		{"[::1]:7001", "http://[::1]:7001"},
+		{"tandem.example.com", "https://tandem.example.com"},
+	} {
+		t.Run("no scheme "+tc.typed, func(t *testing.T) {
+			f := &fakeNode{probe: probeOK}
+			s, _ := typeKeys(t, sized(newInitiateScreen(testCommon(t, f))), tc.typed+"<enter>")
+			if calls := f.called(); len(calls) != 1 || calls[0] != "Probe "+tc.probed {
+				t.Errorf("calls %v, want a probe of %s", calls, tc.probed)
+			}
+			if v := plain(s.View()); !strings.Contains(v, "Assuming "+tc.probed) {
+				t.Errorf("the screen does not say it assumed %s:\n%s", tc.probed, v)
 			}
 		})
 	}
@@ -295,15 +315,29 @@ func TestInvitationScreen(t *testing.T) {
 	d := draft{to: "http://globex.test", dest: globex, mode: engine.ModeBasic, project: company}
 	s := sized(newInvitationScreen(c, d))
 	s = start(t, s)
+	// The golden shows a fixed path, so it is the same from run to run;
+	// the real file is checked below.
+	is := s.(*invitationScreen)
+	tmpPath := is.path
+	is.path = "/home/admin/.local/share/tandem/invitation-Acme_to_Globex.txt"
 	requireGolden(t, s)
+	is.path = tmpPath
 	if calls := f.called(); len(calls) != 1 || calls[0] != "Invite http://globex.test p1" {
 		t.Errorf("calls: %v", calls)
+	}
+	// The file is written as the screen appears, so what it says is true
+	// before any key (trap 6).
+	path := filepath.Join(c.codeDir, "invitation-Acme_to_Globex.txt")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the code file is not written when the screen appears: %v", err)
 	}
 	s, _ = typeKeys(t, s, "c")
 	if clipboard != testCode {
 		t.Errorf("clipboard: %q", clipboard)
 	}
-	path := filepath.Join(c.codeDir, "invitation-Acme_to_Globex.txt")
+	if v := plain(s.View()); strings.Contains(v, "Copied") || !strings.Contains(v, "Sent to your terminal's clipboard (OSC 52); the code is also in") {
+		t.Errorf("after c the screen should say only what was done (an OSC 52 sequence sent):\n%s", v)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil || strings.TrimSpace(string(data)) != testCode {
 		t.Fatalf("code file: %q, %v", data, err)
@@ -311,12 +345,39 @@ func TestInvitationScreen(t *testing.T) {
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("code file mode %v: it is a secret", st.Mode().Perm())
 	}
-	if !strings.Contains(plain(s.View()), "written to "+path) {
+	if !strings.Contains(strings.ReplaceAll(plain(s.View()), "\n", ""), path) {
 		t.Errorf("the path is not shown:\n%s", plain(s.View()))
 	}
 	_, msgs := typeKeys(t, s, "<enter>")
 	if len(msgs) != 1 || msgs[0] != (homeMsg{}) {
 		t.Errorf("Done should go home: %v", msgs)
+	}
+}
+
+// TestInvitationPathNotSplit checks that a long path to the code file wraps
+// only between its parts, never inside a name (trap 6), at 60 columns.
+func TestInvitationPathNotSplit(t *testing.T) {
+	f := &fakeNode{invite: func(engine.InviteRequest) (engine.Connection, string, error) {
+		return engine.Connection{ID: "c1", Name: "Acme_to_Globex", Status: engine.StatusPending}, testCode, nil
+	}}
+	c := testCommon(t, f)
+	c.codeDir = filepath.Join(c.codeDir, "a-rather-long-directory-name", "tandem-demo-data")
+	if err := os.MkdirAll(c.codeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c.width = 58
+	s := newInvitationScreen(c, draft{to: "http://globex.test", dest: globex, mode: engine.ModeBasic, project: company})
+	s.SetSize(58, 14)
+	v := plain(start(t, s).View())
+	for _, part := range strings.Split(filepath.Join(c.codeDir, "invitation-Acme_to_Globex.txt"), string(filepath.Separator)) {
+		if part != "" && !strings.Contains(v, part) {
+			t.Errorf("%q is split:\n%s", part, v)
+		}
+	}
+	for l := range strings.Lines(v) {
+		if w := lipgloss.Width(strings.TrimRight(l, "\n")); w > 58 {
+			t.Errorf("line %q is %d wide, over 58", l, w)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -105,6 +106,34 @@ func ErrorForCode(code string) error {
 		}
 	}
 	return nil
+}
+
+// CompleteURL is NormalizeURL for what a person types: a URL without a
+// scheme gets http:// when its host is a loopback address (a node on this
+// machine rarely has a certificate) and https:// otherwise. assumed is the
+// scheme added ("" when the URL had one), so the caller can say so.
+func CompleteURL(raw string) (u, assumed string, err error) {
+	raw = strings.TrimSpace(raw)
+	if raw != "" && !strings.Contains(raw, "://") {
+		assumed = "https://"
+		host := raw
+		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+			host = host[:i]
+		}
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
+			assumed = "http://"
+		}
+		raw = assumed + raw
+	}
+	u, err = NormalizeURL(raw)
+	if err != nil {
+		return "", "", err
+	}
+	return u, assumed, nil
 }
 
 // NormalizeURL checks a node URL and puts it in the form nodes compare:

@@ -20,7 +20,7 @@ func asanaKind() Kind {
 		Article: "an",
 		Flags: []Flag{
 			{Name: "asana-url", Default: asana.DefaultBaseURL, Identifies: true,
-				Usage: "Asana API base URL (a sandbox's is printed by `tandem sandbox asana`)"},
+				Usage: "Asana API base `url` (a sandbox's is printed by \"tandem sandbox asana\")"},
 			{Name: "asana-token", Env: "ASANA_TOKEN", Identifies: true,
 				Usage: "Asana personal access token; prefer ASANA_TOKEN: a flag's value is visible to every local user in ps"},
 			{Name: "asana-workspace", Identifies: true,

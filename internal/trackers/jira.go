@@ -22,7 +22,7 @@ func jiraKind() Kind {
 		Article: "a",
 		Flags: []Flag{
 			{Name: "jira-url", Env: "JIRA_URL", Identifies: true,
-				Usage: "Jira Cloud site URL, e.g. https://globex.atlassian.net (or JIRA_URL; a sandbox's is printed by `tandem sandbox jira`)"},
+				Usage: "Jira Cloud site `url`, e.g. https://globex.atlassian.net (or JIRA_URL; a sandbox's is printed by \"tandem sandbox jira\")"},
 			{Name: "jira-email", Env: "JIRA_EMAIL", Identifies: true,
 				Usage: "e-mail of the Jira account the API token belongs to (or JIRA_EMAIL)"},
 			{Name: "jira-token", Env: "JIRA_TOKEN", Identifies: true,
