@@ -97,14 +97,15 @@ type Config struct {
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.
-// It is thin over its parts, each holding only what it needs: the peer
-// protocol (peering, embedded: its methods are the node's), statistics
-// (statistics, embedded too) and change detection (detector). The rest,
-// the connections and invitations and the pipeline, are the node's own
-// methods still.
+// It is thin over its parts, each holding only what it needs: the
+// connections and invitations (connections), the peer protocol (peering)
+// and statistics (statistics), all three embedded so their methods are
+// the node's, and change detection (detector). The pipeline is the node's
+// own methods still.
 type Node struct {
 	*peering
 	*statistics
+	*connections
 
 	cfg   Config
 	st    *store.Store
@@ -112,7 +113,6 @@ type Node struct {
 	http  *http.Client
 	log   *slog.Logger
 	now   func() time.Time
-	rules Rules
 	inst  store.Instance
 	first string // the admin token, set only on the first start
 	types tracker.TypeNames
@@ -152,7 +152,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Rules == nil {
 		cfg.Rules = Basic{}
 	}
-	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now, rules: cfg.Rules,
+	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now,
 		types: tracker.NewTypeNames(cfg.Vocabularies...)}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
@@ -190,11 +190,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.peering = &peering{st: n.st, box: n.box, http: n.http, now: n.now, disk: n.disk}
+	n.connections = &connections{peering: n.peering, st: n.st, box: n.box, log: n.log, now: n.now, inst: n.inst,
+		tracker: cfg.Tracker, rules: cfg.Rules, modes: cfg.Modes, info: n.Info}
 	n.statistics = &statistics{st: n.st, connection: n.findConnection, node: n.inst.Name}
 	if err := n.startWorkers(); err != nil {
 		n.st.Close()
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	n.connections.river = n.river
 	if cfg.Poll >= 0 {
 		every := cfg.Poll
 		if every == 0 {
