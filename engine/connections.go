@@ -17,9 +17,11 @@ import (
 )
 
 // connections is the node's part that makes and keeps its connections:
-// the admin operations on them (list, activate, delete), invitations
-// (invite, preview, accept, and the peer's redeem and connect), local
-// connections, and the lookup of a mode's rules (modes.go). It holds only
+// the admin operations on them (list, activate, delete, the trigger of
+// new tasks: SetTrigger, in detect.go), invitations (invite, preview,
+// accept, and the peer's redeem and connect), local connections, and the
+// lookup of a mode's rules (modes.go) with the rows the Rules tab shows
+// (Rules, in rules.go). It holds only
 // what that needs: the peer protocol (embedded, to probe and redeem), the
 // store, the secret box connection keys are sealed in, the tracker (its
 // projects), the rules of each mode, the instance, the clock and logger,
