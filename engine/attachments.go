@@ -40,7 +40,7 @@ func attachmentLimit(announced, trackerMax, budget int64) int64 {
 // file (or none at all) and streams a large one costs this node at most
 // the limit, in bytes read and in disk. On success the caller owns the file
 // and discards it when done.
-func (n *Node) receiveAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID string, att Attachment) (_ *partFile, size int64, sum string, err error) {
+func (n *pipeline) receiveAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID string, att Attachment) (_ *partFile, size int64, sum string, err error) {
 	if att.Size > n.disk.budget {
 		return nil, 0, "", Errorf(ErrDiskBudget, "attachment %q is %s, more than this node's whole budget of %s for attachments in transit (engine.Config.AttachmentBudget)",
 			att.Name, megabytes(att.Size), megabytes(n.disk.budget))
@@ -134,7 +134,7 @@ func (r *refusedAttachments) get(connID, attID string) (string, bool) {
 // receiveAttachment), uploads it and records the link with the bytes'
 // sha256. An attachment the peer streamed past its limit before is not
 // downloaded again.
-func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID, entityID string, att Attachment) (Attachment, error) {
+func (n *pipeline) copyAttachment(ctx context.Context, et EntityTracker, c store.Connection, eventID, entityID string, att Attachment) (Attachment, error) {
 	if reason, ok := n.refused.get(c.ID, att.ID); ok {
 		return Attachment{}, Errorf(ErrAttachmentRefused, "%s (earlier; not downloaded again until this node restarts)", reason)
 	}
@@ -174,7 +174,7 @@ func (n *Node) copyAttachment(ctx context.Context, et EntityTracker, c store.Con
 
 // earlierAttachment finds the file an interrupted earlier upload of att
 // may have made: an unlinked attachment with the same name and size.
-func (n *Node) earlierAttachment(ctx context.Context, et EntityTracker, c store.Connection, entityID string, att Attachment, size int64) (Attachment, bool, error) {
+func (n *pipeline) earlierAttachment(ctx context.Context, et EntityTracker, c store.Connection, entityID string, att Attachment, size int64) (Attachment, bool, error) {
 	earlier, err := n.st.BeginWrite(ctx, c.ID, store.LinkAttachment, att.ID, entityID, n.now())
 	if err != nil || earlier.IsZero() {
 		return Attachment{}, false, err
@@ -199,7 +199,7 @@ func (n *Node) earlierAttachment(ctx context.Context, et EntityTracker, c store.
 // OpenAttachment streams an attachment of an entity this node sent in
 // event eventID, for the peer that is copying it. Only attachments named in
 // that event's replica are served.
-func (n *Node) OpenAttachment(ctx context.Context, c Connection, eventID, attachmentID string) (io.ReadCloser, Attachment, error) {
+func (n *pipeline) OpenAttachment(ctx context.Context, c Connection, eventID, attachmentID string) (io.ReadCloser, Attachment, error) {
 	ev, err := n.st.SyncEvent(ctx, nil, c.ID, eventID)
 	if err != nil || ev.Direction != store.DirectionOut {
 		return nil, Attachment{}, Errorf(ErrNotFound, "no outgoing sync %s on this connection", eventID)

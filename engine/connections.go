@@ -6,13 +6,47 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
 
 	"github.com/tandem-sync/tandem/store"
 )
+
+// connections is the node's part that makes and keeps its connections:
+// the admin operations on them (list, activate, delete, the trigger of
+// new tasks: SetTrigger, in detect.go), invitations (invite, preview,
+// accept, and the peer's redeem and connect), local connections, and the
+// lookup of a mode's rules (modes.go) with the rows the Rules tab shows
+// (Rules, in rules.go). It holds only
+// what that needs: the peer protocol (embedded, to probe and redeem), the
+// store, the secret box connection keys are sealed in, the tracker (its
+// projects), the rules of each mode, the instance, the clock and logger,
+// and the job queue, to replay what a deactivated connection held. Node
+// embeds it, so its methods are the node's. They keep the receiver name
+// n they had as the node's: the diff that made the part changed only
+// receivers and a few field paths.
+type connections struct {
+	*peering
+
+	st      *store.Store
+	box     *secretBox
+	log     *slog.Logger
+	now     func() time.Time
+	inst    store.Instance
+	tracker Tracker
+	// rules are Basic's (Config.Rules); modes the others (Config.Modes).
+	rules Rules
+	modes map[Mode]Rules
+	// info is the node's description (Node.Info), which an invitation's
+	// two sides send each other.
+	info func() Instance
+	// river is the pipeline's job queue, set once it has started (Open).
+	river *river.Client[*sql.Tx]
+}
 
 // InvitationTTL is how long an invitation code works.
 const InvitationTTL = 72 * time.Hour
@@ -33,14 +67,14 @@ func fromStore(c store.Connection) Connection {
 }
 
 // findProject resolves a project given by id or by (case-insensitive) name.
-func (n *Node) findProject(ctx context.Context, ref string) (Project, error) {
+func (n *connections) findProject(ctx context.Context, ref string) (Project, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return Project{}, Errorf(ErrUnknownProject, "a project is required (--project)")
 	}
-	ps, err := n.cfg.Tracker.Projects(ctx)
+	ps, err := n.tracker.Projects(ctx)
 	if err != nil {
-		return Project{}, fmt.Errorf("listing the %s projects: %w", n.cfg.Tracker.Kind(), err)
+		return Project{}, fmt.Errorf("listing the %s projects: %w", n.tracker.Kind(), err)
 	}
 	var names []string
 	for _, p := range ps {
@@ -57,7 +91,7 @@ func (n *Node) findProject(ctx context.Context, ref string) (Project, error) {
 // probed first, so a typo is caught now rather than by the other admin.
 // The connection is in mode r.Mode ("" for Basic), which this node, and
 // the destination when given, must support; the code carries it.
-func (n *Node) Invite(ctx context.Context, r InviteRequest) (Connection, string, error) {
+func (n *connections) Invite(ctx context.Context, r InviteRequest) (Connection, string, error) {
 	var dest Instance
 	mode, err := n.modeHere(r.Mode)
 	if err != nil {
@@ -129,7 +163,7 @@ func connectionName(from, to string) string {
 
 // Connections lists this node's connections, newest first, each with what
 // it has synced.
-func (n *Node) Connections(ctx context.Context) ([]Connection, error) {
+func (n *connections) Connections(ctx context.Context) ([]Connection, error) {
 	cs, err := n.st.Connections(ctx)
 	if err != nil {
 		return nil, err
@@ -150,7 +184,7 @@ func (n *Node) Connections(ctx context.Context) ([]Connection, error) {
 // ConnectionByID returns one connection with what it has synced. id may
 // also be the connection's name when no other connection has it (see
 // findConnection).
-func (n *Node) ConnectionByID(ctx context.Context, id string) (Connection, error) {
+func (n *connections) ConnectionByID(ctx context.Context, id string) (Connection, error) {
 	c, err := n.findConnection(ctx, id)
 	if err != nil {
 		return Connection{}, err
@@ -166,7 +200,7 @@ func (n *Node) ConnectionByID(ctx context.Context, id string) (Connection, error
 
 // SetActive deactivates or re-activates a connection (by id or name). A
 // Pending connection can't be either until its invitation is accepted.
-func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connection, error) {
+func (n *connections) SetActive(ctx context.Context, id string, active bool) (Connection, error) {
 	c, err := n.ConnectionByID(ctx, id)
 	if err != nil {
 		return c, err
@@ -225,7 +259,7 @@ func (n *Node) SetActive(ctx context.Context, id string, active bool) (Connectio
 // Delete removes a connection on this side. The twins it made stay in both
 // trackers; only the link between them is forgotten. id may be the
 // connection's name.
-func (n *Node) Delete(ctx context.Context, id string) error {
+func (n *connections) Delete(ctx context.Context, id string) error {
 	c, err := n.ConnectionByID(ctx, id)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 //
 // Every admin entry point that takes a connection goes through here, so the
 // command line, the console and the HTTP API all accept either.
-func (n *Node) findConnection(ctx context.Context, ref string) (store.Connection, error) {
+func (n *connections) findConnection(ctx context.Context, ref string) (store.Connection, error) {
 	c, err := n.st.Connection(ctx, ref)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return c, err

@@ -27,7 +27,7 @@ type DeletedNotice struct {
 // recordDeleted notes that a twinned entity is gone from this side's
 // tracker, and tells the peer, which records it too. Nothing is deleted
 // on the other side: deletes are recorded and shown, never propagated.
-func (n *Node) recordDeleted(ctx context.Context, c store.Connection, twin store.Twin) error {
+func (n *pipeline) recordDeleted(ctx context.Context, c store.Connection, twin store.Twin) error {
 	if twin.LocalDeleted {
 		return nil
 	}
@@ -46,7 +46,7 @@ func (n *Node) recordDeleted(ctx context.Context, c store.Connection, twin store
 }
 
 // sendDeleted delivers a deletion notice to the peer.
-func (n *Node) sendDeleted(ctx context.Context, a deletedArgs) error {
+func (n *pipeline) sendDeleted(ctx context.Context, a deletedArgs) error {
 	c, err := n.st.Connection(ctx, a.Conn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -59,7 +59,7 @@ func (n *Node) sendDeleted(ctx context.Context, a deletedArgs) error {
 
 // ReceiveDeleted records that the peer's twin of one of this node's
 // entities was deleted.
-func (n *Node) ReceiveDeleted(ctx context.Context, c Connection, d DeletedNotice) error {
+func (n *pipeline) ReceiveDeleted(ctx context.Context, c Connection, d DeletedNotice) error {
 	twin, err := n.st.TwinByRemote(ctx, nil, c.ID, d.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // never twinned here, or already forgotten

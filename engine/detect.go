@@ -29,12 +29,12 @@ type detector struct {
 	entities func() (EntityTracker, error)
 	// applying and writing are the pipeline's: the items an incoming sync
 	// is writing to, skipped until it is done, and the lock that keeps a
-	// read from seeing a write without its record (see Node.writing).
+	// read from seeing a write without its record (see pipeline.writing).
 	applying *applyingSet
 	writing  *sync.RWMutex
-	// prepare is Preparing (Node.prepare).
+	// prepare is Preparing (pipeline.prepare).
 	prepare func(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error)
-	// recordDeleted records an item gone from the tracker (Node.recordDeleted).
+	// recordDeleted records an item gone from the tracker (pipeline.recordDeleted).
 	recordDeleted func(ctx context.Context, c store.Connection, twin store.Twin) error
 
 	stop    context.CancelFunc
@@ -186,7 +186,7 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 
 // SetTrigger turns "sync new tasks automatically" on or off for a
 // connection (by id or name).
-func (n *Node) SetTrigger(ctx context.Context, id string, on bool) (Connection, error) {
+func (n *connections) SetTrigger(ctx context.Context, id string, on bool) (Connection, error) {
 	c, err := n.ConnectionByID(ctx, id)
 	if err != nil {
 		return c, err

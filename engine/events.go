@@ -32,7 +32,7 @@ func (h *hub) publish(e StageEvent) {
 
 // Subscribe returns a channel of stage events and a function that ends the
 // subscription and closes the channel.
-func (n *Node) Subscribe() (<-chan StageEvent, func()) {
+func (n *pipeline) Subscribe() (<-chan StageEvent, func()) {
 	h := &n.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -56,7 +56,7 @@ func (n *Node) Subscribe() (<-chan StageEvent, func()) {
 
 // publish tells listeners an event reached its stage and returns what it
 // told them.
-func (n *Node) publish(e store.SyncEvent, at time.Time) StageEvent {
+func (n *pipeline) publish(e store.SyncEvent, at time.Time) StageEvent {
 	se := stageEventOf(e, at)
 	n.hub.publish(se)
 	return se
@@ -68,7 +68,7 @@ func stageIndex(stage string) int { return slices.Index(Stages(), stage) }
 
 // advance moves an event to stage (with an error and retry time, or none)
 // unless it is already further, and publishes the change.
-func (n *Node) advance(ctx context.Context, connID, eventID, stage, errText string, next time.Time, mod func(*store.SyncEvent)) error {
+func (n *pipeline) advance(ctx context.Context, connID, eventID, stage, errText string, next time.Time, mod func(*store.SyncEvent)) error {
 	var ev store.SyncEvent
 	moved := false
 	at := n.now()

@@ -22,7 +22,7 @@ type ResultDelivery struct {
 }
 
 // report sends an applied replica's result back to its source.
-func (n *Node) report(ctx context.Context, a reportArgs, attempt int) error {
+func (n *pipeline) report(ctx context.Context, a reportArgs, attempt int) error {
 	c, err := n.st.Connection(ctx, a.Conn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -48,7 +48,7 @@ func (n *Node) report(ctx context.Context, a reportArgs, attempt int) error {
 // comment and attachment links and the fingerprints that stop echoes, in
 // one transaction, and the event is Synchronized. A result delivered again
 // changes nothing.
-func (n *Node) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery) error {
+func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDelivery) error {
 	res := d.Result
 	ev, err := n.st.SyncEvent(ctx, nil, c.ID, res.EventID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -36,7 +36,7 @@ func rulesVersion(r Rules) string {
 // item) on connID (id or name; "" for the connection that knows it),
 // newest first, each with its stages and rules version, and whether the
 // pair was unexalated.
-func (n *Node) ItemHistory(ctx context.Context, connID, ref string, limit int) (adminapi.ItemHistory, error) {
+func (n *pipeline) ItemHistory(ctx context.Context, connID, ref string, limit int) (adminapi.ItemHistory, error) {
 	if limit <= 0 {
 		limit = defaultHistory
 	}

@@ -50,7 +50,7 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 }
 
 // startWorkers starts the node's River client with the pipeline's workers.
-func (n *Node) startWorkers() error {
+func (n *pipeline) startWorkers() error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[sendArgs]) error {
 		return n.send(ctx, j.Args, j.Attempt)
@@ -95,7 +95,7 @@ func (n *Node) startWorkers() error {
 // them and waits as long again: a node asked to stop must stop within a
 // couple of seconds, and every job is safe to run again, which an
 // interrupted one does at the next start.
-func (n *Node) stopWorkers() {
+func (n *pipeline) stopWorkers() {
 	if n.river == nil {
 		return
 	}
@@ -114,7 +114,7 @@ func (n *Node) stopWorkers() {
 
 // failed records a failure at the event's current stage with the time of
 // the next try, and returns err for River to retry.
-func (n *Node) failed(ctx context.Context, connID, eventID string, attempt int, err error) error {
+func (n *pipeline) failed(ctx context.Context, connID, eventID string, attempt int, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		// The node is stopping, not the sync failing: nothing to record
 		// (the store may be closing), and River, seeing the cancellation,

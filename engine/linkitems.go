@@ -50,7 +50,7 @@ type LinkAnswer struct {
 // usual, both ways. Both nodes agree over the peer API before either
 // records the pair: the other side's item must exist, be in the
 // connection's project and not be a twin already.
-func (n *Node) LinkItems(ctx context.Context, r adminapi.LinkRequest) (adminapi.LinkResult, error) {
+func (n *pipeline) LinkItems(ctx context.Context, r adminapi.LinkRequest) (adminapi.LinkResult, error) {
 	winner := r.Winner
 	switch winner {
 	case "":
@@ -122,7 +122,7 @@ func (n *Node) LinkItems(ctx context.Context, r adminapi.LinkRequest) (adminapi.
 // ReceiveLink is the peer's side of LinkItems: it finds the item the user
 // named, checks it may be linked, records the pair with the comments and
 // attachments both sides have, and starts its side's first sync.
-func (n *Node) ReceiveLink(ctx context.Context, c Connection, o LinkOffer) (LinkAnswer, error) {
+func (n *pipeline) ReceiveLink(ctx context.Context, c Connection, o LinkOffer) (LinkAnswer, error) {
 	if o.Source.ID == "" || o.Ref == "" {
 		return LinkAnswer{}, Errorf(ErrBadRequest, "the link offer lacks the item's id or the reference to link it to")
 	}
@@ -201,14 +201,18 @@ func (n *Node) ReceiveLink(ctx context.Context, c Connection, o LinkOffer) (Link
 // clears an unexalated mark, in one transaction. On the losing side
 // (loses) the twin takes the item's fields as already synced, so its first
 // sync sends none of them and the winner's replace them.
-func (n *Node) recordLink(ctx context.Context, c store.Connection, e Entity, twin store.Twin, loses bool,
+func (n *pipeline) recordLink(ctx context.Context, c store.Connection, e Entity, twin store.Twin, loses bool,
 	comments, attachments []LinkPair, mineIsDest bool) error {
 	twin.Fields = map[string]string{}
 	if loses {
-		out := n.rules.Outgoing(e, nil)
-		for _, f := range n.rules.Fields() {
+		rules, err := n.connRules(Mode(c.Mode))
+		if err != nil {
+			return err
+		}
+		out := rules.Outgoing(e, nil)
+		for _, f := range rules.Fields() {
 			// No time: the winner's write is never older than this.
-			setField(&twin, f, fingerprint(n.rules.Value(out.Item, f)), time.Time{})
+			setField(&twin, f, fingerprint(rules.Value(out.Item, f)), time.Time{})
 		}
 	}
 	body := map[string]string{}
@@ -246,7 +250,7 @@ func (n *Node) recordLink(ctx context.Context, c store.Connection, e Entity, twi
 // firstSync starts a new pair's first sync from this side: the winner's
 // sends every field (always), the loser's only what it has of its own
 // (comments and attachments the other side lacks), if anything.
-func (n *Node) firstSync(ctx context.Context, c store.Connection, e Entity, wins bool) (StageEvent, error) {
+func (n *pipeline) firstSync(ctx context.Context, c store.Connection, e Entity, wins bool) (StageEvent, error) {
 	n.writing.RLock() // see consider
 	defer n.writing.RUnlock()
 	return n.prepare(ctx, c, e, wins, n.now())
@@ -265,7 +269,7 @@ func sameText(a, b string) bool {
 }
 
 // linkAnswer is the answer to a link already made: the pair and its links.
-func (n *Node) linkAnswer(ctx context.Context, t store.Twin) (LinkAnswer, error) {
+func (n *pipeline) linkAnswer(ctx context.Context, t store.Twin) (LinkAnswer, error) {
 	ans := LinkAnswer{EntityID: t.LocalID, Key: t.LocalKey, URL: t.LocalURL}
 	for _, kind := range []string{store.LinkComment, store.LinkAttachment} {
 		links, err := n.st.Links(ctx, nil, t.ConnectionID, kind, t.LocalID)

@@ -17,7 +17,7 @@ import (
 // one key, and talk to each other over this node's own peer API like any
 // two nodes would, so a local connection behaves exactly like a remote one.
 // Both ends are in mode ("" for Basic).
-func (n *Node) connectLocal(ctx context.Context, project, otherProject string, mode Mode) (Connection, error) {
+func (n *connections) connectLocal(ctx context.Context, project, otherProject string, mode Mode) (Connection, error) {
 	mode, err := n.modeHere(mode)
 	if err != nil {
 		return Connection{}, err

@@ -23,7 +23,7 @@ var ErrModeUnsupported = adminapi.ErrModeUnsupported
 // supportedModes are the configuration modes this node supports, in the
 // order of adminapi.Modes: Basic always, and each mode Config.Modes gives
 // rules for.
-func (n *Node) supportedModes() []Mode {
+func (n *connections) supportedModes() []Mode {
 	var out []Mode
 	for _, m := range adminapi.Modes() {
 		if _, ok := n.rulesFor(m); ok {
@@ -37,18 +37,18 @@ func (n *Node) supportedModes() []Mode {
 // a connection's rules come from (Basic for "basic", Config.Modes for the
 // others), and where Script mode plugs in. ok is false for a mode this
 // node does not support.
-func (n *Node) rulesFor(m Mode) (r Rules, ok bool) {
+func (n *connections) rulesFor(m Mode) (r Rules, ok bool) {
 	if m == ModeBasic {
 		return n.rules, true
 	}
-	r, ok = n.cfg.Modes[m]
+	r, ok = n.modes[m]
 	return r, ok && r != nil
 }
 
 // modeHere checks that this node supports mode m ("" means Basic) and
 // returns it: an unknown mode is a bad request, a known one this node
 // lacks is ErrModeUnsupported naming this node.
-func (n *Node) modeHere(m Mode) (Mode, error) {
+func (n *connections) modeHere(m Mode) (Mode, error) {
 	m, err := adminapi.ParseMode(string(m))
 	if err != nil {
 		return "", err
@@ -63,7 +63,7 @@ func (n *Node) modeHere(m Mode) (Mode, error) {
 // modeThere checks that another node (as it describes itself) supports
 // mode m: a node with no mode in common with this one is ErrIncompatible,
 // one lacking just m is ErrModeUnsupported naming it.
-func (n *Node) modeThere(dest Instance, m Mode) error {
+func (n *connections) modeThere(dest Instance, m Mode) error {
 	if slices.Contains(dest.Modes, m) {
 		return nil
 	}
@@ -94,7 +94,7 @@ func modeNames(ms []Mode) string {
 // whose mode this node does not support (made by a newer tandem, or a mode
 // since taken out of Config.Modes) fails its syncs with this error rather
 // than syncing by another mode's rules.
-func (n *Node) connRules(m Mode) (Rules, error) {
+func (n *connections) connRules(m Mode) (Rules, error) {
 	if m == "" {
 		m = ModeBasic
 	}

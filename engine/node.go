@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,11 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/riverqueue/river"
 
 	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/store"
@@ -97,14 +94,17 @@ type Config struct {
 }
 
 // Node is one tandem instance: its store, its tracker and its connections.
-// It is thin over its parts, each holding only what it needs: the peer
-// protocol (peering, embedded: its methods are the node's), statistics
-// (statistics, embedded too) and change detection (detector). The rest,
-// the connections and invitations and the pipeline, are the node's own
-// methods still.
+// It is thin over its parts, each holding only what it needs: the
+// connections and invitations (connections), the pipeline (pipeline), the
+// peer protocol (peering) and statistics (statistics), all four embedded
+// so their methods are the node's, and change detection (detector). What
+// is left here is the instance itself: opening and closing the node, its
+// description, its admin token, its health.
 type Node struct {
 	*peering
 	*statistics
+	*connections
+	*pipeline
 
 	cfg   Config
 	st    *store.Store
@@ -112,22 +112,10 @@ type Node struct {
 	http  *http.Client
 	log   *slog.Logger
 	now   func() time.Time
-	rules Rules
 	inst  store.Instance
 	first string // the admin token, set only on the first start
-	types tracker.TypeNames
 
-	hub       hub
-	river     *river.Client[*sql.Tx]
-	stopRiver context.CancelFunc
-
-	// writing is held (exclusively) while the sync writes to the tracker
-	// and records what it wrote, and (shared) while changes are read, so a
-	// reader never sees a write without its record.
-	writing  sync.RWMutex
-	applying applyingSet
 	disk     *diskGuard
-	refused  refusedAttachments
 	detector *detector
 }
 
@@ -152,8 +140,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Rules == nil {
 		cfg.Rules = Basic{}
 	}
-	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now, rules: cfg.Rules,
-		types: tracker.NewTypeNames(cfg.Vocabularies...)}
+	n := &Node{cfg: cfg, http: peerClient(cfg.HTTPClient), log: cfg.Logger, now: cfg.Now}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -190,11 +177,17 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.peering = &peering{st: n.st, box: n.box, http: n.http, now: n.now, disk: n.disk}
-	n.statistics = &statistics{st: n.st, connection: n.findConnection, node: n.inst.Name}
+	n.connections = &connections{peering: n.peering, st: n.st, box: n.box, log: n.log, now: n.now, inst: n.inst,
+		tracker: cfg.Tracker, rules: cfg.Rules, modes: cfg.Modes, info: n.Info}
+	n.pipeline = &pipeline{peering: n.peering, st: n.st, log: n.log, now: n.now, inst: n.inst, tracker: cfg.Tracker,
+		types: tracker.NewTypeNames(cfg.Vocabularies...), defaultType: cfg.DefaultType, progressEvery: cfg.ProgressEvery,
+		findConnection: n.connections.findConnection, connRules: n.connections.connRules, disk: n.disk}
+	n.statistics = &statistics{st: n.st, connection: n.connections.findConnection, node: n.inst.Name}
 	if err := n.startWorkers(); err != nil {
 		n.st.Close()
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	n.connections.river = n.pipeline.river
 	if cfg.Poll >= 0 {
 		every := cfg.Poll
 		if every == 0 {

@@ -18,10 +18,10 @@ import (
 	"github.com/tandem-sync/tandem/store"
 )
 
-func (n *Node) entities() (EntityTracker, error) {
-	et, ok := n.cfg.Tracker.(EntityTracker)
+func (n *pipeline) entities() (EntityTracker, error) {
+	et, ok := n.tracker.(EntityTracker)
 	if !ok {
-		return nil, fmt.Errorf("the %s tracker cannot sync entities yet", n.cfg.Tracker.Kind())
+		return nil, fmt.Errorf("the %s tracker cannot sync entities yet", n.tracker.Kind())
 	}
 	return et, nil
 }
@@ -30,7 +30,7 @@ func (n *Node) entities() (EntityTracker, error) {
 // link). connID may be empty when exactly one active connection covers the
 // entity's project. It returns once the event is stored (Preparing done);
 // Subscribe or EventStatus follow the rest.
-func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, error) {
+func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent, error) {
 	et, err := n.entities()
 	if err != nil {
 		return StageEvent{}, err
@@ -59,7 +59,7 @@ func (n *Node) Exalate(ctx context.Context, connID, ref string) (StageEvent, err
 // connectionFor picks the active connection for an entity of project;
 // connID, the one the admin named (by id or name), or "" for the one
 // connection that syncs project.
-func (n *Node) connectionFor(ctx context.Context, connID, project string) (store.Connection, error) {
+func (n *pipeline) connectionFor(ctx context.Context, connID, project string) (store.Connection, error) {
 	if connID != "" {
 		c, err := n.findConnection(ctx, connID)
 		if err == nil && c.LocalProject != project {
@@ -94,7 +94,7 @@ func (n *Node) connectionFor(ctx context.Context, connID, project string) (store
 // not Active stores the event and leaves it queued at Sending. always
 // makes an event even when nothing changed (an Exalate the user asked
 // for, to see it confirmed).
-func (n *Node) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
+func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
 	rules, err := n.connRules(Mode(c.Mode))
 	if err != nil {
 		return StageEvent{}, err
@@ -154,7 +154,7 @@ type prepared struct {
 // syncedOf reads what Preparing compares e against. A twin deleted on the
 // other side is an error: deletes are not propagated, so there is nothing
 // to sync e to.
-func (n *Node) syncedOf(ctx context.Context, c store.Connection, e Entity, rules Rules) (synced, error) {
+func (n *pipeline) syncedOf(ctx context.Context, c store.Connection, e Entity, rules Rules) (synced, error) {
 	var s synced
 	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
 	switch {
@@ -257,7 +257,7 @@ func newAttachments(atts []Attachment, s synced) []Attachment {
 // Sending, with r as its payload) and, when the connection is Active, the
 // job that sends it, in one transaction; twin is e's twin (zero when it
 // has none), whose key and URL the event shows.
-func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
+func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return StageEvent{}, err
@@ -297,7 +297,7 @@ func (n *Node) storePrepared(ctx context.Context, c store.Connection, e Entity, 
 
 // inFlight collects what the unfinished syncs of an entity carry: field
 // values, comment bodies and attachments, as keys of a set.
-func (n *Node) inFlight(ctx context.Context, connID, entityID string, rules Rules) (map[string]bool, error) {
+func (n *pipeline) inFlight(ctx context.Context, connID, entityID string, rules Rules) (map[string]bool, error) {
 	evs, err := n.st.UnfinishedEvents(ctx, connID, entityID)
 	if err != nil {
 		return nil, err
@@ -325,7 +325,7 @@ func (n *Node) inFlight(ctx context.Context, connID, entityID string, rules Rule
 // Exalate). It returns the events it started, in order; progress follows
 // through Subscribe. Entities already in sync still get an event, so the
 // operator sees each one confirmed.
-func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, error) {
+func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent, error) {
 	et, err := n.entities()
 	if err != nil {
 		return nil, err
@@ -340,7 +340,7 @@ func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, err
 	}
 	var started []StageEvent
 	for _, id := range ids {
-		if n.isUnexalated(ctx, c.ID, id) {
+		if unexalated(ctx, n.st, c.ID, id) {
 			continue // unexalated: only an exalate of the item itself syncs it again
 		}
 		ev, err := n.exalateOne(ctx, et, c, id)
@@ -353,7 +353,7 @@ func (n *Node) ExalateAll(ctx context.Context, connID string) ([]StageEvent, err
 }
 
 // exalateOne reads and prepares one entity of c's project.
-func (n *Node) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
+func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
 	n.writing.RLock() // see consider
 	defer n.writing.RUnlock()
 	started := n.now()

@@ -33,7 +33,7 @@ type ProgressDelivery struct {
 // Progress set. Nothing is stored: a report is news, not state, and one
 // lost or late changes nothing. A report for a sync no longer waiting for
 // the remote is dropped.
-func (n *Node) ReceiveProgress(ctx context.Context, c Connection, d ProgressDelivery) error {
+func (n *pipeline) ReceiveProgress(ctx context.Context, c Connection, d ProgressDelivery) error {
 	p := d.Progress
 	// What is shown on the operator's terminal: only the words this node
 	// would use itself pass.
@@ -69,7 +69,7 @@ func (n *Node) ReceiveProgress(ctx context.Context, c Connection, d ProgressDeli
 // but finish, which waits (bounded) for the last report so the source sees
 // it before the result.
 type applyProgress struct {
-	n     *Node
+	n     *pipeline
 	c     store.Connection
 	ev    store.SyncEvent // the incoming event
 	every time.Duration
@@ -84,8 +84,8 @@ type applyProgress struct {
 
 // newApplyProgress starts following the apply of incoming event ev; nil
 // when reports are off (Config.ProgressEvery < 0).
-func (n *Node) newApplyProgress(c store.Connection, ev store.SyncEvent) *applyProgress {
-	every := n.cfg.ProgressEvery
+func (n *pipeline) newApplyProgress(c store.Connection, ev store.SyncEvent) *applyProgress {
+	every := n.progressEvery
 	if every < 0 {
 		return nil
 	}

@@ -21,7 +21,7 @@ import (
 // Its own end is stored Pending before the initiator is called, so a
 // redemption whose answer is lost leaves a visible connection in Error
 // rather than nothing at all.
-func (n *Node) Accept(ctx context.Context, code, project string) (Connection, error) {
+func (n *connections) Accept(ctx context.Context, code, project string) (Connection, error) {
 	inv, err := n.acceptable(code)
 	if err != nil {
 		return Connection{}, err
@@ -54,7 +54,7 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 		return Connection{}, fmt.Errorf("storing the connection being accepted: %w", err)
 	}
 
-	req := RedeemRequest{ConnectionID: inv.ConnectionID, Secret: inv.Secret, Nonce: nonce, Acceptor: n.Info(),
+	req := RedeemRequest{ConnectionID: inv.ConnectionID, Secret: inv.Secret, Nonce: nonce, Acceptor: n.info(),
 		AcceptorConnectionID: c.ID, ProjectName: p.Name, PublicKey: priv.PublicKey().Bytes()}
 	var resp RedeemResponse
 	err = n.postJSON(ctx, inv.URL+PathRedeem, nil, req, &resp)
@@ -99,7 +99,7 @@ func (n *Node) Accept(ctx context.Context, code, project string) (Connection, er
 // not accept whatever the initiator says: a code it issued itself, a mode
 // it doesn't support. The code's URL comes back normalised: it is the
 // initiator's address for good.
-func (n *Node) acceptable(code string) (Invitation, error) {
+func (n *connections) acceptable(code string) (Invitation, error) {
 	inv, err := ParseInvitation(code, n.now())
 	if err != nil {
 		return Invitation{}, err
@@ -133,7 +133,7 @@ func urlAsInvited(inv Invitation, reported string) error {
 
 // fail records why a connection could not be set up and returns that
 // connection, in its Error state, with the error.
-func (n *Node) fail(ctx context.Context, c store.Connection, reason string, err error) (Connection, error) {
+func (n *connections) fail(ctx context.Context, c store.Connection, reason string, err error) (Connection, error) {
 	reason = reason + ": " + err.Error()
 	if serr := n.st.SetConnectionStatus(context.WithoutCancel(ctx), c.ID, StatusError, reason); serr != nil {
 		n.log.Error("recording a failed connection", "connection", c.ID, "err", serr)
@@ -143,7 +143,7 @@ func (n *Node) fail(ctx context.Context, c store.Connection, reason string, err 
 }
 
 // redeemedKey completes the X25519 exchange and derives the connection key.
-func (n *Node) redeemedKey(priv *ecdh.PrivateKey, peerPublic, secret []byte, initiatorID, acceptorID string, nonce []byte) ([]byte, error) {
+func (n *connections) redeemedKey(priv *ecdh.PrivateKey, peerPublic, secret []byte, initiatorID, acceptorID string, nonce []byte) ([]byte, error) {
 	pub, err := ecdh.X25519().NewPublicKey(peerPublic)
 	if err != nil {
 		return nil, Errorf(ErrBadRequest, "the other node's public key is not an X25519 key")
@@ -177,7 +177,7 @@ func invitationError(err error) error {
 // the invitation once, completes the key exchange and activates the
 // connection. Only a Pending connection can be redeemed; an Active one is
 // never re-pointed at another peer or key.
-func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, error) {
+func (n *connections) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, error) {
 	c, err := n.redeemable(ctx, r.ConnectionID, r.Secret, "redemption", "from", r.Acceptor.URL)
 	if err != nil {
 		return RedeemResponse{}, err
@@ -227,7 +227,7 @@ func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, err
 		return RedeemResponse{}, fmt.Errorf("redeeming the invitation of connection %s: %w", c.ID, err)
 	}
 	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name)
-	return RedeemResponse{Initiator: n.Info(), Name: name, ProjectName: c.LocalProjectName, PublicKey: priv.PublicKey().Bytes()}, nil
+	return RedeemResponse{Initiator: n.info(), Name: name, ProjectName: c.LocalProjectName, PublicKey: priv.PublicKey().Bytes()}, nil
 }
 
 // redeemable checks that secret is the one of connection connID's
@@ -236,7 +236,7 @@ func (n *Node) Redeem(ctx context.Context, r RedeemRequest) (RedeemResponse, err
 // answers. It changes nothing; the redemption itself checks again, in its
 // transaction. what names the request in the warning a wrong secret logs,
 // with attrs (never the secret).
-func (n *Node) redeemable(ctx context.Context, connID string, secret []byte, what string, attrs ...any) (store.Connection, error) {
+func (n *connections) redeemable(ctx context.Context, connID string, secret []byte, what string, attrs ...any) (store.Connection, error) {
 	c, err := n.st.Connection(ctx, connID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Role != store.RoleInitiator) {
 		return store.Connection{}, ErrInvitationRefused
@@ -266,7 +266,7 @@ func (n *Node) redeemable(ctx context.Context, connID string, secret []byte, wha
 
 // Connect sets a connection up through the destination's admin API: it
 // invites, then has the destination accept, in one step.
-func (n *Node) Connect(ctx context.Context, r ConnectRequest) (Connection, error) {
+func (n *connections) Connect(ctx context.Context, r ConnectRequest) (Connection, error) {
 	to, err := NormalizeURL(r.To)
 	if err != nil {
 		return Connection{}, err

@@ -102,7 +102,7 @@ func BasicRules() []Rule { return Basic{}.Rows() }
 
 // Rules returns the rows of a connection's rules (by id or name), in order,
 // as the Rules tab shows them: those of the connection's mode (rulesFor).
-func (n *Node) Rules(ctx context.Context, connID string) ([]Rule, error) {
+func (n *connections) Rules(ctx context.Context, connID string) ([]Rule, error) {
 	c, err := n.findConnection(ctx, connID)
 	if err != nil {
 		return nil, err

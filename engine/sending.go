@@ -26,7 +26,7 @@ type EventDelivery struct {
 
 // send is Sending: the replica goes to the peer until it has durably
 // accepted it; then the event waits for the remote.
-func (n *Node) send(ctx context.Context, a sendArgs, attempt int) error {
+func (n *pipeline) send(ctx context.Context, a sendArgs, attempt int) error {
 	c, err := n.st.Connection(ctx, a.Conn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // the connection was deleted; nothing to send to

@@ -25,7 +25,7 @@ const (
 // it, so its methods are the node's.
 type statistics struct {
 	st *store.Store
-	// connection finds a connection by id or name (Node.findConnection).
+	// connection finds a connection by id or name (connections.findConnection).
 	connection func(ctx context.Context, ref string) (store.Connection, error)
 	// node is the instance's name, for the errors.
 	node string

@@ -12,7 +12,7 @@ import (
 
 // Status returns the latest sync of an entity (given as a ref) on a
 // connection (by id or name; "" for any), with its stages and both links.
-func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, error) {
+func (n *pipeline) Status(ctx context.Context, connID, ref string) (EventStatus, error) {
 	et, err := n.entities()
 	if err != nil {
 		return EventStatus{}, err
@@ -44,7 +44,7 @@ func (n *Node) Status(ctx context.Context, connID, ref string) (EventStatus, err
 
 // statusOf finds the latest sync of the entity id names, here or as the
 // twin of one here, on connID or any connection.
-func (n *Node) statusOf(ctx context.Context, connID, id string) (EventStatus, bool, error) {
+func (n *pipeline) statusOf(ctx context.Context, connID, id string) (EventStatus, bool, error) {
 	cs, err := n.st.Connections(ctx)
 	if err != nil {
 		return EventStatus{}, false, err
@@ -81,7 +81,7 @@ func (n *Node) statusOf(ctx context.Context, connID, id string) (EventStatus, bo
 
 // EventStatus returns one sync with its stages; connID may be the
 // connection's name.
-func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
+func (n *pipeline) EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
 	c, err := n.findConnection(ctx, connID)
 	if err != nil {
 		return EventStatus{}, err
@@ -90,7 +90,7 @@ func (n *Node) EventStatus(ctx context.Context, connID, eventID string) (EventSt
 }
 
 // eventStatus is EventStatus for a connection's id.
-func (n *Node) eventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
+func (n *pipeline) eventStatus(ctx context.Context, connID, eventID string) (EventStatus, error) {
 	ev, err := n.st.SyncEvent(ctx, nil, connID, eventID)
 	if errors.Is(err, store.ErrNotFound) {
 		return EventStatus{}, Errorf(ErrNotFound, "no sync %s on connection %s", eventID, connID)

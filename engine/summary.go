@@ -9,7 +9,7 @@ import "context"
 // way (or, later, in the twin's fingerprint) and sends nothing. A failure
 // is logged, not fatal: the item keeps its value as typed, and nothing
 // echoes.
-func (n *Node) normalizeLocal(ctx context.Context, e Entity, u EntityUpdate) {
+func (n *pipeline) normalizeLocal(ctx context.Context, e Entity, u EntityUpdate) {
 	et, err := n.entities()
 	if err != nil {
 		return

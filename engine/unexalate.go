@@ -44,7 +44,7 @@ type UnexalateNotice struct {
 // background would leave the pair half linked meanwhile, with the other
 // side's changes still arriving here for an item that no longer has a
 // twin; refusing keeps both sides' state one of two: linked or not.)
-func (n *Node) Unexalate(ctx context.Context, connID, ref string) (adminapi.UnexalateResult, error) {
+func (n *pipeline) Unexalate(ctx context.Context, connID, ref string) (adminapi.UnexalateResult, error) {
 	c, twin, err := n.findTwin(ctx, connID, ref)
 	if err != nil {
 		return adminapi.UnexalateResult{}, err
@@ -81,7 +81,7 @@ func (n *Node) Unexalate(ctx context.Context, connID, ref string) (adminapi.Unex
 // ReceiveUnexalate removes this side of a pair the peer's user stopped
 // syncing. A pair already gone here is not an error: the peer may be
 // asking again after it failed to record its own side.
-func (n *Node) ReceiveUnexalate(ctx context.Context, c Connection, d UnexalateNotice) error {
+func (n *pipeline) ReceiveUnexalate(ctx context.Context, c Connection, d UnexalateNotice) error {
 	sc, err := n.st.Connection(ctx, c.ID)
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (n *Node) ReceiveUnexalate(ctx context.Context, c Connection, d UnexalateNo
 
 // idleItem refuses an item pair with a sync on its way from this side
 // (the peer checks its own): unlinked now, its result would find no link.
-func (n *Node) idleItem(ctx context.Context, c store.Connection, twin store.Twin) error {
+func (n *pipeline) idleItem(ctx context.Context, c store.Connection, twin store.Twin) error {
 	open, err := n.st.UnfinishedEvents(ctx, c.ID, twin.LocalID)
 	if err != nil {
 		return err
@@ -145,7 +145,7 @@ func peerRefusal(c store.Connection, what string, err error) error {
 // findTwin finds the connection and the twin of the item ref names (either
 // side's), on connID (id or name) or, when "", the one connection that has
 // it.
-func (n *Node) findTwin(ctx context.Context, connID, ref string) (store.Connection, store.Twin, error) {
+func (n *pipeline) findTwin(ctx context.Context, connID, ref string) (store.Connection, store.Twin, error) {
 	c, local, err := n.findItem(ctx, connID, ref)
 	if err != nil {
 		return c, store.Twin{}, err
@@ -161,7 +161,7 @@ func (n *Node) findTwin(ctx context.Context, connID, ref string) (store.Connecti
 // to the local entity it is about on a connection: connID's (id or name),
 // or the one connection that knows the item (a twin, a sync or an
 // unexalated mark).
-func (n *Node) findItem(ctx context.Context, connID, ref string) (store.Connection, string, error) {
+func (n *pipeline) findItem(ctx context.Context, connID, ref string) (store.Connection, string, error) {
 	et, err := n.entities()
 	if err != nil {
 		return store.Connection{}, "", err
@@ -199,7 +199,7 @@ func (n *Node) findItem(ctx context.Context, connID, ref string) (store.Connecti
 
 // knows says whether a connection knows the item id names, and which
 // local entity it is (id itself, or the twin of the other side's id).
-func (n *Node) knows(ctx context.Context, connID, id string) (string, bool) {
+func (n *pipeline) knows(ctx context.Context, connID, id string) (string, bool) {
 	if t, err := n.st.TwinByRemote(ctx, nil, connID, id); err == nil {
 		return t.LocalID, true
 	}
@@ -219,7 +219,7 @@ func (n *Node) knows(ctx context.Context, connID, id string) (string, bool) {
 // connection: change detection and Bulk Exalate leave it alone, and only
 // an exalate of the item itself clears the mark. A store that can't say
 // counts as marked, so nothing is resurrected by a read error.
-func (n *Node) isUnexalated(ctx context.Context, connID, entityID string) bool {
+func (n *pipeline) isUnexalated(ctx context.Context, connID, entityID string) bool {
 	return unexalated(ctx, n.st, connID, entityID)
 }
 

@@ -21,7 +21,7 @@ import (
 // that records it (the twin after a create, a comment link after each
 // comment), so a retry after a crash skips what was done and nothing is
 // created twice.
-func (n *Node) apply(ctx context.Context, a applyArgs, attempt int) error {
+func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	c, err := n.st.Connection(ctx, a.Conn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -67,7 +67,7 @@ func (n *Node) apply(ctx context.Context, a applyArgs, attempt int) error {
 	return nil
 }
 
-func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica, prog *applyProgress) (ApplyResult, error) {
+func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Replica, prog *applyProgress) (ApplyResult, error) {
 	et, err := n.entities()
 	if err != nil {
 		return ApplyResult{}, err
@@ -126,7 +126,7 @@ func (n *Node) applyReplica(ctx context.Context, c store.Connection, r Replica, 
 // applyItems adds or updates the replica's comments and copies its
 // attachments, each linked as soon as it is made, reporting its progress
 // to prog as it goes.
-func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult, prog *applyProgress) (ApplyResult, error) {
+func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult, prog *applyProgress) (ApplyResult, error) {
 	rules, err := n.connRules(Mode(c.Mode))
 	if err != nil {
 		return res, err
@@ -188,7 +188,7 @@ func (n *Node) applyItems(ctx context.Context, et EntityTracker, c store.Connect
 
 // writeComment adds a comment (or edits its twin, links[i]) and records the
 // link at once, under the write lock.
-func (n *Node) writeComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
+func (n *pipeline) writeComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
 	links []store.ItemLink, i int, body string) (Comment, error) {
 	n.writing.Lock()
 	defer n.writing.Unlock()
@@ -219,7 +219,7 @@ func (n *Node) writeComment(ctx context.Context, et EntityTracker, c store.Conne
 
 // adoptOrAddComment adds a comment unless an interrupted earlier attempt
 // added it already (an unlinked comment with the same body).
-func (n *Node) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
+func (n *pipeline) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
 	links []store.ItemLink, body string) (Comment, error) {
 	earlier, err := n.st.BeginWrite(ctx, c.ID, store.LinkComment, sourceID, entityID, n.now())
 	if err != nil {
@@ -245,7 +245,7 @@ func (n *Node) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.
 // (a change made while its first sync was on its way) may have created the
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
-func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (twin store.Twin, created bool, err error) {
+func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (twin store.Twin, created bool, err error) {
 	rules, err := n.connRules(Mode(c.Mode))
 	if err != nil {
 		return store.Twin{}, false, err
@@ -288,7 +288,7 @@ func (n *Node) createTwin(ctx context.Context, et EntityTracker, c store.Connect
 // attempt whose outcome was unknown (a cut connection after the request
 // reached the tracker) made it already: then that entity is adopted. ne is
 // the entity the rules make of the replica.
-func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Connection, r Replica, ne NewEntity) (Entity, error) {
+func (n *pipeline) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Connection, r Replica, ne NewEntity) (Entity, error) {
 	earlier, err := n.st.BeginWrite(ctx, c.ID, "task", r.Source.ID, "", n.now())
 	if err != nil {
 		return Entity{}, err
@@ -325,7 +325,7 @@ func (n *Node) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Conn
 // last sync keeps the newer of the two writes, and a stale replica (older
 // than the write that set the field) changes nothing. A description that
 // loses is kept as a comment, never silently lost.
-func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica) (store.Twin, error) {
+func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica) (store.Twin, error) {
 	rules, err := n.connRules(Mode(c.Mode))
 	if err != nil {
 		return twin, err
@@ -398,11 +398,11 @@ func (n *Node) updateTwin(ctx context.Context, et EntityTracker, c store.Connect
 }
 
 // mapType picks the type an entity of the other side's type typ gets here:
-// the same type when this side has one of that name (see Node.sameType), else
+// the same type when this side has one of that name (see pipeline.sameType), else
 // the node's default type (Config.DefaultType when this project has it,
 // else the tracker's). kept is typ when it fell back, to be remembered on
 // the twin; "" when the type was mirrored.
-func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ string) (local, kept string, err error) {
+func (n *pipeline) mapType(ctx context.Context, et EntityTracker, project, typ string) (local, kept string, err error) {
 	types, def, err := et.Types(ctx, project)
 	if err != nil {
 		return "", "", err
@@ -410,7 +410,7 @@ func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ strin
 	if i := slices.IndexFunc(types, func(t string) bool { return n.sameType(t, typ) }); i >= 0 {
 		return types[i], "", nil
 	}
-	if i := slices.IndexFunc(types, func(t string) bool { return n.sameType(t, n.cfg.DefaultType) }); n.cfg.DefaultType != "" && i >= 0 {
+	if i := slices.IndexFunc(types, func(t string) bool { return n.sameType(t, n.defaultType) }); n.defaultType != "" && i >= 0 {
 		def = types[i]
 	}
 	if typ == "" {
@@ -423,11 +423,11 @@ func (n *Node) mapType(ctx context.Context, et EntityTracker, project, typ strin
 // compare without case ("milestone" on Asana is a "Milestone" on Jira),
 // and after the type aliases of the tracker kinds' vocabularies (Asana's
 // default_task is a Task), so the engine names no tracker's types.
-func (n *Node) sameType(a, b string) bool { return n.types.Same(a, b) }
+func (n *pipeline) sameType(a, b string) bool { return n.types.Same(a, b) }
 
 // typeMapper is mapType for the rules: the other side's type as it maps to
 // c's project here.
-func (n *Node) typeMapper(ctx context.Context, et EntityTracker, c store.Connection) func(string) (string, string, error) {
+func (n *pipeline) typeMapper(ctx context.Context, et EntityTracker, c store.Connection) func(string) (string, string, error) {
 	return func(typ string) (string, string, error) { return n.mapType(ctx, et, c.LocalProject, typ) }
 }
 
@@ -441,7 +441,7 @@ func deref(s *string) string {
 
 // ReceiveEvent stores an incoming replica and the job that applies it, in
 // one transaction; the same event delivered again changes nothing.
-func (n *Node) ReceiveEvent(ctx context.Context, c Connection, d EventDelivery) error {
+func (n *pipeline) ReceiveEvent(ctx context.Context, c Connection, d EventDelivery) error {
 	if d.Replica.EventID == "" || d.Replica.Source.ID == "" {
 		return Errorf(ErrBadRequest, "the replica lacks its event or entity id")
 	}

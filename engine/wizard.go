@@ -17,17 +17,17 @@ import (
 // created. This node's own URL (a local connection) gives this node's info
 // and projects, with no token needed. The token is never logged nor put in
 // an error.
-func (n *Node) DestinationProjects(ctx context.Context, destURL, adminToken string) (Instance, []Project, error) {
+func (n *connections) DestinationProjects(ctx context.Context, destURL, adminToken string) (Instance, []Project, error) {
 	to, err := NormalizeURL(destURL)
 	if err != nil {
 		return Instance{}, nil, err
 	}
 	if to == n.inst.URL {
-		ps, err := n.Projects(ctx)
+		ps, err := n.tracker.Projects(ctx)
 		if err != nil {
-			return Instance{}, nil, fmt.Errorf("listing the %s projects: %w", n.cfg.Tracker.Kind(), err)
+			return Instance{}, nil, fmt.Errorf("listing the %s projects: %w", n.tracker.Kind(), err)
 		}
-		return n.Info(), ps, nil
+		return n.info(), ps, nil
 	}
 	adminToken = strings.TrimSpace(adminToken)
 	if adminToken == "" {
@@ -76,7 +76,7 @@ type InvitationCheckResponse struct {
 // and asks it whether the code can still be redeemed. The errors are
 // Accept's (ErrInvitationMalformed, ErrInvitationUsed, ErrUnreachable, ...);
 // neither node changes.
-func (n *Node) PreviewInvitation(ctx context.Context, code string) (InvitationPreview, error) {
+func (n *connections) PreviewInvitation(ctx context.Context, code string) (InvitationPreview, error) {
 	inv, err := n.acceptable(code)
 	if err != nil {
 		return InvitationPreview{}, err
@@ -110,7 +110,7 @@ func (n *Node) PreviewInvitation(ctx context.Context, code string) (InvitationPr
 // CheckInvitation is the initiator's side of PreviewInvitation: it answers
 // as Redeem would (ErrInvitationRefused, ErrInvitationUsed,
 // ErrInvitationExpired) but redeems nothing.
-func (n *Node) CheckInvitation(ctx context.Context, r InvitationCheck) (InvitationCheckResponse, error) {
+func (n *connections) CheckInvitation(ctx context.Context, r InvitationCheck) (InvitationCheckResponse, error) {
 	c, err := n.redeemable(ctx, r.ConnectionID, r.Secret, "check")
 	if err != nil {
 		return InvitationCheckResponse{}, err

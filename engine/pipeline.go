@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/tandem-sync/tandem/engine/tracker"
+	"github.com/tandem-sync/tandem/store"
+)
+
+// pipeline is the node's part that syncs items: the five stages the
+// console shows, one file each (preparing.go, sending.go, waiting.go with
+// applying.go and progress.go, finalizing.go), the durable job queue that
+// runs them (jobs.go), deletes (deletes.go), the copy of attachments
+// (attachments.go), the stage events and their listeners (events.go) and
+// where a sync stands (status.go). It holds only what that needs: the
+// peer protocol (embedded, to send replicas, results and attachments), the
+// store, the tracker and how types are named, the instance, clock and
+// logger, the disk guard, the job queue, and the two lookups it needs from
+// the connections (given as functions). Node embeds it, so its methods
+// are the node's. They keep the receiver name n they had as the node's:
+// the diff that made the part changed only receivers and a few field
+// paths.
+type pipeline struct {
+	*peering
+
+	st      *store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	inst    store.Instance
+	tracker Tracker
+	types   tracker.TypeNames
+	// defaultType is Config.DefaultType; progressEvery Config.ProgressEvery.
+	defaultType   string
+	progressEvery time.Duration
+
+	// findConnection finds a connection by id or name, and connRules
+	// gives the rules a connection in a mode syncs with: the connections'
+	// (connections.findConnection, connections.connRules).
+	findConnection func(ctx context.Context, ref string) (store.Connection, error)
+	connRules      func(m Mode) (Rules, error)
+
+	hub       hub
+	river     *river.Client[*sql.Tx]
+	stopRiver context.CancelFunc
+
+	// writing is held (exclusively) while the sync writes to the tracker
+	// and records what it wrote, and (shared) while changes are read, so a
+	// reader never sees a write without its record.
+	writing  sync.RWMutex
+	applying applyingSet
+	disk     *diskGuard
+	refused  refusedAttachments
+}
