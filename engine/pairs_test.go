@@ -54,7 +54,8 @@ type pairTest struct {
 // running it over trackerPairs, and a test kind of the tests' own (the
 // fake in fakekind_test.go) runs them all over its pair from its own file.
 // A new pair test is a func(*testing.T, trackerPair), its Test function
-// (forEachPair) and a line here.
+// (forEachPair) and a line here; TestPairTestsListed fails on a pair test
+// left out.
 func pairTests() []pairTest {
 	return []pairTest{
 		{"SyncBothWays", pairSyncBothWays},
