@@ -269,7 +269,12 @@ func Pair(ctx context.Context, dir string, tune func(*Spec)) ([]*Node, error) {
 // its Company project, and Globex on Jira, working in its KAN project.
 // This is what tandem demo runs.
 func Mixed(ctx context.Context, dir string, tune func(*Spec)) ([]*Node, error) {
-	return start(ctx, dir, tune, Spec{Name: "Acme", Project: "Company"}, Spec{Name: "Globex", Tracker: "jira", Project: "KAN"})
+	return start(ctx, dir, tune, mixed()...)
+}
+
+// mixed are the specs of the demo's two nodes (Mixed, Kept).
+func mixed() []Spec {
+	return []Spec{{Name: "Acme", Project: "Company"}, {Name: "Globex", Tracker: "jira", Project: "KAN"}}
 }
 
 func start(ctx context.Context, dir string, tune func(*Spec), specs ...Spec) ([]*Node, error) {

@@ -45,7 +45,7 @@ type keptNode struct {
 // the nodes as they were. resumed says which it was. CheckDir tells
 // beforehand whether dir is fit for either.
 func Kept(ctx context.Context, dir string, tune func(*Spec)) (nodes []*Node, resumed bool, err error) {
-	specs := []Spec{{Name: "Acme", Project: "Company"}, {Name: "Globex", Tracker: "jira", Project: "KAN"}}
+	specs := mixed()
 	b, err := os.ReadFile(filepath.Join(dir, StateName))
 	switch {
 	case err == nil:
