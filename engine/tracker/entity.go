@@ -39,6 +39,9 @@ type Entity struct {
 	Attachments []Attachment `json:"attachments"`
 	// Deleted says the item is gone from the tracker.
 	Deleted bool `json:"deleted,omitempty"`
+	// Fields are the item's fields beyond Basic (fields.go), for Script
+	// mode; Basic ignores them.
+	Fields
 }
 
 // Comment is a comment on an entity.
@@ -71,6 +74,9 @@ type EntityUpdate struct {
 	Type        *string
 	Summary     *string
 	Description *string
+	// FieldsUpdate changes fields beyond Basic (Script mode); Basic sets
+	// none.
+	FieldsUpdate
 }
 
 // Changes is one round of change detection on a project.

@@ -16,6 +16,10 @@ var (
 	// ErrNotFound is an item, comment or attachment the tracker doesn't
 	// have (or no longer has).
 	ErrNotFound = errors.New("not found")
+	// ErrUnknownUser is an assignee's e-mail that no user of the tracker
+	// has (or none the node's account can see): the item is left as it
+	// was, and the sync says so in its notes.
+	ErrUnknownUser = errors.New("unknown user")
 )
 
 // kindError gives an error a kind (one of the sentinels) without putting
