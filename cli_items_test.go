@@ -1,34 +1,19 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/tandem-sync/tandem/connectors/asana"
 )
 
 // TestItemOpsFromTheCommandLine: status lists an item's recent syncs with
 // their rules version, unexalate parts the pair, link joins it again.
 func TestItemOpsFromTheCommandLine(t *testing.T) {
-	acmeAsana, globexAsana := startSandbox(t, "Acme"), startSandbox(t, "Globex")
-	acme, acmeToken := startServe(t, "--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat", "--poll", "100ms")
-	globex, globexToken := startServe(t, "--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat", "--poll", "100ms")
+	acmeAsana, acme, acmeToken, globex, globexToken := serveTwo(t, "--poll", "100ms")
 	if out, err := run(t, "connect", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--dest-token", globexToken,
 		"--dest-project", "Test", "--project", "Company"); err != nil {
 		t.Fatalf("connect: %v\n%s", err, out)
 	}
-	client, err := asana.New(asana.Config{BaseURL: acmeAsana, Token: "Acme-pat", RequestsPerMinute: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	ws, _ := client.Workspaces(ctx)
-	ps, _ := client.Projects(ctx, ws[0].GID)
-	tasks, err := client.ProjectTasks(ctx, ps[0].GID, asana.TaskQuery{})
-	if err != nil || len(tasks) == 0 {
-		t.Fatalf("seeded tasks: %v %v", tasks, err)
-	}
+	tasks := seededTasks(t, acmeAsana)
 	acmeFlags := []string{"--node", acme, "--admin-token", acmeToken}
 	gid := tasks[0].GID
 	if out, err := run(t, append([]string{"exalate", gid}, acmeFlags...)...); err != nil {

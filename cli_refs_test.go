@@ -14,9 +14,7 @@ import (
 // the same name (Acme_to_Globex), so the name alone is refused with both
 // listed; the id always works, and the name does once it is unique.
 func TestConnectionByIDOrName(t *testing.T) {
-	acmeAsana, globexAsana := startSandbox(t, "Acme"), startSandbox(t, "Globex")
-	acme, acmeToken := startServe(t, "--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat", "--poll", "100ms")
-	globex, globexToken := startServe(t, "--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat", "--poll", "100ms")
+	acmeAsana, acme, acmeToken, globex, globexToken := serveTwo(t, "--poll", "100ms")
 	onAcme := []string{"--node", acme, "--admin-token", acmeToken}
 	for _, pair := range [][2]string{{"Company", "Test"}, {"Test", "Company"}} {
 		if out, err := run(t, append([]string{"connect", "--to", globex, "--dest-token", globexToken,

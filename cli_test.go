@@ -46,9 +46,7 @@ func startSandbox(t *testing.T, workspace string) string {
 // TestConnectionByInvitationFromTheCommandLine is the admin's shell session:
 // two nodes, an invitation issued on one and accepted on the other.
 func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
-	acmeAsana, globexAsana := startSandbox(t, "Acme"), startSandbox(t, "Globex")
-	acme, acmeToken := startServe(t, "--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat")
-	globex, globexToken := startServe(t, "--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat")
+	_, acme, acmeToken, globex, globexToken := serveTwo(t)
 
 	out, err := run(t, "invite", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--project", "Company", "--mode", "basic")
 	if err != nil {
@@ -119,24 +117,12 @@ func TestConnectionByInvitationFromTheCommandLine(t *testing.T) {
 // TestExalateFromTheCommandLine: connect with admin access, then sync a
 // seeded task and watch its five stages and both links.
 func TestExalateFromTheCommandLine(t *testing.T) {
-	acmeAsana, globexAsana := startSandbox(t, "Acme"), startSandbox(t, "Globex")
-	acme, acmeToken := startServe(t, "--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat", "--poll", "100ms")
-	globex, globexToken := startServe(t, "--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat", "--poll", "100ms")
+	acmeAsana, acme, acmeToken, globex, globexToken := serveTwo(t, "--poll", "100ms")
 	if out, err := run(t, "connect", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--dest-token", globexToken,
 		"--dest-project", "Test", "--project", "Company"); err != nil {
 		t.Fatalf("connect: %v\n%s", err, out)
 	}
-	client, err := asana.New(asana.Config{BaseURL: acmeAsana, Token: "Acme-pat", RequestsPerMinute: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	ws, _ := client.Workspaces(ctx)
-	ps, _ := client.Projects(ctx, ws[0].GID)
-	tasks, err := client.ProjectTasks(ctx, ps[0].GID, asana.TaskQuery{})
-	if err != nil || len(tasks) == 0 {
-		t.Fatalf("seeded tasks: %v %v", tasks, err)
-	}
+	tasks := seededTasks(t, acmeAsana)
 
 	out, err := run(t, "exalate", tasks[0].PermalinkURL, "--node", acme, "--admin-token", acmeToken)
 	if err != nil {
@@ -188,4 +174,33 @@ func TestExalateFromTheCommandLine(t *testing.T) {
 		strings.Contains(err.Error(), "internal error") {
 		t.Errorf("a bad ref: err = %v, want a clear refusal", err)
 	}
+}
+
+// serveTwo starts Acme and Globex with `tandem serve`, each on an Asana
+// sandbox of its own, with the extra flags given to both; it returns
+// Acme's sandbox URL and each node's URL and admin token.
+func serveTwo(t *testing.T, extra ...string) (acmeAsana, acme, acmeToken, globex, globexToken string) {
+	t.Helper()
+	acmeAsana, globexAsana := startSandbox(t, "Acme"), startSandbox(t, "Globex")
+	acme, acmeToken = startServe(t, append([]string{"--name", "Acme", "--data", t.TempDir(), "--asana-url", acmeAsana, "--asana-token", "Acme-pat"}, extra...)...)
+	globex, globexToken = startServe(t, append([]string{"--name", "Globex", "--data", t.TempDir(), "--asana-url", globexAsana, "--asana-token", "Globex-pat"}, extra...)...)
+	return acmeAsana, acme, acmeToken, globex, globexToken
+}
+
+// seededTasks lists the tasks of the first project of the Asana sandbox
+// at url (Acme's Company), failing the test when there are none.
+func seededTasks(t *testing.T, url string) []asana.Task {
+	t.Helper()
+	client, err := asana.New(asana.Config{BaseURL: url, Token: "Acme-pat", RequestsPerMinute: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ws, _ := client.Workspaces(ctx)
+	ps, _ := client.Projects(ctx, ws[0].GID)
+	tasks, err := client.ProjectTasks(ctx, ps[0].GID, asana.TaskQuery{})
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("seeded tasks: %v %v", tasks, err)
+	}
+	return tasks
 }

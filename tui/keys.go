@@ -115,6 +115,6 @@ func newKeyMap() *keyMap {
 		Link:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "link to an item")),
 		LinkGo:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "link")),
 		Winner:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "whose fields win")),
-		Stages:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "what the stages mean")),
+		Stages:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "what the stages mean")),
 	}
 }
