@@ -178,7 +178,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.peering = &peering{st: n.st, box: n.box, http: n.http, now: n.now, disk: n.disk}
 	n.connections = &connections{peering: n.peering, st: n.st, box: n.box, log: n.log, now: n.now, inst: n.inst,
-		tracker: cfg.Tracker, rules: cfg.Rules, modes: cfg.Modes, info: n.Info}
+		tracker: cfg.Tracker, rules: cfg.Rules, modes: cfg.Modes, info: n.Info,
+		scripts: &scriptBook{st: n.st, now: n.now, compiled: map[string]*scriptRules{}}}
 	n.pipeline = &pipeline{peering: n.peering, st: n.st, log: n.log, now: n.now, inst: n.inst, tracker: cfg.Tracker,
 		types: tracker.NewTypeNames(cfg.Vocabularies...), defaultType: cfg.DefaultType, progressEvery: cfg.ProgressEvery,
 		findConnection: n.connections.findConnection, connRules: n.connections.connRules, disk: n.disk}

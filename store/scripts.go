@@ -42,12 +42,18 @@ func (s *Store) PublishDraft(ctx context.Context, tx *sql.Tx, connID, note strin
 	if err != nil {
 		return 0, err
 	}
+	return s.PublishScripts(ctx, tx, connID, draft.Outgoing, draft.Incoming, note, at)
+}
+
+// PublishScripts stores scripts as the next published version, in tx,
+// leaving the draft alone, and returns the version's number.
+func (s *Store) PublishScripts(ctx context.Context, tx *sql.Tx, connID, outgoing, incoming, note string, at time.Time) (int, error) {
 	var last int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM scripts WHERE connection_id = ?`, connID).Scan(&last); err != nil {
 		return 0, fmt.Errorf("versions of connection %s: %w", connID, err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO scripts (connection_id, version, outgoing, incoming, at, note) VALUES (?, ?, ?, ?, ?, ?)`,
-		connID, last+1, draft.Outgoing, draft.Incoming, formatTime(at), note)
+	_, err := tx.ExecContext(ctx, `INSERT INTO scripts (connection_id, version, outgoing, incoming, at, note) VALUES (?, ?, ?, ?, ?, ?)`,
+		connID, last+1, outgoing, incoming, formatTime(at), note)
 	if err != nil {
 		return 0, fmt.Errorf("publishing the draft of connection %s: %w", connID, err)
 	}
@@ -121,4 +127,17 @@ func (s *Store) SetMode(ctx context.Context, tx *sql.Tx, connID, mode string) er
 		return ErrNotFound
 	}
 	return nil
+}
+
+// LatestIncoming returns the newest replica received for a local entity on
+// a connection (an incoming event's payload); ErrNotFound when none was.
+func (s *Store) LatestIncoming(ctx context.Context, connID, entityID string) (SyncEvent, error) {
+	evs, err := s.events(ctx, nil, `connection_id = ? AND entity_id = ? AND direction = 'in'`, connID, entityID)
+	if err != nil {
+		return SyncEvent{}, fmt.Errorf("replicas received for %s: %w", entityID, err)
+	}
+	if len(evs) == 0 {
+		return SyncEvent{}, ErrNotFound
+	}
+	return evs[len(evs)-1], nil
 }
