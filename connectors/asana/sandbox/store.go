@@ -34,6 +34,8 @@ type store struct {
 
 	projects []*project // in creation (gid) order
 	webhooks []*webhook
+	tags     []*tag         // the workspace's tags, in creation order
+	fields   []*customField // the workspace's custom fields, in creation order
 
 	events     []*event
 	firstSeq   int64 // seq of events[0]
@@ -57,6 +59,8 @@ type project struct {
 	owner      *user
 	sections   []*section
 	tasks      []*task // in the order Asana lists them: creation order
+	// fieldSettings are the custom fields added to the project, in order.
+	fieldSettings []*fieldSetting
 }
 
 type section struct {
@@ -87,8 +91,10 @@ type task struct {
 	startOn        string
 	memberships    []membership
 	followers      []*user
-	stories        []*story      // creation order
-	attachments    []*attachment // creation order
+	tags           []*tag             // in the order they were added
+	values         map[string]cfValue // custom field values by field gid; absent is empty
+	stories        []*story           // creation order
+	attachments    []*attachment      // creation order
 	deleted        bool
 }
 
