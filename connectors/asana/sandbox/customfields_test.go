@@ -183,3 +183,25 @@ func TestCreateWithTagsAndCustomFields(t *testing.T) {
 	e.fails(400, "is not on given object", "POST", "/tasks", map[string]any{"name": "x", "workspace": e.workspace(),
 		"custom_fields": map[string]any{p["gid"].(string): low}})
 }
+
+// TestAssignByEmail: a user is found by e-mail, in any case, to read and
+// to assign; an address no user has is 404.
+func TestAssignByEmail(t *testing.T) {
+	e := newEnv(t)
+	ws := e.workspace()
+	u := e.ok(200, "GET", "/users/PRIYA@Acme.example?opt_fields=name,email&workspace="+ws, nil).data()
+	if u["name"] != "Priya Shah" || u["email"] != "priya@acme.example" {
+		t.Errorf("user by e-mail = %v", u)
+	}
+	e.fails(404, "Unknown object", "GET", "/users/nobody@acme.example", nil)
+	gid := e.taskNamed(e.project("Test"), "Test task 1")
+	got := e.ok(200, "PUT", "/tasks/"+gid+"?opt_fields=assignee.name", map[string]any{"assignee": "Priya@acme.example"}).data()
+	if got["assignee"].(map[string]any)["gid"] != u["gid"] {
+		t.Errorf("assigned to %v, want %v", got["assignee"], u["gid"])
+	}
+	e.fails(404, "assignee: Unknown object: nobody@acme.example", "PUT", "/tasks/"+gid, map[string]any{"assignee": "nobody@acme.example"})
+	unassigned := e.ok(200, "PUT", "/tasks/"+gid+"?opt_fields=assignee", map[string]any{"assignee": nil}).data()
+	if unassigned["assignee"] != nil {
+		t.Errorf("after assignee null: %v", unassigned["assignee"])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -212,13 +213,14 @@ func (st *store) section(gid string) *section {
 	return s
 }
 
-// user finds a user by gid, e-mail or "me", as Asana's user parameters do.
+// user finds a user by gid, e-mail (in any case) or "me", as Asana's user
+// parameters do.
 func (st *store) user(ref string) *user {
 	if ref == "me" {
 		return st.me
 	}
 	for _, u := range st.users {
-		if u.gid == ref || u.email == ref {
+		if u.gid == ref || strings.EqualFold(u.email, ref) {
 			return u
 		}
 	}
