@@ -150,6 +150,38 @@ func (c *Client) Me(ctx context.Context) (User, error) {
 	return get[User](ctx, c, "/users/me", "/users/{gid}", fields("name", "email", "workspaces", "workspaces.name"))
 }
 
+// User fetches a user by gid or e-mail address, with name and e-mail, as
+// the workspace sees them. A user no one in the workspace is answers 404
+// (ErrNotFound).
+func (c *Client) User(ctx context.Context, workspaceGID, ref string) (User, error) {
+	if err := checkGID("workspace", workspaceGID); err != nil {
+		return User{}, err
+	}
+	if !isGID(ref) && !isEmail(ref) {
+		return User{}, fmt.Errorf("asana: %q is neither a user gid nor an e-mail address", ref)
+	}
+	q := fields("name", "email")
+	q.Set("workspace", workspaceGID)
+	return get[User](ctx, c, "/users/"+url.PathEscape(ref), "/users/{gid}", q)
+}
+
+func isGID(s string) bool { return checkGID("", s) == nil }
+
+// isEmail is a plausible e-mail address: something@something, no spaces
+// or control characters, short enough for any real one.
+func isEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || domain == "" || len(s) > 254 || strings.Contains(domain, "@") {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r == '/' || r == '?' || r == '#' {
+			return false
+		}
+	}
+	return true
+}
+
 // Workspaces lists the workspaces and organizations the token can see.
 func (c *Client) Workspaces(ctx context.Context) ([]Workspace, error) {
 	return list[Workspace](ctx, c, "/workspaces", "/workspaces", fields("name", "is_organization"))

@@ -2,21 +2,31 @@ package asana
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/tandem-sync/tandem/engine/tracker/richtext"
 )
 
-// taskFields are every field the Basic rules need, so that one GET per task
-// is enough (gid and resource_type always come).
+// taskFields are every field the Basic rules need, and the fields beyond
+// Basic Script mode maps (Entity.Fields), so that one GET per task is
+// enough (gid and resource_type always come).
 var taskFields = []string{
 	"name", "resource_subtype", "html_notes", "permalink_url", "created_at", "modified_at",
-	"completed", "memberships.project.name", "workspace.name",
+	"completed", "memberships.project.name", "memberships.section.name", "workspace.name",
+	"assignee.name", "due_on", "tags.name",
+	"custom_fields.name", "custom_fields.resource_subtype", "custom_fields.display_value", "custom_fields.enum_value.name",
+	"custom_fields.number_value",
 }
+
+// fieldOptions are what a task's custom fields accept, asked for only
+// before setting some (TaskFieldOptions).
+var fieldOptions = []string{"custom_fields.enum_options.name", "custom_fields.enum_options.enabled"}
 
 // Task fetches one task with every field the Basic rules need, in one call.
 func (c *Client) Task(ctx context.Context, gid string) (Task, error) {
@@ -24,6 +34,16 @@ func (c *Client) Task(ctx context.Context, gid string) (Task, error) {
 		return Task{}, err
 	}
 	return get[Task](ctx, c, "/tasks/"+gid, "/tasks/{gid}", fields(taskFields...))
+}
+
+// TaskFieldOptions fetches a task as Task does, with the enum options of
+// its custom fields too, in one call: what setting custom fields by option
+// name needs.
+func (c *Client) TaskFieldOptions(ctx context.Context, gid string) (Task, error) {
+	if err := checkGID("task", gid); err != nil {
+		return Task{}, err
+	}
+	return get[Task](ctx, c, "/tasks/"+gid, "/tasks/{gid}", fields(append(slices.Clone(taskFields), fieldOptions...)...))
 }
 
 // TaskQuery selects the tasks ProjectTasks lists.
@@ -67,10 +87,25 @@ type NewTask struct {
 }
 
 type taskWrite struct {
-	Name            *string  `json:"name,omitempty"`
-	HTMLNotes       *string  `json:"html_notes,omitempty"`
-	ResourceSubtype *string  `json:"resource_subtype,omitempty"`
-	Projects        []string `json:"projects,omitempty"`
+	Name            *string           `json:"name,omitempty"`
+	HTMLNotes       *string           `json:"html_notes,omitempty"`
+	ResourceSubtype *string           `json:"resource_subtype,omitempty"`
+	Projects        []string          `json:"projects,omitempty"`
+	Completed       *bool             `json:"completed,omitempty"`
+	DueOn           *orNull           `json:"due_on,omitempty"`
+	Assignee        *orNull           `json:"assignee,omitempty"`
+	CustomFields    map[string]string `json:"custom_fields,omitempty"`
+}
+
+// orNull is a string sent as null when empty: how due_on and assignee are
+// cleared.
+type orNull string
+
+func (s orNull) MarshalJSON() ([]byte, error) {
+	if s == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(string(s))
 }
 
 // CreateTask creates a task in a project and returns it with every field
@@ -97,6 +132,20 @@ type TaskUpdate struct {
 	Name      *string
 	HTMLNotes *string // Asana rich text
 	Subtype   *string
+	Completed *bool
+	// DueOn is a date, YYYY-MM-DD; "" clears it.
+	DueOn *string
+	// Assignee is a user's gid or e-mail, or "me"; "" unassigns.
+	Assignee *string
+	// CustomFields maps custom field gids to values: an enum option's
+	// gid, a text, a number written as text. The document types them as
+	// strings only, so a value can't be cleared (null) but for a text's "".
+	CustomFields map[string]string
+}
+
+func (u TaskUpdate) empty() bool {
+	return u.Name == nil && u.HTMLNotes == nil && u.Subtype == nil && u.Completed == nil && u.DueOn == nil &&
+		u.Assignee == nil && len(u.CustomFields) == 0
 }
 
 // UpdateTask changes a task and returns it with every field Task returns.
@@ -104,7 +153,7 @@ func (c *Client) UpdateTask(ctx context.Context, gid string, u TaskUpdate) (Task
 	if err := checkGID("task", gid); err != nil {
 		return Task{}, err
 	}
-	if u.Name == nil && u.HTMLNotes == nil && u.Subtype == nil {
+	if u.empty() {
 		return Task{}, errors.New("asana: updating task " + gid + ": nothing to change")
 	}
 	if u.HTMLNotes != nil {
@@ -112,7 +161,8 @@ func (c *Client) UpdateTask(ctx context.Context, gid string, u TaskUpdate) (Task
 			return Task{}, fmt.Errorf("asana: updating task %s: html_notes: %w", gid, err)
 		}
 	}
-	w := taskWrite{Name: u.Name, HTMLNotes: u.HTMLNotes, ResourceSubtype: u.Subtype}
+	w := taskWrite{Name: u.Name, HTMLNotes: u.HTMLNotes, ResourceSubtype: u.Subtype, Completed: u.Completed,
+		DueOn: (*orNull)(u.DueOn), Assignee: (*orNull)(u.Assignee), CustomFields: u.CustomFields}
 	return send[Task](ctx, c, http.MethodPut, "/tasks/"+gid, "/tasks/{gid}", fields(taskFields...), w)
 }
 

@@ -22,6 +22,7 @@ type Tracker struct {
 	c         *Client
 	workspace string // gid or name, as configured
 	ws        Workspace
+	users     users // assignees' e-mails (fields.go)
 }
 
 var (
@@ -74,6 +75,7 @@ func (t *Tracker) Check(ctx context.Context) (tracker.TrackerAccount, error) {
 	default:
 		return tracker.TrackerAccount{}, fmt.Errorf("%s has no workspace %q; the token sees: %s", me.Name, t.workspace, strings.Join(names, ", "))
 	}
+	t.users.remember(me.GID, tracker.User{Email: me.Email, Name: me.Name})
 	return tracker.TrackerAccount{User: me.Name, Space: t.ws.Name}, nil
 }
 
@@ -165,7 +167,9 @@ func (e refError) Error() string {
 func (refError) Is(target error) bool { return target == tracker.ErrBadRequest }
 
 // Get reads a task whole in three calls: the task with every field the
-// Basic rules need, its comments, its attachments' metadata. Comments and
+// Basic rules need and those beyond Basic (fields.go), its comments, its
+// attachments' metadata; and once per assignee the tracker hasn't met,
+// the assignee's e-mail (GET /users/{gid}). Comments and
 // Attachments are never nil, so "none" and "not read" (Update) differ. A
 // task that doesn't exist or was deleted gives an error matching both
 // ErrNotFound and tracker.ErrNotFound.
@@ -182,7 +186,10 @@ func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 	if err != nil {
 		return tracker.Entity{}, err
 	}
-	e := entityOf(task)
+	e, err := t.entity(ctx, task)
+	if err != nil {
+		return tracker.Entity{}, err
+	}
 	e.Comments = make([]tracker.Comment, len(stories))
 	for i, s := range stories {
 		e.Comments[i] = commentOf(s)
@@ -194,7 +201,8 @@ func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 	return e, nil
 }
 
-// entityOf maps a task's fields; comments and attachments are left nil.
+// entityOf maps a task's Basic fields; comments and attachments are left
+// nil, and so are the fields beyond Basic (Tracker.entity adds them).
 func entityOf(task Task) tracker.Entity {
 	e := tracker.Entity{
 		ID:          task.GID,
@@ -283,7 +291,10 @@ func (t *Tracker) Create(ctx context.Context, e tracker.NewEntity) (tracker.Enti
 	if err != nil {
 		return tracker.Entity{}, err
 	}
-	out := entityOf(task)
+	out, err := t.entity(ctx, task)
+	if err != nil {
+		return tracker.Entity{}, err
+	}
 	if out.Project == "" {
 		out.Project = e.Project
 	}
@@ -292,18 +303,42 @@ func (t *Tracker) Create(ctx context.Context, e tracker.NewEntity) (tracker.Enti
 }
 
 // Update changes a task in one call and returns its fields after the
-// change; Comments and Attachments are nil (not read).
+// change; Comments and Attachments are nil (not read). The fields beyond
+// Basic ride in the same PUT; setting an assignee costs a look-up of the
+// e-mail once per user, and custom fields, tags or the section a read of
+// the task first (fieldsupdate.go). An assignee's e-mail no user has is
+// tracker.ErrUnknownUser, and nothing is written.
 func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate) (tracker.Entity, error) {
 	tu := TaskUpdate{Name: u.Summary, HTMLNotes: u.Description, Subtype: u.Type}
 	if u.Type != nil && *u.Type == "" {
 		def := SubtypeDefaultTask
 		tu.Subtype = &def
 	}
+	if !u.FieldsUpdate.Empty() {
+		if err := checkGID("task", id); err != nil {
+			return tracker.Entity{}, err
+		}
+		read, err := t.fieldsWrite(ctx, id, u.FieldsUpdate, &tu)
+		if err != nil {
+			return tracker.Entity{}, err
+		}
+		if tu.empty() {
+			// Everything asked for is so already.
+			if read == nil {
+				task, err := t.c.Task(ctx, id)
+				if err != nil {
+					return tracker.Entity{}, gone(err, "task", id)
+				}
+				read = &task
+			}
+			return t.entity(ctx, *read)
+		}
+	}
 	task, err := t.c.UpdateTask(ctx, id, tu)
 	if err != nil {
 		return tracker.Entity{}, gone(err, "task", id)
 	}
-	return entityOf(task), nil
+	return t.entity(ctx, task)
 }
 
 // gone marks a 404 as tracker.ErrNotFound too, so the engine can tell a task

@@ -1,6 +1,9 @@
 package asana
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Ref is Asana's compact shape of any named object: {gid, resource_type, name}.
 type Ref struct {
@@ -66,6 +69,60 @@ type Task struct {
 	Memberships     []Membership `json:"memberships,omitempty"`
 	Workspace       *Ref         `json:"workspace,omitempty"`
 	CreatedBy       *Ref         `json:"created_by,omitempty"`
+	// Assignee is nil for nobody. Its Email is empty unless it was asked
+	// for: the document lets a task name its assignee's gid and name only.
+	Assignee *User `json:"assignee,omitempty"`
+	// DueOn is the due date, YYYY-MM-DD, or "" for none.
+	DueOn string `json:"due_on,omitempty"`
+	// Tags are the task's tags, in the order they were added.
+	Tags []Ref `json:"tags,omitempty"`
+	// CustomFields hold a value (maybe empty) for every custom field of
+	// the task's projects.
+	CustomFields []CustomField `json:"custom_fields,omitempty"`
+}
+
+// Custom field types (resource_subtype) tandem reads and writes; Asana
+// also has multi_enum, date, people and reference, which are read through
+// their display_value and never written.
+const (
+	FieldEnum   = "enum"
+	FieldText   = "text"
+	FieldNumber = "number"
+)
+
+// CustomField is a task's value of one custom field, and (when asked for)
+// the field's enum options.
+type CustomField struct {
+	GID             string       `json:"gid"`
+	Name            string       `json:"name"`
+	ResourceSubtype string       `json:"resource_subtype,omitempty"`
+	DisplayValue    *string      `json:"display_value,omitempty"`
+	EnumValue       *EnumOption  `json:"enum_value,omitempty"`
+	NumberValue     *float64     `json:"number_value,omitempty"`
+	EnumOptions     []EnumOption `json:"enum_options,omitempty"`
+}
+
+// Value is the field's value as text: an enum's option name, a text, a
+// number in full (display_value rounds it to the field's precision), any
+// other type as Asana shows it; "" for none.
+func (f CustomField) Value() string {
+	if f.EnumValue != nil {
+		return f.EnumValue.Name
+	}
+	if f.NumberValue != nil {
+		return strconv.FormatFloat(*f.NumberValue, 'f', -1, 64)
+	}
+	if f.DisplayValue != nil {
+		return *f.DisplayValue
+	}
+	return ""
+}
+
+// EnumOption is one option of an enum custom field.
+type EnumOption struct {
+	GID     string `json:"gid"`
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
 }
 
 // Story types: comments are what users write; system stories record

@@ -14,10 +14,16 @@ import (
 )
 
 // issueFieldNames are the fields Client.Issue reads: everything the Basic
-// rules need, in one call. A function, so no caller can change the list
-// another one reads.
+// rules need and the fields beyond them, in one call. A function, so no
+// caller can change the list another one reads.
 func issueFieldNames() []string {
-	return []string{"summary", "description", "issuetype", "project", "created", "updated", "comment", "attachment"}
+	return append([]string{"summary", "description", "issuetype", "project", "created", "updated", "comment", "attachment"},
+		beyondBasicFields()...)
+}
+
+// beyondBasicFields are the fields beyond the Basic ones tandem reads.
+func beyondBasicFields() []string {
+	return []string{"status", "assignee", "priority", "duedate", "labels"}
 }
 
 // Issue reads an issue by id or key with issueFieldNames in one call, then
@@ -125,19 +131,22 @@ func answerTime(a answer) time.Time {
 }
 
 // IssueUpdate changes the fields that are not nil. A Description pointing
-// at nil clears the description.
+// at nil clears the description; "" clears an Assignee (an account id),
+// a Priority (by name) or a DueDate (yyyy-MM-dd), and an empty list the
+// Labels. The status is not a field: it changes through DoTransition.
 type IssueUpdate struct {
 	Type        *string
 	Summary     *string
 	Description *json.RawMessage
+	Assignee    *string
+	Priority    *string
+	DueDate     *string
+	Labels      *[]string
 }
 
-// UpdateIssue changes an issue (PUT /issue/{idOrKey}, 204). A 409
-// (conflicting update) is retried.
-func (c *Client) UpdateIssue(ctx context.Context, idOrKey string, u IssueUpdate) error {
-	if err := checkIssue(idOrKey); err != nil {
-		return err
-	}
+// fields is the update as editIssue's fields object; empty when it
+// changes nothing.
+func (u IssueUpdate) fields() map[string]any {
 	fields := map[string]any{}
 	if u.Type != nil {
 		fields["issuetype"] = nameRef{*u.Type}
@@ -148,6 +157,39 @@ func (c *Client) UpdateIssue(ctx context.Context, idOrKey string, u IssueUpdate)
 	if u.Description != nil {
 		fields["description"] = *u.Description
 	}
+	orNull := func(name, v string, set any) {
+		if v == "" {
+			fields[name] = nil
+		} else {
+			fields[name] = set
+		}
+	}
+	if u.Assignee != nil {
+		orNull("assignee", *u.Assignee, accountRef{*u.Assignee})
+	}
+	if u.Priority != nil {
+		orNull("priority", *u.Priority, nameRef{*u.Priority})
+	}
+	if u.DueDate != nil {
+		orNull("duedate", *u.DueDate, *u.DueDate)
+	}
+	if u.Labels != nil {
+		fields["labels"] = append([]string{}, (*u.Labels)...)
+	}
+	return fields
+}
+
+type accountRef struct {
+	AccountID string `json:"accountId"`
+}
+
+// UpdateIssue changes an issue (PUT /issue/{idOrKey}, 204). A 409
+// (conflicting update) is retried.
+func (c *Client) UpdateIssue(ctx context.Context, idOrKey string, u IssueUpdate) error {
+	if err := checkIssue(idOrKey); err != nil {
+		return err
+	}
+	fields := u.fields()
 	if len(fields) == 0 {
 		return nil
 	}

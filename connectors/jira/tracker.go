@@ -46,8 +46,9 @@ type Tracker struct {
 	// searchLag is SearchLag in nanoseconds; 0 means DefaultSearchLag.
 	searchLag atomic.Int64
 
-	mu    sync.Mutex
-	types map[string]projectTypes // project key → its types, for typesTTL
+	mu       sync.Mutex
+	types    map[string]projectTypes // project key → its types, for typesTTL
+	accounts map[string]account      // lower-case e-mail → its account, for accountsTTL
 }
 
 type projectTypes struct {
@@ -66,7 +67,7 @@ var (
 // entities that name none, when the project has it ("" means DefaultType).
 // Nothing is fetched until Check.
 func NewTracker(c *Client, defaultType string) *Tracker {
-	t := &Tracker{c: c, defType: strings.TrimSpace(defaultType), types: map[string]projectTypes{}}
+	t := &Tracker{c: c, defType: strings.TrimSpace(defaultType), types: map[string]projectTypes{}, accounts: map[string]account{}}
 	if t.defType == "" {
 		t.defType = DefaultType
 	}
@@ -126,7 +127,7 @@ func (t *Tracker) Projects(ctx context.Context) ([]tracker.Project, error) {
 }
 
 // Get reads an issue whole in one call (two or more when it has more
-// comments than Jira embeds). An issue that doesn't exist, was deleted or
+// comments than Jira embeds), the fields beyond the Basic ones with it. An issue that doesn't exist, was deleted or
 // can't be seen gives Entity{ID: id, Deleted: true} and an error matching
 // both ErrNotFound and tracker.ErrNotFound, which is what the engine
 // branches on. Comments and Attachments are never nil.
@@ -159,6 +160,7 @@ func (t *Tracker) entityOf(is Issue) tracker.Entity {
 		Summary:     is.Fields.Summary,
 		Description: t.richText(is.ID.String(), is.Fields.Description),
 		ModifiedAt:  is.Fields.Updated.Time,
+		Fields:      fieldsOf(is.Fields),
 	}
 	if p := is.Fields.Project; p != nil {
 		e.Project = p.Key
@@ -271,7 +273,9 @@ func (t *Tracker) issueType(ctx context.Context, project, typ string) (string, e
 // few minutes) and returns it as Get would, without reading it back: no
 // comments or attachments, the description as Get would convert it, and
 // ModifiedAt the time of Jira's answer. A type the project lacks becomes
-// its default.
+// its default. The fields beyond the Basic ones are left zero: a new
+// issue's status and priority are the site's configuration, which only
+// reading it back would tell.
 func (t *Tracker) Create(ctx context.Context, e tracker.NewEntity) (tracker.Entity, error) {
 	typ, err := t.issueType(ctx, e.Project, e.Type)
 	if err != nil {
@@ -358,12 +362,23 @@ func refusedType(err error) bool {
 // updateFields are what Update reads back; a fresh slice each call, like
 // issueFieldNames.
 func updateFields() []string {
-	return []string{"summary", "description", "issuetype", "project", "updated"}
+	return append([]string{"summary", "description", "issuetype", "project", "updated"}, beyondBasicFields()...)
 }
 
 // Update changes an issue (PUT, retried on 409) and reads its fields back
 // (GET), two calls; Comments and Attachments are nil (not read). An empty
 // Type means the project's default type.
+//
+// The fields beyond the Basic ones go in the same PUT, but for the status,
+// which changes through a transition: one call to list the issue's
+// transitions and one to take the one leading there (Status by name, or
+// for Completed alone, to a done or to-do status). An assignee is found
+// by e-mail through user search, one call per e-mail every few minutes.
+// Those lookups come before any write, so a status no transition leads to
+// (an error saying "no transition from X to Y", marked
+// tracker.ErrBadRequest) or an e-mail no user has
+// (tracker.ErrUnknownUser) changes nothing. Section and Custom are refused
+// the same way: Jira has neither here.
 func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate) (tracker.Entity, error) {
 	var iu IssueUpdate
 	if u.Summary != nil {
@@ -394,7 +409,11 @@ func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate)
 		}
 		iu.Description = &doc
 	}
-	err := t.c.UpdateIssue(ctx, id, iu)
+	move, err := t.prepareFields(ctx, id, u.FieldsUpdate, &iu)
+	if err != nil {
+		return tracker.Entity{}, err
+	}
+	err = t.c.UpdateIssue(ctx, id, iu)
 	if refusedType(err) {
 		// Jira refuses some type changes (another workflow or field
 		// configuration): the rest of the change still goes in, and the
@@ -404,7 +423,12 @@ func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate)
 		err = t.c.UpdateIssue(ctx, id, iu)
 	}
 	if err != nil {
-		return tracker.Entity{}, gone(err, id)
+		return tracker.Entity{}, gone(refusedField(err, id, iu), id)
+	}
+	if move != nil {
+		if err := t.c.DoTransition(ctx, id, move.ID); err != nil {
+			return tracker.Entity{}, gone(fmt.Errorf("jira: issue %s: moving it to %s: %w", id, move.To.Name, err), id)
+		}
 	}
 	is, err := t.c.issue(ctx, id, updateFields())
 	if err != nil {

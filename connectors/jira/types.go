@@ -78,11 +78,15 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 // String is the id as text.
 func (id ID) String() string { return string(id) }
 
-// User is a Jira account as /myself and authors describe it.
+// User is a Jira account as /myself, authors, assignees and user search
+// describe it. EmailAddress is empty when the user's profile hides it.
 type User struct {
 	AccountID    string `json:"accountId"`
 	DisplayName  string `json:"displayName"`
 	EmailAddress string `json:"emailAddress,omitempty"`
+	// AccountType is atlassian for people, app for integrations and
+	// customer for service desk customers.
+	AccountType string `json:"accountType,omitempty"`
 	// TimeZone is an IANA name such as Europe/Berlin; JQL dates are read in it.
 	TimeZone string `json:"timeZone,omitempty"`
 }
@@ -120,8 +124,8 @@ type Issue struct {
 	Fields IssueFields `json:"fields"`
 }
 
-// IssueFields are the fields of an issue the Basic rules need; those not
-// asked for stay empty.
+// IssueFields are the fields of an issue tandem reads; those not asked
+// for stay empty.
 type IssueFields struct {
 	Summary string `json:"summary"`
 	// Description is an ADF document, or nil for none.
@@ -132,6 +136,49 @@ type IssueFields struct {
 	Updated     Time            `json:"updated"`
 	Comment     CommentPage     `json:"comment"`
 	Attachment  []Attachment    `json:"attachment,omitempty"`
+	// The fields beyond the Basic ones; nil or empty when unset or not
+	// asked for.
+	Status   *Status   `json:"status,omitempty"`
+	Assignee *User     `json:"assignee,omitempty"`
+	Priority *Priority `json:"priority,omitempty"`
+	// DueDate is yyyy-MM-dd.
+	DueDate string   `json:"duedate,omitempty"`
+	Labels  []string `json:"labels,omitempty"`
+}
+
+// Status is a workflow status (Jira's StatusDetails).
+type Status struct {
+	ID             ID              `json:"id"`
+	Name           string          `json:"name"`
+	StatusCategory *StatusCategory `json:"statusCategory,omitempty"`
+}
+
+// StatusCategory is one of Jira's fixed status categories; Key is new,
+// indeterminate or done (undefined for none).
+type StatusCategory struct {
+	ID   int    `json:"id"`
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
+// Status category keys.
+const (
+	CategoryToDo = "new"
+	CategoryDone = "done"
+)
+
+// Category is the status's category key, "" when Jira sent none.
+func (s *Status) Category() string {
+	if s == nil || s.StatusCategory == nil {
+		return ""
+	}
+	return s.StatusCategory.Key
+}
+
+// Priority is an issue's priority.
+type Priority struct {
+	ID   ID     `json:"id"`
+	Name string `json:"name"`
 }
 
 // CommentPage is a page of an issue's comments. Jira embeds the first page

@@ -28,6 +28,18 @@
 //     root and Asana's tags only, else 400 "<field>: XML is invalid: ...".
 //     notes and text are derived from them; plain notes or text are stored
 //     escaped inside <body>.
+//   - Fields beyond Basic: assignee (set by gid, e-mail or "me"; one no
+//     user has is 404 "assignee: Unknown object"), completed, due_on; the
+//     section in memberships; tags (read in tags; given at create only,
+//     by gid); custom fields of type enum, text and number, read in
+//     custom_fields (a value for every field of the task's projects) and
+//     in a project's custom_field_settings, and set by custom_fields in
+//     POST and PUT (field gid to option gid, text or number; null
+//     clears). The document has no operation to make tags or fields, to
+//     add or remove a task's tags (addTag, removeTag) or to move it to
+//     another section (addTask), so the sandbox has none either: its tags
+//     and fields come from the demo seed (tags partner, urgent, blocked;
+//     fields Priority, Customer and Story points on both projects).
 //   - Time: created_at and modified_at come from a monotonic millisecond
 //     clock, so every change gives a strictly newer modified_at.
 //   - Stories: tasks carry system stories (name_changed, notes_changed,

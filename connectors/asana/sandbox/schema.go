@@ -6,6 +6,7 @@ type schema struct {
 	task, user, workspace, project, section, membership *kind
 	story, attachment, webhook, event, ref, change      *kind
 	filter, like                                        *kind
+	tag, customField, enumOption, fieldSetting          *kind
 }
 
 func gidOf[T any](f func(T) string) func(any) string {
@@ -19,20 +20,24 @@ func get[T any](f func(*renderCtx, T) any) getter {
 
 func newSchema() *schema {
 	sc := &schema{
-		task:       newKind("task", gidOf(func(t *task) string { return t.gid })),
-		user:       newKind("user", gidOf(func(u *user) string { return u.gid })),
-		workspace:  newKind("workspace", gidOf(func(w *workspace) string { return w.gid })),
-		project:    newKind("project", gidOf(func(p *project) string { return p.gid })),
-		section:    newKind("section", gidOf(func(s *section) string { return s.gid })),
-		membership: newKind("", nil),
-		story:      newKind("story", gidOf(func(s *story) string { return s.gid })),
-		attachment: newKind("attachment", gidOf(func(a *attachment) string { return a.gid })),
-		webhook:    newKind("webhook", gidOf(func(w *webhook) string { return w.gid })),
-		event:      newKind("", nil),
-		ref:        newKind("", nil),
-		change:     newKind("", nil),
-		filter:     newKind("", nil),
-		like:       newKind("", nil),
+		task:         newKind("task", gidOf(func(t *task) string { return t.gid })),
+		user:         newKind("user", gidOf(func(u *user) string { return u.gid })),
+		workspace:    newKind("workspace", gidOf(func(w *workspace) string { return w.gid })),
+		project:      newKind("project", gidOf(func(p *project) string { return p.gid })),
+		section:      newKind("section", gidOf(func(s *section) string { return s.gid })),
+		membership:   newKind("", nil),
+		story:        newKind("story", gidOf(func(s *story) string { return s.gid })),
+		attachment:   newKind("attachment", gidOf(func(a *attachment) string { return a.gid })),
+		webhook:      newKind("webhook", gidOf(func(w *webhook) string { return w.gid })),
+		event:        newKind("", nil),
+		ref:          newKind("", nil),
+		change:       newKind("", nil),
+		filter:       newKind("", nil),
+		like:         newKind("", nil),
+		tag:          newKind("tag", gidOf(func(t *tag) string { return t.gid })),
+		customField:  newKind("custom_field", gidOf(func(v cfView) string { return v.field.gid })),
+		enumOption:   newKind("enum_option", gidOf(func(o *enumOption) string { return o.gid })),
+		fieldSetting: newKind("custom_field_setting", gidOf(func(s *fieldSetting) string { return s.gid })),
 	}
 	sc.userFields()
 	sc.workspaceFields()
@@ -42,6 +47,8 @@ func newSchema() *schema {
 	sc.attachmentFields()
 	sc.webhookFields()
 	sc.eventFields()
+	sc.customFieldFields()
+	sc.tagFields()
 	return sc
 }
 
@@ -96,7 +103,7 @@ func (sc *schema) projectFields() {
 	k.add("created_from_template", stub(), nothing)
 	k.add("current_status", stub(), nothing)
 	k.add("current_status_update", stub(), nothing)
-	k.add("custom_field_settings", stub(), empty)
+	k.add("custom_field_settings", sc.fieldSetting, get(func(_ *renderCtx, p *project) any { return list(p.fieldSettings) }))
 	k.add("custom_fields", stub(), empty)
 	k.add("default_access_level", nil, always("editor"))
 	k.add("default_view", nil, always("list"))
@@ -164,7 +171,7 @@ func (sc *schema) taskFields() {
 	k.add("completed_at", nil, get(func(_ *renderCtx, t *task) any { return t.completedAt }))
 	k.add("completed_by", sc.user, get(func(_ *renderCtx, t *task) any { return userOrNil(t.completedBy) }))
 	k.add("created_at", nil, get(func(_ *renderCtx, t *task) any { return t.createdAt }))
-	k.add("custom_fields", stub(), empty)
+	k.add("custom_fields", sc.customField, get(func(_ *renderCtx, t *task) any { return taskCustomFields(t) }))
 	k.add("custom_type", stub(), nothing)
 	k.add("custom_type_status_option", stub(), nothing)
 	k.add("dependencies", stub(), empty)
@@ -195,7 +202,7 @@ func (sc *schema) taskFields() {
 	k.add("projects", sc.project, get(func(_ *renderCtx, t *task) any { return list(t.projects()) }))
 	k.add("start_at", nil, nothing)
 	k.add("start_on", nil, get(func(_ *renderCtx, t *task) any { return strOrNil(t.startOn) }))
-	k.add("tags", stub(), empty)
+	k.add("tags", sc.tag, get(func(_ *renderCtx, t *task) any { return list(t.tags) }))
 	k.add("workspace", sc.workspace, func(rc *renderCtx, _ any) any { return rc.st.ws })
 }
 

@@ -78,6 +78,8 @@ func seedStore(st *store, wsName string, demo bool) {
 		st.seedTask(test, seedTask{name: "Test task " + itoa(i), subtype: "default_task",
 			html: "<body>Test task number " + itoa(i) + ".</body>", assignee: -1}, start, step)
 	}
+	// Made last, so that every gid above stays what it always was.
+	st.seedFields(step(time.Hour), company, test)
 }
 
 func (st *store) seedProject(name, color, html string, sections []string, at time.Time) *project {

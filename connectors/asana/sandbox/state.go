@@ -31,6 +31,30 @@ type (
 		Users    []stateUser    `json:"users"`
 		Projects []stateProject `json:"projects"`
 		Tasks    []stateTask    `json:"tasks"`
+		// Tags and Fields came later: a file without them has none.
+		Tags   []stateTag   `json:"tags,omitempty"`
+		Fields []stateField `json:"custom_fields,omitempty"`
+	}
+	stateTag struct {
+		GID, Name string
+		CreatedAt time.Time
+	}
+	stateField struct {
+		GID, Name, Subtype string
+		Precision          int
+		Options            []stateOption
+	}
+	stateOption struct {
+		GID, Name, Color string
+		Enabled          bool
+	}
+	stateSetting struct {
+		GID, Field string
+		Important  bool
+	}
+	stateValue struct {
+		Enum, Text string
+		Number     *float64 `json:",omitempty"`
 	}
 	stateWorkspace struct{ GID, Name, Domain string }
 	stateUser      struct{ GID, Name, Email string }
@@ -39,6 +63,7 @@ type (
 		CreatedAt, ModifiedAt              time.Time
 		Sections                           []stateSection
 		Tasks                              []string
+		FieldSettings                      []stateSetting `json:",omitempty"`
 	}
 	stateSection struct {
 		GID, Name string
@@ -54,6 +79,8 @@ type (
 		Followers                             []string
 		Stories                               []stateStory
 		Attachments                           []stateAttachment
+		Tags                                  []string              `json:",omitempty"`
+		Values                                map[string]stateValue `json:",omitempty"`
 	}
 	stateStory struct {
 		GID                                                    string
@@ -86,6 +113,16 @@ func (s *Sandbox) State() ([]byte, error) {
 	for _, u := range st.users {
 		f.Users = append(f.Users, stateUser{u.gid, u.name, u.email})
 	}
+	for _, t := range st.tags {
+		f.Tags = append(f.Tags, stateTag{t.gid, t.name, t.createdAt})
+	}
+	for _, x := range st.fields {
+		sf := stateField{GID: x.gid, Name: x.name, Subtype: x.subtype, Precision: x.precision}
+		for _, o := range x.options {
+			sf.Options = append(sf.Options, stateOption{o.gid, o.name, o.color, o.enabled})
+		}
+		f.Fields = append(f.Fields, sf)
+	}
 	for _, p := range st.projects {
 		sp := stateProject{GID: p.gid, Name: p.name, HTMLNotes: p.htmlNotes, Color: p.color, Owner: userGID(p.owner),
 			CreatedAt: p.createdAt, ModifiedAt: p.modifiedAt}
@@ -94,6 +131,9 @@ func (s *Sandbox) State() ([]byte, error) {
 		}
 		for _, t := range p.tasks {
 			sp.Tasks = append(sp.Tasks, t.gid)
+		}
+		for _, x := range p.fieldSettings {
+			sp.FieldSettings = append(sp.FieldSettings, stateSetting{x.gid, x.field.gid, x.important})
 		}
 		f.Projects = append(f.Projects, sp)
 	}
@@ -139,6 +179,19 @@ func saveTask(t *task) stateTask {
 	for _, u := range t.followers {
 		x.Followers = append(x.Followers, u.gid)
 	}
+	for _, tg := range t.tags {
+		x.Tags = append(x.Tags, tg.gid)
+	}
+	for gid, v := range t.values {
+		if x.Values == nil {
+			x.Values = map[string]stateValue{}
+		}
+		sv := stateValue{Text: v.text, Number: v.number}
+		if v.enum != nil {
+			sv.Enum = v.enum.gid
+		}
+		x.Values[gid] = sv
+	}
 	for _, s := range t.stories {
 		ss := stateStory{GID: s.gid, CreatedAt: s.createdAt, CreatedBy: userGID(s.createdBy), Comment: s.comment,
 			IsPinned: s.isPinned, IsEdited: s.isEdited, Subtype: s.subtype, HTMLText: s.htmlText, Text: s.text,
@@ -180,6 +233,7 @@ func loadState(st *store, b []byte) (token string, err error) {
 	if st.me == nil {
 		return "", errors.New("reading the sandbox state: the authenticated user is missing")
 	}
+	st.loadTagsAndFields(f)
 	for _, sp := range f.Projects {
 		p := &project{gid: sp.GID, name: sp.Name, htmlNotes: sp.HTMLNotes, color: sp.Color, owner: st.user(sp.Owner),
 			createdAt: sp.CreatedAt, modifiedAt: sp.ModifiedAt}
@@ -187,6 +241,15 @@ func loadState(st *store, b []byte) (token string, err error) {
 			x := &section{gid: sec.GID, name: sec.Name, createdAt: sec.CreatedAt, project: p}
 			p.sections = append(p.sections, x)
 			st.objects[x.gid] = x
+		}
+		for _, x := range sp.FieldSettings {
+			cf := st.customField(x.Field)
+			if cf == nil {
+				return "", fmt.Errorf("reading the sandbox state: project %s has an unknown custom field %s", sp.GID, x.Field)
+			}
+			fs := &fieldSetting{gid: x.GID, field: cf, project: p, important: x.Important}
+			p.fieldSettings = append(p.fieldSettings, fs)
+			st.objects[fs.gid] = fs
 		}
 		st.projects = append(st.projects, p)
 		st.objects[p.gid] = p
@@ -223,6 +286,21 @@ func (st *store) loadTask(x stateTask) error {
 			t.followers = append(t.followers, u)
 		}
 	}
+	for _, g := range x.Tags {
+		if tg := st.tag(g); tg != nil {
+			t.tags = append(t.tags, tg)
+		}
+	}
+	for gid, v := range x.Values {
+		cf := st.customField(gid)
+		if cf == nil {
+			return fmt.Errorf("reading the sandbox state: task %s has a value of an unknown custom field %s", x.GID, gid)
+		}
+		if t.values == nil {
+			t.values = map[string]cfValue{}
+		}
+		t.values[gid] = cfValue{enum: cf.option(v.Enum), text: v.Text, number: v.Number}
+	}
 	st.objects[t.gid] = t
 	for _, s := range x.Stories {
 		y := &story{gid: s.GID, task: t, createdAt: s.CreatedAt, createdBy: st.optUser(s.CreatedBy), comment: s.Comment,
@@ -250,4 +328,23 @@ func (st *store) optUser(gid string) *user {
 		return nil
 	}
 	return st.user(gid)
+}
+
+// loadTagsAndFields reads the workspace's tags and custom fields.
+func (st *store) loadTagsAndFields(f stateFile) {
+	for _, x := range f.Tags {
+		t := &tag{gid: x.GID, name: x.Name, createdAt: x.CreatedAt}
+		st.tags = append(st.tags, t)
+		st.objects[t.gid] = t
+	}
+	for _, x := range f.Fields {
+		cf := &customField{gid: x.GID, name: x.Name, subtype: x.Subtype, precision: x.Precision}
+		for _, o := range x.Options {
+			eo := &enumOption{gid: o.GID, name: o.Name, color: o.Color, enabled: o.Enabled}
+			cf.options = append(cf.options, eo)
+			st.objects[eo.gid] = eo
+		}
+		st.fields = append(st.fields, cf)
+		st.objects[cf.gid] = cf
+	}
 }

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -57,4 +58,34 @@ func TestStateRoundTrip(t *testing.T) {
 	if !gidLess(gid, later) {
 		t.Errorf("gid %s made after restart is not above %s", later, gid)
 	}
+}
+
+// TestStateKeepsTagsAndCustomFields: tags, custom fields, their project
+// settings and task values survive a restart, set at seed or by a PUT.
+func TestStateKeepsTagsAndCustomFields(t *testing.T) {
+	e := newEnv(t)
+	test := e.project("Test")
+	gid := e.taskNamed(test, "Test task 3")
+	const opts = "?opt_fields=tags.name,custom_fields.name,custom_fields.display_value,custom_fields.enum_options.name"
+	cf := cfByName(e.ok(200, "GET", "/tasks/"+gid+opts, nil).data())
+	low := cf["Priority"]["enum_options"].([]any)[2].(map[string]any)["gid"].(string)
+	e.ok(200, "PUT", "/tasks/"+gid, map[string]any{"custom_fields": map[string]any{
+		cf["Priority"]["gid"].(string): low, cf["Story points"]["gid"].(string): "3"}})
+	seeded := e.taskNamed(e.project("Company"), "Trade show booth logistics")
+	state, err := e.sb.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f := newEnv(t, WithState(state))
+	got := cfByName(f.ok(200, "GET", "/tasks/"+gid+opts, nil).data())
+	if got["Priority"]["display_value"] != "Low" || got["Story points"]["display_value"] != "3" || got["Customer"]["display_value"] != nil {
+		t.Errorf("values after restart = %v", got)
+	}
+	tk := f.ok(200, "GET", "/tasks/"+seeded+opts, nil).data()
+	if !slices.Equal(names(tk["tags"]), []string{"partner", "blocked"}) || cfByName(tk)["Priority"]["display_value"] != "Medium" {
+		t.Errorf("seeded task after restart = %v", tk)
+	}
+	// The options are the same objects: the gid read before still sets one.
+	f.ok(200, "PUT", "/tasks/"+seeded, map[string]any{"custom_fields": map[string]any{cf["Priority"]["gid"].(string): low}})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ type store struct {
 
 	projects []*project // in creation (gid) order
 	webhooks []*webhook
+	tags     []*tag         // the workspace's tags, in creation order
+	fields   []*customField // the workspace's custom fields, in creation order
 
 	events     []*event
 	firstSeq   int64 // seq of events[0]
@@ -57,6 +60,8 @@ type project struct {
 	owner      *user
 	sections   []*section
 	tasks      []*task // in the order Asana lists them: creation order
+	// fieldSettings are the custom fields added to the project, in order.
+	fieldSettings []*fieldSetting
 }
 
 type section struct {
@@ -87,8 +92,10 @@ type task struct {
 	startOn        string
 	memberships    []membership
 	followers      []*user
-	stories        []*story      // creation order
-	attachments    []*attachment // creation order
+	tags           []*tag             // in the order they were added
+	values         map[string]cfValue // custom field values by field gid; absent is empty
+	stories        []*story           // creation order
+	attachments    []*attachment      // creation order
 	deleted        bool
 }
 
@@ -206,13 +213,14 @@ func (st *store) section(gid string) *section {
 	return s
 }
 
-// user finds a user by gid, e-mail or "me", as Asana's user parameters do.
+// user finds a user by gid, e-mail (in any case) or "me", as Asana's user
+// parameters do.
 func (st *store) user(ref string) *user {
 	if ref == "me" {
 		return st.me
 	}
 	for _, u := range st.users {
-		if u.gid == ref || u.email == ref {
+		if u.gid == ref || strings.EqualFold(u.email, ref) {
 			return u
 		}
 	}

@@ -18,10 +18,12 @@ type taskInput struct {
 	assignee       **user
 	dueOn, dueAt   *string
 	startOn        *string
+	customFields   []cfChange // read apart, once the task's projects are known
 	// create only
 	workspace   string
 	memberships []membership
 	followers   []*user
+	tags        []*tag
 }
 
 // parseTaskInput validates everything before anything changes, the way
@@ -206,12 +208,12 @@ func (s *Sandbox) parseCreateOnly(data map[string]json.RawMessage, in *taskInput
 		}
 		in.followers = append(in.followers, u)
 	}
-	if tags, _, err := strs(data, "tags"); err != nil {
+	tags, _, err := strs(data, "tags")
+	if err != nil {
 		return err
-	} else if len(tags) > 0 {
-		return unknownParam("tags", tags[0])
 	}
-	return nil
+	in.tags, err = st.parseTags(tags)
+	return err
 }
 
 // getTask serves GET /tasks/{task_gid}.
@@ -232,6 +234,9 @@ func (s *Sandbox) createTask(c *call) error {
 	if err != nil {
 		return err
 	}
+	if in.customFields, err = st.parseCustomFields(data, customFieldsOf(in.memberships)); err != nil {
+		return err
+	}
 	t := st.createTask(in, st.me, st.tick())
 	c.w.Header().Set("Location", c.location("/tasks/"+t.gid))
 	return c.writeFull(http.StatusCreated, s.schema.task, t, sel)
@@ -249,6 +254,7 @@ func (st *store) createTask(in *taskInput, by *user, at time.Time) *task {
 		approvalStatus: "pending",
 		memberships:    in.memberships,
 		followers:      []*user{by},
+		tags:           in.tags,
 	}
 	for _, u := range in.followers {
 		if u != by {
@@ -283,6 +289,9 @@ func (s *Sandbox) updateTask(c *call) error {
 	}
 	in, err := s.parseTaskInput(data, false)
 	if err != nil {
+		return err
+	}
+	if in.customFields, err = st.parseCustomFields(data, t.customFields()); err != nil {
 		return err
 	}
 	st.applyTask(t, in, st.me, st.tick(), true)
@@ -362,6 +371,7 @@ func (st *store) applyTask(t *task, in *taskInput, by *user, at time.Time, recor
 			changed(f.field, nil, &story{subtype: "due_date_changed", text: "changed the due date"})
 		}
 	}
+	st.applyCustomFields(t, in.customFields, by, at, record)
 }
 
 func subtypeWords(subtype string) string {

@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -98,6 +99,13 @@ type Config struct {
 // Extra is an operation of the real API that the document lacks. Its
 // request and the answers it has a schema for are held to component
 // schemas of the document; nothing else of it is checked.
+//
+// Body and Answers name a schema: a component schema of the document
+// ("Comment"); "[]" before one for a JSON array of it ("[]User"); or a
+// member's name and ":" before either for a JSON object that carries it
+// under that member, its other members unchecked
+// ("transitions:[]IssueTransition"), for an answer whose wrapper the
+// document lacks along with its operation.
 type Extra struct {
 	// Name names the operation in reports, in place of an operationId.
 	Name   string
@@ -106,9 +114,9 @@ type Extra struct {
 	Path *regexp.Regexp
 	// Security names the security scheme Authenticate is asked about.
 	Security string
-	// Body is the component schema of the request body.
+	// Body is the schema of the request body.
 	Body string
-	// Answers holds the component schema of the answer's body by status.
+	// Answers holds the schema of the answer's body by status.
 	Answers map[int]string
 }
 
@@ -153,11 +161,11 @@ func Load(cfg Config) (*Contract, error) {
 		if name == "" {
 			continue
 		}
-		ref := doc.Components.Schemas[name]
-		if ref == nil || ref.Value == nil {
-			return nil, fmt.Errorf("%s: %s has no %s schema", cfg.Name, path, name)
+		s, err := composed(doc, name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", cfg.Name, path, err)
 		}
-		c.schemas[name] = ref.Value
+		c.schemas[name] = s
 	}
 	if cfg.Prepare != nil {
 		cfg.Prepare(doc)
@@ -167,6 +175,33 @@ func Load(cfg Config) (*Contract, error) {
 		return nil, fmt.Errorf("%s: route %s: %w", cfg.Name, path, err)
 	}
 	return c, nil
+}
+
+// composed builds the schema an Extra names (see Extra) from the
+// document's component schemas.
+func composed(doc *openapi3.T, name string) (*openapi3.Schema, error) {
+	member, rest, wrapped := strings.Cut(name, ":")
+	if !wrapped {
+		rest = member
+	}
+	component, array := strings.CutPrefix(strings.TrimSpace(rest), "[]")
+	ref := doc.Components.Schemas[component]
+	if ref == nil || ref.Value == nil {
+		return nil, fmt.Errorf("has no %s schema", component)
+	}
+	s := ref.Value
+	if array {
+		s = openapi3.NewArraySchema().WithItems(s)
+	}
+	if wrapped {
+		member = strings.TrimSpace(member)
+		if member == "" {
+			return nil, fmt.Errorf("%q names no member", name)
+		}
+		s = openapi3.NewObjectSchema().WithProperty(member, s).WithAnyAdditionalProperties()
+		s.Required = []string{member}
+	}
+	return s, nil
 }
 
 // ModuleRoot walks up from the working directory (a package directory

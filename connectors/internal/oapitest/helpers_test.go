@@ -45,6 +45,18 @@ func testConfig() Config {
 			Security: "token",
 			Body:     "Thing",
 			Answers:  map[int]string{http.StatusOK: "Thing"},
+		}, {
+			Name:     "search, not in the document",
+			Method:   http.MethodGet,
+			Path:     regexp.MustCompile(`^/api/search$`),
+			Security: "token",
+			Answers:  map[int]string{http.StatusOK: "[]Thing"},
+		}, {
+			Name:     "shelf, not in the document",
+			Method:   http.MethodGet,
+			Path:     regexp.MustCompile(`^/api/shelves/[^/]+$`),
+			Security: "token",
+			Answers:  map[int]string{http.StatusOK: "things: []Thing"},
 		}},
 		Request: func(r *http.Request, route *routers.Route, body []byte, complete bool) []string {
 			var out []string

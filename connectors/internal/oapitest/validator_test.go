@@ -199,4 +199,11 @@ func TestLoadWantsTheSchemasItNames(t *testing.T) {
 	if _, err := Load(cfg); err == nil || !strings.Contains(err.Error(), "has no Fault schema") {
 		t.Errorf("Load with a missing error schema: %v, want it to name Fault", err)
 	}
+	for _, name := range []string{"[]Shelf", "shelf: Shelf", ": Thing"} {
+		cfg := testConfig()
+		cfg.Extras[0].Answers = map[int]string{200: name}
+		if _, err := Load(cfg); err == nil || !strings.Contains(err.Error(), "Shelf") && !strings.Contains(err.Error(), "names no member") {
+			t.Errorf("Load with an Extra answering %q: %v, want it refused", name, err)
+		}
+	}
 }

@@ -26,8 +26,14 @@ const apiPrefix = "/rest/api/3"
 // colon, which RFC 3339 (the document's date-time) does not allow.
 const timeLayout = "2006-01-02T15:04:05.000-0700"
 
-// commentEdit is the operation the real API has and the subset lacks.
-var commentEdit = regexp.MustCompile(`^/rest/api/3/issue/[^/]+/comment/[^/]+$`)
+// Paths of operations the real API has and the subset lacks: the comment
+// edit, an issue's transitions (getTransitions, doTransition) and user
+// search (findUsers).
+var (
+	commentEdit = regexp.MustCompile(`^/rest/api/3/issue/[^/]+/comment/[^/]+$`)
+	transitions = regexp.MustCompile(`^/rest/api/3/issue/[^/]+/transitions$`)
+	userSearch  = regexp.MustCompile(`^/rest/api/3/user/search$`)
+)
 
 // loadContract parses the document once per process. It is the one piece
 // of package-level state: parsing costs tens of milliseconds (more under
@@ -64,6 +70,27 @@ var loadContract = sync.OnceValues(func() (*oapitest.Contract, error) {
 			Security: "basicAuth",
 			Body:     "Comment",
 			Answers:  map[int]string{http.StatusOK: "Comment"},
+		}, {
+			// The real answer is a Transitions object, which the subset
+			// lacks; its transitions are the subset's IssueTransition.
+			Name:     "getTransitions, not in the subset",
+			Method:   http.MethodGet,
+			Path:     transitions,
+			Security: "basicAuth",
+			Answers:  map[int]string{http.StatusOK: "transitions: []IssueTransition"},
+		}, {
+			// 204 with no body.
+			Name:     "doTransition, not in the subset",
+			Method:   http.MethodPost,
+			Path:     transitions,
+			Security: "basicAuth",
+			Body:     "IssueUpdateDetails",
+		}, {
+			Name:     "findUsers, not in the subset",
+			Method:   http.MethodGet,
+			Path:     userSearch,
+			Security: "basicAuth",
+			Answers:  map[int]string{http.StatusOK: "[]User"},
 		}},
 		Request:  jiraRequestRules,
 		Response: jiraResponseRules,

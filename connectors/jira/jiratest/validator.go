@@ -25,9 +25,16 @@
 //
 // Where the document and the real API disagree, the real API wins, in
 // these places only:
-//   - Editing a comment (PUT /rest/api/3/issue/{k}/comment/{id}) is an
-//     operation of the real API the subset lacks: its request body and its
-//     200 answer are checked against the subset's Comment schema only.
+//   - Operations of the real API the subset lacks are checked against the
+//     subset's component schemas only (their parameters and statuses are
+//     not): editing a comment (PUT /rest/api/3/issue/{k}/comment/{id}),
+//     body and 200 answer as Comment; an issue's transitions (GET
+//     /rest/api/3/issue/{k}/transitions, getTransitions), the 200 answer
+//     as an object whose transitions are IssueTransitions (the real
+//     document's Transitions wrapper is not in the subset); a transition
+//     (POST the same path, doTransition), the body as IssueUpdateDetails;
+//     and user search (GET /rest/api/3/user/search, findUsers), the 200
+//     answer as an array of User.
 //   - date-time: Jira's timestamps ("2006-01-02T15:04:05.000+0000", no
 //     colon in the offset) are accepted beside RFC 3339.
 //   - Untyped nullable: a schema with no type (IssueBean.fields' values)

@@ -30,19 +30,8 @@ func (s *Sandbox) getMyself(c *call) error {
 	return nil
 }
 
-// userDetails is the compact user Jira embeds as author.
-func (c *call) userDetails() *object {
-	me := c.s.st.me
-	o := &object{}
-	o.Set("self", c.link("/user?accountId="+me.accountID))
-	o.Set("accountId", me.accountID)
-	o.Set("emailAddress", me.email)
-	o.Set("displayName", me.displayName)
-	o.Set("active", true)
-	o.Set("timeZone", me.loc.String())
-	o.Set("accountType", "atlassian")
-	return o
-}
+// userDetails is the sandbox's own account as Jira embeds an author.
+func (c *call) userDetails() *object { return c.renderUser(c.s.st.me) }
 
 // renderIssueType writes an issue type as Jira's IssueTypeDetails, as
 // projects list them and issues embed them.

@@ -1,6 +1,7 @@
 // Package sandbox is an in-memory, thread-safe emulator of the part of the
 // Jira Cloud REST API v3 that tandem uses: the operations of
-// testdata/jira/openapi-subset.json, plus one the subset lacks (below). A
+// testdata/jira/openapi-subset.json, plus four the subset lacks (the
+// comment edit, an issue's transitions both ways, and user search; below). A
 // Sandbox is an http.Handler serving the API under /rest/api/3, so a client
 // with base URL http://HOST instead of https://SITE.atlassian.net meets the
 // same shapes, status codes, paging, search and limits.
@@ -27,15 +28,46 @@
 //   - Issues: POST /issue takes fields project, issuetype, summary and
 //     description (ADF or null) and answers 201 {id,key,self}; ids count
 //     from 10000, keys per project (KAN-1, KAN-2…). PUT /issue/{idOrKey}
-//     takes summary, description and issuetype and answers 204 (200 with
-//     the issue when returnIssue=true). Bad input is 400 with one message
-//     per field under errors; other fields are "cannot be set".
+//     takes summary, description, issuetype, assignee ({"accountId"} or
+//     null), priority ({"name"} or {"id"}, or null), duedate
+//     ("yyyy-MM-dd" or null) and labels (no spaces, at most 255
+//     characters each; kept sorted and once each) and answers 204 (200
+//     with the issue when returnIssue=true); POST /issue takes the last
+//     four too. Bad input is 400 with one message per field under errors;
+//     other fields, status among them, are "cannot be set".
 //     Descriptions and comment bodies are checked as ADF (see adf.go).
 //   - Fields: GET /issue returns *all by default; fields takes *all,
 //     *navigable, names and -name exclusions; unknown names are ignored.
 //     The sandbox keeps summary, description, issuetype, project, created,
-//     updated, attachment and comment (an object {comments, maxResults,
-//     total, startAt} holding up to 5000 comments; not navigable).
+//     updated, status (StatusDetails with its statusCategory), assignee
+//     (the user, without emailAddress when the profile hides it, or null),
+//     priority (or null), duedate (or null), labels, attachment and comment
+//     (an object {comments, maxResults, total, startAt} holding up to 5000
+//     comments; not navigable).
+//   - Workflows: a status changes only through a transition. Statuses are
+//     the site's: To Do (category new), In Progress and In Review
+//     (indeterminate), Done (done). Every project has the simplified
+//     workflow's global transitions 11 To Do, 21 In Progress and 31 Done
+//     (from any other status); KAN adds 41 "Request review", from In
+//     Progress to In Review only, so To Do to In Review has no transition.
+//     New issues start in To Do with priority Medium (priorities are Jira
+//     Cloud's five defaults). GET /issue/{k}/transitions answers {expand,
+//     transitions} with those the issue's status allows (transitionId
+//     picks one); POST with {"transition":{"id"}} answers 204, or 400
+//     "Transition id 'N' is not valid for this issue." The transitions
+//     have no screen: fields or update in the body are "cannot be set".
+//     The subset lacks both operations; jiratest checks the answer's
+//     transitions against IssueTransition and the body against
+//     IssueUpdateDetails.
+//   - Users: the sandbox's account and the site's people (both seeds):
+//     dana@ and jordan@<site>.example (Jordan's profile hides the e-mail),
+//     and alex@ and priya@acme.example, guests from the demo's Asana
+//     workspace. GET /user/search takes query (a prefix of a display
+//     name's word or of a visible e-mail; a hidden e-mail matches only
+//     whole, without regard to case), accountId, startAt and maxResults,
+//     and answers an array of User; without query, accountId or property
+//     it is 400. The subset lacks it; jiratest checks the answer as an
+//     array of User.
 //   - Comments: offset paging (maxResults up to 5000, default 100),
 //     orderBy created, +created or -created. PUT
 //     /rest/api/3/issue/{k}/comment/{id} with {"body":ADF} edits a comment
@@ -75,7 +107,8 @@
 //     closed without an answer, before the request changed anything, so
 //     retrying is safe.
 //
-// Deliberate simplifications: one user, who may do everything; no
-// statuses, transitions, assignees or other fields; the issue-type ids of
+// Deliberate simplifications: the sandbox's account may do everything and
+// every user may be assigned; no resolution, components or custom fields;
+// JQL knows no status, assignee or labels clauses; the issue-type ids of
 // each project are its own (team-managed style); no deletes.
 package sandbox

@@ -25,7 +25,9 @@ var issueFields = []struct {
 	navigable bool
 }{
 	{"summary", true}, {"issuetype", true}, {"project", true}, {"created", true},
-	{"updated", true}, {"description", true}, {"attachment", true}, {"comment", false},
+	{"updated", true}, {"status", true}, {"assignee", true}, {"priority", true},
+	{"duedate", true}, {"labels", true}, {"description", true}, {"attachment", true},
+	{"comment", false},
 }
 
 // selection is a parsed fields parameter.
@@ -114,6 +116,28 @@ func (c *call) renderIssue(is *issue, st *issueState, sel selection) *object {
 			f.Set("created", c.stamp(st.created))
 		case "updated":
 			f.Set("updated", c.stamp(st.updated))
+		case "status":
+			f.Set("status", c.renderStatus(st.status))
+		case "assignee":
+			if st.assignee == nil {
+				f.Set("assignee", nil)
+			} else {
+				f.Set("assignee", c.renderUser(st.assignee))
+			}
+		case "priority":
+			if st.priority == nil {
+				f.Set("priority", nil)
+			} else {
+				f.Set("priority", c.renderPriority(st.priority))
+			}
+		case "duedate":
+			if st.duedate == "" {
+				f.Set("duedate", nil)
+			} else {
+				f.Set("duedate", st.duedate)
+			}
+		case "labels":
+			f.Set("labels", append([]string{}, st.labels...))
 		case "description":
 			if st.description == nil {
 				f.Set("description", nil)
@@ -169,6 +193,15 @@ type issueInput struct {
 	description json.RawMessage // set when hasDesc; nil means null
 	hasDesc     bool
 	typeRef     json.RawMessage
+	// The fields beyond the Basic ones, each set when its has… is.
+	assignee    *user // nil: unassigned
+	hasAssignee bool
+	priority    *priority // nil: none
+	hasPriority bool
+	duedate     string // "" clears
+	hasDuedate  bool
+	labels      []string // sorted, without duplicates
+	hasLabels   bool
 }
 
 // readIssueInput checks fields against Jira's rules and collects one error
@@ -220,7 +253,12 @@ func (s *Sandbox) readIssueInput(fields map[string]json.RawMessage, p *project) 
 				continue
 			}
 			in.description = doc
+		case "assignee", "priority", "duedate", "labels":
+			if msg := s.readField(in, name, raw); msg != "" {
+				errs[name] = msg
+			}
 		default:
+			// status among them: it changes only through a transition.
 			errs[name] = "Field '" + name + "' cannot be set. It is not on the appropriate screen, or unknown."
 		}
 	}
@@ -304,7 +342,7 @@ func (s *Sandbox) createIssue(c *call) error {
 	if err != nil {
 		return err
 	}
-	is := st.addIssue(in.project, in.itype, *in.summary, in.description, st.tick())
+	is := st.addIssue(in.project, in.itype, *in.summary, in.description, st.tick(), func(st *issueState) { in.apply(st) })
 	o := &object{}
 	o.Set("id", is.id)
 	o.Set("key", is.key)
@@ -355,6 +393,9 @@ func (s *Sandbox) edit(c *call, st *store, is *issue, fields map[string]json.Raw
 	}
 	if in.itype != nil && in.itype != cur.itype {
 		cur.itype, changed = in.itype, true
+	}
+	if in.apply(cur) {
+		changed = true
 	}
 	if changed {
 		st.indexed(is, st.tick())

@@ -63,7 +63,7 @@ func TestFieldSelection(t *testing.T) {
 	names := func(q string) string {
 		f := fieldsOfIssue(e.ok(200, "GET", "/issue/KAN-2"+q, nil))
 		var out []string
-		for _, n := range []string{"summary", "description", "issuetype", "project", "created", "updated", "comment", "attachment"} {
+		for _, n := range []string{"summary", "description", "issuetype", "project", "created", "updated", "comment", "attachment", "status", "labels"} {
 			if _, ok := f[n]; ok {
 				out = append(out, n)
 			}
@@ -71,12 +71,13 @@ func TestFieldSelection(t *testing.T) {
 		return strings.Join(out, ",")
 	}
 	for q, want := range map[string]string{
-		"":                                "summary,description,issuetype,project,created,updated,comment,attachment",
-		"?fields=*all":                    "summary,description,issuetype,project,created,updated,comment,attachment",
-		"?fields=*navigable":              "summary,description,issuetype,project,created,updated,attachment",
+		"":                                "summary,description,issuetype,project,created,updated,comment,attachment,status,labels",
+		"?fields=*all":                    "summary,description,issuetype,project,created,updated,comment,attachment,status,labels",
+		"?fields=*navigable":              "summary,description,issuetype,project,created,updated,attachment,status,labels",
+		"?fields=status,-labels":          "status",
 		"?fields=summary,updated":         "summary,updated",
 		"?fields=summary&fields=comment":  "summary,comment",
-		"?fields=*all,-comment,-project":  "summary,description,issuetype,created,updated,attachment",
+		"?fields=*all,-comment,-project":  "summary,description,issuetype,created,updated,attachment,status,labels",
 		"?fields=summary,customfield_123": "summary",
 		"?fields=nonsense":                "",
 	} {
@@ -119,7 +120,14 @@ func TestCreateIssueErrors(t *testing.T) {
 		{"no type", map[string]any{"project": kan, "summary": "s"}, "issuetype", "Specify an issue type"},
 		{"bad project", map[string]any{"project": map[string]any{"key": "NOPE"}, "issuetype": task, "summary": "s"}, "project", "Specify a valid project ID or key"},
 		{"plain description", map[string]any{"project": kan, "issuetype": task, "summary": "s", "description": "plain text"}, "description", adfInvalid},
-		{"unknown field", map[string]any{"project": kan, "issuetype": task, "summary": "s", "priority": map[string]any{"name": "High"}}, "priority", "cannot be set"},
+		{"unknown field", map[string]any{"project": kan, "issuetype": task, "summary": "s", "environment": "prod"}, "environment", "cannot be set"},
+		{"status", map[string]any{"project": kan, "issuetype": task, "summary": "s", "status": map[string]any{"name": "Done"}}, "status", "cannot be set"},
+		{"bad priority", map[string]any{"project": kan, "issuetype": task, "summary": "s", "priority": map[string]any{"name": "Urgent"}}, "priority", "The priority selected is invalid."},
+		{"unknown assignee", map[string]any{"project": kan, "issuetype": task, "summary": "s", "assignee": map[string]any{"accountId": "nobody"}}, "assignee", "cannot be assigned"},
+		{"assignee by name", map[string]any{"project": kan, "issuetype": task, "summary": "s", "assignee": map[string]any{"name": "dana"}}, "assignee", "Specify a valid value for assignee"},
+		{"bad due date", map[string]any{"project": kan, "issuetype": task, "summary": "s", "duedate": "31/12/2026"}, "duedate", "Error parsing date string"},
+		{"label with a space", map[string]any{"project": kan, "issuetype": task, "summary": "s", "labels": []string{"ok", "not ok"}}, "labels", "contains spaces"},
+		{"labels not a list", map[string]any{"project": kan, "issuetype": task, "summary": "s", "labels": "one"}, "labels", "string array"},
 	}
 	for _, c := range cases {
 		r := post(c.fields)

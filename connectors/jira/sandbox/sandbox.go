@@ -153,6 +153,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		loc:         loc,
 	}
 	s.st = newStore(s.clk, me, c.searchLag)
+	s.st.users = append(s.st.users, seededUsers(c.site, loc)...)
 	if c.state != nil {
 		tok, err := loadState(s.st, c.state)
 		if err != nil {
@@ -265,8 +266,9 @@ func (s *Sandbox) authorize(r *http.Request) bool {
 	return okEmail && okTok
 }
 
-// routes registers the operations of the OpenAPI subset, the comment edit
-// the subset lacks, the media URLs and the browse pages; anything else
+// routes registers the operations of the OpenAPI subset, those of the
+// real API the subset lacks (the comment edit, transitions, user search),
+// the media URLs and the browse pages; anything else
 // under /rest/api/3 gets a Jira 404.
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
@@ -281,6 +283,9 @@ func (s *Sandbox) routes() *http.ServeMux {
 	api("POST /issue", s.createIssue)
 	api("GET /issue/{issueIdOrKey}", s.getIssue)
 	api("PUT /issue/{issueIdOrKey}", s.editIssue)
+	api("GET /issue/{issueIdOrKey}/transitions", s.getTransitions)
+	api("POST /issue/{issueIdOrKey}/transitions", s.doTransition)
+	api("GET /user/search", s.findUsers)
 	api("GET /issue/{issueIdOrKey}/comment", s.getComments)
 	api("POST /issue/{issueIdOrKey}/comment", s.addComment)
 	api("PUT /issue/{issueIdOrKey}/comment/{id}", s.updateComment)

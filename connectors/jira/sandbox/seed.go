@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
-// seedProject is a project of both seeds with its issue types.
+// seedProject is a project of both seeds with its issue types; review
+// gives its workflow an In Review step (newWorkflow).
 type seedProject struct {
 	id, key, name, description string
 	types                      []issueType
+	review                     bool
 }
 
 var seedProjects = []seedProject{
@@ -21,12 +24,12 @@ var seedProjects = []seedProject{
 		{"10003", "Story", "A functionality or feature expressed as a user goal.", 0},
 		{"10004", "Improvement", "An improvement or enhancement to an existing feature.", 0},
 		{"10005", "Epic", "A collection of related bugs, stories, and tasks.", 1},
-	}},
+	}, true},
 	{"10001", "OPS", "Operations", "Infrastructure and on-call work.", []issueType{
 		{"10006", "Task", "A small, distinct piece of work.", 0},
 		{"10007", "Bug", "A problem or error.", 0},
 		{"10008", "Epic", "A collection of related bugs, stories, and tasks.", 1},
-	}},
+	}, false},
 }
 
 // seedIssue is a demo issue; ages are hours before the sandbox starts.
@@ -36,6 +39,17 @@ type seedIssue struct {
 	createdAgo, updatedAgo  int
 	comments                []string // plain-text paragraphs
 	file                    *seedFile
+	fields                  seedFields
+}
+
+// seedFields are a demo issue's fields beyond the Basic ones; zero values
+// leave a new issue's defaults (To Do, Medium, nobody, no date, no
+// labels).
+type seedFields struct {
+	status, priority string
+	assignee         string // a seed user's local part (dana), "me" for the sandbox's account
+	dueIn            int    // days after the seed's start; 0 for no due date
+	labels           []string
 }
 
 type seedFile struct{ name, mimeType, body string }
@@ -43,33 +57,34 @@ type seedFile struct{ name, mimeType, body string }
 var seedIssues = []seedIssue{
 	{"KAN", "Task", "Set up CI pipeline for the mobile app",
 		`{"version":1,"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"Build and test every pull request on "},{"type":"text","text":"both","marks":[{"type":"strong"}]},{"type":"text","text":" platforms:"}]},{"type":"bulletList","content":[{"type":"listItem","content":[{"type":"paragraph","content":[{"type":"text","text":"iOS on macOS runners"}]}]},{"type":"listItem","content":[{"type":"paragraph","content":[{"type":"text","text":"Android with the "},{"type":"text","text":"gradle","marks":[{"type":"code"}]},{"type":"text","text":" cache"}]}]}]},{"type":"paragraph","content":[{"type":"text","text":"See the "},{"type":"text","text":"runbook","marks":[{"type":"link","attrs":{"href":"https://example.com/runbooks/ci"}}]},{"type":"text","text":"."}]}]}`,
-		340, 20, []string{"Runners are provisioned; waiting on the signing certificates.", "Certificates arrived, pipeline is green."}, nil},
+		340, 20, []string{"Runners are provisioned; waiting on the signing certificates.", "Certificates arrived, pipeline is green."}, nil, seedFields{status: "Done", assignee: "dana", labels: []string{"ci", "mobile"}}},
 	{"KAN", "Bug", "Login button unresponsive on Safari 17",
 		`{"version":1,"type":"doc","content":[{"type":"heading","attrs":{"level":3},"content":[{"type":"text","text":"Steps to reproduce"}]},{"type":"orderedList","content":[{"type":"listItem","content":[{"type":"paragraph","content":[{"type":"text","text":"Open the sign-in page in Safari 17"}]}]},{"type":"listItem","content":[{"type":"paragraph","content":[{"type":"text","text":"Click "},{"type":"text","text":"Log in","marks":[{"type":"em"}]}]}]}]},{"type":"paragraph","content":[{"type":"text","text":"Nothing happens; the console shows a CSP error."}]}]}`,
 		300, 6, []string{"Reproduced on macOS 14.4; console log attached."},
-		&seedFile{"safari-console.txt", "text/plain", "Refused to execute inline script because it violates the Content Security Policy directive: \"script-src 'self'\".\n"}},
+		&seedFile{"safari-console.txt", "text/plain", "Refused to execute inline script because it violates the Content Security Policy directive: \"script-src 'self'\".\n"}, seedFields{status: "In Progress", priority: "High", assignee: "alex", dueIn: 3, labels: []string{"frontend", "safari"}}},
 	{"KAN", "Story", "As a customer I can export my invoices as CSV",
 		`{"version":1,"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"Finance teams reconcile invoices in spreadsheets. Offer a CSV export on the invoices page with the columns number, date, amount and status."}]},{"type":"blockquote","content":[{"type":"paragraph","content":[{"type":"text","text":"We copy 200 invoices by hand every month. — Customer interview"}]}]}]}`,
-		250, 48, nil, nil},
-	{"KAN", "Improvement", "Reduce cold start time of the API gateway", "", 200, 200, nil, nil},
+		250, 48, nil, nil, seedFields{labels: []string{"customer-request"}, dueIn: 21}},
+	{"KAN", "Improvement", "Reduce cold start time of the API gateway", "", 200, 200, nil, nil, seedFields{priority: "Low"}},
 	{"KAN", "Epic", "Q3 onboarding revamp",
 		`{"version":1,"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"Cut time-to-first-value for new workspaces "},{"type":"text","text":"in half","marks":[{"type":"em"},{"type":"underline"}]},{"type":"text","text":"."}]}]}`,
-		180, 30, []string{"Kick-off is booked for Monday."}, nil},
+		180, 30, []string{"Kick-off is booked for Monday."}, nil, seedFields{status: "In Progress", assignee: "priya", dueIn: 45}},
 	{"KAN", "Task", "Update the privacy policy page",
 		`{"version":1,"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"Legal sent the new wording; publish it and bump the date."}]},{"type":"codeBlock","attrs":{"language":"text"},"content":[{"type":"text","text":"Last updated: 1 October"}]}]}`,
-		90, 3, nil, nil},
-	{"OPS", "Task", "Rotate TLS certificates on the edge proxies", "", 120, 100, nil, nil},
+		90, 3, nil, nil, seedFields{status: "In Review", assignee: "jordan", dueIn: 2, labels: []string{"legal"}}},
+	{"OPS", "Task", "Rotate TLS certificates on the edge proxies", "", 120, 100, nil, nil, seedFields{priority: "High", dueIn: 7}},
 	{"OPS", "Bug", "Nightly backup job fails on the reporting database",
 		`{"version":1,"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"The job exits with "},{"type":"text","text":"pg_dump: error: connection lost","marks":[{"type":"code"}]},{"type":"text","text":" since Tuesday."}]}]}`,
-		60, 10, []string{"Disk on the replica was full; cleaned up, watching tonight's run."}, nil},
-	{"OPS", "Epic", "Migrate monitoring to OpenTelemetry", "", 400, 150, nil, nil},
+		60, 10, []string{"Disk on the replica was full; cleaned up, watching tonight's run."}, nil, seedFields{status: "In Progress", priority: "Highest", assignee: "me", labels: []string{"database", "on-call"}}},
+	{"OPS", "Epic", "Migrate monitoring to OpenTelemetry", "", 400, 150, nil, nil, seedFields{}},
 }
 
 // seedStore fills st with the projects and, for the demo seed, issues.
 // Seed times are in the past, so a lagging search index already has them.
 func seedStore(st *store, demo bool) {
 	for _, sp := range seedProjects {
-		p := &project{id: sp.id, key: sp.key, name: sp.name, description: sp.description}
+		p := &project{id: sp.id, key: sp.key, name: sp.name, description: sp.description,
+			workflow: newWorkflow(st.statuses, sp.key, sp.review)}
 		for _, t := range sp.types {
 			p.types = append(p.types, &t)
 		}
@@ -100,7 +115,8 @@ func seedStore(st *store, demo bool) {
 		}
 		created := start.Add(-time.Duration(si.createdAgo) * time.Hour)
 		updated := start.Add(-time.Duration(si.updatedAgo) * time.Hour)
-		is := st.addIssue(p, p.issueType("", si.itype), si.summary, desc, created)
+		is := st.addIssue(p, p.issueType("", si.itype), si.summary, desc, created,
+			func(cur *issueState) { si.fields.fill(st, p, cur, start) })
 		step := updated.Sub(created) / time.Duration(len(si.comments)+2)
 		at := created
 		for _, text := range si.comments {
@@ -122,4 +138,34 @@ func seedStore(st *store, demo bool) {
 		}
 		st.ticks.Observe(is.cur.updated)
 	}
+}
+
+// fill sets a demo issue's fields beyond the Basic ones; a name the site
+// lacks is a bug in the seed.
+func (f seedFields) fill(st *store, p *project, cur *issueState, start time.Time) {
+	if f.status != "" {
+		if cur.status = statusNamed(p.workflow.statuses, f.status); cur.status == nil {
+			panic(fmt.Sprintf("seed: project %s has no status %q", p.key, f.status))
+		}
+	}
+	if f.priority != "" {
+		if cur.priority = findPriority(st.priorities, "", f.priority); cur.priority == nil {
+			panic(fmt.Sprintf("seed: no priority %q", f.priority))
+		}
+	}
+	if f.assignee != "" {
+		for _, u := range st.users {
+			if f.assignee == "me" && u == st.me || strings.HasPrefix(u.email, f.assignee+"@") {
+				cur.assignee = u
+				break
+			}
+		}
+		if cur.assignee == nil {
+			panic(fmt.Sprintf("seed: no user %q", f.assignee))
+		}
+	}
+	if f.dueIn != 0 {
+		cur.duedate = start.In(st.me.loc).AddDate(0, 0, f.dueIn).Format(time.DateOnly)
+	}
+	cur.labels = slices.Sorted(slices.Values(f.labels))
 }

@@ -15,7 +15,11 @@ const stateVersion = 1
 // can be stopped and started again with its data (tandem demo --data keeps
 // it between runs). Issues name their project by key and their type by id.
 // The search index's lagging versions (WithSearchLag) are not kept: after a
-// restart the index is up to date.
+// restart the index is up to date. The fields beyond the Basic ones and the
+// site's people came later: a file without them reads as issues with a
+// new issue's defaults and the seeded people. Workflows, statuses and
+// priorities are the site's configuration, not data: issues name their
+// status and priority by id.
 type (
 	stateFile struct {
 		Version   int            `json:"version"`
@@ -27,6 +31,11 @@ type (
 		NextFile  int            `json:"next_file"`
 		Projects  []stateProject `json:"projects"`
 		Issues    []stateIssue   `json:"issues"`
+		Users     []stateUser    `json:"users,omitempty"`
+	}
+	stateUser struct {
+		AccountID, Name, Email string
+		Hidden                 bool `json:",omitempty"`
 	}
 	stateProject struct {
 		ID, Key, Name, Description string
@@ -45,6 +54,11 @@ type (
 		Created, Updated       time.Time
 		Comments               []stateComment
 		Attachments            []stateAttachment
+		Status                 string   `json:",omitempty"`
+		Assignee               string   `json:",omitempty"`
+		Priority               *string  `json:",omitempty"` // nil: the default; "" none
+		DueDate                string   `json:",omitempty"`
+		Labels                 []string `json:",omitempty"`
 	}
 	stateComment struct {
 		ID               string
@@ -77,6 +91,9 @@ func (s *Sandbox) State() ([]byte, error) {
 		}
 		f.Projects = append(f.Projects, sp)
 	}
+	for _, u := range st.users[1:] {
+		f.Users = append(f.Users, stateUser{u.accountID, u.displayName, u.email, u.emailHidden})
+	}
 	for _, is := range st.issues {
 		x := stateIssue{ID: is.id, Key: is.key, Project: is.project.key, Type: is.cur.itype.id, Num: is.num,
 			Summary: is.cur.summary, Description: is.cur.description, Created: is.cur.created, Updated: is.cur.updated}
@@ -86,6 +103,15 @@ func (s *Sandbox) State() ([]byte, error) {
 		for _, a := range is.cur.attachments {
 			x.Attachments = append(x.Attachments, stateAttachment{a.id, a.filename, a.mimeType, a.created, a.data})
 		}
+		x.Status, x.DueDate, x.Labels = is.cur.status.id, is.cur.duedate, is.cur.labels
+		if is.cur.assignee != nil {
+			x.Assignee = is.cur.assignee.accountID
+		}
+		prio := ""
+		if is.cur.priority != nil {
+			prio = is.cur.priority.id
+		}
+		x.Priority = &prio
 		f.Issues = append(f.Issues, x)
 	}
 	var b bytes.Buffer
@@ -110,8 +136,15 @@ func loadState(st *store, b []byte) (string, error) {
 	st.me.accountID = f.AccountID
 	st.ticks.Observe(f.Clock)
 	st.nextIssue, st.nextCmt, st.nextFile = f.NextIssue, f.NextCmt, f.NextFile
+	if len(f.Users) > 0 {
+		st.users = st.users[:1]
+		for _, u := range f.Users {
+			st.users = append(st.users, &user{accountID: u.AccountID, displayName: u.Name, email: u.Email, loc: st.me.loc, emailHidden: u.Hidden})
+		}
+	}
 	for _, sp := range f.Projects {
-		p := &project{id: sp.ID, key: sp.Key, name: sp.Name, description: sp.Description, nextNum: sp.NextNum}
+		p := &project{id: sp.ID, key: sp.Key, name: sp.Name, description: sp.Description, nextNum: sp.NextNum,
+			workflow: newWorkflow(st.statuses, sp.Key, seededReview(sp.Key))}
 		for _, t := range sp.Types {
 			p.types = append(p.types, &issueType{t.ID, t.Name, t.Description, t.Level})
 		}
@@ -128,6 +161,9 @@ func loadState(st *store, b []byte) (string, error) {
 		}
 		is := &issue{id: x.ID, key: x.Key, num: x.Num, project: p, cur: issueState{summary: x.Summary,
 			description: x.Description, itype: t, created: x.Created, updated: x.Updated}}
+		if err := st.loadFields(&is.cur, p, x); err != nil {
+			return "", fmt.Errorf("reading the sandbox state: issue %s %w", x.Key, err)
+		}
 		for _, c := range x.Comments {
 			is.cur.comments = append(is.cur.comments, comment{c.ID, c.Body, c.Created, c.Updated})
 		}
@@ -142,4 +178,42 @@ func loadState(st *store, b []byte) (string, error) {
 		st.indexed(is, is.cur.updated)
 	}
 	return f.Token, nil
+}
+
+// seededReview says whether the seeded project of that key has the In
+// Review step; a project no seed has gets the simplified workflow.
+func seededReview(key string) bool {
+	for _, sp := range seedProjects {
+		if sp.key == key {
+			return sp.review
+		}
+	}
+	return false
+}
+
+// loadFields reads an issue's fields beyond the Basic ones from the state
+// file: those it lacks are a new issue's.
+func (st *store) loadFields(cur *issueState, p *project, x stateIssue) error {
+	cur.status = p.workflow.initial()
+	if x.Status != "" {
+		if cur.status = p.workflow.status(x.Status); cur.status == nil {
+			return fmt.Errorf("has a status %s its project's workflow lacks", x.Status)
+		}
+	}
+	cur.priority = defaultPriority(st.priorities)
+	if x.Priority != nil {
+		cur.priority = nil
+		if *x.Priority != "" {
+			if cur.priority = findPriority(st.priorities, *x.Priority, ""); cur.priority == nil {
+				return fmt.Errorf("has an unknown priority %s", *x.Priority)
+			}
+		}
+	}
+	if x.Assignee != "" {
+		if cur.assignee = st.user(x.Assignee); cur.assignee == nil {
+			return fmt.Errorf("is assigned to an unknown user %s", x.Assignee)
+		}
+	}
+	cur.duedate, cur.labels = x.DueDate, x.Labels
+	return nil
 }

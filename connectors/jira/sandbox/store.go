@@ -15,10 +15,15 @@ import (
 // and attachments.
 const firstID = 10000
 
-// user is the one account of the sandbox.
+// user is an account of the site: the one the sandbox authenticates (the
+// store's me) or one of the people issues are assigned to.
 type user struct {
 	accountID, displayName, email string
 	loc                           *time.Location
+	// emailHidden is a profile that shows its e-mail to nobody: Jira
+	// leaves emailAddress out, and user search matches the whole address
+	// only.
+	emailHidden bool
 }
 
 func (u *user) stamp(t time.Time) string { return t.In(u.loc).Format(timeLayout) }
@@ -28,6 +33,7 @@ func (u *user) stamp(t time.Time) string { return t.In(u.loc).Format(timeLayout)
 type project struct {
 	id, key, name, description string
 	types                      []*issueType
+	workflow                   *workflow
 	nextNum                    int
 }
 
@@ -64,6 +70,11 @@ type issueState struct {
 	updated     time.Time
 	comments    []comment
 	attachments []*attachment
+	status      *status
+	assignee    *user     // nil: unassigned
+	priority    *priority // nil: none
+	duedate     string    // yyyy-MM-dd, "" for none
+	labels      []string  // sorted, no duplicates
 }
 
 type version struct {
@@ -87,29 +98,33 @@ type attachment struct {
 func (st issueState) clone() issueState {
 	st.comments = slices.Clone(st.comments)
 	st.attachments = slices.Clone(st.attachments)
+	st.labels = slices.Clone(st.labels)
 	return st
 }
 
 // store is the sandbox's state behind one lock.
 type store struct {
-	mu        sync.RWMutex
-	clk       *clock
-	ticks     sandboxkit.Ticker // write times, strictly increasing
-	lag       time.Duration
-	me        *user
-	projects  []*project
-	issues    []*issue // creation order
-	byID      map[string]*issue
-	byKey     map[string]*issue
-	files     map[string]*attachment
-	nextIssue int
-	nextCmt   int
-	nextFile  int
+	mu         sync.RWMutex
+	clk        *clock
+	ticks      sandboxkit.Ticker // write times, strictly increasing
+	lag        time.Duration
+	me         *user
+	users      []*user // me first
+	statuses   []*status
+	priorities []*priority
+	projects   []*project
+	issues     []*issue // creation order
+	byID       map[string]*issue
+	byKey      map[string]*issue
+	files      map[string]*attachment
+	nextIssue  int
+	nextCmt    int
+	nextFile   int
 }
 
 func newStore(clk *clock, me *user, lag time.Duration) *store {
 	return &store{
-		clk: clk, me: me, lag: lag,
+		clk: clk, me: me, lag: lag, users: []*user{me}, statuses: siteStatuses(), priorities: newPriorities(),
 		byID: map[string]*issue{}, byKey: map[string]*issue{}, files: map[string]*attachment{},
 		nextIssue: firstID, nextCmt: firstID, nextFile: firstID,
 	}
@@ -130,6 +145,16 @@ func (st *store) project(idOrKey string) *project {
 	return nil
 }
 
+// user finds an account by id.
+func (st *store) user(accountID string) *user {
+	for _, u := range st.users {
+		if u.accountID == accountID {
+			return u
+		}
+	}
+	return nil
+}
+
 // issue finds an issue by id or key.
 func (st *store) issue(idOrKey string) *issue {
 	if is := st.byID[idOrKey]; is != nil {
@@ -138,15 +163,21 @@ func (st *store) issue(idOrKey string) *issue {
 	return st.byKey[strings.ToUpper(idOrKey)]
 }
 
-// addIssue creates an issue in p at time at. Callers hold the write lock.
-func (st *store) addIssue(p *project, t *issueType, summary string, desc json.RawMessage, at time.Time) *issue {
+// addIssue creates an issue in p at time at, in its workflow's first
+// status with the default priority; fill, if not nil, sets more of it
+// before it is indexed. Callers hold the write lock.
+func (st *store) addIssue(p *project, t *issueType, summary string, desc json.RawMessage, at time.Time, fill func(*issueState)) *issue {
 	p.nextNum++
 	is := &issue{
 		id:      strconv.Itoa(st.nextIssue),
 		key:     p.key + "-" + strconv.Itoa(p.nextNum),
 		num:     p.nextNum,
 		project: p,
-		cur:     issueState{summary: summary, description: desc, itype: t, created: at, updated: at},
+		cur: issueState{summary: summary, description: desc, itype: t, created: at, updated: at,
+			status: p.workflow.initial(), priority: defaultPriority(st.priorities)},
+	}
+	if fill != nil {
+		fill(&is.cur)
 	}
 	st.nextIssue++
 	st.issues = append(st.issues, is)
