@@ -118,9 +118,9 @@ func TestMergeComments(t *testing.T) {
 		t.Errorf("no merge: %+v, %v", in, err)
 	}
 	for body, want := range map[string]string{
-		"    merge_comments(replica, item)\n":     "merge_comments: the first argument is replica, want item",
-		"    merge_comments(item, previous)\n":    "merge_comments: the second argument is NoneType, want replica (not previous)",
-		"    merge_attachments(item)\n":           "merge_attachments: got 1 arguments, want 2",
+		"    merge_comments(replica, item)\n":    "merge_comments: the first argument is replica, want item",
+		"    merge_comments(item, previous)\n":   "merge_comments: the second argument is NoneType, want replica (not previous)",
+		"    merge_attachments(item)\n":          "merge_attachments: got 1 arguments, want 2",
 		"    merge_comments(item, replica, 1)\n": "merge_comments: got 3 arguments, want 2",
 	} {
 		if _, err := runIncoming(t, body, Replica{}); err == nil || !strings.Contains(err.Error(), want) {
