@@ -63,16 +63,19 @@ func newReceivedReplica(r Replica, changed func(string) bool) *replicaValue {
 
 // changedFunc is replica.changed for an incoming run: on a first sync
 // every field the replica has; else those the pipeline names, or, when it
-// names none, those whose value differs from the previous replica's.
+// names none, those whose value differs from the previous replica's (all
+// of them when there is no previous replica).
 func changedFunc(in IncomingInput, first bool) func(string) bool {
 	return func(f string) bool {
 		switch {
 		case !in.Replica.Has(f):
 			return false
-		case first || in.Previous == nil:
+		case first:
 			return true
 		case in.Changed != nil:
 			return slices.Contains(in.Changed, f)
+		case in.Previous == nil:
+			return true
 		}
 		return !in.Previous.Has(f) || in.Previous.Value(f) != in.Replica.Value(f)
 	}
