@@ -171,8 +171,16 @@ func stringList(ss []string) *starlark.List {
 	return starlark.NewList(vs)
 }
 
-// set converts a script's value for a field and stores it. None is the
-// caller's to handle: it means unset on a replica and cleared on an item.
+// assign converts a script's value for a field and stores it; None
+// clears the field.
+func (h holder) assign(field string, v starlark.Value) error {
+	if v == starlark.None {
+		return h.clear(field)
+	}
+	return h.set(field, v)
+}
+
+// set converts a script's value (not None) for a field and stores it.
 func (h holder) set(field string, v starlark.Value) error {
 	switch field {
 	case FieldDescription:
@@ -238,8 +246,8 @@ func (h holder) set(field string, v starlark.Value) error {
 	return nil
 }
 
-// clear sets a field to its zero value (None assigned to an item's
-// field); type, summary and completed have none a tracker would take.
+// clear sets a field to its zero value (None assigned); type, summary
+// and completed have none a tracker would take.
 func (h holder) clear(field string) error {
 	switch field {
 	case FieldType, FieldSummary:
@@ -251,7 +259,7 @@ func (h holder) clear(field string) error {
 	case FieldLabels:
 		h.f.Labels = nil
 	case FieldCustom:
-		return fmt.Errorf("can't be None: clear one custom field at a time, item.custom[name] = None")
+		h.f.Custom = nil
 	default:
 		*h.str(field) = ""
 	}

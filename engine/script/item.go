@@ -119,14 +119,7 @@ func (it *itemValue) SetField(name string, v starlark.Value) error {
 	case !isField(name):
 		return starlark.NoSuchAttrError(fmt.Sprintf("item has no field %q to set; its fields are %s", name, strings.Join(Fields(), ", ")))
 	}
-	h := it.holder()
-	var err error
-	if v == starlark.None {
-		err = h.clear(name)
-	} else {
-		err = h.set(name, v)
-	}
-	if err != nil {
+	if err := it.holder().assign(name, v); err != nil {
 		return fmt.Errorf("item.%s: %w", name, err)
 	}
 	it.assigned[name] = true

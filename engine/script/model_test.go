@@ -88,7 +88,7 @@ def outgoing(item, replica):
 		t.Errorf("log %q", res.Log)
 	}
 	r := res.Replica
-	if want := []string{FieldSummary, FieldDescription, FieldLabels, FieldCustom}; !reflect.DeepEqual(r.Set, want) {
+	if want := []string{FieldSummary, FieldDescription, FieldStatus, FieldLabels, FieldCustom}; !reflect.DeepEqual(r.Set, want) {
 		t.Errorf("set %v, want %v", r.Set, want)
 	}
 	if r.Status != "" || !reflect.DeepEqual(r.Labels, []string{"from-asana", "partner", "web"}) || r.Custom["Team"] != "Core" ||
@@ -114,6 +114,8 @@ func TestWrongValuesFailAtTheirLine(t *testing.T) {
 		{"item.labels.append('x')", "3: append: cannot append to frozen list"},
 		{"replica.description = rich_text('<body><script>x</script></body>')", "3: rich_text: "},
 		{"replica.labels = []\n    replica.labels.append(3)", "outgoing.star: replica.labels: element 0 is int, want a str"},
+		{"replica.summary = None", "3: replica.summary: can't be None: every item has one"},
+		{"x = item.custom['Nope']", `3: key "Nope" not in custom_fields`},
 	}
 	for _, c := range cases {
 		t.Run(c.body, func(t *testing.T) {
@@ -300,4 +302,35 @@ func errorLike(err error, want string) bool {
 		return found && strings.HasPrefix(got, msg)
 	}
 	return strings.Contains(err.Error(), want)
+}
+
+// None is a value a replica carries (an assignee of nobody, a cleared due
+// date), told apart from a field left out by replica.changed.
+func TestReplicaNone(t *testing.T) {
+	out := compile(t, "outgoing.star", `
+def outgoing(item, replica):
+    replica.assignee = item.assignee
+    replica.due_date = None
+`)
+	res, err := out.Outgoing(context.Background(), Env{}, someItem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Replica; !reflect.DeepEqual(r.Set, []string{FieldAssignee, FieldDueDate}) || r.Assignee != nil || r.DueDate != "" {
+		t.Fatalf("replica %+v", r)
+	}
+	in := compile(t, "incoming.star", `
+def incoming(item, replica, previous, first_sync):
+    print(replica.assignee, replica.changed("assignee"), replica.status, replica.changed("status"))
+    if replica.changed("assignee"):
+        item.assignee = replica.assignee
+`)
+	e := fullItem()
+	got, err := in.Incoming(context.Background(), Env{}, IncomingInput{Item: &e, Replica: res.Replica})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Log != "None True None False\n" || got.Update.Assignee == nil || *got.Update.Assignee != "" {
+		t.Errorf("log %q, update %+v", got.Log, got.Update)
+	}
 }

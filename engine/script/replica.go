@@ -16,7 +16,8 @@ import (
 // replicaValue is a replica. Its fields hold Starlark values: the
 // outgoing script's, checked when assigned and converted when the run
 // ends (a list assigned may still be appended to), or a received
-// replica's, frozen.
+// replica's, frozen. A field takes what the item's field takes, None
+// included (an assignee of nobody); one never set is left out.
 type replicaValue struct {
 	id, key, url string
 	vals         map[string]starlark.Value // the fields set
@@ -152,13 +153,10 @@ func (r *replicaValue) SetField(name string, v starlark.Value) error {
 		return nil
 	case !isField(name):
 		return starlark.NoSuchAttrError(fmt.Sprintf("replica has no field %q; its fields are %s", name, strings.Join(Fields(), ", ")))
-	case v == starlark.None:
-		delete(r.vals, name)
-		return nil
 	}
 	var rep Replica
 	h := holder{&rep.Type, &rep.Summary, &rep.Description, &rep.Fields}
-	if err := h.set(name, v); err != nil {
+	if err := h.assign(name, v); err != nil {
 		return fmt.Errorf("replica.%s: %w", name, err)
 	}
 	r.vals[name] = h.get(name, false)
@@ -195,7 +193,7 @@ func (r *replicaValue) toReplica() (Replica, error) {
 		if !ok {
 			continue
 		}
-		if err := h.set(f, v); err != nil {
+		if err := h.assign(f, v); err != nil {
 			return Replica{}, fmt.Errorf("replica.%s: %w", f, err)
 		}
 		rep.Set = append(rep.Set, f)
