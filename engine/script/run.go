@@ -107,8 +107,8 @@ func (l *runLog) print(_ *starlark.Thread, msg string) {
 
 func (l *runLog) String() string { return l.b.String() }
 
-// modules are what load() may reach: the built-in modules, nothing from
-// files or the network.
+// load is what load() may reach: the built-in modules, nothing from files
+// or the network.
 func load(_ *starlark.Thread, module string) (starlark.StringDict, error) {
 	switch module {
 	case "json":
@@ -224,7 +224,7 @@ func (p *Program) Outgoing(ctx context.Context, env Env, item tracker.Entity) (O
 	})
 	res.Notes, res.Log = r.notes, r.log.String()
 	if err != nil {
-		return OutgoingResult{Notes: r.notes, Log: r.log.String()}, err
+		return OutgoingResult{Notes: res.Notes, Log: res.Log}, err
 	}
 	return res, nil
 }

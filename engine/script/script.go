@@ -80,7 +80,9 @@ var (
 
 // Error is a script's failure: where (Script, Line, Col; Line 0 when the
 // failure has no place in the source, such as a wrong return value) and
-// what (Msg), with the Starlark call stack for test runs to show.
+// what (Msg), with the Starlark call stack for test runs to show. Msg may
+// quote item text (fail(item.summary), a missing key): it is hostile, as
+// a run's log is.
 type Error struct {
 	// Script is the script's file name ("outgoing.star").
 	Script string
