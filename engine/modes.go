@@ -42,13 +42,13 @@ func (n *connections) rulesFor(m Mode) (r Rules, ok bool) {
 	if m == ModeBasic {
 		return n.rules, true
 	}
-	if m == ModeScript && n.modes[m] == nil {
-		// Every node runs scripts (scripts.go); Config.Modes may still
-		// put test rules in their place.
+	r, set := n.modes[m]
+	if !set && m == ModeScript {
+		// Every node runs scripts (scripts.go), each connection its own:
+		// connRules finds them.
 		return nil, true
 	}
-	r, ok = n.modes[m]
-	return r, ok && r != nil
+	return r, r != nil
 }
 
 // modeHere checks that this node supports mode m ("" means Basic) and
@@ -105,7 +105,7 @@ func (n *connections) connRules(ctx context.Context, connID string, m Mode) (Rul
 	if m == "" {
 		m = ModeBasic
 	}
-	if m == ModeScript && n.modes[ModeScript] == nil {
+	if _, set := n.modes[m]; m == ModeScript && !set {
 		return n.scripts.rules(ctx, connID)
 	}
 	r, ok := n.rulesFor(m)

@@ -85,11 +85,12 @@ type Config struct {
 	// way out and in; nil means Basic. Tests give a node rules of their
 	// own with it.
 	Rules Rules
-	// Modes are the configuration modes this node supports besides
-	// Basic, each with its rules implementation; nil for none. The node
-	// advertises them (Instance.Modes) and accepts invitations in them;
-	// Script mode plugs in here. A connection's rules are its mode's
-	// (see rulesFor).
+	// Modes puts rules of the caller's own in place of a mode's (a test's
+	// stand-in), besides Basic; a mode mapped to nil is turned off (a node
+	// as an older tandem is). Without an entry, Script mode runs each
+	// connection's published scripts (scripts.go). The node advertises the
+	// modes it supports (Instance.Modes) and accepts invitations in them;
+	// a connection's rules are its mode's (see rulesFor, connRules).
 	Modes map[Mode]Rules
 }
 
