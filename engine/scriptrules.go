@@ -176,7 +176,9 @@ func (s *scriptRules) Incoming(ctx context.Context, in Incoming) (Applied, error
 }
 
 // Comment implements Rules as Basic does.
-func (s *scriptRules) Comment(c ReplicaComment, origin string) string { return Basic{}.Comment(c, origin) }
+func (s *scriptRules) Comment(c ReplicaComment, origin string) string {
+	return Basic{}.Comment(c, origin)
+}
 
 // KeepsRemote implements Rules as Basic does.
 func (s *scriptRules) KeepsRemote(f string) bool { return Basic{}.KeepsRemote(f) }
