@@ -189,3 +189,70 @@ func TestScriptDraftPublishCompareTestRun(t *testing.T) {
 		t.Errorf("versions %+v (%v), want 2 then 1", vs, err)
 	}
 }
+
+// TestScriptTriggerAndBudget: on a Script mode connection, the outgoing
+// script's trigger decides which new items sync (only those labelled
+// "partner"), and an incoming script that loops fails that sync at
+// Waiting for remote within its step budget while the node goes on
+// syncing the others.
+func TestScriptTriggerAndBudget(t *testing.T) {
+	p := inScriptMode(pairOf(t, "jira"))
+	a, b, connA, connB := connectedPair(t, p.start, p.project)
+	ctx := ctxFor(t)
+	scB, err := b.Scripts(ctx, connB.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b, connB.ID, scB.Outgoing+"\ndef trigger(item):\n    return \"partner\" in item.labels\n", scB.Incoming)
+	scA, err := a.Scripts(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := "def incoming(item, replica, previous, first_sync):\n"
+	looping := strings.Replace(scA.Incoming, def, def+"    if \"loop\" in replica.summary:\n        while True:\n            pass\n", 1)
+	if looping == scA.Incoming {
+		t.Fatalf("no def line in the Basic incoming script:\n%s", scA.Incoming)
+	}
+	publish(t, a, connA.ID, scA.Outgoing, looping)
+
+	partner := []string{"partner"}
+	create := func(summary string, labels []string) {
+		t.Helper()
+		e, err := b.et().Create(ctx, engine.NewEntity{Project: connB.LocalProject, Summary: summary})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if labels != nil {
+			if _, err := b.et().Update(ctx, e.ID, engine.EntityUpdate{FieldsUpdate: tracker.FieldsUpdate{Labels: &labels}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	create("Internal only", nil)
+	create("Partner loop", partner)
+	create("For the partner", partner)
+
+	countOnAcme := func(summary string) int {
+		ids, err := a.et().List(ctx, connA.LocalProject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return countSummaries(t, a, ids, summary)
+	}
+	within(t, 30*time.Second, "the partner issue on Acme", func() bool { return countOnAcme("For the partner") == 1 })
+	within(t, 30*time.Second, "the looping sync failing on Acme", func() bool {
+		var failed int
+		err := a.Store().DB().QueryRow(`SELECT count(*) FROM stage_log WHERE stage = ? AND error LIKE '%incoming.star:%budget%'`,
+			engine.StageWaiting).Scan(&failed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return failed > 0
+	})
+	if n := countOnAcme("Partner loop"); n != 0 {
+		t.Errorf("%d copies of the looping item on Acme, want none", n)
+	}
+	if n := countOnAcme("Internal only"); n != 0 {
+		t.Errorf("the unlabelled issue synced (%d copies): the trigger should have kept it", n)
+	}
+}

@@ -144,6 +144,14 @@ func (s *scriptRules) Outgoing(ctx context.Context, e Entity, twin *store.Twin) 
 	if out.Source.Set == nil {
 		out.Source.Set = []string{} // a script that sets nothing sends nothing
 	}
+	if sum := NormalizeSummary(rep.Summary); rep.Has(FieldSummary) && sum != rep.Summary {
+		// As Basic: a summary goes normalised, and the item here gets it
+		// too when it is the item's own.
+		out.Source.Summary = sum
+		if rep.Summary == e.Summary {
+			out.Item.Summary, out.Local = sum, &EntityUpdate{Summary: &sum}
+		}
+	}
 	if rep.Has(FieldType) && twin != nil && twin.RemoteType != "" && fieldFP(*twin, FieldType) == fingerprint(rep.Type) {
 		out.Source.Type = twin.RemoteType
 	}
@@ -167,6 +175,10 @@ func (s *scriptRules) Incoming(ctx context.Context, in Incoming) (Applied, error
 	if err != nil {
 		return Applied{}, err
 	}
+	if res.Update.Summary != nil {
+		sum := NormalizeSummary(*res.Update.Summary)
+		res.Update.Summary = &sum
+	}
 	ch := Applied{Update: res.Update, RemoteType: res.RemoteType, Notes: res.Notes,
 		NoComments: !res.MergeComments, NoAttachments: !res.MergeAttachments}
 	if mine, ok := in.Overwritten[FieldDescription]; ok && mine != "" && res.Update.Description != nil && mine != *res.Update.Description {
@@ -186,4 +198,15 @@ func (s *scriptRules) KeepsRemote(f string) bool { return Basic{}.KeepsRemote(f)
 // Refused implements Rules as Basic does.
 func (s *scriptRules) Refused(asked EntityUpdate, got Entity, src ReplicaEntity) (string, bool) {
 	return Basic{}.Refused(asked, got, src)
+}
+
+// trigger runs the outgoing script's trigger(item) on a new item: whether
+// it starts syncing on its own. A failing trigger is an error naming the
+// script and line; the item is considered again on its next change.
+func (s *scriptRules) trigger(ctx context.Context, e Entity) (bool, error) {
+	res, err := s.out.Trigger(ctx, script.Env{Budget: s.budget}, e)
+	if err != nil {
+		return false, fmt.Errorf("the trigger of script v%d on %s: %w", s.version, e.Key, err)
+	}
+	return res.Sync, nil
 }
