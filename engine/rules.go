@@ -73,6 +73,10 @@ type Incoming struct {
 	// Overwritten holds this side's value of each of Fields changed here
 	// too since the last sync, which the replica's newer write replaces.
 	Overwritten map[string]string
+	// Previous is the last replica received for this pair before this
+	// one, for rules that look at what changed (Script mode's previous);
+	// nil when there is none, or the rules don't ask for it.
+	Previous *ReplicaEntity
 	// MapType gives the type an item of the other side's type gets here
 	// (mirrored, or the default when this side lacks it) and the type the
 	// twin keeps for the way back ("" when mirrored).

@@ -124,6 +124,17 @@ func TestScriptModeMapsStatus(t *testing.T) {
 	if e := read(t, b, twin.ID); e.Status != "Done" || e.Summary != "Ship the installer" {
 		t.Errorf("the Jira twin after settling: %q in %q", e.Summary, e.Status)
 	}
+
+	// A test run of an incoming draft on Globex sees the last replica it
+	// received (the reopening) and the one before it (the completion).
+	peek := "def incoming(item, replica, previous, first_sync):\n    print(\"previous\", previous.completed, \"now\", replica.completed)\n"
+	if _, err := b.SaveDraft(ctx, connB.ID, adminapi.DraftRequest{Outgoing: jiraOut, Incoming: peek}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := b.TestRun(ctx, connB.ID, adminapi.TestRunRequest{Ref: twin.Key, Direction: adminapi.TestIncoming})
+	if err != nil || run.Error != "" || !strings.Contains(run.Log, "previous True now False") {
+		t.Errorf("incoming test run: %+v (%v), want the reopening seen after the completion", run, err)
+	}
 }
 
 // TestScriptDraftPublishCompareTestRun: a draft that does not compile is

@@ -171,7 +171,12 @@ func (s *scriptRules) Incoming(ctx context.Context, in Incoming) (Applied, error
 	if in.MapType != nil {
 		env.MapType = func(_ context.Context, typ string) (string, string, error) { return in.MapType(typ) }
 	}
-	res, err := s.in.Incoming(ctx, env, script.IncomingInput{Item: in.Current, Replica: rep, Changed: slices.Clone(changed)})
+	input := script.IncomingInput{Item: in.Current, Replica: rep, Changed: slices.Clone(changed)}
+	if in.Previous != nil {
+		prev := toScriptReplica(*in.Previous)
+		input.Previous = &prev
+	}
+	res, err := s.in.Incoming(ctx, env, input)
 	if err != nil {
 		return Applied{}, err
 	}

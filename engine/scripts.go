@@ -342,7 +342,15 @@ func (n *connections) TestRun(ctx context.Context, connID string, r adminapi.Tes
 	in := toScriptReplica(rep.Source)
 	run.Replica = prettyJSON(in)
 	env.MapType = func(_ context.Context, typ string) (string, string, error) { return typ, "", nil }
-	res, err := p.Incoming(ctx, env, script.IncomingInput{Item: &e, Replica: in, Changed: rep.Fields})
+	input := script.IncomingInput{Item: &e, Replica: in, Changed: rep.Fields}
+	if prev, err := n.st.IncomingBefore(ctx, c.ID, e.ID, ev.ID); err == nil {
+		var pr Replica
+		if json.Unmarshal(prev.Payload, &pr) == nil {
+			p := toScriptReplica(pr.Source)
+			input.Previous = &p
+		}
+	}
+	res, err := p.Incoming(ctx, env, input)
 	run.Log, run.Notes = res.Log, res.Notes
 	if err != nil {
 		run.Error = err.Error()

@@ -387,8 +387,14 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 		}
 		current = &e
 	}
+	var previous *ReplicaEntity
+	if decides {
+		if previous, err = n.previousReplica(ctx, c.ID, twin.LocalID, r.EventID); err != nil {
+			return twin, err
+		}
+	}
 	ch, err := rules.Incoming(ctx, Incoming{Source: r.Source, Origin: r.Origin, Fields: fields, Current: current,
-		Overwritten: overwritten, MapType: n.typeMapper(ctx, et, c)})
+		Overwritten: overwritten, Previous: previous, MapType: n.typeMapper(ctx, et, c)})
 	if err != nil {
 		return twin, fmt.Errorf("%s's incoming rules on %s: %w", c.Name, twin.LocalKey, err)
 	}
@@ -423,6 +429,23 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 	return twin, err
+}
+
+// previousReplica is the last replica received for a local entity before
+// event eventID; nil when there is none.
+func (n *pipeline) previousReplica(ctx context.Context, connID, entityID, eventID string) (*ReplicaEntity, error) {
+	ev, err := n.st.IncomingBefore(ctx, connID, entityID, eventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil {
+		return nil, fmt.Errorf("the replica of sync %s: %w", ev.ID, err)
+	}
+	return &r.Source, nil
 }
 
 // noUpdate says u changes nothing.

@@ -141,3 +141,17 @@ func (s *Store) LatestIncoming(ctx context.Context, connID, entityID string) (Sy
 	}
 	return evs[len(evs)-1], nil
 }
+
+// IncomingBefore returns the newest replica received for a local entity on
+// a connection other than event eventID (the one being applied);
+// ErrNotFound when there is none.
+func (s *Store) IncomingBefore(ctx context.Context, connID, entityID, eventID string) (SyncEvent, error) {
+	evs, err := s.events(ctx, nil, `connection_id = ? AND entity_id = ? AND direction = 'in' AND id != ?`, connID, entityID, eventID)
+	if err != nil {
+		return SyncEvent{}, fmt.Errorf("replicas received for %s: %w", entityID, err)
+	}
+	if len(evs) == 0 {
+		return SyncEvent{}, ErrNotFound
+	}
+	return evs[len(evs)-1], nil
+}
