@@ -192,11 +192,22 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 		return nil
 	}
 	if byScript != nil {
-		if sync, err := byScript.trigger(ctx, e); err != nil || !sync {
+		sync, err := byScript.trigger(ctx, e)
+		if err != nil && isScriptError(err) {
+			d.log.Warn("a trigger script failed; the item waits for its next change", "connection", c.Name, "err", err.Error())
+			return nil
+		}
+		if err != nil || !sync {
 			return err
 		}
 	}
 	_, err = d.prepare(ctx, c, e, false, started)
+	if err != nil && isScriptError(err) {
+		// A script's own failure holds up this item, not the connection:
+		// its next change (or an exalate) runs the version then in force.
+		d.log.Warn("an outgoing script failed; the item waits for its next change or an exalate", "connection", c.Name, "err", err.Error())
+		return nil
+	}
 	return err
 }
 

@@ -204,7 +204,8 @@ func TestScriptDraftPublishCompareTestRun(t *testing.T) {
 // TestScriptTriggerAndBudget: on a Script mode connection, the outgoing
 // script's trigger decides which new items sync (only those labelled
 // "partner"), and an incoming script that loops fails that sync at
-// Waiting for remote within its step budget while the node goes on
+// Waiting for remote within its step budget, and an outgoing script that
+// fails on an item holds up that item alone, while the nodes go on
 // syncing the others.
 func TestScriptTriggerAndBudget(t *testing.T) {
 	p := inScriptMode(pairOf(t, "jira"))
@@ -214,7 +215,9 @@ func TestScriptTriggerAndBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	publish(t, b, connB.ID, scB.Outgoing+"\ndef trigger(item):\n    return \"partner\" in item.labels\n", scB.Incoming)
+	defOut := "def outgoing(item, replica):\n"
+	failing := strings.Replace(scB.Outgoing, defOut, defOut+"    if \"boom\" in item.summary:\n        replica.summary = 1 // 0\n", 1)
+	publish(t, b, connB.ID, failing+"\ndef trigger(item):\n    return \"partner\" in item.labels\n", scB.Incoming)
 	scA, err := a.Scripts(ctx, connA.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -241,6 +244,7 @@ func TestScriptTriggerAndBudget(t *testing.T) {
 	}
 	create("Internal only", nil)
 	create("Partner loop", partner)
+	create("Partner boom", partner)
 	create("For the partner", partner)
 
 	countOnAcme := func(summary string) int {
@@ -262,6 +266,12 @@ func TestScriptTriggerAndBudget(t *testing.T) {
 	})
 	if n := countOnAcme("Partner loop"); n != 0 {
 		t.Errorf("%d copies of the looping item on Acme, want none", n)
+	}
+	if n := countOnAcme("Partner boom"); n != 0 {
+		t.Errorf("%d copies of the item the outgoing script fails on, want none", n)
+	}
+	if !strings.Contains(b.log.String(), "outgoing.star:") {
+		t.Errorf("Globex's log does not name the failing script's line:\n%s", b.log.String())
 	}
 	if n := countOnAcme("Internal only"); n != 0 {
 		t.Errorf("the unlabelled issue synced (%d copies): the trigger should have kept it", n)
