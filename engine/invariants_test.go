@@ -115,7 +115,11 @@ func newReader(t *testing.T, n *testNode) *asana.Tracker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return asana.NewTracker(c, "")
+	tr := asana.NewTracker(c, "")
+	if _, err := tr.Check(ctxFor(t)); err != nil { // as a node does first: it finds the workspace
+		t.Fatal(err)
+	}
+	return tr
 }
 
 // settle waits (at most until deadline) until neither node has a sync in
