@@ -217,8 +217,8 @@ func TestModeThroughAdminAPI(t *testing.T) {
 	ctx := ctxFor(t)
 	rc := a.remote(t)
 	info, err := rc.Info(ctx)
-	if err != nil || !slices.Equal(info.Modes, []engine.Mode{engine.ModeBasic}) {
-		t.Errorf("instance info through the API: modes %v (%v), want [basic]", info.Modes, err)
+	if err != nil || !slices.Equal(info.Modes, []engine.Mode{engine.ModeBasic, engine.ModeScript}) {
+		t.Errorf("instance info through the API: modes %v (%v), want [basic script]", info.Modes, err)
 	}
 	conn, code, err := rc.Invite(ctx, adminapi.InviteRequest{Project: "Company", Mode: adminapi.ModeBasic})
 	if err != nil || conn.Mode != engine.ModeBasic || code == "" {
