@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"html"
 	"strings"
 	"unicode"
@@ -68,7 +69,7 @@ func (Basic) Sent(r ReplicaEntity, f string) string {
 // item gets it too), and a type the other side had and this side could not
 // hold goes back as it was, while no one here changed the default it
 // became.
-func (Basic) Outgoing(e Entity, twin *store.Twin) Outgoing {
+func (Basic) Outgoing(_ context.Context, e Entity, twin *store.Twin) (Outgoing, error) {
 	out := Outgoing{Item: e}
 	if s := NormalizeSummary(e.Summary); s != e.Summary {
 		out.Item.Summary = s
@@ -78,13 +79,13 @@ func (Basic) Outgoing(e Entity, twin *store.Twin) Outgoing {
 	if twin != nil && twin.RemoteType != "" && fieldFP(*twin, FieldType) == fingerprint(e.Type) {
 		out.Source.Type = twin.RemoteType
 	}
-	return out
+	return out, nil
 }
 
 // Incoming implements Rules: each field is mirrored (the type through
 // MapType, the summary normalised), and a description of this side that a
 // newer one replaces is kept as a comment, never silently lost.
-func (Basic) Incoming(in Incoming) (Applied, error) {
+func (Basic) Incoming(_ context.Context, in Incoming) (Applied, error) {
 	var ch Applied
 	for _, f := range in.Fields {
 		switch f {

@@ -62,7 +62,7 @@ func TestLocalConnection(t *testing.T) {
 }
 
 func TestProbeTellsWhatIsWrong(t *testing.T) {
-	a := startNode(t, "Acme", &clock{})
+	a := startNode(t, "Acme", &clock{}, withoutScript) // Basic only: nothing in common with a Script-only node
 	ctx := ctxFor(t)
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()

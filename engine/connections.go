@@ -41,6 +41,8 @@ type connections struct {
 	// rules are Basic's (Config.Rules); modes the others (Config.Modes).
 	rules Rules
 	modes map[Mode]Rules
+	// scripts compiles Script mode connections' scripts (scripts.go).
+	scripts *scriptBook
 	// info is the node's description (Node.Info), which an invitation's
 	// two sides send each other.
 	info func() Instance

@@ -36,6 +36,9 @@ type detector struct {
 	prepare func(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error)
 	// recordDeleted records an item gone from the tracker (pipeline.recordDeleted).
 	recordDeleted func(ctx context.Context, c store.Connection, twin store.Twin) error
+	// connRules are a connection's rules (connections.connRules): a Script
+	// mode connection's outgoing script may decide which new items sync.
+	connRules func(ctx context.Context, connID string, m Mode) (Rules, error)
 
 	stop    context.CancelFunc
 	running sync.WaitGroup
@@ -44,7 +47,7 @@ type detector struct {
 // startDetector starts change detection every poll interval; Close stops it.
 func (n *Node) startDetector(every time.Duration) {
 	d := &detector{st: n.st, log: n.log, now: n.now, entities: n.entities, applying: &n.applying, writing: &n.writing,
-		prepare: n.prepare, recordDeleted: n.recordDeleted}
+		prepare: n.prepare, recordDeleted: n.recordDeleted, connRules: n.connections.connRules}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	d.running.Go(func() { d.runDetection(ctx, every) })
@@ -150,10 +153,18 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	}
 	twin, err := d.st.Twin(ctx, nil, c.ID, id)
 	hasTwin := err == nil
+	var byScript *scriptRules // the script whose trigger decides on a new item
 	switch {
 	case errors.Is(err, store.ErrNotFound) && len(sending) > 0:
 	case errors.Is(err, store.ErrNotFound):
-		if !c.TriggerNewTasks || unexalated(ctx, d.st, c.ID, id) {
+		if trig, terr := d.scriptTrigger(ctx, c); terr != nil {
+			return terr
+		} else if trig != nil {
+			byScript = trig
+		} else if !c.TriggerNewTasks {
+			return nil
+		}
+		if unexalated(ctx, d.st, c.ID, id) {
 			return nil
 		}
 		// A task an interrupted incoming create may have made is not a
@@ -180,8 +191,41 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	if e.Project != c.LocalProject {
 		return nil
 	}
+	if byScript != nil {
+		sync, err := byScript.trigger(ctx, e)
+		if err != nil && isScriptError(err) {
+			d.log.Warn("a trigger script failed; the item waits for its next change", "connection", c.Name, "err", err.Error())
+			return nil
+		}
+		if err != nil || !sync {
+			return err
+		}
+	}
 	_, err = d.prepare(ctx, c, e, false, started)
+	if err != nil && isScriptError(err) {
+		// A script's own failure holds up this item, not the connection:
+		// its next change (or an exalate) runs the version then in force.
+		d.log.Warn("an outgoing script failed; the item waits for its next change or an exalate", "connection", c.Name, "err", err.Error())
+		return nil
+	}
 	return err
+}
+
+// scriptTrigger is the connection's outgoing script when it defines
+// trigger(item), which then decides which new items sync (in place of
+// the on/off trigger); nil otherwise.
+func (d *detector) scriptTrigger(ctx context.Context, c store.Connection) (*scriptRules, error) {
+	if Mode(c.Mode) != ModeScript || d.connRules == nil {
+		return nil, nil
+	}
+	r, err := d.connRules(ctx, c.ID, Mode(c.Mode))
+	if err != nil {
+		return nil, err
+	}
+	if sr, ok := r.(*scriptRules); ok && sr.out.HasTrigger() {
+		return sr, nil
+	}
+	return nil, nil
 }
 
 // SetTrigger turns "sync new tasks automatically" on or off for a

@@ -67,7 +67,7 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
 		return err
 	}
-	rules, err := n.connRules(c.Mode)
+	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return err
 	}

@@ -205,11 +205,14 @@ func (n *pipeline) recordLink(ctx context.Context, c store.Connection, e Entity,
 	comments, attachments []LinkPair, mineIsDest bool) error {
 	twin.Fields = map[string]string{}
 	if loses {
-		rules, err := n.connRules(Mode(c.Mode))
+		rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 		if err != nil {
 			return err
 		}
-		out := rules.Outgoing(e, nil)
+		out, err := rules.Outgoing(ctx, e, nil)
+		if err != nil {
+			return err
+		}
 		for _, f := range rules.Fields() {
 			// No time: the winner's write is never older than this.
 			setField(&twin, f, fingerprint(rules.Value(out.Item, f)), time.Time{})

@@ -34,6 +34,11 @@ func withScript(n *testNode) {
 	n.config = func(c *engine.Config) { c.Modes = map[engine.Mode]engine.Rules{engine.ModeScript: scriptStandIn{}} }
 }
 
+// withoutScript makes a node as a tandem without Script mode is.
+func withoutScript(n *testNode) {
+	n.config = func(c *engine.Config) { c.Modes = map[engine.Mode]engine.Rules{engine.ModeScript: nil} }
+}
+
 // connectionsOf lists a node's connections, failing the test on error.
 func connectionsOf(t *testing.T, n *testNode) []engine.Connection {
 	t.Helper()
@@ -54,9 +59,12 @@ func TestInvitationCarriesMode(t *testing.T) {
 			t.Errorf("modes = %q and %q, want basic on both sides", connA.Mode, connB.Mode)
 		}
 		for _, n := range []*testNode{a, b} {
-			if got := n.Info().Modes; !slices.Equal(got, []engine.Mode{engine.ModeBasic}) {
-				t.Errorf("%s advertises the modes %v, want [basic]", n.Info().Name, got)
+			if got := n.Info().Modes; !slices.Equal(got, []engine.Mode{engine.ModeBasic, engine.ModeScript}) {
+				t.Errorf("%s advertises the modes %v, want [basic script]", n.Info().Name, got)
 			}
+		}
+		if got := startNode(t, "Initech", &clock{}, withoutScript).Info().Modes; !slices.Equal(got, []engine.Mode{engine.ModeBasic}) {
+			t.Errorf("a node with Script mode turned off advertises %v, want [basic]", got)
 		}
 	})
 	t.Run("script", func(t *testing.T) {
@@ -151,7 +159,7 @@ func TestOldCodeWithoutModeIsBasic(t *testing.T) {
 // with ErrModeUnsupported, in process and over the admin API, naming the
 // node to upgrade, and nothing is created there.
 func TestUnsupportedModeRefused(t *testing.T) {
-	a, b := startNode(t, "Acme", &clock{}, withScript), startNode(t, "Globex", &clock{})
+	a, b := startNode(t, "Acme", &clock{}, withScript), startNode(t, "Globex", &clock{}, withoutScript)
 	ctx := ctxFor(t)
 	wantRefusal := func(what string, err error) {
 		t.Helper()
@@ -209,8 +217,8 @@ func TestModeThroughAdminAPI(t *testing.T) {
 	ctx := ctxFor(t)
 	rc := a.remote(t)
 	info, err := rc.Info(ctx)
-	if err != nil || !slices.Equal(info.Modes, []engine.Mode{engine.ModeBasic}) {
-		t.Errorf("instance info through the API: modes %v (%v), want [basic]", info.Modes, err)
+	if err != nil || !slices.Equal(info.Modes, []engine.Mode{engine.ModeBasic, engine.ModeScript}) {
+		t.Errorf("instance info through the API: modes %v (%v), want [basic script]", info.Modes, err)
 	}
 	conn, code, err := rc.Invite(ctx, adminapi.InviteRequest{Project: "Company", Mode: adminapi.ModeBasic})
 	if err != nil || conn.Mode != engine.ModeBasic || code == "" {

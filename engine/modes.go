@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -41,8 +42,13 @@ func (n *connections) rulesFor(m Mode) (r Rules, ok bool) {
 	if m == ModeBasic {
 		return n.rules, true
 	}
-	r, ok = n.modes[m]
-	return r, ok && r != nil
+	r, set := n.modes[m]
+	if !set && m == ModeScript {
+		// Every node runs scripts (scripts.go), each connection its own:
+		// connRules finds them.
+		return nil, true
+	}
+	return r, r != nil
 }
 
 // modeHere checks that this node supports mode m ("" means Basic) and
@@ -90,13 +96,17 @@ func modeNames(ms []Mode) string {
 	return s
 }
 
-// connRules is the rules a connection in mode m syncs with. A connection
-// whose mode this node does not support (made by a newer tandem, or a mode
+// connRules is the rules connection connID, in mode m, syncs with: its
+// mode's, and in Script mode its published scripts. A connection whose
+// mode this node does not support (made by a newer tandem, or a mode
 // since taken out of Config.Modes) fails its syncs with this error rather
 // than syncing by another mode's rules.
-func (n *connections) connRules(m Mode) (Rules, error) {
+func (n *connections) connRules(ctx context.Context, connID string, m Mode) (Rules, error) {
 	if m == "" {
 		m = ModeBasic
+	}
+	if _, set := n.modes[m]; m == ModeScript && !set {
+		return n.scripts.rules(ctx, connID)
 	}
 	r, ok := n.rulesFor(m)
 	if !ok {

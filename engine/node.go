@@ -85,11 +85,12 @@ type Config struct {
 	// way out and in; nil means Basic. Tests give a node rules of their
 	// own with it.
 	Rules Rules
-	// Modes are the configuration modes this node supports besides
-	// Basic, each with its rules implementation; nil for none. The node
-	// advertises them (Instance.Modes) and accepts invitations in them;
-	// Script mode plugs in here. A connection's rules are its mode's
-	// (see rulesFor).
+	// Modes puts rules of the caller's own in place of a mode's (a test's
+	// stand-in), besides Basic; a mode mapped to nil is turned off (a node
+	// as an older tandem is). Without an entry, Script mode runs each
+	// connection's published scripts (scripts.go). The node advertises the
+	// modes it supports (Instance.Modes) and accepts invitations in them;
+	// a connection's rules are its mode's (see rulesFor, connRules).
 	Modes map[Mode]Rules
 }
 
@@ -178,7 +179,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.peering = &peering{st: n.st, box: n.box, http: n.http, now: n.now, disk: n.disk}
 	n.connections = &connections{peering: n.peering, st: n.st, box: n.box, log: n.log, now: n.now, inst: n.inst,
-		tracker: cfg.Tracker, rules: cfg.Rules, modes: cfg.Modes, info: n.Info}
+		tracker: cfg.Tracker, rules: cfg.Rules, modes: cfg.Modes, info: n.Info,
+		scripts: &scriptBook{st: n.st, now: n.now, compiled: map[string]*scriptRules{}}}
 	n.pipeline = &pipeline{peering: n.peering, st: n.st, log: n.log, now: n.now, inst: n.inst, tracker: cfg.Tracker,
 		types: tracker.NewTypeNames(cfg.Vocabularies...), defaultType: cfg.DefaultType, progressEvery: cfg.ProgressEvery,
 		findConnection: n.connections.findConnection, connRules: n.connections.connRules, disk: n.disk}

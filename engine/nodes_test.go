@@ -41,6 +41,8 @@ type testNode struct {
 	// onlyTypes, when set, narrows the tracker's types to these (the first
 	// is the default), to exercise the type fallback.
 	onlyTypes []string
+	// mode is the mode connectedPair makes its connection in ("": Basic).
+	mode engine.Mode
 	// interrupt makes the first create, comment and upload succeed in the
 	// tracker and then fail, as a connection cut after the request does.
 	interrupt bool
@@ -322,13 +324,27 @@ type answerCounts struct {
 	mu       sync.Mutex
 	byStatus map[int]int
 	cut      int
+	// writing counts the requests that may write (not GET or HEAD).
+	writing int
 }
 
 // wrap counts h's answers.
 func (c *answerCounts) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			c.mu.Lock()
+			c.writing++
+			c.mu.Unlock()
+		}
 		h.ServeHTTP(&countingWriter{ResponseWriter: w, c: c}, r)
 	})
+}
+
+// writes counts the requests so far that may write to the tracker.
+func (c *answerCounts) writes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writing
 }
 
 // snapshot returns the counts so far: answers by status and cut connections.

@@ -21,9 +21,22 @@ import (
 func trackerPairs() []trackerPair {
 	var ps []trackerPair
 	for _, k := range trackers.All() {
-		ps = append(ps, pairWith(k))
+		ps = append(ps, pairWith(k), inScriptMode(pairWith(k)))
 	}
 	return ps
+}
+
+// inScriptMode is pair p with its connection made in Script mode: both
+// sides run the scripts that do what Basic does (Basic ≡ Script), so every
+// pair test must pass the same in both modes.
+func inScriptMode(p trackerPair) trackerPair {
+	start := p.start
+	p.name += "-script"
+	p.start = func(t *testing.T, name string, clk *clock, opts ...func(*testNode)) *testNode {
+		t.Helper()
+		return start(t, name, clk, append(opts, func(n *testNode) { n.mode = engine.ModeScript })...)
+	}
+	return p
 }
 
 // trackerPair is Asana and one tracker kind, with the starter of the
@@ -79,7 +92,7 @@ func connectedPair(t *testing.T, start func(*testing.T, string, *clock, ...func(
 	t.Helper()
 	a, b = startNode(t, "Acme", &clock{}), start(t, "Globex", &clock{}, opts...)
 	ctx := ctxFor(t)
-	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
+	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company", Mode: b.mode})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ type pipeline struct {
 	// gives the rules a connection in a mode syncs with: the connections'
 	// (connections.findConnection, connections.connRules).
 	findConnection func(ctx context.Context, ref string) (store.Connection, error)
-	connRules      func(m Mode) (Rules, error)
+	connRules      func(ctx context.Context, connID string, m Mode) (Rules, error)
 
 	hub       hub
 	river     *river.Client[*sql.Tx]

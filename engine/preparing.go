@@ -95,7 +95,7 @@ func (n *pipeline) connectionFor(ctx context.Context, connID, project string) (s
 // makes an event even when nothing changed (an Exalate the user asked
 // for, to see it confirmed).
 func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
-	rules, err := n.connRules(Mode(c.Mode))
+	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return StageEvent{}, err
 	}
@@ -103,7 +103,10 @@ func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, al
 	if err != nil {
 		return StageEvent{}, err
 	}
-	p := diff(e, s, rules)
+	p, err := diff(ctx, e, s, rules)
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("%s's outgoing rules on %s: %w", c.Name, e.Key, err)
+	}
 	if !always && !p.changed {
 		return StageEvent{}, nil // nothing a user changed: no event, no echo
 	}
@@ -189,18 +192,21 @@ func (n *pipeline) syncedOf(ctx context.Context, c store.Connection, e Entity, r
 // diff is Preparing's decision, with no I/O: the replica of e, as the
 // rules make it, carrying the fields, comments and attachments that
 // differ from what s recorded and that no unfinished sync carries yet.
-func diff(e Entity, s synced, rules Rules) prepared {
-	out := rules.Outgoing(e, s.twin)
+func diff(ctx context.Context, e Entity, s synced, rules Rules) (prepared, error) {
+	out, err := rules.Outgoing(ctx, e, s.twin)
+	if err != nil {
+		return prepared{}, err
+	}
 	r := Replica{Source: out.Source}
 	if s.twin != nil {
 		r.Twin = s.twin.RemoteID
 	}
 	r.Source.ID, r.Source.Key, r.Source.URL, r.Source.ModifiedAt = e.ID, e.Key, e.URL, e.ModifiedAt
 	r.Fields = changedFields(out.Item, s, rules)
-	r.Comments = newComments(e.Comments, s)
-	r.Attachments = newAttachments(e.Attachments, s)
+	r.Comments = newComments(out.Item.Comments, s)
+	r.Attachments = newAttachments(out.Item.Attachments, s)
 	changed := len(r.Fields) > 0 || len(r.Comments) > 0 || len(r.Attachments) > 0
-	return prepared{replica: r, changed: changed, local: out.Local}
+	return prepared{replica: r, changed: changed, local: out.Local}, nil
 }
 
 // changedFields are the rules' fields whose value in item (as the rules

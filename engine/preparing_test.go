@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -95,7 +96,10 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := diff(tt.e, tt.s, Basic{})
+			p, err := diff(context.Background(), tt.e, tt.s, Basic{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			r := p.replica
 			ids := func(n int, id func(int) string) []string {
 				var out []string
@@ -132,12 +136,22 @@ func TestDiffKeepsTheOtherSidesType(t *testing.T) {
 	for _, f := range (Basic{}).Fields() {
 		setField(&twin, f, fingerprint(Basic{}.Value(e, f)), time.Time{})
 	}
-	p := diff(e, synced{twin: &twin}, Basic{})
+	p := mustDiff(t, e, synced{twin: &twin}, Basic{})
 	if p.changed || p.replica.Source.Type != "Bug" {
 		t.Errorf("got changed=%v, source type %q; want nothing changed and the kept type Bug", p.changed, p.replica.Source.Type)
 	}
 	e.Summary = "s2"
-	if p = diff(e, synced{twin: &twin}, Basic{}); !p.changed || !slices.Equal(p.replica.Fields, []string{FieldSummary}) || p.replica.Source.Type != "Bug" {
+	if p = mustDiff(t, e, synced{twin: &twin}, Basic{}); !p.changed || !slices.Equal(p.replica.Fields, []string{FieldSummary}) || p.replica.Source.Type != "Bug" {
 		t.Errorf("after a summary edit: fields %v, source type %q; want [summary] and Bug", p.replica.Fields, p.replica.Source.Type)
 	}
+}
+
+// mustDiff is diff, failing the test on an error.
+func mustDiff(t *testing.T, e Entity, s synced, rules Rules) prepared {
+	t.Helper()
+	p, err := diff(context.Background(), e, s, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // Replica is what the source node sends of an entity: the fields that
@@ -38,6 +40,13 @@ type ReplicaEntity struct {
 	Type        string    `json:"type"`
 	Summary     string    `json:"summary"`
 	Description string    `json:"description"`
+	// Fields are the values beyond Basic a Script mode side's outgoing
+	// script set (a Basic side sends none).
+	tracker.Fields
+	// Set names the fields a Script mode side's outgoing script set; nil
+	// from a Basic side, which sends its three (type, summary,
+	// description).
+	Set []string `json:"set,omitempty"`
 }
 
 // ReplicaComment is a comment to create, or to update when the other side

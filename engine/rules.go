@@ -28,10 +28,11 @@ type Rules interface {
 	Sent(r ReplicaEntity, field string) string
 	// Outgoing is Preparing's rule for a local item; twin is its twin's
 	// state, nil when it has none yet.
-	Outgoing(e Entity, twin *store.Twin) Outgoing
+	// A script's failure is an error naming the script, line and message.
+	Outgoing(ctx context.Context, e Entity, twin *store.Twin) (Outgoing, error)
 	// Incoming is the rule for applying a replica's fields to the item
 	// here (or to the one to be created for it).
-	Incoming(in Incoming) (Applied, error)
+	Incoming(ctx context.Context, in Incoming) (Applied, error)
 	// Comment is the body a synced comment gets on this side; origin is
 	// the source node's name.
 	Comment(c ReplicaComment, origin string) string
@@ -72,6 +73,10 @@ type Incoming struct {
 	// Overwritten holds this side's value of each of Fields changed here
 	// too since the last sync, which the replica's newer write replaces.
 	Overwritten map[string]string
+	// Previous is the last replica received for this pair before this
+	// one, for rules that look at what changed (Script mode's previous);
+	// nil when there is none, or the rules don't ask for it.
+	Previous *ReplicaEntity
 	// MapType gives the type an item of the other side's type gets here
 	// (mirrored, or the default when this side lacks it) and the type the
 	// twin keeps for the way back ("" when mirrored).
@@ -89,6 +94,12 @@ type Applied struct {
 	// Comments are added to an existing item after the update (a
 	// replaced description, kept); a create adds none.
 	Comments []string
+	// NoComments and NoAttachments say the rules take none of the
+	// replica's comments or attachments (a Script mode incoming script
+	// that merges none).
+	NoComments, NoAttachments bool
+	// Notes say what the rules could not do, for the sync's notes.
+	Notes []string
 }
 
 // Rule is one line of a connection's rules, as the Rules tab shows it (the
@@ -107,10 +118,9 @@ func (n *connections) Rules(ctx context.Context, connID string) ([]Rule, error) 
 	if err != nil {
 		return nil, err
 	}
-	rules, ok := n.rulesFor(Mode(c.Mode))
-	if !ok {
-		return nil, Errorf(ErrModeUnsupported, "connection %s is in %s mode, which this node no longer supports; upgrade tandem on %s",
-			c.Name, Mode(c.Mode).Name(), n.inst.Name)
+	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
+	if err != nil {
+		return nil, err
 	}
 	return rules.Rows(), nil
 }

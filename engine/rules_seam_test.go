@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -17,18 +18,18 @@ func (dropOut) Fields() []string {
 	return slices.DeleteFunc(engine.Basic{}.Fields(), func(f string) bool { return f == engine.FieldDescription })
 }
 
-func (d dropOut) Outgoing(e engine.Entity, twin *store.Twin) engine.Outgoing {
-	out := d.Basic.Outgoing(e, twin)
+func (d dropOut) Outgoing(ctx context.Context, e engine.Entity, twin *store.Twin) (engine.Outgoing, error) {
+	out, err := d.Basic.Outgoing(ctx, e, twin)
 	out.Source.Description = ""
-	return out
+	return out, err
 }
 
 // dropIn are rules that never write a description they receive, and mark
 // the comments they write.
 type dropIn struct{ engine.Basic }
 
-func (d dropIn) Incoming(in engine.Incoming) (engine.Applied, error) {
-	ch, err := d.Basic.Incoming(in)
+func (d dropIn) Incoming(ctx context.Context, in engine.Incoming) (engine.Applied, error) {
+	ch, err := d.Basic.Incoming(ctx, in)
 	ch.Update.Description = nil
 	return ch, err
 }

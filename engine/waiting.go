@@ -83,7 +83,7 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 	}
 	created := false
 	if errors.Is(err, store.ErrNotFound) {
-		twin, created, err = n.createTwin(ctx, et, c, r)
+		twin, created, err = n.createTwin(ctx, et, c, &r)
 	}
 	if err == nil {
 		defer n.applying.begin(c.ID, twin.LocalID)()
@@ -98,7 +98,7 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 		res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
 		return res, nil
 	default:
-		if twin, err = n.updateTwin(ctx, et, c, twin, r); errors.Is(err, ErrNotFound) {
+		if twin, err = n.updateTwin(ctx, et, c, twin, &r, &res); errors.Is(err, ErrNotFound) {
 			// Deleted here since the last look: record it, apply nothing.
 			res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
 			res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
@@ -127,7 +127,7 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 // attachments, each linked as soon as it is made, reporting its progress
 // to prog as it goes.
 func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult, prog *applyProgress) (ApplyResult, error) {
-	rules, err := n.connRules(Mode(c.Mode))
+	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return res, err
 	}
@@ -245,24 +245,33 @@ func (n *pipeline) adoptOrAddComment(ctx context.Context, et EntityTracker, c st
 // (a change made while its first sync was on its way) may have created the
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
-func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r Replica) (twin store.Twin, created bool, err error) {
-	rules, err := n.connRules(Mode(c.Mode))
+func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica) (twin store.Twin, created bool, err error) {
+	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return store.Twin{}, false, err
 	}
-	ch, err := rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: rules.Fields(), MapType: n.typeMapper(ctx, et, c)})
+	ch, err := rules.Incoming(ctx, Incoming{Source: r.Source, Origin: r.Origin, Fields: rules.Fields(), MapType: n.typeMapper(ctx, et, c)})
 	if err != nil {
-		return store.Twin{}, false, err
+		return store.Twin{}, false, fmt.Errorf("%s's incoming rules on %s: %w", c.Name, r.Source.Key, err)
 	}
+	takeItems(r, ch)
 	n.writing.Lock()
 	defer n.writing.Unlock()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
 		return twin, false, err
 	}
 	u := ch.Update
-	e, err := n.adoptOrCreate(ctx, et, c, r, NewEntity{Project: c.LocalProject, Type: deref(u.Type), Summary: deref(u.Summary), Description: deref(u.Description)})
+	e, err := n.adoptOrCreate(ctx, et, c, *r, NewEntity{Project: c.LocalProject, Type: deref(u.Type), Summary: deref(u.Summary), Description: deref(u.Description)})
 	if err != nil {
 		return store.Twin{}, false, err
+	}
+	if !u.FieldsUpdate.Empty() {
+		// The fields beyond Basic (Script mode) are set on the new item
+		// by an update: a create takes Basic's alone. Should this fail,
+		// the retry finds the item made (adoptOrCreate) and sets them.
+		if e, err = et.Update(ctx, e.ID, EntityUpdate{FieldsUpdate: u.FieldsUpdate}); err != nil {
+			return store.Twin{}, false, fmt.Errorf("setting the fields of the twin of %s: %w", r.Source.Key, err)
+		}
 	}
 	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
 		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, RemoteType: ch.RemoteType}
@@ -325,8 +334,8 @@ func (n *pipeline) adoptOrCreate(ctx context.Context, et EntityTracker, c store.
 // last sync keeps the newer of the two writes, and a stale replica (older
 // than the write that set the field) changes nothing. A description that
 // loses is kept as a comment, never silently lost.
-func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica) (store.Twin, error) {
-	rules, err := n.connRules(Mode(c.Mode))
+func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r *Replica, res *ApplyResult) (store.Twin, error) {
+	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return twin, err
 	}
@@ -366,13 +375,33 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 		}
 		fields = append(fields, f)
 	}
-	if len(fields) == 0 {
+	_, decides := rules.(*scriptRules) // a script decides on the comments and files too
+	if len(fields) == 0 && (!decides || len(r.Comments)+len(r.Attachments) == 0) {
 		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 		return twin, err
 	}
-	ch, err := rules.Incoming(Incoming{Source: r.Source, Origin: r.Origin, Fields: fields, Current: current,
-		Overwritten: overwritten, MapType: n.typeMapper(ctx, et, c)})
+	if current == nil {
+		e, err := et.Get(ctx, twin.LocalID)
+		if err != nil {
+			return twin, fmt.Errorf("reading %s: %w", twin.LocalKey, err)
+		}
+		current = &e
+	}
+	var previous *ReplicaEntity
+	if decides {
+		if previous, err = n.previousReplica(ctx, c.ID, twin.LocalID, r.EventID); err != nil {
+			return twin, err
+		}
+	}
+	ch, err := rules.Incoming(ctx, Incoming{Source: r.Source, Origin: r.Origin, Fields: fields, Current: current,
+		Overwritten: overwritten, Previous: previous, MapType: n.typeMapper(ctx, et, c)})
 	if err != nil {
+		return twin, fmt.Errorf("%s's incoming rules on %s: %w", c.Name, twin.LocalKey, err)
+	}
+	takeItems(r, ch)
+	res.Notes = append(res.Notes, ch.Notes...)
+	if len(fields) == 0 && noUpdate(ch.Update) {
+		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 		return twin, err
 	}
 	if slices.ContainsFunc(fields, rules.KeepsRemote) {
@@ -382,8 +411,13 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
 	}
-	for _, f := range fields {
-		setField(&twin, f, fingerprint(rules.Value(e, f)), r.Source.ModifiedAt)
+	for _, f := range rules.Fields() {
+		// The fields applied, and any other this write changed (a script
+		// maps one replica field onto another item field): their values
+		// now are this sync's doing, not a change to send back.
+		if v := rules.Value(e, f); slices.Contains(fields, f) || v != rules.Value(*current, f) {
+			setField(&twin, f, fingerprint(v), r.Source.ModifiedAt)
+		}
 	}
 	if kept, refused := rules.Refused(ch.Update, e, r.Source); refused {
 		twin.RemoteType = kept
@@ -395,6 +429,39 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 	return twin, err
+}
+
+// previousReplica is the last replica received for a local entity before
+// event eventID; nil when there is none.
+func (n *pipeline) previousReplica(ctx context.Context, connID, entityID, eventID string) (*ReplicaEntity, error) {
+	ev, err := n.st.IncomingBefore(ctx, connID, entityID, eventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil {
+		return nil, fmt.Errorf("the replica of sync %s: %w", ev.ID, err)
+	}
+	return &r.Source, nil
+}
+
+// noUpdate says u changes nothing.
+func noUpdate(u EntityUpdate) bool {
+	return u.Type == nil && u.Summary == nil && u.Description == nil && u.FieldsUpdate.Empty()
+}
+
+// takeItems drops the replica's comments or attachments when the rules
+// take none of them.
+func takeItems(r *Replica, ch Applied) {
+	if ch.NoComments {
+		r.Comments = nil
+	}
+	if ch.NoAttachments {
+		r.Attachments = nil
+	}
 }
 
 // mapType picks the type an entity of the other side's type typ gets here:
@@ -445,7 +512,7 @@ func (n *pipeline) ReceiveEvent(ctx context.Context, c Connection, d EventDelive
 	if d.Replica.EventID == "" || d.Replica.Source.ID == "" {
 		return Errorf(ErrBadRequest, "the replica lacks its event or entity id")
 	}
-	rules, err := n.connRules(c.Mode)
+	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return err
 	}

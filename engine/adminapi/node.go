@@ -52,6 +52,23 @@ type Node interface {
 	// Rules returns the rows of a connection's rules, in order, as the
 	// console's Rules tab shows them.
 	Rules(ctx context.Context, connID string) ([]Rule, error)
+	// Upgrade moves a Basic connection to Script mode on this side, with
+	// scripts that do what Basic does, published as version 1.
+	Upgrade(ctx context.Context, connID string) (Scripts, error)
+	// Scripts returns a Script mode connection's scripts on this side.
+	Scripts(ctx context.Context, connID string) (Scripts, error)
+	// SaveDraft replaces the draft (kept even when it does not compile:
+	// Scripts.DraftErrors says why).
+	SaveDraft(ctx context.Context, connID string, r DraftRequest) (Scripts, error)
+	// Publish makes the draft the version in force; a draft that does
+	// not compile is refused.
+	Publish(ctx context.Context, connID string, r PublishRequest) (ScriptVersion, error)
+	// ScriptVersions lists the published versions, newest first.
+	ScriptVersions(ctx context.Context, connID string) ([]ScriptVersion, error)
+	// CompareScripts compares two versions (DraftVersion: the draft).
+	CompareScripts(ctx context.Context, connID string, from, to int) (ScriptDiff, error)
+	// TestRun runs a version of the scripts on an item, writing nothing.
+	TestRun(ctx context.Context, connID string, r TestRunRequest) (TestRun, error)
 	// RecentItems returns a project's most recently modified items, newest
 	// first; limit <= 0 leaves the number to the node.
 	RecentItems(ctx context.Context, project string, limit int) ([]Item, error)
