@@ -48,7 +48,7 @@ Start with the embedded demo (two sandbox trackers, two nodes, the console):
 	root.SetOut(out)
 	root.AddCommand(newDemoCmd(), newConsoleCmd(), newServeCmd(), newSandboxCmd(), newConnectionsCmd(),
 		newInviteCmd(), newAcceptCmd(), newConnectCmd(), newExalateCmd(), newStatusCmd(), newBenchCmd(),
-		newUnexalateCmd(), newLinkCmd())
+		newUnexalateCmd(), newLinkCmd(), newErrorsCmd(), newRetryCmd(), newResolveCmd(), newQueueCmd())
 	return root
 }
 
