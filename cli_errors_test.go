@@ -157,4 +157,3 @@ func TestErrorsRetryResolveQueueFromTheCommandLine(t *testing.T) {
 		t.Errorf("retry --all with nothing failing: %v\n%s", err, out)
 	}
 }
-
