@@ -64,7 +64,7 @@ func nextTry(e adminapi.SyncError, now time.Time) string {
 	case e.Running:
 		return "now (running)"
 	case e.Waits != "":
-		return "waits for " + e.Waits
+		return "waits for " + adminapi.WaitsName(e.Waits, "the other node")
 	case e.NextRetry.IsZero():
 		return "—"
 	case !e.NextRetry.After(now):

@@ -65,20 +65,20 @@ func attempts(jobs []*rivertype.JobRow) int {
 }
 
 // waitsFor says what a failing event waits for when this node has no try
-// of its own coming: its connection's activation, or the other node; ""
-// when a job here retries it.
+// of its own coming (adminapi.WaitsActivation…); "" when a job here
+// retries it.
 func waitsFor(c store.Connection, ev store.SyncEvent, jobs []*rivertype.JobRow) string {
 	switch {
 	case c.Status == StatusPending:
-		return "the invitation to be accepted"
+		return adminapi.WaitsAcceptance
 	case c.Status != StatusActive:
-		return "the connection to be activated"
+		return adminapi.WaitsActivation
 	case len(jobs) > 0:
 		return ""
 	case ev.Direction == store.DirectionOut && stageIndex(ev.Stage) > stageIndex(StageSending):
-		return otherNode(c) + " to report again"
+		return adminapi.WaitsOtherNode
 	}
-	return "a retry: none is scheduled"
+	return adminapi.WaitsRetry
 }
 
 // otherNode names the other side of a connection.

@@ -70,12 +70,43 @@ type SyncError struct {
 	// waits for instead).
 	Running   bool      `json:"running,omitempty"`
 	NextRetry time.Time `json:"next_retry,omitzero"`
-	// Waits says, when this node has no retry of its own scheduled, what
-	// the sync waits for: the connection's activation, or the other node.
+	// Waits says, when this node has no try of its own coming, what the
+	// sync waits for: one of WaitsActivation, WaitsAcceptance,
+	// WaitsOtherNode and WaitsRetry; "" when a try here is coming.
 	Waits string `json:"waits,omitempty"`
 	// Started is when the sync began; FailedAt when it last failed.
 	Started  time.Time `json:"started"`
 	FailedAt time.Time `json:"failed_at"`
+}
+
+// What a failing sync waits for when this node has no try of its own
+// coming (SyncError.Waits).
+const (
+	// WaitsActivation: its connection is deactivated.
+	WaitsActivation = "activation"
+	// WaitsAcceptance: its connection's invitation is not accepted yet.
+	WaitsAcceptance = "acceptance"
+	// WaitsOtherNode: the other node has it, and tries again itself.
+	WaitsOtherNode = "other_node"
+	// WaitsRetry: no try is scheduled (its job ran out or was lost):
+	// retrying it starts one.
+	WaitsRetry = "retry"
+)
+
+// WaitsName says what a failing sync waits for, in words: "the
+// connection to be activated"; other names the other node.
+func WaitsName(waits, other string) string {
+	switch waits {
+	case WaitsActivation:
+		return "the connection to be activated"
+	case WaitsAcceptance:
+		return "the invitation to be accepted"
+	case WaitsOtherNode:
+		return other + " to try again"
+	case WaitsRetry:
+		return "a retry: none is scheduled"
+	}
+	return waits
 }
 
 // SyncErrors lists failing syncs, oldest first: Total of them, of which
