@@ -130,8 +130,8 @@ func newKeyMap() *keyMap {
 
 		Errors:    key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "errors")),
 		Queue:     key.NewBinding(key.WithKeys("Q"), key.WithHelp("Q", "sync queue")),
-		FullError: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "full error")),
-		RetryOne:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry now")),
+		FullError: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "error")),
+		RetryOne:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		RetryAll:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "retry all")),
 		Resolve:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "resolve")),
 		ResolveGo: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "resolve")),

@@ -1,10 +1,13 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/tandem-sync/tandem/engine/adminapi"
@@ -90,5 +93,40 @@ func TestQueueFollowsASync(t *testing.T) {
 	sc, _ = run(t, sc, stageMsg{adminapi.StageEvent{ConnectionID: "c1"}})
 	if v := plain(sc.View()); !strings.Contains(v, "Nothing queued") {
 		t.Errorf("the queue did not empty on its connection's event:\n%s", v)
+	}
+}
+
+// TestErrorsAndQueueFrames pins the whole console at 80×24 on the node's
+// Errors (E from the connections list) and Sync queue (Q): frame, help
+// line and status bar included.
+func TestErrorsAndQueueFrames(t *testing.T) {
+	for _, tc := range []struct{ name, keys string }{{"errors", "E"}, {"queue", "Q"}, {"errors-help", "E?"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			acme := &queueNode{fakeNode: &fakeNode{info: adminapi.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana"},
+				connections: []adminapi.Connection{testConnection()}}, errs: failingSyncs(), queue: openSyncs(true)}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			a := New(ctx, Options{Renderer: plainRenderer(), Now: func() time.Time { return testNow },
+				Targets: []Target{{Name: "Acme", URL: "http://acme.test", Node: acme}}})
+			for _, s := range a.sessions {
+				s.common.staticCursor = true
+				s.common.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+			}
+			appSend(a, tea.WindowSizeMsg{Width: 80, Height: 24})
+			for _, m := range execNoSubscribe(a.Init()) {
+				appSend(a, m)
+			}
+			appKeys(a, tc.keys)
+			v := plain(a.View())
+			if h := strings.Count(v, "\n") + 1; h != 24 {
+				t.Errorf("the frame is %d lines high, want 24:\n%s", h, v)
+			}
+			for _, line := range strings.Split(v, "\n") {
+				if w := lipgloss.Width(line); w > 80 {
+					t.Errorf("a line is %d wide: %q", w, line)
+				}
+			}
+			golden.RequireEqual(t, []byte(v+"\n"))
+		})
 	}
 }
