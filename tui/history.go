@@ -308,7 +308,8 @@ func (s *historyScreen) syncsView() string {
 		}
 		stage := adminapi.StageName(ev.Stage)
 		switch {
-		case !ev.ResolvedAt.IsZero():
+		case !ev.ResolvedAt.IsZero() && ev.Stage != adminapi.StageSynchronized:
+			// (A result that came in anyway made it Synchronized.)
 			stage = "Resolved"
 		case ev.Error != "":
 			stage = "✗ " + stage
