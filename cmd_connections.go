@@ -61,7 +61,7 @@ give the id for those.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tOTHER SIDE\tPROJECTS\tMODE\tSTATUS\tCREATED")
+			fmt.Fprintln(tw, "ID\tNAME\tOTHER SIDE\tPROJECTS\tMODE\tSTATUS\tQUEUED\tCREATED")
 			for _, conn := range cs {
 				other := conn.RemoteName
 				switch {
@@ -76,8 +76,8 @@ give the id for those.`,
 				}
 				// Each cell cleaned: a tab would break the table, an escape
 				// sequence (an inviter's name) would reach the terminal.
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ↔ %s\t%s\t%s\t%s\n", shown(conn.ID), shown(conn.Name), shown(other), shown(conn.LocalProjectName),
-					shown(orDash(conn.RemoteProjectName)), shown(conn.Mode.Name()), shown(status), conn.CreatedAt.Local().Format(time.DateTime))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ↔ %s\t%s\t%s\t%d\t%s\n", shown(conn.ID), shown(conn.Name), shown(other), shown(conn.LocalProjectName),
+					shown(orDash(conn.RemoteProjectName)), shown(conn.Mode.Name()), shown(status), conn.Queued, conn.CreatedAt.Local().Format(time.DateTime))
 			}
 			return tw.Flush()
 		},

@@ -153,5 +153,8 @@ func printHistory(w io.Writer, h adminapi.ItemHistory) {
 		if s.Error != "" {
 			fmt.Fprintf(w, "    error: %s\n", shown(s.Error))
 		}
+		if !s.ResolvedAt.IsZero() {
+			fmt.Fprintf(w, "    resolved at %s, not retried: %s\n", s.ResolvedAt.Local().Format(time.DateTime), shown(s.Resolution))
+		}
 	}
 }

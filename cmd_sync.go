@@ -324,7 +324,10 @@ link, or a Jira issue key (such as KAN-19), issue id or issue link.`,
 			if st.RemoteType != "" {
 				fmt.Fprintf(w, "Type: %s on the other side, which this side could not give its item; it is kept for the way back.\n", shown(st.RemoteType))
 			}
-			if st.Error != "" && !st.NextRetry.IsZero() {
+			switch {
+			case !st.ResolvedAt.IsZero():
+				fmt.Fprintf(w, "Resolved at %s, not retried: %s\n", st.ResolvedAt.Local().Format(time.DateTime), shown(st.Resolution))
+			case st.Error != "" && !st.NextRetry.IsZero():
 				fmt.Fprintf(w, "Next try at %s\n", st.NextRetry.Local().Format(time.DateTime))
 			}
 			if err := links(w, st); err != nil || history <= 0 {

@@ -48,7 +48,8 @@ Start with the embedded demo (two sandbox trackers, two nodes, the console):
 	root.SetOut(out)
 	root.AddCommand(newDemoCmd(), newConsoleCmd(), newServeCmd(), newSandboxCmd(), newConnectionsCmd(),
 		newInviteCmd(), newAcceptCmd(), newConnectCmd(), newExalateCmd(), newStatusCmd(), newBenchCmd(),
-		newUnexalateCmd(), newLinkCmd(), newUpgradeCmd(), newRulesCmd())
+		newUnexalateCmd(), newLinkCmd(), newErrorsCmd(), newRetryCmd(), newResolveCmd(), newQueueCmd(),
+		newUpgradeCmd(), newRulesCmd())
 	return root
 }
 

@@ -178,7 +178,7 @@ func (n *connections) Connections(ctx context.Context) ([]Connection, error) {
 	for i, c := range cs {
 		out[i] = fromStore(c)
 		a := activity[c.ID]
-		out[i].SyncedItems, out[i].LastSync = a.SyncedItems, a.LastSync
+		out[i].SyncedItems, out[i].LastSync, out[i].Queued = a.SyncedItems, a.LastSync, a.Open
 	}
 	return out, nil
 }
@@ -196,7 +196,7 @@ func (n *connections) ConnectionByID(ctx context.Context, id string) (Connection
 		return Connection{}, err
 	}
 	out := fromStore(c)
-	out.SyncedItems, out.LastSync = a.SyncedItems, a.LastSync
+	out.SyncedItems, out.LastSync, out.Queued = a.SyncedItems, a.LastSync, a.Open
 	return out, nil
 }
 

@@ -35,11 +35,26 @@ func (n *pipeline) report(ctx context.Context, a reportArgs, attempt int) error 
 		return err
 	}
 	var res ApplyResult
-	if err := json.Unmarshal(ev.Result, &res); err != nil {
+	// A sync resolved here before it was applied is reported as such, so
+	// the source stops waiting for it (Resolve queues that report).
+	resolved := !ev.ResolvedAt.IsZero()
+	if resolved && len(ev.Result) == 0 {
+		res = ApplyResult{EventID: ev.ID, Resolved: ev.Resolution}
+	} else if err := json.Unmarshal(ev.Result, &res); err != nil {
 		return fmt.Errorf("event %s: unreadable result: %w", ev.ID, err)
 	}
 	if err := n.signedPost(ctx, c, PathResults, "result-"+ev.ID, ResultDelivery{Result: res}, nil); err != nil {
-		return n.failed(ctx, a.Conn, a.Event, attempt, fmt.Errorf("reporting to %s: %w", c.RemoteName, err))
+		err = fmt.Errorf("reporting to %s: %w", c.RemoteName, err)
+		if resolved {
+			// Not the sync failing, which the admin resolved: telling the
+			// source is retried without marking the sync again.
+			n.log.Warn("telling the other node about a resolved sync; will retry", "connection", a.Conn, "event", a.Event, "err", err)
+			return err
+		}
+		return n.failed(ctx, a.Conn, a.Event, attempt, err)
+	}
+	if resolved {
+		return nil // it stays resolved, at the stage it stopped at
 	}
 	return n.advance(ctx, a.Conn, a.Event, StageSynchronized, "", time.Time{}, nil)
 }
@@ -62,6 +77,9 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 	}
 	if ev.Stage == StageSynchronized {
 		return nil
+	}
+	if res.Resolved != "" {
+		return n.resolvedThere(ctx, c, ev, res.Resolved)
 	}
 	var r Replica
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {

@@ -122,6 +122,11 @@ func (n *pipeline) failed(ctx context.Context, connID, eventID string, attempt i
 		return errors.Join(ctx.Err(), err)
 	}
 	ev, gerr := n.st.SyncEvent(ctx, nil, connID, eventID)
+	if gerr == nil && !ev.ResolvedAt.IsZero() {
+		// Resolved while this try ran: no more tries.
+		n.log.Info("a resolved sync's last try failed; not retried", "connection", connID, "event", eventID, "err", err)
+		return nil
+	}
 	if gerr == nil {
 		next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})
 		if aerr := n.advance(ctx, connID, eventID, ev.Stage, err.Error(), next, nil); aerr != nil {

@@ -77,6 +77,9 @@ type ApplyResult struct {
 	// Notes say what was applied differently from the source, and why (a
 	// type the destination lacks, which became its default type).
 	Notes []string `json:"notes,omitempty"`
+	// Resolved, when set, says nothing was applied: the receiving node's
+	// admin resolved the sync (stopped its retries) for this reason.
+	Resolved string `json:"resolved,omitempty"`
 }
 
 // fingerprint identifies a value's content for echo suppression.

@@ -41,8 +41,8 @@ func (n *pipeline) send(ctx context.Context, a sendArgs, attempt int) error {
 	if err != nil {
 		return err
 	}
-	if stageIndex(ev.Stage) > stageIndex(StageSending) {
-		return nil
+	if stageIndex(ev.Stage) > stageIndex(StageSending) || !ev.ResolvedAt.IsZero() {
+		return nil // sent already, or resolved: not to be sent
 	}
 	// One item's syncs reach the other side in the order they were made: a
 	// later one waits while an earlier one is on its way, so its comments

@@ -121,5 +121,5 @@ func (s *statistics) RecentEvents(ctx context.Context, connID string, limit int)
 func stageEventOf(e store.SyncEvent, at time.Time) StageEvent {
 	return StageEvent{ConnectionID: e.ConnectionID, EventID: e.ID, Direction: e.Direction, EntityID: e.EntityID,
 		Stage: e.Stage, Error: e.Error, NextRetry: e.NextRetryAt, At: at, LocalKey: e.LocalKey, LocalURL: e.LocalURL,
-		RemoteKey: e.RemoteKey, RemoteURL: e.RemoteURL}
+		RemoteKey: e.RemoteKey, RemoteURL: e.RemoteURL, Resolution: e.Resolution, ResolvedAt: e.ResolvedAt}
 }

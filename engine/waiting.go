@@ -36,8 +36,8 @@ func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	if err != nil {
 		return err
 	}
-	if stageIndex(ev.Stage) > stageIndex(StageWaiting) {
-		return nil
+	if stageIndex(ev.Stage) > stageIndex(StageWaiting) || !ev.ResolvedAt.IsZero() {
+		return nil // applied already, or resolved: not to be applied
 	}
 	var r Replica
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {

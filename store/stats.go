@@ -16,13 +16,17 @@ type Activity struct {
 	// LastSync is when an event on the connection last reached
 	// synchronized; zero if none ever did.
 	LastSync time.Time
+	// Open counts the connection's events neither synchronized nor
+	// resolved: its queue.
+	Open int
 }
 
 // activityQuery reads Activity per connection in one statement; the
 // caller appends a WHERE on c.
 const activityQuery = `SELECT c.id,
 	(SELECT count(*) FROM twins t WHERE t.connection_id = c.id AND NOT t.local_deleted AND NOT t.remote_deleted),
-	(SELECT max(l.at) FROM stage_log l WHERE l.connection_id = c.id AND l.stage = 'synchronized')
+	(SELECT max(l.at) FROM stage_log l WHERE l.connection_id = c.id AND l.stage = 'synchronized'),
+	(SELECT count(*) FROM sync_events e WHERE e.connection_id = c.id AND e.stage != 'synchronized' AND e.resolved_at IS NULL)
 	FROM connections c`
 
 // Activity returns every connection's activity by connection id, in one
@@ -65,7 +69,7 @@ func scanActivity(row interface{ Scan(...any) error }) (string, Activity, error)
 		a    Activity
 		last sql.NullString
 	)
-	if err := row.Scan(&id, &a.SyncedItems, &last); err != nil {
+	if err := row.Scan(&id, &a.SyncedItems, &last, &a.Open); err != nil {
 		return "", Activity{}, err
 	}
 	var err error
@@ -79,8 +83,9 @@ type EventCounts struct {
 	Out, In int
 	// Synchronized counts the events that reached synchronized.
 	Synchronized int
-	// Failing counts the events not synchronized yet whose last attempt
-	// failed (they carry an error and wait for a retry).
+	// Failing counts the events not synchronized (nor resolved) yet
+	// whose last attempt failed (they carry an error and wait for a
+	// retry).
 	Failing int
 }
 
@@ -89,7 +94,7 @@ func (s *Store) EventCounts(ctx context.Context, connID string) (EventCounts, er
 	var c EventCounts
 	err := s.db.QueryRowContext(ctx, `SELECT
 		coalesce(sum(direction = 'out'), 0), coalesce(sum(direction = 'in'), 0),
-		coalesce(sum(stage = 'synchronized'), 0), coalesce(sum(stage != 'synchronized' AND error != ''), 0)
+		coalesce(sum(stage = 'synchronized'), 0), coalesce(sum(stage != 'synchronized' AND resolved_at IS NULL AND error != ''), 0)
 		FROM sync_events WHERE connection_id = ?`, connID).Scan(&c.Out, &c.In, &c.Synchronized, &c.Failing)
 	if err != nil {
 		return EventCounts{}, fmt.Errorf("counting the events of connection %s: %w", connID, err)

@@ -189,19 +189,29 @@ type SyncEvent struct {
 	RemoteURL    string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Resolution is the reason an admin gave for resolving the event
+	// (stopping its retries), and ResolvedAt when; "" and zero while it is
+	// not resolved. A resolved event is finished, whatever its stage.
+	Resolution string
+	ResolvedAt time.Time
 }
 
 const eventColumns = `connection_id, id, direction, entity_id, stage, error, next_retry_at, payload, result,
-	local_key, local_url, remote_key, remote_url, created_at, updated_at`
+	local_key, local_url, remote_key, remote_url, created_at, updated_at, resolution, resolved_at`
+
+// openEvent is the condition on sync_events of an open event: neither
+// Synchronized nor resolved (the sync_events_open index).
+const openEvent = `stage != 'synchronized' AND resolved_at IS NULL`
 
 func scanEvent(row interface{ Scan(...any) error }) (SyncEvent, error) {
 	var (
 		e                    SyncEvent
-		next                 sql.NullString
+		next, resolvedAt     sql.NullString
 		createdAt, updatedAt string
 	)
 	if err := row.Scan(&e.ConnectionID, &e.ID, &e.Direction, &e.EntityID, &e.Stage, &e.Error, &next, &e.Payload,
-		&e.Result, &e.LocalKey, &e.LocalURL, &e.RemoteKey, &e.RemoteURL, &createdAt, &updatedAt); err != nil {
+		&e.Result, &e.LocalKey, &e.LocalURL, &e.RemoteKey, &e.RemoteURL, &createdAt, &updatedAt,
+		&e.Resolution, &resolvedAt); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return SyncEvent{}, ErrNotFound
 		}
@@ -217,6 +227,9 @@ func scanEvent(row interface{ Scan(...any) error }) (SyncEvent, error) {
 	if e.UpdatedAt, err = parseTime(updatedAt); err != nil {
 		return SyncEvent{}, err
 	}
+	if e.ResolvedAt, err = parseTime(resolvedAt.String); err != nil {
+		return SyncEvent{}, err
+	}
 	return e, nil
 }
 
@@ -225,7 +238,7 @@ func scanEvent(row interface{ Scan(...any) error }) (SyncEvent, error) {
 func (s *Store) CreateSyncEvent(ctx context.Context, tx *sql.Tx, e SyncEvent, at time.Time) error {
 	ts := formatTime(at)
 	_, err := tx.ExecContext(ctx, `INSERT INTO sync_events (`+eventColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL)`,
 		e.ConnectionID, e.ID, e.Direction, e.EntityID, e.Stage, e.Error, e.Payload, e.Result,
 		e.LocalKey, e.LocalURL, e.RemoteKey, e.RemoteURL, ts, ts)
 	if isDuplicate(err) {
@@ -338,10 +351,11 @@ func (s *Store) q(q Querier) Querier {
 	return q
 }
 
-// EventsAt returns a connection's events in one direction at one stage,
-// oldest first (the outgoing events a deactivated connection queued).
+// EventsAt returns a connection's unresolved events in one direction at
+// one stage, oldest first (the outgoing events a deactivated connection
+// queued).
 func (s *Store) EventsAt(ctx context.Context, q Querier, connID, direction, stage string) ([]SyncEvent, error) {
-	evs, err := s.events(ctx, q, `connection_id = ? AND direction = ? AND stage = ?`, connID, direction, stage)
+	evs, err := s.events(ctx, q, `connection_id = ? AND direction = ? AND stage = ? AND resolved_at IS NULL`, connID, direction, stage)
 	if err != nil {
 		return nil, fmt.Errorf("events at %s on connection %s: %w", stage, connID, err)
 	}
@@ -393,9 +407,10 @@ func (s *Store) PutDetectCursor(ctx context.Context, connID, cursor string, chec
 }
 
 // UnfinishedEvents returns a local entity's outgoing events on a
-// connection that are not Synchronized yet, oldest first.
+// connection that are not Synchronized yet, oldest first; a resolved event
+// is finished.
 func (s *Store) UnfinishedEvents(ctx context.Context, connID, entityID string) ([]SyncEvent, error) {
-	evs, err := s.events(ctx, nil, `connection_id = ? AND entity_id = ? AND direction = 'out' AND stage != 'synchronized'`,
+	evs, err := s.events(ctx, nil, `connection_id = ? AND entity_id = ? AND direction = 'out' AND `+openEvent,
 		connID, entityID)
 	if err != nil {
 		return nil, fmt.Errorf("unfinished events of %s: %w", entityID, err)

@@ -285,6 +285,12 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		s.pickRecent(msg)
 	case key.Matches(msg, k.History) || (s.recentSel > 0 && key.Matches(msg, k.OpenSync)):
 		return s, s.openHistory()
+	case key.Matches(msg, k.Errors):
+		conn := s.conn
+		return s, push(newErrorsScreen(s.c, &conn))
+	case key.Matches(msg, k.Queue):
+		conn := s.conn
+		return s, push(newQueueScreen(s.c, &conn))
 	case key.Matches(msg, k.OpenSync):
 		// Not while a change or a Bulk Exalate is starting: its answer
 		// would go to the page on top and be lost.
@@ -428,7 +434,7 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	if own != nil {
 		rows = append(rows, own)
 	}
-	return append(rows, []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History})
+	return append(rows, []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History}, []key.Binding{k.Errors, k.Queue})
 }
 
 // activeKey is d as it applies to the connection's status.

@@ -81,6 +81,10 @@ func (s *connectionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, push(newAcceptScreen(s.c))
 		case key.Matches(msg, s.c.keys.Refresh):
 			return s, s.load()
+		case key.Matches(msg, s.c.keys.Errors):
+			return s, push(newErrorsScreen(s.c, nil))
+		case key.Matches(msg, s.c.keys.Queue):
+			return s, push(newQueueScreen(s.c, nil))
 		case key.Matches(msg, s.c.keys.Open):
 			if len(s.list) > 0 {
 				return s, push(newConnectionScreen(s.c, s.list[s.cursor]))
@@ -90,13 +94,17 @@ func (s *connectionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return s, nil
 }
 
-// columns of the table: name, other side, mode, status, synced, last sync.
+// columns of the table: name, other side, mode, status, synced, queued
+// (syncs not finished; shown while any connection has some), last sync.
 var connectionColumns = []struct {
 	title string
 	// min is the narrowest the column is cut to when the screen is too
 	// narrow for every column's content; 0 means never cut.
 	min int
-}{{"Name", 8}, {"Other side", 8}, {"Mode", 0}, {"Status", 0}, {"Synced", 0}, {"Last sync", 0}}
+}{{"Name", 8}, {"Other side", 8}, {"Mode", 0}, {"Status", 0}, {"Synced", 0}, {"Queued", 0}, {"Last sync", 0}}
+
+// queuedColumn is the Queued column's index in connectionColumns.
+const queuedColumn = 5
 
 // columnGap separates the table's columns.
 const columnGap = "  "
@@ -110,7 +118,8 @@ func (s *connectionsScreen) cells(c adminapi.Connection) []string {
 	if c.RemoteProjectName != "" {
 		other += " / " + c.RemoteProjectName
 	}
-	return []string{c.Name, other, modeName(c.Mode), statusName(c.Status), fmt.Sprint(c.SyncedItems), ago(s.c.now(), c.LastSync)}
+	return []string{c.Name, other, modeName(c.Mode), statusName(c.Status), fmt.Sprint(c.SyncedItems), fmt.Sprint(c.Queued),
+		ago(s.c.now(), c.LastSync)}
 }
 
 func (s *connectionsScreen) View() string {
@@ -131,7 +140,9 @@ func (s *connectionsScreen) View() string {
 	widths := s.widths()
 	var head []string
 	for i, col := range connectionColumns {
-		head = append(head, pad(col.title, widths[i]))
+		if widths[i] > 0 {
+			head = append(head, pad(col.title, widths[i]))
+		}
 	}
 	b.WriteString(s.c.styles.Header.Render("  "+strings.Join(head, columnGap)) + "\n")
 	rows := max(s.height-2, 1)
@@ -144,7 +155,9 @@ func (s *connectionsScreen) View() string {
 		cells := s.cells(c)
 		var line []string
 		for j, cell := range cells {
-			line = append(line, pad(truncate(cell, widths[j]), widths[j]))
+			if widths[j] > 0 {
+				line = append(line, pad(truncate(cell, widths[j]), widths[j]))
+			}
 		}
 		if i == s.cursor {
 			b.WriteString(s.c.styles.Selected.Render("› " + strings.Join(line, columnGap)))
@@ -179,12 +192,18 @@ func (s *connectionsScreen) widths() []int {
 	for i, col := range connectionColumns {
 		w[i] = lipgloss.Width(col.title)
 	}
+	queued := false
 	for _, c := range s.list {
 		for i, cell := range s.cells(c) {
 			w[i] = max(w[i], lipgloss.Width(cell))
 		}
+		queued = queued || c.Queued > 0
 	}
-	total := 2 + len(columnGap)*(len(w)-1) // the cursor and the gaps
+	cols := len(w)
+	if !queued {
+		w[queuedColumn], cols = 0, cols-1
+	}
+	total := 2 + len(columnGap)*(cols-1) // the cursor and the gaps
 	for _, x := range w {
 		total += x
 	}
@@ -211,13 +230,14 @@ func pad(s string, w int) string {
 }
 
 func (s *connectionsScreen) ShortHelp() []key.Binding {
-	ks := []key.Binding{s.c.keys.Initiate, s.c.keys.Accept}
-	if len(s.list) > 0 {
-		ks = append(ks, s.c.keys.Open)
+	if len(s.list) == 0 {
+		return []key.Binding{s.c.keys.Initiate, s.c.keys.Accept}
 	}
-	return ks
+	// With connections to run, their keys come first.
+	return []key.Binding{s.c.keys.Open, s.c.keys.Errors, s.c.keys.Queue, s.c.keys.Initiate, s.c.keys.Accept}
 }
 
 func (s *connectionsScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{s.c.keys.Initiate, s.c.keys.Accept, s.c.keys.Open}, {s.c.keys.Up, s.c.keys.Down, s.c.keys.Refresh}}
+	return [][]key.Binding{{s.c.keys.Initiate, s.c.keys.Accept, s.c.keys.Open}, {s.c.keys.Up, s.c.keys.Down, s.c.keys.Refresh},
+		{s.c.keys.Errors, s.c.keys.Queue}}
 }

@@ -307,7 +307,11 @@ func (s *historyScreen) syncsView() string {
 			rules = "—"
 		}
 		stage := adminapi.StageName(ev.Stage)
-		if ev.Error != "" {
+		switch {
+		case !ev.ResolvedAt.IsZero() && ev.Stage != adminapi.StageSynchronized:
+			// (A result that came in anyway made it Synchronized.)
+			stage = "Resolved"
+		case ev.Error != "":
 			stage = "✗ " + stage
 		}
 		line := pad(ago(s.c.now(), ev.At), 10) + pad(dir, 7) + pad(stage, 20) + rules
@@ -342,9 +346,16 @@ func (s *historyScreen) stagesView() string {
 		steps = append(steps, step)
 	}
 	lines := []string{ansiWrap(st.Faint.Render("Stages: ")+strings.Join(steps, " · "), s.width)}
-	// The latest failure, in full: a sync that failed and is retried
-	// shows why; one that failed before it went through shows it too.
-	if ev.Error != "" {
+	// A resolved sync says who gave it up and why; the latest failure, in
+	// full: a sync that failed and is retried shows why; one that failed
+	// before it went through shows it too.
+	if !ev.ResolvedAt.IsZero() {
+		lines = append(lines, st.Warn.Render(ansiWrap("Resolved "+ev.ResolvedAt.In(s.c.now().Location()).Format("2 Jan 15:04:05")+
+			", not retried (it stopped at "+adminapi.StageName(ev.Stage)+"): "+ev.Resolution, s.width)))
+		if ev.Error != "" {
+			lines = append(lines, st.Faint.Render(ansiWrap("Its last failure: "+ev.Error, s.width)))
+		}
+	} else if ev.Error != "" {
 		lines = append(lines, s.c.errorLine(errors.New(ev.Error)))
 	} else if len(failures) > 0 {
 		lines = append(lines, st.Faint.Render(ansiWrap("Failed before it went through: "+failures[len(failures)-1], s.width)))

@@ -177,3 +177,24 @@ func TestConnectionOpensHistory(t *testing.T) {
 		t.Errorf("h opened %#v, want the newest sync's item's history (WEB-7)", out[0])
 	}
 }
+
+// TestHistoryShowsAResolvedSync: a sync an admin resolved reads Resolved
+// in the list, and its stages say when, where it stopped, why, and its
+// last failure: resolving is never silent.
+func TestHistoryShowsAResolvedSync(t *testing.T) {
+	h := syncedHistory()
+	ev := &h.Syncs[0]
+	ev.Stage, ev.Error = adminapi.StageWaiting, "asana: POST /tasks: 403 Forbidden"
+	ev.Stages = ev.Stages[:3]
+	ev.Resolution, ev.ResolvedAt = "resolved on Globex: the project is frozen for the audit", testNow.Add(-time.Minute)
+	n := &itemsNode{fakeNode: connectionNode(), history: h}
+	view := plain(openHistory(t, n).View())
+	for _, want := range []string{"Resolved            basic", "Resolved 26 Nov 11:59:00, not retried (it stopped at Waiting for remote):",
+		"resolved on Globex: the project is frozen for the audit", "Its last failure: asana: POST /tasks: 403 Forbidden"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("missing %q in\n%s", want, view)
+		}
+	}
+	requireFits(t, view)
+	golden.RequireEqual(t, []byte(view))
+}

@@ -59,6 +59,17 @@ type keyMap struct {
 	// Stages is ? on the sync status screen, which explains the stages
 	// there rather than opening the full help.
 	Stages key.Binding
+
+	// Errors and Queue open the failing syncs and the sync queue (of the
+	// node from the connections list, of one connection from its page).
+	Errors    key.Binding
+	Queue     key.Binding
+	FullError key.Binding
+	RetryOne  key.Binding
+	RetryAll  key.Binding
+	Resolve   key.Binding
+	ResolveGo key.Binding
+	FollowOne key.Binding
 }
 
 func newKeyMap() *keyMap {
@@ -116,5 +127,14 @@ func newKeyMap() *keyMap {
 		LinkGo:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "link")),
 		Winner:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "whose fields win")),
 		Stages:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "what the stages mean")),
+
+		Errors:    key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "errors")),
+		Queue:     key.NewBinding(key.WithKeys("Q"), key.WithHelp("Q", "sync queue")),
+		FullError: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "error")),
+		RetryOne:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+		RetryAll:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "retry all")),
+		Resolve:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "resolve")),
+		ResolveGo: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "resolve")),
+		FollowOne: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "follow the sync")),
 	}
 }

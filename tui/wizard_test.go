@@ -72,13 +72,14 @@ func TestConnectionsScreen(t *testing.T) {
 		requireGolden(t, s)
 	})
 	t.Run("list", func(t *testing.T) {
-		pending := engine.Connection{ID: "c2", Name: "Acme_to_Partner", Mode: engine.ModeBasic, Status: engine.StatusPending, RemoteName: "", LocalProjectName: "Test"}
+		pending := engine.Connection{ID: "c2", Name: "Acme_to_Partner", Mode: engine.ModeBasic, Status: engine.StatusPending, RemoteName: "", LocalProjectName: "Test",
+			Queued: 2}
 		f := &fakeNode{connections: []engine.Connection{activeConn, pending}}
 		s := sized(newConnectionsScreen(testCommon(t, f)))
 		s = start(t, s)
 		s, _ = typeKeys(t, s, "<down>")
 		v := plain(s.View())
-		for _, want := range []string{"Acme_to_Globex", "Globex / Test", "Active", "Pending", "1m ago", "never", "› Acme_to_Partner"} {
+		for _, want := range []string{"Acme_to_Globex", "Globex / Test", "Active", "Pending", "1m ago", "never", "› Acme_to_Partner", "Queued", "Pending  0       2"} {
 			if !strings.Contains(v, want) {
 				t.Errorf("missing %q in\n%s", want, v)
 			}

@@ -80,6 +80,23 @@ type Node interface {
 	// ItemHistory returns an item's latest syncs, newest first; limit <= 0
 	// leaves the number to the node.
 	ItemHistory(ctx context.Context, connID, ref string, limit int) (ItemHistory, error)
+	// Errors lists the failing syncs on a connection (id or name; "" for
+	// every connection), oldest first; limit <= 0 leaves the number to
+	// the node.
+	Errors(ctx context.Context, connID string, limit int) (SyncErrors, error)
+	// Retry tries one sync (its id, or enough of its start to name one)
+	// again now.
+	Retry(ctx context.Context, connID, eventID string) (StageEvent, error)
+	// RetryAll tries every failing sync of a connection ("" for every
+	// connection) again now, and says how many.
+	RetryAll(ctx context.Context, connID string) (int, error)
+	// Resolve stops retrying one sync, for a reason its item's history
+	// shows.
+	Resolve(ctx context.Context, connID, eventID, reason string) (StageEvent, error)
+	// Queue lists the open syncs on a connection ("" for every
+	// connection), oldest first; limit <= 0 leaves the number to the
+	// node.
+	Queue(ctx context.Context, connID string, limit int) (SyncQueue, error)
 	// Subscribe streams stage events until ctx ends.
 	Subscribe(ctx context.Context) (<-chan StageEvent, error)
 }

@@ -112,6 +112,9 @@ type Connection struct {
 	// LastSync is when a sync on the connection last reached Synchronized;
 	// zero if none has yet.
 	LastSync time.Time `json:"last_sync,omitzero"`
+	// Queued counts the connection's open syncs: neither Synchronized nor
+	// resolved (its sync queue).
+	Queued int `json:"queued"`
 }
 
 // The five stages of a sync (DESIGN.md §5), in order.
@@ -161,6 +164,11 @@ type StageEvent struct {
 	LocalURL  string `json:"local_url,omitempty"`
 	RemoteKey string `json:"remote_key,omitempty"`
 	RemoteURL string `json:"remote_url,omitempty"`
+	// Resolution is the reason an admin gave for resolving the sync
+	// (stopping its retries), and ResolvedAt when; "" and zero while it
+	// is not resolved. A resolved sync stays at the stage it stopped at.
+	Resolution string    `json:"resolution,omitempty"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	// Progress, when set, makes this a progress report rather than a
 	// stage change: the sync is still at Stage (Waiting for remote), and
 	// the receiving side has applied Progress.Done of Progress.Total. The

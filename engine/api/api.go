@@ -117,6 +117,11 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	handle("POST "+adminapi.PathUnexalate, s.admin(s.unexalate))
 	handle("POST "+adminapi.PathLink, s.admin(s.linkItems))
 	handle("GET "+adminapi.PathHistory, s.admin(s.itemHistory))
+	handle("GET "+adminapi.PathErrors, s.admin(s.syncErrors))
+	handle("POST "+adminapi.PathRetry, s.admin(s.retry))
+	handle("POST "+adminapi.PathRetryAll, s.admin(s.retryAll))
+	handle("POST "+adminapi.PathResolve, s.admin(s.resolve))
+	handle("GET "+adminapi.PathQueue, s.admin(s.syncQueue))
 
 	handle("POST "+engine.PathRedeem, s.public(maxRedeemBody, s.redeem))
 	handle("POST "+engine.PathCheckInvitation, s.public(maxCheckBody, s.checkInvitation))

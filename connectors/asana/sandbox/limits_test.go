@@ -252,3 +252,21 @@ func TestLatency(t *testing.T) {
 	e.sb.SetLatency(0)
 	e.ok(200, "GET", "/users/me", nil)
 }
+
+// TestRefuseWrites: a sandbox refusing writes answers each with a 403 in
+// Asana's error body and changes nothing; reads go on; writes work again
+// once it is turned off.
+func TestRefuseWrites(t *testing.T) {
+	e := newEnv(t)
+	test := e.project("Test")
+	before := len(e.ok(200, "GET", "/projects/"+test+"/tasks", nil).list())
+	e.sb.SetRefuseWrites(true)
+	e.fails(403, "may read the workspace but not write", "POST", "/tasks", map[string]any{"name": "refused", "projects": []string{test}})
+	task := e.ok(200, "GET", "/projects/"+test+"/tasks", nil).list()[0]["gid"].(string)
+	e.fails(403, "not write", "PUT", "/tasks/"+task, map[string]any{"name": "renamed"})
+	if n := len(e.ok(200, "GET", "/projects/"+test+"/tasks", nil).list()); n != before {
+		t.Errorf("%d tasks after refused writes, want %d", n, before)
+	}
+	e.sb.SetRefuseWrites(false)
+	e.ok(201, "POST", "/tasks", map[string]any{"name": "allowed", "projects": []string{test}})
+}

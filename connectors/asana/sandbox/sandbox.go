@@ -121,6 +121,11 @@ func (s *Sandbox) Token() string { return s.token }
 // clamped to 0..1.
 func (s *Sandbox) SetFaultRate(f float64) { s.knobs.SetFaultRate(f) }
 
+// SetRefuseWrites makes the sandbox answer every API write (POST, PUT,
+// DELETE) with a 403, as Asana does to a token that may not write to the
+// workspace; reads go on. false lets writes through again.
+func (s *Sandbox) SetRefuseWrites(on bool) { s.knobs.SetRefuseWrites(on) }
+
 // SetRateLimit changes the per-token budget (requests per minute, 0 = none)
 // at run time. Buckets restart full.
 func (s *Sandbox) SetRateLimit(perMinute int) { s.lim.SetRate(perMinute) }
@@ -155,7 +160,8 @@ func (s *Sandbox) RejectedRateLimited() int64 { return s.knobs.Rejected() }
 
 // ServeHTTP runs a request through the same gates as Asana, in order:
 // concurrency limits, latency, fault injection, authentication, the
-// per-token budget, and only then the operation itself.
+// per-token budget, a write refused (SetRefuseWrites), and only then the
+// operation itself.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.knobs.CountRequest()
 	api := r.URL.Path == apiPrefix || strings.HasPrefix(r.URL.Path, apiPrefix+"/")
@@ -186,6 +192,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if retry, ok := s.lim.allow(tok, time.Now()); !ok {
 			s.knobs.CountRejected()
 			writeError(w, false, tooManyRequests(retry))
+			return
+		}
+		if s.knobs.RefusesWrite(r) {
+			writeError(w, false, forbidden("Forbidden: this token may read the workspace but not write to it"))
 			return
 		}
 	}

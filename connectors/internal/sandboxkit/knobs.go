@@ -12,10 +12,11 @@ import (
 // and the counters a test reads back. The zero value is ready: no latency,
 // no faults. It is safe for concurrent use.
 type Knobs struct {
-	faultRate atomic.Uint64 // math.Float64bits of the rate
-	latency   atomic.Int64  // nanoseconds
-	requests  atomic.Int64
-	rejected  atomic.Int64
+	faultRate    atomic.Uint64 // math.Float64bits of the rate
+	latency      atomic.Int64  // nanoseconds
+	requests     atomic.Int64
+	rejected     atomic.Int64
+	refuseWrites atomic.Bool
 }
 
 // CheckKnobs validates the knobs given to a sandbox's constructor, with the
@@ -42,6 +43,16 @@ func (k *Knobs) SetFaultRate(f float64) {
 		f = 1
 	}
 	k.faultRate.Store(math.Float64bits(f))
+}
+
+// SetRefuseWrites makes the sandbox refuse every write (any request but a
+// GET or a HEAD) with a 403, as a tracker does to a token that may only
+// read; false lets writes through again.
+func (k *Knobs) SetRefuseWrites(on bool) { k.refuseWrites.Store(on) }
+
+// RefusesWrite says whether the sandbox refuses r now (SetRefuseWrites).
+func (k *Knobs) RefusesWrite(r *http.Request) bool {
+	return k.refuseWrites.Load() && r.Method != http.MethodGet && r.Method != http.MethodHead
 }
 
 // SetLatency sets the delay added before every response; negative means 0.
