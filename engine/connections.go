@@ -224,27 +224,8 @@ func (n *connections) SetActive(ctx context.Context, id string, active bool) (Co
 		if !active {
 			return nil
 		}
-		queued, err := n.st.EventsAt(ctx, tx, id, store.DirectionOut, StageSending)
-		if err != nil {
-			return err
-		}
-		for _, ev := range queued {
-			if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, nil); err != nil {
-				return err
-			}
-		}
-		// What arrived while deactivated was stored, not applied.
-		received, err := n.st.EventsAt(ctx, tx, id, store.DirectionIn, StageWaiting)
-		if err != nil {
-			return err
-		}
-		for _, ev := range received {
-			if _, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: id, Event: ev.ID}, nil); err != nil {
-				return err
-			}
-		}
-		replayed = len(queued) + len(received)
-		return nil
+		replayed, err = n.replayQueued(ctx, tx, id, time.Time{})
+		return err
 	})
 	if err != nil {
 		return c, fmt.Errorf("setting %s %s: %w", c.Name, status, err)
@@ -254,6 +235,35 @@ func (n *connections) SetActive(ctx context.Context, id string, active bool) (Co
 	}
 	c.Status, c.StatusReason = status, ""
 	return c, nil
+}
+
+// replayQueued enqueues, in tx, what a connection that was not Active
+// held: its syncs queued at Sending, and those received but not applied.
+// It runs in the transaction that makes the connection Active (SetActive,
+// and Redeem for an accepted invitation), so a sync prepared meanwhile
+// either sees the old status and is queued (then replayed here) or sees
+// the new one and is sent, never neither. The sends start at at (zero:
+// now). It returns how many it enqueued.
+func (n *connections) replayQueued(ctx context.Context, tx *sql.Tx, id string, at time.Time) (int, error) {
+	queued, err := n.st.EventsAt(ctx, tx, id, store.DirectionOut, StageSending)
+	if err != nil {
+		return 0, err
+	}
+	for _, ev := range queued {
+		if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+			return 0, err
+		}
+	}
+	received, err := n.st.EventsAt(ctx, tx, id, store.DirectionIn, StageWaiting)
+	if err != nil {
+		return 0, err
+	}
+	for _, ev := range received {
+		if _, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: id, Event: ev.ID}, nil); err != nil {
+			return 0, err
+		}
+	}
+	return len(queued) + len(received), nil
 }
 
 // Delete removes a connection on this side. The twins it made stay in both

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -173,6 +174,11 @@ func invitationError(err error) error {
 	return err
 }
 
+// acceptorSettle is how long after a redemption the syncs queued on the
+// Pending connection are sent: time for the acceptor to store the key the
+// redemption's answer completes.
+const acceptorSettle = time.Second
+
 // Redeem is the initiator's side of Accept: it checks the secret, redeems
 // the invitation once, completes the key exchange and activates the
 // connection. Only a Pending connection can be redeemed; an Active one is
@@ -210,13 +216,23 @@ func (n *connections) Redeem(ctx context.Context, r RedeemRequest) (RedeemRespon
 		return RedeemResponse{}, err
 	}
 	name := connectionName(n.inst.Name, r.Acceptor.Name)
+	replayed := 0
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.RedeemInvitation(ctx, tx, c.ID, r.Nonce, r.Acceptor.ID, n.now().UTC()); err != nil {
 			return err
 		}
-		return n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
+		err := n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
 			RemoteName: r.Acceptor.Name, RemoteURL: acceptorURL, RemoteInstanceID: r.Acceptor.ID,
 			RemoteTracker: r.Acceptor.Tracker, RemoteProjectName: r.ProjectName, Name: name, KeyCipher: n.box.seal(key)})
+		if err != nil {
+			return err
+		}
+		// What was synced while the invitation waited goes now, or
+		// rather once the acceptor has stored the key, which it does
+		// when this answer reaches it: a send before that would be
+		// refused and retried, showing a failure that is none.
+		replayed, err = n.replayQueued(ctx, tx, c.ID, time.Now().Add(acceptorSettle)) // the queue's clock, not the node's
+		return err
 	})
 	switch {
 	case errors.Is(err, store.ErrInvitationUsed), errors.Is(err, store.ErrNotFound):
@@ -226,7 +242,7 @@ func (n *connections) Redeem(ctx context.Context, r RedeemRequest) (RedeemRespon
 	case err != nil:
 		return RedeemResponse{}, fmt.Errorf("redeeming the invitation of connection %s: %w", c.ID, err)
 	}
-	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name)
+	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name, "queued_syncs", replayed)
 	return RedeemResponse{Initiator: n.info(), Name: name, ProjectName: c.LocalProjectName, PublicKey: priv.PublicKey().Bytes()}, nil
 }
 

@@ -103,6 +103,9 @@ func (n *pipeline) eventStatus(ctx context.Context, connID, eventID string) (Eve
 		return EventStatus{}, err
 	}
 	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt)}
+	if c, err := n.st.Connection(ctx, connID); err == nil {
+		st.Held = heldBy(c, ev)
+	}
 	if len(ev.Result) > 0 {
 		var res ApplyResult
 		if json.Unmarshal(ev.Result, &res) == nil {

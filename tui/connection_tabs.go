@@ -339,11 +339,14 @@ func (s *connectionScreen) recentView(rows int) string {
 		}
 		when := ago(s.c.now(), ev.At)
 		line := dir + "  " + pad(truncate(what, 17), 17) + " " + stage + " "
-		if ev.Error == "" {
-			line += when
-		} else {
-			const used = 5 + 2 + 17 + 1 + 19 + 1 + 10 + 1
+		const used = 5 + 2 + 17 + 1 + 19 + 1 + 10 + 1
+		switch {
+		case ev.Error != "":
 			line += pad(when, 10) + " " + st.Error.Render(truncate("✗ "+sentence(ev.Error), s.width-used))
+		case ev.Held != "":
+			line += pad(when, 10) + " " + st.Warn.Render(truncate("… "+ev.Held, s.width-used))
+		default:
+			line += when
 		}
 		if i+1 == s.recentSel {
 			line = st.Selected.Render("›" + strings.TrimPrefix(strings.TrimPrefix(line, "→"), "←"))

@@ -382,3 +382,47 @@ func TestNarrowScreens(t *testing.T) {
 		t.Errorf("the code is not on screen:\n%s", v)
 	}
 }
+
+// TestHeldSyncSaysWhatItWaitsFor checks that a sync on a connection whose
+// invitation is not accepted yet shows what it waits for, with no spinner
+// that never ends, on its status screen and in the connection's recent
+// syncs, and that the spinner comes back once it moves on (trap 1).
+func TestHeldSyncSaysWhatItWaitsFor(t *testing.T) {
+	const why = "waiting for Globex to accept the invitation"
+	f, ev := syncStatusNode(adminapi.StageSending)
+	held := f.eventStatus
+	f.eventStatus = func(conn, id string) (adminapi.EventStatus, error) {
+		st, err := held(conn, id)
+		st.Held = why
+		return st, err
+	}
+	ev.Held = why
+	s := start(t, sized(newSyncScreen(testCommon(t, f), activeConn, ev)))
+	v := strings.Join(strings.Fields(plain(s.View())), " ")
+	if !strings.Contains(v, "… Sending") || !strings.Contains(v, "Waiting for Globex to accept the invitation; it moves on by itself then.") {
+		t.Errorf("the held sync does not say what it waits for:\n%s", plain(s.View()))
+	}
+	if _, cmd := s.Update(s.(*syncScreen).spin.Tick()); cmd != nil {
+		t.Error("the spinner still turns while the sync is held")
+	}
+	// Accepted: the status moves on, and the spinner with it.
+	f.eventStatus = func(conn, id string) (adminapi.EventStatus, error) {
+		st, err := held(conn, id)
+		st.Stage = adminapi.StageWaiting
+		return st, err
+	}
+	s, _ = run(t, s, syncPollMsg{ev.EventID})
+	if v := plain(s.View()); strings.Contains(v, "accept the invitation") || strings.Contains(v, "… Sending") {
+		t.Errorf("still held after it moved on:\n%s", v)
+	}
+	if _, cmd := s.Update(s.(*syncScreen).spin.Tick()); cmd == nil {
+		t.Error("the spinner did not come back once the sync moved on")
+	}
+
+	c := connectionNode()
+	c.events = []adminapi.StageEvent{{ConnectionID: "c1", EventID: "e1", Direction: "out", LocalKey: "101", Stage: adminapi.StageSending, Held: why, At: testNow}}
+	page := openConnection(t, c)
+	if v := plain(page.View()); !strings.Contains(v, "Sending             just now   … waiting for Globex") {
+		t.Errorf("the recent syncs do not say the sync is held:\n%s", v)
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Command-line tests of the newcomer traps of issue 14.
+
+// inviteCode runs tandem invite on node with args and returns the code it
+// printed.
+func inviteCode(t *testing.T, node, token string, args ...string) string {
+	t.Helper()
+	out, err := run(t, append([]string{"invite", "--node", node, "--admin-token", token}, args...)...)
+	if err != nil {
+		t.Fatalf("invite: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "tdm1.") {
+			return line
+		}
+	}
+	t.Fatalf("invite printed no code:\n%s", out)
+	return ""
+}
+
+// TestExalateOnPendingSaysWhatItWaitsFor checks that exalate on a
+// connection whose invitation is not accepted yet says what the sync
+// waits for and returns, rather than waiting at Sending until it gives up,
+// and that the sync goes through once the invitation is accepted (trap 1).
+func TestExalateOnPendingSaysWhatItWaitsFor(t *testing.T) {
+	acmeAsana, acme, acmeToken, globex, globexToken := serveTwo(t)
+	code := inviteCode(t, acme, acmeToken, "--project", "Company", "--no-url")
+	task := seededTasks(t, acmeAsana)[0]
+
+	out, err := run(t, "exalate", task.GID, "--node", acme, "--admin-token", acmeToken, "--idle-timeout", "5s")
+	if err != nil {
+		t.Fatalf("exalate on a Pending connection: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "waiting for the other side to accept the invitation") || strings.Contains(out, "✓ Sending") {
+		t.Errorf("exalate does not say what the sync waits for:\n%s", out)
+	}
+	out, err = run(t, "status", task.GID, "--node", acme, "--admin-token", acmeToken)
+	if err != nil || !strings.Contains(out, "waiting for the other side to accept the invitation") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+
+	if out, err := run(t, "accept", code, "--project", "Test", "--node", globex, "--admin-token", globexToken); err != nil {
+		t.Fatalf("accept: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		out, err = run(t, "status", task.GID, "--node", acme, "--admin-token", acmeToken)
+		if err == nil && strings.HasPrefix(out, task.GID+": Synchronized") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sync did not go through after the acceptance: %v\n%s", err, out)
+		}
+		<-tick.C
+	}
+}
