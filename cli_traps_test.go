@@ -63,3 +63,29 @@ func TestExalateOnPendingSaysWhatItWaitsFor(t *testing.T) {
 		<-tick.C
 	}
 }
+
+// TestInvitationAgainFromTheCommandLine checks that a Pending connection's
+// code can be shown again, as a new code that revokes the old one (trap 2).
+func TestInvitationAgainFromTheCommandLine(t *testing.T) {
+	_, acme, acmeToken, globex, globexToken := serveTwo(t)
+	old := inviteCode(t, acme, acmeToken, "--project", "Company", "--no-url")
+	out, err := run(t, "connections", "invitation", "Acme_to_pending", "--node", acme, "--admin-token", acmeToken)
+	if err != nil || !strings.Contains(out, "the old code no longer works") {
+		t.Fatalf("connections invitation: %v\n%s", err, out)
+	}
+	var code string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "tdm1.") {
+			code = line
+		}
+	}
+	if code == "" || code == old {
+		t.Fatalf("no new code:\n%s", out)
+	}
+	if _, err := run(t, "accept", old, "--project", "Test", "--node", globex, "--admin-token", globexToken); err == nil {
+		t.Error("the old code was accepted after a new one was made")
+	}
+	if out, err := run(t, "accept", code, "--project", "Test", "--node", globex, "--admin-token", globexToken); err != nil {
+		t.Errorf("the new code: %v\n%s", err, out)
+	}
+}

@@ -124,18 +124,12 @@ func (n *connections) Invite(ctx context.Context, r InviteRequest) (Connection, 
 	if err != nil {
 		return Connection{}, "", err
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return Connection{}, "", err
-	}
 	now := n.now().UTC()
 	c := store.Connection{ID: uuid.NewString(), Name: connectionName(n.inst.Name, dest.Name), Role: store.RoleInitiator,
 		Mode: string(mode), Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
 		RemoteURL: dest.URL, RemoteName: dest.Name, RemoteInstanceID: dest.ID, RemoteTracker: dest.Tracker,
 		CreatedAt: now, UpdatedAt: now}
-	inv := Invitation{URL: n.inst.URL, Name: n.inst.Name, InstanceID: n.inst.ID, Tracker: n.inst.Tracker,
-		ConnectionID: c.ID, ProjectName: p.Name, Mode: mode, Expires: now.Add(InvitationTTL), Secret: secret}
-	code, err := inv.Encode()
+	inv, code, err := n.invitationFor(c)
 	if err != nil {
 		return Connection{}, "", err
 	}
@@ -143,12 +137,55 @@ func (n *connections) Invite(ctx context.Context, r InviteRequest) (Connection, 
 		if err := n.st.CreateConnection(ctx, tx, c); err != nil {
 			return err
 		}
-		return n.st.CreateInvitation(ctx, tx, store.Invitation{ConnectionID: c.ID, SecretHash: hashSecret(secret), ExpiresAt: inv.Expires})
+		return n.st.CreateInvitation(ctx, tx, store.Invitation{ConnectionID: c.ID, SecretHash: hashSecret(inv.Secret), ExpiresAt: inv.Expires})
 	})
 	if err != nil {
 		return Connection{}, "", fmt.Errorf("creating the connection: %w", err)
 	}
 	n.log.Info("connection created, invitation issued", "connection", c.ID, "project", p.Name, "mode", string(mode), "expires", inv.Expires)
+	return fromStore(c), code, nil
+}
+
+// invitationFor makes a new invitation for connection c, with a new
+// secret, and its code; storing the secret's hash is the caller's.
+func (n *connections) invitationFor(c store.Connection) (Invitation, string, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return Invitation{}, "", err
+	}
+	inv := Invitation{URL: n.inst.URL, Name: n.inst.Name, InstanceID: n.inst.ID, Tracker: n.inst.Tracker,
+		ConnectionID: c.ID, ProjectName: c.LocalProjectName, Mode: Mode(c.Mode), Expires: n.now().UTC().Add(InvitationTTL), Secret: secret}
+	code, err := inv.Encode()
+	if err != nil {
+		return Invitation{}, "", err
+	}
+	return inv, code, nil
+}
+
+// RenewInvitation gives a Pending connection's invitation a new code (id
+// may be the connection's name): the node keeps only the hash of a code's
+// secret, so it can't show the old code again, and the new code replaces
+// it; the old one stops working. It works for 72 hours from now.
+func (n *connections) RenewInvitation(ctx context.Context, id string) (Connection, string, error) {
+	c, err := n.findConnection(ctx, id)
+	if err != nil {
+		return Connection{}, "", err
+	}
+	if c.Status != StatusPending || c.Role != store.RoleInitiator {
+		return Connection{}, "", Errorf(ErrConflict, "connection %s is not waiting for an invitation of this node to be accepted (it is %s): there is no code to show", c.Name, c.Status)
+	}
+	inv, code, err := n.invitationFor(c)
+	if err != nil {
+		return Connection{}, "", err
+	}
+	err = n.st.RenewInvitation(ctx, nil, c.ID, hashSecret(inv.Secret), inv.Expires)
+	switch {
+	case errors.Is(err, store.ErrInvitationUsed):
+		return Connection{}, "", Errorf(ErrConflict, "the invitation of connection %s was accepted meanwhile: there is no code to show", c.Name)
+	case err != nil:
+		return Connection{}, "", fmt.Errorf("renewing the invitation of connection %s: %w", c.Name, err)
+	}
+	n.log.Info("invitation renewed, the old code revoked", "connection", c.ID, "expires", inv.Expires)
 	return fromStore(c), code, nil
 }
 

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -69,5 +70,55 @@ func TestSyncOnPendingIsSentOnAcceptance(t *testing.T) {
 				t.Errorf("the queued sync failed on its way after the acceptance:\n%s", a.log.String())
 			}
 		})
+	}
+}
+
+// TestRenewInvitation checks that a Pending connection's invitation can be
+// shown again as a new code, over the admin API, and that the new code
+// revokes the old one (only its hash is kept); once accepted there is no
+// code to renew (trap 2).
+func TestRenewInvitation(t *testing.T) {
+	a, b := startNode(t, "Acme", &clock{}), startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	connA, old, err := a.Invite(ctx, engine.InviteRequest{Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := a.remote(t)
+	renewed, code, err := rc.RenewInvitation(ctx, connA.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed.ID != connA.ID || code == "" || code == old {
+		t.Fatalf("renewed %+v with code %q (the old one %q)", renewed, code, old)
+	}
+	if _, err := b.Accept(ctx, old, "Test"); !errors.Is(err, engine.ErrInvitationRefused) {
+		t.Errorf("the old code after a renewal: err = %v, want it refused", err)
+	}
+	if _, err := b.Accept(ctx, code, "Test"); err != nil {
+		t.Fatalf("the new code: %v", err)
+	}
+	if _, _, err := rc.RenewInvitation(ctx, connA.ID); !errors.Is(err, engine.ErrConflict) {
+		t.Errorf("renewing an accepted invitation: err = %v, want ErrConflict", err)
+	}
+	if _, _, err := rc.RenewInvitation(ctx, "nope"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("renewing an unknown connection: err = %v, want ErrNotFound", err)
+	}
+	conns, err := a.Connections(ctx)
+	if err != nil || len(conns) != 1 || conns[0].Status != engine.StatusActive {
+		t.Errorf("after a renewal and an acceptance Acme has %+v (%v), want one Active connection", conns, err)
+	}
+
+	// Cancelling an invitation is deleting its Pending connection: its
+	// code is refused after.
+	pending, code, err := a.Invite(ctx, engine.InviteRequest{Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Delete(ctx, pending.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(ctx, code, "Test"); !errors.Is(err, engine.ErrInvitationRefused) {
+		t.Errorf("the code of a cancelled invitation: err = %v, want it refused", err)
 	}
 }

@@ -95,6 +95,9 @@ const (
 	// confirmBulk asks before a Bulk Exalate, with the number of items
 	// it would sync.
 	confirmBulk
+	// confirmRenew asks before showing a Pending connection's code
+	// again: the new code revokes the old one.
+	confirmRenew
 )
 
 // recentLimit is how many recent syncs the page reads; the height decides
@@ -293,6 +296,9 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		}
 	case s.busy != "":
 		// One change at a time: the keys below wait for the last one.
+	case s.invited() && key.Matches(msg, k.NewCode):
+		s.actionErr = nil
+		s.confirm = confirmRenew
 	case key.Matches(msg, k.Deactivate):
 		s.actionErr = nil
 		switch s.conn.Status {
@@ -338,6 +344,8 @@ func (s *connectionScreen) act() tea.Cmd {
 		})
 	case confirmBulk:
 		return s.startBulk()
+	case confirmRenew:
+		return push(newRenewedInvitationScreen(s.c, s.conn))
 	case confirmDeactivate, confirmActivate:
 		on := what == confirmActivate
 		verb := "deactivating"
@@ -399,6 +407,10 @@ func (s *connectionScreen) ShortHelp() []key.Binding {
 	if s.confirm != confirmNone {
 		return []key.Binding{k.Confirm, k.Cancel}
 	}
+	if s.invited() {
+		// What can be done while the other side has not accepted.
+		return []key.Binding{k.NewCode, k.CancelInvite, k.Tabs}
+	}
 	ks := []key.Binding{k.Tabs}
 	switch s.tab {
 	case tabScope:
@@ -416,6 +428,13 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	if s.confirm != confirmNone {
 		return [][]key.Binding{{k.Confirm, k.Cancel}}
 	}
+	if s.invited() {
+		own := []key.Binding{k.NewCode, k.CancelInvite}
+		if s.tab == tabScope {
+			own = append(own, k.ExalateOne)
+		}
+		return [][]key.Binding{{k.Left, k.Right, k.Refresh}, own, {k.OpenSync, k.History}}
+	}
 	// Each tab's own keys only: e does nothing off the Rules tab.
 	var own []key.Binding
 	switch s.tab {
@@ -429,6 +448,21 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 		rows = append(rows, own)
 	}
 	return append(rows, []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History})
+}
+
+// invited says the connection waits for the other side to accept this
+// node's invitation: its page offers the code again, and cancelling.
+func (s *connectionScreen) invited() bool {
+	return s.conn.Status == adminapi.StatusPending && s.conn.Role == adminapi.RoleInitiator
+}
+
+// deleteKey is x as it applies to the connection: cancelling an
+// invitation not accepted yet, else deleting.
+func (s *connectionScreen) deleteKey() key.Binding {
+	if s.invited() {
+		return s.c.keys.CancelInvite
+	}
+	return s.c.keys.Delete
 }
 
 // activeKey is d as it applies to the connection's status.

@@ -300,9 +300,13 @@ func (s *connectionScreen) actionView() string {
 		return ask("Activate " + name + "? The syncs queued while it was off are replayed.")
 	case s.confirm == confirmBulk:
 		return ask(s.bulkQuestion())
+	case s.confirm == confirmDelete && s.invited():
+		return ask("Cancel the invitation? Its code stops working and " + name + " is deleted.")
 	case s.confirm == confirmDelete:
 		return ask("Delete " + name + " on this node? Its twins' links and sync history are forgotten; " +
 			"items stay in both trackers, and the other side keeps its end.")
+	case s.confirm == confirmRenew:
+		return ask("Show the code again? A new code replaces the old one, which stops working.")
 	case s.busy != "":
 		return s.spin.View() + " " + s.busy + "…"
 	case s.actionErr != nil:

@@ -426,3 +426,88 @@ func TestHeldSyncSaysWhatItWaitsFor(t *testing.T) {
 		t.Errorf("the recent syncs do not say the sync is held:\n%s", v)
 	}
 }
+
+// pendingConn is a connection whose invitation (issued by this node,
+// without the other side's URL) is not accepted yet.
+func pendingConn() adminapi.Connection {
+	return adminapi.Connection{ID: "c7", Name: "Acme_to_pending", Role: adminapi.RoleInitiator, Mode: adminapi.ModeBasic,
+		Status: adminapi.StatusPending, LocalProject: "p1", LocalProjectName: "Test", CreatedAt: testNow.Add(-time.Hour)}
+}
+
+// TestEscOnInvitationLeavesNoOrphan checks that going back from the
+// invitation screen cancels the invitation it made (after asking), so
+// going forward again leaves one Pending connection, not two (trap 2).
+func TestEscOnInvitationLeavesNoOrphan(t *testing.T) {
+	a, acme, _ := testApp(t)
+	acme.projects = []engine.Project{company, test}
+	made := 0
+	live := map[string]bool{}
+	acme.invite = func(engine.InviteRequest) (engine.Connection, string, error) {
+		made++
+		id := fmt.Sprintf("c%d", made)
+		live[id] = true
+		return engine.Connection{ID: id, Name: "Acme_to_pending", Role: adminapi.RoleInitiator, Status: engine.StatusPending}, testCode, nil
+	}
+	acme.del = func(id string) error { delete(live, id); return nil }
+	appKeys(a, "i<ctrl+o><enter><enter><enter>")
+	if got := a.sessions[0].top().Title(); got != "Invitation code" {
+		t.Fatalf("on %q, want the invitation screen", got)
+	}
+	if f := footer(a); !strings.Contains(f, "esc cancel invitation") {
+		t.Errorf("the footer does not say what esc does: %q", f)
+	}
+	appKeys(a, "<esc>")
+	if v := plain(a.View()); !strings.Contains(v, "Cancel this invitation and go back?") || a.sessions[0].top().Title() != "Invitation code" {
+		t.Fatalf("esc should ask first:\n%s", v)
+	}
+	appKeys(a, "n")
+	if len(live) != 1 || a.sessions[0].top().Title() != "Invitation code" {
+		t.Fatalf("n should keep the invitation and the screen (live %v)", live)
+	}
+	appKeys(a, "<esc>y")
+	if got := a.sessions[0].top().Title(); got == "Invitation code" || len(live) != 0 {
+		t.Fatalf("esc y: on %q with %v Pending connections, want back with none", got, live)
+	}
+	appKeys(a, "<enter>")
+	if got := a.sessions[0].top().Title(); got != "Invitation code" || len(live) != 1 || made != 2 {
+		t.Errorf("forward again: on %q, %d made, Pending %v; want one", got, made, live)
+	}
+}
+
+// TestPendingPageOffersCodeAndCancel checks a Pending connection's page:
+// c shows the code again as a new one (after asking, since the old one
+// stops working) and x cancels the invitation (trap 2).
+func TestPendingPageOffersCodeAndCancel(t *testing.T) {
+	f := &fakeNode{connections: []engine.Connection{pendingConn()}}
+	f.renew = func(id string) (engine.Connection, string, error) { return pendingConn(), "tdm1.renewed", nil }
+	f.del = func(string) error { return nil }
+	s := openConnection(t, f)
+	if !helpHas(s.ShortHelp(), "c") || !helpHas(s.ShortHelp(), "x") {
+		t.Errorf("the Pending page's help lacks c or x: %v", s.ShortHelp())
+	}
+	s, msgs := press(t, s, "c")
+	if len(msgs) != 0 || !strings.Contains(plain(s.View()), "Show the code again? A new code replaces the old one, which stops working. y/n") {
+		t.Fatalf("c should ask first:\n%s", plain(s.View()))
+	}
+	s, msgs = press(t, s, "y")
+	code := start(t, sized(pushed(t, msgs)))
+	if n := countCalls(f.called(), "RenewInvitation c7"); n != 1 {
+		t.Fatalf("RenewInvitation called %d times: %v", n, f.called())
+	}
+	v := plain(code.View())
+	if !strings.Contains(v, "tdm1.renewed") || !strings.Contains(strings.Join(strings.Fields(v), " "), "the old one no longer works") {
+		t.Errorf("the new code is not shown as such:\n%s", v)
+	}
+	if _, msgs := typeKeys(t, code, "<enter>"); len(msgs) != 1 || msgs[0] != (backMsg{}) {
+		t.Errorf("enter on a renewed code should go back to the page, got %#v", msgs)
+	}
+
+	s, _ = press(t, s, "x")
+	if v := plain(s.View()); !strings.Contains(strings.Join(strings.Fields(v), " "), "Cancel the invitation? Its code stops working and Acme_to_pending is deleted. y/n") {
+		t.Fatalf("x on a Pending page should offer to cancel the invitation:\n%s", v)
+	}
+	_, msgs = press(t, s, "y")
+	if n := countCalls(f.called(), "Delete c7"); n != 1 || len(msgs) != 1 || msgs[0] != (homeMsg{}) {
+		t.Errorf("y should delete the Pending connection and go home: %d deletes, %#v", n, msgs)
+	}
+}

@@ -71,6 +71,12 @@ const (
 	StatusError       = "error"
 )
 
+// Connection roles: which side of a connection issued its invitation.
+const (
+	RoleInitiator = "initiator"
+	RoleAcceptor  = "acceptor"
+)
+
 // Instance is what GET /api/v1/instance says about a node: public, never a
 // secret.
 type Instance struct {

@@ -94,6 +94,7 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	handle("GET "+conn+adminapi.ActionStats, s.admin(s.connectionStats))
 	handle("GET "+conn+adminapi.ActionEvents, s.admin(s.connectionEvents))
 	handle("GET "+conn+adminapi.ActionRules, s.admin(s.connectionRules))
+	handle("POST "+conn+adminapi.ActionInvitation, s.admin(s.renewInvitation))
 	handle("GET "+adminapi.PathProjects, s.admin(s.projects))
 	handle("GET "+adminapi.PathItems, s.admin(s.recentItems))
 	handle("POST "+adminapi.PathProbe, s.admin(s.probe))
