@@ -41,8 +41,9 @@ func newConnectionsCmd() *cobra.Command {
 
 The subcommands, and --connection of exalate and status, take a connection
 by its id or by its name as listed here (names match exactly, case included).
-Two connections between the same two nodes share a name (Acme_to_Globex):
-give the id for those.`,
+Names are unique on a node: a second connection between the same two nodes
+is Acme_to_Globex_2. Should two share a name (a data dir from an older
+version), give the id for those.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client()

@@ -133,7 +133,12 @@ func (n *connections) Invite(ctx context.Context, r InviteRequest) (Connection, 
 	if err != nil {
 		return Connection{}, "", err
 	}
+	base := c.Name
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c.Name, err = n.freeName(ctx, tx, base, c.ID); err != nil {
+			return err
+		}
 		if err := n.st.CreateConnection(ctx, tx, c); err != nil {
 			return err
 		}
@@ -190,12 +195,33 @@ func (n *connections) RenewInvitation(ctx context.Context, id string) (Connectio
 }
 
 // connectionName names a connection the way Exalate does: Acme_to_Globex.
+// freeName makes it unique on the node.
 func connectionName(from, to string) string {
-	clean := func(s string) string { return strings.Join(strings.Fields(s), "_") }
 	if to == "" {
-		return clean(from) + "_to_pending"
+		return nameWords(from) + "_to_pending"
 	}
-	return clean(from) + "_to_" + clean(to)
+	return nameWords(from) + "_to_" + nameWords(to)
+}
+
+// nameWords joins a name's words with underscores.
+func nameWords(s string) string { return strings.Join(strings.Fields(s), "_") }
+
+// freeName is name, or else name_2, name_3…: the first that no connection
+// of this node but except has, read in tx, where the caller stores it, so
+// two connections never share a name. The console, the command line and
+// --connection find a connection by its name, and the console names the
+// file of its invitation code after it.
+func (n *connections) freeName(ctx context.Context, tx *sql.Tx, name, except string) (string, error) {
+	for i := 1; ; i++ {
+		try := name
+		if i > 1 {
+			try = fmt.Sprintf("%s_%d", name, i)
+		}
+		taken, err := n.st.ConnectionNameTaken(ctx, tx, try, except)
+		if err != nil || !taken {
+			return try, err
+		}
+	}
 }
 
 // Connections lists this node's connections, newest first, each with what

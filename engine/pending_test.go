@@ -122,3 +122,103 @@ func TestRenewInvitation(t *testing.T) {
 		t.Errorf("the code of a cancelled invitation: err = %v, want it refused", err)
 	}
 }
+
+// names lists the names of n's connections, failing the test when two
+// share one.
+func names(t *testing.T, n *testNode) map[string]bool {
+	t.Helper()
+	cs, err := n.Connections(ctxFor(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var all []string
+	for _, c := range cs {
+		all = append(all, c.Name)
+	}
+	for _, c := range cs {
+		if seen[c.Name] {
+			t.Errorf("two connections on %s are named %s: %v", n.Info().Name, c.Name, all)
+		}
+		seen[c.Name] = true
+	}
+	return seen
+}
+
+// TestConnectionNamesAreUnique checks that no two connections of a node
+// share a name (trap 3): a second connection to the same node, an
+// accepted Acme_to_pending renamed to a name already taken, a name the
+// other side has taken already, and local connections.
+func TestConnectionNamesAreUnique(t *testing.T) {
+	a, b := startNode(t, "Acme", &clock{}), startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	connect := func(to string) (engine.Connection, engine.Connection) {
+		t.Helper()
+		ca, code, err := a.Invite(ctx, engine.InviteRequest{To: to, Project: "Company"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb, err := b.Accept(ctx, code, "Test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ca, err = a.ConnectionByID(ctx, ca.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ca, cb
+	}
+	first, _ := connect(b.url)
+	second, onB := connect(b.url)
+	if first.Name != "Acme_to_Globex" || second.Name != "Acme_to_Globex_2" || onB.Name != "Acme_to_Globex_2" {
+		t.Errorf("two connections to Globex: %q and %q (%q on Globex), want Acme_to_Globex and Acme_to_Globex_2 on both",
+			first.Name, second.Name, onB.Name)
+	}
+	p1, _, err := a.Invite(ctx, engine.InviteRequest{Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, _, err := a.Invite(ctx, engine.InviteRequest{Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.Name != "Acme_to_pending" || p2.Name != "Acme_to_pending_2" {
+		t.Errorf("two Pending connections: %q and %q", p1.Name, p2.Name)
+	}
+	// Accepted, a Pending one is renamed, to a name not taken.
+	third, _ := connect("")
+	if third.Name != "Acme_to_Globex_3" {
+		t.Errorf("an accepted Acme_to_pending is %q, want Acme_to_Globex_3", third.Name)
+	}
+	// Acme forgets its first connection, Globex does not: Acme's next
+	// name for a connection to Globex is taken there.
+	if err := a.Delete(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, onB := connect(b.url)
+	if again.Name != "Acme_to_Globex" || onB.Name != "Acme_to_Globex_4" {
+		t.Errorf("after a delete on Acme only: %q on Acme, %q on Globex; want Acme_to_Globex, and Acme_to_Globex_4 where that is taken", again.Name, onB.Name)
+	}
+	// Each end of a local connection is named from its own project.
+	for range 2 {
+		if _, err := a.Connect(ctx, engine.ConnectRequest{To: a.url, Project: "Company", DestProject: "Test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := names(t, a)
+	for _, want := range []string{"Company_to_Test", "Test_to_Company", "Company_to_Test_2", "Test_to_Company_2"} {
+		if !got[want] {
+			t.Errorf("no local connection end %s: %v", want, got)
+		}
+	}
+	names(t, b)
+
+	// A data dir from before names were unique may hold two connections
+	// of one name: the name is refused, with each one's id to give.
+	if _, err := b.Store().DB().Exec(`UPDATE connections SET name = 'Acme_to_Globex' WHERE name = 'Acme_to_Globex_2'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ConnectionByID(ctx, "Acme_to_Globex"); !errors.Is(err, engine.ErrBadRequest) || !strings.Contains(err.Error(), "give the id") {
+		t.Errorf("a name two connections share: err = %v, want it refused, saying to give the id", err)
+	}
+}

@@ -51,7 +51,15 @@ func (n *connections) Accept(ctx context.Context, code, project string) (Connect
 		Role: store.RoleAcceptor, Mode: string(inv.Mode), Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
 		RemoteURL: inv.URL, RemoteName: initiator.Name, RemoteInstanceID: initiator.ID,
 		RemoteTracker: initiator.Tracker, RemoteProjectName: inv.ProjectName, CreatedAt: now, UpdatedAt: now}
-	if err := n.st.CreateConnection(ctx, nil, c); err != nil {
+	base := c.Name
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c.Name, err = n.freeName(ctx, tx, base, c.ID); err != nil {
+			return err
+		}
+		return n.st.CreateConnection(ctx, tx, c)
+	})
+	if err != nil {
 		return Connection{}, fmt.Errorf("storing the connection being accepted: %w", err)
 	}
 
@@ -78,9 +86,20 @@ func (n *connections) Accept(ctx context.Context, code, project string) (Connect
 	if err != nil {
 		return n.fail(ctx, c, "the inviting node's key exchange failed", err)
 	}
-	err = n.st.ActivateConnection(ctx, nil, c.ID, store.Activation{RemoteID: inv.ConnectionID, Name: resp.Name,
-		RemoteName: resp.Initiator.Name, RemoteURL: inv.URL, RemoteInstanceID: resp.Initiator.ID,
-		RemoteTracker: resp.Initiator.Tracker, RemoteProjectName: resp.ProjectName, KeyCipher: n.box.seal(key)})
+	// The name the initiator gave the connection, where no other
+	// connection here has it: both sides call it the same when they can.
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		name := resp.Name
+		if name != "" {
+			var err error
+			if name, err = n.freeName(ctx, tx, nameWords(name), c.ID); err != nil {
+				return err
+			}
+		}
+		return n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: inv.ConnectionID, Name: name,
+			RemoteName: resp.Initiator.Name, RemoteURL: inv.URL, RemoteInstanceID: resp.Initiator.ID,
+			RemoteTracker: resp.Initiator.Tracker, RemoteProjectName: resp.ProjectName, KeyCipher: n.box.seal(key)})
+	})
 	if err != nil {
 		return n.fail(ctx, c, "storing the accepted connection failed", err)
 	}
@@ -215,13 +234,19 @@ func (n *connections) Redeem(ctx context.Context, r RedeemRequest) (RedeemRespon
 	if err != nil {
 		return RedeemResponse{}, err
 	}
-	name := connectionName(n.inst.Name, r.Acceptor.Name)
+	base, name := connectionName(n.inst.Name, r.Acceptor.Name), ""
 	replayed := 0
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.RedeemInvitation(ctx, tx, c.ID, r.Nonce, r.Acceptor.ID, n.now().UTC()); err != nil {
 			return err
 		}
-		err := n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
+		// Acme_to_pending becomes Acme_to_Globex, or Acme_to_Globex_2
+		// when another connection has that name.
+		var err error
+		if name, err = n.freeName(ctx, tx, base, c.ID); err != nil {
+			return err
+		}
+		err = n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
 			RemoteName: r.Acceptor.Name, RemoteURL: acceptorURL, RemoteInstanceID: r.Acceptor.ID,
 			RemoteTracker: r.Acceptor.Tracker, RemoteProjectName: r.ProjectName, Name: name, KeyCipher: n.box.seal(key)})
 		if err != nil {

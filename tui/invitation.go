@@ -103,9 +103,19 @@ func (s *invitationScreen) Init() tea.Cmd {
 	})
 }
 
-// writeCode writes an invitation code to a file only its owner can read.
+// writeCode writes an invitation code to a file only its owner can read,
+// named after the connection and the start of its id: a name can be given
+// again once its connection is renamed (Acme_to_pending, accepted, is
+// Acme_to_Globex), two names can clean to the same file name, and two
+// nodes may share the folder, but the file of one connection is never
+// another's. A new code for the same connection replaces its old one,
+// which no longer works.
 func writeCode(dir string, c adminapi.Connection, code string) (string, error) {
-	path := filepath.Join(dir, "invitation-"+fileName(c.Name)+".txt")
+	id := c.ID // an identifier, as the node gave it: cleaned by fileName
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	path := filepath.Join(dir, "invitation-"+fileName(c.Name)+"-"+fileName(id)+".txt")
 	if err := os.WriteFile(path, []byte(code+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("writing the invitation code to a file: %w", err)
 	}

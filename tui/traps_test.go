@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -509,5 +511,37 @@ func TestPendingPageOffersCodeAndCancel(t *testing.T) {
 	_, msgs = press(t, s, "y")
 	if n := countCalls(f.called(), "Delete c7"); n != 1 || len(msgs) != 1 || msgs[0] != (homeMsg{}) {
 		t.Errorf("y should delete the Pending connection and go home: %d deletes, %#v", n, msgs)
+	}
+}
+
+// TestInvitationFilesNeverOverwriteAnother checks that the file of an
+// invitation code is its connection's own: another connection of the same
+// name (one renamed since, or on another node sharing the folder) gets a
+// file of its own, and a new code of the same connection replaces its old
+// one (trap 3).
+func TestInvitationFilesNeverOverwriteAnother(t *testing.T) {
+	dir := t.TempDir()
+	first := adminapi.Connection{ID: "0f3c9a2e-1111-4c3b-9d7e-000000000001", Name: "Acme_to_pending"}
+	second := adminapi.Connection{ID: "7d41b6c0-2222-4c3b-9d7e-000000000002", Name: "Acme_to_pending"}
+	p1, err := writeCode(dir, first, "tdm1.first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := writeCode(dir, second, "tdm1.second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1 == p2 {
+		t.Fatalf("two connections named %s share the file %s", first.Name, p1)
+	}
+	if data, _ := os.ReadFile(p1); strings.TrimSpace(string(data)) != "tdm1.first" {
+		t.Errorf("the first connection's code was overwritten: %q", data)
+	}
+	again, err := writeCode(dir, first, "tdm1.renewed")
+	if err != nil || again != p1 {
+		t.Errorf("a new code of the same connection went to %s (%v), want its file %s", again, err, p1)
+	}
+	if !strings.Contains(filepath.Base(p1), "Acme_to_pending") {
+		t.Errorf("the file %s does not name the connection", p1)
 	}
 }

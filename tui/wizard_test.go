@@ -319,7 +319,7 @@ func TestInvitationScreen(t *testing.T) {
 	// the real file is checked below.
 	is := s.(*invitationScreen)
 	tmpPath := is.path
-	is.path = "/home/admin/.local/share/tandem/invitation-Acme_to_Globex.txt"
+	is.path = "/home/admin/.local/share/tandem/invitation-Acme_to_Globex-c1.txt"
 	requireGolden(t, s)
 	is.path = tmpPath
 	if calls := f.called(); len(calls) != 1 || calls[0] != "Invite http://globex.test p1" {
@@ -327,7 +327,7 @@ func TestInvitationScreen(t *testing.T) {
 	}
 	// The file is written as the screen appears, so what it says is true
 	// before any key (trap 6).
-	path := filepath.Join(c.codeDir, "invitation-Acme_to_Globex.txt")
+	path := filepath.Join(c.codeDir, "invitation-Acme_to_Globex-c1.txt")
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("the code file is not written when the screen appears: %v", err)
 	}
@@ -369,7 +369,7 @@ func TestInvitationPathNotSplit(t *testing.T) {
 	s := newInvitationScreen(c, draft{to: "http://globex.test", dest: globex, mode: engine.ModeBasic, project: company})
 	s.SetSize(58, 14)
 	v := plain(start(t, s).View())
-	for _, part := range strings.Split(filepath.Join(c.codeDir, "invitation-Acme_to_Globex.txt"), string(filepath.Separator)) {
+	for _, part := range strings.Split(filepath.Join(c.codeDir, "invitation-Acme_to_Globex-c1.txt"), string(filepath.Separator)) {
 		if part != "" && !strings.Contains(v, part) {
 			t.Errorf("%q is split:\n%s", part, v)
 		}
