@@ -312,9 +312,9 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.Delete):
 		s.actionErr = nil
 		s.confirm = confirmDelete
-	case s.tab == tabScope && key.Matches(msg, k.Trigger):
+	case s.tab == tabScope && !s.pending() && key.Matches(msg, k.Trigger):
 		return s, s.setTrigger(!s.conn.TriggerNewTasks)
-	case s.tab == tabScope && key.Matches(msg, k.Bulk):
+	case s.tab == tabScope && !s.pending() && key.Matches(msg, k.Bulk):
 		if s.bulk != nil && !s.bulk.finished() {
 			return s, nil
 		}
@@ -407,9 +407,16 @@ func (s *connectionScreen) ShortHelp() []key.Binding {
 	if s.confirm != confirmNone {
 		return []key.Binding{k.Confirm, k.Cancel}
 	}
-	if s.invited() {
+	if s.pending() {
 		// What can be done while the other side has not accepted.
-		return []key.Binding{k.NewCode, k.CancelInvite, k.Tabs}
+		ks := []key.Binding{s.deleteKey()}
+		if s.invited() {
+			ks = []key.Binding{k.NewCode, k.CancelInvite}
+		}
+		if s.tab == tabScope {
+			ks = append(ks, k.ExalateOne)
+		}
+		return append(ks, k.Tabs)
 	}
 	ks := []key.Binding{k.Tabs}
 	switch s.tab {
@@ -428,8 +435,11 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	if s.confirm != confirmNone {
 		return [][]key.Binding{{k.Confirm, k.Cancel}}
 	}
-	if s.invited() {
-		own := []key.Binding{k.NewCode, k.CancelInvite}
+	if s.pending() {
+		own := []key.Binding{s.deleteKey()}
+		if s.invited() {
+			own = []key.Binding{k.NewCode, k.CancelInvite}
+		}
 		if s.tab == tabScope {
 			own = append(own, k.ExalateOne)
 		}
@@ -450,10 +460,14 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	return append(rows, []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History})
 }
 
+// pending says the connection's invitation is not accepted yet: its page
+// offers no trigger, Bulk Exalate or deactivation.
+func (s *connectionScreen) pending() bool { return s.conn.Status == adminapi.StatusPending }
+
 // invited says the connection waits for the other side to accept this
 // node's invitation: its page offers the code again, and cancelling.
 func (s *connectionScreen) invited() bool {
-	return s.conn.Status == adminapi.StatusPending && s.conn.Role == adminapi.RoleInitiator
+	return s.pending() && s.conn.Role == adminapi.RoleInitiator
 }
 
 // deleteKey is x as it applies to the connection: cancelling an

@@ -173,11 +173,20 @@ func (s *successScreen) View() string {
 	st := s.c.styles
 	var b strings.Builder
 	other := s.conn.RemoteName
+	switch {
+	case s.conn.Local:
+		other = s.c.self.Name
+	case other == "":
+		other = "the other side"
+	}
 	if s.conn.RemoteProjectName != "" {
 		other += " / " + s.conn.RemoteProjectName
 	}
 	if s.again {
 		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
+		if s.conn.Status == adminapi.StatusPending {
+			b.WriteString(st.Warn.Render(wrapText("The invitation is not accepted yet: the sync waits for it, then goes by itself.", s.c.width)) + "\n")
+		}
 		b.WriteString("Sync one item of " + st.Subtitle.Render(s.conn.LocalProjectName) + " now: enter " + refHint(s.c.self.Vocabulary) + ":\n")
 	} else {
 		b.WriteString(st.OK.Render("Connection established successfully ✓") + "\n")

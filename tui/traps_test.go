@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/adminapi"
@@ -543,5 +544,54 @@ func TestInvitationFilesNeverOverwriteAnother(t *testing.T) {
 	}
 	if !strings.Contains(filepath.Base(p1), "Acme_to_pending") {
 		t.Errorf("the file %s does not name the connection", p1)
+	}
+}
+
+// TestPendingPageWords checks a Pending connection's page (trap 12): it
+// says what it waits for rather than "with not known yet", offers no
+// trigger or Bulk Exalate (t and b do nothing), and s opens the sync of
+// one item, whose screen names the other side rather than leaving "↔ "
+// dangling and says the sync waits for the acceptance. Pinned by a golden.
+func TestPendingPageWords(t *testing.T) {
+	f := &fakeNode{connections: []engine.Connection{pendingConn()}}
+	s := openConnection(t, f)
+	view := plain(s.View())
+	golden.RequireEqual(t, []byte(view))
+	flat := strings.Join(strings.Fields(view), " ")
+	for _, want := range []string{"Acme_to_pending · Pending · waiting for the other side to accept the invitation",
+		"Other side Waiting for the other side to accept the invitation", "s queues one item of Test: it is sent once the invitation is accepted"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the Pending page lacks %q:\n%s", want, view)
+		}
+	}
+	for _, bad := range []string{"not known yet", "automatically", "Bulk Exalate"} {
+		if strings.Contains(flat, bad) {
+			t.Errorf("the Pending page says %q:\n%s", bad, view)
+		}
+	}
+	for _, k := range []string{"t", "b", "d"} {
+		if helpHas(s.ShortHelp(), k) || helpHas(s.FullHelp()[1], k) {
+			t.Errorf("%s is offered on a Pending page", k)
+		}
+	}
+	s, msgs := press(t, s, "tb")
+	if len(msgs) != 0 || countCalls(f.called(), "SetTrigger") != 0 || countCalls(f.called(), "RecentItems") != 0 {
+		t.Errorf("t or b did something on a Pending page: %v %v", msgs, f.called())
+	}
+	_, msgs = press(t, s, "s")
+	ex := start(t, sized(pushed(t, msgs)))
+	v := plain(ex.View())
+	if !strings.Contains(v, "Acme / Test ↔ the other side") || !strings.Contains(strings.Join(strings.Fields(v), " "), "The invitation is not accepted yet: the sync waits for it") {
+		t.Errorf("the sync of one item on a Pending connection:\n%s", v)
+	}
+	for l := range strings.Lines(v) {
+		if strings.HasSuffix(strings.TrimRight(l, " \n"), "↔") {
+			t.Errorf("a line ends with a dangling ↔: %q", l)
+		}
+	}
+
+	info, _ := press(t, s, "<right><right><right>")
+	if v := plain(info.View()); strings.Contains(v, "not known yet") || !strings.Contains(v, "waiting for the other side to accept the invitation") {
+		t.Errorf("the Info tab of a Pending connection:\n%s", v)
 	}
 }
