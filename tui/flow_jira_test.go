@@ -80,7 +80,7 @@ func TestFlowAsanaAndJira(t *testing.T) {
 	f.waitFor("s syncs one item of Kanban")
 	f.mark()
 	f.typ("s")
-	f.waitFor("enter an issue key (KAN-19) or link")
+	f.waitFor("enter an issue key or link (such as KAN-") // one of its issues, not an example of another project
 	f.typ(bug.Key)
 	f.mark()
 	f.send(tea.KeyEnter)

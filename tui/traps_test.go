@@ -595,3 +595,31 @@ func TestPendingPageWords(t *testing.T) {
 		t.Errorf("the Info tab of a Pending connection:\n%s", v)
 	}
 }
+
+// TestReferenceExampleIsTheProjects checks that the example reference on
+// the sync-one-item screen is an item of the connection's own project
+// that exists (its most recent), never KAN-19 whatever the project, and
+// that there is none when the project has no items (trap 7).
+func TestReferenceExampleIsTheProjects(t *testing.T) {
+	ops := activeConn
+	ops.LocalProject, ops.LocalProjectName = "OPS", "Operations"
+	for _, tc := range []struct {
+		name  string
+		items []engine.Item
+		want  string
+	}{
+		{"with items", []engine.Item{{ID: "10042", Key: "OPS-3", Summary: "Rotate the keys"}, {ID: "10041", Key: "OPS-2", Summary: "Patch the VPN"}},
+			"enter an issue key or link (such as OPS-3):"},
+		{"without", nil, "enter an issue key or link:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testCommon(t, &fakeNode{items: tc.items})
+			onTracker(t, c, "jira")
+			s := start(t, sized(newExalateScreen(c, ops)))
+			v := strings.Join(strings.Fields(plain(s.View())), " ")
+			if !strings.Contains(v, tc.want) || strings.Contains(v, "KAN") {
+				t.Errorf("want %q and no other project's key:\n%s", tc.want, plain(s.View()))
+			}
+		})
+	}
+}
