@@ -89,3 +89,22 @@ func TestInvitationAgainFromTheCommandLine(t *testing.T) {
 		t.Errorf("the new code: %v\n%s", err, out)
 	}
 }
+
+// TestNoSuchTaskInOneLine checks that exalate and status of a task the
+// tracker does not have say so in one line, in the tracker's words, rather
+// than the client's 404 (trap 8).
+func TestNoSuchTaskInOneLine(t *testing.T) {
+	_, acme, acmeToken, globex, globexToken := serveTwo(t)
+	if out, err := run(t, "connect", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--dest-token", globexToken,
+		"--dest-project", "Test", "--project", "Company"); err != nil {
+		t.Fatalf("connect: %v\n%s", err, out)
+	}
+	const gone = "1209999999999999"
+	want := "No task " + gone + " in Acme's Asana (it may have been deleted, or is in another workspace)"
+	for _, cmd := range []string{"exalate", "status"} {
+		_, err := run(t, cmd, gone, "--node", acme, "--admin-token", acmeToken)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s of a task that does not exist: err = %v, want %q", cmd, err, want)
+		}
+	}
+}

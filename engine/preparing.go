@@ -43,6 +43,9 @@ func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent,
 	defer n.writing.RUnlock()
 	started := n.now()
 	e, err := et.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return StageEvent{}, n.noSuchItem(ref)
+	}
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("reading %s from %s: %w", ref, n.inst.Tracker, err)
 	}

@@ -20,6 +20,10 @@ type Vocabulary struct {
 	// example ("a task id or link", "an issue key or link"): Hint adds
 	// one of an item that exists.
 	RefHint string `json:"ref_hint"`
+	// Elsewhere says where an item a node can't find may be, other than
+	// deleted, in the tracker's words ("in another workspace" on Asana,
+	// "on another site" on Jira).
+	Elsewhere string `json:"elsewhere,omitempty"`
 	// DefaultType is the type a new item gets when none is asked for
 	// ("default_task" on Asana, "Task" on Jira).
 	DefaultType string `json:"default_type"`

@@ -29,7 +29,7 @@ func TestKinds(t *testing.T) {
 		}
 		names[v.Kind] = true
 		for what, s := range map[string]string{"title": v.Title, "article": k.Article, "item noun": v.Item,
-			"plural": v.Items, "reference hint": v.RefHint, "default type": v.DefaultType, "stray hint": k.StrayHint,
+			"plural": v.Items, "reference hint": v.RefHint, "elsewhere": v.Elsewhere, "default type": v.DefaultType, "stray hint": k.StrayHint,
 			"sandbox project": k.SandboxProject} {
 			if s == "" {
 				t.Errorf("%s has no %s", v.Kind, what)
