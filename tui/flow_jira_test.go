@@ -84,7 +84,7 @@ func TestFlowAsanaAndJira(t *testing.T) {
 	f.typ(bug.Key)
 	f.mark()
 	f.send(tea.KeyEnter)
-	f.waitFor("✓ Synchronized", `the type "Bug"`)
+	f.waitFor("✓ Synchronized", `has no type "Bug"`)
 	f.waitForLinks(b)
 	mirror := twinOf(t, a, bug.ID, onAsana)
 	if mirror.Summary != bug.Summary || mirror.Type != "default_task" {

@@ -510,7 +510,7 @@ func TestSyncScreen(t *testing.T) {
 	status.Stage = engine.StageSynchronized
 	status.RemoteKey, status.RemoteURL = "201", "http://globex.test/task/201"
 	status.Skipped = []string{"big.iso (120 MB) is over Globex's limit of 100 MB"}
-	status.Notes = []string{`Globex could not give 201 the type "Bug" (this project has no such type, or refused the change), so it has one of Globex's own; "Bug" is kept for the way back`}
+	status.Notes = []string{`201 is a "task": Globex's Asana has no type "Bug", so it got the default type`}
 	for i, st := range []string{engine.StageWaiting, engine.StageFinalizing, engine.StageSynchronized} {
 		status.Stages = append(status.Stages, engine.StageEntry{Stage: st, At: t0.Add(time.Duration(i+1) * 300 * time.Millisecond)})
 	}
@@ -520,7 +520,7 @@ func TestSyncScreen(t *testing.T) {
 	}
 	s, _ = run(t, s, stageMsg{status.StageEvent})
 	v := plain(s.View())
-	for _, want := range []string{"✓ Sending", "✓ Synchronized", "201", "http://globex.test/task/201", "Not synced: big.iso", `the type "Bug"`} {
+	for _, want := range []string{"✓ Sending", "✓ Synchronized", "201", "http://globex.test/task/201", "Not synced: big.iso", `no type "Bug"`} {
 		if !strings.Contains(v, want) {
 			t.Errorf("missing %q in\n%s", want, v)
 		}
