@@ -335,8 +335,17 @@ func (s *connectionScreen) act() tea.Cmd {
 	switch what {
 	case confirmDelete:
 		s.busy = "Deleting"
-		name := s.conn.Name
+		name, invited := s.conn.Name, s.invited()
+		if invited {
+			s.busy = "Cancelling the invitation"
+		}
 		return tea.Batch(s.spin.Tick, func() tea.Msg {
+			if invited {
+				if err := cancelInvitation(ctx, node, id); err != nil {
+					return connDeletedMsg{fmt.Errorf("cancelling the invitation of %s: %w", name, err)}
+				}
+				return connDeletedMsg{}
+			}
 			if err := node.Delete(ctx, id); err != nil {
 				return connDeletedMsg{fmt.Errorf("deleting %s: %w", name, err)}
 			}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -160,7 +161,7 @@ func (s *invitationScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		case key.Matches(msg, k.Confirm):
 			s.asking, s.cancelling, s.err = false, true, nil
 			node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
-			return s, tea.Batch(s.spin.Tick, func() tea.Msg { return invitationCancelledMsg{node.Delete(ctx, id)} })
+			return s, tea.Batch(s.spin.Tick, func() tea.Msg { return invitationCancelledMsg{cancelInvitation(ctx, node, id)} })
 		case key.Matches(msg, k.Cancel):
 			s.asking = false
 		}
@@ -175,6 +176,21 @@ func (s *invitationScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		return s, home
 	}
 	return s, nil
+}
+
+// cancelInvitation deletes the Pending connection id, unless its
+// invitation was accepted meanwhile: then the connection is Active, and
+// deleting it is not what cancelling an invitation means.
+func cancelInvitation(ctx context.Context, node Node, id string) error {
+	c, err := node.Connection(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != adminapi.StatusPending {
+		return fmt.Errorf("the invitation was accepted meanwhile: %s is %s, and was left as it is (delete it from its page if you mean to)",
+			c.Name, statusName(c.Status))
+	}
+	return node.Delete(ctx, id)
 }
 
 // copy sends the code to the terminal's clipboard as an OSC 52 sequence.

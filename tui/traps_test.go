@@ -447,9 +447,10 @@ func TestEscOnInvitationLeavesNoOrphan(t *testing.T) {
 	live := map[string]bool{}
 	acme.invite = func(engine.InviteRequest) (engine.Connection, string, error) {
 		made++
-		id := fmt.Sprintf("c%d", made)
-		live[id] = true
-		return engine.Connection{ID: id, Name: "Acme_to_pending", Role: adminapi.RoleInitiator, Status: engine.StatusPending}, testCode, nil
+		c := engine.Connection{ID: fmt.Sprintf("p%d", made), Name: "Acme_to_pending", Role: adminapi.RoleInitiator, Status: engine.StatusPending}
+		live[c.ID] = true
+		acme.connections = append(acme.connections, c)
+		return c, testCode, nil
 	}
 	acme.del = func(id string) error { delete(live, id); return nil }
 	appKeys(a, "i<ctrl+o><enter><enter><enter>")
@@ -475,6 +476,14 @@ func TestEscOnInvitationLeavesNoOrphan(t *testing.T) {
 	if got := a.sessions[0].top().Title(); got != "Invitation code" || len(live) != 1 || made != 2 {
 		t.Errorf("forward again: on %q, %d made, Pending %v; want one", got, made, live)
 	}
+
+	// Accepted meanwhile: cancelling would delete an Active connection,
+	// so it is refused, saying why.
+	acme.connections[len(acme.connections)-1].Status = engine.StatusActive
+	appKeys(a, "<esc>y")
+	if v := strings.Join(strings.Fields(plain(a.View())), " "); !live["p2"] || !strings.Contains(v, "the invitation was accepted meanwhile") {
+		t.Errorf("cancelling an invitation accepted meanwhile: Pending %v, screen:\n%s", live, plain(a.View()))
+	}
 }
 
 // TestPendingPageOffersCodeAndCancel checks a Pending connection's page:
@@ -482,7 +491,7 @@ func TestEscOnInvitationLeavesNoOrphan(t *testing.T) {
 // stops working) and x cancels the invitation (trap 2).
 func TestPendingPageOffersCodeAndCancel(t *testing.T) {
 	f := &fakeNode{connections: []engine.Connection{pendingConn()}}
-	f.renew = func(id string) (engine.Connection, string, error) { return pendingConn(), "tdm1.renewed", nil }
+	f.renew = func(string) (engine.Connection, string, error) { return pendingConn(), "tdm1.renewed", nil }
 	f.del = func(string) error { return nil }
 	s := openConnection(t, f)
 	if !helpHas(s.ShortHelp(), "c") || !helpHas(s.ShortHelp(), "x") {
