@@ -62,6 +62,15 @@ func TestExalateOnPendingSaysWhatItWaitsFor(t *testing.T) {
 		}
 		<-tick.C
 	}
+
+	// Deactivated here, a sync is held the same way, and says so.
+	if out, err := run(t, "connections", "deactivate", "Acme_to_Globex", "--node", acme, "--admin-token", acmeToken); err != nil {
+		t.Fatalf("deactivate: %v\n%s", err, out)
+	}
+	out, err = run(t, "exalate", task.GID, "--node", acme, "--admin-token", acmeToken, "--idle-timeout", "5s")
+	if err != nil || !strings.Contains(out, "the connection is deactivated: waiting for it to be activated") {
+		t.Errorf("exalate on a deactivated connection: %v\n%s", err, out)
+	}
 }
 
 // TestInvitationAgainFromTheCommandLine checks that a Pending connection's
