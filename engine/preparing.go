@@ -43,6 +43,9 @@ func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent,
 	defer n.writing.RUnlock()
 	started := n.now()
 	e, err := et.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return StageEvent{}, n.noSuchItem(ref)
+	}
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("reading %s from %s: %w", ref, n.inst.Tracker, err)
 	}
@@ -71,13 +74,25 @@ func (n *pipeline) connectionFor(ctx context.Context, connID, project string) (s
 	if err != nil {
 		return store.Connection{}, err
 	}
-	var matches []store.Connection
-	var names []string
+	// A connection still waiting for its invitation's acceptance is
+	// picked only when no other syncs the project: its syncs wait for
+	// the acceptance, and say so.
+	var matches, pending []store.Connection
 	for _, c := range cs {
-		if c.LocalProject == project && c.Status != StatusPending {
+		switch {
+		case c.LocalProject != project:
+		case c.Status == StatusPending:
+			pending = append(pending, c)
+		default:
 			matches = append(matches, c)
-			names = append(names, c.Name+" ("+c.ID+")")
 		}
+	}
+	if len(matches) == 0 {
+		matches = pending
+	}
+	var names []string
+	for _, c := range matches {
+		names = append(names, c.Name+" ("+c.ID+")")
 	}
 	switch len(matches) {
 	case 0:
@@ -272,6 +287,7 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 		Stage: StagePreparing, Payload: payload, LocalKey: e.Key, LocalURL: e.URL, RemoteKey: twin.RemoteKey, RemoteURL: twin.RemoteURL}
 	n.publish(ev, started)
 	sent := n.now()
+	held := ""
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, started); err != nil {
 			return err
@@ -290,7 +306,11 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 			return err
 		}
 		if status != StatusActive {
-			return nil // queued: activation enqueues it
+			// Queued, visibly: activation, or the invitation's
+			// acceptance, enqueues it (replayQueued).
+			c.Status = status
+			held = heldBy(c, ev)
+			return nil
 		}
 		_, err = n.river.InsertTx(ctx, tx, sendArgs{Conn: c.ID, Event: ev.ID}, nil)
 		return err
@@ -298,7 +318,10 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
 	}
-	return n.publish(ev, sent), nil
+	se := stageEventOf(ev, sent)
+	se.Held = held
+	n.hub.publish(se)
+	return se, nil
 }
 
 // inFlight collects what the unfinished syncs of an entity carry: field

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tandem-sync/tandem/store"
@@ -82,8 +83,9 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 			r.Source.Key, c.RemoteName, r.Twin)
 	}
 	created := false
+	typeNote := "" // what this apply did to the item's type, if not the source's
 	if errors.Is(err, store.ErrNotFound) {
-		twin, created, err = n.createTwin(ctx, et, c, &r)
+		twin, created, err = n.createTwin(ctx, et, c, &r, &typeNote)
 	}
 	if err == nil {
 		defer n.applying.begin(c.ID, twin.LocalID)()
@@ -98,7 +100,7 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 		res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
 		return res, nil
 	default:
-		if twin, err = n.updateTwin(ctx, et, c, twin, &r, &res); errors.Is(err, ErrNotFound) {
+		if twin, err = n.updateTwin(ctx, et, c, twin, &r, &res, &typeNote); errors.Is(err, ErrNotFound) {
 			// Deleted here since the last look: record it, apply nothing.
 			res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
 			res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
@@ -109,9 +111,8 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 		}
 	}
 	res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
-	if twin.RemoteType != "" {
-		res.Notes = append(res.Notes, fmt.Sprintf("%s could not give %s the type %q (this project has no such type, or refused the change), so it has one of %s's own; %q is kept for the way back",
-			n.inst.Name, twin.LocalKey, twin.RemoteType, n.inst.Name, twin.RemoteType))
+	if typeNote != "" {
+		res.Notes = append(res.Notes, typeNote)
 	}
 	res, err = n.applyItems(ctx, et, c, twin, r, res, prog)
 	if errors.Is(err, ErrNotFound) {
@@ -245,7 +246,7 @@ func (n *pipeline) adoptOrAddComment(ctx context.Context, et EntityTracker, c st
 // (a change made while its first sync was on its way) may have created the
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
-func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica) (twin store.Twin, created bool, err error) {
+func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica, typeNote *string) (twin store.Twin, created bool, err error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return store.Twin{}, false, err
@@ -275,6 +276,9 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
 		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, RemoteType: ch.RemoteType}
+	if ch.RemoteType != "" {
+		*typeNote = n.typeNote(e, ch.RemoteType, "")
+	}
 	for _, f := range rules.Fields() {
 		setField(&twin, f, fingerprint(rules.Value(e, f)), r.Source.ModifiedAt)
 	}
@@ -334,7 +338,7 @@ func (n *pipeline) adoptOrCreate(ctx context.Context, et EntityTracker, c store.
 // last sync keeps the newer of the two writes, and a stale replica (older
 // than the write that set the field) changes nothing. A description that
 // loses is kept as a comment, never silently lost.
-func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r *Replica, res *ApplyResult) (store.Twin, error) {
+func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r *Replica, res *ApplyResult, typeNote *string) (store.Twin, error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return twin, err
@@ -404,7 +408,8 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 		return twin, err
 	}
-	if slices.ContainsFunc(fields, rules.KeepsRemote) {
+	keeps := slices.ContainsFunc(fields, rules.KeepsRemote)
+	if keeps {
 		twin.RemoteType = ch.RemoteType
 	}
 	e, err := et.Update(ctx, twin.LocalID, ch.Update)
@@ -419,8 +424,13 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 			setField(&twin, f, fingerprint(v), r.Source.ModifiedAt)
 		}
 	}
-	if kept, refused := rules.Refused(ch.Update, e, r.Source); refused {
+	kept, refused := rules.Refused(ch.Update, e, r.Source)
+	switch {
+	case refused:
 		twin.RemoteType = kept
+		*typeNote = n.typeNote(e, kept, deref(ch.Update.Type))
+	case keeps && ch.RemoteType != "":
+		*typeNote = n.typeNote(e, ch.RemoteType, "")
 	}
 	for _, body := range ch.Comments {
 		if _, err := et.AddComment(ctx, twin.LocalID, body); err != nil {
@@ -462,6 +472,45 @@ func takeItems(r *Replica, ch Applied) {
 	if ch.NoAttachments {
 		r.Attachments = nil
 	}
+}
+
+// typeNote says which type item e has and why, when it could not take
+// source, the other side's type: this side has no such type, so it got
+// the default one (`KAN-7 is a "Task": Globex's Jira has no type
+// "milestone", so it got the default type`), or the tracker refused to
+// change its type to refused, what the sync asked for ("" when it did
+// not refuse: `KAN-7 is still an "Epic": Globex's Jira refused to change
+// its type to "Task"`). A type is named as the node's users know it
+// (Asana's default_task is a "task").
+func (n *pipeline) typeNote(e Entity, source, refused string) string {
+	name := func(t string) string {
+		if alias, ok := n.words.TypeAliases[strings.ToLower(t)]; ok {
+			return alias
+		}
+		return t
+	}
+	got := name(e.Type)
+	tracker := n.words.Title
+	if tracker == "" {
+		tracker = n.inst.Tracker
+	}
+	where := n.inst.Name + "'s " + tracker
+	if refused == "" {
+		return fmt.Sprintf("%s is %s %q: %s has no type %q, so it got the default type", e.Key, article(got), got, where, source)
+	}
+	note := fmt.Sprintf("%s is still %s %q: %s refused to change its type to %q", e.Key, article(got), got, where, name(refused))
+	if !n.sameType(refused, source) {
+		note += fmt.Sprintf(", its default type, as it has no type %q", source)
+	}
+	return note
+}
+
+// article is "an" before a word that starts with a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // mapType picks the type an entity of the other side's type typ gets here:

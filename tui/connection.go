@@ -95,6 +95,9 @@ const (
 	// confirmBulk asks before a Bulk Exalate, with the number of items
 	// it would sync.
 	confirmBulk
+	// confirmRenew asks before showing a Pending connection's code
+	// again: the new code revokes the old one.
+	confirmRenew
 )
 
 // recentLimit is how many recent syncs the page reads; the height decides
@@ -299,6 +302,9 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		}
 	case s.busy != "":
 		// One change at a time: the keys below wait for the last one.
+	case s.invited() && key.Matches(msg, k.NewCode):
+		s.actionErr = nil
+		s.confirm = confirmRenew
 	case key.Matches(msg, k.Deactivate):
 		s.actionErr = nil
 		switch s.conn.Status {
@@ -312,9 +318,9 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.Delete):
 		s.actionErr = nil
 		s.confirm = confirmDelete
-	case s.tab == tabScope && key.Matches(msg, k.Trigger):
+	case s.tab == tabScope && !s.pending() && key.Matches(msg, k.Trigger):
 		return s, s.setTrigger(!s.conn.TriggerNewTasks)
-	case s.tab == tabScope && key.Matches(msg, k.Bulk):
+	case s.tab == tabScope && !s.pending() && key.Matches(msg, k.Bulk):
 		if s.bulk != nil && !s.bulk.finished() {
 			return s, nil
 		}
@@ -335,8 +341,17 @@ func (s *connectionScreen) act() tea.Cmd {
 	switch what {
 	case confirmDelete:
 		s.busy = "Deleting"
-		name := s.conn.Name
+		name, invited := s.conn.Name, s.invited()
+		if invited {
+			s.busy = "Cancelling the invitation"
+		}
 		return tea.Batch(s.spin.Tick, func() tea.Msg {
+			if invited {
+				if err := cancelInvitation(ctx, node, id); err != nil {
+					return connDeletedMsg{fmt.Errorf("cancelling the invitation of %s: %w", name, err)}
+				}
+				return connDeletedMsg{}
+			}
 			if err := node.Delete(ctx, id); err != nil {
 				return connDeletedMsg{fmt.Errorf("deleting %s: %w", name, err)}
 			}
@@ -344,6 +359,8 @@ func (s *connectionScreen) act() tea.Cmd {
 		})
 	case confirmBulk:
 		return s.startBulk()
+	case confirmRenew:
+		return push(newRenewedInvitationScreen(s.c, s.conn))
 	case confirmDeactivate, confirmActivate:
 		on := what == confirmActivate
 		verb := "deactivating"
@@ -405,6 +422,17 @@ func (s *connectionScreen) ShortHelp() []key.Binding {
 	if s.confirm != confirmNone {
 		return []key.Binding{k.Confirm, k.Cancel}
 	}
+	if s.pending() {
+		// What can be done while the other side has not accepted.
+		ks := []key.Binding{s.deleteKey()}
+		if s.invited() {
+			ks = []key.Binding{k.NewCode, k.CancelInvite}
+		}
+		if s.tab == tabScope {
+			ks = append(ks, k.ExalateOne)
+		}
+		return append(ks, k.Tabs)
+	}
 	ks := []key.Binding{k.Tabs}
 	switch s.tab {
 	case tabScope:
@@ -422,6 +450,16 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	if s.confirm != confirmNone {
 		return [][]key.Binding{{k.Confirm, k.Cancel}}
 	}
+	if s.pending() {
+		own := []key.Binding{s.deleteKey()}
+		if s.invited() {
+			own = []key.Binding{k.NewCode, k.CancelInvite}
+		}
+		if s.tab == tabScope {
+			own = append(own, k.ExalateOne)
+		}
+		return [][]key.Binding{{k.Left, k.Right, k.Refresh}, own, {k.OpenSync, k.History}}
+	}
 	// Each tab's own keys only: e does nothing off the Rules tab.
 	var own []key.Binding
 	switch s.tab {
@@ -435,6 +473,25 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 		rows = append(rows, own)
 	}
 	return append(rows, []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History}, []key.Binding{k.Errors, k.Queue})
+}
+
+// pending says the connection's invitation is not accepted yet: its page
+// offers no trigger, Bulk Exalate or deactivation.
+func (s *connectionScreen) pending() bool { return s.conn.Status == adminapi.StatusPending }
+
+// invited says the connection waits for the other side to accept this
+// node's invitation: its page offers the code again, and cancelling.
+func (s *connectionScreen) invited() bool {
+	return s.pending() && s.conn.Role == adminapi.RoleInitiator
+}
+
+// deleteKey is x as it applies to the connection: cancelling an
+// invitation not accepted yet, else deleting.
+func (s *connectionScreen) deleteKey() key.Binding {
+	if s.invited() {
+		return s.c.keys.CancelInvite
+	}
+	return s.c.keys.Delete
 }
 
 // activeKey is d as it applies to the connection's status.
