@@ -389,3 +389,53 @@ func TestScriptModeMapsFieldsBeyondBasic(t *testing.T) {
 		t.Errorf("the Jira twin's priority after settling: %q, want Lowest (Asana's Low must not come back as Low)", e.Priority)
 	}
 }
+
+// TestScriptErrorRetriedAfterTheFix: an incoming script asking Jira for a
+// status its workflow can't reach from where the issue is fails the sync
+// at Waiting for remote with Jira's "no transition" error, listed in
+// Errors; once a fixed version is published, retrying the sync runs it
+// and the twin reaches its status.
+func TestScriptErrorRetriedAfterTheFix(t *testing.T) {
+	p := inScriptMode(pairOf(t, "jira"))
+	a, b, connA, connB := connectedPair(t, p.start, p.project)
+	ctx := ctxFor(t)
+	publish(t, a, connA.ID, asanaOut, asanaIn)
+	// KAN's workflow reaches In Review only from In Progress.
+	publish(t, b, connB.ID, jiraOut, strings.Replace(jiraIn, `"Done" if`, `"In Review" if`, 1))
+
+	src, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "Review the copy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin := read(t, b, exalate(t, a, src.URL).RemoteKey)
+	yes := true
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{FieldsUpdate: tracker.FieldsUpdate{Completed: &yes}}); err != nil {
+		t.Fatal(err)
+	}
+	var failed adminapi.SyncError
+	within(t, 30*time.Second, "the failing sync in Globex's errors", func() bool {
+		errs, err := b.Errors(ctx, connB.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range errs.Errors {
+			if e.Stage == engine.StageWaiting && strings.Contains(e.Error, "no transition from To Do to In Review") {
+				failed = e
+				return true
+			}
+		}
+		return false
+	})
+	if got := read(t, b, twin.ID).Status; got != "To Do" {
+		t.Fatalf("the twin moved to %q while its sync failed", got)
+	}
+	publish(t, b, connB.ID, jiraOut, jiraIn) // In Review → Done
+	if _, err := b.Retry(ctx, connB.ID, failed.EventID); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 30*time.Second, "the twin in Done after the retry", func() bool { return read(t, b, twin.ID).Status == "Done" })
+	within(t, 30*time.Second, "Globex's errors empty", func() bool {
+		errs, err := b.Errors(ctx, connB.ID, 10)
+		return err == nil && errs.Total == 0
+	})
+}
