@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -85,7 +86,7 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 	created := false
 	typeNote := "" // what this apply did to the item's type, if not the source's
 	if errors.Is(err, store.ErrNotFound) {
-		twin, created, err = n.createTwin(ctx, et, c, &r, &typeNote)
+		twin, created, err = n.createTwin(ctx, et, c, &r, &res, &typeNote)
 	}
 	if err == nil {
 		defer n.applying.begin(c.ID, twin.LocalID)()
@@ -246,7 +247,7 @@ func (n *pipeline) adoptOrAddComment(ctx context.Context, et EntityTracker, c st
 // (a change made while its first sync was on its way) may have created the
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
-func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica, typeNote *string) (twin store.Twin, created bool, err error) {
+func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica, res *ApplyResult, typeNote *string) (twin store.Twin, created bool, err error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return store.Twin{}, false, err
@@ -256,6 +257,7 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		return store.Twin{}, false, fmt.Errorf("%s's incoming rules on %s: %w", c.Name, r.Source.Key, err)
 	}
 	takeItems(r, ch)
+	res.Notes = append(res.Notes, ch.Notes...)
 	n.writing.Lock()
 	defer n.writing.Unlock()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
@@ -270,7 +272,7 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		// The fields beyond Basic (Script mode) are set on the new item
 		// by an update: a create takes Basic's alone. Should this fail,
 		// the retry finds the item made (adoptOrCreate) and sets them.
-		if e, err = et.Update(ctx, e.ID, EntityUpdate{FieldsUpdate: u.FieldsUpdate}); err != nil {
+		if e, err = n.update(ctx, et, e.ID, e.Key, EntityUpdate{FieldsUpdate: u.FieldsUpdate}, res); err != nil {
 			return store.Twin{}, false, fmt.Errorf("setting the fields of the twin of %s: %w", r.Source.Key, err)
 		}
 	}
@@ -412,7 +414,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	if keeps {
 		twin.RemoteType = ch.RemoteType
 	}
-	e, err := et.Update(ctx, twin.LocalID, ch.Update)
+	e, err := n.update(ctx, et, twin.LocalID, twin.LocalKey, ch.Update, res)
 	if err != nil {
 		return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
 	}
@@ -439,6 +441,22 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 	return twin, err
+}
+
+// update makes an item's changes. An assignee no user here has (by
+// e-mail) leaves the item unassigned rather than failing the sync, and
+// says so in the sync's notes: the trackers of two companies rarely share
+// every user.
+func (n *pipeline) update(ctx context.Context, et EntityTracker, id, key string, u EntityUpdate, res *ApplyResult) (Entity, error) {
+	e, err := et.Update(ctx, id, u)
+	if errors.Is(err, tracker.ErrUnknownUser) && u.Assignee != nil && *u.Assignee != "" {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s has no user with the e-mail %q, so %s was left unassigned",
+			n.inst.Name, *u.Assignee, key))
+		nobody := ""
+		u.Assignee = &nobody
+		e, err = et.Update(ctx, id, u)
+	}
+	return e, err
 }
 
 // previousReplica is the last replica received for a local entity before
