@@ -102,7 +102,7 @@ func (n *pipeline) eventStatus(ctx context.Context, connID, eventID string) (Eve
 	if err != nil {
 		return EventStatus{}, err
 	}
-	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt)}
+	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt), RulesVersion: ev.RulesVersion}
 	if len(ev.Result) > 0 {
 		var res ApplyResult
 		if json.Unmarshal(ev.Result, &res) == nil {
