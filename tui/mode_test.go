@@ -124,3 +124,17 @@ func TestRulesTabSaysTheMode(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectScreenSaysWhereScriptsStart: the project step of a Script
+// mode connection says this side starts from Basic's scripts and where
+// they are edited.
+func TestProjectScreenSaysWhereScriptsStart(t *testing.T) {
+	c := testCommon(t, &fakeNode{projects: []adminapi.Project{company, test}})
+	s := start(t, sized(newProjectScreen(c, draft{to: "http://globex.test", dest: globex, mode: adminapi.ModeScript}, sideThis)))
+	v := plain(s.View())
+	for _, want := range []string{"Script mode: each side runs its own outgoing and incoming scripts", "Rules tab"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the project step lacks %q:\n%s", want, v)
+		}
+	}
+}
