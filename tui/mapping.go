@@ -64,7 +64,7 @@ func (s *mappingScreen) Title() string { return "Add mapping" }
 
 func (s *mappingScreen) SetSize(w, _ int) {
 	s.width = w
-	s.values.Width = max(w-24, 10)
+	s.values.Width = max(w-26, 10)
 }
 
 // capturing keeps q and ? for the value map while it is typed.

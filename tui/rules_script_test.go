@@ -38,13 +38,13 @@ func scriptNode(out, in string) *fakeNode {
 	return f
 }
 
-// requireFrame checks a view fits the router's 78×17 and matches its
-// golden file.
-func requireFrame(t *testing.T, view string) {
+// requireFrame checks a view fits the router's 78 columns and h lines,
+// and matches its golden file.
+func requireFrame(t *testing.T, view string, h int) {
 	t.Helper()
 	view = plain(view)
-	if h := lipgloss.Height(view); h > 17 {
-		t.Errorf("view is %d lines, more than 17:\n%s", h, view)
+	if got := lipgloss.Height(view); got > h {
+		t.Errorf("view is %d lines, more than %d:\n%s", got, h, view)
 	}
 	for _, line := range strings.Split(view, "\n") {
 		if w := lipgloss.Width(line); w > 78 {
@@ -67,7 +67,7 @@ func TestUpgradeFromTheRulesTab(t *testing.T) {
 			t.Errorf("the question lacks %q:\n%s", want, v)
 		}
 	}
-	t.Run("golden", func(t *testing.T) { requireFrame(t, s.View()) })
+	t.Run("golden", func(t *testing.T) { requireFrame(t, s.View(), 17) })
 	s, _ = press(t, s, "n")
 	if countCalls(f.called(), "Upgrade") != 0 || strings.Contains(plain(s.View()), "Upgrade Acme") {
 		t.Fatalf("n should change nothing: %v", f.called())
@@ -104,7 +104,7 @@ func TestScriptRulesGolden(t *testing.T) {
 			if v := plain(s.View()); !strings.Contains(v, tc.want) {
 				t.Errorf("the tab lacks %q:\n%s", tc.want, v)
 			}
-			requireFrame(t, s.View())
+			requireFrame(t, s.View(), 17)
 		})
 	}
 }

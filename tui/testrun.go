@@ -169,11 +169,15 @@ func (s *testRunScreen) fill() {
 		}
 	}
 	if r.Error != "" {
-		text := r.Error
+		// The script and line, then the message under it.
+		where, msg := "the script failed", r.Error
 		if loc, ok := findScriptLoc(r.Error); ok {
-			text = loc.String() + "  " + loc.Msg
+			where, msg = loc.String(), loc.Msg
 		}
-		lines = append(lines, st.Error.Render(ansiWrap("✗ "+text, s.width)))
+		lines = append(lines, st.Error.Render("✗ "+where))
+		for _, l := range strings.Split(ansiWrap("  "+msg, s.width), "\n") {
+			lines = append(lines, st.Error.Render(l))
+		}
 	}
 	if r.Log != "" {
 		section("Printed", strings.Split(strings.TrimRight(r.Log, "\n"), "\n"))
@@ -205,8 +209,8 @@ func (s *testRunScreen) View() string {
 		return ansi.Truncate(st.Subtitle.Render(head)+st.Faint.Render(" · nothing was written"), s.width, "…") + "\n\n" + s.vp.View()
 	}
 	var b strings.Builder
-	b.WriteString(ansi.Truncate("Run the draft of "+s.conn.Name+" on "+itemOf(s.c.self.Vocabulary)+" of "+
-		s.conn.LocalProjectName+", writing nothing.", s.width, "…") + "\n")
+	b.WriteString(ansi.Truncate("Run the draft on one of "+s.conn.LocalProjectName+"'s "+itemsOf(s.c.self.Vocabulary)+
+		"; nothing is written.", s.width, "…") + "\n")
 	out, in := "  outgoing", "  incoming"
 	if s.incoming {
 		in = st.Selected.Render("› incoming")
