@@ -4,6 +4,10 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // Script mode's text on screen: a script's lines coloured (keywords,
@@ -215,4 +219,39 @@ func (l scriptLoc) String() string {
 		return l.File
 	}
 	return l.File + ":" + itoa(l.Line)
+}
+
+// ownScriptLoc is where a sync's error points in this node's scripts: a
+// sync sent fails in this side's outgoing script, one received in its
+// incoming script. An error naming the other side's script (reported back
+// here) is not this node's to open: ok is false for it.
+func ownScriptLoc(direction, err string) (loc scriptLoc, ok bool) {
+	loc, found := findScriptLoc(err)
+	if !found || loc.Line == 0 {
+		return loc, false
+	}
+	want := outgoingFile
+	if direction == directionIn {
+		want = incomingFile
+	}
+	return loc, loc.File == want
+}
+
+// scriptErrorText is an error as the console lists it: a script's error
+// as its script, line and message ("incoming.star:12  ran past its
+// budget…"), any other as it is.
+func scriptErrorText(err string) string {
+	if loc, ok := findScriptLoc(err); ok {
+		return loc.String() + "  " + loc.Msg
+	}
+	return err
+}
+
+// openScript opens a connection's page on its Rules tab at loc, for a
+// script error.
+func openScript(c *common, conn adminapi.Connection, loc scriptLoc) tea.Cmd {
+	// A script error is a Script mode connection's, whatever the caller
+	// last read of it; the page reads it afresh.
+	conn.Mode = adminapi.ModeScript
+	return push(newConnectionScreen(c, conn).atScript(loc))
 }
