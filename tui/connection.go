@@ -437,6 +437,12 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	case tabScope:
 		own = []key.Binding{k.Trigger, k.Bulk, k.ExalateOne}
 	case tabRules:
+		if s.scripted() && s.script != nil {
+			// Script mode's keys take two columns: the page's fold into
+			// two more, so the four fit 80 columns.
+			ks := s.script.keys()
+			return [][]key.Binding{{k.Tabs, k.Refresh, s.activeKey()}, ks[:4], ks[4:], {k.OpenSync, k.History, k.Errors, k.Queue}}
+		}
 		own = s.rulesHelp()
 	}
 	rows := [][]key.Binding{{k.Left, k.Right, k.Refresh}}

@@ -151,7 +151,8 @@ func (s *publishScreen) errorLines() []string {
 
 // layout gives the diff what the question and the errors leave.
 func (s *publishScreen) layout() {
-	used := 6
+	// The title, two blank lines and the question (two lines, wrapped).
+	used := 5
 	if s.sc != nil {
 		used += len(s.sc.DraftErrors)
 	}

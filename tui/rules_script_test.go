@@ -1,13 +1,16 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -247,4 +250,57 @@ func editWith(t *testing.T, s *connectionScreen) *connectionScreen {
 		t.Errorf("editing moved the router: %v", out)
 	}
 	return sc.(*connectionScreen)
+}
+
+// TestScriptFrames pins the whole console at 80×24 on each Script mode
+// screen, help line and status bar included.
+func TestScriptFrames(t *testing.T) {
+	for _, tc := range []struct {
+		name, keys string
+		script     bool
+	}{
+		{"upgrade", "<enter><right>u", false},
+		{"rules", "<enter><right>", true},
+		{"rules-help", "<enter><right>?", true},
+		{"compare", "<enter><right>c", true},
+		{"publish", "<enter><right>p", true},
+		{"test-run", "<enter><right>t", true},
+		{"test-result", "<enter><right>t<enter>", true},
+		{"mapping", "<enter><right>+<right><tab><tab><tab>true=Done, false=To Do", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := connectionNode()
+			if tc.script {
+				f = scriptNode(statusOut, "")
+			}
+			f.info = engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana"}
+			f.items = []engine.Item{{ID: "t1", Key: "1201", Summary: "Launch webinar"}, {ID: "t2", Key: "1202", Summary: "Print flyers"}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			a := New(ctx, Options{Renderer: plainRenderer(), Now: func() time.Time { return testNow }, CodeDir: t.TempDir(),
+				Targets: []Target{{Name: "Acme", URL: "http://acme.test", Node: f}}})
+			for _, s := range a.sessions {
+				s.common.staticCursor = true
+				s.common.tick = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+			}
+			appSend(a, tea.WindowSizeMsg{Width: 80, Height: 24})
+			for _, m := range execNoSubscribe(a.Init()) {
+				appSend(a, m)
+			}
+			appKeys(a, tc.keys)
+			v := plain(a.View())
+			if h := strings.Count(v, "\n") + 1; h != 24 {
+				t.Errorf("the frame is %d lines high, want 24:\n%s", h, v)
+			}
+			for _, line := range strings.Split(v, "\n") {
+				if w := lipgloss.Width(line); w > 80 {
+					t.Errorf("a line is %d wide: %q", w, line)
+				}
+			}
+			if strings.Contains(v, "make the terminal taller") {
+				t.Errorf("the screen does not fit 80×24:\n%s", v)
+			}
+			golden.RequireEqual(t, []byte(v+"\n"))
+		})
+	}
 }
