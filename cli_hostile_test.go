@@ -250,7 +250,7 @@ func TestHostileTextFromTheCommandLine(t *testing.T) {
 	// The hostile node's own errors quote its name.
 	line = mainStderr(t, "status", "1999", "--node", acme, "--admin-token", acmeToken)
 	requireSafe(t, "the error line from the hostile node", line)
-	if !strings.Contains(line, "never synced from or to "+hostileShown) {
+	if !strings.Contains(line, "No task 1999 in "+hostileShown+"'s Asana") {
 		t.Errorf("the error line from the hostile node: %q", line)
 	}
 }

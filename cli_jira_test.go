@@ -48,7 +48,7 @@ func TestJiraNodeFromTheCommandLine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exalate: %v\n%s", err, out)
 	}
-	for _, want := range []string{"✓ Synchronized", "Side A: KAN-2  " + jiraURL + "/browse/KAN-2", `Note: Acme could not give`} {
+	for _, want := range []string{"✓ Synchronized", "Side A: KAN-2  " + jiraURL + "/browse/KAN-2", `is a "task": Acme's Asana has no type "Bug", so it got the default type`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("exalate's report lacks %q:\n%s", want, out)
 		}

@@ -19,9 +19,11 @@ import (
 // goes to a node whose tracker answers slowly, so its apply takes several
 // times exalate's --idle-timeout; the progress reports keep exalate waiting
 // and show as lines counting up to every comment. Then, with the
-// connection deactivated (the sync stays queued, nothing moves), exalate
-// gives up after --idle-timeout, and an explicit --timeout is a limit in
-// all; both say the sync goes on and how to check it.
+// connection deactivated on the other side (the sync waits there, nothing
+// moves), exalate gives up after --idle-timeout, and an explicit
+// --timeout is a limit in all; both say the sync goes on and how to check
+// it. (Deactivated on this side, the sync is held here, and exalate says
+// so at once: TestExalateOnPendingSaysWhatItWaitsFor's case.)
 func TestExalateFollowsProgressAndGivesUpWhenIdle(t *testing.T) {
 	const comments = 100
 	acmeAsana := startSandbox(t, "Acme")
@@ -103,13 +105,14 @@ func TestExalateFollowsProgressAndGivesUpWhenIdle(t *testing.T) {
 		t.Errorf("exalate wrote control characters to a non-terminal:\n%q", out)
 	}
 
-	// Nothing moves on a deactivated connection: exalate gives up.
-	out, _ = run(t, "connections", "--json", "--node", acme, "--admin-token", acmeToken)
+	// Nothing moves while the other side has the connection deactivated:
+	// the sync is sent and waits there, and exalate gives up.
+	out, _ = run(t, "connections", "--json", "--node", globex, "--admin-token", globexToken)
 	id := regexp.MustCompile(`"id": "([^"]+)"`).FindStringSubmatch(out)
 	if id == nil {
 		t.Fatalf("no connection id in:\n%s", out)
 	}
-	if out, err := run(t, "connections", "deactivate", id[1], "--node", acme, "--admin-token", acmeToken); err != nil {
+	if out, err := run(t, "connections", "deactivate", id[1], "--node", globex, "--admin-token", globexToken); err != nil {
 		t.Fatalf("deactivate: %v\n%s", err, out)
 	}
 	for _, tt := range []struct {

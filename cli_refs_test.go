@@ -10,9 +10,9 @@ import (
 	"github.com/tandem-sync/tandem/engine"
 )
 
-// TestConnectionByIDOrName: two connections between the same two nodes get
-// the same name (Acme_to_Globex), so the name alone is refused with both
-// listed; the id always works, and the name does once it is unique.
+// TestConnectionByIDOrName: two connections between the same two nodes
+// get names of their own (Acme_to_Globex, Acme_to_Globex_2, trap 3 of
+// issue 14), and each works where its id does.
 func TestConnectionByIDOrName(t *testing.T) {
 	acmeAsana, acme, acmeToken, globex, globexToken := serveTwo(t, "--poll", "100ms")
 	onAcme := []string{"--node", acme, "--admin-token", acmeToken}
@@ -30,12 +30,10 @@ func TestConnectionByIDOrName(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 2 {
 		t.Fatalf("connections: %v %s", err, out)
 	}
-	if cs[0].Name != "Acme_to_Globex" || cs[1].Name != cs[0].Name {
-		t.Fatalf("the two connections are named %q and %q, want both Acme_to_Globex", cs[0].Name, cs[1].Name)
-	}
 	company, test := cs[1], cs[0] // newest first
-	if company.LocalProjectName != "Company" {
-		company, test = test, company
+	if company.Name != "Acme_to_Globex" || test.Name != "Acme_to_Globex_2" || company.LocalProjectName != "Company" {
+		t.Fatalf("the two connections are %s (%s) and %s (%s), want Acme_to_Globex (Company) and Acme_to_Globex_2",
+			company.Name, company.LocalProjectName, test.Name, test.LocalProjectName)
 	}
 
 	client, err := asana.New(asana.Config{BaseURL: acmeAsana, Token: "Acme-pat", RequestsPerMinute: -1})
@@ -61,27 +59,14 @@ func TestConnectionByIDOrName(t *testing.T) {
 		!strings.Contains(out, "Synchronized") {
 		t.Fatalf("exalate --connection <id>: %v\n%s", err, out)
 	}
-
-	// By the shared name: one line that lists both, each with its id.
-	for _, args := range [][]string{
-		{"exalate", task, "--connection", "Acme_to_Globex"},
-		{"status", task, "--connection", "Acme_to_Globex"},
-		{"connections", "deactivate", "Acme_to_Globex"},
-	} {
-		_, err := run(t, append(args, onAcme...)...)
-		if err == nil {
-			t.Errorf("%v: an ambiguous name was accepted", args)
-			continue
-		}
-		msg := err.Error()
-		if strings.Contains(msg, "\n") || strings.Count(msg, "Acme_to_Globex (id ") != 2 ||
-			!strings.Contains(msg, company.ID) || !strings.Contains(msg, test.ID) || !strings.Contains(msg, "give the id") {
-			t.Errorf("%v: err = %q, want one line listing both connections by name and id, and what to do", args, msg)
-		}
+	// By the other connection's name: it syncs another project.
+	if _, err := run(t, append([]string{"exalate", task, "--connection", "Acme_to_Globex_2"}, onAcme...)...); err == nil ||
+		!strings.Contains(err.Error(), "syncs project Test") {
+		t.Errorf("exalate on the connection of another project: err = %v, want it refused as such", err)
 	}
-	out, _ = run(t, append([]string{"connections", "--json"}, onAcme...)...)
-	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 2 || cs[0].Status != engine.StatusActive || cs[1].Status != engine.StatusActive {
-		t.Errorf("an ambiguous name changed a connection: %s", out)
+	if out, err := run(t, append([]string{"connections", "deactivate", "Acme_to_Globex_2"}, onAcme...)...); err != nil ||
+		!strings.Contains(out, "Connection Acme_to_Globex_2 is now Deactivated") {
+		t.Errorf("deactivate by name: %v\n%s", err, out)
 	}
 
 	// An unknown name or id.
@@ -96,10 +81,7 @@ func TestConnectionByIDOrName(t *testing.T) {
 		}
 	}
 
-	// Once the name is unique, it works where the id does.
-	if out, err := run(t, append([]string{"connections", "delete", test.ID}, onAcme...)...); err != nil {
-		t.Fatalf("delete by id: %v\n%s", err, out)
-	}
+	// By name, as by id.
 	if out, err := run(t, append([]string{"status", task, "--connection", "Acme_to_Globex"}, onAcme...)...); err != nil ||
 		!strings.HasPrefix(out, task+": Synchronized") {
 		t.Errorf("status --connection <name>: %v\n%s", err, out)
@@ -125,7 +107,7 @@ func TestRefHelpNamesBothTrackers(t *testing.T) {
 	}{
 		{[]string{"exalate", "--help"}, []string{"Asana", "task gid", "Jira issue key (such as KAN-19)", "issue link", "by id or name"}},
 		{[]string{"status", "--help"}, []string{"Asana", "task gid", "Jira issue key (such as KAN-19)", "issue link", "by id or name"}},
-		{[]string{"connections", "--help"}, []string{"by its id or by its name", "give the id"}},
+		{[]string{"connections", "--help"}, []string{"by its id or by its name", "Names are unique on a node"}},
 		{[]string{"connections", "activate", "--help"}, []string{"activate ID|NAME"}},
 		{[]string{"connections", "deactivate", "--help"}, []string{"deactivate ID|NAME"}},
 		{[]string{"connections", "trigger", "--help"}, []string{"trigger ID|NAME on|off"}},

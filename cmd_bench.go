@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/internal/bench"
 )
 
@@ -17,6 +18,7 @@ func newBenchCmd() *cobra.Command {
 		cfg                       = def
 		asJSON, quick, subprocess bool
 		cpuProfile, dir, sections string
+		mode                      string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -41,7 +43,8 @@ to log files, kept (and named) if the run fails.`,
   tandem bench --quick --json
   tandem bench --subprocess
   tandem bench --tasks 100 --rate-limit 150 --cpuprofile engine.pprof
-  tandem bench --sections 2 --edits 50`,
+  tandem bench --sections 2 --edits 50
+  tandem bench --sections 3 --mode script`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if quick {
@@ -65,6 +68,11 @@ to log files, kept (and named) if the run fails.`,
 				}
 				cfg.Sections = s
 			}
+			m, err := adminapi.ParseMode(mode)
+			if err != nil {
+				return fmt.Errorf("--mode: %w", err)
+			}
+			cfg.Mode = m
 			cfg.Dir = dir
 			cfg.Progress = func(line string) { fmt.Fprintln(cmd.ErrOrStderr(), "bench:", line) }
 			if subprocess {
@@ -107,6 +115,7 @@ to log files, kept (and named) if the run fails.`,
 	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind); flags given still apply")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine-overhead run to this file (for go tool pprof)")
 	f.BoolVar(&subprocess, "subprocess", false, "run the sandboxes and nodes as child processes (`tandem sandbox asana`, `tandem serve`) of this binary")
+	f.StringVar(&mode, "mode", "basic", "the connections' mode: basic, or script (the scripts that do what Basic does: the cost of running scripts)")
 	f.StringVar(&dir, "data", "", "keep the nodes' data dirs here (default: a temporary dir, removed)")
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -67,6 +68,22 @@ func TestBenchSections(t *testing.T) {
 	}
 	if _, err := run(t, "bench", "--quick", "--sections", "7"); err == nil {
 		t.Error("tandem bench --sections 7 succeeded; want an error")
+	}
+}
+
+// TestBenchInScriptMode: --mode script runs the engine section over
+// Script mode connections, every task synchronized, and says so; a mode
+// that does not exist is refused.
+func TestBenchInScriptMode(t *testing.T) {
+	out, err := run(t, "bench", "--quick", "--sections", "3", "--mode", "script", "--data", t.TempDir())
+	if err != nil {
+		t.Fatalf("tandem bench --quick --sections 3 --mode script: %v", err)
+	}
+	if !strings.Contains(out, "connections in Script mode") || !regexp.MustCompile(`synchronized +10 of 10`).MatchString(out) {
+		t.Errorf("the table does not say Script mode with 10 of 10 synchronized:\n%s", out)
+	}
+	if _, err := run(t, "bench", "--quick", "--mode", "turbo"); err == nil || !strings.Contains(err.Error(), "--mode") {
+		t.Errorf("tandem bench --mode turbo: %v, want refused", err)
 	}
 }
 

@@ -41,8 +41,9 @@ func newConnectionsCmd() *cobra.Command {
 
 The subcommands, and --connection of exalate and status, take a connection
 by its id or by its name as listed here (names match exactly, case included).
-Two connections between the same two nodes share a name (Acme_to_Globex):
-give the id for those.`,
+Names are unique on a node: a second connection between the same two nodes
+is Acme_to_Globex_2. Should two share a name (a data dir from an older
+version), give the id for those.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.client()
@@ -117,7 +118,19 @@ give the id for those.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "Trigger of %s is %s.\n", shown(conn.Name), shown(state))
 			return nil
 		}))
-	cmd.AddCommand(clientCommand("delete ID|NAME", "Delete a connection on this node (synced items stay in both trackers)",
+	cmd.AddCommand(clientCommand("invitation ID|NAME", "Show a Pending connection's invitation code again: a new code, the old one stops working",
+		cobra.ExactArgs(1), func(cmd *cobra.Command, c *remote.Client, args []string) error {
+			conn, code, err := c.RenewInvitation(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "New invitation code for %s (works once, for 72 hours; the old code no longer works):\n\n%s\n\n", shown(conn.Name), shown(code))
+			fmt.Fprintf(w, "On the other node: tandem accept <code> --project <their project>\n")
+			fmt.Fprintf(w, "To cancel the invitation instead: tandem connections delete %s\n", shown(conn.Name))
+			return nil
+		}))
+	cmd.AddCommand(clientCommand("delete ID|NAME", "Delete a connection on this node (synced items stay in both trackers); a Pending one's invitation is cancelled",
 		cobra.ExactArgs(1), func(cmd *cobra.Command, c *remote.Client, args []string) error {
 			if err := c.Delete(cmd.Context(), args[0]); err != nil {
 				return err

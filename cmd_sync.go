@@ -88,7 +88,11 @@ the background (tandem status REF).`,
 			w := cmd.OutOrStdout()
 			if !wait {
 				for _, ev := range started {
-					fmt.Fprintf(w, "%s: %s (sync %s)\n", shown(ev.LocalKey), shown(engine.StageName(ev.Stage)), shown(ev.EventID))
+					line := fmt.Sprintf("%s: %s (sync %s)", shown(ev.LocalKey), shown(engine.StageName(ev.Stage)), shown(ev.EventID))
+					if ev.Held != "" {
+						line += ": " + shown(ev.Held)
+					}
+					fmt.Fprintln(w, line)
 				}
 				return nil
 			}
@@ -176,10 +180,20 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 			began = st.Stages[0].At
 		}
 		for _, s := range st.Stages {
+			if st.Held != "" && s.Stage == st.Stage {
+				continue // entered, but waiting: said below
+			}
 			show(engine.StageEvent{Stage: s.Stage, Error: s.Error, At: s.At})
 		}
 		if st.Stage == engine.StageSynchronized {
 			return links(w, st)
+		}
+		if st.Held != "" {
+			// Nothing happens until what it waits for does: waiting here
+			// would only end at --idle-timeout.
+			fmt.Fprintf(w, "  … %-19s %s\n", shown(engine.StageName(st.Stage)), shown(st.Held))
+			fmt.Fprintf(w, "It goes on by itself then; check with tandem status %s\n", shown(first.LocalKey))
+			return nil
 		}
 	}
 	for {
@@ -234,6 +248,11 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 		pending[ev.EventID] = ev
 	}
 	total := len(started)
+	if total > 0 && started[0].Held != "" {
+		// One connection, held as a whole: nothing moves until it is not.
+		fmt.Fprintf(w, "Bulk Exalate: %d items queued, %s; they go on by themselves then.\n", total, shown(started[0].Held))
+		return nil
+	}
 	fmt.Fprintf(w, "Bulk Exalate: %d items\n", total)
 	done := func(ev engine.StageEvent) {
 		if _, ok := pending[ev.EventID]; !ok {
@@ -323,6 +342,9 @@ link, or a Jira issue key (such as KAN-19), issue id or issue link.`,
 			}
 			if st.RemoteType != "" {
 				fmt.Fprintf(w, "Type: %s on the other side, which this side could not give its item; it is kept for the way back.\n", shown(st.RemoteType))
+			}
+			if st.Held != "" {
+				fmt.Fprintf(w, "Held at %s: %s; it goes on by itself then.\n", shown(engine.StageName(st.Stage)), shown(st.Held))
 			}
 			switch {
 			case !st.ResolvedAt.IsZero():

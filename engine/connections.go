@@ -126,26 +126,25 @@ func (n *connections) Invite(ctx context.Context, r InviteRequest) (Connection, 
 	if err != nil {
 		return Connection{}, "", err
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return Connection{}, "", err
-	}
 	now := n.now().UTC()
 	c := store.Connection{ID: uuid.NewString(), Name: connectionName(n.inst.Name, dest.Name), Role: store.RoleInitiator,
 		Mode: string(mode), Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
 		RemoteURL: dest.URL, RemoteName: dest.Name, RemoteInstanceID: dest.ID, RemoteTracker: dest.Tracker,
 		CreatedAt: now, UpdatedAt: now}
-	inv := Invitation{URL: n.inst.URL, Name: n.inst.Name, InstanceID: n.inst.ID, Tracker: n.inst.Tracker,
-		ConnectionID: c.ID, ProjectName: p.Name, Mode: mode, Expires: now.Add(InvitationTTL), Secret: secret}
-	code, err := inv.Encode()
+	inv, code, err := n.invitationFor(c)
 	if err != nil {
 		return Connection{}, "", err
 	}
+	base := c.Name
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c.Name, err = n.freeName(ctx, tx, base, c.ID); err != nil {
+			return err
+		}
 		if err := n.st.CreateConnection(ctx, tx, c); err != nil {
 			return err
 		}
-		return n.st.CreateInvitation(ctx, tx, store.Invitation{ConnectionID: c.ID, SecretHash: hashSecret(secret), ExpiresAt: inv.Expires})
+		return n.st.CreateInvitation(ctx, tx, store.Invitation{ConnectionID: c.ID, SecretHash: hashSecret(inv.Secret), ExpiresAt: inv.Expires})
 	})
 	if err != nil {
 		return Connection{}, "", fmt.Errorf("creating the connection: %w", err)
@@ -154,13 +153,77 @@ func (n *connections) Invite(ctx context.Context, r InviteRequest) (Connection, 
 	return fromStore(c), code, nil
 }
 
-// connectionName names a connection the way Exalate does: Acme_to_Globex.
-func connectionName(from, to string) string {
-	clean := func(s string) string { return strings.Join(strings.Fields(s), "_") }
-	if to == "" {
-		return clean(from) + "_to_pending"
+// invitationFor makes a new invitation for connection c, with a new
+// secret, and its code; storing the secret's hash is the caller's.
+func (n *connections) invitationFor(c store.Connection) (Invitation, string, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return Invitation{}, "", err
 	}
-	return clean(from) + "_to_" + clean(to)
+	inv := Invitation{URL: n.inst.URL, Name: n.inst.Name, InstanceID: n.inst.ID, Tracker: n.inst.Tracker,
+		ConnectionID: c.ID, ProjectName: c.LocalProjectName, Mode: Mode(c.Mode), Expires: n.now().UTC().Add(InvitationTTL), Secret: secret}
+	code, err := inv.Encode()
+	if err != nil {
+		return Invitation{}, "", err
+	}
+	return inv, code, nil
+}
+
+// RenewInvitation gives a Pending connection's invitation a new code (id
+// may be the connection's name): the node keeps only the hash of a code's
+// secret, so it can't show the old code again, and the new code replaces
+// it; the old one stops working. It works for 72 hours from now.
+func (n *connections) RenewInvitation(ctx context.Context, id string) (Connection, string, error) {
+	c, err := n.findConnection(ctx, id)
+	if err != nil {
+		return Connection{}, "", err
+	}
+	if c.Status != StatusPending || c.Role != store.RoleInitiator {
+		return Connection{}, "", Errorf(ErrConflict, "connection %s is not waiting for an invitation of this node to be accepted (it is %s): there is no code to show", c.Name, c.Status)
+	}
+	inv, code, err := n.invitationFor(c)
+	if err != nil {
+		return Connection{}, "", err
+	}
+	err = n.st.RenewInvitation(ctx, nil, c.ID, hashSecret(inv.Secret), inv.Expires)
+	switch {
+	case errors.Is(err, store.ErrInvitationUsed):
+		return Connection{}, "", Errorf(ErrConflict, "the invitation of connection %s was accepted meanwhile: there is no code to show", c.Name)
+	case err != nil:
+		return Connection{}, "", fmt.Errorf("renewing the invitation of connection %s: %w", c.Name, err)
+	}
+	n.log.Info("invitation renewed, the old code revoked", "connection", c.ID, "expires", inv.Expires)
+	return fromStore(c), code, nil
+}
+
+// connectionName names a connection the way Exalate does: Acme_to_Globex.
+// freeName makes it unique on the node.
+func connectionName(from, to string) string {
+	if to == "" {
+		return nameWords(from) + "_to_pending"
+	}
+	return nameWords(from) + "_to_" + nameWords(to)
+}
+
+// nameWords joins a name's words with underscores.
+func nameWords(s string) string { return strings.Join(strings.Fields(s), "_") }
+
+// freeName is name, or else name_2, name_3…: the first that no connection
+// of this node but except has, read in tx, where the caller stores it, so
+// two connections never share a name. The console, the command line and
+// --connection find a connection by its name, and the console names the
+// file of its invitation code after it.
+func (n *connections) freeName(ctx context.Context, tx *sql.Tx, name, except string) (string, error) {
+	for i := 1; ; i++ {
+		try := name
+		if i > 1 {
+			try = fmt.Sprintf("%s_%d", name, i)
+		}
+		taken, err := n.st.ConnectionNameTaken(ctx, tx, try, except)
+		if err != nil || !taken {
+			return try, err
+		}
+	}
 }
 
 // Connections lists this node's connections, newest first, each with what
@@ -226,27 +289,8 @@ func (n *connections) SetActive(ctx context.Context, id string, active bool) (Co
 		if !active {
 			return nil
 		}
-		queued, err := n.st.EventsAt(ctx, tx, id, store.DirectionOut, StageSending)
-		if err != nil {
-			return err
-		}
-		for _, ev := range queued {
-			if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, nil); err != nil {
-				return err
-			}
-		}
-		// What arrived while deactivated was stored, not applied.
-		received, err := n.st.EventsAt(ctx, tx, id, store.DirectionIn, StageWaiting)
-		if err != nil {
-			return err
-		}
-		for _, ev := range received {
-			if _, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: id, Event: ev.ID}, nil); err != nil {
-				return err
-			}
-		}
-		replayed = len(queued) + len(received)
-		return nil
+		replayed, err = n.replayQueued(ctx, tx, id, time.Time{})
+		return err
 	})
 	if err != nil {
 		return c, fmt.Errorf("setting %s %s: %w", c.Name, status, err)
@@ -256,6 +300,35 @@ func (n *connections) SetActive(ctx context.Context, id string, active bool) (Co
 	}
 	c.Status, c.StatusReason = status, ""
 	return c, nil
+}
+
+// replayQueued enqueues, in tx, what a connection that was not Active
+// held: its syncs queued at Sending, and those received but not applied.
+// It runs in the transaction that makes the connection Active (SetActive,
+// and Redeem for an accepted invitation), so a sync prepared meanwhile
+// either sees the old status and is queued (then replayed here) or sees
+// the new one and is sent, never neither. The sends start at at (zero:
+// now). It returns how many it enqueued.
+func (n *connections) replayQueued(ctx context.Context, tx *sql.Tx, id string, at time.Time) (int, error) {
+	queued, err := n.st.EventsAt(ctx, tx, id, store.DirectionOut, StageSending)
+	if err != nil {
+		return 0, err
+	}
+	for _, ev := range queued {
+		if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, &river.InsertOpts{ScheduledAt: at}); err != nil {
+			return 0, err
+		}
+	}
+	received, err := n.st.EventsAt(ctx, tx, id, store.DirectionIn, StageWaiting)
+	if err != nil {
+		return 0, err
+	}
+	for _, ev := range received {
+		if _, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: id, Event: ev.ID}, nil); err != nil {
+			return 0, err
+		}
+	}
+	return len(queued) + len(received), nil
 }
 
 // Delete removes a connection on this side. The twins it made stay in both

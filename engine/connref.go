@@ -9,9 +9,10 @@ import (
 )
 
 // findConnection is the connection ref names: its id, or else its name.
-// Names are made from the two nodes' names (Acme_to_Globex), so two
-// connections between the same nodes share one; such a name is refused
-// with every match listed, and the id is the way to pick. A name matches
+// Names are unique on a node (freeName: Acme_to_Globex, Acme_to_Globex_2),
+// but a data dir from before they were may hold two connections of one
+// name; such a name is refused with every match listed, and the id is the
+// way to pick. A name matches
 // exactly, case included: it is copied from `tandem connections` or the
 // console, and a near miss that picked a connection the admin did not
 // mean would sync the wrong project.

@@ -62,6 +62,32 @@ func (n *pipeline) publish(e store.SyncEvent, at time.Time) StageEvent {
 	return se
 }
 
+// heldBy says why event e of connection c waits where it is without being
+// tried ("" when it does not): a sync on its way out waits at Sending, and
+// one received waits at Waiting for remote, while the connection is not
+// Active (jobs.go); what it waits for is the invitation's acceptance, or
+// the connection's activation.
+func heldBy(c store.Connection, e store.SyncEvent) string {
+	waits := (e.Direction == store.DirectionOut && e.Stage == StageSending) ||
+		(e.Direction == store.DirectionIn && e.Stage == StageWaiting)
+	if !waits {
+		return ""
+	}
+	switch c.Status {
+	case StatusPending:
+		who := c.RemoteName
+		if who == "" {
+			who = "the other side"
+		}
+		return "waiting for " + who + " to accept the invitation"
+	case StatusDeactivated:
+		return "the connection is deactivated: waiting for it to be activated"
+	case StatusError:
+		return "the connection is in error: waiting for it to be activated"
+	}
+	return ""
+}
+
 // stageIndex orders stages so an event never moves backwards (a report can
 // arrive before the sender has recorded that its send went through).
 func stageIndex(stage string) int { return slices.Index(Stages(), stage) }

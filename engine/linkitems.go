@@ -71,6 +71,9 @@ func (n *pipeline) LinkItems(ctx context.Context, r adminapi.LinkRequest) (admin
 		return adminapi.LinkResult{}, Errorf(ErrBadRequest, "%v", err)
 	}
 	e, err := et.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return adminapi.LinkResult{}, n.noSuchItem(r.Ref)
+	}
 	if err != nil {
 		return adminapi.LinkResult{}, fmt.Errorf("reading %s from %s: %w", r.Ref, n.inst.Tracker, err)
 	}
@@ -140,7 +143,7 @@ func (n *pipeline) ReceiveLink(ctx context.Context, c Connection, o LinkOffer) (
 	}
 	e, err := et.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) || (err == nil && e.Deleted) {
-		return LinkAnswer{}, Errorf(ErrNotFound, "no item %s in %s's %s", o.Ref, n.inst.Name, n.inst.Tracker)
+		return LinkAnswer{}, n.noSuchItem(o.Ref)
 	}
 	if err != nil {
 		return LinkAnswer{}, fmt.Errorf("reading %s: %w", o.Ref, err)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -36,17 +35,26 @@ func (n *connections) connectLocal(ctx context.Context, project, otherProject st
 	key := newToken("")
 	sealed := n.box.seal([]byte(key))
 	now := n.now().UTC()
-	name := strings.Join(strings.Fields(a.Name), "_") + "_to_" + strings.Join(strings.Fields(b.Name), "_")
+	// Each end is named from its own project (Company_to_Test and
+	// Test_to_Company), unique on the node as every connection's name.
 	end := func(id, remoteID, role string, mine, theirs Project) store.Connection {
-		return store.Connection{ID: id, RemoteID: remoteID, Name: name, Role: role, Mode: string(mode), Status: StatusActive,
+		return store.Connection{ID: id, RemoteID: remoteID, Name: nameWords(mine.Name) + "_to_" + nameWords(theirs.Name), Role: role, Mode: string(mode), Status: StatusActive,
 			LocalProject: mine.ID, LocalProjectName: mine.Name, RemoteURL: n.inst.URL, RemoteName: n.inst.Name,
 			RemoteInstanceID: n.inst.ID, RemoteTracker: n.inst.Tracker, RemoteProjectName: theirs.Name, Local: true,
 			KeyCipher: sealed, CreatedAt: now, UpdatedAt: now}
 	}
 	idA, idB := uuid.NewString(), uuid.NewString()
 	ca, cb := end(idA, idB, store.RoleInitiator, a, b), end(idB, idA, store.RoleAcceptor, b, a)
+	baseA, baseB := ca.Name, cb.Name
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ca.Name, err = n.freeName(ctx, tx, baseA, ca.ID); err != nil {
+			return err
+		}
 		if err := n.st.CreateConnection(ctx, tx, ca); err != nil {
+			return err
+		}
+		if cb.Name, err = n.freeName(ctx, tx, baseB, cb.ID); err != nil {
 			return err
 		}
 		return n.st.CreateConnection(ctx, tx, cb)

@@ -181,8 +181,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.connections = &connections{peering: n.peering, st: n.st, box: n.box, log: n.log, now: n.now, inst: n.inst,
 		tracker: cfg.Tracker, rules: cfg.Rules, modes: cfg.Modes, info: n.Info,
 		scripts: &scriptBook{st: n.st, now: n.now, compiled: map[string]*scriptRules{}}}
+	if uf, ok := cfg.Tracker.(tracker.UserFinder); ok {
+		n.connections.scripts.users = uf
+	}
 	n.pipeline = &pipeline{peering: n.peering, st: n.st, log: n.log, now: n.now, inst: n.inst, tracker: cfg.Tracker,
-		types: tracker.NewTypeNames(cfg.Vocabularies...), defaultType: cfg.DefaultType, progressEvery: cfg.ProgressEvery,
+		words: n.vocabulary(), types: tracker.NewTypeNames(cfg.Vocabularies...), defaultType: cfg.DefaultType, progressEvery: cfg.ProgressEvery,
 		findConnection: n.connections.findConnection, connRules: n.connections.connRules, disk: n.disk}
 	n.statistics = &statistics{st: n.st, connection: n.connections.findConnection, node: n.inst.Name}
 	if err := n.startWorkers(); err != nil {

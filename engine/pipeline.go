@@ -34,7 +34,10 @@ type pipeline struct {
 	now     func() time.Time
 	inst    store.Instance
 	tracker Tracker
-	types   tracker.TypeNames
+	// words are the node's tracker's (Node.vocabulary), for the messages
+	// that name its items.
+	words Vocabulary
+	types tracker.TypeNames
 	// defaultType is Config.DefaultType; progressEvery Config.ProgressEvery.
 	defaultType   string
 	progressEvery time.Duration

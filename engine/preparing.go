@@ -43,6 +43,9 @@ func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent,
 	defer n.writing.RUnlock()
 	started := n.now()
 	e, err := et.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return StageEvent{}, n.noSuchItem(ref)
+	}
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("reading %s from %s: %w", ref, n.inst.Tracker, err)
 	}
@@ -71,13 +74,25 @@ func (n *pipeline) connectionFor(ctx context.Context, connID, project string) (s
 	if err != nil {
 		return store.Connection{}, err
 	}
-	var matches []store.Connection
-	var names []string
+	// A connection still waiting for its invitation's acceptance is
+	// picked only when no other syncs the project: its syncs wait for
+	// the acceptance, and say so.
+	var matches, pending []store.Connection
 	for _, c := range cs {
-		if c.LocalProject == project && c.Status != StatusPending {
+		switch {
+		case c.LocalProject != project:
+		case c.Status == StatusPending:
+			pending = append(pending, c)
+		default:
 			matches = append(matches, c)
-			names = append(names, c.Name+" ("+c.ID+")")
 		}
+	}
+	if len(matches) == 0 {
+		matches = pending
+	}
+	var names []string
+	for _, c := range matches {
+		names = append(names, c.Name+" ("+c.ID+")")
 	}
 	switch len(matches) {
 	case 0:
@@ -138,6 +153,17 @@ type synced struct {
 	pendingComments, pendingFiles int
 	// inFlight is what the unfinished syncs of the item carry (inFlight).
 	inFlight map[string]bool
+	// sending is each field's value in the newest unfinished sync that
+	// carries it: the value the other side will have once they finish
+	// (unless a newer write the twin records beats it there).
+	sending map[string]carried
+}
+
+// carried is a field's value (fingerprint) in an unfinished sync, and the
+// source's modification time it carries.
+type carried struct {
+	fp string
+	at time.Time
 }
 
 // prepared is what Preparing decided to send of an item.
@@ -173,7 +199,7 @@ func (n *pipeline) syncedOf(ctx context.Context, c store.Connection, e Entity, r
 	// What earlier syncs of this entity still carry is not sent again: a
 	// change seen twice (by a poll and an exalate, or by two polls before
 	// the first sync finished) makes one replica, not two.
-	if s.inFlight, err = n.inFlight(ctx, c.ID, e.ID, rules); err != nil {
+	if s.inFlight, s.sending, err = n.inFlight(ctx, c.ID, e.ID, rules); err != nil {
 		return s, err
 	}
 	if s.comments, err = n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID); err != nil {
@@ -215,6 +241,15 @@ func changedFields(item Entity, s synced, rules Rules) []string {
 	var fields []string
 	for _, f := range rules.Fields() {
 		fp := fingerprint(rules.Value(item, f))
+		// Compared with what the other side will have: the newest value
+		// on its way, else the twin's. A value changed back to what the
+		// twin recorded while another was on its way is a change too.
+		if last, ok := s.sending[f]; ok && (s.twin == nil || !last.at.Before(fieldAt(*s.twin, f))) {
+			if fp != last.fp {
+				fields = append(fields, f)
+			}
+			continue
+		}
 		if (s.twin == nil || fieldFP(*s.twin, f) != fp) && !s.inFlight[f+"\x00"+fp] {
 			fields = append(fields, f)
 		}
@@ -272,6 +307,7 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 		Stage: StagePreparing, Payload: payload, LocalKey: e.Key, LocalURL: e.URL, RemoteKey: twin.RemoteKey, RemoteURL: twin.RemoteURL}
 	n.publish(ev, started)
 	sent := n.now()
+	held := ""
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, started); err != nil {
 			return err
@@ -290,7 +326,11 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 			return err
 		}
 		if status != StatusActive {
-			return nil // queued: activation enqueues it
+			// Queued, visibly: activation, or the invitation's
+			// acceptance, enqueues it (replayQueued).
+			c.Status = status
+			held = heldBy(c, ev)
+			return nil
 		}
 		_, err = n.river.InsertTx(ctx, tx, sendArgs{Conn: c.ID, Event: ev.ID}, nil)
 		return err
@@ -298,33 +338,39 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("storing the sync of %s: %w", e.Key, err)
 	}
-	return n.publish(ev, sent), nil
+	se := stageEventOf(ev, sent)
+	se.Held = held
+	n.hub.publish(se)
+	return se, nil
 }
 
 // inFlight collects what the unfinished syncs of an entity carry: field
-// values, comment bodies and attachments, as keys of a set.
-func (n *pipeline) inFlight(ctx context.Context, connID, entityID string, rules Rules) (map[string]bool, error) {
+// values, comment bodies and attachments, as keys of a set; and each
+// field's value in the newest of them that carries it.
+func (n *pipeline) inFlight(ctx context.Context, connID, entityID string, rules Rules) (map[string]bool, map[string]carried, error) {
 	evs, err := n.st.UnfinishedEvents(ctx, connID, entityID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	carried := map[string]bool{}
-	for _, ev := range evs {
+	carrying, sending := map[string]bool{}, map[string]carried{}
+	for _, ev := range evs { // oldest first
 		var r Replica
 		if err := json.Unmarshal(ev.Payload, &r); err != nil {
-			return nil, fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
+			return nil, nil, fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
 		}
 		for _, f := range r.Fields {
-			carried[f+"\x00"+fingerprint(rules.Sent(r.Source, f))] = true
+			fp := fingerprint(rules.Sent(r.Source, f))
+			carrying[f+"\x00"+fp] = true
+			sending[f] = carried{fp: fp, at: r.Source.ModifiedAt}
 		}
 		for _, c := range r.Comments {
-			carried["comment\x00"+c.ID+"\x00"+fingerprint(c.Body)] = true
+			carrying["comment\x00"+c.ID+"\x00"+fingerprint(c.Body)] = true
 		}
 		for _, a := range r.Attachments {
-			carried["attachment\x00"+a.ID] = true
+			carrying["attachment\x00"+a.ID] = true
 		}
 	}
-	return carried, nil
+	return carrying, sending, nil
 }
 
 // ExalateAll syncs every entity of a connection's project now (Bulk

@@ -68,6 +68,23 @@ func TestDiff(t *testing.T) {
 			func() synced {
 				s := syncedAs(item)
 				s.inFlight[FieldSummary+"\x00"+fingerprint("Fixed")] = true
+				s.sending = map[string]carried{FieldSummary: {fp: fingerprint("Fixed"), at: item.ModifiedAt.Add(time.Minute)}}
+				return s
+			}(),
+			want{twin: "r1"}},
+		{"a value changed back while another is on its way is sent", item,
+			func() synced {
+				s := syncedAs(item)
+				s.inFlight[FieldSummary+"\x00"+fingerprint("Fixed")] = true
+				s.sending = map[string]carried{FieldSummary: {fp: fingerprint("Fixed"), at: item.ModifiedAt.Add(time.Minute)}}
+				return s
+			}(),
+			want{changed: true, fields: []string{FieldSummary}, twin: "r1"}},
+		{"what an older unfinished sync carries, beaten by a newer incoming write, does not make that write go back", item,
+			func() synced {
+				s := syncedAs(item)
+				s.inFlight[FieldSummary+"\x00"+fingerprint("Fixed")] = true
+				s.sending = map[string]carried{FieldSummary: {fp: fingerprint("Fixed"), at: item.ModifiedAt.Add(-time.Minute)}}
 				return s
 			}(),
 			want{twin: "r1"}},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -50,7 +51,15 @@ func (n *connections) Accept(ctx context.Context, code, project string) (Connect
 		Role: store.RoleAcceptor, Mode: string(inv.Mode), Status: StatusPending, LocalProject: p.ID, LocalProjectName: p.Name,
 		RemoteURL: inv.URL, RemoteName: initiator.Name, RemoteInstanceID: initiator.ID,
 		RemoteTracker: initiator.Tracker, RemoteProjectName: inv.ProjectName, CreatedAt: now, UpdatedAt: now}
-	if err := n.st.CreateConnection(ctx, nil, c); err != nil {
+	base := c.Name
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c.Name, err = n.freeName(ctx, tx, base, c.ID); err != nil {
+			return err
+		}
+		return n.st.CreateConnection(ctx, tx, c)
+	})
+	if err != nil {
 		return Connection{}, fmt.Errorf("storing the connection being accepted: %w", err)
 	}
 
@@ -77,9 +86,20 @@ func (n *connections) Accept(ctx context.Context, code, project string) (Connect
 	if err != nil {
 		return n.fail(ctx, c, "the inviting node's key exchange failed", err)
 	}
-	err = n.st.ActivateConnection(ctx, nil, c.ID, store.Activation{RemoteID: inv.ConnectionID, Name: resp.Name,
-		RemoteName: resp.Initiator.Name, RemoteURL: inv.URL, RemoteInstanceID: resp.Initiator.ID,
-		RemoteTracker: resp.Initiator.Tracker, RemoteProjectName: resp.ProjectName, KeyCipher: n.box.seal(key)})
+	// The name the initiator gave the connection, where no other
+	// connection here has it: both sides call it the same when they can.
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		name := resp.Name
+		if name != "" {
+			var err error
+			if name, err = n.freeName(ctx, tx, nameWords(name), c.ID); err != nil {
+				return err
+			}
+		}
+		return n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: inv.ConnectionID, Name: name,
+			RemoteName: resp.Initiator.Name, RemoteURL: inv.URL, RemoteInstanceID: resp.Initiator.ID,
+			RemoteTracker: resp.Initiator.Tracker, RemoteProjectName: resp.ProjectName, KeyCipher: n.box.seal(key)})
+	})
 	if err != nil {
 		return n.fail(ctx, c, "storing the accepted connection failed", err)
 	}
@@ -173,6 +193,11 @@ func invitationError(err error) error {
 	return err
 }
 
+// acceptorSettle is how long after a redemption the syncs queued on the
+// Pending connection are sent: time for the acceptor to store the key the
+// redemption's answer completes.
+const acceptorSettle = time.Second
+
 // Redeem is the initiator's side of Accept: it checks the secret, redeems
 // the invitation once, completes the key exchange and activates the
 // connection. Only a Pending connection can be redeemed; an Active one is
@@ -209,14 +234,30 @@ func (n *connections) Redeem(ctx context.Context, r RedeemRequest) (RedeemRespon
 	if err != nil {
 		return RedeemResponse{}, err
 	}
-	name := connectionName(n.inst.Name, r.Acceptor.Name)
+	base, name := connectionName(n.inst.Name, r.Acceptor.Name), ""
+	replayed := 0
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.RedeemInvitation(ctx, tx, c.ID, r.Nonce, r.Acceptor.ID, n.now().UTC()); err != nil {
 			return err
 		}
-		return n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
+		// Acme_to_pending becomes Acme_to_Globex, or Acme_to_Globex_2
+		// when another connection has that name.
+		var err error
+		if name, err = n.freeName(ctx, tx, base, c.ID); err != nil {
+			return err
+		}
+		err = n.st.ActivateConnection(ctx, tx, c.ID, store.Activation{RemoteID: r.AcceptorConnectionID,
 			RemoteName: r.Acceptor.Name, RemoteURL: acceptorURL, RemoteInstanceID: r.Acceptor.ID,
 			RemoteTracker: r.Acceptor.Tracker, RemoteProjectName: r.ProjectName, Name: name, KeyCipher: n.box.seal(key)})
+		if err != nil {
+			return err
+		}
+		// What was synced while the invitation waited goes now, or
+		// rather once the acceptor has stored the key, which it does
+		// when this answer reaches it: a send before that would be
+		// refused and retried, showing a failure that is none.
+		replayed, err = n.replayQueued(ctx, tx, c.ID, time.Now().Add(acceptorSettle)) // the queue's clock, not the node's
+		return err
 	})
 	switch {
 	case errors.Is(err, store.ErrInvitationUsed), errors.Is(err, store.ErrNotFound):
@@ -226,7 +267,7 @@ func (n *connections) Redeem(ctx context.Context, r RedeemRequest) (RedeemRespon
 	case err != nil:
 		return RedeemResponse{}, fmt.Errorf("redeeming the invitation of connection %s: %w", c.ID, err)
 	}
-	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name)
+	n.log.Info("invitation redeemed", "connection", c.ID, "acceptor", r.Acceptor.Name, "queued_syncs", replayed)
 	return RedeemResponse{Initiator: n.info(), Name: name, ProjectName: c.LocalProjectName, PublicKey: priv.PublicKey().Bytes()}, nil
 }
 

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -283,4 +284,165 @@ func TestScriptTriggerAndBudget(t *testing.T) {
 	if n := countOnAcme("Internal only"); n != 0 {
 		t.Errorf("the unlabelled issue synced (%d copies): the trigger should have kept it", n)
 	}
+}
+
+// Scripts mapping the fields beyond Basic between Asana and Jira:
+// assignee (by e-mail), due date, priority (Jira's five onto Asana's
+// "Priority" enum of three) and Asana's tags onto Jira's labels.
+const (
+	fieldsAsanaOut = `
+def outgoing(item, replica):
+    replica.summary = item.summary
+    replica.assignee = item.assignee
+    replica.due_date = item.due_date
+    replica.priority = item.priority
+    replica.labels = item.labels
+`
+	fieldsAsanaIn = `
+def incoming(item, replica, previous, first_sync):
+    if replica.changed("assignee"):
+        item.assignee = user_by_email(replica.assignee.email) if replica.assignee else None
+    if replica.changed("due_date"):
+        item.due_date = replica.due_date
+    if replica.changed("priority"):
+        item.priority = map_value(replica.priority, {"Highest": "High", "Lowest": "Low"}, default=replica.priority)
+`
+	fieldsJiraOut = `
+def outgoing(item, replica):
+    replica.summary = item.summary
+    replica.assignee = item.assignee
+    replica.due_date = item.due_date
+    replica.priority = item.priority
+`
+	fieldsJiraIn = `
+def incoming(item, replica, previous, first_sync):
+    if replica.changed("summary"):
+        item.summary = replica.summary
+    if replica.changed("assignee"):
+        item.assignee = replica.assignee
+    if replica.changed("due_date"):
+        item.due_date = replica.due_date
+    if replica.changed("priority"):
+        item.priority = replica.priority
+    if replica.changed("labels"):
+        item.labels = replica.labels
+`
+)
+
+// TestScriptModeMapsFieldsBeyondBasic: assignee by e-mail both ways (one
+// the other side has no user for leaves the twin unassigned, and the sync
+// says so), due date both ways, priority onto an Asana enum custom field
+// and back, and Asana's tags onto Jira's labels.
+func TestScriptModeMapsFieldsBeyondBasic(t *testing.T) {
+	p := inScriptMode(pairOf(t, "jira"))
+	a, b, connA, connB := connectedPair(t, p.start, p.project)
+	ctx := ctxFor(t)
+	publish(t, a, connA.ID, fieldsAsanaOut, fieldsAsanaIn)
+	publish(t, b, connB.ID, fieldsJiraOut, fieldsJiraIn)
+
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src engine.Entity
+	for _, id := range ids {
+		if e := read(t, a, id); e.Summary == "Q3 campaign brief" {
+			src = e
+		}
+	}
+	if src.ID == "" || src.Priority != "High" || !slices.Contains(src.Labels, "partner") {
+		t.Fatalf("the seeded task: %+v, want Q3 campaign brief, High, tagged partner", src.Fields)
+	}
+	priya, due := "priya@acme.example", "2026-12-24"
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{FieldsUpdate: tracker.FieldsUpdate{Assignee: &priya, DueDate: &due}}); err != nil {
+		t.Fatal(err)
+	}
+	done := exalate(t, a, src.URL)
+	twin := read(t, b, done.RemoteKey)
+	if twin.Assignee == nil || twin.Assignee.Email != priya || twin.DueDate != due || twin.Priority != "High" || !slices.Equal(twin.Labels, src.Labels) {
+		t.Fatalf("the Jira twin: assignee %+v, due %q, priority %q, labels %v; want %s, %s, High, %v",
+			twin.Assignee, twin.DueDate, twin.Priority, twin.Labels, priya, due, src.Labels)
+	}
+
+	// Marcus has no Jira user: the twin is left unassigned, and the sync
+	// says why.
+	marcus := "marcus@acme.example"
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{FieldsUpdate: tracker.FieldsUpdate{Assignee: &marcus}}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 30*time.Second, "the Jira twin unassigned", func() bool { return read(t, b, twin.ID).Assignee == nil })
+	within(t, 30*time.Second, "the note on Acme's sync", func() bool {
+		evs, err := a.RecentEvents(ctx, connA.ID, 5)
+		if err != nil || len(evs) == 0 {
+			return false
+		}
+		st, err := a.EventStatus(ctx, connA.ID, evs[0].EventID)
+		return err == nil && slices.ContainsFunc(st.Notes, func(n string) bool {
+			return strings.Contains(n, marcus) && strings.Contains(n, "left unassigned")
+		})
+	})
+
+	// Jira's edits reach Asana: Lowest becomes Low there.
+	alex, lowest, later := "alex@acme.example", "Lowest", "2027-01-15"
+	if _, err := b.et().Update(ctx, twin.ID, engine.EntityUpdate{FieldsUpdate: tracker.FieldsUpdate{Assignee: &alex, Priority: &lowest, DueDate: &later}}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 30*time.Second, "Jira's edits on the Asana task", func() bool {
+		e := read(t, a, src.ID)
+		return e.Assignee != nil && e.Assignee.Email == alex && e.Priority == "Low" && e.DueDate == later
+	})
+	settledWithoutEcho(t, a, b)
+	if e := read(t, b, twin.ID); e.Priority != "Lowest" {
+		t.Errorf("the Jira twin's priority after settling: %q, want Lowest (Asana's Low must not come back as Low)", e.Priority)
+	}
+}
+
+// TestScriptErrorRetriedAfterTheFix: an incoming script asking Jira for a
+// status its workflow can't reach from where the issue is fails the sync
+// at Waiting for remote with Jira's "no transition" error, listed in
+// Errors; once a fixed version is published, retrying the sync runs it
+// and the twin reaches its status.
+func TestScriptErrorRetriedAfterTheFix(t *testing.T) {
+	p := inScriptMode(pairOf(t, "jira"))
+	a, b, connA, connB := connectedPair(t, p.start, p.project)
+	ctx := ctxFor(t)
+	publish(t, a, connA.ID, asanaOut, asanaIn)
+	// KAN's workflow reaches In Review only from In Progress.
+	publish(t, b, connB.ID, jiraOut, strings.Replace(jiraIn, `"Done" if`, `"In Review" if`, 1))
+
+	src, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "Review the copy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin := read(t, b, exalate(t, a, src.URL).RemoteKey)
+	yes := true
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{FieldsUpdate: tracker.FieldsUpdate{Completed: &yes}}); err != nil {
+		t.Fatal(err)
+	}
+	var failed adminapi.SyncError
+	within(t, 30*time.Second, "the failing sync in Globex's errors", func() bool {
+		errs, err := b.Errors(ctx, connB.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range errs.Errors {
+			if e.Stage == engine.StageWaiting && strings.Contains(e.Error, "no transition from To Do to In Review") {
+				failed = e
+				return true
+			}
+		}
+		return false
+	})
+	if got := read(t, b, twin.ID).Status; got != "To Do" {
+		t.Fatalf("the twin moved to %q while its sync failed", got)
+	}
+	publish(t, b, connB.ID, jiraOut, jiraIn) // In Review → Done
+	if _, err := b.Retry(ctx, connB.ID, failed.EventID); err != nil {
+		t.Fatal(err)
+	}
+	within(t, 30*time.Second, "the twin in Done after the retry", func() bool { return read(t, b, twin.ID).Status == "Done" })
+	within(t, 30*time.Second, "Globex's errors empty", func() bool {
+		errs, err := b.Errors(ctx, connB.ID, 10)
+		return err == nil && errs.Total == 0
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/tandem-sync/tandem/engine/script"
+	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -25,6 +26,7 @@ type scriptRules struct {
 	outLines int
 	inLines  int
 	budget   script.Budget
+	users    tracker.UserFinder
 
 	mu sync.Mutex
 	// values caches the outgoing script's replica of an item, by the
@@ -89,7 +91,7 @@ func (s *scriptRules) replicaOf(ctx context.Context, e Entity) (script.OutgoingR
 	if ok {
 		return script.OutgoingResult{Replica: rep}, nil
 	}
-	res, err := s.out.Outgoing(ctx, script.Env{Budget: s.budget}, e)
+	res, err := s.out.Outgoing(ctx, scriptEnv(s.budget, s.users), e)
 	if err != nil {
 		return res, err
 	}
@@ -167,7 +169,7 @@ func (s *scriptRules) Incoming(ctx context.Context, in Incoming) (Applied, error
 	if in.Current == nil {
 		changed = rep.Set
 	}
-	env := script.Env{Budget: s.budget}
+	env := scriptEnv(s.budget, s.users)
 	if in.MapType != nil {
 		env.MapType = func(_ context.Context, typ string) (string, string, error) { return in.MapType(typ) }
 	}
@@ -209,9 +211,19 @@ func (s *scriptRules) Refused(asked EntityUpdate, got Entity, src ReplicaEntity)
 // it starts syncing on its own. A failing trigger is an error naming the
 // script and line; the item is considered again on its next change.
 func (s *scriptRules) trigger(ctx context.Context, e Entity) (bool, error) {
-	res, err := s.out.Trigger(ctx, script.Env{Budget: s.budget}, e)
+	res, err := s.out.Trigger(ctx, scriptEnv(s.budget, s.users), e)
 	if err != nil {
 		return false, fmt.Errorf("the trigger of script v%d on %s: %w", s.version, e.Key, err)
 	}
 	return res.Sync, nil
+}
+
+// scriptEnv is what a run gets from the node: its budget, and
+// user_by_email when the tracker finds users.
+func scriptEnv(budget script.Budget, users tracker.UserFinder) script.Env {
+	env := script.Env{Budget: budget}
+	if users != nil {
+		env.UserByEmail = users.UserByEmail
+	}
+	return env
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/engine/script"
+	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -30,6 +31,9 @@ type scriptBook struct {
 	st     *store.Store
 	now    func() time.Time
 	budget script.Budget
+	// users finds this side's users by e-mail (user_by_email); nil when
+	// the tracker can't.
+	users tracker.UserFinder
 
 	mu       sync.Mutex
 	compiled map[string]*scriptRules // by connection id
@@ -68,11 +72,19 @@ func (b *scriptBook) rules(ctx context.Context, connID string) (Rules, error) {
 		return r, nil
 	}
 	r, err := compileScripts(sc, b.budget)
+	if r != nil {
+		r.users = b.users
+	}
 	if err != nil {
 		return nil, fmt.Errorf("version %d of the scripts: %w", sc.Version, err)
 	}
 	b.compiled[connID] = r
 	return r, nil
+}
+
+// env is what a test run's scripts get from the node.
+func (b *scriptBook) env() script.Env {
+	return scriptEnv(b.budget, b.users)
 }
 
 // scriptConnection finds a connection (by id or name) for its scripts:
@@ -307,7 +319,7 @@ func (n *connections) TestRun(ctx context.Context, connID string, r adminapi.Tes
 		return adminapi.TestRun{}, fmt.Errorf("reading %s: %w", r.Ref, err)
 	}
 	run := adminapi.TestRun{Direction: r.Direction, Version: r.Version, Item: e.Key}
-	env := script.Env{Budget: n.scripts.budget}
+	env := n.scripts.env()
 	if r.Direction == adminapi.TestOutgoing {
 		p, err := script.Compile("outgoing.star", sc.Outgoing)
 		if err != nil {

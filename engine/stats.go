@@ -113,6 +113,7 @@ func (s *statistics) RecentEvents(ctx context.Context, connID string, limit int)
 	out := make([]StageEvent, len(evs))
 	for i, ev := range evs {
 		out[i] = stageEventOf(ev, ev.UpdatedAt)
+		out[i].Held = heldBy(c, ev)
 	}
 	return out, nil
 }

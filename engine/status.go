@@ -31,8 +31,13 @@ func (n *pipeline) Status(ctx context.Context, connID, ref string) (EventStatus,
 	st, found, err := n.statusOf(ctx, connID, id)
 	if err == nil && !found {
 		// A reference may be a key rather than the tracker's id (Jira's
-		// KAN-19): the tracker knows which item it names.
-		if e, gerr := et.Get(ctx, id); gerr == nil && e.ID != id && !e.Deleted {
+		// KAN-19): the tracker knows which item it names, or that there
+		// is none.
+		e, gerr := et.Get(ctx, id)
+		switch {
+		case errors.Is(gerr, ErrNotFound):
+			return EventStatus{}, n.noSuchItem(ref)
+		case gerr == nil && e.ID != id && !e.Deleted:
 			st, found, err = n.statusOf(ctx, connID, e.ID)
 		}
 	}
@@ -40,6 +45,26 @@ func (n *pipeline) Status(ctx context.Context, connID, ref string) (EventStatus,
 		return st, err
 	}
 	return EventStatus{}, Errorf(ErrNotFound, "%s was never synced from or to %s", ref, n.inst.Name)
+}
+
+// noSuchItem is the one line for a reference to an item the tracker does
+// not have (or no longer has, or does not show this node): "No task 1200…
+// in Acme's Asana (it may have been deleted, or is in another
+// workspace)", in the words of the node's tracker, rather than the
+// client's 404.
+func (n *pipeline) noSuchItem(ref string) error {
+	v := n.words
+	if v.Item == "" {
+		v.Item = "item"
+	}
+	if v.Title == "" {
+		v.Title = n.inst.Tracker
+	}
+	why := "it may have been deleted"
+	if v.Elsewhere != "" {
+		why += ", or is " + v.Elsewhere
+	}
+	return Errorf(ErrNotFound, "No %s %s in %s's %s (%s)", v.Item, ref, n.inst.Name, v.Title, why)
 }
 
 // statusOf finds the latest sync of the entity id names, here or as the
@@ -103,6 +128,9 @@ func (n *pipeline) eventStatus(ctx context.Context, connID, eventID string) (Eve
 		return EventStatus{}, err
 	}
 	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt), RulesVersion: ev.RulesVersion}
+	if c, err := n.st.Connection(ctx, connID); err == nil {
+		st.Held = heldBy(c, ev)
+	}
 	if len(ev.Result) > 0 {
 		var res ApplyResult
 		if json.Unmarshal(ev.Result, &res) == nil {

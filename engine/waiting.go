@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -82,8 +84,9 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 			r.Source.Key, c.RemoteName, r.Twin)
 	}
 	created := false
+	typeNote := "" // what this apply did to the item's type, if not the source's
 	if errors.Is(err, store.ErrNotFound) {
-		twin, created, err = n.createTwin(ctx, et, c, &r)
+		twin, created, err = n.createTwin(ctx, et, c, &r, &res, &typeNote)
 	}
 	if err == nil {
 		defer n.applying.begin(c.ID, twin.LocalID)()
@@ -98,7 +101,7 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 		res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
 		return res, nil
 	default:
-		if twin, err = n.updateTwin(ctx, et, c, twin, &r, &res); errors.Is(err, ErrNotFound) {
+		if twin, err = n.updateTwin(ctx, et, c, twin, &r, &res, &typeNote); errors.Is(err, ErrNotFound) {
 			// Deleted here since the last look: record it, apply nothing.
 			res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
 			res.Skipped = append(res.Skipped, "the twin "+twin.LocalKey+" was deleted on "+n.inst.Name+"; nothing was applied")
@@ -109,9 +112,8 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 		}
 	}
 	res.EntityID, res.Key, res.URL = twin.LocalID, twin.LocalKey, twin.LocalURL
-	if twin.RemoteType != "" {
-		res.Notes = append(res.Notes, fmt.Sprintf("%s could not give %s the type %q (this project has no such type, or refused the change), so it has one of %s's own; %q is kept for the way back",
-			n.inst.Name, twin.LocalKey, twin.RemoteType, n.inst.Name, twin.RemoteType))
+	if typeNote != "" {
+		res.Notes = append(res.Notes, typeNote)
 	}
 	res, err = n.applyItems(ctx, et, c, twin, r, res, prog)
 	if errors.Is(err, ErrNotFound) {
@@ -245,7 +247,7 @@ func (n *pipeline) adoptOrAddComment(ctx context.Context, et EntityTracker, c st
 // (a change made while its first sync was on its way) may have created the
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
-func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica) (twin store.Twin, created bool, err error) {
+func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica, res *ApplyResult, typeNote *string) (twin store.Twin, created bool, err error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return store.Twin{}, false, err
@@ -255,6 +257,7 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		return store.Twin{}, false, fmt.Errorf("%s's incoming rules on %s: %w", c.Name, r.Source.Key, err)
 	}
 	takeItems(r, ch)
+	res.Notes = append(res.Notes, ch.Notes...)
 	n.writing.Lock()
 	defer n.writing.Unlock()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
@@ -269,12 +272,15 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		// The fields beyond Basic (Script mode) are set on the new item
 		// by an update: a create takes Basic's alone. Should this fail,
 		// the retry finds the item made (adoptOrCreate) and sets them.
-		if e, err = et.Update(ctx, e.ID, EntityUpdate{FieldsUpdate: u.FieldsUpdate}); err != nil {
+		if e, err = n.update(ctx, et, e.ID, e.Key, EntityUpdate{FieldsUpdate: u.FieldsUpdate}, res); err != nil {
 			return store.Twin{}, false, fmt.Errorf("setting the fields of the twin of %s: %w", r.Source.Key, err)
 		}
 	}
 	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
 		RemoteKey: r.Source.Key, RemoteURL: r.Source.URL, RemoteType: ch.RemoteType}
+	if ch.RemoteType != "" {
+		*typeNote = n.typeNote(e, ch.RemoteType, "")
+	}
 	for _, f := range rules.Fields() {
 		setField(&twin, f, fingerprint(rules.Value(e, f)), r.Source.ModifiedAt)
 	}
@@ -334,7 +340,7 @@ func (n *pipeline) adoptOrCreate(ctx context.Context, et EntityTracker, c store.
 // last sync keeps the newer of the two writes, and a stale replica (older
 // than the write that set the field) changes nothing. A description that
 // loses is kept as a comment, never silently lost.
-func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r *Replica, res *ApplyResult) (store.Twin, error) {
+func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r *Replica, res *ApplyResult, typeNote *string) (store.Twin, error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return twin, err
@@ -404,10 +410,11 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 		return twin, err
 	}
-	if slices.ContainsFunc(fields, rules.KeepsRemote) {
+	keeps := slices.ContainsFunc(fields, rules.KeepsRemote)
+	if keeps {
 		twin.RemoteType = ch.RemoteType
 	}
-	e, err := et.Update(ctx, twin.LocalID, ch.Update)
+	e, err := n.update(ctx, et, twin.LocalID, twin.LocalKey, ch.Update, res)
 	if err != nil {
 		return twin, fmt.Errorf("updating %s: %w", twin.LocalKey, err)
 	}
@@ -419,8 +426,13 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 			setField(&twin, f, fingerprint(v), r.Source.ModifiedAt)
 		}
 	}
-	if kept, refused := rules.Refused(ch.Update, e, r.Source); refused {
+	kept, refused := rules.Refused(ch.Update, e, r.Source)
+	switch {
+	case refused:
 		twin.RemoteType = kept
+		*typeNote = n.typeNote(e, kept, deref(ch.Update.Type))
+	case keeps && ch.RemoteType != "":
+		*typeNote = n.typeNote(e, ch.RemoteType, "")
 	}
 	for _, body := range ch.Comments {
 		if _, err := et.AddComment(ctx, twin.LocalID, body); err != nil {
@@ -429,6 +441,22 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
 	return twin, err
+}
+
+// update makes an item's changes. An assignee no user here has (by
+// e-mail) leaves the item unassigned rather than failing the sync, and
+// says so in the sync's notes: the trackers of two companies rarely share
+// every user.
+func (n *pipeline) update(ctx context.Context, et EntityTracker, id, key string, u EntityUpdate, res *ApplyResult) (Entity, error) {
+	e, err := et.Update(ctx, id, u)
+	if errors.Is(err, tracker.ErrUnknownUser) && u.Assignee != nil && *u.Assignee != "" {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s has no user with the e-mail %q, so %s was left unassigned",
+			n.inst.Name, *u.Assignee, key))
+		nobody := ""
+		u.Assignee = &nobody
+		e, err = et.Update(ctx, id, u)
+	}
+	return e, err
 }
 
 // previousReplica is the last replica received for a local entity before
@@ -462,6 +490,45 @@ func takeItems(r *Replica, ch Applied) {
 	if ch.NoAttachments {
 		r.Attachments = nil
 	}
+}
+
+// typeNote says which type item e has and why, when it could not take
+// source, the other side's type: this side has no such type, so it got
+// the default one (`KAN-7 is a "Task": Globex's Jira has no type
+// "milestone", so it got the default type`), or the tracker refused to
+// change its type to refused, what the sync asked for ("" when it did
+// not refuse: `KAN-7 is still an "Epic": Globex's Jira refused to change
+// its type to "Task"`). A type is named as the node's users know it
+// (Asana's default_task is a "task").
+func (n *pipeline) typeNote(e Entity, source, refused string) string {
+	name := func(t string) string {
+		if alias, ok := n.words.TypeAliases[strings.ToLower(t)]; ok {
+			return alias
+		}
+		return t
+	}
+	got := name(e.Type)
+	tracker := n.words.Title
+	if tracker == "" {
+		tracker = n.inst.Tracker
+	}
+	where := n.inst.Name + "'s " + tracker
+	if refused == "" {
+		return fmt.Sprintf("%s is %s %q: %s has no type %q, so it got the default type", e.Key, article(got), got, where, source)
+	}
+	note := fmt.Sprintf("%s is still %s %q: %s refused to change its type to %q", e.Key, article(got), got, where, name(refused))
+	if !n.sameType(refused, source) {
+		note += fmt.Sprintf(", its default type, as it has no type %q", source)
+	}
+	return note
+}
+
+// article is "an" before a word that starts with a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // mapType picks the type an entity of the other side's type typ gets here:

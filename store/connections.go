@@ -162,6 +162,25 @@ func (s *Store) Connection(ctx context.Context, id string) (Connection, error) {
 	return c, nil
 }
 
+// ConnectionNameTaken says whether a connection other than exceptID is
+// named name, read in tx (nil: outside any), so a caller that picks a free
+// name and stores it in one transaction never gives two connections one
+// name.
+func (s *Store) ConnectionNameTaken(ctx context.Context, tx *sql.Tx, name, exceptID string) (bool, error) {
+	const q = "SELECT EXISTS (SELECT 1 FROM connections WHERE name = ? AND id != ?)"
+	var taken bool
+	var err error
+	if tx != nil {
+		err = tx.QueryRowContext(ctx, q, name, exceptID).Scan(&taken)
+	} else {
+		err = s.db.QueryRowContext(ctx, q, name, exceptID).Scan(&taken)
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking the connection name %q: %w", name, err)
+	}
+	return taken, nil
+}
+
 // Connections returns every connection, newest first.
 func (s *Store) Connections(ctx context.Context) ([]Connection, error) {
 	rows, err := s.db.QueryContext(ctx,

@@ -38,6 +38,7 @@ type InvitationStore interface {
 	CreateInvitation(ctx context.Context, tx *sql.Tx, inv Invitation) error
 	Invitation(ctx context.Context, connID string) (Invitation, error)
 	RedeemInvitation(ctx context.Context, tx *sql.Tx, connID string, nonce []byte, acceptorInstanceID string, now time.Time) error
+	RenewInvitation(ctx context.Context, tx *sql.Tx, connID string, secretHash []byte, expires time.Time) error
 }
 
 var _ InvitationStore = (*Store)(nil)
@@ -110,6 +111,31 @@ func (s *Store) RedeemInvitation(ctx context.Context, tx *sql.Tx, connID string,
 	})
 	if err != nil {
 		return fmt.Errorf("redeem invitation for connection %s: %w", connID, err)
+	}
+	return nil
+}
+
+// RenewInvitation gives an unredeemed invitation a new secret (its hash)
+// and expiry, in tx (nil: on its own): the code made with the old secret
+// stops working, since only the one hash is kept. An invitation already
+// redeemed returns ErrInvitationUsed, a connection without one ErrNotFound.
+func (s *Store) RenewInvitation(ctx context.Context, tx *sql.Tx, connID string, secretHash []byte, expires time.Time) error {
+	if len(secretHash) == 0 || expires.IsZero() {
+		return fmt.Errorf("renew invitation for connection %s: empty secret hash or no expiry", connID)
+	}
+	err := s.inTx(ctx, tx, func(tx *sql.Tx) error {
+		inv, err := readInvitation(ctx, tx, connID)
+		if err != nil {
+			return err
+		}
+		if !inv.RedeemedAt.IsZero() {
+			return ErrInvitationUsed
+		}
+		return execOne(ctx, tx, `UPDATE invitations SET secret_hash = ?, expires_at = ?
+			WHERE connection_id = ? AND redeemed_at IS NULL`, secretHash, formatTime(expires), connID)
+	})
+	if err != nil {
+		return fmt.Errorf("renew invitation for connection %s: %w", connID, err)
 	}
 	return nil
 }

@@ -163,3 +163,28 @@ func TestRedeemInvitationInTxRollsBack(t *testing.T) {
 		t.Errorf("redeem after rollback: %v", err)
 	}
 }
+
+// TestRenewInvitation checks that a renewed invitation keeps only the new
+// secret's hash and expiry, and that a redeemed one can't be renewed.
+func TestRenewInvitation(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	invitedConnection(t, s, "a", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	later := time.Date(2030, 1, 4, 0, 0, 0, 0, time.UTC)
+	if err := s.RenewInvitation(ctx, nil, "a", []byte("new-hash"), later); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := s.Invitation(ctx, "a")
+	if err != nil || !bytes.Equal(inv.SecretHash, []byte("new-hash")) || !inv.ExpiresAt.Equal(later) {
+		t.Errorf("renewed: %+v (%v)", inv, err)
+	}
+	if err := s.RenewInvitation(ctx, nil, "nope", []byte("x"), later); !errors.Is(err, ErrNotFound) {
+		t.Errorf("renewing a missing invitation: err = %v, want ErrNotFound", err)
+	}
+	if err := s.RedeemInvitation(ctx, nil, "a", []byte("nonce"), "acceptor", time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenewInvitation(ctx, nil, "a", []byte("again"), later); !errors.Is(err, ErrInvitationUsed) {
+		t.Errorf("renewing a redeemed invitation: err = %v, want ErrInvitationUsed", err)
+	}
+}

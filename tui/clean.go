@@ -174,6 +174,11 @@ func (n cleanNode) Invite(ctx context.Context, r adminapi.InviteRequest) (admina
 	return cleaned(v), termtext.Line(code), cleanErr(err)
 }
 
+func (n cleanNode) RenewInvitation(ctx context.Context, id string) (adminapi.Connection, string, error) {
+	v, code, err := n.Node.RenewInvitation(ctx, id)
+	return cleaned(v), termtext.Line(code), cleanErr(err)
+}
+
 func (n cleanNode) PreviewInvitation(ctx context.Context, code string) (adminapi.InvitationPreview, error) {
 	v, err := n.Node.PreviewInvitation(ctx, code)
 	return cleaned(v), cleanErr(err)

@@ -97,6 +97,9 @@ const (
 	confirmBulk
 	// confirmUpgrade asks before upgrading to Script mode.
 	confirmUpgrade
+	// confirmRenew asks before showing a Pending connection's code
+	// again: the new code revokes the old one.
+	confirmRenew
 )
 
 // recentLimit is how many recent syncs the page reads; the height decides
@@ -303,7 +306,7 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	}
-	if s.tab == tabRules {
+	if s.tab == tabRules && !s.pending() {
 		if cmd, handled := s.rulesKey(msg); handled {
 			return s, cmd
 		}
@@ -333,6 +336,9 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		}
 	case s.busy != "":
 		// One change at a time: the keys below wait for the last one.
+	case s.invited() && key.Matches(msg, k.NewCode):
+		s.actionErr = nil
+		s.confirm = confirmRenew
 	case key.Matches(msg, k.Deactivate):
 		s.actionErr = nil
 		switch s.conn.Status {
@@ -343,13 +349,13 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		default:
 			s.actionErr = errors.New("this connection is waiting for its invitation to be accepted; it can be deactivated once it is active")
 		}
-	case s.tab != tabRules && key.Matches(msg, k.Delete):
-		// x exports on the Rules tab.
+	case (s.tab != tabRules || s.pending()) && key.Matches(msg, k.Delete):
+		// x exports on the Rules tab of a connection past Pending.
 		s.actionErr = nil
 		s.confirm = confirmDelete
-	case s.tab == tabScope && key.Matches(msg, k.Trigger):
+	case s.tab == tabScope && !s.pending() && key.Matches(msg, k.Trigger):
 		return s, s.setTrigger(!s.conn.TriggerNewTasks)
-	case s.tab == tabScope && key.Matches(msg, k.Bulk):
+	case s.tab == tabScope && !s.pending() && key.Matches(msg, k.Bulk):
 		if s.bulk != nil && !s.bulk.finished() {
 			return s, nil
 		}
@@ -368,8 +374,17 @@ func (s *connectionScreen) act() tea.Cmd {
 	switch what {
 	case confirmDelete:
 		s.busy = "Deleting"
-		name := s.conn.Name
+		name, invited := s.conn.Name, s.invited()
+		if invited {
+			s.busy = "Cancelling the invitation"
+		}
 		return tea.Batch(s.spin.Tick, func() tea.Msg {
+			if invited {
+				if err := cancelInvitation(ctx, node, id); err != nil {
+					return connDeletedMsg{fmt.Errorf("cancelling the invitation of %s: %w", name, err)}
+				}
+				return connDeletedMsg{}
+			}
 			if err := node.Delete(ctx, id); err != nil {
 				return connDeletedMsg{fmt.Errorf("deleting %s: %w", name, err)}
 			}
@@ -379,6 +394,8 @@ func (s *connectionScreen) act() tea.Cmd {
 		return s.startBulk()
 	case confirmUpgrade:
 		return s.upgrade()
+	case confirmRenew:
+		return push(newRenewedInvitationScreen(s.c, s.conn))
 	case confirmDeactivate, confirmActivate:
 		on := what == confirmActivate
 		verb := "deactivating"
@@ -414,6 +431,17 @@ func (s *connectionScreen) ShortHelp() []key.Binding {
 	if s.confirm != confirmNone {
 		return []key.Binding{k.Confirm, k.Cancel}
 	}
+	if s.pending() {
+		// What can be done while the other side has not accepted.
+		ks := []key.Binding{s.deleteKey()}
+		if s.invited() {
+			ks = []key.Binding{k.NewCode, k.CancelInvite}
+		}
+		if s.tab == tabScope {
+			ks = append(ks, k.ExalateOne)
+		}
+		return append(ks, k.Tabs)
+	}
 	ks := []key.Binding{k.Tabs}
 	switch s.tab {
 	case tabScope:
@@ -430,6 +458,16 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	k := s.c.keys
 	if s.confirm != confirmNone {
 		return [][]key.Binding{{k.Confirm, k.Cancel}}
+	}
+	if s.pending() {
+		own := []key.Binding{s.deleteKey()}
+		if s.invited() {
+			own = []key.Binding{k.NewCode, k.CancelInvite}
+		}
+		if s.tab == tabScope {
+			own = append(own, k.ExalateOne)
+		}
+		return [][]key.Binding{{k.Left, k.Right, k.Refresh}, own, {k.OpenSync, k.History}}
 	}
 	// Each tab's own keys only: e does nothing off the Rules tab.
 	var own []key.Binding
@@ -457,6 +495,25 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 		page = []key.Binding{s.activeKey(), k.OpenSync, k.History} // x exports here
 	}
 	return append(rows, page, []key.Binding{k.Errors, k.Queue})
+}
+
+// pending says the connection's invitation is not accepted yet: its page
+// offers no trigger, Bulk Exalate or deactivation.
+func (s *connectionScreen) pending() bool { return s.conn.Status == adminapi.StatusPending }
+
+// invited says the connection waits for the other side to accept this
+// node's invitation: its page offers the code again, and cancelling.
+func (s *connectionScreen) invited() bool {
+	return s.pending() && s.conn.Role == adminapi.RoleInitiator
+}
+
+// deleteKey is x as it applies to the connection: cancelling an
+// invitation not accepted yet, else deleting.
+func (s *connectionScreen) deleteKey() key.Binding {
+	if s.invited() {
+		return s.c.keys.CancelInvite
+	}
+	return s.c.keys.Delete
 }
 
 // activeKey is d as it applies to the connection's status.

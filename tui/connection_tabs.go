@@ -51,14 +51,18 @@ func (s *connectionScreen) View() string {
 	return body
 }
 
-// otherSide names the other side of the connection and its project.
+// otherSide names the other side of the connection and its project; a
+// Pending connection's says what it waits for.
 func (s *connectionScreen) otherSide() string {
+	if s.pending() {
+		return sentence(pendingWords(s.conn))
+	}
 	other := s.conn.RemoteName
 	switch {
 	case s.conn.Local:
 		other = "this node"
 	case other == "":
-		other = "not known yet"
+		other = "the other side"
 	}
 	if s.conn.RemoteProjectName != "" {
 		other += " / " + s.conn.RemoteProjectName
@@ -66,11 +70,28 @@ func (s *connectionScreen) otherSide() string {
 	return other
 }
 
+// pendingWords says what a Pending connection waits for: the other side
+// to accept this node's invitation, or (on the accepting side, until the
+// inviting node answers) the inviting node to confirm.
+func pendingWords(c adminapi.Connection) string {
+	who := c.RemoteName
+	if who == "" {
+		who = "the other side"
+	}
+	if c.Role == adminapi.RoleAcceptor {
+		return "waiting for " + who + " to confirm the invitation"
+	}
+	return "waiting for " + who + " to accept the invitation"
+}
+
 func (s *connectionScreen) header() string {
 	st := s.c.styles
-	return st.Subtitle.Render(s.conn.Name) + st.Faint.Render(" · ") +
-		connStatusStyle(st, s.conn.Status).Render(statusName(s.conn.Status)) +
-		st.Faint.Render(" · with ") + s.otherSide()
+	head := st.Subtitle.Render(s.conn.Name) + st.Faint.Render(" · ") +
+		connStatusStyle(st, s.conn.Status).Render(statusName(s.conn.Status)) + st.Faint.Render(" · ")
+	if s.pending() {
+		return head + pendingWords(s.conn)
+	}
+	return head + st.Faint.Render("with ") + s.otherSide()
 }
 
 // connStatusStyle colours a connection status.
@@ -114,6 +135,21 @@ func (s *connectionScreen) row(label, value string) string {
 
 func (s *connectionScreen) scopeView() string {
 	st := s.c.styles
+	if s.pending() {
+		// Until the other side accepts there is no trigger or Bulk
+		// Exalate to offer: one item can be queued, and it says so.
+		lines := []string{
+			s.row("This side", s.c.self.Name+" / "+s.conn.LocalProjectName),
+			s.row("Other side", s.otherSide()),
+			"",
+		}
+		if s.invited() {
+			lines = append(lines, st.Faint.Render(wrapText("c shows the invitation code again: a new one, the old one stops working.", s.width)),
+				st.Faint.Render("x cancels the invitation."))
+		}
+		return strings.Join(append(lines, st.Faint.Render(wrapText("s queues one item of "+s.conn.LocalProjectName+
+			": it is sent once the invitation is accepted.", s.width))), "\n")
+	}
 	trigger := st.Faint.Render("off")
 	if s.conn.TriggerNewTasks {
 		trigger = st.OK.Render("on")
@@ -227,8 +263,8 @@ func (s *connectionScreen) infoView() string {
 	other := "this node (a local connection)"
 	if !c.Local {
 		other = strings.Join(nonEmpty(c.RemoteName, c.RemoteURL, c.RemoteTracker), " · ")
-		if other == "" {
-			other = "not known yet"
+		if s.pending() {
+			other = strings.Join(nonEmpty(other, pendingWords(c)), ": ")
 		}
 	}
 	created := "—"
@@ -272,9 +308,13 @@ func (s *connectionScreen) actionView() string {
 		return ask(s.bulkQuestion())
 	case s.confirm == confirmUpgrade:
 		return ask(s.upgradeQuestion())
+	case s.confirm == confirmDelete && s.invited():
+		return ask("Cancel the invitation? Its code stops working and " + name + " is deleted.")
 	case s.confirm == confirmDelete:
 		return ask("Delete " + name + " on this node? Its twins' links and sync history are forgotten; " +
 			"items stay in both trackers, and the other side keeps its end.")
+	case s.confirm == confirmRenew:
+		return ask("Show the code again? A new code replaces the old one, which stops working.")
 	case s.busy != "":
 		return s.spin.View() + " " + s.busy + "…"
 	case s.actionErr != nil:
@@ -311,11 +351,14 @@ func (s *connectionScreen) recentView(rows int) string {
 		}
 		when := ago(s.c.now(), ev.At)
 		line := dir + "  " + pad(truncate(what, 17), 17) + " " + stage + " "
-		if ev.Error == "" {
-			line += when
-		} else {
-			const used = 5 + 2 + 17 + 1 + 19 + 1 + 10 + 1
+		const used = 5 + 2 + 17 + 1 + 19 + 1 + 10 + 1
+		switch {
+		case ev.Error != "":
 			line += pad(when, 10) + " " + st.Error.Render(truncate("✗ "+sentence(ev.Error), s.width-used))
+		case ev.Held != "":
+			line += pad(when, 10) + " " + st.Warn.Render(truncate("… "+ev.Held, s.width-used))
+		default:
+			line += when
 		}
 		if i+1 == s.recentSel {
 			line = st.Selected.Render("›" + strings.TrimPrefix(strings.TrimPrefix(line, "→"), "←"))

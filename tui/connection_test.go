@@ -469,7 +469,7 @@ func TestConnectionExalateOne(t *testing.T) {
 	}
 	v := plain(next.View())
 	if next.Title() != "Exalate" || strings.Contains(v, "established") ||
-		!strings.Contains(v, "Sync one item of Website now: enter an issue key (KAN-19) or link:") {
+		!strings.Contains(v, "Sync one item of Website now: enter an issue key or link:") {
 		t.Errorf("the exalate screen (title %q) reads:\n%s", next.Title(), v)
 	}
 	sc, msgs := typeKeys(t, next, "KAN-19<enter>")

@@ -30,6 +30,7 @@ type fakeNode struct {
 	projects    []engine.Project
 	probe       func(url string) (engine.Instance, error)
 	invite      func(r engine.InviteRequest) (engine.Connection, string, error)
+	renew       func(id string) (engine.Connection, string, error)
 	preview     func(code string) (engine.InvitationPreview, error)
 	accept      func(code, project string) (engine.Connection, error)
 	destination func(url, token string) (engine.Instance, []engine.Project, error)
@@ -101,6 +102,13 @@ func (f *fakeNode) Invite(_ context.Context, r engine.InviteRequest) (engine.Con
 		return engine.Connection{}, "", errNotFaked
 	}
 	return f.invite(r)
+}
+func (f *fakeNode) RenewInvitation(_ context.Context, id string) (engine.Connection, string, error) {
+	f.record("RenewInvitation " + id)
+	if f.renew == nil {
+		return engine.Connection{}, "", errNotFaked
+	}
+	return f.renew(id)
 }
 func (f *fakeNode) PreviewInvitation(_ context.Context, code string) (engine.InvitationPreview, error) {
 	f.record("PreviewInvitation " + code)

@@ -29,6 +29,9 @@ type keyMap struct {
 	NoURL      key.Binding
 	Copy       key.Binding
 	Done       key.Binding
+	// CancelInvitation is esc on the invitation screen: it cancels the
+	// invitation just made, and goes back.
+	CancelInvitation key.Binding
 
 	Exalate    key.Binding
 	Bulk       key.Binding
@@ -36,9 +39,12 @@ type keyMap struct {
 	Trigger    key.Binding
 	Deactivate key.Binding
 	Delete     key.Binding
-	Export     key.Binding
-	Confirm    key.Binding
-	Cancel     key.Binding
+	// NewCode and CancelInvite are the Pending connection's c and x.
+	NewCode      key.Binding
+	CancelInvite key.Binding
+	Export       key.Binding
+	Confirm      key.Binding
+	Cancel       key.Binding
 
 	InitiateGo key.Binding
 	Previous   key.Binding
@@ -119,15 +125,20 @@ func newKeyMap() *keyMap {
 		Copy:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy invitation code")),
 		Done:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
 
+		CancelInvitation: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel invitation")),
+
 		Exalate:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "exalate")),
 		Bulk:       key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "bulk exalate")),
 		ExalateOne: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sync one item")),
 		Trigger:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trigger on/off")),
 		Deactivate: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deactivate/activate")),
 		Delete:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "delete")),
-		Export:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export all")),
-		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
-		Cancel:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "cancel")),
+
+		NewCode:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "show the code again")),
+		CancelInvite: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel invitation")),
+		Export:       key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export all")),
+		Confirm:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		Cancel:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "cancel")),
 
 		InitiateGo: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "initiate")),
 		Previous:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "previous")),

@@ -43,7 +43,7 @@ type exalatedMsg struct {
 }
 
 func newSuccessScreen(c *common, conn adminapi.Connection) *successScreen {
-	ti := c.textInput(refHint(c.self.Vocabulary)+", or pick one below", 2048)
+	ti := c.textInput(refHint(c.self.Vocabulary, "")+", or pick one below", 2048)
 	return &successScreen{c: c, conn: conn, input: ti, cursor: -1, spin: newSpinner(c), rows: 6}
 }
 
@@ -64,12 +64,24 @@ func itemsOf(v tracker.Vocabulary) string {
 	return v.Items
 }
 
-// refHint says what a reference looks like on the node's tracker.
-func refHint(v tracker.Vocabulary) string {
+// refHint says what a reference looks like on the node's tracker, with
+// example (a reference to an item that exists, "" for none).
+func refHint(v tracker.Vocabulary, example string) string {
 	if v.RefHint == "" {
-		return "a task id or link"
+		v.RefHint = "a task id or link"
 	}
-	return v.RefHint
+	return v.Hint(example)
+}
+
+// hint is refHint with the project's most recent item as the example:
+// one of this project, that exists (an example key of another project
+// would mislead), once the recent items are read.
+func (s *successScreen) hint() string {
+	example := ""
+	if len(s.items) > 0 {
+		example = s.items[0].Key
+	}
+	return refHint(s.c.self.Vocabulary, example)
 }
 
 // newExalateScreen is the same screen for any later item, from the
@@ -104,6 +116,7 @@ func (s *successScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case recentItemsMsg:
 		s.listed, s.items, s.listErr = true, msg.items, msg.err
+		s.input.Placeholder = s.hint() + ", or pick one below"
 		return s, nil
 	case exalatedMsg:
 		s.busy = false
@@ -158,7 +171,7 @@ func (s *successScreen) exalate() tea.Cmd {
 		ref = s.items[s.cursor].ID
 	}
 	if ref == "" {
-		s.err = errors.New("enter " + refHint(s.c.self.Vocabulary) + " from " + s.conn.LocalProjectName + ", or pick one with ↓")
+		s.err = errors.New("enter " + s.hint() + " from " + s.conn.LocalProjectName + ", or pick one with ↓")
 		return nil
 	}
 	s.busy, s.err = true, nil
@@ -173,18 +186,27 @@ func (s *successScreen) View() string {
 	st := s.c.styles
 	var b strings.Builder
 	other := s.conn.RemoteName
+	switch {
+	case s.conn.Local:
+		other = s.c.self.Name
+	case other == "":
+		other = "the other side"
+	}
 	if s.conn.RemoteProjectName != "" {
 		other += " / " + s.conn.RemoteProjectName
 	}
 	if s.again {
 		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
-		b.WriteString("Sync one item of " + st.Subtitle.Render(s.conn.LocalProjectName) + " now: enter " + refHint(s.c.self.Vocabulary) + ":\n")
+		if s.conn.Status == adminapi.StatusPending {
+			b.WriteString(st.Warn.Render(wrapText("The invitation is not accepted yet: the sync waits for it, then goes by itself.", s.c.width)) + "\n")
+		}
+		b.WriteString(wrapText("Sync one item of "+s.conn.LocalProjectName+" now: enter "+s.hint()+":", s.c.width) + "\n")
 	} else {
 		b.WriteString(st.OK.Render("Connection established successfully ✓") + "\n")
 		b.WriteString(st.Faint.Render(s.conn.Name+": "+s.c.self.Name+" / "+s.conn.LocalProjectName+" ↔ "+other) + "\n\n")
 		words := s.c.self.Vocabulary
-		b.WriteString("Sync your first " + itemOf(words) + " to see how it works.\nEnter " + refHint(words) + " from the project " +
-			st.Subtitle.Render(s.conn.LocalProjectName) + " to proceed:\n")
+		b.WriteString("Sync your first " + itemOf(words) + " to see how it works.\n" +
+			wrapText("Enter "+s.hint()+" from the project "+s.conn.LocalProjectName+" to proceed:", s.c.width) + "\n")
 	}
 	b.WriteString(s.input.View() + "\n")
 	switch {

@@ -91,6 +91,15 @@ func (s *syncScreen) done() bool {
 	return s.status != nil && s.status.Stage == adminapi.StageSynchronized
 }
 
+// held says the sync waits for something other than this node (the
+// invitation's acceptance): no spinner then.
+func (s *syncScreen) held() bool {
+	if s.status != nil {
+		return s.status.Held != ""
+	}
+	return s.ev.Held != ""
+}
+
 func (s *syncScreen) fetch() tea.Cmd {
 	if s.fetching {
 		s.stale = true
@@ -113,17 +122,22 @@ func (s *syncScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case eventStatusMsg:
 		s.fetching = false
+		wasHeld := s.held()
 		if msg.err != nil {
 			s.err = msg.err
 		} else {
 			st := msg.st
 			s.status, s.err = &st, nil
 		}
+		var cmds []tea.Cmd
+		if wasHeld && !s.held() && !s.done() {
+			cmds = append(cmds, s.spin.Tick) // on its way again
+		}
 		if s.stale {
 			s.stale = false
-			return s, s.fetch()
+			cmds = append(cmds, s.fetch())
 		}
-		return s, nil
+		return s, tea.Batch(cmds...)
 	case stageMsg:
 		if msg.ev.ConnectionID != s.ev.ConnectionID || msg.ev.EventID != s.ev.EventID || s.done() {
 			return s, nil
@@ -144,7 +158,7 @@ func (s *syncScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case revealMsg:
 		return s, tea.Batch(s.fetch(), s.poll(), s.spin.Tick)
 	case spinner.TickMsg:
-		return s, spinWhile(!s.done(), &s.spin, msg)
+		return s, spinWhile(!s.done() && !s.held(), &s.spin, msg)
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, s.c.keys.Done):
@@ -213,6 +227,11 @@ func (s *syncScreen) View() string {
 			if !cur.NextRetry.IsZero() {
 				b.WriteString(st.Faint.Render("    next retry "+retryIn(s.c.now(), cur.NextRetry)) + "\n")
 			}
+		case i == curIdx && cur.Held != "":
+			// Not a spinner: nothing is being tried until what it waits
+			// for happens.
+			b.WriteString(st.Warn.Render("… "+name) + "\n")
+			b.WriteString(st.Faint.Render(wrapText("    "+sentence(cur.Held)+"; it moves on by itself then.", s.w())) + "\n")
 		case i == curIdx:
 			b.WriteString(s.spin.View() + " " + name + "\n")
 			if stage == adminapi.StageWaiting && s.progress != nil {

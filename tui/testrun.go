@@ -139,7 +139,11 @@ func (s *testRunScreen) start() tea.Cmd {
 		ref = strings.TrimSpace(s.pick.filter.Value())
 	}
 	if ref == "" {
-		s.err = errors.New("pick " + itemOf(s.c.self.Vocabulary) + " with ↑/↓, or type " + refHint(s.c.self.Vocabulary))
+		example := ""
+		if len(s.pick.all) > 0 {
+			example = s.pick.all[0].Note
+		}
+		s.err = errors.New("pick " + itemOf(s.c.self.Vocabulary) + " with ↑/↓, or type " + refHint(s.c.self.Vocabulary, example))
 		return nil
 	}
 	s.busy, s.err = "Running the draft's "+s.direction()+" script", nil

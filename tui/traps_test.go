@@ -2,12 +2,15 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/adminapi"
@@ -390,5 +393,252 @@ func TestNarrowScreens(t *testing.T) {
 	}
 	if !strings.Contains(v, "tdm1.") {
 		t.Errorf("the code is not on screen:\n%s", v)
+	}
+}
+
+// TestHeldSyncSaysWhatItWaitsFor checks that a sync on a connection whose
+// invitation is not accepted yet shows what it waits for, with no spinner
+// that never ends, on its status screen and in the connection's recent
+// syncs, and that the spinner comes back once it moves on (trap 1).
+func TestHeldSyncSaysWhatItWaitsFor(t *testing.T) {
+	const why = "waiting for Globex to accept the invitation"
+	f, ev := syncStatusNode(adminapi.StageSending)
+	held := f.eventStatus
+	f.eventStatus = func(conn, id string) (adminapi.EventStatus, error) {
+		st, err := held(conn, id)
+		st.Held = why
+		return st, err
+	}
+	ev.Held = why
+	s := start(t, sized(newSyncScreen(testCommon(t, f), activeConn, ev)))
+	v := strings.Join(strings.Fields(plain(s.View())), " ")
+	if !strings.Contains(v, "… Sending") || !strings.Contains(v, "Waiting for Globex to accept the invitation; it moves on by itself then.") {
+		t.Errorf("the held sync does not say what it waits for:\n%s", plain(s.View()))
+	}
+	if _, cmd := s.Update(s.(*syncScreen).spin.Tick()); cmd != nil {
+		t.Error("the spinner still turns while the sync is held")
+	}
+	// Accepted: the status moves on, and the spinner with it.
+	f.eventStatus = func(conn, id string) (adminapi.EventStatus, error) {
+		st, err := held(conn, id)
+		st.Stage = adminapi.StageWaiting
+		return st, err
+	}
+	s, _ = run(t, s, syncPollMsg{ev.EventID})
+	if v := plain(s.View()); strings.Contains(v, "accept the invitation") || strings.Contains(v, "… Sending") {
+		t.Errorf("still held after it moved on:\n%s", v)
+	}
+	if _, cmd := s.Update(s.(*syncScreen).spin.Tick()); cmd == nil {
+		t.Error("the spinner did not come back once the sync moved on")
+	}
+
+	c := connectionNode()
+	c.events = []adminapi.StageEvent{{ConnectionID: "c1", EventID: "e1", Direction: "out", LocalKey: "101", Stage: adminapi.StageSending, Held: why, At: testNow}}
+	page := openConnection(t, c)
+	if v := plain(page.View()); !strings.Contains(v, "Sending             just now   … waiting for Globex") {
+		t.Errorf("the recent syncs do not say the sync is held:\n%s", v)
+	}
+}
+
+// pendingConn is a connection whose invitation (issued by this node,
+// without the other side's URL) is not accepted yet.
+func pendingConn() adminapi.Connection {
+	return adminapi.Connection{ID: "c7", Name: "Acme_to_pending", Role: adminapi.RoleInitiator, Mode: adminapi.ModeBasic,
+		Status: adminapi.StatusPending, LocalProject: "p1", LocalProjectName: "Test", CreatedAt: testNow.Add(-time.Hour)}
+}
+
+// TestEscOnInvitationLeavesNoOrphan checks that going back from the
+// invitation screen cancels the invitation it made (after asking), so
+// going forward again leaves one Pending connection, not two (trap 2).
+func TestEscOnInvitationLeavesNoOrphan(t *testing.T) {
+	a, acme, _ := testApp(t)
+	acme.projects = []engine.Project{company, test}
+	made := 0
+	live := map[string]bool{}
+	acme.invite = func(engine.InviteRequest) (engine.Connection, string, error) {
+		made++
+		c := engine.Connection{ID: fmt.Sprintf("p%d", made), Name: "Acme_to_pending", Role: adminapi.RoleInitiator, Status: engine.StatusPending}
+		live[c.ID] = true
+		acme.connections = append(acme.connections, c)
+		return c, testCode, nil
+	}
+	acme.del = func(id string) error { delete(live, id); return nil }
+	appKeys(a, "i<ctrl+o><enter><enter><enter>")
+	if got := a.sessions[0].top().Title(); got != "Invitation code" {
+		t.Fatalf("on %q, want the invitation screen", got)
+	}
+	if f := footer(a); !strings.Contains(f, "esc cancel invitation") {
+		t.Errorf("the footer does not say what esc does: %q", f)
+	}
+	appKeys(a, "<esc>")
+	if v := plain(a.View()); !strings.Contains(v, "Cancel this invitation and go back?") || a.sessions[0].top().Title() != "Invitation code" {
+		t.Fatalf("esc should ask first:\n%s", v)
+	}
+	appKeys(a, "n")
+	if len(live) != 1 || a.sessions[0].top().Title() != "Invitation code" {
+		t.Fatalf("n should keep the invitation and the screen (live %v)", live)
+	}
+	appKeys(a, "<esc>y")
+	if got := a.sessions[0].top().Title(); got == "Invitation code" || len(live) != 0 {
+		t.Fatalf("esc y: on %q with %v Pending connections, want back with none", got, live)
+	}
+	appKeys(a, "<enter>")
+	if got := a.sessions[0].top().Title(); got != "Invitation code" || len(live) != 1 || made != 2 {
+		t.Errorf("forward again: on %q, %d made, Pending %v; want one", got, made, live)
+	}
+
+	// Accepted meanwhile: cancelling would delete an Active connection,
+	// so it is refused, saying why.
+	acme.connections[len(acme.connections)-1].Status = engine.StatusActive
+	appKeys(a, "<esc>y")
+	if v := strings.Join(strings.Fields(plain(a.View())), " "); !live["p2"] || !strings.Contains(v, "the invitation was accepted meanwhile") {
+		t.Errorf("cancelling an invitation accepted meanwhile: Pending %v, screen:\n%s", live, plain(a.View()))
+	}
+}
+
+// TestPendingPageOffersCodeAndCancel checks a Pending connection's page:
+// c shows the code again as a new one (after asking, since the old one
+// stops working) and x cancels the invitation (trap 2).
+func TestPendingPageOffersCodeAndCancel(t *testing.T) {
+	f := &fakeNode{connections: []engine.Connection{pendingConn()}}
+	f.renew = func(string) (engine.Connection, string, error) { return pendingConn(), "tdm1.renewed", nil }
+	f.del = func(string) error { return nil }
+	s := openConnection(t, f)
+	if !helpHas(s.ShortHelp(), "c") || !helpHas(s.ShortHelp(), "x") {
+		t.Errorf("the Pending page's help lacks c or x: %v", s.ShortHelp())
+	}
+	s, msgs := press(t, s, "c")
+	if len(msgs) != 0 || !strings.Contains(plain(s.View()), "Show the code again? A new code replaces the old one, which stops working. y/n") {
+		t.Fatalf("c should ask first:\n%s", plain(s.View()))
+	}
+	s, msgs = press(t, s, "y")
+	code := start(t, sized(pushed(t, msgs)))
+	if n := countCalls(f.called(), "RenewInvitation c7"); n != 1 {
+		t.Fatalf("RenewInvitation called %d times: %v", n, f.called())
+	}
+	v := plain(code.View())
+	if !strings.Contains(v, "tdm1.renewed") || !strings.Contains(strings.Join(strings.Fields(v), " "), "the old one no longer works") {
+		t.Errorf("the new code is not shown as such:\n%s", v)
+	}
+	if _, msgs := typeKeys(t, code, "<enter>"); len(msgs) != 1 || msgs[0] != (backMsg{}) {
+		t.Errorf("enter on a renewed code should go back to the page, got %#v", msgs)
+	}
+
+	s, _ = press(t, s, "x")
+	if v := plain(s.View()); !strings.Contains(strings.Join(strings.Fields(v), " "), "Cancel the invitation? Its code stops working and Acme_to_pending is deleted. y/n") {
+		t.Fatalf("x on a Pending page should offer to cancel the invitation:\n%s", v)
+	}
+	_, msgs = press(t, s, "y")
+	if n := countCalls(f.called(), "Delete c7"); n != 1 || len(msgs) != 1 || msgs[0] != (homeMsg{}) {
+		t.Errorf("y should delete the Pending connection and go home: %d deletes, %#v", n, msgs)
+	}
+}
+
+// TestInvitationFilesNeverOverwriteAnother checks that the file of an
+// invitation code is its connection's own: another connection of the same
+// name (one renamed since, or on another node sharing the folder) gets a
+// file of its own, and a new code of the same connection replaces its old
+// one (trap 3).
+func TestInvitationFilesNeverOverwriteAnother(t *testing.T) {
+	dir := t.TempDir()
+	first := adminapi.Connection{ID: "0f3c9a2e-1111-4c3b-9d7e-000000000001", Name: "Acme_to_pending"}
+	second := adminapi.Connection{ID: "7d41b6c0-2222-4c3b-9d7e-000000000002", Name: "Acme_to_pending"}
+	p1, err := writeCode(dir, first, "tdm1.first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := writeCode(dir, second, "tdm1.second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1 == p2 {
+		t.Fatalf("two connections named %s share the file %s", first.Name, p1)
+	}
+	if data, _ := os.ReadFile(p1); strings.TrimSpace(string(data)) != "tdm1.first" {
+		t.Errorf("the first connection's code was overwritten: %q", data)
+	}
+	again, err := writeCode(dir, first, "tdm1.renewed")
+	if err != nil || again != p1 {
+		t.Errorf("a new code of the same connection went to %s (%v), want its file %s", again, err, p1)
+	}
+	if !strings.Contains(filepath.Base(p1), "Acme_to_pending") {
+		t.Errorf("the file %s does not name the connection", p1)
+	}
+}
+
+// TestPendingPageWords checks a Pending connection's page (trap 12): it
+// says what it waits for rather than "with not known yet", offers no
+// trigger or Bulk Exalate (t and b do nothing), and s opens the sync of
+// one item, whose screen names the other side rather than leaving "↔ "
+// dangling and says the sync waits for the acceptance. Pinned by a golden.
+func TestPendingPageWords(t *testing.T) {
+	f := &fakeNode{connections: []engine.Connection{pendingConn()}}
+	s := openConnection(t, f)
+	view := plain(s.View())
+	golden.RequireEqual(t, []byte(view))
+	flat := strings.Join(strings.Fields(view), " ")
+	for _, want := range []string{"Acme_to_pending · Pending · waiting for the other side to accept the invitation",
+		"Other side Waiting for the other side to accept the invitation", "s queues one item of Test: it is sent once the invitation is accepted"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the Pending page lacks %q:\n%s", want, view)
+		}
+	}
+	for _, bad := range []string{"not known yet", "automatically", "Bulk Exalate"} {
+		if strings.Contains(flat, bad) {
+			t.Errorf("the Pending page says %q:\n%s", bad, view)
+		}
+	}
+	for _, k := range []string{"t", "b", "d"} {
+		if helpHas(s.ShortHelp(), k) || helpHas(s.FullHelp()[1], k) {
+			t.Errorf("%s is offered on a Pending page", k)
+		}
+	}
+	s, msgs := press(t, s, "tb")
+	if len(msgs) != 0 || countCalls(f.called(), "SetTrigger") != 0 || countCalls(f.called(), "RecentItems") != 0 {
+		t.Errorf("t or b did something on a Pending page: %v %v", msgs, f.called())
+	}
+	_, msgs = press(t, s, "s")
+	ex := start(t, sized(pushed(t, msgs)))
+	v := plain(ex.View())
+	if !strings.Contains(v, "Acme / Test ↔ the other side") || !strings.Contains(strings.Join(strings.Fields(v), " "), "The invitation is not accepted yet: the sync waits for it") {
+		t.Errorf("the sync of one item on a Pending connection:\n%s", v)
+	}
+	for l := range strings.Lines(v) {
+		if strings.HasSuffix(strings.TrimRight(l, " \n"), "↔") {
+			t.Errorf("a line ends with a dangling ↔: %q", l)
+		}
+	}
+
+	info, _ := press(t, s, "<right><right><right>")
+	if v := plain(info.View()); strings.Contains(v, "not known yet") || !strings.Contains(v, "waiting for the other side to accept the invitation") {
+		t.Errorf("the Info tab of a Pending connection:\n%s", v)
+	}
+}
+
+// TestReferenceExampleIsTheProjects checks that the example reference on
+// the sync-one-item screen is an item of the connection's own project
+// that exists (its most recent), never KAN-19 whatever the project, and
+// that there is none when the project has no items (trap 7).
+func TestReferenceExampleIsTheProjects(t *testing.T) {
+	ops := activeConn
+	ops.LocalProject, ops.LocalProjectName = "OPS", "Operations"
+	for _, tc := range []struct {
+		name  string
+		items []engine.Item
+		want  string
+	}{
+		{"with items", []engine.Item{{ID: "10042", Key: "OPS-3", Summary: "Rotate the keys"}, {ID: "10041", Key: "OPS-2", Summary: "Patch the VPN"}},
+			"enter an issue key or link (such as OPS-3):"},
+		{"without", nil, "enter an issue key or link:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testCommon(t, &fakeNode{items: tc.items})
+			onTracker(t, c, "jira")
+			s := start(t, sized(newExalateScreen(c, ops)))
+			v := strings.Join(strings.Fields(plain(s.View())), " ")
+			if !strings.Contains(v, tc.want) || strings.Contains(v, "KAN") {
+				t.Errorf("want %q and no other project's key:\n%s", tc.want, plain(s.View()))
+			}
+		})
 	}
 }

@@ -166,3 +166,20 @@ func (t *Tracker) userByEmail(ctx context.Context, email string) (string, error)
 	t.users.remember(u.GID, who, email)
 	return u.GID, nil
 }
+
+// UserByEmail implements tracker.UserFinder: the workspace's user with
+// this e-mail, nil for no one.
+func (t *Tracker) UserByEmail(ctx context.Context, email string) (*tracker.User, error) {
+	if !isEmail(email) {
+		return nil, nil
+	}
+	u, err := t.c.User(ctx, t.ws.GID, email)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("asana: looking up the user with e-mail %q: %w", email, err)
+	}
+	t.users.remember(u.GID, tracker.User{Email: u.Email, Name: u.Name})
+	return &tracker.User{Email: u.Email, Name: u.Name}, nil
+}

@@ -28,6 +28,7 @@ type Tracker struct {
 var (
 	_ tracker.EntityTracker = (*Tracker)(nil)
 	_ tracker.ItemLister    = (*Tracker)(nil)
+	_ tracker.UserFinder    = (*Tracker)(nil)
 )
 
 // NewTracker fronts the workspace named or numbered workspace ("" picks the

@@ -255,3 +255,15 @@ func refusedField(err error, id string, iu IssueUpdate) error {
 	}
 	return err
 }
+
+// UserByEmail implements tracker.UserFinder through user search: nil for
+// no one. Jira gives the account, not always the name, so the user
+// carries the e-mail asked for.
+func (t *Tracker) UserByEmail(ctx context.Context, email string) (*tracker.User, error) {
+	if _, err := t.accountFor(ctx, email); errors.Is(err, tracker.ErrUnknownUser) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &tracker.User{Email: strings.TrimSpace(email)}, nil
+}

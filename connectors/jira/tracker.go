@@ -61,6 +61,7 @@ var (
 	_ tracker.SearchLagger  = (*Tracker)(nil)
 	_ tracker.EntityTracker = (*Tracker)(nil)
 	_ tracker.ItemLister    = (*Tracker)(nil)
+	_ tracker.UserFinder    = (*Tracker)(nil)
 )
 
 // NewTracker fronts the site c talks to. defaultType is the issue type of

@@ -178,6 +178,14 @@ func (c *Client) Invite(ctx context.Context, req adminapi.InviteRequest) (admina
 	return r.Connection, r.Code, err
 }
 
+// RenewInvitation makes a new code for a Pending connection's invitation,
+// revoking the old one.
+func (c *Client) RenewInvitation(ctx context.Context, id string) (adminapi.Connection, string, error) {
+	var r adminapi.InviteResponse
+	err := c.call(ctx, http.MethodPost, adminapi.ConnectionActionPath(id, adminapi.ActionInvitation), nil, &r)
+	return r.Connection, r.Code, err
+}
+
 // Accept accepts an invitation code on the node.
 func (c *Client) Accept(ctx context.Context, code, project string) (adminapi.Connection, error) {
 	var conn adminapi.Connection

@@ -21,6 +21,10 @@ type Node interface {
 	// Invite creates a Pending connection and its invitation code; r.To is
 	// "" when the admin has no destination URL, r.Mode "" for Basic.
 	Invite(ctx context.Context, r InviteRequest) (Connection, string, error)
+	// RenewInvitation makes a new code for a Pending connection's
+	// invitation (id or name), revoking the old one: only a hash of a
+	// code's secret is kept, so the old code can't be shown again.
+	RenewInvitation(ctx context.Context, id string) (Connection, string, error)
 	// PreviewInvitation checks a code with its initiator without redeeming it.
 	PreviewInvitation(ctx context.Context, code string) (InvitationPreview, error)
 	// Accept accepts an invitation code for one of the node's projects.

@@ -52,6 +52,9 @@ const (
 	ActionStats      = "stats"      // GET ConnectionStats
 	ActionEvents     = "events"     // GET []StageEvent, ?limit=N
 	ActionRules      = "rules"      // GET []Rule
+	// ActionInvitation makes a Pending connection's invitation a new
+	// code, revoking the old one (POST; the answer is an InviteResponse).
+	ActionInvitation = "invitation"
 )
 
 // ConnectionPath is one connection's path (GET, DELETE).
@@ -59,7 +62,7 @@ func ConnectionPath(id string) string { return PathConnections + "/" + url.PathE
 
 // ConnectionActionPath is a path below one connection: action is one of
 // ActionActivate, ActionDeactivate, ActionTrigger, ActionStats,
-// ActionEvents and ActionRules.
+// ActionEvents, ActionRules and ActionInvitation.
 func ConnectionActionPath(id, action string) string { return ConnectionPath(id) + "/" + action }
 
 // SyncPath is one sync's path: its connection and its event.

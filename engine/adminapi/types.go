@@ -71,6 +71,12 @@ const (
 	StatusError       = "error"
 )
 
+// Connection roles: which side of a connection issued its invitation.
+const (
+	RoleInitiator = "initiator"
+	RoleAcceptor  = "acceptor"
+)
+
 // Instance is what GET /api/v1/instance says about a node: public, never a
 // secret.
 type Instance struct {
@@ -158,7 +164,12 @@ type StageEvent struct {
 	Stage        string    `json:"stage"`
 	Error        string    `json:"error,omitempty"`
 	NextRetry    time.Time `json:"next_retry,omitzero"`
-	At           time.Time `json:"at"`
+	// Held says why the sync waits at its stage without being tried, ""
+	// when it is not held: its connection's invitation is not accepted
+	// yet ("waiting for Globex to accept the invitation"), or the
+	// connection is not active. It moves on by itself when that ends.
+	Held string    `json:"held,omitempty"`
+	At   time.Time `json:"at"`
 	// The two sides' keys and links, once known.
 	LocalKey  string `json:"local_key,omitempty"`
 	LocalURL  string `json:"local_url,omitempty"`

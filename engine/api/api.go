@@ -101,6 +101,7 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	handle("GET "+conn+adminapi.ActionScriptVersions, s.admin(s.scriptVersions))
 	handle("GET "+conn+adminapi.ActionScriptCompare, s.admin(s.compareScripts))
 	handle("POST "+conn+adminapi.ActionScriptTest, s.admin(s.testRun))
+	handle("POST "+conn+adminapi.ActionInvitation, s.admin(s.renewInvitation))
 	handle("GET "+adminapi.PathProjects, s.admin(s.projects))
 	handle("GET "+adminapi.PathItems, s.admin(s.recentItems))
 	handle("POST "+adminapi.PathProbe, s.admin(s.probe))

@@ -86,6 +86,15 @@ func (s *server) invite(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, InviteResponse{Connection: c, Code: code})
 }
 
+func (s *server) renewInvitation(w http.ResponseWriter, r *http.Request) {
+	c, code, err := s.node.RenewInvitation(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, InviteResponse{Connection: c, Code: code})
+}
+
 func (s *server) accept(w http.ResponseWriter, r *http.Request) {
 	var req engine.AcceptRequest
 	if err := decode(w, r, &req); err != nil {

@@ -78,3 +78,11 @@ type ItemLister interface {
 type SearchLagger interface {
 	SearchLag() time.Duration
 }
+
+// UserFinder is a tracker that finds its users by e-mail, for Script
+// mode's user_by_email. Trackers implement it optionally.
+type UserFinder interface {
+	// UserByEmail returns the user with this e-mail; nil and no error
+	// when no user (the account may see) has it.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+}

@@ -16,13 +16,14 @@ type Vocabulary struct {
 	// Item and Items name one item and several ("task", "tasks").
 	Item  string `json:"item"`
 	Items string `json:"items"`
-	// RefHint says what a reference to an item looks like ("a task id or
-	// link", "an issue key (KAN-19) or link").
+	// RefHint says what a reference to an item looks like, without an
+	// example ("a task id or link", "an issue key or link"): Hint adds
+	// one of an item that exists.
 	RefHint string `json:"ref_hint"`
-	// RefPattern is a reference to the first item of a project, with
-	// {project} standing for the project's key ("{project}-1" on Jira);
-	// without {project} the example is the same for every project.
-	RefPattern string `json:"ref_pattern"`
+	// Elsewhere says where an item a node can't find may be, other than
+	// deleted, in the tracker's words ("in another workspace" on Asana,
+	// "on another site" on Jira).
+	Elsewhere string `json:"elsewhere,omitempty"`
 	// DefaultType is the type a new item gets when none is asked for
 	// ("default_task" on Asana, "Task" on Jira).
 	DefaultType string `json:"default_type"`
@@ -32,10 +33,16 @@ type Vocabulary struct {
 	TypeAliases map[string]string `json:"type_aliases,omitempty"`
 }
 
-// RefExample is a reference to an item of the project whose key is
-// project, e.g. OPS-1 for OPS on Jira.
-func (v Vocabulary) RefExample(project string) string {
-	return strings.ReplaceAll(v.RefPattern, "{project}", project)
+// Hint is RefHint with an example: example is a reference to an item
+// that exists, in the project at hand (the key of one of its recent
+// items: "an issue key or link (such as OPS-3)"). Without one ("") there
+// is no example, rather than one of another project or an item that may
+// not exist.
+func (v Vocabulary) Hint(example string) string {
+	if example == "" {
+		return v.RefHint
+	}
+	return v.RefHint + " (such as " + example + ")"
 }
 
 // TypeNames compares type names across trackers: names compare without

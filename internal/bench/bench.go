@@ -12,6 +12,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,6 +59,10 @@ type Config struct {
 	// Subprocess, if set, runs the sandboxes and nodes as child processes
 	// of that binary instead of in this process.
 	Subprocess *Subprocess
+	// Mode is the connections' configuration mode ("": Basic); Script
+	// mode runs the scripts that do what Basic does, so the two runs
+	// differ only by the engine's cost of running scripts.
+	Mode engine.Mode
 }
 
 // Defaults is a run that ends within about five minutes on two cores:
@@ -135,6 +140,8 @@ type ConfigSummary struct {
 	ScaleTwins  int     `json:"scale_twins"`
 	PollMS      float64 `json:"poll_ms"`
 	Sections    []int   `json:"sections"`
+	// ConnectionMode is the connections' configuration mode.
+	ConnectionMode engine.Mode `json:"connection_mode"`
 }
 
 // Machine is where the run happened.
@@ -204,7 +211,8 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 		Mode:    ModeInProcess,
 		Machine: machine(),
 		Config: ConfigSummary{Tasks: cfg.Tasks, RateLimit: cfg.RateLimit, LatencyMS: ms(cfg.Latency),
-			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(cfg.poll())},
+			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(cfg.poll()),
+			ConnectionMode: cmp.Or(cfg.Mode, engine.ModeBasic)},
 		NotRun: map[string]string{},
 	}
 	for n := 1; n <= 4; n++ {

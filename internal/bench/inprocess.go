@@ -82,9 +82,9 @@ func (p *demoPair) projectGID() (string, error) {
 	return "", fmt.Errorf("no project %q in %s's sandbox", benchProject, p.acme.Name)
 }
 
-func (p *demoPair) connect(ctx context.Context) (string, error) {
+func (p *demoPair) connect(ctx context.Context, mode engine.Mode) (string, error) {
 	c, err := p.acme.Connect(ctx, engine.ConnectRequest{To: p.globex.URL, DestToken: p.globex.AdminToken,
-		DestProject: benchProject, Project: benchProject})
+		DestProject: benchProject, Project: benchProject, Mode: mode})
 	if err != nil {
 		return "", fmt.Errorf("connecting %s to %s: %w", p.acme.Name, p.globex.Name, err)
 	}

@@ -21,8 +21,9 @@ type pair interface {
 	// it (full: with comments and an attachment), through a client whose
 	// calls don't show in apiUse; section 2 edits through the same one.
 	seed(ctx context.Context, count int, full bool) error
-	// connect links the source's bench project to the destination's.
-	connect(ctx context.Context) (connID string, err error)
+	// connect links the source's bench project to the destination's, in
+	// mode ("": Basic).
+	connect(ctx context.Context, mode engine.Mode) (connID string, err error)
 	exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error)
 	// waitSynced waits until want of the source's outgoing syncs reached
 	// Synchronized, and says how many did.
@@ -109,7 +110,7 @@ func setUp(ctx context.Context, cfg Config, start startFunc, section, dir string
 	began := time.Now()
 	if err = p.seed(ctx, count, full); err == nil {
 		seeded = time.Since(began)
-		connID, err = p.connect(ctx)
+		connID, err = p.connect(ctx, cfg.Mode)
 	}
 	if err != nil {
 		p.close()

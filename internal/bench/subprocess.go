@@ -101,9 +101,9 @@ func refill(ctx context.Context, limit int, used int64) error {
 }
 
 // connect goes through the source's admin API.
-func (p *procPair) connect(ctx context.Context) (string, error) {
+func (p *procPair) connect(ctx context.Context, mode engine.Mode) (string, error) {
 	c, err := p.acme.admin.Connect(ctx, api.ConnectRequest{To: p.globex.url, DestToken: p.globex.adminToken,
-		DestProject: benchProject, Project: benchProject})
+		DestProject: benchProject, Project: benchProject, Mode: mode})
 	if err != nil {
 		return "", fmt.Errorf("connecting %s to %s: %w", p.acme.Name, p.globex.Name, err)
 	}

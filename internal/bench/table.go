@@ -14,6 +14,7 @@ func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	p("tandem bench: %d CPUs (%s), %s, %s", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.OS)
+	p("connections in %s mode", r.Config.ConnectionMode.Name())
 	if r.Mode == ModeSubprocess {
 		p("mode: subprocess (sandboxes as `tandem sandbox asana`, nodes as `tandem serve`; API calls counted by a proxy between each node and its sandbox)")
 	}

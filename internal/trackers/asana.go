@@ -15,7 +15,7 @@ import (
 func asanaKind() Kind {
 	return Kind{
 		Vocabulary: tracker.Vocabulary{Kind: "asana", Title: "Asana", Item: "task", Items: "tasks",
-			RefHint: "a task id or link", DefaultType: asana.SubtypeDefaultTask,
+			RefHint: "a task id or link", Elsewhere: "in another workspace", DefaultType: asana.SubtypeDefaultTask,
 			TypeAliases: map[string]string{asana.SubtypeDefaultTask: "task"}},
 		Article: "an",
 		Flags: []Flag{

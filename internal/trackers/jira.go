@@ -18,7 +18,7 @@ import (
 func jiraKind() Kind {
 	return Kind{
 		Vocabulary: tracker.Vocabulary{Kind: "jira", Title: "Jira", Item: "issue", Items: "issues",
-			RefHint: "an issue key (KAN-19) or link", RefPattern: "{project}-1", DefaultType: "Task"},
+			RefHint: "an issue key or link", Elsewhere: "on another site", DefaultType: "Task"},
 		Article: "a",
 		Flags: []Flag{
 			{Name: "jira-url", Env: "JIRA_URL", Identifies: true,

@@ -29,7 +29,7 @@ func TestKinds(t *testing.T) {
 		}
 		names[v.Kind] = true
 		for what, s := range map[string]string{"title": v.Title, "article": k.Article, "item noun": v.Item,
-			"plural": v.Items, "reference hint": v.RefHint, "default type": v.DefaultType, "stray hint": k.StrayHint,
+			"plural": v.Items, "reference hint": v.RefHint, "elsewhere": v.Elsewhere, "default type": v.DefaultType, "stray hint": k.StrayHint,
 			"sandbox project": k.SandboxProject} {
 			if s == "" {
 				t.Errorf("%s has no %s", v.Kind, what)
@@ -176,8 +176,11 @@ func errString(err error) string {
 func TestVocabulary(t *testing.T) {
 	jira, _ := Find("jira")
 	asana, _ := Find("asana")
-	if got := jira.Vocabulary.RefExample("OPS"); got != "OPS-1" {
-		t.Errorf("Jira's example for OPS is %q, want OPS-1", got)
+	if got := jira.Vocabulary.Hint("OPS-3"); got != "an issue key or link (such as OPS-3)" {
+		t.Errorf("Jira's hint with OPS-3 is %q", got)
+	}
+	if got := jira.Vocabulary.Hint(""); got != "an issue key or link" {
+		t.Errorf("Jira's hint without an example is %q", got)
 	}
 	names := tracker.NewTypeNames(Vocabularies()...)
 	if !names.Same("default_task", "Task") || !names.Same("Milestone", "milestone") || names.Same("default_task", "Bug") || names.Same("", "") {
