@@ -401,13 +401,7 @@ func (s *errorsScreen) fullView() string {
 		label("Stage") + adminapi.StageName(e.Stage) + st.Faint.Render(" since "+ago(s.c.now(), e.FailedAt)+", started "+ago(s.c.now(), e.Started)),
 		label("Tries") + itoa(e.Attempts) + st.Faint.Render(" failed · next try "+s.nextTry(e)),
 	}
-	if e.RulesVersion != "" {
-		lines = append(lines, label("Rules")+rulesVersionName(e.RulesVersion))
-	}
-	if loc, own := ownScriptLoc(e.Direction, e.Error); own {
-		lines = append(lines, label("Script")+st.Error.Render(loc.String())+st.Faint.Render(" · o opens it at that line"))
-	}
-	lines = append(lines, "", st.Error.Render(ansiWrap("✗ "+e.Error, s.width)))
+	lines = append(append(lines, s.scriptRows(e, label)...), "", st.Error.Render(ansiWrap("✗ "+e.Error, s.width)))
 	if e.Waits != "" {
 		lines = append(lines, st.Faint.Render(ansiWrap("It waits for "+adminapi.WaitsName(e.Waits, s.other(e))+".", s.width)))
 	}

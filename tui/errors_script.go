@@ -40,3 +40,17 @@ func (s *errorsScreen) withOpen(ks []key.Binding) []key.Binding {
 	}
 	return ks
 }
+
+// scriptRows are the full error's rows on the rules: the version the sync
+// runs under, and the script and line of this node's script that failed.
+func (s *errorsScreen) scriptRows(e adminapi.SyncError, label func(string) string) []string {
+	st := s.c.styles
+	var rows []string
+	if e.RulesVersion != "" {
+		rows = append(rows, label("Rules")+rulesVersionName(e.RulesVersion))
+	}
+	if loc, own := ownScriptLoc(e.Direction, e.Error); own {
+		rows = append(rows, label("Script")+st.Error.Render(loc.String())+st.Faint.Render(" · o opens it at that line"))
+	}
+	return rows
+}
