@@ -93,6 +93,7 @@ type keyMap struct {
 	Versions   key.Binding
 	Option     key.Binding
 	SaveForm   key.Binding
+	MappingGo  key.Binding
 	NextField  key.Binding
 	PrevField  key.Binding
 	OpenScript key.Binding
@@ -168,7 +169,7 @@ func newKeyMap() *keyMap {
 		ResolveGo: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "resolve")),
 		FollowOne: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "follow the sync")),
 
-		Upgrade:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "upgrade to Script mode")),
+		Upgrade:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "upgrade")),
 		Scroll:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll")),
 		PageUp:     key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
 		PageDown:   key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
@@ -183,8 +184,9 @@ func newKeyMap() *keyMap {
 		Versions:   key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "version")),
 		Option:     key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "change")),
 		SaveForm:   key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "add to the draft")),
+		MappingGo:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add to the draft")),
 		NextField:  key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab", "next field")),
 		PrevField:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
-		OpenScript: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open the script at its line")),
+		OpenScript: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open script")),
 	}
 }

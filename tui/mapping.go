@@ -260,7 +260,7 @@ func (s *mappingScreen) ShortHelp() []key.Binding {
 	case s.saved != nil:
 		return []key.Binding{k.Done}
 	case s.focus == fieldValues:
-		return []key.Binding{k.ConfirmGo, k.PrevField, k.SaveForm}
+		return []key.Binding{k.MappingGo, k.PrevField}
 	}
 	return []key.Binding{k.Option, k.NextField, k.PrevField, k.SaveForm}
 }
