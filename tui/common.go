@@ -205,4 +205,17 @@ func truncate(s string, w int) string {
 	return string(r[:w-1]) + "…"
 }
 
+// truncateMiddle cuts s to w cells by its middle, keeping both ends: for
+// names that share a start and differ at the end (Acme_to_Globex,
+// Acme_to_Globex_2 → "Acme_…Globex", "Acme_…obex_2").
+func truncateMiddle(s string, w int) string {
+	r := []rune(s)
+	if len(r) <= w || w < 3 {
+		return truncate(s, w)
+	}
+	head := (w - 1) / 2
+	tail := w - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
 func itoa(n int) string { return fmt.Sprint(n) }

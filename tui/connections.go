@@ -155,7 +155,11 @@ func (s *connectionsScreen) View() string {
 		cells := s.cells(c)
 		var line []string
 		for j, cell := range cells {
-			if widths[j] > 0 {
+			switch {
+			case widths[j] == 0:
+			case j == 0: // a name: its end tells Acme_to_Globex_2 from Acme_to_Globex
+				line = append(line, pad(truncateMiddle(cell, widths[j]), widths[j]))
+			default:
 				line = append(line, pad(truncate(cell, widths[j]), widths[j]))
 			}
 		}
@@ -185,8 +189,9 @@ func (s *connectionsScreen) statusStyle(status string) lipgloss.Style {
 }
 
 // widths sizes each column to its widest cell; when that is more than
-// the screen, the Name and Other side columns give up the difference, the
-// wider one first, down to their minimum.
+// the screen, the Other side column gives up the difference first, down
+// to its minimum, then the Name column: a name is what tells two
+// connections to the same node apart (Acme_to_Globex, Acme_to_Globex_2).
 func (s *connectionsScreen) widths() []int {
 	w := make([]int, len(connectionColumns))
 	for i, col := range connectionColumns {
@@ -207,12 +212,15 @@ func (s *connectionsScreen) widths() []int {
 	for _, x := range w {
 		total += x
 	}
+	least := func(i int) int { // a column is never cut narrower than its title
+		return max(connectionColumns[i].min, lipgloss.Width(connectionColumns[i].title))
+	}
 	for over := total - s.width; over > 0; over-- {
-		i := 0
-		if w[1]-connectionColumns[1].min > w[0]-connectionColumns[0].min {
-			i = 1
+		i := 1
+		if w[1] <= least(1) {
+			i = 0
 		}
-		if w[i] <= connectionColumns[i].min {
+		if w[i] <= least(i) {
 			break
 		}
 		w[i]--

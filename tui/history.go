@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,8 +22,10 @@ import (
 type historyScreen struct {
 	c    *common
 	conn adminapi.Connection
-	// ref is the item as the node knows it (its key, or its id).
-	ref string
+	// ref is the item as the node knows it (its key, or its id); "" for
+	// a sync received for an item that has none here yet, remote (its
+	// key on the other side).
+	ref, remote string
 
 	hist    *adminapi.ItemHistory
 	histErr error
@@ -65,7 +68,7 @@ func newHistoryScreen(c *common, conn adminapi.Connection, ev adminapi.StageEven
 	if ref == "" {
 		ref = ev.EntityID
 	}
-	return &historyScreen{c: c, conn: conn, ref: ref, spin: newSpinner(c), winner: adminapi.WinnerLocal, width: 78, height: 17}
+	return &historyScreen{c: c, conn: conn, ref: ref, remote: ev.RemoteKey, spin: newSpinner(c), winner: adminapi.WinnerLocal, width: 78, height: 17}
 }
 
 func (s *historyScreen) Title() string    { return "Item history" }
@@ -81,7 +84,8 @@ func (s *historyScreen) Init() tea.Cmd { return tea.Batch(s.spin.Tick, s.load())
 
 func (s *historyScreen) load() tea.Cmd {
 	if s.ref == "" {
-		s.histErr = errors.New("this sync has no item on this side yet: its history shows once it is applied")
+		s.histErr = fmt.Errorf("%s has no item on this side yet: its history here starts once its first sync is applied (E lists the syncs that fail)",
+			cmp.Or(s.remote, "this sync's item"))
 		return nil
 	}
 	node, ctx, id, ref := s.c.node, s.c.ctx, s.conn.ID, s.ref
@@ -251,7 +255,7 @@ func (s *historyScreen) FullHelp() [][]key.Binding {
 func (s *historyScreen) View() string {
 	st := s.c.styles
 	var parts []string
-	parts = append(parts, st.Subtitle.Render("History of "+termtext.Line(s.ref))+st.Faint.Render(" · "+s.conn.Name))
+	parts = append(parts, st.Subtitle.Render("History of "+termtext.Line(cmp.Or(s.ref, s.remote)))+st.Faint.Render(" · "+s.conn.Name))
 	switch {
 	case s.histErr != nil:
 		parts = append(parts, "", s.c.errorLine(s.histErr))

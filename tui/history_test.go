@@ -198,3 +198,19 @@ func TestHistoryShowsAResolvedSync(t *testing.T) {
 	requireFits(t, view)
 	golden.RequireEqual(t, []byte(view))
 }
+
+// TestHistoryOfAnItemNotHereYet: the newest sync of a connection may be
+// one received for an item that has none on this side yet (its first
+// sync failing): the page names the other side's item and says where the
+// failing sync is, instead of an empty "History of".
+func TestHistoryOfAnItemNotHereYet(t *testing.T) {
+	n := &itemsNode{fakeNode: connectionNode(), history: syncedHistory()}
+	var s screen = newHistoryScreen(testCommon(t, n), testConnection(), engine.StageEvent{ConnectionID: "c1", RemoteKey: "KAN-2"})
+	s.SetSize(78, 17)
+	view := plain(start(t, s).View())
+	for _, want := range []string{"History of KAN-2", "KAN-2 has no item on this side yet", "E lists the syncs that fail"} {
+		if !strings.Contains(strings.Join(strings.Fields(view), " "), want) {
+			t.Errorf("the page lacks %q:\n%s", want, view)
+		}
+	}
+}

@@ -230,22 +230,29 @@ func (s *queueScreen) cells(e adminapi.QueueEntry) []string {
 		adminapi.QueueStateName(e.State), shortSpan(s.c.now().Sub(e.Started))}
 }
 
-// queueConnWidth is the most the connection column takes from the item's
-// when the screen is too narrow for both.
-const queueConnWidth = 12
+// When the screen is too narrow for the table, the item column gives up
+// room first, down to its widest key (the summary after it is what
+// enter shows), then the connection column, down to queueConnWidth, then
+// the item column again, down to queueItemWidth: a connection's name is
+// what tells two connections to the same node apart (Acme_to_Globex_2).
+const (
+	queueItemWidth = 12
+	queueConnWidth = 12
+)
 
-// widths sizes the columns to their content; when the screen is too
-// narrow, the connection column gives up its room first (down to
-// queueConnWidth), then the item's.
+// widths sizes the columns to their content, cut as above when the
+// screen is too narrow.
 func (s *queueScreen) widths() []int {
 	w := make([]int, len(queueColumns))
 	for i, t := range queueColumns {
 		w[i] = lipgloss.Width(t)
 	}
+	keys := queueItemWidth
 	for _, e := range s.q.Entries {
 		for i, c := range s.cells(e) {
 			w[i] = max(w[i], lipgloss.Width(c))
 		}
+		keys = max(keys, lipgloss.Width("→ "+itemName(e.LocalKey, e.RemoteKey, ""))+1) // and the … after it
 	}
 	cols := len(w)
 	if s.conn != nil {
@@ -257,9 +264,11 @@ func (s *queueScreen) widths() []int {
 	}
 	for over := total - s.width; over > 0; over-- {
 		switch {
+		case w[0] > keys:
+			w[0]--
 		case s.conn == nil && w[1] > queueConnWidth:
 			w[1]--
-		case w[0] > 12:
+		case w[0] > queueItemWidth:
 			w[0]--
 		default:
 			return w
@@ -280,6 +289,10 @@ func (s *queueScreen) tableView() string {
 			}
 			if i == len(cells)-1 {
 				out = append(out, truncate(c, w[i]))
+				continue
+			}
+			if i == 1 { // a connection's name: its end tells Acme_to_Globex_2 from Acme_to_Globex
+				out = append(out, pad(truncateMiddle(c, w[i]), w[i]))
 				continue
 			}
 			out = append(out, pad(truncate(c, w[i]), w[i]))

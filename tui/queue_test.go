@@ -130,3 +130,19 @@ func TestErrorsAndQueueFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestQueueKeepsConnectionNames: node-wide, with two connections to the
+// same node and items with long keys and summaries, the connection names
+// stay told apart at 80 columns: cut by the middle, their ends show.
+func TestQueueKeepsConnectionNames(t *testing.T) {
+	q := openSyncs(true)
+	q.Entries[4].ConnectionName = "Acme_to_Globex_2"
+	q.Entries[2].Summary = "Login button unresponsive on Safari 17 after the last release"
+	s := openQueue(t, &queueNode{fakeNode: connectionNode(), queue: q}, nil)
+	v := plain(s.View())
+	for _, end := range []string{"Globex ", "obex_2 "} {
+		if !strings.Contains(v, end) {
+			t.Errorf("no connection name ends in %q:\n%s", end, v)
+		}
+	}
+}

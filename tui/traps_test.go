@@ -642,3 +642,25 @@ func TestReferenceExampleIsTheProjects(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectionNamesStayWhole: at 80 columns, with a deactivated
+// connection's syncs queued (the Queued column shown) and two
+// connections to the same node, the names that tell them apart are shown
+// whole; the other side's project is what gets cut.
+func TestConnectionNamesStayWhole(t *testing.T) {
+	first := activeConn
+	first.Mode, first.SyncedItems, first.Queued = adminapi.ModeScript, 1, 1
+	second := activeConn
+	second.ID, second.Name, second.RemoteProjectName, second.Queued = "c3", "Acme_to_Globex_2", "Operations", 3
+	second.Status = adminapi.StatusDeactivated
+	pending := engine.Connection{ID: "c4", Name: "Acme_to_pending", Status: adminapi.StatusPending, Mode: adminapi.ModeBasic}
+	f := &fakeNode{connections: []engine.Connection{pending, second, first}}
+	s := newConnectionsScreen(testCommon(t, f))
+	s.SetSize(78, 10)
+	v := plain(start(t, s).View())
+	for _, name := range []string{activeConn.Name + " ", "Acme_to_Globex_2"} {
+		if !strings.Contains(v, name) {
+			t.Errorf("the name %q is cut:\n%s", name, v)
+		}
+	}
+}
