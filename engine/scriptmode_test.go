@@ -105,6 +105,9 @@ func TestScriptModeMapsStatus(t *testing.T) {
 	if err != nil || len(hist.Syncs) == 0 || hist.Syncs[0].RulesVersion != "script v2" {
 		t.Errorf("Acme's history of the task: %+v (%v), want its sync under script v2", hist.Syncs, err)
 	}
+	if st, err := a.EventStatus(ctx, connA.ID, done.EventID); err != nil || st.RulesVersion != "script v2" {
+		t.Errorf("Acme's status of the sync: rules %q (%v), want script v2", st.RulesVersion, err)
+	}
 
 	yes, no := true, false
 	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{FieldsUpdate: tracker.FieldsUpdate{Completed: &yes}}); err != nil {
@@ -265,6 +268,10 @@ func TestScriptTriggerAndBudget(t *testing.T) {
 		}
 		return failed > 0
 	})
+	errs, err := a.Errors(ctx, connA.ID, 0)
+	if err != nil || errs.Total == 0 || errs.Errors[0].RulesVersion != "script v2" || !strings.Contains(errs.Errors[0].Error, "incoming.star:") {
+		t.Errorf("Acme's failing syncs: %+v (%v), want the looping one under script v2 with its script's line", errs, err)
+	}
 	if n := countOnAcme("Partner loop"); n != 0 {
 		t.Errorf("%d copies of the looping item on Acme, want none", n)
 	}

@@ -127,7 +127,7 @@ func (n *pipeline) eventStatus(ctx context.Context, connID, eventID string) (Eve
 	if err != nil {
 		return EventStatus{}, err
 	}
-	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt)}
+	st := EventStatus{StageEvent: stageEventOf(ev, ev.UpdatedAt), RulesVersion: ev.RulesVersion}
 	if c, err := n.st.Connection(ctx, connID); err == nil {
 		st.Held = heldBy(c, ev)
 	}

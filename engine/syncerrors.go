@@ -44,7 +44,7 @@ func (n *pipeline) Errors(ctx context.Context, connID string, limit int) (admina
 		e := adminapi.SyncError{ConnectionID: c.ID, ConnectionName: c.Name, EventID: ev.ID, Direction: ev.Direction,
 			EntityID: ev.EntityID, LocalKey: ev.LocalKey, LocalURL: ev.LocalURL, RemoteKey: ev.RemoteKey, RemoteURL: ev.RemoteURL,
 			Summary: n.summaryOf(ctx, ev), Stage: ev.Stage, Error: ev.Error, Attempts: attempts(jobs),
-			Started: ev.CreatedAt, FailedAt: ev.UpdatedAt}
+			Started: ev.CreatedAt, FailedAt: ev.UpdatedAt, RulesVersion: ev.RulesVersion}
 		e.Waits = waitsFor(c, ev, jobs)
 		if e.Running = running(jobs); e.Waits == "" && !e.Running {
 			e.NextRetry = nextTry(ev, jobs)

@@ -15,7 +15,7 @@ import (
 // can be long, and its listing needs only where each event stands.
 func (s *Store) OpenEvents(ctx context.Context, connID string) ([]SyncEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT connection_id, id, direction, entity_id, stage, error, next_retry_at,
-		NULL, NULL, local_key, local_url, remote_key, remote_url, created_at, updated_at, resolution, resolved_at
+		NULL, NULL, local_key, local_url, remote_key, remote_url, created_at, updated_at, resolution, resolved_at, rules_version
 		FROM sync_events WHERE (? = '' OR connection_id = ?) AND `+openEvent+` ORDER BY created_at, rowid`, connID, connID)
 	if err != nil {
 		return nil, fmt.Errorf("open syncs: %w", err)

@@ -194,10 +194,13 @@ type SyncEvent struct {
 	// not resolved. A resolved event is finished, whatever its stage.
 	Resolution string
 	ResolvedAt time.Time
+	// RulesVersion is the version of the rules the event runs under on
+	// this node (SetRulesVersion); "" until it is recorded.
+	RulesVersion string
 }
 
 const eventColumns = `connection_id, id, direction, entity_id, stage, error, next_retry_at, payload, result,
-	local_key, local_url, remote_key, remote_url, created_at, updated_at, resolution, resolved_at`
+	local_key, local_url, remote_key, remote_url, created_at, updated_at, resolution, resolved_at, rules_version`
 
 // openEvent is the condition on sync_events of an open event: neither
 // Synchronized nor resolved (the sync_events_open index).
@@ -211,7 +214,7 @@ func scanEvent(row interface{ Scan(...any) error }) (SyncEvent, error) {
 	)
 	if err := row.Scan(&e.ConnectionID, &e.ID, &e.Direction, &e.EntityID, &e.Stage, &e.Error, &next, &e.Payload,
 		&e.Result, &e.LocalKey, &e.LocalURL, &e.RemoteKey, &e.RemoteURL, &createdAt, &updatedAt,
-		&e.Resolution, &resolvedAt); err != nil {
+		&e.Resolution, &resolvedAt, &e.RulesVersion); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return SyncEvent{}, ErrNotFound
 		}
@@ -238,9 +241,9 @@ func scanEvent(row interface{ Scan(...any) error }) (SyncEvent, error) {
 func (s *Store) CreateSyncEvent(ctx context.Context, tx *sql.Tx, e SyncEvent, at time.Time) error {
 	ts := formatTime(at)
 	_, err := tx.ExecContext(ctx, `INSERT INTO sync_events (`+eventColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL)`,
+		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, '', NULL, ?)`,
 		e.ConnectionID, e.ID, e.Direction, e.EntityID, e.Stage, e.Error, e.Payload, e.Result,
-		e.LocalKey, e.LocalURL, e.RemoteKey, e.RemoteURL, ts, ts)
+		e.LocalKey, e.LocalURL, e.RemoteKey, e.RemoteURL, ts, ts, e.RulesVersion)
 	if isDuplicate(err) {
 		return ErrExists
 	}

@@ -268,6 +268,11 @@ func (a *App) toSession(i int, msg tea.Msg) tea.Cmd {
 		return tea.Batch(a.wrap(i, cmd), a.wrap(i, s.next))
 	case eventsClosedMsg:
 		return nil
+	case runProcessMsg:
+		// The program has the terminal until it exits; what it left comes
+		// back to this session.
+		done := msg.done
+		return tea.ExecProcess(msg.cmd, func(err error) tea.Msg { return sessionMsg{i, done(err)} })
 	case pushMsg:
 		a.size(msg.s)
 		s.stack = append(s.stack, msg.s)

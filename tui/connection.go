@@ -1,11 +1,8 @@
 package tui
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -52,6 +49,9 @@ type connectionScreen struct {
 
 	exported  string
 	exportErr error
+	// script is the Rules tab of a Script mode connection; nil until the
+	// connection is known to be one.
+	script *scriptPane
 
 	spin   spinner.Model
 	width  int
@@ -95,6 +95,8 @@ const (
 	// confirmBulk asks before a Bulk Exalate, with the number of items
 	// it would sync.
 	confirmBulk
+	// confirmUpgrade asks before upgrading to Script mode.
+	confirmUpgrade
 	// confirmRenew asks before showing a Pending connection's code
 	// again: the new code revokes the old one.
 	confirmRenew
@@ -133,7 +135,22 @@ type (
 
 // newConnectionScreen opens conn's page; Init reads it afresh.
 func newConnectionScreen(c *common, conn adminapi.Connection) *connectionScreen {
-	return &connectionScreen{c: c, conn: conn, spin: newSpinner(c), width: 78, height: 17}
+	s := &connectionScreen{c: c, conn: conn, spin: newSpinner(c), width: 78, height: 17}
+	if s.scripted() {
+		s.script = newScriptPane(c, conn)
+	}
+	return s
+}
+
+// atScript opens the page on its Rules tab with the scripts at loc (an
+// error's line).
+func (s *connectionScreen) atScript(loc scriptLoc) *connectionScreen {
+	s.tab = tabRules
+	if s.script == nil {
+		s.script = newScriptPane(s.c, s.conn)
+	}
+	s.script.at(loc)
+	return s
 }
 
 func (s *connectionScreen) Title() string { return "Connection" }
@@ -152,7 +169,11 @@ func (s *connectionScreen) Init() tea.Cmd {
 // (they depend on the connection's mode).
 func (s *connectionScreen) load() tea.Cmd {
 	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
-	return tea.Batch(func() tea.Msg {
+	var scripts tea.Cmd
+	if s.script != nil {
+		scripts = s.script.load()
+	}
+	return tea.Batch(scripts, func() tea.Msg {
 		conn, err := node.Connection(ctx, id)
 		return connLoadedMsg{conn, err}
 	}, func() tea.Msg {
@@ -183,8 +204,16 @@ func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.connErr = msg.err
 		if msg.err == nil {
 			s.conn = msg.conn
+			return s, s.ensureScripts()
 		}
 		return s, nil
+	case scriptsMsg, editedMsg, scriptsExportedMsg:
+		if s.script == nil {
+			return s, nil
+		}
+		return s, s.script.update(msg)
+	case upgradedMsg:
+		return s, s.upgraded(msg)
 	case connRulesMsg:
 		s.rulesErr = msg.err
 		if msg.err == nil {
@@ -262,7 +291,7 @@ func (s *connectionScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 // spinning says whether anything the page shows is still on its way.
 func (s *connectionScreen) spinning() bool {
-	return s.busy != "" || (s.rules == nil && s.rulesErr == nil) || (s.stats == nil && s.statsErr == nil) || (!s.eventsOK && s.eventsErr == nil) ||
+	return s.busy != "" || (s.script != nil && (s.script.loading() || s.script.busy != "")) || (s.rules == nil && s.rulesErr == nil) || (s.stats == nil && s.statsErr == nil) || (!s.eventsOK && s.eventsErr == nil) ||
 		(s.bulk != nil && s.bulk.starting)
 }
 
@@ -276,6 +305,11 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 			s.confirm = confirmNone
 		}
 		return s, nil
+	}
+	if s.tab == tabRules && !s.pending() {
+		if cmd, handled := s.rulesKey(msg); handled {
+			return s, cmd
+		}
 	}
 	switch {
 	case key.Matches(msg, k.Left):
@@ -315,7 +349,8 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		default:
 			s.actionErr = errors.New("this connection is waiting for its invitation to be accepted; it can be deactivated once it is active")
 		}
-	case key.Matches(msg, k.Delete):
+	case (s.tab != tabRules || s.pending()) && key.Matches(msg, k.Delete):
+		// x exports on the Rules tab of a connection past Pending.
 		s.actionErr = nil
 		s.confirm = confirmDelete
 	case s.tab == tabScope && !s.pending() && key.Matches(msg, k.Trigger):
@@ -327,8 +362,6 @@ func (s *connectionScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		return s, s.countBulk()
 	case s.tab == tabScope && key.Matches(msg, k.ExalateOne):
 		return s, push(newExalateScreen(s.c, s.conn))
-	case s.tab == tabRules && key.Matches(msg, k.Export):
-		return s, s.export()
 	}
 	return s, nil
 }
@@ -359,6 +392,8 @@ func (s *connectionScreen) act() tea.Cmd {
 		})
 	case confirmBulk:
 		return s.startBulk()
+	case confirmUpgrade:
+		return s.upgrade()
 	case confirmRenew:
 		return push(newRenewedInvitationScreen(s.c, s.conn))
 	case confirmDeactivate, confirmActivate:
@@ -391,32 +426,6 @@ func (s *connectionScreen) setTrigger(on bool) tea.Cmd {
 	})
 }
 
-// export writes the rules as indented JSON next to the invitation codes,
-// read afresh from the node.
-func (s *connectionScreen) export() tea.Cmd {
-	s.exported, s.exportErr = "", nil
-	dir := s.c.codeDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	path := filepath.Join(dir, "rules-"+fileName(s.conn.Name)+".json")
-	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
-	return func() tea.Msg {
-		rules, err := node.Rules(ctx, id)
-		if err != nil {
-			return rulesExportedMsg{err: fmt.Errorf("reading the rules to export: %w", err)}
-		}
-		data, err := json.MarshalIndent(rules, "", "  ")
-		if err == nil {
-			err = os.WriteFile(path, append(data, '\n'), 0o644)
-		}
-		if err != nil {
-			return rulesExportedMsg{err: fmt.Errorf("exporting the rules to %s: %w", path, err)}
-		}
-		return rulesExportedMsg{path: path}
-	}
-}
-
 func (s *connectionScreen) ShortHelp() []key.Binding {
 	k := s.c.keys
 	if s.confirm != confirmNone {
@@ -438,7 +447,7 @@ func (s *connectionScreen) ShortHelp() []key.Binding {
 	case tabScope:
 		ks = append(ks, k.Trigger, k.Bulk)
 	case tabRules:
-		ks = append(ks, k.Export)
+		ks = append(ks, s.rulesHelp()...)
 	default:
 		ks = append(ks, s.activeKey(), k.Delete)
 	}
@@ -466,13 +475,26 @@ func (s *connectionScreen) FullHelp() [][]key.Binding {
 	case tabScope:
 		own = []key.Binding{k.Trigger, k.Bulk, k.ExalateOne}
 	case tabRules:
-		own = []key.Binding{k.Export}
+		if s.scripted() && s.script != nil {
+			// Script mode's keys take two columns: the page's fold into
+			// two more, so the four fit 80 columns.
+			ks := s.script.keys()
+			return [][]key.Binding{{k.Tabs, k.Refresh, s.activeKey()}, ks[:4], ks[4:], {k.OpenSync, k.History, k.Errors, k.Queue}}
+		}
+		own = s.rulesHelp()
 	}
 	rows := [][]key.Binding{{k.Left, k.Right, k.Refresh}}
-	if own != nil {
+	for len(own) > 4 {
+		rows, own = append(rows, own[:4]), own[4:]
+	}
+	if len(own) > 0 {
 		rows = append(rows, own)
 	}
-	return append(rows, []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History}, []key.Binding{k.Errors, k.Queue})
+	page := []key.Binding{s.activeKey(), k.Delete, k.OpenSync, k.History}
+	if s.tab == tabRules {
+		page = []key.Binding{s.activeKey(), k.OpenSync, k.History} // x exports here
+	}
+	return append(rows, page, []key.Binding{k.Errors, k.Queue})
 }
 
 // pending says the connection's invitation is not accepted yet: its page

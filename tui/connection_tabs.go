@@ -25,18 +25,23 @@ func (s *connectionScreen) View() string {
 		parts = append(parts, s.c.errorLine(fmt.Errorf("reading the connection: %w", s.connErr)))
 	}
 	parts = append(parts, s.tabBar())
+	action := s.actionView()
 	switch s.tab {
 	case tabScope:
 		parts = append(parts, s.scopeView())
 	case tabRules:
-		parts = append(parts, s.rulesView())
+		room := s.height - lipgloss.Height(strings.Join(parts, "\n"))
+		if action != "" {
+			room -= 1 + lipgloss.Height(action)
+		}
+		parts = append(parts, s.rulesView(room))
 	case tabStats:
 		parts = append(parts, s.statsView())
 	case tabInfo:
 		parts = append(parts, s.infoView())
 	}
-	if line := s.actionView(); line != "" {
-		parts = append(parts, "", line)
+	if action != "" {
+		parts = append(parts, "", action)
 	}
 	body := strings.Join(parts, "\n")
 	// The recent syncs take a blank line, their title and one line each.
@@ -206,41 +211,6 @@ func (s *connectionScreen) progressBar(done, total, w int) string {
 	return s.c.styles.OK.Render(strings.Repeat("█", filled)) + s.c.styles.Faint.Render(strings.Repeat("░", w-filled))
 }
 
-func (s *connectionScreen) rulesView() string {
-	st := s.c.styles
-	const order, side, arrow = 7, 13, 3
-	noteWidth := max(s.width-order-2*side-arrow, 20)
-	switch {
-	case s.rulesErr != nil:
-		return s.c.errorLine(fmt.Errorf("reading the rules: %w", s.rulesErr)) + "\n" +
-			st.Faint.Render("Press r to try again.")
-	case s.rules == nil:
-		return s.spin.View() + " Loading rules…"
-	}
-	var b strings.Builder
-	b.WriteString(st.Header.Render(pad("Order", order)+pad("This side", side)+pad("↔", arrow)+"Other side") + "\n")
-	for _, r := range s.rules {
-		line := pad(itoa(r.Order), order) + pad(r.ThisSide, side) + pad("↔", arrow) + r.OtherSide
-		if r.Note != "" {
-			// A long note wraps in its column rather than losing its end.
-			line = lipgloss.JoinHorizontal(lipgloss.Top, pad(line, order+2*side+arrow), st.Faint.Width(noteWidth).Render(r.Note))
-		}
-		b.WriteString(line + "\n")
-	}
-	if s.conn.Mode == adminapi.ModeBasic {
-		b.WriteString(st.Faint.Render("Basic mode rules cannot be edited."))
-	} else {
-		b.WriteString(st.Faint.Render(modeName(s.conn.Mode) + " mode: the rules as this side runs them."))
-	}
-	switch {
-	case s.exportErr != nil:
-		b.WriteString("\n" + s.c.errorLine(s.exportErr))
-	case s.exported != "":
-		b.WriteString("\n" + st.OK.Render("✓") + " Exported to " + s.exported)
-	}
-	return b.String()
-}
-
 func (s *connectionScreen) statsView() string {
 	st := s.c.styles
 	switch {
@@ -336,6 +306,8 @@ func (s *connectionScreen) actionView() string {
 		return ask("Activate " + name + "? The syncs queued while it was off are replayed.")
 	case s.confirm == confirmBulk:
 		return ask(s.bulkQuestion())
+	case s.confirm == confirmUpgrade:
+		return ask(s.upgradeQuestion())
 	case s.confirm == confirmDelete && s.invited():
 		return ask("Cancel the invitation? Its code stops working and " + name + " is deleted.")
 	case s.confirm == confirmDelete:

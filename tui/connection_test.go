@@ -286,7 +286,7 @@ func TestConnectionDelete(t *testing.T) {
 func TestConnectionExportRules(t *testing.T) {
 	check := func(t *testing.T, s *connectionScreen, path string) {
 		t.Helper()
-		s, _ = press(t, s, "<right>e")
+		s, _ = press(t, s, "<right>x")
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -323,16 +323,16 @@ func TestConnectionExportRules(t *testing.T) {
 	t.Run("error shows", func(t *testing.T) {
 		c := testCommon(t, connectionNode())
 		c.codeDir = filepath.Join(c.codeDir, "missing")
-		s, _ := press(t, openConnectionWith(t, c, c.node.(*fakeNode)), "<right>e")
+		s, _ := press(t, openConnectionWith(t, c, c.node.(*fakeNode)), "<right>x")
 		if v := plain(s.View()); !strings.Contains(v, "✗ Exporting the rules to") {
 			t.Errorf("view:\n%s", v)
 		}
 	})
 	t.Run("only on Rules", func(t *testing.T) {
 		c := testCommon(t, connectionNode())
-		press(t, openConnectionWith(t, c, c.node.(*fakeNode)), "e")
+		press(t, openConnectionWith(t, c, c.node.(*fakeNode)), "x")
 		if _, err := os.Stat(filepath.Join(c.codeDir, "rules-Acme_to_Globex.json")); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("e on Scope exported the rules (%v)", err)
+			t.Errorf("x on Scope exported the rules (%v)", err)
 		}
 	})
 }
@@ -344,7 +344,7 @@ func TestConnectionRulesFromNode(t *testing.T) {
 	f := connectionNode()
 	f.rules = []engine.Rule{{Order: 1, ThisSide: "Summary", OtherSide: "Title", Note: "from the node"}}
 	c := testCommon(t, f)
-	s, _ := press(t, openConnectionWith(t, c, f), "<right>e")
+	s, _ := press(t, openConnectionWith(t, c, f), "<right>x")
 	v := plain(s.View())
 	if !strings.Contains(v, "from the node") || strings.Contains(v, "Attachments") {
 		t.Errorf("the Rules tab should show the node's one rule:\n%s", v)

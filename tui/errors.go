@@ -225,6 +225,8 @@ func (s *errorsScreen) key(msg tea.KeyMsg) (screen, tea.Cmd) {
 		}
 	case key.Matches(msg, k.FullError):
 		s.full = s.picked() != nil && !s.full
+	case key.Matches(msg, k.OpenScript):
+		return s, s.openScript()
 	case key.Matches(msg, k.RetryOne):
 		return s, s.retry()
 	case key.Matches(msg, k.RetryAll):
@@ -294,9 +296,9 @@ func (s *errorsScreen) ShortHelp() []key.Binding {
 	case s.picked() == nil:
 		return nil
 	case s.full:
-		return []key.Binding{k.RetryOne, k.Resolve, k.Back}
+		return s.withOpen([]key.Binding{k.RetryOne, k.Resolve, k.Back})
 	}
-	return []key.Binding{k.FullError, k.RetryOne, k.RetryAll, k.Resolve}
+	return s.withOpen([]key.Binding{k.FullError, k.RetryOne, k.RetryAll, k.Resolve})
 }
 
 func (s *errorsScreen) FullHelp() [][]key.Binding {
@@ -376,7 +378,7 @@ func (s *errorsScreen) listView() string {
 		if s.conn == nil {
 			why += e.ConnectionName + " · "
 		}
-		lines = append(lines, st.Error.Render(truncate(why+firstLine(e.Error), s.width)))
+		lines = append(lines, st.Error.Render(truncate(why+scriptErrorText(firstLine(e.Error)), s.width)))
 	}
 	if more := s.list.Total - len(l); more > 0 && first+rows >= len(l) {
 		lines = append(lines, st.Faint.Render(fmt.Sprintf("  … and %d more (tandem errors --limit lists them)", more)))
@@ -398,9 +400,8 @@ func (s *errorsScreen) fullView() string {
 		label("Sync") + truncate(e.EventID+" · "+way, s.width-labelWidth),
 		label("Stage") + adminapi.StageName(e.Stage) + st.Faint.Render(" since "+ago(s.c.now(), e.FailedAt)+", started "+ago(s.c.now(), e.Started)),
 		label("Tries") + itoa(e.Attempts) + st.Faint.Render(" failed · next try "+s.nextTry(e)),
-		"",
-		st.Error.Render(ansiWrap("✗ "+e.Error, s.width)),
 	}
+	lines = append(append(lines, s.scriptRows(e, label)...), "", st.Error.Render(ansiWrap("✗ "+e.Error, s.width)))
 	if e.Waits != "" {
 		lines = append(lines, st.Faint.Render(ansiWrap("It waits for "+adminapi.WaitsName(e.Waits, s.other(e))+".", s.width)))
 	}

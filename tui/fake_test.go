@@ -47,6 +47,8 @@ type fakeNode struct {
 	setTrigger  func(id string, on bool) (engine.Connection, error)
 	del         func(id string) error
 	err         error // returned by the list methods when set
+	// scripts are the Script mode connections' scripts (fake_scripts_test.go).
+	scripts map[string]*fakeScripts
 }
 
 var _ Node = (*fakeNode)(nil)
@@ -223,7 +225,7 @@ func testCommon(t *testing.T, n Node) *common {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return &common{ctx: ctx, node: n, self: engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []engine.Mode{engine.ModeBasic}},
+	return &common{ctx: ctx, node: n, self: engine.Instance{Name: "Acme", URL: "http://acme.test", Tracker: "asana", Modes: []engine.Mode{engine.ModeBasic, engine.ModeScript}},
 		styles: NewStyles(plainRenderer()), keys: newKeyMap(), codeDir: t.TempDir(), now: func() time.Time { return testNow },
 		tick: func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }, staticCursor: true}
 }

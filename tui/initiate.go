@@ -224,9 +224,9 @@ type modeScreen struct {
 func modeInfo(mode adminapi.Mode) string {
 	switch mode {
 	case adminapi.ModeBasic:
-		return "Fixed rules: type, summary, description, comments and attachments sync both ways."
+		return "Fixed rules for type, summary, description, comments and attachments."
 	case adminapi.ModeScript:
-		return "Rules you write yourself, per field and direction."
+		return "Your own outgoing and incoming rules, written in Starlark."
 	}
 	return ""
 }

@@ -76,6 +76,27 @@ type keyMap struct {
 	Resolve   key.Binding
 	ResolveGo key.Binding
 	FollowOne key.Binding
+
+	// Script mode: the Rules tab's keys and its screens'.
+	Upgrade    key.Binding
+	Scroll     key.Binding
+	PageUp     key.Binding
+	PageDown   key.Binding
+	EditDraft  key.Binding
+	TestRun    key.Binding
+	Publish    key.Binding
+	Compare    key.Binding
+	AddMapping key.Binding
+	Direction  key.Binding
+	RunTest    key.Binding
+	FromTo     key.Binding
+	Versions   key.Binding
+	Option     key.Binding
+	SaveForm   key.Binding
+	MappingGo  key.Binding
+	NextField  key.Binding
+	PrevField  key.Binding
+	OpenScript key.Binding
 }
 
 func newKeyMap() *keyMap {
@@ -116,7 +137,7 @@ func newKeyMap() *keyMap {
 
 		NewCode:      key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "show the code again")),
 		CancelInvite: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel invitation")),
-		Export:       key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export all")),
+		Export:       key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export all")),
 		Confirm:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
 		Cancel:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "cancel")),
 
@@ -147,5 +168,25 @@ func newKeyMap() *keyMap {
 		Resolve:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "resolve")),
 		ResolveGo: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "resolve")),
 		FollowOne: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "follow the sync")),
+
+		Upgrade:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "upgrade")),
+		Scroll:     key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "scroll")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		EditDraft:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
+		TestRun:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "test run")),
+		Publish:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "publish")),
+		Compare:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare")),
+		AddMapping: key.NewBinding(key.WithKeys("+"), key.WithHelp("+", "add mapping")),
+		Direction:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "outgoing/incoming")),
+		RunTest:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		FromTo:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "from/to")),
+		Versions:   key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "version")),
+		Option:     key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "change")),
+		SaveForm:   key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "add to the draft")),
+		MappingGo:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add to the draft")),
+		NextField:  key.NewBinding(key.WithKeys("tab", "enter"), key.WithHelp("tab", "next field")),
+		PrevField:  key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
+		OpenScript: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open script")),
 	}
 }

@@ -108,19 +108,37 @@ func TestChosenModeTravels(t *testing.T) {
 	}
 }
 
-// TestRulesTabSaysTheMode: in Basic the Rules tab says its rules are fixed;
-// in another mode it names the mode.
+// TestRulesTabSaysTheMode: in Basic the Rules tab says its rules are fixed
+// and how to upgrade; in Script mode it shows the scripts under the
+// version in force.
 func TestRulesTabSaysTheMode(t *testing.T) {
 	for mode, want := range map[adminapi.Mode]string{
 		adminapi.ModeBasic:  "Basic mode rules cannot be edited.",
-		adminapi.ModeScript: "Script mode: the rules as this side runs them.",
+		adminapi.ModeScript: "Script mode · version 1 in force · the draft is the same",
 	} {
 		conn := activeConn
-		conn.Mode = mode
-		c := testCommon(t, &fakeNode{connections: []adminapi.Connection{conn}})
-		s := &connectionScreen{c: c, conn: conn, rules: []adminapi.Rule{{Order: 1, ThisSide: "Summary", OtherSide: "Summary"}}, width: 80}
-		if v := plain(s.rulesView()); !strings.Contains(v, want) || (mode != adminapi.ModeBasic && strings.Contains(v, "cannot be edited")) {
+		conn.Mode = adminapi.ModeBasic
+		f := &fakeNode{connections: []adminapi.Connection{conn}}
+		if mode == adminapi.ModeScript {
+			f.withScripts(conn.ID, "", "")
+		}
+		s, _ := press(t, openConnection(t, f), "<right>")
+		if v := plain(s.View()); !strings.Contains(v, want) || (mode != adminapi.ModeBasic && strings.Contains(v, "cannot be edited")) {
 			t.Errorf("%s connection's Rules tab should say %q:\n%s", mode, want, v)
+		}
+	}
+}
+
+// TestProjectScreenSaysWhereScriptsStart: the project step of a Script
+// mode connection says this side starts from Basic's scripts and where
+// they are edited.
+func TestProjectScreenSaysWhereScriptsStart(t *testing.T) {
+	c := testCommon(t, &fakeNode{projects: []adminapi.Project{company, test}})
+	s := start(t, sized(newProjectScreen(c, draft{to: "http://globex.test", dest: globex, mode: adminapi.ModeScript}, sideThis)))
+	v := plain(s.View())
+	for _, want := range []string{"Script mode: each side runs its own outgoing and incoming scripts", "Rules tab"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the project step lacks %q:\n%s", want, v)
 		}
 	}
 }

@@ -59,14 +59,19 @@ func (s *projectScreen) SetSize(w, h int) {
 
 // basicNote is the seed's paragraph on the project for incoming sync in
 // Basic mode: what syncs, what happens to types, and that the rules are
-// fixed. It is "" in other modes, whose rules say it themselves.
+// fixed. In Script mode it says where this side's scripts start from and
+// where they are edited.
 func basicNote(mode adminapi.Mode, w int) string {
-	if mode != adminapi.ModeBasic {
-		return ""
+	switch mode {
+	case adminapi.ModeBasic:
+		return wrapText("Basic mode syncs the type, summary, description, comments and attachments both ways. "+
+			"Types are mirrored: a type the other side lacks becomes a task (its default type). "+
+			"Basic rules can't be edited.", w)
+	case adminapi.ModeScript:
+		return wrapText("Script mode: each side runs its own outgoing and incoming scripts, written in Starlark. "+
+			"This side starts with scripts that do what Basic does; edit them on the connection's Rules tab.", w)
 	}
-	return wrapText("Basic mode syncs the type, summary, description, comments and attachments both ways. "+
-		"Types are mirrored: a type the other side lacks becomes a task (its default type). "+
-		"Basic rules can't be edited.", w)
+	return ""
 }
 
 // lineCount is how many lines text takes, 0 for none.

@@ -23,6 +23,15 @@ type Styles struct {
 	Tab       lipgloss.Style
 	ActiveTab lipgloss.Style
 	Help      lipgloss.Style
+
+	// The colours of a script (Script mode's Rules tab) and of a diff.
+	Keyword  lipgloss.Style
+	String   lipgloss.Style
+	Comment  lipgloss.Style
+	LineNo   lipgloss.Style
+	DiffAdd  lipgloss.Style
+	DiffDel  lipgloss.Style
+	DiffHunk lipgloss.Style
 }
 
 // NewStyles builds the styles for a renderer (lipgloss.DefaultRenderer()
@@ -55,5 +64,13 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 		Tab:       r.NewStyle().Foreground(faint).Padding(0, 1),
 		ActiveTab: r.NewStyle().Bold(true).Foreground(accent).Underline(true).Padding(0, 1),
 		Help:      r.NewStyle().Foreground(faint),
+
+		Keyword:  r.NewStyle().Bold(true).Foreground(accent),
+		String:   r.NewStyle().Foreground(green),
+		Comment:  r.NewStyle().Italic(true).Foreground(faint),
+		LineNo:   r.NewStyle().Foreground(faint),
+		DiffAdd:  r.NewStyle().Foreground(green),
+		DiffDel:  r.NewStyle().Foreground(red),
+		DiffHunk: r.NewStyle().Foreground(accent),
 	}
 }

@@ -165,6 +165,10 @@ func (s *syncScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, home
 		case key.Matches(msg, s.c.keys.Help):
 			s.explain = !s.explain
+		case key.Matches(msg, s.c.keys.OpenScript):
+			if loc, ok := s.scriptLoc(); ok {
+				return s, openScript(s.c, s.conn, loc)
+			}
 		}
 	}
 	return s, nil
@@ -209,7 +213,17 @@ func (s *syncScreen) View() string {
 			b.WriteString(st.OK.Render("✓ ") + name + st.Faint.Render(elapsed) + "\n")
 		case i == curIdx && cur.Error != "":
 			b.WriteString(st.Error.Render("✗ "+name) + "\n")
-			b.WriteString(st.Error.Render("    "+truncate(sentence(cur.Error), 72)) + "\n")
+			if loc, ok := findScriptLoc(cur.Error); ok {
+				// A script's error: its script and line, then its message.
+				where := "    " + loc.String()
+				if _, own := ownScriptLoc(cur.Direction, cur.Error); own {
+					where += st.Faint.Render(" (o opens it)")
+				}
+				b.WriteString(st.Error.Render(where) + "\n")
+				b.WriteString(st.Error.Render("    "+truncate(loc.Msg, 72)) + "\n")
+			} else {
+				b.WriteString(st.Error.Render("    "+truncate(sentence(cur.Error), 72)) + "\n")
+			}
 			if !cur.NextRetry.IsZero() {
 				b.WriteString(st.Faint.Render("    next retry "+retryIn(s.c.now(), cur.NextRetry)) + "\n")
 			}
@@ -247,6 +261,9 @@ func (s *syncScreen) View() string {
 		for _, note := range s.status.Notes {
 			b.WriteString(st.Faint.Render(ansiWrap("Note: "+note, s.w())) + "\n")
 		}
+	}
+	if s.status != nil && s.status.RulesVersion != "" {
+		b.WriteString(st.Faint.Render("Rules: "+rulesVersionName(s.status.RulesVersion)+" on "+s.c.self.Name) + "\n")
 	}
 	if s.done() && s.first && cur.Error == "" {
 		b.WriteString("\n" + st.OK.Render(wrapText("Congratulations! Your first sync is done: the two items are linked, and a change to either now syncs to the other.", s.w())) + "\n")
@@ -328,7 +345,31 @@ func (s *syncScreen) w() int {
 	return 78
 }
 
+// scriptLoc is where the sync's error points in this node's scripts.
+func (s *syncScreen) scriptLoc() (scriptLoc, bool) {
+	cur := s.ev
+	if s.status != nil {
+		cur = s.status.StageEvent
+	}
+	if cur.Error == "" {
+		return scriptLoc{}, false
+	}
+	return ownScriptLoc(cur.Direction, cur.Error)
+}
+
+// rulesVersionName is a rules version as the console says it: "Basic",
+// "script v3".
+func rulesVersionName(v string) string {
+	if v == "basic" {
+		return "Basic"
+	}
+	return v
+}
+
 func (s *syncScreen) ShortHelp() []key.Binding {
+	if _, ok := s.scriptLoc(); ok {
+		return []key.Binding{s.c.keys.Done, s.c.keys.OpenScript, s.c.keys.Stages}
+	}
 	return []key.Binding{s.c.keys.Done, s.c.keys.Stages}
 }
 func (s *syncScreen) FullHelp() [][]key.Binding { return [][]key.Binding{s.ShortHelp()} }

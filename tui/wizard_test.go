@@ -53,7 +53,7 @@ func pushed(t *testing.T, msgs []tea.Msg) screen {
 }
 
 var (
-	globex     = engine.Instance{Name: "Globex", URL: "http://globex.test", Tracker: "asana", Modes: []engine.Mode{engine.ModeBasic}}
+	globex     = engine.Instance{Name: "Globex", URL: "http://globex.test", Tracker: "asana", Modes: []engine.Mode{engine.ModeBasic, engine.ModeScript}}
 	company    = engine.Project{ID: "p1", Name: "Company"}
 	test       = engine.Project{ID: "p2", Name: "Test"}
 	activeConn = engine.Connection{ID: "c1", Name: "Acme_to_Globex", Mode: engine.ModeBasic, Status: engine.StatusActive,

@@ -77,6 +77,9 @@ type SyncError struct {
 	// Started is when the sync began; FailedAt when it last failed.
 	Started  time.Time `json:"started"`
 	FailedAt time.Time `json:"failed_at"`
+	// RulesVersion is the version of the rules the sync runs under on
+	// this node ("basic", "script v3"); "" when it is not recorded (yet).
+	RulesVersion string `json:"rules_version,omitempty"`
 }
 
 // What a failing sync waits for when this node has no try of its own
