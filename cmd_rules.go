@@ -257,9 +257,10 @@ func readScripts(dir string) (out, in string, err error) {
 
 func newRulesTestCmd() *cobra.Command {
 	var (
-		f        scriptFlags
-		incoming bool
-		version  int
+		f           scriptFlags
+		incoming    bool
+		version     int
+		replicaFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "test REF --connection C",
@@ -267,10 +268,12 @@ func newRulesTestCmd() *cobra.Command {
 		Long: `Run the draft (or --version N) on a real item of this side, writing nothing.
 Outgoing (the default): the replica the outgoing script would send for the
 item. --incoming: the changes the incoming script would make to the item, on
-the last replica this side received for it. The script's print output and
-any error (with its line) are shown.`,
+the last replica this side received for it, or on --replica FILE (a replica
+as a test run prints one: JSON, with "set" naming its fields). The script's
+print output and any error (with its line) are shown.`,
 		Example: `  tandem rules test 1200000000000012 --connection Acme_to_Globex
-  tandem rules test KAN-2 --incoming --connection Globex_to_Acme`,
+  tandem rules test KAN-2 --incoming --connection Globex_to_Acme
+  tandem rules test KAN-2 --incoming --replica done.json --connection Globex_to_Acme`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client()
@@ -281,7 +284,18 @@ any error (with its line) are shown.`,
 			if incoming {
 				dir = adminapi.TestIncoming
 			}
-			run, err := c.TestRun(cmd.Context(), f.connection, adminapi.TestRunRequest{Ref: args[0], Direction: dir, Version: version})
+			var given string
+			if replicaFile != "" {
+				if !incoming {
+					return errors.New("--replica is the replica an incoming script applies: add --incoming")
+				}
+				b, err := os.ReadFile(replicaFile)
+				if err != nil {
+					return fmt.Errorf("reading the replica: %w", err)
+				}
+				given = string(b)
+			}
+			run, err := c.TestRun(cmd.Context(), f.connection, adminapi.TestRunRequest{Ref: args[0], Direction: dir, Version: version, Replica: given})
 			if err != nil {
 				return err
 			}
@@ -318,6 +332,7 @@ any error (with its line) are shown.`,
 	f.register(cmd)
 	cmd.Flags().BoolVar(&incoming, "incoming", false, "run the incoming script on the last replica received for the item")
 	cmd.Flags().IntVar(&version, "version", adminapi.DraftVersion, "the version to run (0: the draft)")
+	cmd.Flags().StringVar(&replicaFile, "replica", "", "with --incoming, a file holding the replica to apply (JSON, as a test run prints one)")
 	return cmd
 }
 

@@ -203,6 +203,24 @@ func TestScriptDraftPublishCompareTestRun(t *testing.T) {
 	if err != nil || len(vs) != 2 || vs[0].Version != 2 || vs[0].Note != "print" {
 		t.Errorf("versions %+v (%v), want 2 then 1", vs, err)
 	}
+
+	// An incoming run on a replica given as JSON (none was received for
+	// the item): the changes it would make, nothing written.
+	if _, err := a.TestRun(ctx, connA.ID, adminapi.TestRunRequest{Ref: src.ID, Direction: adminapi.TestIncoming}); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("an incoming run with no replica received: %v, want not found", err)
+	}
+	given := `{"id": "r1", "key": "KAN-9", "summary": "From a file", "set": ["summary"]}`
+	before = a.sbAnswers.writes()
+	run, err = a.TestRun(ctx, connA.ID, adminapi.TestRunRequest{Ref: src.ID, Direction: adminapi.TestIncoming, Replica: given})
+	if err != nil || run.Error != "" || !slices.Contains(run.Changes, `summary → "From a file"`) {
+		t.Errorf("an incoming run on a given replica: %+v (%v), want the summary change", run, err)
+	}
+	if writes := a.sbAnswers.writes() - before; writes != 0 {
+		t.Errorf("the incoming test run made %d writing calls, want none", writes)
+	}
+	if _, err := a.TestRun(ctx, connA.ID, adminapi.TestRunRequest{Ref: src.ID, Direction: adminapi.TestIncoming, Replica: "{"}); !errors.Is(err, engine.ErrBadRequest) {
+		t.Errorf("a replica that is not JSON: %v, want a bad request", err)
+	}
 }
 
 // TestScriptTriggerAndBudget: on a Script mode connection, the outgoing

@@ -335,33 +335,17 @@ func (n *connections) TestRun(ctx context.Context, connID string, r adminapi.Tes
 		run.Replica = prettyJSON(res.Replica)
 		return run, nil
 	}
-	ev, err := n.st.LatestIncoming(ctx, c.ID, e.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return run, Errorf(ErrNotFound, "%s has received no replica for %s yet: nothing to test the incoming script on", c.Name, e.Key)
-	}
-	if err != nil {
-		return run, err
-	}
-	var rep Replica
-	if err := json.Unmarshal(ev.Payload, &rep); err != nil {
-		return run, err
-	}
 	p, err := script.Compile("incoming.star", sc.Incoming)
 	if err != nil {
 		run.Error = err.Error()
 		return run, nil
 	}
-	in := toScriptReplica(rep.Source)
-	run.Replica = prettyJSON(in)
-	env.MapType = func(_ context.Context, typ string) (string, string, error) { return typ, "", nil }
-	input := script.IncomingInput{Item: &e, Replica: in, Changed: rep.Fields}
-	if prev, err := n.st.IncomingBefore(ctx, c.ID, e.ID, ev.ID); err == nil {
-		var pr Replica
-		if json.Unmarshal(prev.Payload, &pr) == nil {
-			p := toScriptReplica(pr.Source)
-			input.Previous = &p
-		}
+	input, err := n.testReplica(ctx, c, e, r.Replica)
+	if err != nil {
+		return run, err
 	}
+	run.Replica = prettyJSON(input.Replica)
+	env.MapType = func(_ context.Context, typ string) (string, string, error) { return typ, "", nil }
 	res, err := p.Incoming(ctx, env, input)
 	run.Log, run.Notes = res.Log, res.Notes
 	if err != nil {
@@ -370,6 +354,51 @@ func (n *connections) TestRun(ctx context.Context, connID string, r adminapi.Tes
 	}
 	run.Changes = describeUpdate(res)
 	return run, nil
+}
+
+// testReplica is what an incoming test run applies to e: the replica
+// given (JSON, as a test run shows one; every field it sets counts as
+// changed, and previous is the last replica received), or else the last
+// replica received for e, with the one before it as previous.
+func (n *connections) testReplica(ctx context.Context, c store.Connection, e Entity, given string) (script.IncomingInput, error) {
+	in := script.IncomingInput{Item: &e}
+	latest, err := n.st.LatestIncoming(ctx, c.ID, e.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return in, err
+	}
+	received := func(ev store.SyncEvent) (*script.Replica, []string, bool) {
+		var r Replica
+		if json.Unmarshal(ev.Payload, &r) != nil {
+			return nil, nil, false
+		}
+		sr := toScriptReplica(r.Source)
+		return &sr, r.Fields, true
+	}
+	if given != "" {
+		if err := json.Unmarshal([]byte(given), &in.Replica); err != nil {
+			return in, Errorf(ErrBadRequest, "the replica given is not a replica as a test run shows one (JSON): %v", err)
+		}
+		if in.Replica.Set == nil {
+			return in, Errorf(ErrBadRequest, `the replica given sets no field: it needs "set", the fields it carries, as a test run shows`)
+		}
+		in.Changed = in.Replica.Set
+		if err == nil && latest.ID != "" {
+			in.Previous, _, _ = received(latest)
+		}
+		return in, nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return in, Errorf(ErrNotFound, "%s has received no replica for %s yet: nothing to test the incoming script on (give one as a file)", c.Name, e.Key)
+	}
+	r, fields, ok := received(latest)
+	if !ok {
+		return in, fmt.Errorf("the replica of sync %s is unreadable", latest.ID)
+	}
+	in.Replica, in.Changed = *r, fields
+	if prev, err := n.st.IncomingBefore(ctx, c.ID, e.ID, latest.ID); err == nil {
+		in.Previous, _, _ = received(prev)
+	}
+	return in, nil
 }
 
 // prettyJSON is v as indented JSON, for a test run to show.

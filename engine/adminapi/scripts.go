@@ -88,6 +88,10 @@ type TestRunRequest struct {
 	// Version is the version to run: DraftVersion (the default) or a
 	// published one.
 	Version int `json:"version,omitempty"`
+	// Replica, for an incoming run, is the replica to apply, as a test
+	// run shows one (JSON), in place of the last one received for the
+	// item.
+	Replica string `json:"replica,omitempty"`
 }
 
 // TestRun is what a test run did.
