@@ -401,13 +401,17 @@ func (n *connections) testReplica(ctx context.Context, c store.Connection, e Ent
 	return in, nil
 }
 
-// prettyJSON is v as indented JSON, for a test run to show.
+// prettyJSON is v as indented JSON, for a test run to show: rich text's
+// tags as they are (<body>), not escaped for HTML.
 func prettyJSON(v any) string {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return err.Error()
 	}
-	return string(b)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // describeUpdate says what an incoming run would change, a line each.
