@@ -7,7 +7,59 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+
+	"github.com/tandem-sync/tandem/connectors/jira/adf"
 )
+
+// EmptyComment is the rich text written in place of a comment with nothing
+// to show (no text, or only blank lines: an Asana comment whose content
+// does not convert, say). Jira refuses such a comment with 400 "Comment
+// body can not be empty!", and a sync that retried it would fail forever,
+// holding back the item's other changes; the placeholder keeps the comment
+// in its place in the conversation and says why it reads as it does.
+const EmptyComment = "<body><em>(empty comment)</em></body>"
+
+// commentDoc converts a comment's rich text to ADF, EmptyComment's if it
+// has nothing Jira would show.
+func commentDoc(rich string) (json.RawMessage, error) {
+	doc, err := adf.FromRichText(rich)
+	if err != nil || !blankDoc(doc) {
+		return doc, err
+	}
+	return adf.FromRichText(EmptyComment)
+}
+
+// blankDoc reports whether an ADF document is one Jira refuses as an empty
+// comment: none at all, no content, or only paragraphs of hard breaks and
+// whitespace. Anything else (a rule, a mention) is content.
+func blankDoc(doc json.RawMessage) bool {
+	if len(doc) == 0 || string(doc) == "null" {
+		return true
+	}
+	var n struct {
+		Type    string            `json:"type"`
+		Text    *string           `json:"text"`
+		Content []json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(doc, &n) != nil {
+		return false
+	}
+	switch n.Type {
+	case "text":
+		return n.Text == nil || strings.TrimSpace(*n.Text) == ""
+	case "hardBreak":
+		return true
+	case "doc", "paragraph":
+		for _, c := range n.Content {
+			if !blankDoc(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
 
 // Comments lists an issue's comments, oldest first, following startAt
 // until Jira's total is reached.

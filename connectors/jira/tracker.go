@@ -438,9 +438,10 @@ func (t *Tracker) Update(ctx context.Context, id string, u tracker.EntityUpdate)
 	return t.entityOf(is), nil
 }
 
-// AddComment adds a comment (rich text) to an issue.
+// AddComment adds a comment (rich text) to an issue. A body with nothing
+// to show is written as EmptyComment (see commentDoc).
 func (t *Tracker) AddComment(ctx context.Context, id, body string) (tracker.Comment, error) {
-	doc, err := adf.FromRichText(body)
+	doc, err := commentDoc(body)
 	if err != nil {
 		return tracker.Comment{}, fmt.Errorf("jira: converting a comment on issue %s: %w", id, err)
 	}
@@ -452,13 +453,14 @@ func (t *Tracker) AddComment(ctx context.Context, id, body string) (tracker.Comm
 }
 
 // EditComment replaces a comment's body; commentID is
-// "<issueID>/<commentID>" as Get and AddComment return it.
+// "<issueID>/<commentID>" as Get and AddComment return it. A body with
+// nothing to show is written as EmptyComment, as in AddComment.
 func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (tracker.Comment, error) {
 	issue, cid, ok := strings.Cut(commentID, "/")
 	if !ok || checkIssue(issue) != nil || !isIssueID(cid) {
 		return tracker.Comment{}, tracker.Errorf(tracker.ErrBadRequest, "jira: %q is not a comment id of the form <issueID>/<commentID>", commentID)
 	}
-	doc, err := adf.FromRichText(body)
+	doc, err := commentDoc(body)
 	if err != nil {
 		return tracker.Comment{}, fmt.Errorf("jira: converting comment %s: %w", commentID, err)
 	}

@@ -2,8 +2,10 @@ package jira_test
 
 import (
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -340,5 +342,114 @@ func TestTrackerListAndRecentItems(t *testing.T) {
 	all, err := tr.RecentItems(c, "KAN", 0)
 	if err != nil || len(all) != 6 {
 		t.Errorf("RecentItems(KAN, 0) = %d items, %v; want all 6 (default 10)", len(all), err)
+	}
+}
+
+// TestTrackerEmptyComment: Jira refuses a comment with nothing to show
+// (400 "Comment body can not be empty!"), so a sync that sent one as it is
+// would fail on every try; the tracker writes the EmptyComment placeholder
+// instead, on add and on edit, and reports the comment as Jira has it.
+func TestTrackerEmptyComment(t *testing.T) {
+	e := start(t, nil, sandbox.WithSeed("empty"))
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "quiet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blanks := []string{"", "<body></body>", "<body> \n </body>", "<body><br/></body>", "<body>\n\n</body>", "   "}
+	var ids []string
+	for _, body := range blanks {
+		cm, err := tr.AddComment(c, made.ID, body)
+		if err != nil {
+			t.Fatalf("AddComment(%q): %v", body, err)
+		}
+		if cm.Body != jira.EmptyComment {
+			t.Errorf("AddComment(%q) = %q, want the placeholder %q", body, cm.Body, jira.EmptyComment)
+		}
+		ids = append(ids, cm.ID)
+	}
+	written, err := tr.AddComment(c, made.ID, "<body>words</body>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range blanks[:2] {
+		edited, err := tr.EditComment(c, written.ID, body)
+		if err != nil || edited.ID != written.ID || edited.Body != jira.EmptyComment {
+			t.Errorf("EditComment(%q) = %+v, %v; want the placeholder", body, edited, err)
+		}
+	}
+	got, err := tr.Get(c, made.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Comments) != len(blanks)+1 {
+		t.Fatalf("comments = %+v", got.Comments)
+	}
+	for i, cm := range got.Comments {
+		if cm.Body != jira.EmptyComment || (i < len(ids) && cm.ID != ids[i]) {
+			t.Errorf("comment %d = %+v, want the placeholder", i, cm)
+		}
+	}
+	// A comment with content other than text is not blank: it goes as is.
+	rule, err := tr.AddComment(c, made.ID, "<body><hr/></body>")
+	if err != nil || rule.Body == jira.EmptyComment {
+		t.Errorf("AddComment(a rule) = %+v, %v; want the rule kept", rule, err)
+	}
+}
+
+// TestTrackerNeverCallsRemovedSearch: Jira Cloud answers the old
+// /rest/api/3/search with 410 Gone; every way the tracker reads and
+// watches a project goes through /search/jql instead.
+func TestTrackerNeverCallsRemovedSearch(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	e := start(t, func(cfg *jira.Config) {
+		cfg.HTTPClient = &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			paths = append(paths, r.Method+" "+r.URL.Path)
+			mu.Unlock()
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	})
+	c := ctx(t)
+	tr, _ := e.tracker(t)
+	first, err := tr.Changes(c, "KAN", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, err := tr.Create(c, tracker.NewEntity{Project: "KAN", Summary: "watched"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Changes(c, "KAN", first.Cursor); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.ChangedSince(c, "KAN", time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.FindBySummary(c, "KAN", "watched", time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.List(c, "KAN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.RecentItems(c, "KAN", 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Get(c, made.ID); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	searched := false
+	for _, p := range paths {
+		if strings.HasSuffix(p, "/rest/api/3/search") || strings.Contains(p, "/rest/api/3/search?") {
+			t.Errorf("the tracker called the removed search: %s", p)
+		}
+		searched = searched || strings.HasSuffix(p, "/rest/api/3/search/jql")
+	}
+	if !searched {
+		t.Errorf("no call to /search/jql among %v: the test exercised no search", paths)
 	}
 }

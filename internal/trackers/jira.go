@@ -100,6 +100,7 @@ func jiraSandboxCmd(serve Serve) *cobra.Command {
 	var (
 		k                                  Knobs
 		seed, site, email, token, timeZone string
+		searchLag                          time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "jira",
@@ -109,9 +110,14 @@ following Atlassian's official OpenAPI document: the same endpoints, error
 bodies, JQL search with nextPageToken, comments in Atlassian Document Format,
 attachments and rate limits. Point tandem (or curl) at the site URL it prints,
 with the e-mail and API token it prints. Everything lives in memory and is
-gone when it stops.`,
+gone when it stops.
+
+Jira's search is eventually consistent: with --search-lag, a write shows in
+/search/jql only once the lag has passed (until then a search finds the issue
+as it was, or not at all), unless the issue's id is in reconcileIssues.`,
 		Example: `  tandem sandbox jira --seed demo
-  tandem sandbox jira --listen 127.0.0.1:9001 --rate-limit 600 --latency 50ms --fault-rate 0.1`,
+  tandem sandbox jira --listen 127.0.0.1:9001 --rate-limit 600 --latency 50ms --fault-rate 0.1
+  tandem sandbox jira --search-lag 5s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := k.Check(); err != nil {
@@ -120,9 +126,13 @@ gone when it stops.`,
 			if _, err := time.LoadLocation(timeZone); err != nil {
 				return fmt.Errorf("--time-zone %q is not a time zone; give an IANA name such as Europe/Berlin", timeZone)
 			}
+			if searchLag < 0 {
+				return fmt.Errorf("--search-lag %v is negative; give a duration such as 5s, or 0 for a search that sees every write at once", searchLag)
+			}
 			opts := []jirasandbox.Option{
 				jirasandbox.WithSeed(seed), jirasandbox.WithSite(site), jirasandbox.WithTimeZone(timeZone),
 				jirasandbox.WithRateLimit(k.RateLimit), jirasandbox.WithLatency(k.Latency), jirasandbox.WithFaultRate(k.FaultRate),
+				jirasandbox.WithSearchLag(searchLag),
 			}
 			if email != "" {
 				opts = append(opts, jirasandbox.WithEmail(email))
@@ -141,7 +151,11 @@ gone when it stops.`,
 			base := "http://" + ln.Addr().String()
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Jira sandbox (seed %s, site %q) serving %s/rest/api/3\n", seed, site, base)
-			fmt.Fprintf(w, "E-mail: %s\nToken: %s\n\n", sb.Email(), sb.Token())
+			fmt.Fprintf(w, "E-mail: %s\nToken: %s\n", sb.Email(), sb.Token())
+			if searchLag > 0 {
+				fmt.Fprintf(w, "Search lag: %v (a write shows in /search/jql that long after it)\n", searchLag)
+			}
+			fmt.Fprintln(w)
 			fmt.Fprintf(w, "Run a node on it:\n  JIRA_TOKEN=%s tandem serve --tracker jira --jira-url %s --jira-email %s\n\n", sb.Token(), base, sb.Email())
 			fmt.Fprintf(w, "Try:\n  curl -u '%s:%s' '%s/rest/api/3/project/search'\n", sb.Email(), sb.Token(), base)
 			for _, p := range sb.Projects() {
@@ -158,5 +172,6 @@ gone when it stops.`,
 	f.StringVar(&email, "email", "", "the account e-mail to accept (default: admin@<site>.example)")
 	f.StringVar(&token, "token", "", "the API token to accept (default: a random one, printed)")
 	f.StringVar(&timeZone, "time-zone", "UTC", "the account's time zone, in which JQL dates are read")
+	f.DurationVar(&searchLag, "search-lag", 0, "how long a write takes to show in JQL search, as Jira's index lags (e.g. 5s; 0 = at once)")
 	return cmd
 }

@@ -222,6 +222,53 @@ func checkMarks(v any, path string) error {
 	return nil
 }
 
+// adfBlank reports whether raw is a version-1 doc with nothing to show:
+// no content, or only paragraphs holding nothing but hard breaks and
+// whitespace. Jira refuses such a comment as empty; anything else (a rule,
+// a mention, a media node) is content.
+func adfBlank(raw json.RawMessage) bool {
+	var root struct {
+		Version json.Number       `json:"version"`
+		Type    string            `json:"type"`
+		Content []json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(raw, &root) != nil || root.Type != "doc" || root.Version.String() != "1" {
+		return false
+	}
+	for _, c := range root.Content {
+		if !blankNode(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// blankNode: a paragraph of blank inlines, a hard break, or whitespace.
+func blankNode(raw json.RawMessage) bool {
+	var n struct {
+		Type    string            `json:"type"`
+		Text    *string           `json:"text"`
+		Content []json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(raw, &n) != nil {
+		return false
+	}
+	switch n.Type {
+	case "text":
+		return n.Text != nil && strings.TrimSpace(*n.Text) == ""
+	case "hardBreak":
+		return true
+	case "paragraph":
+		for _, c := range n.Content {
+			if !blankNode(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // adfText is a document's plain text, for JQL text search and browse pages.
 func adfText(raw json.RawMessage) string {
 	var n struct {

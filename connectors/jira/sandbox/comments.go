@@ -62,15 +62,23 @@ func (s *Sandbox) getComments(c *call) error {
 	return nil
 }
 
-// commentBody reads and checks the body member of a comment write.
+// emptyComment is Jira's 400 for a comment with nothing to show: no body,
+// a null one, or a document with no text.
+func emptyComment() *apiError {
+	return fieldErrors(map[string]string{"comment": "Comment body can not be empty!"})
+}
+
+// commentBody reads and checks the body member of a comment write. A
+// document with nothing to show is refused as Jira does, on add and on
+// edit alike.
 func commentBody(c *call) (json.RawMessage, error) {
 	in, err := c.decodeJSON()
 	if err != nil {
 		return nil, err
 	}
 	raw, ok := in["body"]
-	if !ok || string(bytes.TrimSpace(raw)) == "null" {
-		return nil, fieldErrors(map[string]string{"comment": "Comment body can not be empty!"})
+	if !ok || string(bytes.TrimSpace(raw)) == "null" || adfBlank(raw) {
+		return nil, emptyComment()
 	}
 	doc, err := checkADF(raw)
 	if err != nil {

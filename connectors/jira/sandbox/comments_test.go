@@ -59,3 +59,62 @@ func TestComments(t *testing.T) {
 		t.Errorf("bad orderBy: %d %s", r.status, r.raw)
 	}
 }
+
+// TestEmptyCommentRefused: a comment with nothing to show is Jira's 400
+// with the error on the comment field, on add and on edit alike, and
+// changes nothing; whatever has text, or content other than text, passes.
+func TestEmptyCommentRefused(t *testing.T) {
+	e := newEnv(t, []Option{WithSeed("empty")})
+	_, key := e.create("KAN", "Task", "Talk", nil)
+	kept := e.ok(201, "POST", "/issue/"+key+"/comment", map[string]any{"body": doc("kept")}).obj()
+	updated := fieldsOfIssue(e.ok(200, "GET", "/issue/"+key, nil))["updated"]
+	para := func(inlines ...any) map[string]any {
+		p := map[string]any{"type": "paragraph"}
+		if inlines != nil {
+			p["content"] = inlines
+		}
+		return p
+	}
+	root := func(blocks ...any) map[string]any {
+		return map[string]any{"version": 1, "type": "doc", "content": blocks}
+	}
+	text := func(s string) any { return map[string]any{"type": "text", "text": s} }
+	hardBreak := map[string]any{"type": "hardBreak"}
+	empty := map[string]any{
+		"no content member":  map[string]any{"version": 1, "type": "doc"},
+		"empty content":      root(),
+		"an empty paragraph": root(para()),
+		"empty paragraphs":   root(para(), map[string]any{"type": "paragraph", "content": []any{}}),
+		"breaks and spaces":  root(para(hardBreak, text("  \n\t")), para(text(" "))),
+	}
+	const want = `{"errorMessages":[],"errors":{"comment":"Comment body can not be empty!"}}`
+	for name, body := range empty {
+		for _, q := range []req{
+			{method: "POST", path: "/issue/" + key + "/comment"},
+			{method: "PUT", path: "/issue/" + key + "/comment/" + kept["id"].(string)},
+		} {
+			q.body = map[string]any{"body": body}
+			if r := e.do(q); r.status != 400 || strings.TrimSpace(string(r.raw)) != want {
+				t.Errorf("%s, %s: %d %s, want 400 %s", name, q.method, r.status, r.raw, want)
+			}
+		}
+	}
+	got := e.ok(200, "GET", "/issue/"+key+"/comment", nil).list("comments")
+	if len(got) != 1 || adfTextOf(got[0]["body"]) != "kept" {
+		t.Errorf("refused comments changed the issue's comments: %v", got)
+	}
+	if now := fieldsOfIssue(e.ok(200, "GET", "/issue/"+key, nil))["updated"]; now != updated {
+		t.Errorf("a refused comment moved updated from %v to %v", updated, now)
+	}
+
+	// Not empty: text after a blank paragraph, a rule, an emoji.
+	for name, body := range map[string]any{
+		"text after a blank paragraph": root(para(), para(text("x"))),
+		"a rule":                       root(map[string]any{"type": "rule"}),
+		"an emoji":                     root(para(map[string]any{"type": "emoji", "attrs": map[string]any{"shortName": ":smile:"}})),
+	} {
+		if r := e.do(req{method: "POST", path: "/issue/" + key + "/comment", body: map[string]any{"body": body}}); r.status != 201 {
+			t.Errorf("%s: %d %s, want 201", name, r.status, r.raw)
+		}
+	}
+}

@@ -73,7 +73,10 @@
 //     /rest/api/3/issue/{k}/comment/{id} with {"body":ADF} edits a comment
 //     and answers 200 with it: the real API has this operation but the
 //     OpenAPI subset does not, so jiratest checks its requests and answers
-//     against the subset's Comment schema only.
+//     against the subset's Comment schema only. A comment with nothing
+//     to show (no body, null, or a doc with no content or only blank
+//     paragraphs) is 400 {"errorMessages":[],"errors":{"comment":"Comment
+//     body can not be empty!"}}, on add and on edit.
 //   - Attachments: uploads need X-Atlassian-Token: no-check (403 "XSRF
 //     check failed" otherwise) and one or more multipart parts named file;
 //     over WithMaxAttachmentSize is 413. GET /attachment/content/{id}
@@ -86,7 +89,9 @@
 //     50 ids). The answer is {issues, isLast, nextPageToken} with no total.
 //     With WithSearchLag the index lags: an issue written less than the lag
 //     ago is found in its previous state, or not at all if it is newer than
-//     that, unless its id is in reconcileIssues.
+//     that, unless its id is in reconcileIssues. The removed GET and POST
+//     /rest/api/3/search answer 410 Gone, as Jira Cloud does, with the
+//     message pointing to /rest/api/3/search/jql.
 //   - JQL: clauses joined by AND, then an optional ORDER BY:
 //     project = KEY|id|"Name" (or in (…)); issuetype = Name|id (or in);
 //     key|id|issue|issuekey = KAN-1|10001 (or in); summary ~ "words" (every

@@ -268,8 +268,8 @@ func (s *Sandbox) authorize(r *http.Request) bool {
 
 // routes registers the operations of the OpenAPI subset, those of the
 // real API the subset lacks (the comment edit, transitions, user search),
-// the media URLs and the browse pages; anything else
-// under /rest/api/3 gets a Jira 404.
+// the removed search (410), the media URLs and the browse pages; anything
+// else under /rest/api/3 gets a Jira 404.
 func (s *Sandbox) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	api := func(pattern string, h handler) {
@@ -293,6 +293,8 @@ func (s *Sandbox) routes() *http.ServeMux {
 	api("GET /attachment/content/{id}", s.getAttachmentContent)
 	api("GET /search/jql", s.searchGet)
 	api("POST /search/jql", s.searchPost)
+	api("GET /search", searchRemoved)
+	api("POST /search", searchRemoved)
 	m.Handle(apiPrefix+"/", s.api(func(c *call) error {
 		return newError(http.StatusNotFound, "null for uri: %s%s", c.base, c.r.URL.RequestURI())
 	}))

@@ -27,6 +27,17 @@ type searchRequest struct {
 	reconcile  []string
 }
 
+// searchRemovedMessage is Jira Cloud's answer to the search operations it
+// removed (CHANGE-2046), word for word.
+const searchRemovedMessage = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. " +
+	"A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+
+// searchRemoved serves GET and POST /search, which Jira Cloud removed: 410
+// Gone pointing to /search/jql, whatever the query or body.
+func searchRemoved(*call) error {
+	return newError(http.StatusGone, "%s", searchRemovedMessage)
+}
+
 // searchGet serves GET /search/jql.
 func (s *Sandbox) searchGet(c *call) error {
 	q := c.r.URL.Query()

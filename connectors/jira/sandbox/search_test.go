@@ -1,11 +1,14 @@
 package sandbox
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/connectors/jira/jiratest"
 )
 
 // search posts a query and returns the keys found (ids when only ids come).
@@ -259,4 +262,27 @@ func mustInt(t *testing.T, s string) int64 {
 		n = n*10 + int64(c-'0')
 	}
 	return n
+}
+
+// TestRemovedSearch: the search Jira Cloud removed answers 410 Gone with
+// Jira's ErrorCollection pointing to its replacement, whatever the method,
+// query or body, and changes nothing.
+func TestRemovedSearch(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, q := range []req{
+		{method: "GET", path: "/search?jql=" + url.QueryEscape("project = KAN")},
+		{method: "GET", path: "/search"},
+		{method: "POST", path: "/search", body: map[string]any{"jql": "project = KAN", "maxResults": 5}},
+	} {
+		q.expect = jiratest.ExpectUnknownRoute
+		r := e.do(q)
+		want := `{"errorMessages":["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. ` +
+			`A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"],"errors":{}}`
+		if r.status != http.StatusGone || strings.TrimSpace(string(r.raw)) != want {
+			t.Errorf("%s %s: %d %s, want 410 %s", q.method, q.path, r.status, r.raw, want)
+		}
+	}
+	// Its replacement still answers, and an unknown path is still a 404.
+	e.ok(200, "GET", "/search/jql?jql="+url.QueryEscape("project = KAN"), nil)
+	e.fails(404, "null for uri", req{method: "GET", path: "/search/other", expect: jiratest.ExpectUnknownRoute})
 }
