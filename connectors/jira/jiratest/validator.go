@@ -27,8 +27,7 @@
 // these places only:
 //   - Operations of the real API the subset lacks are checked against the
 //     subset's component schemas only (their parameters and statuses are
-//     not): editing a comment (PUT /rest/api/3/issue/{k}/comment/{id}),
-//     body and 200 answer as Comment; an issue's transitions (GET
+//     not): an issue's transitions (GET
 //     /rest/api/3/issue/{k}/transitions, getTransitions), the 200 answer
 //     as an object whose transitions are IssueTransitions (the real
 //     document's Transitions wrapper is not in the subset); a transition

@@ -104,8 +104,7 @@ func (s *Sandbox) addComment(c *call) error {
 }
 
 // updateComment serves PUT /issue/{issueIdOrKey}/comment/{id} → 200
-// Comment. The operation is in Jira's API but not in the OpenAPI subset.
-// Only the author may edit a comment; the sandbox has one user, who wrote
+// Comment (updateComment in the OpenAPI subset's errata). Only the author may edit a comment; the sandbox has one user, who wrote
 // them all.
 func (s *Sandbox) updateComment(c *call) error {
 	body, err := commentBody(c)
