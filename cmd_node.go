@@ -174,7 +174,7 @@ func (f *nodeFlags) checkPollMax(cmd *cobra.Command) error {
 	case f.pollMax <= 0:
 		return fmt.Errorf("%s %v must be positive, e.g. 30s", name, f.pollMax)
 	case given && f.pollMax < f.poll:
-		return fmt.Errorf("%s %v is shorter than --poll %v: give at least --poll (equal turns backing off off)", name, f.pollMax, f.poll)
+		return fmt.Errorf("%s %v is shorter than --poll %v: give at least --poll (equal to it: no backing off)", name, f.pollMax, f.poll)
 	}
 	return nil
 }
