@@ -25,7 +25,7 @@ type nodeFlags struct {
 	kinds         trackers.Values
 	defaultType   string
 	adminToken    string
-	poll          time.Duration
+	poll, pollMax time.Duration
 	progressEvery time.Duration
 }
 
@@ -55,6 +55,7 @@ the node stores only its hash.`,
 	f.kinds = trackers.Register(fl)
 	fl.StringVar(&f.defaultType, "default-type", "", "type an item gets here when the other side's type has no namesake (default: Task on Jira, default_task on Asana)")
 	fl.DurationVar(&f.poll, "poll", engine.DefaultPoll, "how often to ask the tracker what changed")
+	fl.DurationVar(&f.pollMax, "poll-max", engine.DefaultPollMax, "how seldom, at most, to ask about a project where nothing changes: its interval doubles from --poll after each look that sees no change (or TANDEM_POLL_MAX)")
 	fl.DurationVar(&f.progressEvery, "progress-every", engine.DefaultProgressEvery, "how often, at most, a long apply reports its progress (comments n of N) to the node that sent it")
 	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one; prefer TANDEM_ADMIN_TOKEN: a flag's value is visible to every local user in ps")
 	return cmd
@@ -63,6 +64,9 @@ the node stores only its hash.`,
 func runServe(cmd *cobra.Command, f nodeFlags) error {
 	if f.poll <= 0 {
 		return fmt.Errorf("--poll %v must be positive, e.g. 2s", f.poll)
+	}
+	if err := f.checkPollMax(cmd); err != nil {
+		return err
 	}
 	if f.progressEvery <= 0 {
 		return fmt.Errorf("--progress-every %v must be positive, e.g. 1s", f.progressEvery)
@@ -108,7 +112,7 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
-		Settings: settings, Vocabularies: trackers.Vocabularies(), AdminToken: f.adminToken, Logger: logger, Poll: f.poll, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
+		Settings: settings, Vocabularies: trackers.Vocabularies(), AdminToken: f.adminToken, Logger: logger, Poll: f.poll, PollMax: f.pollMax, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
 	cancel()
 	if err != nil {
 		return err
@@ -151,6 +155,28 @@ func defaultDataDir() (string, error) {
 		return "", errors.New("no home directory to keep data in: pass --data DIR")
 	}
 	return filepath.Join(home, ".local", "share", "tandem"), nil
+}
+
+// checkPollMax reads --poll-max, or TANDEM_POLL_MAX when the flag is not
+// given, and checks it against --poll. The default below a long --poll
+// just means no backing off.
+func (f *nodeFlags) checkPollMax(cmd *cobra.Command) error {
+	name := "--poll-max"
+	given := cmd.Flags().Changed("poll-max")
+	if env := os.Getenv("TANDEM_POLL_MAX"); !given && env != "" {
+		d, err := time.ParseDuration(env)
+		if err != nil {
+			return fmt.Errorf("TANDEM_POLL_MAX %q is not a duration: give one like 30s", env)
+		}
+		name, given, f.pollMax = "TANDEM_POLL_MAX", true, d
+	}
+	switch {
+	case f.pollMax <= 0:
+		return fmt.Errorf("%s %v must be positive, e.g. 30s", name, f.pollMax)
+	case given && f.pollMax < f.poll:
+		return fmt.Errorf("%s %v is shorter than --poll %v: give at least --poll (equal to it: no backing off)", name, f.pollMax, f.poll)
+	}
+	return nil
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -47,6 +47,8 @@ func TestBadFlagsGiveOneClearLine(t *testing.T) {
 		{[]string{"sandbox", "asana", "--rate-limit", "-5"}, "--rate-limit"},
 		{[]string{"sandbox", "asana", "--listen", "256.0.0.1:1"}, "--listen"},
 		{[]string{"demo", "--poll", "0s"}, "--poll"},
+		{[]string{"serve", "--poll-max", "0s"}, "--poll-max 0s must be positive"},
+		{[]string{"serve", "--poll", "5s", "--poll-max", "1s"}, "--poll-max 1s is shorter than --poll 5s"},
 		{[]string{"demo", "--data", "."}, "is not empty"},
 		{[]string{"console", "--node", "http://127.0.0.1:1", "--admin-token", "x"}, "can't be reached"},
 		{[]string{"console", "--node", "http://127.0.0.1:1"}, "admin token is required"},

@@ -39,23 +39,33 @@ type detector struct {
 	// connRules are a connection's rules (connections.connRules): a Script
 	// mode connection's outgoing script may decide which new items sync.
 	connRules func(ctx context.Context, connID string, m Mode) (Rules, error)
+	// watched reports whether a console is watching the node (it has
+	// stage event listeners): every project is then looked at every poll
+	// interval.
+	watched func() bool
+	// sched says which projects are due a look.
+	sched *schedule
 
 	stop    context.CancelFunc
 	running sync.WaitGroup
 }
 
-// startDetector starts change detection every poll interval; Close stops it.
-func (n *Node) startDetector(every time.Duration) {
+// startDetector starts change detection every poll interval, backing off
+// to every maxEvery on idle projects (see schedule); Close stops it.
+func (n *Node) startDetector(every, maxEvery time.Duration) {
 	d := &detector{st: n.st, log: n.log, now: n.now, entities: n.entities, applying: &n.applying, writing: &n.writing,
-		prepare: n.prepare, recordDeleted: n.recordDeleted, connRules: n.connections.connRules}
+		prepare: n.prepare, recordDeleted: n.recordDeleted, connRules: n.connections.connRules,
+		watched: n.pipeline.hub.listening, sched: newSchedule(every, maxEvery)}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	d.running.Go(func() { d.runDetection(ctx, every) })
 	n.detector = d
+	n.pipeline.wake = d.sched.wake
 }
 
-// runDetection asks the tracker what changed on every active connection's
-// project, every poll interval, until ctx ends.
+// runDetection asks the tracker what changed on the active connections'
+// projects until ctx ends: every poll interval it looks at each project
+// due (schedule), once for all the connections on it.
 func (d *detector) runDetection(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -65,24 +75,71 @@ func (d *detector) runDetection(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		cs, err := d.st.Connections(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Error("change detection: listing connections", "err", err)
-			}
+		d.round(ctx)
+	}
+}
+
+// round is one tick of change detection: the projects due are looked at.
+func (d *detector) round(ctx context.Context) {
+	defer d.sched.ticked()
+	cs, err := d.st.Connections(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Error("change detection: listing connections", "err", err)
+		}
+		return
+	}
+	// One look per tracker project, shared by every connection on it.
+	var projects []string
+	byProject := map[string][]store.Connection{}
+	for _, c := range cs {
+		// A deactivated connection still notices changes: they queue
+		// at Sending and go out when it is activated again.
+		if c.Status != StatusActive && c.Status != StatusDeactivated {
 			continue
 		}
-		for _, c := range cs {
-			// A deactivated connection still notices changes: they queue
-			// at Sending and go out when it is activated again.
-			if c.Status != StatusActive && c.Status != StatusDeactivated {
-				continue
-			}
-			if err := d.detect(ctx, c); err != nil && ctx.Err() == nil && !d.connectionGone(ctx, c.ID) {
+		if byProject[c.LocalProject] == nil {
+			projects = append(projects, c.LocalProject)
+		}
+		byProject[c.LocalProject] = append(byProject[c.LocalProject], c)
+	}
+	watched := d.watched != nil && d.watched()
+	for _, p := range projects {
+		if !d.sched.due(p, watched) {
+			continue
+		}
+		changed, failed := d.detectProject(ctx, p, byProject[p])
+		d.sched.looked(p, changed, failed)
+	}
+	d.sched.forget(projects)
+}
+
+// detectProject is one round of change detection on a project, for every
+// connection on it; it reports whether any change was seen and whether a
+// connection's round failed. The connections share one read of the
+// tracker's changes when their cursors agree, as they do after their
+// first round together (see detect).
+func (d *detector) detectProject(ctx context.Context, project string, conns []store.Connection) (changed, failed bool) {
+	var lead *changesRead
+	for _, c := range conns {
+		saw, err := d.detect(ctx, c, &lead)
+		changed = changed || saw
+		if err != nil {
+			failed = true
+			if ctx.Err() == nil && !d.connectionGone(ctx, c.ID) {
 				d.log.Warn("change detection failed; will look again", "connection", c.ID, "err", err)
 			}
 		}
 	}
+	return changed, failed
+}
+
+// changesRead is one read of a project's changes: the cursor it started
+// from, what it found, and when it was made.
+type changesRead struct {
+	from string
+	ch   Changes
+	at   time.Time
 }
 
 // connectionGone reports whether a connection was deleted, as it may be
@@ -95,41 +152,58 @@ func (d *detector) connectionGone(ctx context.Context, id string) bool {
 }
 
 // detect is one round of change detection on a connection: the changed
-// entities that have a twin (or, with the trigger on, are new) are synced.
-// A lost cursor (the first round, or one the tracker expired) is followed
-// by a reconcile of everything modified since the last look, so nothing
-// is missed.
-func (d *detector) detect(ctx context.Context, c store.Connection) error {
+// entities that have a twin (or, with the trigger on, are new) are synced;
+// it reports whether it saw any. A lost cursor (the first round, or one
+// the tracker expired) is followed by a reconcile of everything modified
+// since the last look, so nothing is missed.
+//
+// *lead is the project's first read this round, shared by the other
+// connections on the project: one whose cursor is the lead's takes the
+// lead's read instead of making its own. One whose cursor differs (it is
+// new, or its last round failed) reads from its own cursor, and then goes
+// on from the lead's next cursor like the others: the lead's read was made
+// before its own, so it only sees some changes again (which syncs nothing
+// twice) and misses none, and the next round they share one read.
+func (d *detector) detect(ctx context.Context, c store.Connection, lead **changesRead) (bool, error) {
 	et, err := d.entities()
 	if err != nil {
-		return err
+		return false, err
 	}
 	cursor, checked, err := d.st.DetectCursor(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		checked = c.CreatedAt
 	} else if err != nil {
-		return err
+		return false, err
 	}
-	now := d.now()
-	ch, err := et.Changes(ctx, c.LocalProject, cursor)
-	if err != nil {
-		return err
+	var read changesRead
+	if *lead != nil && (*lead).from == cursor {
+		read = **lead
+	} else {
+		read = changesRead{from: cursor, at: d.now()}
+		if read.ch, err = et.Changes(ctx, c.LocalProject, cursor); err != nil {
+			return false, err
+		}
+		if *lead == nil {
+			*lead = &read
+		}
 	}
+	ch := read.ch
 	ids := ch.IDs
 	if ch.Reset {
 		if ids, err = et.ChangedSince(ctx, c.LocalProject, checked.Add(-reconcileMargin)); err != nil {
-			return err
+			return false, err
 		}
 	}
 	// Entities skipped while a sync wrote to them come round again.
 	again := d.applying.due(c.ID)
+	saw := len(ids)+len(again) > 0
 	for i, id := range append(ids, again...) {
 		if err := d.consider(ctx, et, c, id); err != nil {
 			d.applying.later(c.ID, again[max(i-len(ids), 0):]...) // still due
-			return err
+			return saw, err
 		}
 	}
-	return d.st.PutDetectCursor(ctx, c.ID, ch.Cursor, now)
+	return saw, d.st.PutDetectCursor(ctx, c.ID, (*lead).ch.Cursor, (*lead).at)
 }
 
 // consider syncs one changed entity if the connection covers it.

@@ -30,6 +30,13 @@ func (h *hub) publish(e StageEvent) {
 	}
 }
 
+// listening reports whether anyone listens: a console is watching.
+func (h *hub) listening() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) > 0
+}
+
 // Subscribe returns a channel of stage events and a function that ends the
 // subscription and closes the channel.
 func (n *pipeline) Subscribe() (<-chan StageEvent, func()) {

@@ -11,3 +11,8 @@ func ConnectionKeyForTest(ctx context.Context, n *Node, id string) ([]byte, erro
 	}
 	return n.connectionKey(c)
 }
+
+// PollStateForTest is where adaptive polling stands on a project of n.
+func PollStateForTest(n *Node, project string) PollState {
+	return n.detector.sched.state(project)
+}

@@ -66,6 +66,11 @@ type Config struct {
 	// Poll is how often the node asks its tracker what changed; 0 means
 	// DefaultPoll, a negative value turns change detection off.
 	Poll time.Duration
+	// PollMax is the longest an idle project waits between two looks:
+	// each look that sees no change doubles its interval from Poll up to
+	// PollMax (see schedule). 0, or anything not above Poll, means every
+	// project is looked at every Poll.
+	PollMax time.Duration
 	// AttachmentBudget bounds the bytes of attachments in transit (their
 	// temporary files in DataDir) at once; 0 means DefaultAttachmentBudget.
 	AttachmentBudget int64
@@ -198,7 +203,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		if every == 0 {
 			every = DefaultPoll
 		}
-		n.startDetector(every)
+		n.startDetector(every, max(cfg.PollMax, every))
 	}
 	return n, nil
 }

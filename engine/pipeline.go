@@ -59,4 +59,7 @@ type pipeline struct {
 	applying applyingSet
 	disk     *diskGuard
 	refused  refusedAttachments
+	// wake snaps a project's change detection back to every poll
+	// interval (schedule.wake); nil while detection is off.
+	wake func(project string)
 }

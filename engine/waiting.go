@@ -609,6 +609,11 @@ func (n *pipeline) ReceiveEvent(ctx context.Context, c Connection, d EventDelive
 	}
 	if err == nil {
 		n.publish(ev, at)
+		// Its apply writes to the project, and its user is likely at work:
+		// look at the project every poll interval again.
+		if n.wake != nil {
+			n.wake(c.LocalProject)
+		}
 	}
 	return err
 }
