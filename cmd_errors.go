@@ -44,20 +44,6 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// span says how long d is, coarsely: "45s", "12m", "3h", "2d".
-func span(d time.Duration) string {
-	d = max(d, 0)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
 // nextTry says when a failing sync is tried next.
 func nextTry(e adminapi.SyncError, now time.Time) string {
 	switch {
@@ -70,7 +56,7 @@ func nextTry(e adminapi.SyncError, now time.Time) string {
 	case !e.NextRetry.After(now):
 		return "now"
 	}
-	return "in " + span(e.NextRetry.Sub(now))
+	return "in " + adminapi.Span(e.NextRetry.Sub(now))
 }
 
 // direction names a sync's way.
@@ -375,7 +361,7 @@ func printQueue(w io.Writer, q adminapi.SyncQueue, now time.Time) error {
 			state += " (after " + shortID(e.BehindEventID) + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shown(shortID(e.EventID)), shown(e.ConnectionName), direction(e.Direction),
-			shown(itemCell(e.LocalKey, e.RemoteKey, e.Summary, 30)), shown(adminapi.StageName(e.Stage)), shown(state), span(now.Sub(e.Started)))
+			shown(itemCell(e.LocalKey, e.RemoteKey, e.Summary, 30)), shown(adminapi.StageName(e.Stage)), shown(state), adminapi.Span(now.Sub(e.Started)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -432,7 +432,7 @@ func (s *errorsScreen) nextTry(e adminapi.SyncError) string {
 	case !e.NextRetry.After(s.c.now()):
 		return "now"
 	}
-	return "in " + shortSpan(e.NextRetry.Sub(s.c.now()))
+	return "in " + adminapi.Span(e.NextRetry.Sub(s.c.now()))
 }
 
 func (s *errorsScreen) actionView() string {
@@ -478,20 +478,6 @@ func itemName(localKey, remoteKey, summary string) string {
 		return key
 	}
 	return key + " " + summary
-}
-
-// shortSpan says how long d is in a few cells: "45s", "12m", "3h", "2d".
-func shortSpan(d time.Duration) string {
-	d = max(d, 0)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 // firstLine is the first line of s.

@@ -227,7 +227,7 @@ func (s *queueScreen) cells(e adminapi.QueueEntry) []string {
 		way = "← "
 	}
 	return []string{way + itemName(e.LocalKey, e.RemoteKey, e.Summary), e.ConnectionName, adminapi.StageName(e.Stage),
-		adminapi.QueueStateName(e.State), shortSpan(s.c.now().Sub(e.Started))}
+		adminapi.QueueStateName(e.State), adminapi.Span(s.c.now().Sub(e.Started))}
 }
 
 // When the screen is too narrow for the table, the item column gives up

@@ -91,3 +91,18 @@ func TestParseMode(t *testing.T) {
 		t.Errorf("names: %q %q", ModeBasic.Name(), ModeScript.Name())
 	}
 }
+
+// TestSpan: an age or a wait in a few cells, never negative.
+func TestSpan(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0s"}, {45 * time.Second, "45s"}, {12 * time.Minute, "12m"},
+		{3 * time.Hour, "3h"}, {47 * time.Hour, "47h"}, {72 * time.Hour, "3d"},
+	} {
+		if got := Span(tc.d); got != tc.want {
+			t.Errorf("Span(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -211,4 +212,19 @@ type ResolveRequest struct {
 	Event      string `json:"event"`
 	Connection string `json:"connection,omitempty"`
 	Reason     string `json:"reason"`
+}
+
+// Span is how the console and the command line show a sync's age or the
+// time to its next try, in a few cells: "45s", "12m", "3h", "2d".
+func Span(d time.Duration) string {
+	d = max(d, 0)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
