@@ -109,6 +109,9 @@ the token it prints. Everything lives in memory and is gone when it stops.`,
 			if err := k.Check(); err != nil {
 				return err
 			}
+			if extraProjects < 0 {
+				return fmt.Errorf("--extra-projects %d is negative: give 0 or more", extraProjects)
+			}
 			opts := []sandbox.Option{
 				sandbox.WithSeed(seed), sandbox.WithWorkspace(workspace),
 				sandbox.WithRateLimit(k.RateLimit), sandbox.WithLatency(k.Latency), sandbox.WithFaultRate(k.FaultRate),
