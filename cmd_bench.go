@@ -22,16 +22,23 @@ func newBenchCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Run the benchmark harness: bulk sync, change latency, engine overhead, scale (table, or --json)",
+		Short: "Run the benchmark harness: bulk sync, change latency, engine overhead, scale, idle (table, or --json)",
 		Long: `Run two nodes, each in front of its own in-process Asana sandbox on loopback,
 and measure: a Bulk Exalate of --tasks tasks (3 comments and 1 attachment
 each) under --rate-limit and --latency, with API calls per task against the
 Basic rules' minimum (section 1); then --edits renames of random twins, one
 at a time, timed to Synchronized (2); the engine's own cost with no limit
 and no latency (3); and a node with --scale-twins twins: memory and the
-time to load the connections list and statistics (4). --sections picks
-some. The report ends with the targets of issue 6, met or not.
-Progress goes to stderr.
+time to load the connections list and statistics (4). Section 5, idle,
+runs only when --sections names it (it takes about three minutes at the
+defaults): --idle-connections connections, each on a project of its own,
+on nodes polling adaptively from --poll up to --poll-max; nothing changes
+for 2 × --poll-max (backing off) and then --idle-window, over which the
+nodes' tracker calls per connection per minute are counted; then
+--idle-samples renames, each on a project still idle, timed to
+Synchronized (first change after idle). Polling only: webhooks don't
+exist yet. --sections picks sections (default 1 to 4). The report ends
+with the targets of issues 6 and 17, met or not. Progress goes to stderr.
 
 With --subprocess the sandboxes run as ` + "`tandem sandbox asana`" + ` and the nodes as
 ` + "`tandem serve`" + ` child processes of this binary, on free loopback ports and
@@ -44,7 +51,8 @@ to log files, kept (and named) if the run fails.`,
   tandem bench --subprocess
   tandem bench --tasks 100 --rate-limit 150 --cpuprofile engine.pprof
   tandem bench --sections 2 --edits 50
-  tandem bench --sections 3 --mode script`,
+  tandem bench --sections 3 --mode script
+  tandem bench --sections 5 --idle-connections 10 --idle-window 60s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if quick {
@@ -53,7 +61,10 @@ to log files, kept (and named) if the run fails.`,
 					"tasks": func() { q.Tasks = cfg.Tasks }, "rate-limit": func() { q.RateLimit = cfg.RateLimit },
 					"latency": func() { q.Latency = cfg.Latency }, "engine-tasks": func() { q.EngineTasks = cfg.EngineTasks },
 					"edits": func() { q.Edits = cfg.Edits }, "scale-twins": func() { q.ScaleTwins = cfg.ScaleTwins },
-					"poll": func() { q.Poll = cfg.Poll },
+					"poll": func() { q.Poll = cfg.Poll }, "poll-max": func() { q.PollMax = cfg.PollMax },
+					"idle-connections": func() { q.IdleConnections = cfg.IdleConnections },
+					"idle-window":      func() { q.IdleWindow = cfg.IdleWindow },
+					"idle-samples":     func() { q.IdleSamples = cfg.IdleSamples },
 				} {
 					if cmd.Flags().Changed(name) {
 						apply()
@@ -110,9 +121,13 @@ to log files, kept (and named) if the run fails.`,
 	f.IntVar(&cfg.Edits, "edits", def.Edits, "single-field edits timed in the change-latency run (section 2)")
 	f.IntVar(&cfg.ScaleTwins, "scale-twins", def.ScaleTwins, "twins made on a node in the scale run (section 4)")
 	f.DurationVar(&cfg.Poll, "poll", def.Poll, "the nodes' change-detection interval in sections 1 and 2 (0: the node's default, 2s)")
-	f.StringVar(&sections, "sections", "1,2,3,4", "the sections to run, e.g. 2 or 1,3")
+	f.IntVar(&cfg.IdleConnections, "idle-connections", def.IdleConnections, "connections, one project each, kept idle in section 5")
+	f.DurationVar(&cfg.IdleWindow, "idle-window", def.IdleWindow, "how long section 5 counts the idle nodes' tracker calls (after 2 × --poll-max of backing off)")
+	f.IntVar(&cfg.IdleSamples, "idle-samples", def.IdleSamples, "first changes after idle timed in section 5 (at most one per connection)")
+	f.DurationVar(&cfg.PollMax, "poll-max", def.PollMax, "the longest interval of section 5's adaptive polling (0: the node's default, 30s); sections 1 to 4 poll at a fixed --poll")
+	f.StringVar(&sections, "sections", "1,2,3,4", "the sections to run, e.g. 2 or 1,3; 5 (idle, about three minutes) only when named")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (with a top-level targets array)")
-	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind); flags given still apply")
+	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind; idle: 3 connections, poll-max 800ms, a 3s window); flags given still apply")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine-overhead run to this file (for go tool pprof)")
 	f.BoolVar(&subprocess, "subprocess", false, "run the sandboxes and nodes as child processes (`tandem sandbox asana`, `tandem serve`) of this binary")
 	f.StringVar(&mode, "mode", "basic", "the connections' mode: basic, or script (the scripts that do what Basic does: the cost of running scripts)")

@@ -156,8 +156,8 @@ func TestBenchSubprocessQuick(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("the output is not the JSON report: %v\n%s", err, out)
 	}
-	if r.Mode != "subprocess" || len(r.NotRun) != 0 {
-		t.Errorf("mode %q, not run %v; want subprocess with every section run", r.Mode, r.NotRun)
+	if r.Mode != "subprocess" || len(r.NotRun) != 1 || r.NotRun["5"] == "" {
+		t.Errorf("mode %q, not run %v; want subprocess with sections 1 to 4 run (5 only when named)", r.Mode, r.NotRun)
 	}
 	if b := r.Bulk; b == nil || b.Tasks != 10 || b.Synchronized != 10 || b.CallsPerTask <= 0 ||
 		b.Source.Reads == 0 || b.Destination.Writes == 0 || b.Source.SandboxRequests < b.Source.Reads ||
@@ -186,12 +186,15 @@ func TestBenchSubprocessQuick(t *testing.T) {
 		t.Errorf("scale: %+v, not measured %v; want 200 twins, the node's RSS, the heap said not measured", s, r.NotMeasured)
 	}
 	want := []string{"api_calls_per_task", "bulk_rate_limit_share", "bulk_unrecovered_429s", "change_latency_p95",
-		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins"}
+		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins",
+		"idle_calls_per_connection_per_minute_polling", "first_change_after_idle_p95_polling",
+		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks"}
 	var got []string
-	for _, tg := range r.Targets {
+	for i, tg := range r.Targets {
 		got = append(got, tg.Name)
-		if tg.Measured == nil {
-			t.Errorf("target %s not measured: %s", tg.Name, tg.Reason)
+		// Sections 1 to 4 measure the first seven; section 5 didn't run.
+		if measured := i < 7; (tg.Measured != nil) != measured {
+			t.Errorf("target %s measured %v, want %v (%s)", tg.Name, tg.Measured != nil, measured, tg.Reason)
 		}
 	}
 	if !slices.Equal(got, want) {
@@ -224,4 +227,82 @@ func TestBenchSubprocessTable(t *testing.T) {
 	if _, err := run(t, "bench", "--subprocess", "--cpuprofile", filepath.Join(t.TempDir(), "cpu.pprof")); err == nil {
 		t.Error("--subprocess --cpuprofile succeeded; want an error (the engine isn't in this process)")
 	}
+}
+
+// idleReport is the part of the JSON report section 5 fills.
+type idleReport struct {
+	Idle *struct {
+		Connections                 int              `json:"connections"`
+		PollMaxMS                   float64          `json:"poll_max_ms"`
+		CallsPerConnectionPerMinute float64          `json:"calls_per_connection_per_minute"`
+		ByEndpoint                  map[string]int64 `json:"by_endpoint"`
+		Samples                     int              `json:"samples"`
+		Synchronized                int              `json:"synchronized"`
+		FirstChange                 struct {
+			P95 float64 `json:"p95_ms"`
+		} `json:"first_change"`
+	} `json:"idle"`
+	NotRun  map[string]string `json:"not_run"`
+	Targets []struct {
+		Name     string   `json:"name"`
+		Measured *float64 `json:"measured"`
+	} `json:"targets"`
+}
+
+// checkIdle checks a quick section 5 run of two connections with one
+// sample: both measured, and backed off (fixed polling every 200 ms is
+// about 600 calls per connection per minute, backed off to 800 ms about
+// 150).
+func checkIdle(t *testing.T, out string) {
+	t.Helper()
+	var r idleReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("the output is not the JSON report: %v\n%s", err, out)
+	}
+	d := r.Idle
+	if d == nil || d.Connections != 2 || d.PollMaxMS != 800 || d.Samples != 1 || d.Synchronized != 1 || d.FirstChange.P95 <= 0 {
+		t.Fatalf("idle section: %+v; want 2 connections at poll-max 800 ms, 1 first change synchronized", d)
+	}
+	if d.CallsPerConnectionPerMinute <= 0 || d.CallsPerConnectionPerMinute > 300 || d.ByEndpoint["GET /events"] == 0 {
+		t.Errorf("idle calls: %.1f per connection per minute, by endpoint %v; want Events calls, backed off (about 150, not 600)",
+			d.CallsPerConnectionPerMinute, d.ByEndpoint)
+	}
+	if r.NotRun["1"] == "" || r.NotRun["4"] == "" {
+		t.Errorf("not run: %v; want sections 1 to 4 left out", r.NotRun)
+	}
+	measured := map[string]bool{}
+	for _, tg := range r.Targets {
+		measured[tg.Name] = tg.Measured != nil
+	}
+	if !measured["idle_calls_per_connection_per_minute_polling"] || !measured["first_change_after_idle_p95_polling"] {
+		t.Errorf("the idle targets are not measured: %+v", r.Targets)
+	}
+}
+
+// TestBenchIdle runs section 5 in process, small and quick; by default it
+// doesn't run.
+func TestBenchIdle(t *testing.T) {
+	out, err := run(t, "bench", "--quick", "--sections", "5", "--idle-connections", "2", "--idle-samples", "1",
+		"--json", "--data", t.TempDir())
+	if err != nil {
+		t.Fatalf("tandem bench --quick --sections 5: %v", err)
+	}
+	checkIdle(t, out)
+	if _, err := run(t, "bench", "--quick", "--sections", "5", "--idle-window", "0s"); err == nil ||
+		!strings.Contains(err.Error(), "--idle-window") {
+		t.Errorf("tandem bench --idle-window 0s: %v; want refused, naming the flag", err)
+	}
+}
+
+// TestBenchSubprocessIdle runs section 5 on child processes: the
+// sandboxes get the extra projects (--extra-projects) and the nodes
+// --poll-max.
+func TestBenchSubprocessIdle(t *testing.T) {
+	t.Setenv(childEnv, "1")
+	out, err := run(t, "bench", "--subprocess", "--quick", "--sections", "5", "--idle-connections", "2",
+		"--idle-samples", "1", "--json", "--data", t.TempDir())
+	if err != nil {
+		t.Fatalf("tandem bench --subprocess --quick --sections 5: %v", err)
+	}
+	checkIdle(t, out)
 }

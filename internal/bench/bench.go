@@ -47,7 +47,19 @@ type Config struct {
 	// Poll is the nodes' change-detection interval in sections 1 and 2;
 	// 0 means the node's default (engine.DefaultPoll).
 	Poll time.Duration
-	// Sections lists the sections to run (1 to 4); none means all.
+	// IdleConnections is how many connections, each on a project of its
+	// own, section 5 keeps idle; IdleWindow how long it counts their
+	// calls; IdleSamples how many first changes after idle it times (at
+	// most one per connection).
+	IdleConnections int
+	IdleWindow      time.Duration
+	IdleSamples     int
+	// PollMax is the longest interval of section 5's adaptive polling;
+	// 0 means the node's default (engine.DefaultPollMax). Sections 1 to
+	// 4 poll at a fixed Poll.
+	PollMax time.Duration
+	// Sections lists the sections to run (1 to 5); none means 1 to 4
+	// (section 5 idles for minutes).
 	Sections []int
 	// Dir holds the nodes' data dirs; "" means a temporary dir, removed at
 	// the end.
@@ -72,14 +84,15 @@ type Config struct {
 // The issue's full sizes, --tasks 300 --edits 100, take about ten minutes.
 func Defaults() Config {
 	return Config{Tasks: 100, RateLimit: 1500, Latency: 50 * time.Millisecond, EngineTasks: 1000,
-		Edits: 40, ScaleTwins: 10000}
+		Edits: 40, ScaleTwins: 10000, IdleConnections: 10, IdleWindow: time.Minute, IdleSamples: 3}
 }
 
 // Quick is a small, fast run for tests and smoke checks: ten tasks, a
 // limit too high to bind, no latency, five edits polled every 200 ms, 200
-// twins.
+// twins; three idle connections backing off to 800 ms, counted for 3 s.
 func Quick() Config {
-	return Config{Tasks: 10, RateLimit: 60000, EngineTasks: 10, Edits: 5, ScaleTwins: 200, Poll: 200 * time.Millisecond}
+	return Config{Tasks: 10, RateLimit: 60000, EngineTasks: 10, Edits: 5, ScaleTwins: 200, Poll: 200 * time.Millisecond,
+		IdleConnections: 3, IdleWindow: 3 * time.Second, IdleSamples: 2, PollMax: 800 * time.Millisecond}
 }
 
 // ParseSections reads a --sections value such as "1,2,4".
@@ -91,8 +104,8 @@ func ParseSections(s string) ([]int, error) {
 			continue
 		}
 		n, err := strconv.Atoi(part)
-		if err != nil || n < 1 || n > 4 {
-			return nil, fmt.Errorf("bench: --sections %q: %q is not a section (1 to 4)", s, part)
+		if err != nil || n < 1 || n > 5 {
+			return nil, fmt.Errorf("bench: --sections %q: %q is not a section (1 to 5)", s, part)
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -105,7 +118,9 @@ func ParseSections(s string) ([]int, error) {
 }
 
 // runs says whether the run includes section n.
-func (c Config) runs(n int) bool { return len(c.Sections) == 0 || slices.Contains(c.Sections, n) }
+func (c Config) runs(n int) bool {
+	return (len(c.Sections) == 0 && n != 5) || slices.Contains(c.Sections, n)
+}
 
 // Report is everything a run measured. Sections not measured say why.
 type Report struct {
@@ -113,12 +128,13 @@ type Report struct {
 	Mode    string        `json:"mode"`
 	Machine Machine       `json:"machine"`
 	Config  ConfigSummary `json:"config"`
-	// Bulk is section 1, Latency 2, Engine 3, Scale 4; nil for a section
-	// not run, with the reason in NotRun.
+	// Bulk is section 1, Latency 2, Engine 3, Scale 4, Idle 5; nil for a
+	// section not run, with the reason in NotRun.
 	Bulk    *Bulk     `json:"bulk_sync"`
 	Latency *Latency  `json:"change_latency"`
 	Engine  *Overhead `json:"engine_overhead"`
 	Scale   *Scale    `json:"scale"`
+	Idle    *Idle     `json:"idle"`
 	// NotRun says, per section number, why it didn't run.
 	NotRun map[string]string `json:"not_run,omitempty"`
 	// NotMeasured says, per field, why a run couldn't measure it (or
@@ -139,7 +155,12 @@ type ConfigSummary struct {
 	Edits       int     `json:"edits"`
 	ScaleTwins  int     `json:"scale_twins"`
 	PollMS      float64 `json:"poll_ms"`
-	Sections    []int   `json:"sections"`
+	// Section 5's.
+	IdleConnections int     `json:"idle_connections"`
+	IdleWindowS     float64 `json:"idle_window_seconds"`
+	IdleSamples     int     `json:"idle_samples"`
+	PollMaxMS       float64 `json:"poll_max_ms"`
+	Sections        []int   `json:"sections"`
 	// ConnectionMode is the connections' configuration mode.
 	ConnectionMode engine.Mode `json:"connection_mode"`
 }
@@ -182,6 +203,18 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 	if cfg.Poll < 0 {
 		return Report{}, fmt.Errorf("bench: --poll %v is negative", cfg.Poll)
 	}
+	if cfg.runs(5) {
+		switch {
+		case cfg.IdleConnections <= 0:
+			return Report{}, fmt.Errorf("bench: --idle-connections %d: need at least one connection", cfg.IdleConnections)
+		case cfg.IdleWindow <= 0:
+			return Report{}, fmt.Errorf("bench: --idle-window %v: need a positive window, e.g. 60s", cfg.IdleWindow)
+		case cfg.IdleSamples <= 0:
+			return Report{}, fmt.Errorf("bench: --idle-samples %d: need at least one sample", cfg.IdleSamples)
+		case cfg.PollMax < 0 || (cfg.PollMax > 0 && cfg.PollMax < cfg.poll()):
+			return Report{}, fmt.Errorf("bench: --poll-max %v: give at least --poll (%v)", cfg.PollMax, cfg.poll())
+		}
+	}
 	if cfg.Subprocess != nil && cfg.CPUProfile != nil {
 		return Report{}, errors.New("bench: --cpuprofile profiles this process; with --subprocess the engine runs in others")
 	}
@@ -212,13 +245,17 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 		Machine: machine(),
 		Config: ConfigSummary{Tasks: cfg.Tasks, RateLimit: cfg.RateLimit, LatencyMS: ms(cfg.Latency),
 			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(cfg.poll()),
-			ConnectionMode: cmp.Or(cfg.Mode, engine.ModeBasic)},
+			IdleConnections: cfg.IdleConnections, IdleWindowS: cfg.IdleWindow.Seconds(), IdleSamples: cfg.IdleSamples,
+			PollMaxMS: ms(cfg.pollMax()), ConnectionMode: cmp.Or(cfg.Mode, engine.ModeBasic)},
 		NotRun: map[string]string{},
 	}
-	for n := 1; n <= 4; n++ {
-		if cfg.runs(n) {
+	for n := 1; n <= 5; n++ {
+		switch {
+		case cfg.runs(n):
 			r.Config.Sections = append(r.Config.Sections, n)
-		} else {
+		case n == 5 && len(cfg.Sections) == 0:
+			r.NotRun["5"] = "not run by default (it idles for minutes): --sections 5"
+		default:
 			r.NotRun[strconv.Itoa(n)] = notSelected
 		}
 	}
@@ -244,6 +281,13 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 		if err := runBulkAndLatency(ctx, cfg, start, filepath.Join(dir, "bulk"), &r); err != nil {
 			return Report{}, err
 		}
+	}
+	if cfg.runs(5) {
+		idle, err := runIdle(ctx, cfg, start, filepath.Join(dir, "idle"))
+		if err != nil {
+			return Report{}, fmt.Errorf("bench: section 5 (idle): %w", err)
+		}
+		r.Idle = &idle
 	}
 	r.Targets = targets(r)
 	r.TotalSeconds = time.Since(began).Seconds()
@@ -287,6 +331,14 @@ func (c Config) poll() time.Duration {
 		return engine.DefaultPoll
 	}
 	return c.Poll
+}
+
+// pollMax is section 5's longest poll interval, defaulted.
+func (c Config) pollMax() time.Duration {
+	if c.PollMax == 0 {
+		return max(engine.DefaultPollMax, c.poll())
+	}
+	return c.PollMax
 }
 
 func (c Config) progress(format string, args ...any) {

@@ -95,7 +95,9 @@ func TestQuickRunReportsEverySection(t *testing.T) {
 		t.Fatalf("decoding the report: %v", err)
 	}
 	want := []string{"api_calls_per_task", "bulk_rate_limit_share", "bulk_unrecovered_429s", "change_latency_p95",
-		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins"}
+		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins",
+		"idle_calls_per_connection_per_minute_polling", "first_change_after_idle_p95_polling",
+		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks"}
 	if len(decoded.Targets) != len(want) {
 		t.Fatalf("%d targets in the JSON; want %d (%v)", len(decoded.Targets), len(want), want)
 	}
@@ -156,7 +158,7 @@ func TestSectionsRunAlone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("section 2 alone: %v", err)
 	}
-	if r.Bulk != nil || r.Engine != nil || r.Scale != nil || len(r.NotRun) != 3 {
+	if r.Bulk != nil || r.Engine != nil || r.Scale != nil || len(r.NotRun) != 4 {
 		t.Errorf("sections not selected ran or lack a reason: bulk %v, engine %v, scale %v, not run %v", r.Bulk, r.Engine, r.Scale, r.NotRun)
 	}
 	if r.Latency == nil || r.Latency.Synchronized+r.Latency.Missed != 3 || r.Latency.Twins == 0 {
@@ -174,7 +176,7 @@ func TestParseSections(t *testing.T) {
 	if got, err := bench.ParseSections("4, 2,2"); err != nil || len(got) != 2 || got[0] != 4 || got[1] != 2 {
 		t.Errorf(`ParseSections("4, 2,2") = %v, %v; want [4 2]`, got, err)
 	}
-	for _, bad := range []string{"", "5", "1,x", ","} {
+	for _, bad := range []string{"", "6", "0", "1,x", ","} {
 		if _, err := bench.ParseSections(bad); err == nil {
 			t.Errorf("ParseSections(%q) succeeded; want an error", bad)
 		}
@@ -184,15 +186,78 @@ func TestParseSections(t *testing.T) {
 // TestRunRefusesBadConfig checks the harness says which setting is wrong.
 func TestRunRefusesBadConfig(t *testing.T) {
 	for name, cfg := range map[string]bench.Config{
-		"--tasks":      {Tasks: 0, RateLimit: 100},
-		"--rate-limit": {Tasks: 1, RateLimit: 0},
-		"--latency":    {Tasks: 1, RateLimit: 100, Latency: -time.Second},
-		"--edits":      {Tasks: 1, RateLimit: 100, Sections: []int{2}},
-		"--poll":       {Tasks: 1, RateLimit: 100, Sections: []int{1}, Poll: -time.Second},
+		"--tasks":            {Tasks: 0, RateLimit: 100},
+		"--rate-limit":       {Tasks: 1, RateLimit: 0},
+		"--latency":          {Tasks: 1, RateLimit: 100, Latency: -time.Second},
+		"--edits":            {Tasks: 1, RateLimit: 100, Sections: []int{2}},
+		"--poll":             {Tasks: 1, RateLimit: 100, Sections: []int{1}, Poll: -time.Second},
+		"--idle-connections": {Tasks: 1, RateLimit: 100, Sections: []int{5}, IdleWindow: time.Second, IdleSamples: 1},
+		"--idle-window":      {Tasks: 1, RateLimit: 100, Sections: []int{5}, IdleConnections: 1, IdleSamples: 1},
+		"--idle-samples":     {Tasks: 1, RateLimit: 100, Sections: []int{5}, IdleConnections: 1, IdleWindow: time.Second},
+		"--poll-max": {Tasks: 1, RateLimit: 100, Sections: []int{5}, IdleConnections: 1, IdleWindow: time.Second,
+			IdleSamples: 1, Poll: time.Second, PollMax: time.Millisecond},
 	} {
 		_, err := bench.Run(context.Background(), cfg)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("config %+v: error %v; want one naming %s", cfg, err, name)
+		}
+	}
+}
+
+// TestIdleSection runs section 5 small: three connections idle on
+// adaptive polling from 200 ms to 800 ms. Fixed polling (or a stage
+// event listener, which keeps every project at the poll interval) would
+// make about 600 calls per connection per minute (an Events call every
+// 200 ms on each side); backed off, about 150.
+func TestIdleSection(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := bench.Quick()
+	cfg.Dir, cfg.Sections = t.TempDir(), []int{5}
+	r, err := bench.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("section 5: %v", err)
+	}
+	d := r.Idle
+	if d == nil || d.Connections != 3 || d.PollMaxMS != 800 || d.WindowSeconds < 3 {
+		t.Fatalf("idle section: %+v; want 3 connections, poll-max 800 ms, a window of 3 s or more", d)
+	}
+	if d.SourceCalls == 0 || d.DestinationCalls == 0 || d.ByEndpoint["GET /events"] == 0 {
+		t.Errorf("idle calls: source %d, destination %d, by endpoint %v; want both sides polling the Events API",
+			d.SourceCalls, d.DestinationCalls, d.ByEndpoint)
+	}
+	if d.CallsPerConnectionPerMinute <= 0 || d.CallsPerConnectionPerMinute > 300 {
+		t.Errorf("%.1f calls per connection per minute; want backed off (about 150), not polled every 200 ms (about 600)",
+			d.CallsPerConnectionPerMinute)
+	}
+	if d.Samples != 2 || d.Synchronized != 2 || d.Missed != 0 {
+		t.Errorf("first changes: %d of %d synchronized, %d missed; want 2 of 2", d.Synchronized, d.Samples, d.Missed)
+	}
+	if p := d.FirstChange; p.P50 <= 0 || p.P50 > p.P95 || p.P95 > p.P99 {
+		t.Errorf("first change after idle: %+v; want 0 < p50 ≤ p95 ≤ p99", p)
+	}
+	got := map[string]bench.Target{}
+	for _, tg := range r.Targets {
+		got[tg.Name] = tg
+	}
+	if tg := got["idle_calls_per_connection_per_minute_polling"]; tg.Measured == nil || tg.Met {
+		t.Errorf("idle calls target: %+v; want measured, and not met with 3 connections", tg)
+	}
+	if tg := got["first_change_after_idle_p95_polling"]; tg.Measured == nil || tg.Met != (*tg.Measured <= 2.8) {
+		t.Errorf("first change target: %+v; want measured, met at 2.8 s or less (poll-max 0.8 s + 2 s)", tg)
+	}
+	for _, name := range []string{"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks"} {
+		if tg := got[name]; tg.Measured != nil || !strings.Contains(tg.Reason, "webhooks") {
+			t.Errorf("target %s: %+v; want not measured, for lack of webhooks", name, tg)
+		}
+	}
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatalf("writing the table: %v", err)
+	}
+	for _, s := range []string{"5. Idle: 3 connections", "calls per connection per minute", "first change after idle", "GET /events"} {
+		if !strings.Contains(table.String(), s) {
+			t.Errorf("the table lacks %q:\n%s", s, table.String())
 		}
 	}
 }

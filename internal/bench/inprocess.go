@@ -36,9 +36,11 @@ var _ pair = (*demoPair)(nil)
 func startDemoPair(ctx context.Context, cfg Config, section, dir string, spec pairSpec) (pair, error) {
 	cfg.progress("%s: starting two nodes (%s)", section, spec)
 	nodes, err := demo.Pair(ctx, dir, func(s *demo.Spec) {
-		s.Sandbox = []sandbox.Option{sandbox.WithRateLimit(spec.limit), sandbox.WithLatency(spec.latency)}
+		s.Sandbox = []sandbox.Option{sandbox.WithRateLimit(spec.limit), sandbox.WithLatency(spec.latency),
+			sandbox.WithExtraProjects(spec.projects)}
 		s.RequestsPerMinute = spec.rpm
 		s.Poll = spec.poll
+		s.PollMax = spec.pollMax
 	})
 	if err != nil {
 		return nil, err
@@ -65,30 +67,59 @@ func (p *demoPair) seed(ctx context.Context, count int, full bool) error {
 	if err != nil {
 		return err
 	}
-	project, err := p.projectGID()
+	project, err := p.projectGID(benchProject)
 	if err != nil {
 		return err
 	}
 	return seedProject(ctx, p.seeder, p.acme.Name, project, count, full)
 }
 
-// projectGID finds the bench project of the source's sandbox.
-func (p *demoPair) projectGID() (string, error) {
+// projectGID finds the named project of the source's sandbox.
+func (p *demoPair) projectGID(name string) (string, error) {
 	for _, pr := range p.acme.Sandbox.Projects() {
-		if pr.Name == benchProject {
+		if pr.Name == name {
 			return pr.GID, nil
 		}
 	}
-	return "", fmt.Errorf("no project %q in %s's sandbox", benchProject, p.acme.Name)
+	return "", fmt.Errorf("no project %q in %s's sandbox", name, p.acme.Name)
 }
 
 func (p *demoPair) connect(ctx context.Context, mode engine.Mode) (string, error) {
+	return p.connectIn(ctx, benchProject, mode)
+}
+
+func (p *demoPair) connectProject(ctx context.Context, project string) (string, error) {
+	return p.connectIn(ctx, project, "")
+}
+
+func (p *demoPair) connectIn(ctx context.Context, project string, mode engine.Mode) (string, error) {
 	c, err := p.acme.Connect(ctx, engine.ConnectRequest{To: p.globex.URL, DestToken: p.globex.AdminToken,
-		DestProject: benchProject, Project: benchProject, Mode: mode})
+		DestProject: project, Project: project, Mode: mode})
 	if err != nil {
 		return "", fmt.Errorf("connecting %s to %s: %w", p.acme.Name, p.globex.Name, err)
 	}
 	return c.ID, nil
+}
+
+// addTask creates the task through a seeding client with no budget
+// straight on the sandbox, whose calls don't show in the node's counts.
+func (p *demoPair) addTask(ctx context.Context, project, name string) (string, error) {
+	if p.seeder == nil {
+		var err error
+		p.seeder, err = asana.New(asana.Config{BaseURL: p.acme.SandboxURL, Token: p.acme.Sandbox.Token(), RequestsPerMinute: -1})
+		if err != nil {
+			return "", err
+		}
+	}
+	gid, err := p.projectGID(project)
+	if err != nil {
+		return "", err
+	}
+	t, err := p.seeder.CreateTask(ctx, asana.NewTask{Project: gid, Name: name})
+	if err != nil {
+		return "", fmt.Errorf("creating %q in %s's %s: %w", name, p.acme.Name, project, err)
+	}
+	return t.GID, nil
 }
 
 func (p *demoPair) exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {

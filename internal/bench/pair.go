@@ -24,6 +24,12 @@ type pair interface {
 	// connect links the source's bench project to the destination's, in
 	// mode ("": Basic).
 	connect(ctx context.Context, mode engine.Mode) (connID string, err error)
+	// connectProject links the source's project to the destination's of
+	// the same name, in Basic mode.
+	connectProject(ctx context.Context, project string) (connID string, err error)
+	// addTask creates a bare task in the source's project through the
+	// seeding client and returns its gid.
+	addTask(ctx context.Context, project, name string) (gid string, err error)
 	exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error)
 	// waitSynced waits until want of the source's outgoing syncs reached
 	// Synchronized, and says how many did.
@@ -52,6 +58,12 @@ type pairSpec struct {
 	latency time.Duration // added to every sandbox answer
 	rpm     int           // the nodes' client budget (-1: none)
 	poll    time.Duration
+	// pollMax is the nodes' adaptive polling's longest interval (0:
+	// fixed polling at poll).
+	pollMax time.Duration
+	// projects is how many empty projects each sandbox gets besides the
+	// seed's (sandbox.WithExtraProjects).
+	projects int
 	// count says the section reads apiUse (procPair puts a counting
 	// proxy in front of each sandbox for it).
 	count bool

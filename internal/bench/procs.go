@@ -73,7 +73,8 @@ func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec p
 		}
 		return n.sandboxURL != "" && n.sandboxToken != ""
 	}, "sandbox", "asana", "--listen", "127.0.0.1:0", "--seed", "demo", "--workspace", name,
-		"--rate-limit", strconv.Itoa(spec.limit), "--latency", spec.latency.String())
+		"--rate-limit", strconv.Itoa(spec.limit), "--latency", spec.latency.String(),
+		"--extra-projects", strconv.Itoa(spec.projects))
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +102,9 @@ func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec p
 		}
 		return false
 	}, "serve", "--name", name, "--data", n.dataDir, "--listen", "127.0.0.1:0", "--asana-url", asanaURL,
-		"--asana-rate-limit", strconv.Itoa(spec.rpm), "--poll", spec.poll.String())
+		"--asana-rate-limit", strconv.Itoa(spec.rpm), "--poll", spec.poll.String(),
+		// --poll-max at --poll is fixed polling, as in process.
+		"--poll-max", max(spec.pollMax, spec.poll).String())
 	if err != nil {
 		n.close()
 		return nil, err

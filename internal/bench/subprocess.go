@@ -52,7 +52,7 @@ func (p *procPair) seed(ctx context.Context, count int, full bool) error {
 	if p.seeder, err = p.acme.seeder(p.spec.rpm); err != nil {
 		return err
 	}
-	project, err := benchProjectGID(ctx, p.seeder, p.acme.Name)
+	project, err := projectGID(ctx, p.seeder, p.acme.Name, benchProject)
 	if err != nil {
 		return err
 	}
@@ -62,8 +62,9 @@ func (p *procPair) seed(ctx context.Context, count int, full bool) error {
 	return refill(ctx, p.spec.limit, p.seeder.Stats().Total())
 }
 
-// benchProjectGID finds the bench project in the sandbox behind c.
-func benchProjectGID(ctx context.Context, c *asana.Client, name string) (string, error) {
+// projectGID finds the named project in the sandbox behind c, of the
+// node called name.
+func projectGID(ctx context.Context, c *asana.Client, name, project string) (string, error) {
 	wss, err := c.Workspaces(ctx)
 	if err != nil {
 		return "", fmt.Errorf("listing %s's workspaces: %w", name, err)
@@ -74,12 +75,12 @@ func benchProjectGID(ctx context.Context, c *asana.Client, name string) (string,
 			return "", fmt.Errorf("listing %s's projects: %w", name, err)
 		}
 		for _, p := range ps {
-			if p.Name == benchProject {
+			if p.Name == project {
 				return p.GID, nil
 			}
 		}
 	}
-	return "", fmt.Errorf("no project %q in %s's sandbox", benchProject, name)
+	return "", fmt.Errorf("no project %q in %s's sandbox", project, name)
 }
 
 // refill waits for a sandbox's token bucket (a tenth of the per-minute
@@ -102,8 +103,36 @@ func refill(ctx context.Context, limit int, used int64) error {
 
 // connect goes through the source's admin API.
 func (p *procPair) connect(ctx context.Context, mode engine.Mode) (string, error) {
+	return p.connectIn(ctx, benchProject, mode)
+}
+
+func (p *procPair) connectProject(ctx context.Context, project string) (string, error) {
+	return p.connectIn(ctx, project, "")
+}
+
+// addTask creates the task through a client straight on the source's
+// sandbox, not through the counter.
+func (p *procPair) addTask(ctx context.Context, project, name string) (string, error) {
+	if p.seeder == nil {
+		var err error
+		if p.seeder, err = p.acme.seeder(p.spec.rpm); err != nil {
+			return "", err
+		}
+	}
+	gid, err := projectGID(ctx, p.seeder, p.acme.Name, project)
+	if err != nil {
+		return "", err
+	}
+	t, err := p.seeder.CreateTask(ctx, asana.NewTask{Project: gid, Name: name})
+	if err != nil {
+		return "", fmt.Errorf("creating %q in %s's %s: %w", name, p.acme.Name, project, err)
+	}
+	return t.GID, nil
+}
+
+func (p *procPair) connectIn(ctx context.Context, project string, mode engine.Mode) (string, error) {
 	c, err := p.acme.admin.Connect(ctx, api.ConnectRequest{To: p.globex.url, DestToken: p.globex.adminToken,
-		DestProject: benchProject, Project: benchProject, Mode: mode})
+		DestProject: project, Project: project, Mode: mode})
 	if err != nil {
 		return "", fmt.Errorf("connecting %s to %s: %w", p.acme.Name, p.globex.Name, err)
 	}

@@ -103,6 +103,24 @@ func (r Report) WriteTable(w io.Writer) error {
 		p("4. Scale\tnot run: %s", r.NotRun["4"])
 	}
 	p("")
+	if d := r.Idle; d != nil {
+		p("5. Idle: %d connections, one project each, adaptive polling from %gs to %gs, polling only (no webhooks yet); nothing watching the stage events",
+			d.Connections, d.PollMS/1000, d.PollMaxMS/1000)
+		p("  window	%.1f s measured, after %.1f s of backing off", d.WindowSeconds, d.WarmupSeconds)
+		p("  calls in the window	%d source (Acme), %d destination (Globex)", d.SourceCalls, d.DestinationCalls)
+		p("  calls per connection per minute	%.2f (both sides)", d.CallsPerConnectionPerMinute)
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(d.ByEndpoint)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, d.ByEndpoint[k]))
+		}
+		p("  calls by endpoint	%s", strings.Join(parts, ", "))
+		p("  first change after idle	%d of %d synchronized (missed %d)", d.Synchronized, d.Samples, d.Missed)
+		p("  	p50	p95	p99")
+		p("  rename → Synchronized	%.2f s	%.2f s	%.2f s", d.FirstChange.P50/1000, d.FirstChange.P95/1000, d.FirstChange.P99/1000)
+	} else {
+		p("5. Idle\tnot run: %s", r.NotRun["5"])
+	}
+	p("")
 	for _, k := range slices.Sorted(maps.Keys(r.NotMeasured)) {
 		if k != "scale.heap_mb" {
 			p("note: %s: %s", k, r.NotMeasured[k])

@@ -49,6 +49,9 @@ type Spec struct {
 	RequestsPerMinute int
 	// Poll is the node's change-detection interval (0: the default).
 	Poll time.Duration
+	// PollMax is the longest an idle project waits between two looks
+	// (engine.Config.PollMax; 0: fixed polling at Poll).
+	PollMax time.Duration
 	// Logger gets the node's log lines; nil discards them.
 	Logger *slog.Logger
 	// Now is the node's clock; nil means time.Now.
@@ -142,7 +145,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	}
 	node, err := engine.Open(ctx, engine.Config{DataDir: s.DataDir, Name: s.Name, URL: n.URL,
 		Tracker: sb.Tracker, Settings: sb.Settings, Vocabularies: trackers.Vocabularies(),
-		Logger: logger.With("node", s.Name), Poll: s.Poll, Now: s.Now, AdminToken: s.AdminToken})
+		Logger: logger.With("node", s.Name), Poll: s.Poll, PollMax: s.PollMax, Now: s.Now, AdminToken: s.AdminToken})
 	if err != nil {
 		ln.Close()
 		n.Close()

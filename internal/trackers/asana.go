@@ -93,6 +93,7 @@ func asanaSandboxCmd(serve Serve) *cobra.Command {
 	var (
 		k                      Knobs
 		seed, workspace, token string
+		extraProjects          int
 	)
 	cmd := &cobra.Command{
 		Use:   "asana",
@@ -108,9 +109,13 @@ the token it prints. Everything lives in memory and is gone when it stops.`,
 			if err := k.Check(); err != nil {
 				return err
 			}
+			if extraProjects < 0 {
+				return fmt.Errorf("--extra-projects %d is negative: give 0 or more", extraProjects)
+			}
 			opts := []sandbox.Option{
 				sandbox.WithSeed(seed), sandbox.WithWorkspace(workspace),
 				sandbox.WithRateLimit(k.RateLimit), sandbox.WithLatency(k.Latency), sandbox.WithFaultRate(k.FaultRate),
+				sandbox.WithExtraProjects(extraProjects),
 			}
 			if token != "" {
 				opts = append(opts, sandbox.WithToken(token))
@@ -139,6 +144,7 @@ the token it prints. Everything lives in memory and is gone when it stops.`,
 	k.Register(f, "127.0.0.1:8091", "150 free plan, 1500 paid; 0 = none")
 	f.StringVar(&seed, "seed", "demo", "initial data: demo (projects Company and Test with tasks) or empty")
 	f.StringVar(&workspace, "workspace", "Acme", "name of the workspace")
+	f.IntVar(&extraProjects, "extra-projects", 0, "also make this many empty projects (\"Extra project 1\"...), as tandem bench's idle section does")
 	f.StringVar(&token, "token", "", "the personal access token to accept (default: a random one, printed)")
 	return cmd
 }

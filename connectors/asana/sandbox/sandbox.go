@@ -23,6 +23,7 @@ type config struct {
 	faultRate float64
 	randSeed  *int64
 	state     []byte // WithState: start from this instead of a seed
+	extra     int    // WithExtraProjects
 }
 
 // Option configures a Sandbox built by New.
@@ -45,6 +46,14 @@ func WithWorkspace(name string) Option { return func(c *config) { c.workspace = 
 // WithRateLimit sets the per-token budget in requests per minute, like
 // Asana's 150 (free) or 1,500 (paid) plans. 0, the default, means no limit.
 func WithRateLimit(perMinute int) Option { return func(c *config) { c.rateLimit = perMinute } }
+
+// WithExtraProjects adds n empty projects to the workspace, named
+// ExtraProjectName(1) to ExtraProjectName(n), after the seed's (the
+// benchmark's idle section syncs one connection on each).
+func WithExtraProjects(n int) Option { return func(c *config) { c.extra = n } }
+
+// ExtraProjectName is the name of the i-th project WithExtraProjects adds.
+func ExtraProjectName(i int) string { return "Extra project " + itoa(i) }
 
 // WithLatency adds a delay before every response, to make a loopback sandbox
 // feel like a remote service.
@@ -80,6 +89,9 @@ func New(opts ...Option) (*Sandbox, error) {
 	if c.seed != "demo" && c.seed != "empty" {
 		return nil, fmt.Errorf("unknown seed %q (want demo or empty)", c.seed)
 	}
+	if c.extra < 0 {
+		return nil, fmt.Errorf("extra projects: %d is negative", c.extra)
+	}
 	if strings.TrimSpace(c.workspace) == "" {
 		return nil, errors.New("workspace name must not be empty")
 	}
@@ -101,6 +113,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		s.token = tok
 	} else {
 		seedStore(s.st, c.workspace, c.seed == "demo")
+		s.st.seedExtraProjects(c.extra)
 	}
 	if c.token != "" {
 		s.token = c.token

@@ -82,6 +82,21 @@ func seedStore(st *store, wsName string, demo bool) {
 	st.seedFields(step(time.Hour), company, test)
 }
 
+// seedExtraProjects adds n empty projects (WithExtraProjects).
+func (st *store) seedExtraProjects(n int) {
+	if n == 0 {
+		return
+	}
+	st.seeding = true
+	defer func() { st.seeding = false }()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+	for i := 1; i <= n; i++ {
+		st.seedProject(ExtraProjectName(i), "light-blue", "<body>An empty project.</body>", []string{"Untitled section"}, at)
+	}
+}
+
 func (st *store) seedProject(name, color, html string, sections []string, at time.Time) *project {
 	p := &project{gid: st.runtimeGID(), name: name, color: color, htmlNotes: html, createdAt: at, modifiedAt: at, owner: st.me}
 	st.objects[p.gid] = p

@@ -77,3 +77,21 @@ func TestSeedContent(t *testing.T) {
 		t.Errorf("every seed comment is by the token's user")
 	}
 }
+
+// TestExtraProjects: WithExtraProjects adds empty projects after the
+// seed's, listed by the API with its own; a negative count is refused.
+func TestExtraProjects(t *testing.T) {
+	e := newEnv(t, WithExtraProjects(2))
+	for _, name := range []string{"Test", ExtraProjectName(1), ExtraProjectName(2)} {
+		gid := e.project(name)
+		if tasks := e.ok(200, "GET", "/projects/"+gid+"/tasks", nil).list(); name != "Test" && len(tasks) != 0 {
+			t.Errorf("%s has %d tasks; want none", name, len(tasks))
+		}
+	}
+	if n := len(e.sb.Projects()); n != 4 {
+		t.Errorf("%d projects; want the seed's 2 and 2 extra", n)
+	}
+	if _, err := New(WithExtraProjects(-1)); err == nil {
+		t.Error("New(WithExtraProjects(-1)) succeeded; want an error")
+	}
+}
