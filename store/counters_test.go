@@ -14,11 +14,7 @@ import (
 func checkCounters(t *testing.T, s *Store, when string) {
 	t.Helper()
 	ctx := t.Context()
-	kept, err := s.Counters(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	full, err := s.Recount(ctx)
+	kept, full, err := s.CountersAndRecount(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,19 +122,35 @@ type Counters struct {
 
 // Counters returns every connection's kept counters, by connection id.
 func (s *Store) Counters(ctx context.Context) (map[string]Counters, error) {
-	return s.readCounters(ctx, `SELECT c.id, coalesce(k.synced_items, 0), k.last_sync, coalesce(k.open, 0),
-		coalesce(k.events_out, 0), coalesce(k.events_in, 0), coalesce(k.synchronized, 0), coalesce(k.failing, 0)
-		FROM connections c LEFT JOIN connection_counters k ON k.connection_id = c.id`)
+	return readCounters(ctx, s.db, countersQuery)
 }
+
+const countersQuery = `SELECT c.id, coalesce(k.synced_items, 0), k.last_sync, coalesce(k.open, 0),
+	coalesce(k.events_out, 0), coalesce(k.events_in, 0), coalesce(k.synchronized, 0), coalesce(k.failing, 0)
+	FROM connections c LEFT JOIN connection_counters k ON k.connection_id = c.id`
 
 // Recount counts, from the whole history, what Counters returns: what the
 // counters must equal. It costs O(history); only checks use it.
 func (s *Store) Recount(ctx context.Context) (map[string]Counters, error) {
-	return s.readCounters(ctx, recountQuery)
+	return readCounters(ctx, s.db, recountQuery)
 }
 
-func (s *Store) readCounters(ctx context.Context, query string) (map[string]Counters, error) {
-	rows, err := s.db.QueryContext(ctx, query)
+// CountersAndRecount reads the kept counters and a full recount in one
+// transaction, so the two see the same history even while syncs go on:
+// where they differ, a counter is wrong.
+func (s *Store) CountersAndRecount(ctx context.Context) (kept, full map[string]Counters, err error) {
+	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		if kept, err = readCounters(ctx, tx, countersQuery); err != nil {
+			return err
+		}
+		full, err = readCounters(ctx, tx, recountQuery)
+		return err
+	})
+	return kept, full, err
+}
+
+func readCounters(ctx context.Context, q Querier, query string) (map[string]Counters, error) {
+	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("counters of the connections: %w", err)
 	}
