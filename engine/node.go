@@ -71,9 +71,11 @@ type Config struct {
 	// PollMax (see schedule). 0, or anything not above Poll, means every
 	// project is looked at every Poll.
 	PollMax time.Duration
-	// NoWebhooks turns webhooks off: the node polls even where its
-	// tracker could call it back (see webhooks.go).
-	NoWebhooks bool
+	// Webhooks has the node ask its tracker to call it back on a change,
+	// where the tracker can (tracker.Webhooks) and reach URL, polling
+	// each such project only as a safety net (see webhooks.go). Off, the
+	// node polls.
+	Webhooks bool
 	// HookPollMax is the longest a project whose webhook is alive waits
 	// between two looks; 0 means DefaultHookPollMax. HookCheck is how
 	// long a webhook may stay quiet before the node asks the tracker

@@ -120,7 +120,7 @@ type HookState struct {
 // URL; nothing otherwise (the node polls).
 func (n *Node) startHooks(d *detector, every time.Duration) {
 	wh, ok := n.cfg.Tracker.(tracker.Webhooks)
-	if !ok || n.cfg.NoWebhooks || n.inst.URL == "" || d == nil {
+	if !ok || !n.cfg.Webhooks || n.inst.URL == "" || d == nil {
 		return
 	}
 	h := &hooks{st: n.st, box: n.box, log: n.log, now: n.now, wh: wh,
