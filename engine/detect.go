@@ -62,6 +62,7 @@ func (n *Node) startDetector(every, maxEvery time.Duration) {
 	d := &detector{st: n.st, log: n.log, now: n.now, entities: n.entities, applying: &n.applying, writing: &n.writing,
 		prepare: n.prepare, recordDeleted: n.recordDeleted, connRules: n.connections.connRules,
 		watched: n.pipeline.hub.listening, sched: newSchedule(every, maxEvery)}
+	n.startHooks(d, every) // before the detector runs: it reads their kick
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	d.running.Go(func() { d.runDetection(ctx, every) })

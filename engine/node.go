@@ -217,7 +217,6 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			every = DefaultPoll
 		}
 		n.startDetector(every, max(cfg.PollMax, every))
-		n.startHooks(n.detector, every)
 	}
 	return n, nil
 }

@@ -23,9 +23,9 @@ type schedule struct {
 	// hookTicks is the interval of a project whose webhook is alive
 	// (see webhooks.go): its look is a safety net for a lost delivery.
 	hookTicks int
-	paces    map[string]*pace
-	rounds   int64 // ticks so far
-	wakes    int64 // snaps back from outside (wake)
+	paces     map[string]*pace
+	rounds    int64 // ticks so far
+	wakes     int64 // snaps back from outside (wake)
 }
 
 // pace is one project's interval and how many ticks it still waits, and

@@ -93,6 +93,7 @@ type hooks struct {
 	loaded  bool
 
 	refused atomic.Int64 // deliveries with a bad signature
+	checks  atomic.Int64 // looks at the tracker's record of a quiet webhook
 	changed chan struct{}
 	stop    context.CancelFunc
 	running sync.WaitGroup
@@ -110,10 +111,12 @@ type hookSub struct {
 }
 
 // HookState is where a node's webhooks stand: how many projects have one
-// alive, and how many deliveries were refused for a bad signature.
+// alive, how many deliveries were refused for a bad signature, and how
+// often the node asked its tracker whether a quiet webhook was still there.
 type HookState struct {
 	Alive   int   `json:"alive"`
 	Refused int64 `json:"refused"`
+	Checks  int64 `json:"checks"`
 }
 
 // startHooks starts the webhooks where the tracker has them and the node a
@@ -331,6 +334,7 @@ func (h *hooks) recheck(ctx context.Context, project string) {
 	if s == nil {
 		return
 	}
+	h.checks.Add(1)
 	w, err := h.wh.Hook(ctx, s.trackerID)
 	switch {
 	case err == nil && w.Active:
@@ -437,7 +441,7 @@ func (h *hooks) deliver(token, signature string, body []byte) error {
 func (h *hooks) state() HookState {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return HookState{Alive: len(h.subs), Refused: h.refused.Load()}
+	return HookState{Alive: len(h.subs), Refused: h.refused.Load(), Checks: h.checks.Load()}
 }
 
 func (h *hooks) close() {

@@ -27,11 +27,11 @@ import (
 type Idle struct {
 	// Webhooks says the nodes held webhooks (WebhooksAlive of them, over
 	// both nodes, when the window ended).
-	Webhooks      bool `json:"webhooks"`
-	WebhooksAlive int  `json:"webhooks_alive,omitempty"`
-	Connections   int  `json:"connections"`
-	PollMS      float64 `json:"poll_ms"`
-	PollMaxMS   float64 `json:"poll_max_ms"`
+	Webhooks      bool    `json:"webhooks"`
+	WebhooksAlive int     `json:"webhooks_alive,omitempty"`
+	Connections   int     `json:"connections"`
+	PollMS        float64 `json:"poll_ms"`
+	PollMaxMS     float64 `json:"poll_max_ms"`
 	// WarmupSeconds is the unmeasured stretch after the connections'
 	// first syncs, for the intervals to back off to PollMax;
 	// WindowSeconds the measured one.
