@@ -132,6 +132,11 @@ func (n *Node) startHooks(d *detector, every time.Duration) {
 		subs: map[string]*hookSub{}, tokens: map[string]*hookSub{}, retryAt: map[string]time.Time{},
 		changed: make(chan struct{}, 1)}
 	d.sched.hookTicks = max(int(orDefault(n.cfg.HookPollMax, DefaultHookPollMax)/every), 1)
+	// The stored webhooks are known before the listener answers: a
+	// delivery for one of them answered Gone would have Asana delete it.
+	if err := h.load(context.Background()); err != nil {
+		n.log.Error("webhooks: reading the stored ones; will try again", "err", err)
+	}
 	d.kick, d.want = h.kick, h.want
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel

@@ -205,8 +205,12 @@ func TestHookRefusesForgeries(t *testing.T) {
 	if !bytes.Contains(metrics, []byte("tandem_webhook_signatures_refused_total 3")) {
 		t.Error("/metrics does not count the 3 refused deliveries")
 	}
-	if strings.Contains(a.log.String(), forged) {
-		t.Error("the node logged a delivery's signature")
+	logged := a.log.String()
+	if strings.Contains(logged, forged) || strings.Contains(logged, strings.TrimPrefix(target, a.url+engine.PathHooks)) {
+		t.Error("the node logged a delivery's signature or its webhook's token")
+	}
+	if !strings.Contains(logged, "webhook request refused") {
+		t.Error("the node did not log the refusals")
 	}
 }
 
@@ -305,4 +309,33 @@ func TestHookUnreachableFallsBack(t *testing.T) {
 		e, err := b.et().Get(ctx, twin)
 		return err == nil && e.Summary == name
 	})
+}
+
+// TestHookSurvivesRestart: a node restarted keeps its webhook (stored,
+// its secret sealed): the same webhook, checked once, and its deliveries
+// still wake detection.
+func TestHookSurvivesRestart(t *testing.T) {
+	a, b, connA, _ := hookedPair(t, hookOpts{})
+	src, twin := twinnedTask(t, a, b, connA.LocalProject)
+	waitHooked(t, a, connA.LocalProject)
+	old := hookOf(t, a, connA.LocalProject)
+	a.stop()
+	a.start(t, "Acme")
+	waitHooked(t, a, connA.LocalProject)
+	if got := hookOf(t, a, connA.LocalProject); got.ID != old.ID {
+		t.Errorf("the restarted node made webhook %s in place of %s", got.ID, old.ID)
+	}
+	ctx := ctxFor(t)
+	name := src.Summary + " (after a restart)"
+	edited := time.Now()
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{Summary: &name}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rename on Globex", func() bool {
+		e, err := b.et().Get(ctx, twin)
+		return err == nil && e.Summary == name
+	})
+	if took := time.Since(edited); took > testHookPollMax/4 {
+		t.Errorf("a change after a restart took %v to sync, want well within the safety poll (%v)", took, testHookPollMax)
+	}
 }

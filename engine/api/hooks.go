@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,7 +20,7 @@ func (s *server) hook(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	if secret := r.Header.Get("X-Hook-Secret"); secret != "" {
 		if err := s.node.HookHandshake(token, secret); err != nil {
-			s.refused(r, "hooks", "unknown", "a handshake for no webhook being established")
+			s.hookRefused(r, "unknown", "a handshake for no webhook being established")
 			refuseUnread(w, http.StatusNotFound, 0, "no webhook is being established here", "not_found")
 			return
 		}
@@ -31,11 +32,11 @@ func (s *server) hook(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			s.refused(r, "hooks", "too_large", "a delivery over the limit")
+			s.hookRefused(r, "too_large", "a delivery over the limit")
 			refuseTooLarge(w, engine.MaxHookBody)
 			return
 		}
-		s.refused(r, "hooks", "unreadable", "the delivery's body could not be read")
+		s.hookRefused(r, "unreadable", "the delivery's body could not be read")
 		refuseUnread(w, http.StatusBadRequest, 0, "the body could not be read", "bad_request")
 		return
 	}
@@ -44,13 +45,22 @@ func (s *server) hook(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	case errors.Is(err, engine.ErrHookSignature):
 		// Never the body or the signature in the log: only that it came.
-		s.refused(r, "hooks", "bad_signature", "a delivery whose X-Hook-Signature is missing or wrong")
+		s.hookRefused(r, "bad_signature", "a delivery whose X-Hook-Signature is missing or wrong")
 		refuseUnread(w, http.StatusUnauthorized, 0, "the signature is missing or wrong", "unauthorized")
 	default:
 		// 410 Gone has Asana delete a webhook the node no longer has.
-		s.refused(r, "hooks", "unknown", "a delivery for no webhook of this node")
+		s.hookRefused(r, "unknown", "a delivery for no webhook of this node")
 		refuseUnread(w, http.StatusGone, 0, "no webhook here", "gone")
 	}
+}
+
+// hookRefused counts and logs (at most every RefusedLogEvery per reason) a
+// refused call to a webhook's URL, without the token in its path: it is
+// not the secret, but it is the webhook's address, kept off the log.
+func (s *server) hookRefused(r *http.Request, reason, detail string) {
+	s.otherRefusals.WithLabelValues("hooks", reason).Inc()
+	s.refusals.refused(time.Now(), "webhook request refused", "hooks_"+reason,
+		"method", r.Method, "path", engine.PathHooks+"…", "remote", r.RemoteAddr, "detail", detail)
 }
 
 // hooksCollectors report the node's webhooks on /metrics.
