@@ -89,6 +89,7 @@ type hooks struct {
 	subs    map[string]*hookSub // by project
 	tokens  map[string]*hookSub // by token, the pending ones too
 	wanted  []string            // the projects with connections
+	told    bool                // wanted was set: until then, nothing is known to be unwanted
 	retryAt map[string]time.Time
 	loaded  bool
 
@@ -155,8 +156,8 @@ func orDefault(d, def time.Duration) time.Duration {
 // tick; a change of them wakes the upkeep.
 func (h *hooks) want(projects []string) {
 	h.mu.Lock()
-	same := slicesEqual(h.wanted, projects)
-	h.wanted = append(h.wanted[:0], projects...)
+	same := h.told && slicesEqual(h.wanted, projects)
+	h.wanted, h.told = append(h.wanted[:0], projects...), true
 	h.mu.Unlock()
 	if !same {
 		select {
@@ -206,6 +207,12 @@ func (h *hooks) upkeep(ctx context.Context) {
 		}
 	}
 	h.mu.Lock()
+	if !h.told {
+		// Before change detection's first round a stored webhook is
+		// not known to be unwanted.
+		h.mu.Unlock()
+		return
+	}
 	wanted := map[string]bool{}
 	for _, p := range h.wanted {
 		wanted[p] = true
