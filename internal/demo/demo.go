@@ -236,6 +236,9 @@ func (n *Node) Close() error {
 		errs = append(errs, n.sbSrv.Close())
 		errs = append(errs, n.saveState())
 	}
+	if n.Sandbox != nil {
+		errs = append(errs, n.Sandbox.Close()) // its webhook deliveries stop
+	}
 	return errors.Join(errs...)
 }
 
