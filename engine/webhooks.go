@@ -283,16 +283,16 @@ func (h *hooks) subscribe(ctx context.Context, project string) {
 			h.log.Warn("webhooks: "+msg+"; polling instead, trying again later", "project", project, "retry_in", h.retry.String(), "err", err)
 		}
 	}
-	if old, err := h.wh.Hooks(ctx, project); err != nil {
+	old, err := h.wh.Hooks(ctx, project)
+	if err != nil {
 		fail("listing the project's webhooks failed", err)
 		return
-	} else {
-		for _, w := range old {
-			if strings.HasPrefix(w.Target, h.target) {
-				if err := h.wh.Unsubscribe(ctx, w.ID); err != nil {
-					fail("deleting a leftover webhook failed", err)
-					return
-				}
+	}
+	for _, w := range old {
+		if strings.HasPrefix(w.Target, h.target) {
+			if err := h.wh.Unsubscribe(ctx, w.ID); err != nil {
+				fail("deleting a leftover webhook failed", err)
+				return
 			}
 		}
 	}
