@@ -69,5 +69,10 @@
 // comments and downloadable attachments, outside /api/1.0 and so outside
 // the OpenAPI contract check.
 //
-// Webhooks are records only: no handshake, no deliveries (see webhooks.go).
+// Webhooks are delivered as Asana delivers them: the X-Hook-Secret
+// handshake inside POST /webhooks, signed and batched deliveries of the
+// resource's events (the same events GET /events reports), retries with
+// backoff, deletion after failing for a day, heartbeats; the timings are
+// options (WithWebhookHeartbeat...). Unlike Asana, http:// and loopback
+// targets are accepted. See hooks.go. Close stops the deliveries.
 package sandbox

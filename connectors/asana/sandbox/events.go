@@ -71,6 +71,7 @@ func (st *store) emit(t *task, e event) {
 	e.task = t.gid
 	e.projects = t.projectGIDs()
 	st.events = append(st.events, &e)
+	st.kickHooks(&e)
 	if len(st.events) > maxEventLog {
 		drop := len(st.events) / 10
 		st.events = slices.Clone(st.events[drop:])

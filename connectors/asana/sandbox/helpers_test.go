@@ -28,6 +28,7 @@ func newEnv(t *testing.T, opts ...Option) *env {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() { _ = sb.Close() }) // after the server's cleanup: LIFO
 	// Asana answers 503 on overload, which the spec lists for no operation;
 	// the fault injection sends it too.
 	v := asanatest.NewValidator(t, asanatest.AllowStatus(http.StatusServiceUnavailable))

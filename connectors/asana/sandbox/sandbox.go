@@ -24,6 +24,7 @@ type config struct {
 	randSeed  *int64
 	state     []byte // WithState: start from this instead of a seed
 	extra     int    // WithExtraProjects
+	hooks     hookConfig
 }
 
 // Option configures a Sandbox built by New.
@@ -68,6 +69,7 @@ func WithFaultRate(f float64) Option { return func(c *config) { c.faultRate = f 
 func WithRandSeed(n int64) Option { return func(c *config) { c.randSeed = &n } }
 
 // Sandbox is the emulator. Build it with New; it is safe for concurrent use.
+// Close it to stop webhook deliveries (hooks.go).
 type Sandbox struct {
 	token  string
 	mux    *http.ServeMux
@@ -77,12 +79,13 @@ type Sandbox struct {
 	rng    *sandboxkit.Rand
 	signer *sandboxkit.Signer // offsets and download URLs
 	knobs  sandboxkit.Knobs
+	hooks  *hooks // webhook deliveries
 }
 
 // New builds a sandbox with the given options. It fails on an unknown seed or
 // out-of-range knobs.
 func New(opts ...Option) (*Sandbox, error) {
-	c := config{seed: "demo", workspace: "Acme"}
+	c := config{seed: "demo", workspace: "Acme", hooks: defaultHookConfig()}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -98,11 +101,15 @@ func New(opts ...Option) (*Sandbox, error) {
 	if err := sandboxkit.CheckKnobs(c.rateLimit, c.latency, c.faultRate); err != nil {
 		return nil, err
 	}
+	if err := c.hooks.check(); err != nil {
+		return nil, err
+	}
 	s := &Sandbox{
 		rng:    sandboxkit.NewRandOrSeeded(c.randSeed),
 		signer: sandboxkit.NewSigner(),
 		schema: newSchema(),
 		lim:    newLimits(c.rateLimit),
+		hooks:  newHooks(c.hooks),
 	}
 	s.st = newStore(s.rng)
 	if c.state != nil {
@@ -124,6 +131,9 @@ func New(opts ...Option) (*Sandbox, error) {
 	s.SetFaultRate(c.faultRate)
 	s.SetLatency(c.latency)
 	s.mux = s.routes()
+	for _, w := range s.st.webhooks { // restored by WithState
+		s.startHook(w)
+	}
 	return s, nil
 }
 

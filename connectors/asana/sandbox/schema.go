@@ -331,18 +331,24 @@ func (sc *schema) webhookFields() {
 	k := sc.webhook
 	k.compact = []string{"resource_type", "active", "resource", "target"}
 	k.full = []string{"resource_type", "active", "resource", "target", "created_at", "delivery_retry_count",
-		"filters", "last_failure_at", "last_failure_content", "last_success_at"}
+		"failure_deletion_timestamp", "filters", "last_failure_at", "last_failure_content", "last_success_at",
+		"next_attempt_after"}
 	k.add("active", nil, always(true))
 	k.add("resource", sc.ref, get(func(_ *renderCtx, w *webhook) any { return w.resource }))
 	k.add("target", nil, get(func(_ *renderCtx, w *webhook) any { return w.target }))
 	k.add("created_at", nil, get(func(_ *renderCtx, w *webhook) any { return w.createdAt }))
-	k.add("delivery_retry_count", nil, always(0))
-	k.add("failure_deletion_timestamp", nil, omitAlways)
+	k.add("delivery_retry_count", nil, get(func(_ *renderCtx, w *webhook) any { return w.retryCount }))
+	// The two schedule fields are not nullable: present only while failing.
+	k.add("failure_deletion_timestamp", nil, get(func(_ *renderCtx, w *webhook) any {
+		return when(!w.failureDeletionAt.IsZero(), w.failureDeletionAt)
+	}))
 	k.add("filters", sc.filter, get(func(_ *renderCtx, w *webhook) any { return list(w.filters) }))
-	k.add("last_failure_at", nil, nothing)
-	k.add("last_failure_content", nil, always(""))
-	k.add("last_success_at", nil, nothing)
-	k.add("next_attempt_after", nil, omitAlways)
+	k.add("last_failure_at", nil, get(func(_ *renderCtx, w *webhook) any { return w.lastFailureAt }))
+	k.add("last_failure_content", nil, get(func(_ *renderCtx, w *webhook) any { return w.lastFailureContent }))
+	k.add("last_success_at", nil, get(func(_ *renderCtx, w *webhook) any { return w.lastSuccessAt }))
+	k.add("next_attempt_after", nil, get(func(_ *renderCtx, w *webhook) any {
+		return when(!w.nextAttemptAfter.IsZero(), w.nextAttemptAfter)
+	}))
 
 	f := sc.filter
 	f.compact = []string{"resource_type", "resource_subtype", "action", "fields"}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strconv"
 	"strings"
@@ -148,6 +149,17 @@ type webhook struct {
 	filters   []webhookFilter
 	createdAt time.Time
 	secret    string
+
+	// Delivery state (hooks.go), guarded by the store's lock like the rest.
+	lastSuccessAt, lastFailureAt time.Time
+	lastFailureContent           string
+	retryCount                   int
+	failingSince                 time.Time // first failure since the last success
+	nextAttemptAfter             time.Time
+	failureDeletionAt            time.Time
+	pos                          int64              // seq of the first event not yet delivered
+	kick                         chan struct{}      // something to deliver; nil until started
+	stop                         context.CancelFunc // ends the delivery loop; nil until started
 }
 
 type webhookFilter struct {

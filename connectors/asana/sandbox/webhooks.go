@@ -6,12 +6,9 @@ import (
 	"net/url"
 )
 
-// Webhooks are kept minimal: the sandbox records them and lists, reads and
-// deletes them faithfully, but POST /webhooks does not perform the
-// X-Hook-Secret handshake with the target and no deliveries are ever made.
-// Use the Events API (GET /events) for change detection against the
-// sandbox; the webhook record exists so that client code managing webhooks
-// can be exercised.
+// The webhook operations. POST /webhooks performs Asana's X-Hook-Secret
+// handshake with the target before creating the record, and every webhook
+// then delivers its resource's events; see hooks.go.
 
 func (st *store) webhook(gid string) *webhook {
 	w, _ := st.objects[gid].(*webhook)
@@ -45,8 +42,9 @@ func (s *Sandbox) getWebhooks(c *call) error {
 	})
 }
 
-// createWebhook serves POST /webhooks: 201 with the record and the
-// X-Hook-Secret a real handshake would have carried.
+// createWebhook serves POST /webhooks: the handshake with the target, then
+// 201 with the record and the X-Hook-Secret the handshake carried, or 400
+// when the target did not echo it.
 func (s *Sandbox) createWebhook(c *call) error {
 	data, sel, err := c.input(s.schema.webhook)
 	if err != nil {
@@ -58,6 +56,9 @@ func (s *Sandbox) createWebhook(c *call) error {
 	}
 	if !ok || resource == "" {
 		return missingInput("resource")
+	}
+	if !isGID(resource) {
+		return badRequest("resource: Not a Long: %s", resource)
 	}
 	target, ok, err := str(data, "target")
 	if err != nil {
@@ -86,38 +87,62 @@ func (s *Sandbox) createWebhook(c *call) error {
 				action: f.Action, fields: f.Fields})
 		}
 	}
+	ref, err := s.webhookResource(resource, filters)
+	if err != nil {
+		return err
+	}
+	// The handshake runs without the lock: the target may take its time, or
+	// call the API itself while it answers.
+	secret := newHookSecret()
+	if !s.hooks.handshake(c.r.Context(), target, secret) {
+		return badRequest("%s", handshakeFailText)
+	}
 	st := s.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var ref resRef
-	switch o := st.objects[resource].(type) {
-	case *project:
-		ref = projectRef(o)
-	case *task:
-		if o.deleted {
-			return unknownParam("resource", resource)
-		}
-		ref = taskRef(o)
-	default:
-		if resource == st.ws.gid {
-			if len(filters) == 0 {
-				return badRequest("filters: Webhooks on a workspace require filters")
-			}
-			ref = resRef{gid: st.ws.gid, typ: "workspace", name: st.ws.name}
-			break
-		}
-		return unknownParam("resource", resource)
+	if _, err := s.webhookResourceLocked(resource, filters); err != nil {
+		return err // deleted during the handshake
 	}
 	w := &webhook{gid: st.runtimeGID(), resource: ref, target: target, filters: filters,
-		createdAt: st.tick(), secret: st.rng.Hex(32)}
+		createdAt: st.tick(), secret: secret}
 	st.objects[w.gid] = w
 	st.webhooks = append(st.webhooks, w)
+	s.startHook(w)
 	body := &object{}
 	body.Set("data", c.renderCtx().render(s.schema.webhook, w, sel, s.schema.webhook.full))
 	body.Set("X-Hook-Secret", w.secret)
 	c.w.Header().Set("Location", c.location("/webhooks/"+w.gid))
 	writeJSON(c.w, http.StatusCreated, body, c.pretty)
 	return nil
+}
+
+// webhookResource checks that a webhook may be made on resource: a
+// project, a task that is not deleted, or the workspace with filters.
+func (s *Sandbox) webhookResource(resource string, filters []webhookFilter) (resRef, error) {
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	return s.webhookResourceLocked(resource, filters)
+}
+
+// webhookResourceLocked is webhookResource for callers holding the lock.
+func (s *Sandbox) webhookResourceLocked(resource string, filters []webhookFilter) (resRef, error) {
+	st := s.st
+	switch o := st.objects[resource].(type) {
+	case *project:
+		return projectRef(o), nil
+	case *task:
+		if o.deleted {
+			return resRef{}, unknownParam("resource", resource)
+		}
+		return taskRef(o), nil
+	}
+	if resource == st.ws.gid {
+		if len(filters) == 0 {
+			return resRef{}, badRequest("filters: Webhooks on a workspace require filters")
+		}
+		return resRef{gid: st.ws.gid, typ: "workspace", name: st.ws.name}, nil
+	}
+	return resRef{}, unknownParam("resource", resource)
 }
 
 // getWebhook serves GET /webhooks/{webhook_gid}.
@@ -134,5 +159,8 @@ func (s *Sandbox) deleteWebhook(c *call) error {
 func (st *store) deleteWebhook(w *webhook) error {
 	delete(st.objects, w.gid)
 	st.webhooks = removeItem(st.webhooks, w)
+	if w.stop != nil {
+		w.stop() // no delivery starts after this; one in flight is abandoned
+	}
 	return nil
 }
