@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -52,10 +51,10 @@ type pipeline struct {
 	river     *river.Client[*sql.Tx]
 	stopRiver context.CancelFunc
 
-	// writing is held (exclusively) while the sync writes to the tracker
-	// and records what it wrote, and (shared) while changes are read, so a
-	// reader never sees a write without its record.
-	writing  sync.RWMutex
+	// writing is held, per item, while the sync writes to the tracker and
+	// records what it wrote, and while changes are read, so a reader never
+	// sees a write without its record (see writeLocks).
+	writing  writeLocks
 	applying applyingSet
 	disk     *diskGuard
 	refused  refusedAttachments

@@ -39,8 +39,10 @@ func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent,
 	if err != nil {
 		return StageEvent{}, Errorf(ErrBadRequest, "%v", err)
 	}
-	n.writing.RLock() // see consider
-	defer n.writing.RUnlock()
+	// Read as consider reads (see there): the item locked, and after the
+	// creates in flight, one of which may have made it.
+	defer n.writing.read(id)()
+	n.writing.settleCreates(nil)
 	started := n.now()
 	e, err := et.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -406,8 +408,10 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 
 // exalateOne reads and prepares one entity of c's project.
 func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
-	n.writing.RLock() // see consider
-	defer n.writing.RUnlock()
+	defer n.writing.read(id)() // see consider
+	if _, err := n.st.Twin(ctx, nil, c.ID, id); errors.Is(err, store.ErrNotFound) {
+		n.writing.settleCreates(nil)
+	}
 	started := n.now()
 	e, err := et.Get(ctx, id)
 	if err != nil {
