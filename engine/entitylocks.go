@@ -100,7 +100,6 @@ func (l *writeLocks) settleCreates(during func()) {
 	}
 }
 
-
 // createKey is the lock a create of the twin of remote item remoteID on
 // connection conn holds: not an item id, which a create has none of yet.
 func createKey(conn, remoteID string) string {
