@@ -14,7 +14,7 @@ import (
 
 // pipeline is the node's part that syncs items: the five stages the
 // console shows, one file each (preparing.go, sending.go, waiting.go with
-// applying.go and progress.go, finalizing.go), the durable job queue that
+// applying.go, entitylocks.go and progress.go, finalizing.go), the durable job queue that
 // runs them (jobs.go), deletes (deletes.go), the copy of attachments
 // (attachments.go), the stage events and their listeners (events.go) and
 // where a sync stands (status.go). It holds only what that needs: the
