@@ -49,6 +49,13 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(d/2 + rand.N(d/2+1))
 }
 
+// jobWorkers is how many of the pipeline's jobs run at once. An apply
+// writes to the tracker one call at a time, so it takes as many applies
+// as the tracker allows writes in flight (Asana 15 per token) to use
+// them; the tracker client's own limits, not the queue, then bound the
+// calls. One item's syncs still go one after another (see send).
+const jobWorkers = 16
+
 // startWorkers starts the node's River client with the pipeline's workers.
 func (n *pipeline) startWorkers() error {
 	workers := river.NewWorkers()
@@ -65,7 +72,7 @@ func (n *pipeline) startWorkers() error {
 		return n.sendDeleted(ctx, j.Args)
 	}))
 	client, err := n.st.NewRiverClient(&river.Config{
-		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
+		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jobWorkers}},
 		Workers:     workers,
 		RetryPolicy: retryPolicy{},
 		MaxAttempts: 10_000,

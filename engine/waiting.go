@@ -192,8 +192,7 @@ func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Con
 // link at once, under the write lock.
 func (n *pipeline) writeComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
 	links []store.ItemLink, i int, body string) (Comment, error) {
-	n.writing.Lock()
-	defer n.writing.Unlock()
+	defer n.writing.write(entityID)()
 	var (
 		made Comment
 		err  error
@@ -258,8 +257,11 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	takeItems(r, ch)
 	res.Notes = append(res.Notes, ch.Notes...)
-	n.writing.Lock()
-	defer n.writing.Unlock()
+	// Two syncs of one source item create one twin: the second waits
+	// for the first and finds its twin. Detection waits for creates in
+	// flight before it takes an item without a twin for a new one.
+	defer n.writing.write(createKey(c.ID, r.Source.ID))()
+	defer n.writing.create()()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
 		return twin, false, err
 	}
@@ -345,8 +347,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return twin, err
 	}
-	n.writing.Lock()
-	defer n.writing.Unlock()
+	defer n.writing.write(twin.LocalID)()
 	// Another sync of the same entity may have updated the twin while this
 	// one waited for the lock: decide on its fingerprints and times, not on
 	// the copy read before, which would also overwrite them.
