@@ -31,7 +31,8 @@ type (
 	// applyArgs applies an incoming replica to the tracker (the peer's
 	// side of Waiting for remote).
 	applyArgs struct{ Conn, Event string }
-	// reportArgs reports an applied replica back to its source.
+	// reportArgs reports an applied replica back to its source, where
+	// the apply job does not (an admin's retry, Resolve).
 	reportArgs struct{ Conn, Event string }
 )
 
