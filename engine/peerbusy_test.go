@@ -25,8 +25,8 @@ func (b *busyPeer) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		body := `{"error":"too many requests","code":"rate_limited"}`
 		return &http.Response{StatusCode: http.StatusTooManyRequests, Status: "429 Too Many Requests",
-			Header:  http.Header{"Retry-After": {"120"}, "Content-Type": {"application/json"}},
-			Body:    io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: req,
+			Header: http.Header{"Retry-After": {"120"}, "Content-Type": {"application/json"}},
+			Body:   io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: req,
 			ProtoMajor: 1, ProtoMinor: 1}, nil
 	}
 	return b.next.RoundTrip(req)
