@@ -135,12 +135,26 @@ func (n *pipeline) failed(ctx context.Context, connID, eventID string, attempt i
 		n.log.Info("a resolved sync's last try failed; not retried", "connection", connID, "event", eventID, "err", err)
 		return nil
 	}
+	next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})
+	// Another node that is busy says how long to wait (429 or 503 with
+	// Retry-After): the try waits that long, with a little jitter so the
+	// syncs it held back don't all come at once, instead of the policy's
+	// quick first retries, which it would only refuse again.
+	var pe *PeerError
+	busy := errors.As(err, &pe) && pe.RetryAfter > 0
+	if busy {
+		next = time.Now().Add(pe.RetryAfter + rand.N(pe.RetryAfter/10+1))
+	}
 	if gerr == nil {
-		next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})
 		if aerr := n.advance(ctx, connID, eventID, ev.Stage, err.Error(), next, nil); aerr != nil {
 			n.log.Error("recording a sync failure", "event", eventID, "err", aerr)
 		}
 	}
 	n.log.Warn("sync step failed; will retry", "connection", connID, "event", eventID, "attempt", attempt, "err", err)
+	if busy {
+		// A snooze: River runs the job again then, and a wait asked for
+		// doesn't count as a failed try.
+		return river.JobSnooze(time.Until(next))
+	}
 	return err
 }
