@@ -47,6 +47,7 @@ func TestBadFlagsGiveOneClearLine(t *testing.T) {
 		{[]string{"sandbox", "asana", "--rate-limit", "-5"}, "--rate-limit"},
 		{[]string{"sandbox", "asana", "--listen", "256.0.0.1:1"}, "--listen"},
 		{[]string{"sandbox", "asana", "--extra-projects", "-1"}, "--extra-projects -1 is negative"},
+		{[]string{"sandbox", "asana", "--webhook-heartbeat", "0s"}, "--webhook-heartbeat 0s must be positive"},
 		{[]string{"demo", "--poll", "0s"}, "--poll"},
 		{[]string{"serve", "--poll-max", "0s"}, "--poll-max 0s must be positive"},
 		{[]string{"serve", "--poll", "5s", "--poll-max", "1s"}, "--poll-max 1s is shorter than --poll 5s"},

@@ -3,6 +3,7 @@ package trackers
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -94,6 +95,9 @@ func asanaSandboxCmd(serve Serve) *cobra.Command {
 		k                      Knobs
 		seed, workspace, token string
 		extraProjects          int
+		hookHeartbeat          time.Duration
+		hookRetryBase          time.Duration
+		hookDeletion           time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "asana",
@@ -101,9 +105,15 @@ func asanaSandboxCmd(serve Serve) *cobra.Command {
 		Long: `Serve an in-memory emulator of the Asana REST API under /api/1.0, following
 Asana's official OpenAPI document: the same endpoints, envelopes, errors,
 rate limits and Events API. Point tandem (or curl) at the URL it prints, with
-the token it prints. Everything lives in memory and is gone when it stops.`,
+the token it prints. Everything lives in memory and is gone when it stops.
+
+Webhooks are delivered as Asana delivers them (the X-Hook-Secret handshake,
+signed and batched deliveries, retries, heartbeats), except that http:// and
+loopback targets are accepted; --webhook-* shorten Asana's timings to test a
+receiver.`,
 		Example: `  tandem sandbox asana --seed demo
-  tandem sandbox asana --listen 127.0.0.1:9000 --rate-limit 150 --latency 50ms --fault-rate 0.1`,
+  tandem sandbox asana --listen 127.0.0.1:9000 --rate-limit 150 --latency 50ms --fault-rate 0.1
+  tandem sandbox asana --webhook-heartbeat 1m --webhook-deletion-window 2m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := k.Check(); err != nil {
@@ -112,10 +122,20 @@ the token it prints. Everything lives in memory and is gone when it stops.`,
 			if extraProjects < 0 {
 				return fmt.Errorf("--extra-projects %d is negative: give 0 or more", extraProjects)
 			}
+			for _, d := range []struct {
+				flag string
+				v    time.Duration
+			}{{"--webhook-heartbeat", hookHeartbeat}, {"--webhook-retry-base", hookRetryBase}, {"--webhook-deletion-window", hookDeletion}} {
+				if d.v <= 0 {
+					return fmt.Errorf("%s %v must be positive", d.flag, d.v)
+				}
+			}
 			opts := []sandbox.Option{
 				sandbox.WithSeed(seed), sandbox.WithWorkspace(workspace),
 				sandbox.WithRateLimit(k.RateLimit), sandbox.WithLatency(k.Latency), sandbox.WithFaultRate(k.FaultRate),
 				sandbox.WithExtraProjects(extraProjects),
+				sandbox.WithWebhookHeartbeat(hookHeartbeat), sandbox.WithWebhookRetryBase(hookRetryBase),
+				sandbox.WithWebhookDeletionWindow(hookDeletion),
 			}
 			if token != "" {
 				opts = append(opts, sandbox.WithToken(token))
@@ -124,6 +144,7 @@ the token it prints. Everything lives in memory and is gone when it stops.`,
 			if err != nil {
 				return err
 			}
+			defer sb.Close()
 			ln, err := k.ListenOn()
 			if err != nil {
 				return err
@@ -146,5 +167,8 @@ the token it prints. Everything lives in memory and is gone when it stops.`,
 	f.StringVar(&workspace, "workspace", "Acme", "name of the workspace")
 	f.IntVar(&extraProjects, "extra-projects", 0, "also make this many empty projects (\"Extra project 1\"...), as tandem bench's idle section does")
 	f.StringVar(&token, "token", "", "the personal access token to accept (default: a random one, printed)")
+	f.DurationVar(&hookHeartbeat, "webhook-heartbeat", sandbox.DefaultWebhookHeartbeat, "interval between webhook heartbeats (Asana: 8h)")
+	f.DurationVar(&hookRetryBase, "webhook-retry-base", sandbox.DefaultWebhookRetryBase, "first wait after a failed webhook delivery, doubled on each further failure")
+	f.DurationVar(&hookDeletion, "webhook-deletion-window", sandbox.DefaultWebhookDeletionWindow, "how long deliveries may fail before the webhook is deleted (Asana: 24h)")
 	return cmd
 }

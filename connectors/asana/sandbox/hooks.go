@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -121,6 +122,7 @@ type hooks struct {
 	ctx    context.Context
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
+	loops  atomic.Int64 // delivery loops running, for tests
 }
 
 func newHooks(cfg hookConfig) *hooks {
@@ -212,6 +214,8 @@ func (st *store) kickHooks(e *event) {
 // runHook is w's delivery loop: one delivery at a time, heartbeats between.
 func (s *Sandbox) runHook(ctx context.Context, w *webhook) {
 	defer s.hooks.wg.Done()
+	s.hooks.loops.Add(1)
+	defer s.hooks.loops.Add(-1)
 	heartbeat := time.NewTimer(s.hooks.cfg.heartbeat)
 	defer heartbeat.Stop()
 	for {

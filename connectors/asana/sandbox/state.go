@@ -34,6 +34,19 @@ type (
 		// Tags and Fields came later: a file without them has none.
 		Tags   []stateTag   `json:"tags,omitempty"`
 		Fields []stateField `json:"custom_fields,omitempty"`
+		// Webhooks came later still.
+		Webhooks []stateWebhook `json:"webhooks,omitempty"`
+	}
+	stateWebhook struct {
+		GID, Resource, ResourceType, ResourceName, ResourceSubtype string
+		Target, Secret                                             string
+		CreatedAt, LastSuccessAt, LastFailureAt                    time.Time
+		LastFailureContent                                         string
+		Filters                                                    []stateFilter `json:",omitempty"`
+	}
+	stateFilter struct {
+		ResourceType, ResourceSubtype, Action string
+		Fields                                []string `json:",omitempty"`
 	}
 	stateTag struct {
 		GID, Name string
@@ -146,6 +159,9 @@ func (s *Sandbox) State() ([]byte, error) {
 	slices.SortFunc(tasks, func(a, b *task) int { return cmpGID(a.gid, b.gid) })
 	for _, t := range tasks {
 		f.Tasks = append(f.Tasks, saveTask(t))
+	}
+	for _, w := range st.webhooks {
+		f.Webhooks = append(f.Webhooks, saveWebhook(w))
 	}
 	var b bytes.Buffer
 	if err := json.NewEncoder(&b).Encode(f); err != nil {
@@ -266,7 +282,37 @@ func loadState(st *store, b []byte) (token string, err error) {
 			}
 		}
 	}
+	for _, x := range f.Webhooks {
+		st.loadWebhook(x)
+	}
 	return f.Token, nil
+}
+
+func saveWebhook(w *webhook) stateWebhook {
+	x := stateWebhook{GID: w.gid, Resource: w.resource.gid, ResourceType: w.resource.typ, ResourceName: w.resource.name,
+		ResourceSubtype: w.resource.subtype, Target: w.target, Secret: w.secret, CreatedAt: w.createdAt,
+		LastSuccessAt: w.lastSuccessAt, LastFailureAt: w.lastFailureAt, LastFailureContent: w.lastFailureContent}
+	for _, f := range w.filters {
+		x.Filters = append(x.Filters, stateFilter{f.resourceType, f.resourceSubtype, f.action, f.fields})
+	}
+	return x
+}
+
+// loadWebhook restores a webhook whose resource is still there (a task
+// deleted before the state was saved took its webhooks with it); New
+// starts its deliveries.
+func (st *store) loadWebhook(x stateWebhook) {
+	if st.objects[x.Resource] == nil && x.Resource != st.ws.gid {
+		return
+	}
+	w := &webhook{gid: x.GID, resource: resRef{gid: x.Resource, typ: x.ResourceType, name: x.ResourceName,
+		subtype: x.ResourceSubtype}, target: x.Target, secret: x.Secret, createdAt: x.CreatedAt,
+		lastSuccessAt: x.LastSuccessAt, lastFailureAt: x.LastFailureAt, lastFailureContent: x.LastFailureContent}
+	for _, f := range x.Filters {
+		w.filters = append(w.filters, webhookFilter{f.ResourceType, f.ResourceSubtype, f.Action, f.Fields})
+	}
+	st.objects[w.gid] = w
+	st.webhooks = append(st.webhooks, w)
 }
 
 func (st *store) loadTask(x stateTask) error {

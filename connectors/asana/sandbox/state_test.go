@@ -4,7 +4,32 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
+
+// TestStateKeepsWebhooks: a webhook saved with the state delivers, signed
+// with its old secret, after the restart.
+func TestStateKeepsWebhooks(t *testing.T) {
+	e := newEnv(t, WithWebhookBatchWindow(time.Millisecond))
+	proj := e.project("Test")
+	target := newHookTarget(t, "echo")
+	hook, secret := e.hook(proj, target.url(), map[string]any{"resource_type": "task", "action": "added"})
+	state, err := e.sb.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sb.Close()
+
+	f := newEnv(t, WithState(state), WithWebhookBatchWindow(time.Millisecond))
+	w := f.ok(200, "GET", "/webhooks/"+hook, nil).data()
+	if w["target"] != target.url() || w["filters"].([]any)[0].(map[string]any)["action"] != "added" {
+		t.Errorf("webhook after restart = %v", w)
+	}
+	f.ok(201, "POST", "/tasks", map[string]any{"name": "After restart", "projects": []string{proj}})
+	if d := target.next(secret); len(d.events) != 1 || summary(d.events[0]) != "task added <project>" {
+		t.Errorf("delivery after restart = %s", d.body)
+	}
+}
 
 // TestStateRoundTrip stops a sandbox and starts another from its state:
 // the task made in the first, with its comment and attachment, is in the

@@ -57,6 +57,9 @@ func (s *Sandbox) createWebhook(c *call) error {
 	if !ok || resource == "" {
 		return missingInput("resource")
 	}
+	if !isGID(resource) {
+		return badRequest("resource: Not a Long: %s", resource)
+	}
 	target, ok, err := str(data, "target")
 	if err != nil {
 		return err

@@ -46,6 +46,7 @@ func TestWebhooks(t *testing.T) {
 	e.fails(400, "workspace: Missing input", "GET", "/webhooks", nil, asanatest.ExpectInvalidRequest)
 	e.fails(400, "target: Missing input", "POST", "/webhooks", map[string]any{"resource": company}, asanatest.ExpectInvalidRequest)
 	e.fails(404, "resource: Unknown object", "POST", "/webhooks", map[string]any{"resource": "1299999999999999", "target": target.url()})
+	e.fails(400, "resource: Not a Long", "POST", "/webhooks", map[string]any{"resource": "Company", "target": target.url()})
 	e.fails(400, "filters: Webhooks on a workspace require filters", "POST", "/webhooks", map[string]any{"resource": ws, "target": target.url()})
 	e.fails(400, "target: Not a valid URL", "POST", "/webhooks", map[string]any{"resource": company, "target": "ftp://x/\x1b[31m"})
 	if n := target.handshakeCount(); n != 1 {
@@ -224,6 +225,7 @@ func TestWebhookDeletedAfterFailing(t *testing.T) {
 	target.next(secret)
 	target.next(secret)
 	waitFor(t, "the webhook deleted", func() bool { return e.call("GET", "/webhooks/"+hook, nil).status == 404 })
+	waitFor(t, "its delivery loop to end", func() bool { return e.sb.hooks.loops.Load() == 0 })
 	for len(target.got) > 0 {
 		target.next(secret)
 	}
@@ -263,7 +265,9 @@ func TestWebhookDeleteStops(t *testing.T) {
 	if l := e.ok(200, "GET", "/webhooks?workspace="+ws, nil).list(); len(l) != 3 {
 		t.Errorf("webhooks = %v", l)
 	}
+	waitFor(t, "three delivery loops", func() bool { return e.sb.hooks.loops.Load() == 3 })
 	e.ok(200, "DELETE", "/webhooks/"+goneHook, nil)
+	waitFor(t, "the deleted webhook's loop to end", func() bool { return e.sb.hooks.loops.Load() == 2 })
 	e.ok(201, "POST", "/tasks", map[string]any{"name": "After delete", "projects": []string{test}})
 	kept.next(keptSecret)
 	gone.none()
@@ -278,6 +282,9 @@ func TestWebhookClose(t *testing.T) {
 	target.next(secret)
 	if err := e.sb.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if n := e.sb.hooks.loops.Load(); n != 0 {
+		t.Errorf("%d delivery loops still running after Close", n)
 	}
 	target.srv.Close() // waits for the handlers: whatever was sent is in got
 	for len(target.got) > 0 {
