@@ -386,16 +386,28 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 	if err != nil {
 		return nil, err
 	}
-	ids, err := et.List(ctx, c.LocalProject)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+	var listed []Entity
+	if br, ok := et.(BulkReader); ok {
+		// The listing carries the fields: each entity costs its comments
+		// and attachments, not a read of its own.
+		if listed, err = br.ListEntities(ctx, c.LocalProject); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+		}
+	} else {
+		ids, err := et.List(ctx, c.LocalProject)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+		}
+		for _, id := range ids {
+			listed = append(listed, Entity{ID: id})
+		}
 	}
 	var started []StageEvent
-	for _, id := range ids {
-		if unexalated(ctx, n.st, c.ID, id) {
+	for _, e := range listed {
+		if unexalated(ctx, n.st, c.ID, e.ID) {
 			continue // unexalated: only an exalate of the item itself syncs it again
 		}
-		ev, err := n.exalateOne(ctx, et, c, id)
+		ev, err := n.exalateOne(ctx, et, c, e)
 		if err != nil {
 			return started, err
 		}
@@ -404,14 +416,22 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 	return started, nil
 }
 
-// exalateOne reads and prepares one entity of c's project.
-func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
+// exalateOne reads and prepares one entity of c's project: listed is the
+// entity as the project's listing gave it, fields and all (the tracker is
+// a BulkReader), or its ID alone.
+func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, listed Entity) (StageEvent, error) {
 	n.writing.RLock() // see consider
 	defer n.writing.RUnlock()
 	started := n.now()
-	e, err := et.Get(ctx, id)
+	e := listed
+	var err error
+	if br, ok := et.(BulkReader); ok {
+		err = br.ReadItems(ctx, &e)
+	} else {
+		e, err = et.Get(ctx, listed.ID)
+	}
 	if err != nil {
-		return StageEvent{}, fmt.Errorf("reading %s: %w", id, err)
+		return StageEvent{}, fmt.Errorf("reading %s: %w", listed.ID, err)
 	}
 	return n.prepare(ctx, c, e, true, started)
 }
