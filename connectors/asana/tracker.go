@@ -22,8 +22,8 @@ type Tracker struct {
 	c         *Client
 	workspace string // gid or name, as configured
 	ws        Workspace
-	users     users // assignees' e-mails (fields.go)
-	links     links // download links from attachment listings (links.go)
+	users     users  // assignees' e-mails (fields.go)
+	links     links  // download links from attachment listings (links.go)
 	me        string // the token's user gid, once checked
 	// now is the clock download links age by (tests may set it).
 	now func() time.Time
