@@ -123,7 +123,16 @@ func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, al
 		return StageEvent{}, fmt.Errorf("%s's outgoing rules on %s: %w", c.Name, e.Key, err)
 	}
 	if !always && !p.changed {
-		return StageEvent{}, nil // nothing a user changed: no event, no echo
+		// Nothing a user changed: no event, no echo; and nothing up to
+		// e's modified_at left to look at (see seenTimes), unless an
+		// incoming write of unknown outcome left a comment or file
+		// unaccounted for.
+		if s.pendingComments+s.pendingFiles > 0 {
+			return StageEvent{}, nil
+		}
+		return StageEvent{}, n.st.InTx(ctx, func(tx *sql.Tx) error {
+			return n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenRead, e.ModifiedAt)
+		})
 	}
 	p.replica.EventID, p.replica.Origin = uuid.NewString(), n.inst.Name
 	var twin store.Twin
@@ -313,6 +322,11 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 			return err
 		}
 		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, version); err != nil {
+			return err
+		}
+		// Every change to e up to its modified_at is in this sync (see
+		// seenTimes).
+		if err := n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenRead, e.ModifiedAt); err != nil {
 			return err
 		}
 		ev.Stage = StageSending

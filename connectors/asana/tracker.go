@@ -30,10 +30,11 @@ type Tracker struct {
 }
 
 var (
-	_ tracker.EntityTracker = (*Tracker)(nil)
-	_ tracker.ItemLister    = (*Tracker)(nil)
-	_ tracker.UserFinder    = (*Tracker)(nil)
-	_ tracker.BulkReader    = (*Tracker)(nil)
+	_ tracker.EntityTracker  = (*Tracker)(nil)
+	_ tracker.ItemLister     = (*Tracker)(nil)
+	_ tracker.UserFinder     = (*Tracker)(nil)
+	_ tracker.BulkReader     = (*Tracker)(nil)
+	_ tracker.ModifiedLister = (*Tracker)(nil)
 )
 
 // NewTracker fronts the workspace named or numbered workspace ("" picks the
@@ -459,10 +460,19 @@ func (t *Tracker) MaxAttachmentSize() int64 { return MaxAttachmentSize }
 // deleted comment or attachment can't be traced to its task and is left
 // out. An empty, unknown or expired cursor gives Reset with a new cursor,
 // also when the token expires between pages.
+//
+// Own gives, for a task whose every event was made by the token's own
+// user, the events' created_at: the engine matches them with the times
+// its writes returned (a create's or update's modified_at, an added
+// comment's or file's created_at, which the events repeat) to drop its
+// own writes without a read. A task with an event by anyone else, or
+// without a time, has no entry.
 func (t *Tracker) Changes(ctx context.Context, project, cursor string) (tracker.Changes, error) {
 	var ids []string
 	seen := map[string]bool{}
 	storyTasks := map[string]string{}
+	own := map[string][]time.Time{}
+	foreign := map[string]bool{}
 	for {
 		page, err := t.c.Events(ctx, project, cursor)
 		if err != nil {
@@ -476,13 +486,24 @@ func (t *Tracker) Changes(ctx context.Context, project, cursor string) (tracker.
 			if err != nil {
 				return tracker.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
 			}
-			if id != "" && !seen[id] {
+			if id == "" {
+				continue
+			}
+			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
+			if t.me != "" && ev.User != nil && ev.User.GID == t.me && !ev.CreatedAt.IsZero() {
+				own[id] = append(own[id], ev.CreatedAt)
+			} else {
+				foreign[id] = true
+			}
 		}
 		if !page.HasMore {
-			return tracker.Changes{IDs: ids, Cursor: page.Sync}, nil
+			for id := range foreign {
+				delete(own, id)
+			}
+			return tracker.Changes{IDs: ids, Cursor: page.Sync, Own: own}, nil
 		}
 		if page.Sync == "" || page.Sync == cursor {
 			// More to come from the same place would be read forever.
@@ -532,6 +553,20 @@ func (t *Tracker) ChangedSince(ctx context.Context, project string, since time.T
 		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
 	}
 	return taskGIDs(tasks), nil
+}
+
+// ModifiedSince lists the tasks of a project modified at or after since
+// with their modified_at, from the same listing as ChangedSince.
+func (t *Tracker) ModifiedSince(ctx context.Context, project string, since time.Time) (map[string]time.Time, error) {
+	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	if err != nil {
+		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
+	}
+	out := make(map[string]time.Time, len(tasks))
+	for _, task := range tasks {
+		out[task.GID] = task.ModifiedAt
+	}
+	return out, nil
 }
 
 // FindBySummary lists the tasks of a project modified at or after since
