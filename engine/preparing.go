@@ -430,6 +430,23 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 	return started, nil
 }
 
+// listedIsFresh says whether an entity's fields as the project's listing
+// gave them (the tracker is a BulkReader) may be prepared: only for an
+// entity with no twin and no sync on its way. A twin's fields may have
+// been written by an incoming sync since the listing, and preparing the
+// listed ones would send the older values back as a change; such an
+// entity is read again.
+func (n *pipeline) listedIsFresh(ctx context.Context, et EntityTracker, c store.Connection, id string) (bool, error) {
+	if _, ok := et.(BulkReader); !ok {
+		return false, nil
+	}
+	if _, err := n.st.Twin(ctx, nil, c.ID, id); !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	sending, err := n.st.UnfinishedEvents(ctx, c.ID, id)
+	return err == nil && len(sending) == 0, err
+}
+
 // exalateOne reads and prepares one entity of c's project: listed is the
 // entity as the project's listing gave it, fields and all (the tracker is
 // a BulkReader), or its ID alone.
@@ -438,9 +455,12 @@ func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Con
 	defer n.writing.RUnlock()
 	started := n.now()
 	e := listed
-	var err error
-	if br, ok := et.(BulkReader); ok {
-		err = br.ReadItems(ctx, &e)
+	fresh, err := n.listedIsFresh(ctx, et, c, listed.ID)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	if fresh {
+		err = et.(BulkReader).ReadItems(ctx, &e)
 	} else {
 		e, err = et.Get(ctx, listed.ID)
 	}

@@ -457,11 +457,14 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 			return twin, fmt.Errorf("adding to %s a comment the rules keep (a replaced description): %w", twin.LocalKey, err)
 		}
 	}
-	// An update of Basic fields always writes, so its time is this
-	// sync's own write (see seenTimes); one of fields beyond Basic may
-	// write nothing and return the item as a user last changed it.
+	// The update's time is this sync's own write (see seenTimes) only if
+	// it changed a value: a write of what is there already changes
+	// nothing, and returns the time of whoever changed the item last (a
+	// user). Nor is it for fields beyond Basic, which a tracker may set
+	// by more than one write.
 	var wrote time.Time
-	if ch.Update.FieldsUpdate.Empty() {
+	if ch.Update.FieldsUpdate.Empty() && e.ModifiedAt.After(current.ModifiedAt) &&
+		slices.ContainsFunc(rules.Fields(), func(f string) bool { return rules.Value(e, f) != rules.Value(*current, f) }) {
 		wrote = e.ModifiedAt
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
