@@ -124,22 +124,15 @@ func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, al
 	}
 	if !always && !p.changed {
 		// Nothing a user changed: no event, no echo; and nothing up to
-		// e's modified_at left to look at (see seenTimes), unless an
-		// incoming write of unknown outcome left a comment or file
-		// unaccounted for.
-		if s.pendingComments+s.pendingFiles > 0 {
-			return StageEvent{}, nil
-		}
-		return StageEvent{}, n.st.InTx(ctx, func(tx *sql.Tx) error {
-			return n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenRead, e.ModifiedAt)
-		})
+		// e's modified_at left to look at (see seenTimes).
+		return StageEvent{}, n.st.InTx(ctx, func(tx *sql.Tx) error { return n.putRead(ctx, tx, c, e, s) })
 	}
 	p.replica.EventID, p.replica.Origin = uuid.NewString(), n.inst.Name
 	var twin store.Twin
 	if s.twin != nil {
 		twin = *s.twin
 	}
-	se, err := n.storePrepared(ctx, c, e, p.replica, twin, started, rulesVersion(rules))
+	se, err := n.storePrepared(ctx, c, e, s, p.replica, twin, started, rulesVersion(rules))
 	if err != nil {
 		return StageEvent{}, err
 	}
@@ -147,6 +140,21 @@ func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, al
 		n.normalizeLocal(ctx, e, *p.local)
 	}
 	return se, nil
+}
+
+// putRead records that e was read whole and looked at up to its
+// modified_at (see seenTimes); or, when an incoming write of unknown
+// outcome kept its unlinked comments or files from being sent, that its
+// next changes must be read, even those of the sync's own writes: they
+// are what brings those comments and files up again.
+func (n *pipeline) putRead(ctx context.Context, tx *sql.Tx, c store.Connection, e Entity, s synced) error {
+	if s.pendingComments+s.pendingFiles > 0 {
+		return n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenDeferred, e.ModifiedAt)
+	}
+	if err := n.st.ClearSeen(ctx, tx, c.ID, e.ID, store.SeenDeferred); err != nil {
+		return err
+	}
+	return n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenRead, e.ModifiedAt)
 }
 
 // synced is what Preparing compares an item against: what earlier syncs
@@ -307,7 +315,7 @@ func newAttachments(atts []Attachment, s synced) []Attachment {
 // Sending, with r as its payload) and, when the connection is Active, the
 // job that sends it, in one transaction; twin is e's twin (zero when it
 // has none), whose key and URL the event shows.
-func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
+func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Entity, s synced, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return StageEvent{}, err
@@ -326,7 +334,7 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 		}
 		// Every change to e up to its modified_at is in this sync (see
 		// seenTimes).
-		if err := n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenRead, e.ModifiedAt); err != nil {
+		if err := n.putRead(ctx, tx, c, e, s); err != nil {
 			return err
 		}
 		ev.Stage = StageSending

@@ -28,11 +28,22 @@ import (
 // another time (a user's edit right after the write, even by the same
 // account) and it is read as before. A reconcile's entity whose listed
 // modified_at is not newer than its last whole read is dropped too: it
-// has not changed since. Anything else, or no evidence, and it is read.
+// has not changed since. Anything else, or no evidence, and it is read;
+// and so is every change after a read that left a user's comments or
+// files unsent because an incoming write's outcome was unknown (kind
+// deferred): the sync's next writes are what bring it up again.
 
 // nothingNew reports whether what detection knows of entity id's changes
 // (ev) shows there is nothing to sync without reading it.
 func (d *detector) nothingNew(ctx context.Context, connID, id string, ev evidence) (bool, error) {
+	if len(ev.own) == 0 && ev.modified.IsZero() {
+		return false, nil
+	}
+	// A read that left comments or files unsent for an incoming write
+	// of unknown outcome waits for the next change, whoever made it.
+	if deferred, err := d.st.Seen(ctx, connID, id, store.SeenDeferred); err != nil || len(deferred) > 0 {
+		return false, err
+	}
 	switch {
 	case len(ev.own) > 0:
 		writes, err := d.st.Seen(ctx, connID, id, store.SeenWrite)

@@ -15,7 +15,20 @@ const (
 	SeenWrite = "write"
 	// SeenRead is an item's modified_at as the node last read it whole.
 	SeenRead = "read"
+	// SeenDeferred is an item's modified_at as read when an incoming write
+	// of unknown outcome kept its unlinked comments or files from being
+	// sent: until a read without one clears it, its changes are read.
+	SeenDeferred = "deferred"
 )
+
+// ClearSeen forgets the times of kind for a connection's local item, in tx.
+func (s *Store) ClearSeen(ctx context.Context, tx *sql.Tx, connID, localID, kind string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM seen_times WHERE connection_id = ? AND local_id = ? AND kind = ?`, connID, localID, kind)
+	if err != nil {
+		return fmt.Errorf("forget the %s times of %s: %w", kind, localID, err)
+	}
+	return nil
+}
 
 // seenKept is how many times of each kind are kept per item: an item's
 // echo is recognised while its events are newer than the oldest kept.
