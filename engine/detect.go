@@ -247,13 +247,16 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	// in progress is seen either not at all or with its links recorded, so
 	// what the sync itself wrote is never taken for a user's change.
 	if d.applying.skip(c.ID, id, ev) {
-		if len(ev.own) > 0 {
-			return nil
+		// A change that is not one of the apply's own writes waits for
+		// the apply in memory; should the node stop first, the apply's
+		// next writes bring it up again, and must not be taken for mere
+		// echoes (see seenTimes).
+		d.writing.RLock()
+		echo, err := d.nothingNew(ctx, c.ID, id, evidence{own: ev.own})
+		d.writing.RUnlock()
+		if err != nil || echo {
+			return err
 		}
-		// A change the tracker can't vouch for waits for the apply in
-		// memory; should the node stop first, the apply's next writes
-		// bring it up again, and must not be taken for mere echoes (see
-		// seenTimes).
 		return d.st.InTx(ctx, func(tx *sql.Tx) error {
 			return d.st.PutSeen(ctx, tx, c.ID, id, store.SeenDeferred, d.now())
 		})
