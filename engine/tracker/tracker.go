@@ -1,6 +1,7 @@
 // Package tracker is the contract between the engine and the connectors:
 // what a node needs of the work tracker it fronts (Tracker, EntityTracker
-// and the optional ItemLister and SearchLagger), the tracker-neutral
+// and the optional ItemLister, SearchLagger, UserFinder, BulkReader and
+// ModifiedLister), the tracker-neutral
 // entities the sync pipeline moves, and the sentinel errors both sides
 // branch on.
 //
