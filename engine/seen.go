@@ -45,7 +45,7 @@ func (d *detector) nothingNew(ctx context.Context, connID, id string, ev evidenc
 		return false, err
 	}
 	switch {
-	case len(ev.own) > 0:
+	case len(ev.own) > 0 && ownEchoes:
 		writes, err := d.st.Seen(ctx, connID, id, store.SeenWrite)
 		if err != nil {
 			return false, err
@@ -65,3 +65,9 @@ func (d *detector) nothingNew(ctx context.Context, connID, id string, ev evidenc
 	}
 	return false, nil
 }
+
+// ownEchoes turns on dropping the node's own writes by their times
+// (Changes.Own). Off: TestSandboxFaultsConverge failed with it on (2 of 3
+// runs, sides still differing after 90 s), not yet understood; the write
+// times are still recorded.
+const ownEchoes = false
