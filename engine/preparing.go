@@ -403,8 +403,9 @@ func (n *pipeline) inFlight(ctx context.Context, connID, entityID string, rules 
 }
 
 // ExalateAll syncs every entity of a connection's project now (Bulk
-// Exalate). It returns the events it started, in order; progress follows
-// through Subscribe. Entities already in sync still get an event, so the
+// Exalate). It returns the events it started, in order, one per entity
+// (the follow-ups of entities edited meanwhile, see followListed, are
+// not among them); progress follows through Subscribe. Entities already in sync still get an event, so the
 // operator sees each one confirmed.
 func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent, error) {
 	et, err := n.entities()
@@ -416,7 +417,8 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 		return nil, err
 	}
 	var listed []Entity
-	if br, ok := et.(BulkReader); ok {
+	br, bulk := et.(BulkReader)
+	if bulk {
 		// The listing carries the fields: each entity costs its comments
 		// and attachments, not a read of its own.
 		if listed, err = br.ListEntities(ctx, c.LocalProject); err != nil {
@@ -442,7 +444,44 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 		}
 		started = append(started, ev)
 	}
+	if bulk && len(listed) > 0 {
+		if err := n.followListed(ctx, et, br, c, listed); err != nil {
+			return started, err
+		}
+	}
 	return started, nil
+}
+
+// followListed catches up with the entities changed while a bulk went
+// through its listing. The listing is a snapshot: an entity edited after
+// it was listed and before its sync was prepared went out with the listed
+// fields, and change detection, which saw the edit before that sync
+// existed, let it go (an entity not synced yet is not its business). A
+// second listing (one call per 100 entities) finds those by their
+// modification time; each is read again and a sync follows its first.
+// Edits after this listing reach entities that already have a sync, which
+// change detection follows as always.
+func (n *pipeline) followListed(ctx context.Context, et EntityTracker, br BulkReader, c store.Connection, listed []Entity) error {
+	again, err := br.ListEntities(ctx, c.LocalProject)
+	if err != nil {
+		return fmt.Errorf("listing %s again: %w", c.LocalProjectName, err)
+	}
+	was := make(map[string]time.Time, len(listed))
+	for _, e := range listed {
+		was[e.ID] = e.ModifiedAt
+	}
+	for _, e := range again {
+		at, ok := was[e.ID]
+		if !ok || !e.ModifiedAt.After(at) || unexalated(ctx, n.st, c.ID, e.ID) {
+			continue
+		}
+		// Its sync is on its way or done, so the listed fields are not
+		// taken (listedIsFresh): the entity is read whole.
+		if _, err := n.exalateOne(ctx, et, c, Entity{ID: e.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // listedIsFresh says whether an entity's fields as the project's listing
