@@ -127,7 +127,7 @@ to log files, kept (and named) if the run fails.`,
 	f.DurationVar(&cfg.IdleWindow, "idle-window", def.IdleWindow, "how long section 5 counts the idle nodes' tracker calls (after 2 × --poll-max of backing off)")
 	f.IntVar(&cfg.IdleSamples, "idle-samples", def.IdleSamples, "first changes after idle timed in section 5 (at most one per connection)")
 	f.DurationVar(&cfg.PollMax, "poll-max", def.PollMax, "the longest interval of section 5's adaptive polling (0: the node's default, 30s); sections 1 to 4 poll at a fixed --poll")
-	f.StringVar(&sections, "sections", "1,2,3,4", "the sections to run, e.g. 2 or 1,3; 5 (idle, about three minutes) only when named")
+	f.StringVar(&sections, "sections", "1,2,3,4", "the sections to run, e.g. 2 or 1,3; 5 (idle, polling then webhooks, about six minutes) only when named")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (with a top-level targets array)")
 	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind; idle: 3 connections, poll-max 800ms, a 3s window); flags given still apply")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine-overhead run to this file (for go tool pprof)")
