@@ -54,7 +54,12 @@ type pipeline struct {
 	// writing is held, per item, while the sync writes to the tracker and
 	// records what it wrote, and while changes are read, so a reader never
 	// sees a write without its record (see writeLocks).
-	writing  writeLocks
+	writing writeLocks
+	// applies is held, per connection and source item, for the whole of
+	// an apply: two applies of one item (a replica delivered again while
+	// its first apply runs, a replayed queue) never write its comments
+	// and attachments side by side, each missing the other's links.
+	applies  writeLocks
 	applying applyingSet
 	disk     *diskGuard
 	refused  refusedAttachments

@@ -55,6 +55,18 @@ func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
 		return fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
 	}
+	defer n.applies.write(c.ID + "\x00" + r.Source.ID)()
+	// Another apply of this item may have run while this one waited:
+	// this event's own, done already.
+	if ev, err = n.st.SyncEvent(ctx, nil, a.Conn, a.Event); err != nil {
+		return err
+	}
+	switch {
+	case ev.Stage == StageFinalizing:
+		return n.reportResult(ctx, c, ev, attempt)
+	case stageIndex(ev.Stage) > stageIndex(StageWaiting) || !ev.ResolvedAt.IsZero():
+		return nil
+	}
 	prog := n.newApplyProgress(c, ev)
 	defer prog.wait()
 	res, err := n.applyReplica(ctx, c, r, prog)
