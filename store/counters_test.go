@@ -90,8 +90,10 @@ func mixedHistory(t *testing.T, s *Store) {
 	checkCounters(t, s, "after deletes, a resolve, an unlink")
 }
 
-func TestCountersMatchRecount(t *testing.T) {
-	s := openTest(t)
+func TestCountersMatchRecount(t *testing.T) { onEngines(t, testCountersMatchRecount) }
+
+func testCountersMatchRecount(t *testing.T, e testEngine) {
+	s := e.open(t)
 	mixedHistory(t, s)
 	c, err := s.Counters(t.Context())
 	if err != nil {

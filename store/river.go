@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 )
 
 // River's defaults (100 ms cooldown, 1 s poll) would add up to a second to
@@ -18,8 +17,8 @@ const (
 	riverFetchPollInterval = 50 * time.Millisecond
 )
 
-// NewRiverClient builds a River client on this database with the riversqlite
-// driver. cfg supplies workers, queues and anything else; it is copied, not
+// NewRiverClient builds a River client on this database with the store's
+// River driver (riversqlite, or riverdatabasesql on PostgreSQL). cfg supplies workers, queues and anything else; it is copied, not
 // changed. Where cfg leaves them zero, FetchCooldown and FetchPollInterval are
 // set low (River's defaults poll slowly) and the logger discards (River's
 // default writes to stdout, and the store never prints). A nil cfg gives an
@@ -41,7 +40,7 @@ func (s *Store) NewRiverClient(cfg *river.Config) (*river.Client[*sql.Tx], error
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	client, err := river.NewClient(riversqlite.New(s.db), &c)
+	client, err := river.NewClient(s.riverDriver(), &c)
 	if err != nil {
 		return nil, fmt.Errorf("river client on %s: %w", s.path, err)
 	}

@@ -117,8 +117,10 @@ func TestRiverJobInsertedInTxIsWorked(t *testing.T) {
 	}
 }
 
-func TestNewRiverClientDefaults(t *testing.T) {
-	s := openTest(t)
+func TestNewRiverClientDefaults(t *testing.T) { onEngines(t, testNewRiverClientDefaults) }
+
+func testNewRiverClientDefaults(t *testing.T, e testEngine) {
+	s := e.open(t)
 	cfg := &river.Config{}
 	client, err := s.NewRiverClient(cfg)
 	if err != nil {

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/tandem-sync/tandem/store/pgtest"
+)
+
+// testEngine is one of the engines the store's behaviour is tested on.
+// Tests of what the store does (not of how SQLite keeps its file) run on
+// each: onEngines(t, testX) runs testX as the subtests sqlite and
+// postgres; the postgres one skips without a test server (pgtest).
+type testEngine struct {
+	name string
+	// spec returns what Open takes for a fresh, empty database: a file
+	// in a temporary directory, or a new PostgreSQL database's URL.
+	spec func(t testing.TB) string
+}
+
+var testEngines = []testEngine{
+	{name: "sqlite", spec: func(t testing.TB) string { return filepath.Join(t.TempDir(), "tandem.db") }},
+	{name: "postgres", spec: pgtest.URL},
+}
+
+// onEngines runs fn once per engine, as a subtest named after it.
+func onEngines(t *testing.T, fn func(t *testing.T, e testEngine)) {
+	t.Helper()
+	for _, e := range testEngines {
+		t.Run(e.name, func(t *testing.T) { fn(t, e) })
+	}
+}
+
+// open opens a store on a fresh database of this engine, closed at
+// cleanup.
+func (e testEngine) open(t testing.TB) *Store {
+	t.Helper()
+	return e.openAt(t, e.spec(t))
+}
+
+// openAt opens a store on spec (from e.spec), closed at cleanup.
+func (e testEngine) openAt(t testing.TB, spec string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), spec)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
