@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,14 +15,36 @@ import (
 // postgres; the postgres one skips without a test server (pgtest).
 type testEngine struct {
 	name string
-	// spec returns what Open takes for a fresh, empty database: a file
+	// empty returns what Open takes for a fresh, empty database: a file
 	// in a temporary directory, or a new PostgreSQL database's URL.
+	empty func(t testing.TB) string
+	// spec returns what Open takes for a fresh database, maybe migrated
+	// already (on PostgreSQL, a copy of one that was: migrating anew,
+	// River's migrations above all, takes a second a database).
 	spec func(t testing.TB) string
 }
 
 var testEngines = []testEngine{
-	{name: "sqlite", spec: func(t testing.TB) string { return filepath.Join(t.TempDir(), "tandem.db") }},
-	{name: "postgres", spec: pgtest.URL},
+	{name: "sqlite", empty: sqliteFile, spec: sqliteFile},
+	{name: "postgres", empty: pgtest.URL, spec: migratedPostgres},
+}
+
+func sqliteFile(t testing.TB) string { return filepath.Join(t.TempDir(), "tandem.db") }
+
+func migratedPostgres(t testing.TB) string {
+	return pgtest.Template(t, "store", func(ctx context.Context, url string) error {
+		s, err := Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	})
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
 }
 
 // onEngines runs fn once per engine, as a subtest named after it.

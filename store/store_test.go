@@ -111,9 +111,11 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-func TestReopenAppliesNothingTwice(t *testing.T) {
+func TestReopenAppliesNothingTwice(t *testing.T) { onEngines(t, testReopenAppliesNothingTwice) }
+
+func testReopenAppliesNothingTwice(t *testing.T, e testEngine) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "tandem.db")
+	path := e.empty(t)
 	count := func(s *Store, table string) int {
 		t.Helper()
 		var n int
@@ -126,7 +128,7 @@ func TestReopenAppliesNothingTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMigrations(sqliteDialect)
+	ms, err := loadMigrations(s.dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +159,11 @@ func TestReopenAppliesNothingTwice(t *testing.T) {
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
+func TestNewerSchemaRefused(t *testing.T) { onEngines(t, testNewerSchemaRefused) }
+
+func testNewerSchemaRefused(t *testing.T, e testEngine) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "tandem.db")
+	path := e.spec(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
