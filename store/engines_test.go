@@ -47,9 +47,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// onEngines runs fn once per engine, as a subtest named after it.
+// onEngines runs fn once per engine, as a subtest named after it. It
+// marks the test parallel: each run has a database of its own, and on
+// PostgreSQL most of a test's time is waiting for the server.
 func onEngines(t *testing.T, fn func(t *testing.T, e testEngine)) {
 	t.Helper()
+	t.Parallel()
 	for _, e := range testEngines {
 		t.Run(e.name, func(t *testing.T) { fn(t, e) })
 	}
