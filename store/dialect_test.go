@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -122,5 +123,24 @@ func TestOpenOldLayoutDatabase(t *testing.T) {
 	}
 	if err := s.IntegrityCheck(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestOpenPostgresKeepsThePasswordOutOfErrors: a database that cannot be
+// reached, or a URL that does not parse, is an error naming the database
+// without its password.
+func TestOpenPostgresKeepsThePasswordOutOfErrors(t *testing.T) {
+	for _, spec := range []string{
+		"postgres://tandem:s3cret-pw@127.0.0.1:1/tandem?sslmode=disable&connect_timeout=5",
+		"postgres://tandem:s3cret-pw@127.0.0.1:1/tandem?password=s3cret-pw&sslmode=disable",
+		"postgres://tandem:s3cret-pw@127.0.0.1:notaport/tandem",
+	} {
+		_, err := Open(t.Context(), spec)
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", redactURL(spec))
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("error shows the password: %v", err)
+		}
 	}
 }
