@@ -147,8 +147,7 @@ func (n *pipeline) copyAttachment(ctx context.Context, et EntityTracker, c store
 		return Attachment{}, err
 	}
 	defer tmp.discard()
-	n.writing.Lock()
-	defer n.writing.Unlock()
+	defer n.writing.write(entityID)()
 	made, adopted, err := n.earlierAttachment(ctx, et, c, entityID, att, size)
 	if err != nil {
 		return made, err

@@ -314,21 +314,26 @@ func (n *connections) replayQueued(ctx context.Context, tx *sql.Tx, id string, a
 	if err != nil {
 		return 0, err
 	}
-	for _, ev := range queued {
-		if _, err := n.river.InsertTx(ctx, tx, sendArgs{Conn: id, Event: ev.ID}, &river.InsertOpts{ScheduledAt: at}); err != nil {
-			return 0, err
-		}
-	}
 	received, err := n.st.EventsAt(ctx, tx, id, store.DirectionIn, StageWaiting)
 	if err != nil {
 		return 0, err
 	}
-	for _, ev := range received {
-		if _, err := n.river.InsertTx(ctx, tx, applyArgs{Conn: id, Event: ev.ID}, nil); err != nil {
-			return 0, err
-		}
+	// One insert for all of them: a queue of thousands is replayed in
+	// one statement, not thousands.
+	jobs := make([]river.InsertManyParams, 0, len(queued)+len(received))
+	for _, ev := range queued {
+		jobs = append(jobs, river.InsertManyParams{Args: sendArgs{Conn: id, Event: ev.ID}, InsertOpts: &river.InsertOpts{ScheduledAt: at}})
 	}
-	return len(queued) + len(received), nil
+	for _, ev := range received {
+		jobs = append(jobs, river.InsertManyParams{Args: applyArgs{Conn: id, Event: ev.ID}})
+	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	if _, err := n.river.InsertManyFastTx(ctx, tx, jobs); err != nil {
+		return 0, err
+	}
+	return len(jobs), nil
 }
 
 // Delete removes a connection on this side. The twins it made stay in both

@@ -28,10 +28,10 @@ type detector struct {
 	now      func() time.Time
 	entities func() (EntityTracker, error)
 	// applying and writing are the pipeline's: the items an incoming sync
-	// is writing to, skipped until it is done, and the lock that keeps a
-	// read from seeing a write without its record (see pipeline.writing).
+	// is writing to, skipped until it is done, and the locks that keep a
+	// read from seeing a write without its record (see writeLocks).
 	applying *applyingSet
-	writing  *sync.RWMutex
+	writing  *writeLocks
 	// prepare is Preparing (pipeline.prepare).
 	prepare func(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error)
 	// recordDeleted records an item gone from the tracker (pipeline.recordDeleted).
@@ -214,8 +214,7 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	if d.applying.skip(c.ID, id) {
 		return nil
 	}
-	d.writing.RLock()
-	defer d.writing.RUnlock()
+	defer d.writing.read(id)()
 	started := d.now()
 	// A first sync still on its way makes the entity as good as twinned: a
 	// change made meanwhile is not in its replica and must follow it. Read
@@ -226,6 +225,12 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 		return err
 	}
 	twin, err := d.st.Twin(ctx, nil, c.ID, id)
+	if errors.Is(err, store.ErrNotFound) && len(sending) == 0 {
+		// No twin yet may be a create in flight here that made the item
+		// and has not stored its twin: look again once those are over.
+		d.writing.settleCreates(nil)
+		twin, err = d.st.Twin(ctx, nil, c.ID, id)
+	}
 	hasTwin := err == nil
 	var byScript *scriptRules // the script whose trigger decides on a new item
 	switch {
@@ -242,8 +247,11 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 			return nil
 		}
 		// A task an interrupted incoming create may have made is not a
-		// user's new task: wait until that create is resolved.
-		if pending, err := d.st.PendingWrites(ctx, c.ID, "task", ""); err != nil || pending > 0 {
+		// user's new task: wait until that create is resolved. Counted
+		// with no create in flight, whose pending write would count too.
+		var pending int
+		d.writing.settleCreates(func() { pending, err = d.st.PendingWrites(ctx, c.ID, "task", "") })
+		if err != nil || pending > 0 {
 			return err
 		}
 	case err != nil:

@@ -1,8 +1,9 @@
 package engine
 
 // Finalizing and Synchronized: the receiving node reports the result
-// back (the report job); the source records the twin, the links and the
-// echo fingerprints (ReceiveResult) and the event is Synchronized.
+// back (the apply job, once the result is stored); the source records the
+// twin, the links and the echo fingerprints (ReceiveResult) and the event
+// is Synchronized.
 
 import (
 	"context"
@@ -21,7 +22,9 @@ type ResultDelivery struct {
 	Result ApplyResult `json:"result"`
 }
 
-// report sends an applied replica's result back to its source.
+// report sends an applied replica's result back to its source: the job
+// an admin's retry or Resolve queues (the apply job reports what it
+// applied itself), and those an earlier version left queued.
 func (n *pipeline) report(ctx context.Context, a reportArgs, attempt int) error {
 	c, err := n.st.Connection(ctx, a.Conn)
 	if errors.Is(err, store.ErrNotFound) {
@@ -34,6 +37,12 @@ func (n *pipeline) report(ctx context.Context, a reportArgs, attempt int) error 
 	if err != nil {
 		return err
 	}
+	return n.reportResult(ctx, c, ev, attempt)
+}
+
+// reportResult sends incoming event ev's result (or its resolution) back
+// to its source, and the event is Synchronized here.
+func (n *pipeline) reportResult(ctx context.Context, c store.Connection, ev store.SyncEvent, attempt int) error {
 	var res ApplyResult
 	// A sync resolved here before it was applied is reported as such, so
 	// the source stops waiting for it (Resolve queues that report).
@@ -48,15 +57,15 @@ func (n *pipeline) report(ctx context.Context, a reportArgs, attempt int) error 
 		if resolved {
 			// Not the sync failing, which the admin resolved: telling the
 			// source is retried without marking the sync again.
-			n.log.Warn("telling the other node about a resolved sync; will retry", "connection", a.Conn, "event", a.Event, "err", err)
+			n.log.Warn("telling the other node about a resolved sync; will retry", "connection", c.ID, "event", ev.ID, "err", err)
 			return err
 		}
-		return n.failed(ctx, a.Conn, a.Event, attempt, err)
+		return n.failed(ctx, c.ID, ev.ID, attempt, err)
 	}
 	if resolved {
 		return nil // it stays resolved, at the stage it stopped at
 	}
-	return n.advance(ctx, a.Conn, a.Event, StageSynchronized, "", time.Time{}, nil)
+	return n.advance(ctx, c.ID, ev.ID, StageSynchronized, "", time.Time{}, nil)
 }
 
 // ReceiveResult is Finalizing on the source: it records the twin, the
@@ -89,13 +98,35 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 	if err != nil {
 		return err
 	}
-	if err := n.advance(ctx, c.ID, ev.ID, StageFinalizing, "", time.Time{}, func(e *store.SyncEvent) {
-		e.RemoteKey, e.RemoteURL = res.Key, res.URL
-	}); err != nil {
-		return err
-	}
-	at := n.now()
+	// Finalizing and Synchronized are logged in one transaction, with what
+	// they record: one commit per result instead of two, and the stage log
+	// the same. A result delivered twice at once finds the other's commit.
+	var (
+		finalizing   store.SyncEvent
+		finalizingAt time.Time
+		moved, done  bool
+		at           time.Time
+	)
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		cur, err := n.st.SyncEvent(ctx, tx, c.ID, ev.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Stage == StageSynchronized {
+			done = true
+			return nil
+		}
+		ev = cur
+		if stageIndex(ev.Stage) < stageIndex(StageFinalizing) || ev.Error != "" {
+			finalizingAt = n.now()
+			ev.Stage, ev.Error, ev.NextRetryAt = StageFinalizing, "", time.Time{}
+			ev.RemoteKey, ev.RemoteURL = res.Key, res.URL
+			if err := n.st.UpdateSyncEvent(ctx, tx, ev, finalizingAt); err != nil {
+				return err
+			}
+			finalizing, moved = ev, true
+		}
+		at = n.now()
 		twin, err := n.st.Twin(ctx, tx, c.ID, r.Source.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			twin = store.Twin{ConnectionID: c.ID, LocalID: r.Source.ID, Fields: map[string]string{}}
@@ -154,8 +185,14 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 		}
 		return err
 	}
+	if done {
+		return nil
+	}
 	for _, why := range res.Skipped {
 		n.log.Warn("not synced", "connection", c.ID, "event", ev.ID, "reason", why)
+	}
+	if moved {
+		n.publish(finalizing, finalizingAt)
 	}
 	n.publish(ev, at)
 	return nil

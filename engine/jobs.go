@@ -31,7 +31,8 @@ type (
 	// applyArgs applies an incoming replica to the tracker (the peer's
 	// side of Waiting for remote).
 	applyArgs struct{ Conn, Event string }
-	// reportArgs reports an applied replica back to its source.
+	// reportArgs reports an applied replica back to its source, where
+	// the apply job does not (an admin's retry, Resolve).
 	reportArgs struct{ Conn, Event string }
 )
 
@@ -49,6 +50,13 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(d/2 + rand.N(d/2+1))
 }
 
+// jobWorkers is how many of the pipeline's jobs run at once. An apply
+// writes to the tracker one call at a time, so it takes as many applies
+// as the tracker allows writes in flight (Asana 15 per token) to use
+// them; the tracker client's own limits, not the queue, then bound the
+// calls. One item's syncs still go one after another (see send).
+const jobWorkers = 16
+
 // startWorkers starts the node's River client with the pipeline's workers.
 func (n *pipeline) startWorkers() error {
 	workers := river.NewWorkers()
@@ -65,7 +73,7 @@ func (n *pipeline) startWorkers() error {
 		return n.sendDeleted(ctx, j.Args)
 	}))
 	client, err := n.st.NewRiverClient(&river.Config{
-		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
+		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jobWorkers}},
 		Workers:     workers,
 		RetryPolicy: retryPolicy{},
 		MaxAttempts: 10_000,
@@ -127,12 +135,26 @@ func (n *pipeline) failed(ctx context.Context, connID, eventID string, attempt i
 		n.log.Info("a resolved sync's last try failed; not retried", "connection", connID, "event", eventID, "err", err)
 		return nil
 	}
+	next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})
+	// Another node that is busy says how long to wait (429 or 503 with
+	// Retry-After): the try waits that long, with a little jitter so the
+	// syncs it held back don't all come at once, instead of the policy's
+	// quick first retries, which it would only refuse again.
+	var pe *PeerError
+	busy := errors.As(err, &pe) && pe.RetryAfter > 0
+	if busy {
+		next = time.Now().Add(pe.RetryAfter + rand.N(pe.RetryAfter/10+1))
+	}
 	if gerr == nil {
-		next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})
 		if aerr := n.advance(ctx, connID, eventID, ev.Stage, err.Error(), next, nil); aerr != nil {
 			n.log.Error("recording a sync failure", "event", eventID, "err", aerr)
 		}
 	}
 	n.log.Warn("sync step failed; will retry", "connection", connID, "event", eventID, "attempt", attempt, "err", err)
+	if busy {
+		// A snooze: River runs the job again then, and a wait asked for
+		// doesn't count as a failed try.
+		return river.JobSnooze(time.Until(next))
+	}
 	return err
 }

@@ -257,8 +257,7 @@ func (n *pipeline) recordLink(ctx context.Context, c store.Connection, e Entity,
 // sends every field (always), the loser's only what it has of its own
 // (comments and attachments the other side lacks), if anything.
 func (n *pipeline) firstSync(ctx context.Context, c store.Connection, e Entity, wins bool) (StageEvent, error) {
-	n.writing.RLock() // see consider
-	defer n.writing.RUnlock()
+	defer n.writing.read(e.ID)() // see consider
 	return n.prepare(ctx, c, e, wins, n.now())
 }
 

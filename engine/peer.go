@@ -1,15 +1,17 @@
 package engine
 
 import (
-	"github.com/tandem-sync/tandem/engine/adminapi"
-
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // Paths of the node-to-node protocol, below a node's base URL.
@@ -141,7 +143,9 @@ func (pe *peering) roundTrip(req *http.Request, out any) error {
 		return fmt.Errorf("%w at %s: reading the answer: %v", ErrUnreachable, req.URL.Host, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return peerError(resp.StatusCode, data)
+		pe := peerError(resp.StatusCode, data)
+		pe.RetryAfter = retryAfter(resp, time.Now())
+		return pe
 	}
 	if out == nil {
 		return nil
@@ -167,7 +171,31 @@ func peerError(status int, body []byte) *PeerError {
 // decodePeerError reads an error answer whose body was not read yet.
 func (pe *peering) decodePeerError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxPeerAnswer))
-	return peerError(resp.StatusCode, body)
+	e := peerError(resp.StatusCode, body)
+	e.RetryAfter = retryAfter(resp, time.Now())
+	return e
+}
+
+// maxPeerRetryAfter bounds how long another node's Retry-After can hold a
+// sync back: a busy peer is waited for as it asks, a peer asking for days
+// is asked again after this.
+const maxPeerRetryAfter = 10 * time.Minute
+
+// retryAfter is how long a 429 or 503 answer asks the sender to wait
+// (Retry-After in seconds or as an HTTP date), 0 for any other answer or
+// none given, at most maxPeerRetryAfter.
+func retryAfter(resp *http.Response, now time.Time) time.Duration {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	var d time.Duration
+	if secs, err := strconv.Atoi(v); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxPeerRetryAfter)
 }
 
 // PeerError is an error answer from another node.
@@ -175,6 +203,9 @@ type PeerError struct {
 	Status  int
 	Code    string
 	Message string
+	// RetryAfter is how long the other node asked the sender to wait
+	// (a 429 or 503 with Retry-After), 0 when it didn't.
+	RetryAfter time.Duration
 }
 
 // Error is the other node's own message.

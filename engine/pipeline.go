@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -15,7 +14,7 @@ import (
 
 // pipeline is the node's part that syncs items: the five stages the
 // console shows, one file each (preparing.go, sending.go, waiting.go with
-// applying.go and progress.go, finalizing.go), the durable job queue that
+// applying.go, entitylocks.go and progress.go, finalizing.go), the durable job queue that
 // runs them (jobs.go), deletes (deletes.go), the copy of attachments
 // (attachments.go), the stage events and their listeners (events.go) and
 // where a sync stands (status.go). It holds only what that needs: the
@@ -52,10 +51,10 @@ type pipeline struct {
 	river     *river.Client[*sql.Tx]
 	stopRiver context.CancelFunc
 
-	// writing is held (exclusively) while the sync writes to the tracker
-	// and records what it wrote, and (shared) while changes are read, so a
-	// reader never sees a write without its record.
-	writing  sync.RWMutex
+	// writing is held, per item, while the sync writes to the tracker and
+	// records what it wrote, and while changes are read, so a reader never
+	// sees a write without its record (see writeLocks).
+	writing  writeLocks
 	applying applyingSet
 	disk     *diskGuard
 	refused  refusedAttachments

@@ -39,8 +39,10 @@ func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent,
 	if err != nil {
 		return StageEvent{}, Errorf(ErrBadRequest, "%v", err)
 	}
-	n.writing.RLock() // see consider
-	defer n.writing.RUnlock()
+	// Read as consider reads (see there): the item locked, and after the
+	// creates in flight, one of which may have made it.
+	defer n.writing.read(id)()
+	n.writing.settleCreates(nil)
 	started := n.now()
 	e, err := et.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -185,6 +187,17 @@ type prepared struct {
 // to sync e to.
 func (n *pipeline) syncedOf(ctx context.Context, c store.Connection, e Entity, rules Rules) (synced, error) {
 	var s synced
+	// What earlier syncs of this entity still carry is not sent again: a
+	// change seen twice (by a poll and an exalate, or by two polls before
+	// the first sync finished) makes one replica, not two. Read before the
+	// twin and the links, which a finishing sync records as it stops being
+	// unfinished (one transaction), so one of the two is seen: read after,
+	// a sync finishing in between was in neither, and its fields went out
+	// again in a sync of their own.
+	var err error
+	if s.inFlight, s.sending, err = n.inFlight(ctx, c.ID, e.ID, rules); err != nil {
+		return s, err
+	}
 	twin, err := n.st.Twin(ctx, nil, c.ID, e.ID)
 	switch {
 	case err == nil:
@@ -194,12 +207,6 @@ func (n *pipeline) syncedOf(ctx context.Context, c store.Connection, e Entity, r
 		}
 		s.twin = &twin
 	case !errors.Is(err, store.ErrNotFound):
-		return s, err
-	}
-	// What earlier syncs of this entity still carry is not sent again: a
-	// change seen twice (by a poll and an exalate, or by two polls before
-	// the first sync finished) makes one replica, not two.
-	if s.inFlight, s.sending, err = n.inFlight(ctx, c.ID, e.ID, rules); err != nil {
 		return s, err
 	}
 	if s.comments, err = n.st.Links(ctx, nil, c.ID, store.LinkComment, e.ID); err != nil {
@@ -406,8 +413,10 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 
 // exalateOne reads and prepares one entity of c's project.
 func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
-	n.writing.RLock() // see consider
-	defer n.writing.RUnlock()
+	defer n.writing.read(id)() // see consider
+	if _, err := n.st.Twin(ctx, nil, c.ID, id); errors.Is(err, store.ErrNotFound) {
+		n.writing.settleCreates(nil)
+	}
 	started := n.now()
 	e, err := et.Get(ctx, id)
 	if err != nil {

@@ -56,8 +56,7 @@ func (n *pipeline) Unexalate(ctx context.Context, connID, ref string) (adminapi.
 	// a local connection are this node, whose peer handler takes the
 	// lock itself.
 	if !c.Local {
-		n.writing.Lock()
-		defer n.writing.Unlock()
+		defer n.writing.write(twin.LocalID)()
 	}
 	if err := n.idleItem(ctx, c, twin); err != nil {
 		return res, err
@@ -86,11 +85,13 @@ func (n *pipeline) ReceiveUnexalate(ctx context.Context, c Connection, d Unexala
 	if err != nil {
 		return err
 	}
-	if !sc.Local {
-		n.writing.Lock()
-		defer n.writing.Unlock()
-	}
 	twin, err := n.st.TwinByRemote(ctx, nil, c.ID, d.ID)
+	if err == nil && !sc.Local {
+		// Locked, the item is looked up again: it may have been
+		// unlinked while this waited.
+		defer n.writing.write(twin.LocalID)()
+		twin, err = n.st.TwinByRemote(ctx, nil, c.ID, d.ID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

@@ -22,7 +22,11 @@ import (
 // to the tracker. Each write to the tracker is followed at once by the link
 // that records it (the twin after a create, a comment link after each
 // comment), so a retry after a crash skips what was done and nothing is
-// created twice.
+// created twice. Once the result is stored (Finalizing, committed) the
+// same job reports it to the source: one job per received sync, not two
+// (the job queue's bookkeeping was a fifth of the engine's CPU). A report
+// that fails is retried by retrying this job, which finds the replica
+// applied and only reports.
 func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	c, err := n.st.Connection(ctx, a.Conn)
 	if errors.Is(err, store.ErrNotFound) {
@@ -31,15 +35,21 @@ func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	if err != nil {
 		return err
 	}
-	if c.Status != StatusActive {
-		return nil // deactivated here: applied when it is activated again
-	}
 	ev, err := n.st.SyncEvent(ctx, nil, a.Conn, a.Event)
 	if err != nil {
 		return err
 	}
-	if stageIndex(ev.Stage) > stageIndex(StageWaiting) || !ev.ResolvedAt.IsZero() {
-		return nil // applied already, or resolved: not to be applied
+	if !ev.ResolvedAt.IsZero() {
+		return nil // resolved: not to be applied (Resolve reports it)
+	}
+	if ev.Stage == StageFinalizing {
+		return n.reportResult(ctx, c, ev, attempt) // applied; the report is due
+	}
+	if c.Status != StatusActive {
+		return nil // deactivated here: applied when it is activated again
+	}
+	if stageIndex(ev.Stage) > stageIndex(StageWaiting) {
+		return nil // applied and reported already
 	}
 	var r Replica
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
@@ -56,17 +66,13 @@ func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		ev.Stage, ev.Error, ev.NextRetryAt = StageFinalizing, "", time.Time{}
 		ev.EntityID, ev.LocalKey, ev.LocalURL, ev.Result = res.EntityID, res.Key, res.URL, mustJSON(res)
-		if err := n.st.UpdateSyncEvent(ctx, tx, ev, at); err != nil {
-			return err
-		}
-		_, err := n.river.InsertTx(ctx, tx, reportArgs{Conn: a.Conn, Event: a.Event}, nil)
-		return err
+		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
 	})
 	if err != nil {
 		return err
 	}
 	n.publish(ev, at)
-	return nil
+	return n.reportResult(ctx, c, ev, attempt)
 }
 
 func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Replica, prog *applyProgress) (ApplyResult, error) {
@@ -192,8 +198,7 @@ func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Con
 // link at once, under the write lock.
 func (n *pipeline) writeComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
 	links []store.ItemLink, i int, body string) (Comment, error) {
-	n.writing.Lock()
-	defer n.writing.Unlock()
+	defer n.writing.write(entityID)()
 	var (
 		made Comment
 		err  error
@@ -258,8 +263,11 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	takeItems(r, ch)
 	res.Notes = append(res.Notes, ch.Notes...)
-	n.writing.Lock()
-	defer n.writing.Unlock()
+	// Two syncs of one source item create one twin: the second waits
+	// for the first and finds its twin. Detection waits for creates in
+	// flight before it takes an item without a twin for a new one.
+	defer n.writing.write(createKey(c.ID, r.Source.ID))()
+	defer n.writing.create()()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
 		return twin, false, err
 	}
@@ -345,8 +353,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return twin, err
 	}
-	n.writing.Lock()
-	defer n.writing.Unlock()
+	defer n.writing.write(twin.LocalID)()
 	// Another sync of the same entity may have updated the twin while this
 	// one waited for the lock: decide on its fingerprints and times, not on
 	// the copy read before, which would also overwrite them.

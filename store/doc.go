@@ -9,11 +9,14 @@
 //
 // The file is opened with one connection (SQLite has one writer, and River's
 // SQLite driver wants it), WAL, foreign keys, synchronous=FULL and BEGIN
-// IMMEDIATE for every transaction. Because the pool holds a single
-// connection, code running inside a transaction (InTx, or a method given a
-// *sql.Tx) must do all its database work through that transaction: a call
-// that reaches for the pool instead waits for the connection the transaction
-// holds and deadlocks until its context ends.
+// IMMEDIATE for every transaction, and keeps each query's prepared
+// statement for the next call (go-sqlite3's statement cache, keyed by the
+// query text: queries are fixed text with placeholders, never values
+// spliced in, or the cache would fill with one-offs). Because the pool
+// holds a single connection, code running inside a transaction (InTx, or a
+// method given a *sql.Tx) must do all its database work through that
+// transaction: a call that reaches for the pool instead waits for the
+// connection the transaction holds and deadlocks until its context ends.
 //
 // # Two engines, one set of queries
 //
