@@ -51,11 +51,11 @@
 // (NewWithPgxListener), which works on the store's own *sql.DB and *sql.Tx,
 // so the River client is a river.Client[*sql.Tx] on both engines and the
 // engine inserts jobs with InsertTx in the store's transactions as before,
-// unaware of the engine. Its notifications (LISTEN/NOTIFY: jobs are
-// fetched as soon as they are inserted, and leader election is prompt)
-// come through a small pgx pool of the store's. riverpgxv5 would need
-// pgx.Tx transactions, a second code path through every query taking a
-// transaction.
+// unaware of the engine. Its notifications (LISTEN/NOTIFY: jobs fetched as
+// soon as they are inserted, prompt leader election) would come through a
+// small pgx pool of the store's, made for it; the client polls for now
+// (see NewRiverClient). riverpgxv5 would need pgx.Tx transactions, a
+// second code path through every query taking a transaction.
 //
 // Times are stored as fixed-width RFC 3339 text in UTC (nanosecond digits
 // always present) so that comparing the text in SQL compares the instants.
