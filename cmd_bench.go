@@ -30,14 +30,16 @@ Basic rules' minimum (section 1); then --edits renames of random twins, one
 at a time, timed to Synchronized (2); the engine's own cost with no limit
 and no latency (3); and a node with --scale-twins twins: memory and the
 time to load the connections list and statistics (4). Section 5, idle,
-runs only when --sections names it (it takes about three minutes at the
+runs only when --sections names it (it takes about six minutes at the
 defaults): --idle-connections connections, each on a project of its own,
 on nodes polling adaptively from --poll up to --poll-max; nothing changes
 for 2 × --poll-max (backing off) and then --idle-window, over which the
 nodes' tracker calls per connection per minute are counted; then
 --idle-samples renames, each on a project still idle, timed to
-Synchronized (first change after idle). Polling only: webhooks don't
-exist yet. --sections picks sections (default 1 to 4). The report ends
+Synchronized (first change after idle); then all of it again with
+webhooks (the sandbox calls the nodes back on loopback; the poll is a
+safety net every 5 minutes), timing 3 × --idle-samples edits, each
+woken by its delivery. --sections picks sections (default 1 to 4). The report ends
 with the targets of issues 6 and 17, met or not. Progress goes to stderr.
 
 With --subprocess the sandboxes run as ` + "`tandem sandbox asana`" + ` and the nodes as

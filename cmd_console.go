@@ -79,7 +79,7 @@ func runDemo(ctx context.Context, w io.Writer, data string, poll time.Duration) 
 	defer cancel()
 	start, stop := context.WithTimeout(ctx, time.Minute)
 	nodes, resumed, err := demo.Kept(start, data, func(s *demo.Spec) {
-		s.Logger, s.Poll, s.RequestsPerMinute = logger, poll, 1500
+		s.Logger, s.Poll, s.RequestsPerMinute, s.Webhooks = logger, poll, 1500, true
 	})
 	stop()
 	if err != nil {

@@ -26,6 +26,7 @@ type nodeFlags struct {
 	defaultType   string
 	adminToken    string
 	poll, pollMax time.Duration
+	webhooks      bool
 	progressEvery time.Duration
 }
 
@@ -56,6 +57,7 @@ the node stores only its hash.`,
 	fl.StringVar(&f.defaultType, "default-type", "", "type an item gets here when the other side's type has no namesake (default: Task on Jira, default_task on Asana)")
 	fl.DurationVar(&f.poll, "poll", engine.DefaultPoll, "how often to ask the tracker what changed")
 	fl.DurationVar(&f.pollMax, "poll-max", engine.DefaultPollMax, "how seldom, at most, to ask about a project where nothing changes: its interval doubles from --poll after each look that sees no change (or TANDEM_POLL_MAX)")
+	fl.BoolVar(&f.webhooks, "webhooks", true, "ask the tracker to call this node back on a change (Asana webhooks; the tracker must reach --url over HTTPS), polling each project only every 5 minutes as a safety net; without them, or where the tracker can't reach --url, the node polls")
 	fl.DurationVar(&f.progressEvery, "progress-every", engine.DefaultProgressEvery, "how often, at most, a long apply reports its progress (comments n of N) to the node that sent it")
 	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one; prefer TANDEM_ADMIN_TOKEN: a flag's value is visible to every local user in ps")
 	return cmd
@@ -112,7 +114,7 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
-		Settings: settings, Vocabularies: trackers.Vocabularies(), AdminToken: f.adminToken, Logger: logger, Poll: f.poll, PollMax: f.pollMax, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
+		Settings: settings, Vocabularies: trackers.Vocabularies(), AdminToken: f.adminToken, Logger: logger, Poll: f.poll, PollMax: f.pollMax, Webhooks: f.webhooks, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
 	cancel()
 	if err != nil {
 		return err

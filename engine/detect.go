@@ -45,6 +45,12 @@ type detector struct {
 	watched func() bool
 	// sched says which projects are due a look.
 	sched *schedule
+	// kick asks for a look, before the next tick, at the projects a
+	// webhook delivery marked (sched.lookNow); want tells the webhooks
+	// which projects have connections (webhooks.go). Both nil without
+	// webhooks.
+	kick chan struct{}
+	want func(projects []string)
 
 	stop    context.CancelFunc
 	running sync.WaitGroup
@@ -56,6 +62,7 @@ func (n *Node) startDetector(every, maxEvery time.Duration) {
 	d := &detector{st: n.st, log: n.log, now: n.now, entities: n.entities, applying: &n.applying, writing: &n.writing,
 		prepare: n.prepare, recordDeleted: n.recordDeleted, connRules: n.connections.connRules,
 		watched: n.pipeline.hub.listening, sched: newSchedule(every, maxEvery)}
+	n.startHooks(d, every) // before the detector runs: it reads their kick
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	d.running.Go(func() { d.runDetection(ctx, every) })
@@ -74,14 +81,19 @@ func (d *detector) runDetection(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			d.round(ctx, false)
+		case <-d.kick:
+			d.round(ctx, true)
 		}
-		d.round(ctx)
 	}
 }
 
-// round is one tick of change detection: the projects due are looked at.
-func (d *detector) round(ctx context.Context) {
-	defer d.sched.ticked()
+// round is one tick of change detection: the projects due are looked at;
+// now, a look outside the ticks at the projects a webhook delivery marked.
+func (d *detector) round(ctx context.Context, now bool) {
+	if !now {
+		defer d.sched.ticked()
+	}
 	cs, err := d.st.Connections(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -105,13 +117,19 @@ func (d *detector) round(ctx context.Context) {
 	}
 	watched := d.watched != nil && d.watched()
 	for _, p := range projects {
-		if !d.sched.due(p, watched) {
+		if now && !d.sched.takeNow(p) || !now && !d.sched.due(p, watched) {
 			continue
 		}
 		changed, failed := d.detectProject(ctx, p, byProject[p])
 		d.sched.looked(p, changed, failed)
 	}
+	if now {
+		return
+	}
 	d.sched.forget(projects)
+	if d.want != nil {
+		d.want(projects)
+	}
 }
 
 // detectProject is one round of change detection on a project, for every

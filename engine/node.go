@@ -71,6 +71,18 @@ type Config struct {
 	// PollMax (see schedule). 0, or anything not above Poll, means every
 	// project is looked at every Poll.
 	PollMax time.Duration
+	// Webhooks has the node ask its tracker to call it back on a change,
+	// where the tracker can (tracker.Webhooks) and reach URL, polling
+	// each such project only as a safety net (see webhooks.go). Off, the
+	// node polls.
+	Webhooks bool
+	// HookPollMax is the longest a project whose webhook is alive waits
+	// between two looks; 0 means DefaultHookPollMax. HookCheck is how
+	// long a webhook may stay quiet before the node asks the tracker
+	// whether it is still there, HookRetry how long the node polls after
+	// a webhook could not be established; 0 means DefaultHookCheck,
+	// DefaultHookRetry. Tests shorten them.
+	HookPollMax, HookCheck, HookRetry time.Duration
 	// AttachmentBudget bounds the bytes of attachments in transit (their
 	// temporary files in DataDir) at once; 0 means DefaultAttachmentBudget.
 	AttachmentBudget int64
@@ -123,6 +135,7 @@ type Node struct {
 
 	disk     *diskGuard
 	detector *detector
+	hooks    *hooks // nil without webhooks
 }
 
 // Open starts a node on its data dir: it checks the tracker's credentials,
@@ -261,6 +274,9 @@ func (n *Node) loadInstance(ctx context.Context) error {
 
 // Close stops the node's workers and closes its store.
 func (n *Node) Close() error {
+	if n.hooks != nil {
+		n.hooks.close()
+	}
 	if n.detector != nil {
 		n.detector.stop()
 		n.detector.running.Wait()

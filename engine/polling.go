@@ -20,9 +20,12 @@ const DefaultPollMax = 30 * time.Second
 type schedule struct {
 	mu       sync.Mutex
 	maxTicks int
-	paces    map[string]*pace
-	rounds   int64 // ticks so far
-	wakes    int64 // snaps back from outside (wake)
+	// hookTicks is the interval of a project whose webhook is alive
+	// (see webhooks.go): its look is a safety net for a lost delivery.
+	hookTicks int
+	paces     map[string]*pace
+	rounds    int64 // ticks so far
+	wakes     int64 // snaps back from outside (wake)
 }
 
 // pace is one project's interval and how many ticks it still waits, and
@@ -30,6 +33,9 @@ type schedule struct {
 type pace struct {
 	every, wait int
 	woken       bool
+	// hooked says the project's webhook is alive; now that a delivery
+	// asked for a look at once (lookNow).
+	hooked, now bool
 }
 
 // newSchedule polls every tick, backing off to every maxEvery/every ticks.
@@ -71,6 +77,10 @@ func (s *schedule) looked(project string, changed, failed bool) {
 	switch {
 	case changed || p.woken:
 		p.every = 1
+	case !failed && p.hooked:
+		// A webhook wakes the project on its next change: the doubling
+		// that follows a burst of activity is the webhook's work now.
+		p.every = max(s.hookTicks, s.maxTicks)
 	case !failed:
 		p.every = min(p.every*2, s.maxTicks)
 	}
@@ -125,4 +135,38 @@ func (s *schedule) state(project string) PollState {
 		st.Every = p.every
 	}
 	return st
+}
+
+// hook says whether project's webhook is alive: while it is, an idle
+// project is looked at every hookTicks instead of maxTicks; when it dies,
+// the project is back on adaptive polling at once.
+func (s *schedule) hook(project string, alive bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pace(project)
+	p.hooked = alive
+	if !alive && p.every > s.maxTicks {
+		p.every, p.wait = s.maxTicks, min(p.wait, s.maxTicks-1)
+	}
+}
+
+// lookNow wakes project and marks it for a look before the next tick
+// (takeNow), as a webhook delivery asks.
+func (s *schedule) lookNow(project string) {
+	s.wake(project)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pace(project).now = true
+}
+
+// takeNow reports whether project was marked by lookNow, and unmarks it.
+func (s *schedule) takeNow(project string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.paces[project]
+	if p == nil || !p.now {
+		return false
+	}
+	p.now = false
+	return true
 }

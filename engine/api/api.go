@@ -75,6 +75,7 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 		}, []string{"api", "reason"}),
 	}
 	reg.MustRegister(s.requests, connectionsCollector{node}, s.peerRefusals, s.otherRefusals)
+	reg.MustRegister(hooksCollectors(node)...)
 
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.count(pattern, h)) }
@@ -126,6 +127,7 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 
 	handle("POST "+engine.PathRedeem, s.public(maxRedeemBody, s.redeem))
 	handle("POST "+engine.PathCheckInvitation, s.public(maxCheckBody, s.checkInvitation))
+	handle("POST "+engine.PathHooks+"{token}", s.public(engine.MaxHookBody, s.hook))
 	handle("POST "+engine.PathPing, s.peer(s.ping))
 	handle("POST "+engine.PathEvents, s.peer(s.receiveEvent))
 	handle("POST "+engine.PathResults, s.peer(s.receiveResult))

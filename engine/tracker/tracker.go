@@ -86,3 +86,34 @@ type UserFinder interface {
 	// when no user (the account may see) has it.
 	UserByEmail(ctx context.Context, email string) (*User, error)
 }
+
+// Webhooks is a tracker that calls the node back when a project changes
+// (Asana's webhooks), so change detection can wake at once instead of
+// polling often. Trackers implement it optionally; one that doesn't (Jira,
+// whose dynamic webhooks need an app) is polled. A delivery only wakes
+// change detection, which still reads what changed through Changes, so a
+// lost or forged delivery can't change what syncs.
+type Webhooks interface {
+	// Subscribe asks the tracker to POST to target whenever project
+	// changes. The tracker's handshake reaches target while the call is
+	// in flight (the node must answer it then); the call fails when the
+	// handshake did.
+	Subscribe(ctx context.Context, project, target string) (Hook, error)
+	// Hook reads a subscription by its id; ErrNotFound when the tracker
+	// dropped it (as Asana does after failing deliveries long enough).
+	Hook(ctx context.Context, id string) (Hook, error)
+	// Hooks lists the subscriptions on project, of any target.
+	Hooks(ctx context.Context, project string) ([]Hook, error)
+	// Unsubscribe deletes a subscription; one already gone is no error.
+	Unsubscribe(ctx context.Context, id string) error
+}
+
+// Hook is a webhook subscription as the tracker keeps it.
+type Hook struct {
+	// ID is the tracker's id of the subscription (an Asana gid).
+	ID string
+	// Project is the project it watches, Target where it posts.
+	Project, Target string
+	// Active says the tracker still delivers to it.
+	Active bool
+}

@@ -135,6 +135,8 @@ type Report struct {
 	Engine  *Overhead `json:"engine_overhead"`
 	Scale   *Scale    `json:"scale"`
 	Idle    *Idle     `json:"idle"`
+	// IdleHooks is section 5 again with webhooks.
+	IdleHooks *Idle `json:"idle_webhooks"`
 	// NotRun says, per section number, why it didn't run.
 	NotRun map[string]string `json:"not_run,omitempty"`
 	// NotMeasured says, per field, why a run couldn't measure it (or
@@ -283,11 +285,16 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 		}
 	}
 	if cfg.runs(5) {
-		idle, err := runIdle(ctx, cfg, start, filepath.Join(dir, "idle"))
+		idle, err := runIdle(ctx, cfg, start, filepath.Join(dir, "idle"), false)
 		if err != nil {
 			return Report{}, fmt.Errorf("bench: section 5 (idle): %w", err)
 		}
 		r.Idle = &idle
+		hooked, err := runIdle(ctx, cfg, start, filepath.Join(dir, "idle-webhooks"), true)
+		if err != nil {
+			return Report{}, fmt.Errorf("bench: section 5 (idle, webhooks): %w", err)
+		}
+		r.IdleHooks = &hooked
 	}
 	r.Targets = targets(r)
 	r.TotalSeconds = time.Since(began).Seconds()

@@ -14,16 +14,24 @@ import (
 // own with one twinned task, on nodes running adaptive polling; then
 // nothing changes for the window, and the nodes' tracker calls are
 // counted. Then FirstChange times a rename on an idle project (one
-// project per sample) to Synchronized. Polling only: webhooks don't
-// exist yet.
+// project per sample) to Synchronized. The section runs twice: polling
+// only, and with webhooks (Webhooks), where each project is polled every
+// engine.DefaultHookPollMax as a safety net and a delivery wakes change
+// detection. Deliveries go from the sandbox to the node: they are not API
+// calls, and the counts don't include them; the webhooks' upkeep (their
+// establishment before the window, a check of a quiet one) is counted.
 //
 // Nothing watches the nodes' stage events meanwhile (a listener keeps
 // every project at the poll interval): the harness reads the
 // connection statistics instead.
 type Idle struct {
-	Connections int     `json:"connections"`
-	PollMS      float64 `json:"poll_ms"`
-	PollMaxMS   float64 `json:"poll_max_ms"`
+	// Webhooks says the nodes held webhooks (WebhooksAlive of them, over
+	// both nodes, when the window ended).
+	Webhooks      bool    `json:"webhooks"`
+	WebhooksAlive int     `json:"webhooks_alive,omitempty"`
+	Connections   int     `json:"connections"`
+	PollMS        float64 `json:"poll_ms"`
+	PollMaxMS     float64 `json:"poll_max_ms"`
 	// WarmupSeconds is the unmeasured stretch after the connections'
 	// first syncs, for the intervals to back off to PollMax;
 	// WindowSeconds the measured one.
@@ -37,7 +45,8 @@ type Idle struct {
 	CallsPerConnectionPerMinute float64          `json:"calls_per_connection_per_minute"`
 	ByEndpoint                  map[string]int64 `json:"by_endpoint"`
 	// Samples is how many first changes were timed, each on a project
-	// idle since the warm-up; Synchronized reached Synchronized, Missed
+	// idle since the warm-up (with webhooks: edits, each on the next
+	// project, after a pause of up to a second); Synchronized reached Synchronized, Missed
 	// didn't within the timeout (not in the percentiles).
 	Samples      int         `json:"samples"`
 	Synchronized int         `json:"synchronized"`
@@ -48,18 +57,30 @@ type Idle struct {
 // idleName is the bench's name of idle project i's one task.
 func idleName(i int) string { return fmt.Sprintf("Idle task %d", i) }
 
-// runIdle is section 5 on a pair start makes under dir.
-func runIdle(ctx context.Context, cfg Config, start startFunc, dir string) (Idle, error) {
+// hookSamples is how many edits section 5 times with webhooks per first
+// change it times polling only: an edit takes about a second there.
+const hookSamples = 3
+
+// runIdle is section 5 on a pair start makes under dir, polling only or
+// with webhooks.
+func runIdle(ctx context.Context, cfg Config, start startFunc, dir string, hooks bool) (Idle, error) {
 	n, pollMax, poll := cfg.IdleConnections, cfg.pollMax(), cfg.poll()
-	d := Idle{Connections: n, PollMS: ms(poll), PollMaxMS: ms(pollMax), Samples: min(cfg.IdleSamples, n)}
-	spec := pairSpec{rpm: -1, poll: poll, pollMax: pollMax, projects: n, count: true}
+	d := Idle{Webhooks: hooks, Connections: n, PollMS: ms(poll), PollMaxMS: ms(pollMax), Samples: min(cfg.IdleSamples, n)}
+	if hooks {
+		d.Samples = cfg.IdleSamples * hookSamples
+	}
+	spec := pairSpec{rpm: -1, poll: poll, pollMax: pollMax, projects: n, count: true, webhooks: hooks}
+	how := "polling only"
+	if hooks {
+		how = "webhooks"
+	}
 	p, err := start(ctx, cfg, "idle", dir, spec)
 	if err != nil {
 		return d, err
 	}
 	defer p.close()
 	src, _ := p.names()
-	cfg.progress("idle: %d connections on %d projects, each with one task synced", n, n)
+	cfg.progress("idle (%s): %d connections on %d projects, each with one task synced", how, n, n)
 	conns, tasks := make([]string, n), make([]string, n)
 	for i := range n {
 		project := sandbox.ExtraProjectName(i + 1)
@@ -75,7 +96,7 @@ func runIdle(ctx context.Context, cfg Config, start startFunc, dir string) (Idle
 	}
 	warmup := 2 * pollMax
 	d.WarmupSeconds = warmup.Seconds()
-	cfg.progress("idle: %v for the polling to back off to %v, then %v measured", warmup, pollMax, cfg.IdleWindow)
+	cfg.progress("idle (%s): %v for the polling to back off to %v, then %v measured", how, warmup, pollMax, cfg.IdleWindow)
 	if err := pause(ctx, warmup); err != nil {
 		return d, err
 	}
@@ -94,18 +115,30 @@ func runIdle(ctx context.Context, cfg Config, start startFunc, dir string) (Idle
 		}
 	}
 	maps.DeleteFunc(d.ByEndpoint, func(_ string, v int64) bool { return v == 0 })
+	if hooks {
+		if d.WebhooksAlive, err = p.hooksAlive(ctx); err != nil {
+			return d, err
+		}
+	}
 
-	cfg.progress("idle: %.2f calls per connection per minute; timing %d first changes after idle", d.CallsPerConnectionPerMinute, d.Samples)
+	cfg.progress("idle (%s): %.2f calls per connection per minute; timing %d first changes after idle", how, d.CallsPerConnectionPerMinute, d.Samples)
 	rng := rand.New(rand.NewPCG(17, uint64(n))) // the same pauses every run
 	var firsts []time.Duration
 	for i := range d.Samples {
 		// A pause of a random part of poll-max first: every project backs
 		// off in step, so an edit sent right after the previous sample's
 		// would always land just after a look, at the slowest phase.
-		if err := pause(ctx, time.Duration(rng.Int64N(int64(pollMax)))); err != nil {
+		// With webhooks a delivery wakes the look, whatever the phase:
+		// a shorter pause does.
+		wait := pollMax
+		if hooks {
+			wait = time.Second
+		}
+		if err := pause(ctx, time.Duration(rng.Int64N(int64(wait)))); err != nil {
 			return d, err
 		}
-		took, err := firstChange(ctx, p, conns[i], tasks[i], fmt.Sprintf("%s, changed after idle", idleName(i+1)), 2*pollMax+30*time.Second)
+		j := i % n
+		took, err := firstChange(ctx, p, conns[j], tasks[j], fmt.Sprintf("%s, changed after idle (%d)", idleName(j+1), i+1), 2*pollMax+30*time.Second)
 		if err != nil {
 			return d, fmt.Errorf("first change %d: %w", i+1, err)
 		}

@@ -41,6 +41,7 @@ func startDemoPair(ctx context.Context, cfg Config, section, dir string, spec pa
 		s.RequestsPerMinute = spec.rpm
 		s.Poll = spec.poll
 		s.PollMax = spec.pollMax
+		s.Webhooks = spec.webhooks
 	})
 	if err != nil {
 		return nil, err
@@ -206,6 +207,14 @@ func (p *demoPair) connections(ctx context.Context) ([]engine.Connection, error)
 
 func (p *demoPair) stats(ctx context.Context, connID string) (engine.ConnectionStats, error) {
 	return p.acme.Stats(ctx, connID)
+}
+
+func (p *demoPair) hooksAlive(context.Context) (int, error) {
+	alive := 0
+	for _, n := range p.nodes {
+		alive += n.Hooks().Alive
+	}
+	return alive, nil
 }
 
 func (p *demoPair) dataDirs() map[string]string {

@@ -42,6 +42,8 @@ type pair interface {
 	subscribe(ctx context.Context) (events <-chan engine.StageEvent, stop func(), err error)
 	connections(ctx context.Context) ([]engine.Connection, error)
 	stats(ctx context.Context, connID string) (engine.ConnectionStats, error)
+	// hooksAlive is how many webhooks the two nodes hold alive.
+	hooksAlive(ctx context.Context) (int, error)
 	// dataDirs are the nodes' data dirs by name.
 	dataDirs() map[string]string
 	// measure starts measuring section 3's CPU; end stops, fills the
@@ -67,6 +69,9 @@ type pairSpec struct {
 	// count says the section reads apiUse (procPair puts a counting
 	// proxy in front of each sandbox for it).
 	count bool
+	// webhooks has the nodes ask their sandboxes for webhooks (section 5's
+	// second run); off, they poll, as every other section measures.
+	webhooks bool
 }
 
 // unthrottled is the spec of sections 3 and 4: no limit, no latency.

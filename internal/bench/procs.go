@@ -104,7 +104,7 @@ func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec p
 	}, "serve", "--name", name, "--data", n.dataDir, "--listen", "127.0.0.1:0", "--asana-url", asanaURL,
 		"--asana-rate-limit", strconv.Itoa(spec.rpm), "--poll", spec.poll.String(),
 		// --poll-max at --poll is fixed polling, as in process.
-		"--poll-max", max(spec.pollMax, spec.poll).String())
+		"--poll-max", max(spec.pollMax, spec.poll).String(), "--webhooks="+strconv.FormatBool(spec.webhooks))
 	if err != nil {
 		n.close()
 		return nil, err

@@ -3,6 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,6 +231,36 @@ func (p *procPair) connections(ctx context.Context) ([]engine.Connection, error)
 
 func (p *procPair) stats(ctx context.Context, connID string) (engine.ConnectionStats, error) {
 	return p.acme.admin.Stats(ctx, connID)
+}
+
+// hooksAlive reads each node's tandem_webhooks_alive on /metrics.
+func (p *procPair) hooksAlive(ctx context.Context) (int, error) {
+	alive := 0
+	for _, n := range p.nodes {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.url+"/metrics", nil)
+		if err != nil {
+			return 0, err
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, fmt.Errorf("%s's /metrics: %w", n.Name, err)
+		}
+		body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		res.Body.Close()
+		if err != nil {
+			return 0, fmt.Errorf("%s's /metrics: %w", n.Name, err)
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, "tandem_webhooks_alive "); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					return 0, fmt.Errorf("%s's /metrics: %q: %w", n.Name, line, err)
+				}
+				alive += int(f)
+			}
+		}
+	}
+	return alive, nil
 }
 
 func (p *procPair) dataDirs() map[string]string {

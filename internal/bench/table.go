@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tandem-sync/tandem/engine"
 )
 
 // WriteTable writes the report as aligned, readable text.
@@ -103,9 +105,16 @@ func (r Report) WriteTable(w io.Writer) error {
 		p("4. Scale\tnot run: %s", r.NotRun["4"])
 	}
 	p("")
-	if d := r.Idle; d != nil {
-		p("5. Idle: %d connections, one project each, adaptive polling from %gs to %gs, polling only (no webhooks yet); nothing watching the stage events",
-			d.Connections, d.PollMS/1000, d.PollMaxMS/1000)
+	for _, d := range []*Idle{r.Idle, r.IdleHooks} {
+		if d == nil {
+			continue
+		}
+		how := "polling only"
+		if d.Webhooks {
+			how = fmt.Sprintf("with webhooks (%d alive over both nodes; deliveries are not API calls), a safety poll every %v", d.WebhooksAlive, engine.DefaultHookPollMax)
+		}
+		p("5. Idle: %d connections, one project each, adaptive polling from %gs to %gs, %s; nothing watching the stage events",
+			d.Connections, d.PollMS/1000, d.PollMaxMS/1000, how)
 		p("  window	%.1f s measured, after %.1f s of backing off", d.WindowSeconds, d.WarmupSeconds)
 		p("  calls in the window	%d source (Acme), %d destination (Globex)", d.SourceCalls, d.DestinationCalls)
 		p("  calls per connection per minute	%.2f (both sides)", d.CallsPerConnectionPerMinute)
@@ -114,13 +123,19 @@ func (r Report) WriteTable(w io.Writer) error {
 			parts = append(parts, fmt.Sprintf("%s %d", k, d.ByEndpoint[k]))
 		}
 		p("  calls by endpoint	%s", strings.Join(parts, ", "))
-		p("  first change after idle	%d of %d synchronized (missed %d)", d.Synchronized, d.Samples, d.Missed)
+		what := "first change after idle"
+		if d.Webhooks {
+			what = "changes, webhooks waking"
+		}
+		p("  %s	%d of %d synchronized (missed %d)", what, d.Synchronized, d.Samples, d.Missed)
 		p("  	p50	p95	p99")
 		p("  rename → Synchronized	%.2f s	%.2f s	%.2f s", d.FirstChange.P50/1000, d.FirstChange.P95/1000, d.FirstChange.P99/1000)
-	} else {
-		p("5. Idle\tnot run: %s", r.NotRun["5"])
+		p("")
 	}
-	p("")
+	if r.Idle == nil {
+		p("5. Idle\tnot run: %s", r.NotRun["5"])
+		p("")
+	}
 	for _, k := range slices.Sorted(maps.Keys(r.NotMeasured)) {
 		if k != "scale.heap_mb" {
 			p("note: %s: %s", k, r.NotMeasured[k])

@@ -52,6 +52,9 @@ type Spec struct {
 	// PollMax is the longest an idle project waits between two looks
 	// (engine.Config.PollMax; 0: fixed polling at Poll).
 	PollMax time.Duration
+	// Webhooks has the node ask its sandbox for webhooks, which reach it
+	// on loopback (engine.Config.Webhooks); off, it polls.
+	Webhooks bool
 	// Logger gets the node's log lines; nil discards them.
 	Logger *slog.Logger
 	// Now is the node's clock; nil means time.Now.
@@ -145,7 +148,7 @@ func Start(ctx context.Context, s Spec) (*Node, error) {
 	}
 	node, err := engine.Open(ctx, engine.Config{DataDir: s.DataDir, Name: s.Name, URL: n.URL,
 		Tracker: sb.Tracker, Settings: sb.Settings, Vocabularies: trackers.Vocabularies(),
-		Logger: logger.With("node", s.Name), Poll: s.Poll, PollMax: s.PollMax, Now: s.Now, AdminToken: s.AdminToken})
+		Logger: logger.With("node", s.Name), Poll: s.Poll, PollMax: s.PollMax, Webhooks: s.Webhooks, Now: s.Now, AdminToken: s.AdminToken})
 	if err != nil {
 		ln.Close()
 		n.Close()
@@ -232,6 +235,9 @@ func (n *Node) Close() error {
 	if n.sbSrv != nil {
 		errs = append(errs, n.sbSrv.Close())
 		errs = append(errs, n.saveState())
+	}
+	if n.Sandbox != nil {
+		errs = append(errs, n.Sandbox.Close()) // its webhook deliveries stop
 	}
 	return errors.Join(errs...)
 }
