@@ -1,6 +1,9 @@
 package engine
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // applyingSet tracks the entities an incoming sync is writing to. Change
 // detection skips them while it does — reading an entity mid-apply only
@@ -11,9 +14,22 @@ import "sync"
 // It lives in memory: after a crash the skipped entities are looked at when
 // they next change.
 type applyingSet struct {
-	mu    sync.Mutex
-	busy  map[string]int
-	again map[string]map[string]bool
+	mu   sync.Mutex
+	busy map[string]int
+	// again are, per connection, the entities skipped and what change
+	// detection knew of their changes when it skipped them (only the
+	// own-write times outlive the apply: see note).
+	again map[string]map[string]evidence
+}
+
+// evidence is what change detection knows of an entity's changes without
+// reading it (see seenTimes): own, the times of every change seen when
+// the tracker vouches that all were the node's own account's
+// (Changes.Own); modified, its modification time as a reconcile's listing
+// gave it. The zero value knows nothing: the entity is read.
+type evidence struct {
+	own      []time.Time
+	modified time.Time
 }
 
 func applyingKey(conn, id string) string { return conn + "\x00" + id }
@@ -38,47 +54,63 @@ func (s *applyingSet) begin(conn, id string) func() {
 }
 
 // skip reports whether id is being written on conn; if so it is noted to be
-// looked at again.
-func (s *applyingSet) skip(conn, id string) bool {
+// looked at again, with what was known of its changes (ev).
+func (s *applyingSet) skip(conn, id string, ev evidence) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.busy[applyingKey(conn, id)] == 0 {
 		return false
 	}
-	s.note(conn, id)
+	s.note(conn, id, ev)
 	return true
 }
 
-// later notes ids of conn to be looked at again next round.
-func (s *applyingSet) later(conn string, ids ...string) {
+// later notes ids of conn to be looked at again next round, with what was
+// known of their changes (evs; none for an id it lacks).
+func (s *applyingSet) later(conn string, evs map[string]evidence, ids ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range ids {
-		s.note(conn, id)
+		s.note(conn, id, evs[id])
 	}
 }
 
-func (s *applyingSet) note(conn, id string) {
+// note adds id to conn's again set. What is known of it is kept only as
+// long as every note of it knows its own-write times: one change the
+// tracker can't vouch for, and the entity is read. A listed modification
+// time is dropped: the apply's writes came after it.
+func (s *applyingSet) note(conn, id string, ev evidence) {
 	if s.again == nil {
-		s.again = map[string]map[string]bool{}
+		s.again = map[string]map[string]evidence{}
 	}
 	if s.again[conn] == nil {
-		s.again[conn] = map[string]bool{}
+		s.again[conn] = map[string]evidence{}
 	}
-	s.again[conn][id] = true
+	prev, seen := s.again[conn][id]
+	switch {
+	case len(ev.own) == 0 || seen && len(prev.own) == 0:
+		ev = evidence{}
+	case seen:
+		ev = evidence{own: append(append([]time.Time(nil), prev.own...), ev.own...)}
+	default:
+		ev = evidence{own: ev.own}
+	}
+	s.again[conn][id] = ev
 }
 
 // due returns, and forgets, the skipped entities of conn no longer being
-// written.
-func (s *applyingSet) due(conn string) []string {
+// written, and what was known of their changes.
+func (s *applyingSet) due(conn string) ([]string, map[string]evidence) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []string
-	for id := range s.again[conn] {
+	evs := map[string]evidence{}
+	for id, ev := range s.again[conn] {
 		if s.busy[applyingKey(conn, id)] == 0 {
 			ids = append(ids, id)
+			evs[id] = ev
 			delete(s.again[conn], id)
 		}
 	}
-	return ids
+	return ids, evs
 }

@@ -166,6 +166,10 @@ func (n *pipeline) copyAttachment(ctx context.Context, et EntityTracker, c store
 			RemoteID: att.ID, EntityID: entityID, Fingerprint: sum}); err != nil {
 			return err
 		}
+		// The file added is this sync's own write (see seenTimes).
+		if err := n.st.PutSeen(ctx, tx, c.ID, entityID, store.SeenWrite, made.CreatedAt); err != nil {
+			return err
+		}
 		return n.st.EndWrite(ctx, tx, c.ID, store.LinkAttachment, att.ID)
 	})
 	return made, err

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -207,30 +209,75 @@ func (d *detector) detect(ctx context.Context, c store.Connection, lead **change
 	}
 	ch := read.ch
 	ids := ch.IDs
+	evs := map[string]evidence{}
+	for id, times := range ch.Own {
+		evs[id] = evidence{own: times}
+	}
 	if ch.Reset {
-		if ids, err = et.ChangedSince(ctx, c.LocalProject, checked.Add(-reconcileMargin)); err != nil {
+		if ids, evs, err = d.reconcileIDs(ctx, et, c.LocalProject, checked.Add(-reconcileMargin)); err != nil {
 			return false, err
 		}
 	}
 	// Entities skipped while a sync wrote to them come round again.
-	again := d.applying.due(c.ID)
+	again, againEvs := d.applying.due(c.ID)
 	saw := len(ids)+len(again) > 0
 	for i, id := range append(ids, again...) {
-		if err := d.consider(ctx, et, c, id); err != nil {
-			d.applying.later(c.ID, again[max(i-len(ids), 0):]...) // still due
+		ev := evs[id]
+		if i >= len(ids) {
+			ev = againEvs[id]
+		}
+		if err := d.consider(ctx, et, c, id, ev); err != nil {
+			d.applying.later(c.ID, againEvs, again[max(i-len(ids), 0):]...) // still due
 			return saw, err
 		}
 	}
 	return saw, d.st.PutDetectCursor(ctx, c.ID, (*lead).ch.Cursor, (*lead).at)
 }
 
-// consider syncs one changed entity if the connection covers it.
-func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Connection, id string) error {
+// reconcileIDs lists the entities of a project modified since t (the
+// reconcile after a lost cursor), each with its modification time when
+// the tracker lists those cheaply (ModifiedLister).
+func (d *detector) reconcileIDs(ctx context.Context, et EntityTracker, project string, t time.Time) ([]string, map[string]evidence, error) {
+	ml, ok := et.(ModifiedLister)
+	if !ok {
+		ids, err := et.ChangedSince(ctx, project, t)
+		return ids, nil, err
+	}
+	mod, err := ml.ModifiedSince(ctx, project, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, 0, len(mod))
+	evs := make(map[string]evidence, len(mod))
+	for id, at := range mod {
+		ids = append(ids, id)
+		evs[id] = evidence{modified: at}
+	}
+	slices.Sort(ids)
+	return ids, evs, nil
+}
+
+// consider syncs one changed entity if the connection covers it. ev is
+// what detection knows of its changes: enough, at times, to tell that
+// there is nothing to sync without reading it (see seenTimes).
+func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Connection, id string, ev evidence) error {
 	// Reading the entity and its links under the read lock means an apply
 	// in progress is seen either not at all or with its links recorded, so
 	// what the sync itself wrote is never taken for a user's change.
-	if d.applying.skip(c.ID, id) {
-		return nil
+	if d.applying.skip(c.ID, id, ev) {
+		// A change that is not one of the apply's own writes waits for
+		// the apply in memory; should the node stop first, the apply's
+		// next writes bring it up again, and must not be taken for mere
+		// echoes (see seenTimes).
+		release := d.writing.read(id)
+		echo, err := d.nothingNew(ctx, c.ID, id, evidence{own: ev.own})
+		release()
+		if err != nil || echo {
+			return err
+		}
+		return d.st.InTx(ctx, func(tx *sql.Tx) error {
+			return d.st.PutSeen(ctx, tx, c.ID, id, store.SeenDeferred, d.now())
+		})
 	}
 	defer d.writing.read(id)()
 	started := d.now()
@@ -277,6 +324,11 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	}
 	if hasTwin && (twin.LocalDeleted || twin.RemoteDeleted) {
 		return nil // a deleted twin is not synced any more
+	}
+	if (hasTwin || len(sending) > 0) && byScript == nil {
+		if known, err := d.nothingNew(ctx, c.ID, id, ev); err != nil || known {
+			return err
+		}
 	}
 	e, err := et.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {

@@ -125,14 +125,16 @@ func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, al
 		return StageEvent{}, fmt.Errorf("%s's outgoing rules on %s: %w", c.Name, e.Key, err)
 	}
 	if !always && !p.changed {
-		return StageEvent{}, nil // nothing a user changed: no event, no echo
+		// Nothing a user changed: no event, no echo; and nothing up to
+		// e's modified_at left to look at (see seenTimes).
+		return StageEvent{}, n.st.InTx(ctx, func(tx *sql.Tx) error { return n.putRead(ctx, tx, c, e, s) })
 	}
 	p.replica.EventID, p.replica.Origin = uuid.NewString(), n.inst.Name
 	var twin store.Twin
 	if s.twin != nil {
 		twin = *s.twin
 	}
-	se, err := n.storePrepared(ctx, c, e, p.replica, twin, started, rulesVersion(rules))
+	se, err := n.storePrepared(ctx, c, e, s, p.replica, twin, started, rulesVersion(rules))
 	if err != nil {
 		return StageEvent{}, err
 	}
@@ -140,6 +142,21 @@ func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, al
 		n.normalizeLocal(ctx, e, *p.local)
 	}
 	return se, nil
+}
+
+// putRead records that e was read whole and looked at up to its
+// modified_at (see seenTimes); or, when an incoming write of unknown
+// outcome kept its unlinked comments or files from being sent, that its
+// next changes must be read, even those of the sync's own writes: they
+// are what brings those comments and files up again.
+func (n *pipeline) putRead(ctx context.Context, tx *sql.Tx, c store.Connection, e Entity, s synced) error {
+	if s.pendingComments+s.pendingFiles > 0 {
+		return n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenDeferred, e.ModifiedAt)
+	}
+	if err := n.st.ClearSeen(ctx, tx, c.ID, e.ID, store.SeenDeferred); err != nil {
+		return err
+	}
+	return n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenRead, e.ModifiedAt)
 }
 
 // synced is what Preparing compares an item against: what earlier syncs
@@ -305,7 +322,7 @@ func newAttachments(atts []Attachment, s synced) []Attachment {
 // Sending, with r as its payload) and, when the connection is Active, the
 // job that sends it, in one transaction; twin is e's twin (zero when it
 // has none), whose key and URL the event shows.
-func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Entity, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
+func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Entity, s synced, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return StageEvent{}, err
@@ -320,6 +337,11 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 			return err
 		}
 		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, version); err != nil {
+			return err
+		}
+		// Every change to e up to its modified_at is in this sync (see
+		// seenTimes).
+		if err := n.putRead(ctx, tx, c, e, s); err != nil {
 			return err
 		}
 		ev.Stage = StageSending
@@ -393,16 +415,28 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 	if err != nil {
 		return nil, err
 	}
-	ids, err := et.List(ctx, c.LocalProject)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+	var listed []Entity
+	if br, ok := et.(BulkReader); ok {
+		// The listing carries the fields: each entity costs its comments
+		// and attachments, not a read of its own.
+		if listed, err = br.ListEntities(ctx, c.LocalProject); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+		}
+	} else {
+		ids, err := et.List(ctx, c.LocalProject)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+		}
+		for _, id := range ids {
+			listed = append(listed, Entity{ID: id})
+		}
 	}
 	var started []StageEvent
-	for _, id := range ids {
-		if unexalated(ctx, n.st, c.ID, id) {
+	for _, e := range listed {
+		if unexalated(ctx, n.st, c.ID, e.ID) {
 			continue // unexalated: only an exalate of the item itself syncs it again
 		}
-		ev, err := n.exalateOne(ctx, et, c, id)
+		ev, err := n.exalateOne(ctx, et, c, e)
 		if err != nil {
 			return started, err
 		}
@@ -411,16 +445,44 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 	return started, nil
 }
 
-// exalateOne reads and prepares one entity of c's project.
-func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, id string) (StageEvent, error) {
-	defer n.writing.read(id)() // see consider
-	if _, err := n.st.Twin(ctx, nil, c.ID, id); errors.Is(err, store.ErrNotFound) {
+// listedIsFresh says whether an entity's fields as the project's listing
+// gave them (the tracker is a BulkReader) may be prepared: only for an
+// entity with no twin and no sync on its way. A twin's fields may have
+// been written by an incoming sync since the listing, and preparing the
+// listed ones would send the older values back as a change; such an
+// entity is read again.
+func (n *pipeline) listedIsFresh(ctx context.Context, et EntityTracker, c store.Connection, id string) (bool, error) {
+	if _, ok := et.(BulkReader); !ok {
+		return false, nil
+	}
+	if _, err := n.st.Twin(ctx, nil, c.ID, id); !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	sending, err := n.st.UnfinishedEvents(ctx, c.ID, id)
+	return err == nil && len(sending) == 0, err
+}
+
+// exalateOne reads and prepares one entity of c's project: listed is the
+// entity as the project's listing gave it, fields and all (the tracker is
+// a BulkReader), or its ID alone.
+func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, listed Entity) (StageEvent, error) {
+	defer n.writing.read(listed.ID)() // see consider
+	if _, err := n.st.Twin(ctx, nil, c.ID, listed.ID); errors.Is(err, store.ErrNotFound) {
 		n.writing.settleCreates(nil)
 	}
 	started := n.now()
-	e, err := et.Get(ctx, id)
+	e := listed
+	fresh, err := n.listedIsFresh(ctx, et, c, listed.ID)
 	if err != nil {
-		return StageEvent{}, fmt.Errorf("reading %s: %w", id, err)
+		return StageEvent{}, err
+	}
+	if fresh {
+		err = et.(BulkReader).ReadItems(ctx, &e)
+	} else {
+		e, err = et.Get(ctx, listed.ID)
+	}
+	if err != nil {
+		return StageEvent{}, fmt.Errorf("reading %s: %w", listed.ID, err)
 	}
 	return n.prepare(ctx, c, e, true, started)
 }

@@ -57,3 +57,11 @@ type EntityUpdate = tracker.EntityUpdate
 // Changes is one round of change detection on a project; see
 // tracker.Changes.
 type Changes = tracker.Changes
+
+// BulkReader is a tracker whose listing carries the entities' fields; see
+// tracker.BulkReader.
+type BulkReader = tracker.BulkReader
+
+// ModifiedLister is a tracker that lists entities modified since a time
+// with their modification times; see tracker.ModifiedLister.
+type ModifiedLister = tracker.ModifiedLister

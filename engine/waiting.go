@@ -219,6 +219,13 @@ func (n *pipeline) writeComment(ctx context.Context, et EntityTracker, c store.C
 			RemoteID: sourceID, EntityID: entityID, Fingerprint: fingerprint(made.Body)}); err != nil {
 			return err
 		}
+		if i < 0 {
+			// An added comment is this sync's own write (see seenTimes);
+			// an edit's time is not the comment's created_at.
+			if err := n.st.PutSeen(ctx, tx, c.ID, entityID, store.SeenWrite, made.CreatedAt); err != nil {
+				return err
+			}
+		}
 		return n.st.EndWrite(ctx, tx, c.ID, store.LinkComment, sourceID)
 	})
 	return made, err
@@ -272,9 +279,16 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		return twin, false, err
 	}
 	u := ch.Update
-	e, err := n.adoptOrCreate(ctx, et, c, *r, NewEntity{Project: c.LocalProject, Type: deref(u.Type), Summary: deref(u.Summary), Description: deref(u.Description)})
+	e, adopted, err := n.adoptOrCreate(ctx, et, c, *r, NewEntity{Project: c.LocalProject, Type: deref(u.Type), Summary: deref(u.Summary), Description: deref(u.Description)})
 	if err != nil {
 		return store.Twin{}, false, err
+	}
+	// The time of the create is this sync's own write: its event is an
+	// echo (see seenTimes). Not so for an adopted item, nor when an update
+	// follows (it may write nothing and return a user's time).
+	var wrote time.Time
+	if !adopted && u.FieldsUpdate.Empty() {
+		wrote = e.ModifiedAt
 	}
 	if !u.FieldsUpdate.Empty() {
 		// The fields beyond Basic (Script mode) are set on the new item
@@ -299,6 +313,9 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
 			return err
 		}
+		if err := n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenWrite, wrote); err != nil {
+			return err
+		}
 		return n.st.EndWrite(ctx, tx, c.ID, "task", r.Source.ID)
 	}); err != nil {
 		return store.Twin{}, false, err
@@ -311,36 +328,37 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 // attempt whose outcome was unknown (a cut connection after the request
 // reached the tracker) made it already: then that entity is adopted. ne is
 // the entity the rules make of the replica.
-func (n *pipeline) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Connection, r Replica, ne NewEntity) (Entity, error) {
+func (n *pipeline) adoptOrCreate(ctx context.Context, et EntityTracker, c store.Connection, r Replica, ne NewEntity) (e Entity, adopted bool, err error) {
 	earlier, err := n.st.BeginWrite(ctx, c.ID, "task", r.Source.ID, "", n.now())
 	if err != nil {
-		return Entity{}, err
+		return Entity{}, false, err
 	}
 	if !earlier.IsZero() {
 		ids, err := et.FindBySummary(ctx, c.LocalProject, ne.Summary, earlier.Add(-reconcileMargin))
 		if err != nil {
-			return Entity{}, fmt.Errorf("looking for an earlier copy of %s: %w", r.Source.Key, err)
+			return Entity{}, false, fmt.Errorf("looking for an earlier copy of %s: %w", r.Source.Key, err)
 		}
 		for _, id := range ids {
 			if _, err := n.st.Twin(ctx, nil, c.ID, id); errors.Is(err, store.ErrNotFound) {
 				n.log.Info("adopting the twin an interrupted create made", "remote", r.Source.Key, "local", id)
-				return et.Get(ctx, id)
+				e, err := et.Get(ctx, id)
+				return e, true, err
 			}
 		}
 		// Not found yet may mean not indexed yet: creating now would
 		// make a second copy of what the earlier attempt made.
 		if sl, ok := et.(SearchLagger); ok {
 			if wait := earlier.Add(sl.SearchLag()).Sub(n.now()); wait > 0 {
-				return Entity{}, fmt.Errorf("an earlier attempt to create the twin of %s may have made it, and %s's search can take %v to show it: looking again before creating it",
+				return Entity{}, false, fmt.Errorf("an earlier attempt to create the twin of %s may have made it, and %s's search can take %v to show it: looking again before creating it",
 					r.Source.Key, n.inst.Tracker, sl.SearchLag())
 			}
 		}
 	}
-	e, err := et.Create(ctx, ne)
+	e, err = et.Create(ctx, ne)
 	if err != nil {
-		return Entity{}, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
+		return Entity{}, false, fmt.Errorf("creating the twin of %s: %w", r.Source.Key, err)
 	}
-	return e, nil
+	return e, false, nil
 }
 
 // updateTwin applies the replica's changed fields to an existing twin,
@@ -446,7 +464,22 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 			return twin, fmt.Errorf("adding to %s a comment the rules keep (a replaced description): %w", twin.LocalKey, err)
 		}
 	}
-	err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+	// The update's time is this sync's own write (see seenTimes) only if
+	// it changed a value: a write of what is there already changes
+	// nothing, and returns the time of whoever changed the item last (a
+	// user). Nor is it for fields beyond Basic, which a tracker may set
+	// by more than one write.
+	var wrote time.Time
+	if ch.Update.FieldsUpdate.Empty() && e.ModifiedAt.After(current.ModifiedAt) &&
+		slices.ContainsFunc(rules.Fields(), func(f string) bool { return rules.Value(e, f) != rules.Value(*current, f) }) {
+		wrote = e.ModifiedAt
+	}
+	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
+		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+			return err
+		}
+		return n.st.PutSeen(ctx, tx, c.ID, twin.LocalID, store.SeenWrite, wrote)
+	})
 	return twin, err
 }
 

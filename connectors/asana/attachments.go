@@ -19,13 +19,14 @@ var attachmentFields = []string{
 	"name", "resource_subtype", "size", "host", "created_at", "parent", "permanent_url",
 }
 
-// Attachments lists the attachments of a task, with name, size and host
-// (no download URL: those expire; Download fetches a fresh one).
+// Attachments lists the attachments of a task, with name, size, host and
+// a download URL (short-lived: DownloadListed uses it while fresh,
+// Download fetches a fresh one).
 func (c *Client) Attachments(ctx context.Context, taskGID string) ([]Attachment, error) {
 	if err := checkGID("task", taskGID); err != nil {
 		return nil, err
 	}
-	q := fields(attachmentFields...)
+	q := fields(append([]string{"download_url"}, attachmentFields...)...)
 	q.Set("parent", taskGID)
 	return list[Attachment](ctx, c, "/attachments", "/attachments", q)
 }
@@ -80,6 +81,30 @@ func (c *Client) Download(ctx context.Context, attachmentGID string) (io.ReadClo
 		body = &sizedReader{rc: body, left: a.Size}
 	}
 	return body, a, nil
+}
+
+// DownloadListed streams an attachment's bytes from the download URL a
+// listing gave (Attachments), in one try and without an API call: an
+// expired or failing URL is an error, and the caller falls back to
+// Download. The caller must close the reader.
+func (c *Client) DownloadListed(ctx context.Context, a Attachment) (io.ReadCloser, error) {
+	if a.DownloadURL == "" {
+		return nil, fmt.Errorf("asana: attachment %s has no listed download URL", a.GID)
+	}
+	resp, err := c.fetch(ctx, a.DownloadURL)
+	if err != nil {
+		return nil, fmt.Errorf("asana: downloading attachment %s: %w", a.GID, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		return nil, decodeError(http.MethodGet, "download of attachment "+a.GID, resp.StatusCode, resp.Header, body)
+	}
+	body := resp.Body
+	if a.Size > 0 {
+		body = &sizedReader{rc: body, left: a.Size}
+	}
+	return body, nil
 }
 
 func (c *Client) fetch(ctx context.Context, target string) (*http.Response, error) {

@@ -68,8 +68,8 @@ func TestUploadDownloadByteIdentical(t *testing.T) {
 		t.Fatalf("listed %d attachments, want %d", len(listed), len(files))
 	}
 	for i, a := range listed {
-		if a.Name != files[i].name || a.Size != int64(len(files[i].data)) || a.DownloadURL != "" {
-			t.Errorf("listed[%d] = %+v, want %q of %d bytes and no stored download URL", i, a, files[i].name, len(files[i].data))
+		if a.Name != files[i].name || a.Size != int64(len(files[i].data)) || a.DownloadURL == "" {
+			t.Errorf("listed[%d] = %+v, want %q of %d bytes with its download URL", i, a, files[i].name, len(files[i].data))
 		}
 	}
 	e.requireValidated(t)

@@ -22,19 +22,25 @@ type Tracker struct {
 	c         *Client
 	workspace string // gid or name, as configured
 	ws        Workspace
-	users     users // assignees' e-mails (fields.go)
+	users     users  // assignees' e-mails (fields.go)
+	links     links  // download links from attachment listings (links.go)
+	me        string // the token's user gid, once checked
+	// now is the clock download links age by (tests may set it).
+	now func() time.Time
 }
 
 var (
-	_ tracker.EntityTracker = (*Tracker)(nil)
-	_ tracker.ItemLister    = (*Tracker)(nil)
-	_ tracker.UserFinder    = (*Tracker)(nil)
+	_ tracker.EntityTracker  = (*Tracker)(nil)
+	_ tracker.ItemLister     = (*Tracker)(nil)
+	_ tracker.UserFinder     = (*Tracker)(nil)
+	_ tracker.BulkReader     = (*Tracker)(nil)
+	_ tracker.ModifiedLister = (*Tracker)(nil)
 )
 
 // NewTracker fronts the workspace named or numbered workspace ("" picks the
 // token's only workspace). Nothing is fetched until Check.
 func NewTracker(c *Client, workspace string) *Tracker {
-	return &Tracker{c: c, workspace: strings.TrimSpace(workspace)}
+	return &Tracker{c: c, workspace: strings.TrimSpace(workspace), now: time.Now}
 }
 
 // Kind is "asana".
@@ -77,6 +83,7 @@ func (t *Tracker) Check(ctx context.Context) (tracker.TrackerAccount, error) {
 		return tracker.TrackerAccount{}, fmt.Errorf("%s has no workspace %q; the token sees: %s", me.Name, t.workspace, strings.Join(names, ", "))
 	}
 	t.users.remember(me.GID, tracker.User{Email: me.Email, Name: me.Name})
+	t.me = me.GID
 	return tracker.TrackerAccount{User: me.Name, Space: t.ws.Name}, nil
 }
 
@@ -179,17 +186,50 @@ func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 	if err != nil {
 		return tracker.Entity{}, gone(err, "task", id)
 	}
-	stories, err := t.c.Comments(ctx, id)
-	if err != nil {
-		return tracker.Entity{}, err
-	}
-	atts, err := t.c.Attachments(ctx, id)
-	if err != nil {
-		return tracker.Entity{}, err
-	}
 	e, err := t.entity(ctx, task)
 	if err != nil {
 		return tracker.Entity{}, err
+	}
+	if err := t.ReadItems(ctx, &e); err != nil {
+		return tracker.Entity{}, err
+	}
+	return e, nil
+}
+
+// ListEntities lists a project's tasks with every field Get reads, from
+// GET /tasks with the same opt_fields: one call per 100 tasks instead of
+// one per task. Comments and Attachments are nil (ReadItems reads them).
+func (t *Tracker) ListEntities(ctx context.Context, project string) ([]tracker.Entity, error) {
+	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{Full: true})
+	if err != nil {
+		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
+	}
+	out := make([]tracker.Entity, 0, len(tasks))
+	for _, task := range tasks {
+		e, err := t.entity(ctx, task)
+		if err != nil {
+			return nil, err
+		}
+		if e.Project == "" {
+			e.Project = project
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// ReadItems reads a task's comments and its attachments' metadata (two
+// calls), as Get does after the task. The attachments listing carries
+// their download links, kept for a while so that OpenAttachment needs no
+// call of its own.
+func (t *Tracker) ReadItems(ctx context.Context, e *tracker.Entity) error {
+	stories, err := t.c.Comments(ctx, e.ID)
+	if err != nil {
+		return gone(err, "task", e.ID)
+	}
+	atts, err := t.c.Attachments(ctx, e.ID)
+	if err != nil {
+		return gone(err, "task", e.ID)
 	}
 	e.Comments = make([]tracker.Comment, len(stories))
 	for i, s := range stories {
@@ -198,8 +238,9 @@ func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 	e.Attachments = make([]tracker.Attachment, len(atts))
 	for i, a := range atts {
 		e.Attachments[i] = attachmentOf(a)
+		t.links.keep(a, t.now())
 	}
-	return e, nil
+	return nil
 }
 
 // entityOf maps a task's Basic fields; comments and attachments are left
@@ -234,7 +275,7 @@ func commentOf(s Story) tracker.Comment {
 }
 
 func attachmentOf(a Attachment) tracker.Attachment {
-	return tracker.Attachment{ID: a.GID, Name: a.Name, Size: a.Size}
+	return tracker.Attachment{ID: a.GID, Name: a.Name, Size: a.Size, CreatedAt: a.CreatedAt}
 }
 
 // List returns the gids of a project's tasks.
@@ -371,8 +412,19 @@ func (t *Tracker) EditComment(ctx context.Context, commentID, body string) (trac
 	return commentOf(s), nil
 }
 
-// OpenAttachment streams an attachment's bytes from a fresh download URL.
+// OpenAttachment streams an attachment's bytes: from the download URL its
+// task's attachments listing carried, while that is fresh (no API call);
+// otherwise, or when that fails (expired early, the file host refused),
+// from a fresh URL fetched with GET /attachments/{gid}.
 func (t *Tracker) OpenAttachment(ctx context.Context, attachmentID string) (io.ReadCloser, tracker.Attachment, error) {
+	if a, ok := t.links.take(attachmentID, t.now()); ok {
+		if rc, err := t.c.DownloadListed(ctx, a); err == nil {
+			return rc, attachmentOf(a), nil
+		}
+		if ctx.Err() != nil {
+			return nil, tracker.Attachment{}, ctx.Err()
+		}
+	}
 	rc, a, err := t.c.Download(ctx, attachmentID)
 	if err != nil {
 		return nil, tracker.Attachment{}, err
@@ -408,10 +460,19 @@ func (t *Tracker) MaxAttachmentSize() int64 { return MaxAttachmentSize }
 // deleted comment or attachment can't be traced to its task and is left
 // out. An empty, unknown or expired cursor gives Reset with a new cursor,
 // also when the token expires between pages.
+//
+// Own gives, for a task whose every event was made by the token's own
+// user, the events' created_at: the engine matches them with the times
+// its writes returned (a create's or update's modified_at, an added
+// comment's or file's created_at, which the events repeat) to drop its
+// own writes without a read. A task with an event by anyone else, or
+// without a time, has no entry.
 func (t *Tracker) Changes(ctx context.Context, project, cursor string) (tracker.Changes, error) {
 	var ids []string
 	seen := map[string]bool{}
 	storyTasks := map[string]string{}
+	own := map[string][]time.Time{}
+	foreign := map[string]bool{}
 	for {
 		page, err := t.c.Events(ctx, project, cursor)
 		if err != nil {
@@ -425,13 +486,24 @@ func (t *Tracker) Changes(ctx context.Context, project, cursor string) (tracker.
 			if err != nil {
 				return tracker.Changes{}, fmt.Errorf("asana: reading the changes in project %s: %w", project, err)
 			}
-			if id != "" && !seen[id] {
+			if id == "" {
+				continue
+			}
+			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
+			if t.me != "" && ev.User != nil && ev.User.GID == t.me && !ev.CreatedAt.IsZero() {
+				own[id] = append(own[id], ev.CreatedAt)
+			} else {
+				foreign[id] = true
+			}
 		}
 		if !page.HasMore {
-			return tracker.Changes{IDs: ids, Cursor: page.Sync}, nil
+			for id := range foreign {
+				delete(own, id)
+			}
+			return tracker.Changes{IDs: ids, Cursor: page.Sync, Own: own}, nil
 		}
 		if page.Sync == "" || page.Sync == cursor {
 			// More to come from the same place would be read forever.
@@ -481,6 +553,20 @@ func (t *Tracker) ChangedSince(ctx context.Context, project string, since time.T
 		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
 	}
 	return taskGIDs(tasks), nil
+}
+
+// ModifiedSince lists the tasks of a project modified at or after since
+// with their modified_at, from the same listing as ChangedSince.
+func (t *Tracker) ModifiedSince(ctx context.Context, project string, since time.Time) (map[string]time.Time, error) {
+	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	if err != nil {
+		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
+	}
+	out := make(map[string]time.Time, len(tasks))
+	for _, task := range tasks {
+		out[task.GID] = task.ModifiedAt
+	}
+	return out, nil
 }
 
 // FindBySummary lists the tasks of a project modified at or after since

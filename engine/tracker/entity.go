@@ -59,6 +59,10 @@ type Attachment struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	Size int64  `json:"size"`
+	// CreatedAt is when it was attached (the tracker's clock), as
+	// AddAttachment returns it; zero where the tracker doesn't say. It
+	// stays on the node (a replica doesn't carry it).
+	CreatedAt time.Time `json:"-"`
 }
 
 // NewEntity is what Create needs.
@@ -89,6 +93,14 @@ type Changes struct {
 	// Reset says the cursor was unusable (first round, or expired): the
 	// caller must reconcile with ChangedSince, then go on from Cursor.
 	Reset bool
+	// Own are, for some of IDs, the times (the tracker's clock) of every
+	// change seen on that entity since the cursor, when the tracker can
+	// tell that each was made by the node's own account: its comments,
+	// files and edits included. An entity whose changes include one the
+	// tracker can't vouch for (another user's, or one without a time) has
+	// no entry. The engine drops an entity whose every time is one its own
+	// writes returned (an echo) without reading it; nil is allowed.
+	Own map[string][]time.Time
 }
 
 // EntityTracker is what the sync pipeline needs of a tracker beyond

@@ -1,6 +1,7 @@
 // Package tracker is the contract between the engine and the connectors:
 // what a node needs of the work tracker it fronts (Tracker, EntityTracker
-// and the optional ItemLister and SearchLagger), the tracker-neutral
+// and the optional ItemLister, SearchLagger, UserFinder, BulkReader and
+// ModifiedLister), the tracker-neutral
 // entities the sync pipeline moves, and the sentinel errors both sides
 // branch on.
 //
@@ -116,4 +117,28 @@ type Hook struct {
 	Project, Target string
 	// Active says the tracker still delivers to it.
 	Active bool
+}
+
+// BulkReader is a tracker whose project listing carries every field Get
+// reads (Asana's GET /tasks with opt_fields, a page of 100 tasks per call),
+// so a bulk sync reads each entity's comments and attachments but not the
+// entity itself. Trackers implement it optionally; Bulk Exalate uses it.
+type BulkReader interface {
+	// ListEntities returns a project's entities with their fields as Get
+	// reads them; Comments and Attachments are nil (not read).
+	ListEntities(ctx context.Context, project string) ([]Entity, error)
+	// ReadItems fills in e's Comments and Attachments as Get reads them;
+	// an entity gone since it was listed is an error matching ErrNotFound.
+	ReadItems(ctx context.Context, e *Entity) error
+}
+
+// ModifiedLister is a tracker that lists a project's entities modified
+// since a time with each one's modification time, in a few calls (Asana:
+// GET /tasks?modified_since, a page of 100 per call). Trackers implement
+// it optionally; the reconcile after a lost cursor uses it to skip the
+// entities it has read since they last changed.
+type ModifiedLister interface {
+	// ModifiedSince is ChangedSince with each entity's ModifiedAt (the
+	// tracker's clock, as Entity.ModifiedAt).
+	ModifiedSince(ctx context.Context, project string, t time.Time) (map[string]time.Time, error)
 }

@@ -276,3 +276,39 @@ func TestIdleSection(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkCallsPerEndpoint counts a small bulk's API calls by endpoint
+// (issue 17, the minimum calls per item): the source reads no task by
+// itself (the listing carries the fields) and fetches no attachment for
+// its download link (the attachments listing carries it).
+func TestBulkCallsPerEndpoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := bench.Quick()
+	cfg.Dir, cfg.Sections, cfg.Tasks = t.TempDir(), []int{1}, 20
+	r, err := bench.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("bulk section: %v", err)
+	}
+	b := r.Bulk
+	if b == nil || b.Synchronized != cfg.Tasks {
+		t.Fatalf("bulk section: %+v; want all %d tasks synchronized", b, cfg.Tasks)
+	}
+	src, dst := b.Source.ByEndpoint, b.Destination.ByEndpoint
+	t.Logf("source %v", src)
+	t.Logf("destination %v", dst)
+	if n := src["GET /tasks/{gid}"]; n != 0 {
+		t.Errorf("the source read %d tasks one by one; the listing carries their fields", n)
+	}
+	if n := src["GET /attachments/{gid}"]; n != 0 {
+		t.Errorf("the source fetched %d attachments for a download link; the listing carries it", n)
+	}
+	if n := src["GET /tasks/{gid}/stories"]; n != int64(cfg.Tasks) {
+		t.Errorf("the source read the comments of %d tasks, want each of the %d once", n, cfg.Tasks)
+	}
+	// The destination's read-back of its own writes is not asserted:
+	// dropping echoes by their times (engine/seen.go, ownEchoes) is off.
+	if n := dst["POST /tasks"]; n != int64(cfg.Tasks) {
+		t.Errorf("the destination created %d tasks, want %d", n, cfg.Tasks)
+	}
+}
