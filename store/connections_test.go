@@ -17,8 +17,10 @@ func testConnection(id string) Connection {
 	}
 }
 
-func TestConnectionLifecycle(t *testing.T) {
-	s := openTest(t)
+func TestConnectionLifecycle(t *testing.T) { onEngines(t, testConnectionLifecycle) }
+
+func testConnectionLifecycle(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 
 	if _, err := s.Connection(ctx, "nope"); !errors.Is(err, ErrNotFound) {
@@ -137,8 +139,10 @@ func TestConnectionLifecycle(t *testing.T) {
 	}
 }
 
-func TestCreateConnectionValidates(t *testing.T) {
-	s := openTest(t)
+func TestCreateConnectionValidates(t *testing.T) { onEngines(t, testCreateConnectionValidates) }
+
+func testCreateConnectionValidates(t *testing.T, e testEngine) {
+	s := e.open(t)
 	for name, mutate := range map[string]func(*Connection){
 		"no id":      func(c *Connection) { c.ID = "" },
 		"bad role":   func(c *Connection) { c.Role = "boss" },
@@ -153,8 +157,10 @@ func TestCreateConnectionValidates(t *testing.T) {
 	}
 }
 
-func TestDeleteConnectionCascades(t *testing.T) {
-	s := openTest(t)
+func TestDeleteConnectionCascades(t *testing.T) { onEngines(t, testDeleteConnectionCascades) }
+
+func testDeleteConnectionCascades(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
 		if err := s.CreateConnection(ctx, tx, testConnection("a")); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"maps"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -90,8 +89,10 @@ func mixedHistory(t *testing.T, s *Store) {
 	checkCounters(t, s, "after deletes, a resolve, an unlink")
 }
 
-func TestCountersMatchRecount(t *testing.T) {
-	s := openTest(t)
+func TestCountersMatchRecount(t *testing.T) { onEngines(t, testCountersMatchRecount) }
+
+func testCountersMatchRecount(t *testing.T, e testEngine) {
+	s := e.open(t)
 	mixedHistory(t, s)
 	c, err := s.Counters(t.Context())
 	if err != nil {
@@ -112,16 +113,18 @@ func TestCountersMatchRecount(t *testing.T) {
 
 // TestCountersBackfilled: a node whose history predates the counters
 // (migration 0009) gets them counted when it opens.
-func TestCountersBackfilled(t *testing.T) {
+func TestCountersBackfilled(t *testing.T) { onEngines(t, testCountersBackfilled) }
+
+func testCountersBackfilled(t *testing.T, e testEngine) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "tandem.db")
+	path := e.spec(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mixedHistory(t, s)
 	// Back to before 0009, the history kept.
-	if err := dropCounters(ctx, s.db); err != nil {
+	if err := dropCounters(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -139,7 +142,16 @@ func TestCountersBackfilled(t *testing.T) {
 }
 
 // dropCounters undoes migration 0009.
-func dropCounters(ctx context.Context, db *sql.DB) error {
+func dropCounters(ctx context.Context, s *Store) error {
+	db := s.db
+	if s.dialect.postgres() {
+		// The triggers go with their functions.
+		_, err := db.ExecContext(ctx, `DROP FUNCTION connection_counters_new, connection_counters_twin,
+				connection_counters_event, connection_counters_synchronized CASCADE;
+			DROP TABLE connection_counters; DROP INDEX sync_events_updated;
+			DELETE FROM schema_migrations WHERE version = 9`)
+		return err
+	}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'connection_counters%'`)
 	if err != nil {
 		return err

@@ -1,6 +1,11 @@
-// Package store keeps a node's state in one SQLite file: embedded numbered
-// migrations, typed queries per entity (instance, connections, invitations,
-// nonces), and the River job queue on the same file.
+// Package store keeps a node's state: embedded numbered migrations, typed
+// queries per entity (instance, connections, invitations, nonces, twins,
+// links, events, rules, stats), and the River job queue in the same
+// database. The database is one SQLite file (the default) or a PostgreSQL
+// database (Open with a postgres:// URL), for a node whose replicas share
+// it (issue 18; the engine runs on it in a later step).
+//
+// # SQLite
 //
 // The file is opened with one connection (SQLite has one writer, and River's
 // SQLite driver wants it), WAL, foreign keys, synchronous=FULL and BEGIN
@@ -12,6 +17,45 @@
 // method given a *sql.Tx) must do all its database work through that
 // transaction: a call that reaches for the pool instead waits for the
 // connection the transaction holds and deadlocks until its context ends.
+//
+// # Two engines, one set of queries
+//
+// The queries are written once, in SQL both engines run, with ?
+// placeholders, and run through database/sql on both: mattn/go-sqlite3 on
+// SQLite, pgx (its stdlib driver) on PostgreSQL. What differs is kept in
+// two places and nowhere else:
+//
+//   - dialect.go: on PostgreSQL the connections rewrite ? to $1, $2… (a
+//     query already in $n form, such as River's, is left alone); every
+//     transaction the store begins first takes one advisory lock, so the
+//     store's transactions run one at a time as BEGIN IMMEDIATE makes them
+//     on SQLite (a read-then-write in one transaction keeps its guarantee
+//     across connections and processes); constraint errors are classified
+//     for both (isDuplicate, isForeignKey); and River's driver is chosen.
+//   - the migrations: migrations/sqlite and migrations/postgres, the same
+//     numbers and names (TestMigrationsMatch). A migration is written for
+//     SQLite and translated: BLOB is BYTEA, the 0/1 flags are BOOLEAN,
+//     times are TEXT COLLATE "C", tables ordered by SQLite's rowid get a
+//     rowid identity column, triggers become PL/pgSQL functions. The
+//     schema_migrations bookkeeping is the same on both, and an existing
+//     node's SQLite database, migrated when the files lived in migrations/,
+//     opens unchanged (TestOpenOldLayoutDatabase).
+//
+// One difference the code must mind: after a failed statement PostgreSQL
+// aborts the transaction, where SQLite lets it go on; a transaction must
+// not carry on past a store error (none does: an error ends InTx).
+//
+// # River
+//
+// On SQLite River runs on riversqlite; on PostgreSQL on riverdatabasesql
+// (NewWithPgxListener), which works on the store's own *sql.DB and *sql.Tx,
+// so the River client is a river.Client[*sql.Tx] on both engines and the
+// engine inserts jobs with InsertTx in the store's transactions as before,
+// unaware of the engine. Its notifications (LISTEN/NOTIFY: jobs fetched as
+// soon as they are inserted, prompt leader election) would come through a
+// small pgx pool of the store's, made for it; the client polls for now
+// (see NewRiverClient). riverpgxv5 would need pgx.Tx transactions, a
+// second code path through every query taking a transaction.
 //
 // Times are stored as fixed-width RFC 3339 text in UTC (nanosecond digits
 // always present) so that comparing the text in SQL compares the instants.

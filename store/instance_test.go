@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-func TestInstance(t *testing.T) {
-	s := openTest(t)
+func TestInstance(t *testing.T) { onEngines(t, testInstance) }
+
+func testInstance(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 
 	if _, err := s.Instance(ctx); !errors.Is(err, ErrNotFound) {
@@ -56,15 +58,19 @@ func TestInstance(t *testing.T) {
 	}
 }
 
-func TestUpdateInstanceBeforeCreate(t *testing.T) {
-	s := openTest(t)
+func TestUpdateInstanceBeforeCreate(t *testing.T) { onEngines(t, testUpdateInstanceBeforeCreate) }
+
+func testUpdateInstanceBeforeCreate(t *testing.T, e testEngine) {
+	s := e.open(t)
 	if err := s.UpdateInstance(t.Context(), Instance{Name: "x"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("UpdateInstance: err = %v, want ErrNotFound", err)
 	}
 }
 
-func TestAdminToken(t *testing.T) {
-	s := openTest(t)
+func TestAdminToken(t *testing.T) { onEngines(t, testAdminToken) }
+
+func testAdminToken(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	if err := s.CreateInstance(ctx, Instance{ID: "i", Tracker: "asana"}, []byte("old")); err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // ErrInvitationUsed is returned when redeeming an invitation that was already
@@ -60,7 +58,7 @@ func (s *Store) CreateInvitation(ctx context.Context, tx *sql.Tx, inv Invitation
 		switch {
 		case isDuplicate(err):
 			return ErrExists
-		case isConstraint(err, sqlite3.ErrConstraintForeignKey):
+		case isForeignKey(err):
 			return fmt.Errorf("connection: %w", ErrNotFound)
 		}
 		return err

@@ -26,8 +26,10 @@ func invitedConnection(t *testing.T, s *Store, id string, expires time.Time) {
 	}
 }
 
-func TestInvitationCreateAndRead(t *testing.T) {
-	s := openTest(t)
+func TestInvitationCreateAndRead(t *testing.T) { onEngines(t, testInvitationCreateAndRead) }
+
+func testInvitationCreateAndRead(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	expires := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
 	invitedConnection(t, s, "a", expires)
@@ -55,7 +57,11 @@ func TestInvitationCreateAndRead(t *testing.T) {
 }
 
 func TestCreateInvitationRollsBackWithConnection(t *testing.T) {
-	s := openTest(t)
+	onEngines(t, testCreateInvitationRollsBackWithConnection)
+}
+
+func testCreateInvitationRollsBackWithConnection(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	// An invalid invitation must take its connection down with it.
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
@@ -72,8 +78,10 @@ func TestCreateInvitationRollsBackWithConnection(t *testing.T) {
 	}
 }
 
-func TestRedeemInvitation(t *testing.T) {
-	s := openTest(t)
+func TestRedeemInvitation(t *testing.T) { onEngines(t, testRedeemInvitation) }
+
+func testRedeemInvitation(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	invitedConnection(t, s, "a", now.Add(time.Hour))
@@ -118,8 +126,10 @@ func TestRedeemInvitation(t *testing.T) {
 	}
 }
 
-func TestRedeemInvitationExpired(t *testing.T) {
-	s := openTest(t)
+func TestRedeemInvitationExpired(t *testing.T) { onEngines(t, testRedeemInvitationExpired) }
+
+func testRedeemInvitationExpired(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	expires := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	invitedConnection(t, s, "a", expires)
@@ -143,8 +153,10 @@ func TestRedeemInvitationExpired(t *testing.T) {
 	}
 }
 
-func TestRedeemInvitationInTxRollsBack(t *testing.T) {
-	s := openTest(t)
+func TestRedeemInvitationInTxRollsBack(t *testing.T) { onEngines(t, testRedeemInvitationInTxRollsBack) }
+
+func testRedeemInvitationInTxRollsBack(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	now := time.Now()
 	invitedConnection(t, s, "a", now.Add(time.Hour))
@@ -166,8 +178,10 @@ func TestRedeemInvitationInTxRollsBack(t *testing.T) {
 
 // TestRenewInvitation checks that a renewed invitation keeps only the new
 // secret's hash and expiry, and that a redeemed one can't be renewed.
-func TestRenewInvitation(t *testing.T) {
-	s := openTest(t)
+func TestRenewInvitation(t *testing.T) { onEngines(t, testRenewInvitation) }
+
+func testRenewInvitation(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	invitedConnection(t, s, "a", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	later := time.Date(2030, 1, 4, 0, 0, 0, 0, time.UTC)

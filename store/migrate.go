@@ -12,14 +12,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
 )
 
-//go:embed migrations/*.sql
+// Each engine has its own numbered migrations, migrations/sqlite and
+// migrations/postgres, with the same numbers and names: a migration is
+// written for SQLite and translated for PostgreSQL (TestMigrationsMatch).
+// The whole directory is embedded so that a file left at its top, where
+// migrations lived before there were two engines, is refused rather than
+// skipped.
+//
+//go:embed migrations
 var migrationFS embed.FS
 
-// migration is one numbered file under migrations/: NNNN_name.sql.
+// migration is one numbered file under migrations/<engine>/: NNNN_name.sql.
 type migration struct {
 	version int
 	name    string
@@ -28,8 +35,18 @@ type migration struct {
 
 // loadMigrations reads the embedded migrations in version order and rejects
 // misnamed or duplicate files, which would otherwise be skipped silently.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func loadMigrations(d *dialect) ([]migration, error) {
+	top, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	for _, e := range top {
+		if !e.IsDir() {
+			return nil, fmt.Errorf("migration file %s: migrations live in migrations/sqlite and migrations/postgres, one for each engine", e.Name())
+		}
+	}
+	dir := "migrations/" + d.name
+	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
@@ -41,7 +58,7 @@ func loadMigrations() ([]migration, error) {
 		if !ok || !ok2 || err != nil || version <= 0 || name == "" {
 			return nil, fmt.Errorf("migration file %s: name must be NNNN_name.sql", e.Name())
 		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
+		body, err := fs.ReadFile(migrationFS, dir+"/"+e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
 		}
@@ -62,16 +79,26 @@ func loadMigrations() ([]migration, error) {
 // migrate applies tandem's pending migrations, each in its own transaction
 // together with its schema_migrations row, after refusing a database whose
 // schema is newer than this binary's.
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations()
+func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
+	ms, err := loadMigrations(d)
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// In a transaction of the store's: on PostgreSQL, two replicas
+	// starting at once must not both create the table.
+	tx, err := beginTx(ctx, db, d)
+	if err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at TEXT NOT NULL
 	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var current int
@@ -84,7 +111,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			ErrSchemaTooNew, current, latest)
 	}
 	for _, m := range ms {
-		if err := applyMigration(ctx, db, m); err != nil {
+		if err := applyMigration(ctx, db, d, m); err != nil {
 			return err
 		}
 	}
@@ -92,12 +119,13 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // applyMigration applies m unless it is recorded already. The check runs
-// inside the (BEGIN IMMEDIATE) transaction so that two processes opening the
-// same file at once cannot both apply it.
-func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
-	tx, err := db.BeginTx(ctx, nil)
+// inside the store's transaction (BEGIN IMMEDIATE, or the writer lock on
+// PostgreSQL) so that two processes opening the same database at once
+// cannot both apply it.
+func applyMigration(ctx context.Context, db *sql.DB, d *dialect, m migration) error {
+	tx, err := beginTx(ctx, db, d)
 	if err != nil {
-		return fmt.Errorf("migration %04d_%s: begin: %w", m.version, m.name, err)
+		return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	var n int
@@ -123,9 +151,9 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
 }
 
 // migrateRiver brings River's own tables (river_job, river_leader, …) up to
-// the latest version its SQLite driver ships.
-func migrateRiver(ctx context.Context, db *sql.DB) error {
-	migrator, err := rivermigrate.New(riversqlite.New(db), &rivermigrate.Config{
+// the latest version the store's River driver ships.
+func migrateRiver(ctx context.Context, driver riverdriver.Driver[*sql.Tx]) error {
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{
 		// The store never prints; River's default logger writes to stdout.
 		Logger: slog.New(slog.DiscardHandler),
 	})

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // noncePurgeBatch bounds how many expired nonces one SeenNonce call deletes.
@@ -40,7 +38,7 @@ func (s *Store) SeenNonce(ctx context.Context, connID, nonce string, expires tim
 			ON CONFLICT (connection_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
 			WHERE nonces.expires_at <= ?`,
 			connID, nonce, formatTime(expires), now)
-		if isConstraint(err, sqlite3.ErrConstraintForeignKey) {
+		if isForeignKey(err) {
 			return fmt.Errorf("connection: %w", ErrNotFound)
 		}
 		if err != nil {

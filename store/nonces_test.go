@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-func TestSeenNonce(t *testing.T) {
-	s := openTest(t)
+func TestSeenNonce(t *testing.T) { onEngines(t, testSeenNonce) }
+
+func testSeenNonce(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	for _, id := range []string{"a", "b"} {
 		if err := s.CreateConnection(ctx, nil, testConnection(id)); err != nil {
@@ -42,8 +44,10 @@ func TestSeenNonce(t *testing.T) {
 	seen("a", "old", later, false)
 }
 
-func TestSeenNoncePurgesExpired(t *testing.T) {
-	s := openTest(t)
+func TestSeenNoncePurgesExpired(t *testing.T) { onEngines(t, testSeenNoncePurgesExpired) }
+
+func testSeenNoncePurgesExpired(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	if err := s.CreateConnection(ctx, nil, testConnection("a")); err != nil {
 		t.Fatal(err)

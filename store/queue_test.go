@@ -12,8 +12,10 @@ import (
 // Synchronized nor resolved, on one connection or all; resolving one
 // takes it out of the queue, the failing count and an item's unfinished
 // syncs, keeps its stage, and records the reason.
-func TestOpenEventsAndResolve(t *testing.T) {
-	s := openTest(t)
+func TestOpenEventsAndResolve(t *testing.T) { onEngines(t, testOpenEventsAndResolve) }
+
+func testOpenEventsAndResolve(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	for _, id := range []string{"a", "b"} {
 		if err := s.CreateConnection(ctx, nil, testConnection(id)); err != nil {
@@ -78,8 +80,10 @@ func TestOpenEventsAndResolve(t *testing.T) {
 
 // TestFindEvents: an event by its whole id or the start of it, on one
 // connection or any.
-func TestFindEvents(t *testing.T) {
-	s := openTest(t)
+func TestFindEvents(t *testing.T) { onEngines(t, testFindEvents) }
+
+func testFindEvents(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	for _, id := range []string{"a", "b"} {
 		if err := s.CreateConnection(ctx, nil, testConnection(id)); err != nil {

@@ -13,8 +13,12 @@ import (
 // marked running is worked as soon as the next process starts its client,
 // not after River's rescue delay (an hour for the node).
 func TestRequeueInterruptedRunsAnOrphanedJob(t *testing.T) {
+	onEngines(t, testRequeueInterruptedRunsAnOrphanedJob)
+}
+
+func testRequeueInterruptedRunsAnOrphanedJob(t *testing.T, e testEngine) {
 	ctx := t.Context()
-	s := openTest(t)
+	s := e.open(t)
 	inserter, err := s.NewRiverClient(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 )
 
 // River's defaults (100 ms cooldown, 1 s poll) would add up to a second to
@@ -18,17 +17,23 @@ const (
 	riverFetchPollInterval = 50 * time.Millisecond
 )
 
-// NewRiverClient builds a River client on this database with the riversqlite
-// driver. cfg supplies workers, queues and anything else; it is copied, not
-// changed. Where cfg leaves them zero, FetchCooldown and FetchPollInterval are
-// set low (River's defaults poll slowly) and the logger discards (River's
+// NewRiverClient builds a River client on this database with the store's
+// River driver (riversqlite, or riverdatabasesql on PostgreSQL). cfg
+// supplies workers, queues and anything else; it is copied, not changed.
+// Where cfg leaves them zero, FetchCooldown and FetchPollInterval are set
+// low (River's defaults poll slowly) and the logger discards (River's
 // default writes to stdout, and the store never prints). The client polls
 // only (PollOnly): on SQLite, River's notifier is a table that every
 // inserting transaction writes a row to and a listener polls every 50 ms,
 // to wake a producer that polls the jobs at FetchPollInterval anyway, in
 // the same process; it cost 3% of the engine's CPU and started nothing
-// sooner. A nil cfg gives an insert-only client. Callers Start and Stop it,
-// and stop it before Close.
+// sooner. On PostgreSQL too, for now: the driver could LISTEN (the store
+// keeps a pgx pool for it), which starts a job the moment its transaction
+// commits, but the engine, run on PostgreSQL in a test, then published a
+// sync's stage events out of order (they are published after commit, from
+// the goroutines of successive jobs); listening waits for the stage events
+// to move to the database (issue 18). A nil cfg gives an insert-only
+// client. Callers Start and Stop it, and stop it before Close.
 //
 // Jobs inserted with InsertTx inside InTx commit or roll back with the rest of
 // the transaction; a worker sees its job only after commit.
@@ -47,7 +52,7 @@ func (s *Store) NewRiverClient(cfg *river.Config) (*river.Client[*sql.Tx], error
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	client, err := river.NewClient(riversqlite.New(s.db), &c)
+	client, err := river.NewClient(s.riverDriver(), &c)
 	if err != nil {
 		return nil, fmt.Errorf("river client on %s: %w", s.path, err)
 	}

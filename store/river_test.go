@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,14 +29,11 @@ func (w *noteWorker) Work(ctx context.Context, job *river.Job[noteArgs]) error {
 	return err
 }
 
-func TestRiverJobInsertedInTxIsWorked(t *testing.T) {
+func TestRiverJobInsertedInTxIsWorked(t *testing.T) { onEngines(t, testRiverJobInsertedInTxIsWorked) }
+
+func testRiverJobInsertedInTxIsWorked(t *testing.T, e testEngine) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "tandem.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := e.open(t)
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &noteWorker{store: s})
@@ -117,8 +113,10 @@ func TestRiverJobInsertedInTxIsWorked(t *testing.T) {
 	}
 }
 
-func TestNewRiverClientDefaults(t *testing.T) {
-	s := openTest(t)
+func TestNewRiverClientDefaults(t *testing.T) { onEngines(t, testNewRiverClientDefaults) }
+
+func testNewRiverClientDefaults(t *testing.T, e testEngine) {
+	s := e.open(t)
 	cfg := &river.Config{}
 	client, err := s.NewRiverClient(cfg)
 	if err != nil {

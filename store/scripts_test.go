@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-func TestScriptsDraftPublishVersions(t *testing.T) {
+func TestScriptsDraftPublishVersions(t *testing.T) { onEngines(t, testScriptsDraftPublishVersions) }
+
+func testScriptsDraftPublishVersions(t *testing.T, e testEngine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := e.open(t)
 	c := testConnection("c1")
 	if err := s.CreateConnection(ctx, nil, c); err != nil {
 		t.Fatal(err)

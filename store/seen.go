@@ -43,7 +43,7 @@ func (s *Store) PutSeen(ctx context.Context, tx *sql.Tx, connID, localID, kind s
 		if t.IsZero() {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO seen_times (connection_id, local_id, kind, at) VALUES (?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO seen_times (connection_id, local_id, kind, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			connID, localID, kind, seenTime(t)); err != nil {
 			return fmt.Errorf("record a %s time of %s: %w", kind, localID, err)
 		}

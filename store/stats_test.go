@@ -36,8 +36,10 @@ func addEvent(t *testing.T, s *Store, connID, id, direction string, start time.T
 	}
 }
 
-func TestActivityCountsAndRecentEvents(t *testing.T) {
-	s := openTest(t)
+func TestActivityCountsAndRecentEvents(t *testing.T) { onEngines(t, testActivityCountsAndRecentEvents) }
+
+func testActivityCountsAndRecentEvents(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	for _, id := range []string{"a", "b"} {
 		if err := s.CreateConnection(ctx, nil, testConnection(id)); err != nil {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ErrNotFound is returned when the requested row does not exist.
@@ -29,16 +29,26 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this tandem")
 // private to the user running the node.
 const fileMode os.FileMode = 0o600
 
-// Store is the node's SQLite database. It is safe for concurrent use.
+// Store is the node's database: a SQLite file or a PostgreSQL database.
+// It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	path string
+	db *sql.DB
+	// path is the SQLite file, or the PostgreSQL URL without its
+	// password: what messages name.
+	path    string
+	dialect *dialect
+	// listener is the pgx pool River listens on (PostgreSQL only).
+	listener *pgxpool.Pool
 }
 
-// Open opens (creating if needed) the node's database at path, brings its
-// schema up to date (tandem's migrations, then River's) and returns it.
+// Open opens the node's database, brings its schema up to date (tandem's
+// migrations, then River's) and returns it. path is a SQLite file, created
+// if needed, or a postgres:// URL (IsDatabaseURL) of an existing database.
 // A database migrated by a newer tandem is refused with ErrSchemaTooNew.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if IsDatabaseURL(path) {
+		return openPostgresStore(ctx, path)
+	}
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
@@ -50,7 +60,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// queueing in database/sql instead of SQLITE_BUSY, as River's SQLite
 	// driver recommends.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, dialect: sqliteDialect}
 	if err := s.init(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -58,8 +68,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// openPostgresStore opens and migrates a PostgreSQL database.
+func openPostgresStore(ctx context.Context, spec string) (*Store, error) {
+	name := redactURL(spec)
+	db, listener, err := openPostgres(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	s := &Store{db: db, path: name, dialect: postgresDialect, listener: listener}
+	if err := s.init(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // init checks that the connection settings took effect and migrates.
 func (s *Store) init(ctx context.Context) error {
+	if s.dialect.postgres() {
+		if err := s.db.PingContext(ctx); err != nil {
+			return fmt.Errorf("open database %s: %w", s.path, err)
+		}
+		return s.migrate(ctx)
+	}
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
@@ -69,10 +100,15 @@ func (s *Store) init(ctx context.Context) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("open database %s: journal mode is %q, want wal", s.path, mode)
 	}
-	if err := migrate(ctx, s.db); err != nil {
+	return s.migrate(ctx)
+}
+
+// migrate applies tandem's migrations, then River's.
+func (s *Store) migrate(ctx context.Context) error {
+	if err := migrate(ctx, s.db, s.dialect); err != nil {
 		return fmt.Errorf("migrate database %s: %w", s.path, err)
 	}
-	if err := migrateRiver(ctx, s.db); err != nil {
+	if err := migrateRiver(ctx, s.riverDriver()); err != nil {
 		return fmt.Errorf("migrate database %s: %w", s.path, err)
 	}
 	return nil
@@ -121,6 +157,9 @@ func dsn(path string) string {
 
 // Close closes the database. River clients built on it must be stopped first.
 func (s *Store) Close() error {
+	if s.listener != nil {
+		s.listener.Close()
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", s.path, err)
 	}
@@ -128,16 +167,18 @@ func (s *Store) Close() error {
 }
 
 // DB returns the underlying pool for callers that need raw access, such as
-// River's driver. It has a single connection; see the package documentation.
+// River's driver. On SQLite it has a single connection; see the package
+// documentation. On PostgreSQL its statements may use ? placeholders too.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// InTx runs fn in one write transaction (BEGIN IMMEDIATE), committing if fn
-// returns nil and rolling back otherwise. fn must use only tx: the pool's one
-// connection is held by tx until fn returns.
+// InTx runs fn in one write transaction (BEGIN IMMEDIATE on SQLite, the
+// writer lock on PostgreSQL), committing if fn returns nil and rolling back
+// otherwise. fn must use only tx: on SQLite the pool's one connection is
+// held by tx until fn returns.
 func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginTx(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
 	// Deferred so that a panic in fn still returns the pool's only
 	// connection; after Commit it is a no-op.
@@ -151,6 +192,25 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// beginTx begins one of the store's transactions (see InTx).
+func (s *Store) beginTx(ctx context.Context) (*sql.Tx, error) {
+	return beginTx(ctx, s.db, s.dialect)
+}
+
+func beginTx(ctx context.Context, db *sql.DB, d *dialect) (*sql.Tx, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	if d.beginWrite != "" {
+		if _, err := tx.ExecContext(ctx, d.beginWrite); err != nil {
+			_ = tx.Rollback()
+			return nil, fmt.Errorf("begin transaction: %w", err)
+		}
+	}
+	return tx, nil
+}
+
 // inTx runs fn in tx when the caller passed one, otherwise in a transaction of
 // its own. Methods taking a *sql.Tx use it so that nil means "on its own".
 func (s *Store) inTx(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
@@ -161,8 +221,15 @@ func (s *Store) inTx(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error)
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and returns an error carrying
-// SQLite's findings unless the database is intact.
+// SQLite's findings unless the database is intact. PostgreSQL keeps its own
+// pages whole (WAL, checksums); there it checks that the database answers.
 func (s *Store) IntegrityCheck(ctx context.Context) error {
+	if s.dialect.postgres() {
+		if err := s.db.PingContext(ctx); err != nil {
+			return fmt.Errorf("integrity check of %s: %w", s.path, err)
+		}
+		return nil
+	}
 	rows, err := s.db.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
 		return fmt.Errorf("integrity check of %s: %w", s.path, err)
@@ -203,19 +270,6 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
 	}
 	return t.UTC(), nil
-}
-
-// isConstraint reports whether err is an SQLite constraint violation with the
-// given extended code (such as sqlite3.ErrConstraintPrimaryKey).
-func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
-	var serr sqlite3.Error
-	return errors.As(err, &serr) && serr.ExtendedCode == code
-}
-
-// isDuplicate reports whether err is a primary key or unique violation.
-func isDuplicate(err error) bool {
-	return isConstraint(err, sqlite3.ErrConstraintPrimaryKey) ||
-		isConstraint(err, sqlite3.ErrConstraintUnique)
 }
 
 // execOne runs an UPDATE or DELETE that must touch exactly one row, turning

@@ -111,9 +111,11 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-func TestReopenAppliesNothingTwice(t *testing.T) {
+func TestReopenAppliesNothingTwice(t *testing.T) { onEngines(t, testReopenAppliesNothingTwice) }
+
+func testReopenAppliesNothingTwice(t *testing.T, e testEngine) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "tandem.db")
+	path := e.empty(t)
 	count := func(s *Store, table string) int {
 		t.Helper()
 		var n int
@@ -126,7 +128,7 @@ func TestReopenAppliesNothingTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(s.dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +159,11 @@ func TestReopenAppliesNothingTwice(t *testing.T) {
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
+func TestNewerSchemaRefused(t *testing.T) { onEngines(t, testNewerSchemaRefused) }
+
+func testNewerSchemaRefused(t *testing.T, e testEngine) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "tandem.db")
+	path := e.spec(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -184,15 +188,19 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 }
 
-func TestIntegrityCheck(t *testing.T) {
-	s := openTest(t)
+func TestIntegrityCheck(t *testing.T) { onEngines(t, testIntegrityCheck) }
+
+func testIntegrityCheck(t *testing.T, e testEngine) {
+	s := e.open(t)
 	if err := s.IntegrityCheck(t.Context()); err != nil {
 		t.Fatalf("IntegrityCheck: %v", err)
 	}
 }
 
-func TestInTxRollsBack(t *testing.T) {
-	s := openTest(t)
+func TestInTxRollsBack(t *testing.T) { onEngines(t, testInTxRollsBack) }
+
+func testInTxRollsBack(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	boom := errors.New("boom")
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
@@ -209,15 +217,19 @@ func TestInTxRollsBack(t *testing.T) {
 	}
 }
 
-func TestConcurrentWriters(t *testing.T) {
-	s := openTest(t)
+func TestConcurrentWriters(t *testing.T) { onEngines(t, testConcurrentWriters) }
+
+func testConcurrentWriters(t *testing.T, e testEngine) {
+	spec := e.spec(t)
+	s := e.openAt(t, spec)
 	ctx := t.Context()
 	if err := s.CreateConnection(ctx, nil, testConnection("c")); err != nil {
 		t.Fatal(err)
 	}
-	// A second Store on the same file stands for a second process: its
-	// writers meet the first's in SQLite's lock, not in database/sql's pool.
-	other, err := Open(ctx, s.path)
+	// A second Store on the same database stands for a second process: its
+	// writers meet the first's in SQLite's lock (or PostgreSQL's), not in
+	// database/sql's pool.
+	other, err := Open(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,13 +271,16 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 }
 
-func TestConcurrentReadModifyWrite(t *testing.T) {
-	s := openTest(t)
+func TestConcurrentReadModifyWrite(t *testing.T) { onEngines(t, testConcurrentReadModifyWrite) }
+
+func testConcurrentReadModifyWrite(t *testing.T, e testEngine) {
+	spec := e.spec(t)
+	s := e.openAt(t, spec)
 	ctx := t.Context()
 	if _, err := s.DB().ExecContext(ctx, "CREATE TABLE test_counter (n INTEGER NOT NULL); INSERT INTO test_counter VALUES (0)"); err != nil {
 		t.Fatal(err)
 	}
-	other, err := Open(ctx, s.path)
+	other, err := Open(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +288,9 @@ func TestConcurrentReadModifyWrite(t *testing.T) {
 
 	// Read then write in one transaction from two "processes": with a
 	// deferred BEGIN the second upgrade to writer fails with SQLITE_BUSY;
-	// BEGIN IMMEDIATE makes the busy timeout queue them instead.
+	// BEGIN IMMEDIATE makes the busy timeout queue them instead. On
+	// PostgreSQL, read committed would lose updates; the writer lock
+	// queues them.
 	const workers, rounds = 8, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
@@ -323,8 +340,10 @@ func TestTimeFormatOrders(t *testing.T) {
 	}
 }
 
-func TestInTxPanicReleasesConnection(t *testing.T) {
-	s := openTest(t)
+func TestInTxPanicReleasesConnection(t *testing.T) { onEngines(t, testInTxPanicReleasesConnection) }
+
+func testInTxPanicReleasesConnection(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	func() {
 		defer func() { _ = recover() }()

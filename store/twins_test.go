@@ -7,8 +7,10 @@ import (
 
 // A twin's fields survive a round trip through the table, the other
 // side's kept type included, and a later put replaces them.
-func TestTwinRoundTrip(t *testing.T) {
-	s := openTest(t)
+func TestTwinRoundTrip(t *testing.T) { onEngines(t, testTwinRoundTrip) }
+
+func testTwinRoundTrip(t *testing.T, e testEngine) {
+	s := e.open(t)
 	ctx := t.Context()
 	if err := s.CreateConnection(ctx, nil, testConnection("a")); err != nil {
 		t.Fatal(err)

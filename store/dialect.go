@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/mattn/go-sqlite3"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+)
+
+// The store speaks two SQL dialects, SQLite's and PostgreSQL's, with one
+// set of queries. What differs between them is here, and in the
+// migrations (migrations/sqlite and migrations/postgres); see the package
+// documentation.
+
+// dialect is what the store does differently on each engine.
+type dialect struct {
+	// name is the engine's name and its migrations' directory.
+	name string
+	// beginWrite, if not empty, runs first in every transaction the
+	// store begins (InTx, migrations).
+	beginWrite string
+}
+
+var (
+	sqliteDialect = &dialect{name: "sqlite"}
+	// On PostgreSQL every transaction the store begins first takes one
+	// transaction-level advisory lock, so the store's transactions run one
+	// at a time as SQLite's BEGIN IMMEDIATE makes them: every
+	// read-then-write in one transaction keeps the guarantee it has on
+	// SQLite, across connections and processes. Statements outside a
+	// transaction, and River's own transactions, do not take it.
+	postgresDialect = &dialect{name: "postgres", beginWrite: "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(writerLockKey, 10) + ")"}
+)
+
+// writerLockKey is the advisory lock the store's PostgreSQL transactions
+// take (an arbitrary constant: "tandem" in ASCII).
+const writerLockKey int64 = 0x74616e64656d
+
+func (d *dialect) postgres() bool { return d == postgresDialect }
+
+// IsDatabaseURL says whether spec names a PostgreSQL database
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsDatabaseURL(spec string) bool {
+	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
+}
+
+// redactURL is a PostgreSQL URL fit for messages: without its password.
+func redactURL(spec string) string {
+	u, err := url.Parse(spec)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// postgresPoolSize bounds the store's connections to PostgreSQL.
+const postgresPoolSize = 16
+
+// openPostgres opens the pool the store's queries use (pgx through
+// database/sql, with the store's ? placeholders rewritten) and the pgx
+// pool River listens for notifications on.
+func openPostgres(ctx context.Context, spec string) (*sql.DB, *pgxpool.Pool, error) {
+	cfg, err := pgx.ParseConfig(spec)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, nil, errors.New("invalid PostgreSQL URL")
+	}
+	db := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
+	db.SetMaxOpenConns(postgresPoolSize)
+	db.SetMaxIdleConns(4)
+	pcfg, err := pgxpool.ParseConfig(spec)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, errors.New("invalid PostgreSQL URL")
+	}
+	// River hijacks one connection per client for LISTEN; see
+	// riverdatabasesql.NewWithPgxListener.
+	pcfg.MinConns = 0
+	pcfg.MaxConns = 2
+	listener, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	return db, listener, nil
+}
+
+// riverDriver is River's driver for this store: riversqlite on SQLite;
+// on PostgreSQL riverdatabasesql, which runs on the same *sql.DB and
+// *sql.Tx as the store (so jobs are inserted in the store's transactions
+// and River's client stays a river.Client[*sql.Tx] on both engines), with
+// a pgx pool for LISTEN/NOTIFY.
+func (s *Store) riverDriver() riverdriver.Driver[*sql.Tx] {
+	if s.dialect.postgres() {
+		return riverdatabasesql.NewWithPgxListener(s.db, s.listener)
+	}
+	return riversqlite.New(s.db)
+}
+
+// isDuplicate reports whether err is a primary key or unique violation.
+func isDuplicate(err error) bool {
+	return isConstraint(err, sqlite3.ErrConstraintPrimaryKey) ||
+		isConstraint(err, sqlite3.ErrConstraintUnique) ||
+		pgCode(err) == "23505" // unique_violation
+}
+
+// isForeignKey reports whether err is a foreign key violation.
+func isForeignKey(err error) bool {
+	return isConstraint(err, sqlite3.ErrConstraintForeignKey) ||
+		pgCode(err) == "23503" // foreign_key_violation
+}
+
+// isConstraint reports whether err is an SQLite constraint violation with the
+// given extended code (such as sqlite3.ErrConstraintPrimaryKey).
+func isConstraint(err error, code sqlite3.ErrNoExtended) bool {
+	var serr sqlite3.Error
+	return errors.As(err, &serr) && serr.ExtendedCode == code
+}
+
+// pgCode is PostgreSQL's SQLSTATE for err, or "".
+func pgCode(err error) string {
+	var perr *pgconn.PgError
+	if errors.As(err, &perr) {
+		return perr.Code
+	}
+	return ""
+}
+
+// rebindConnector hands out pgx's database/sql connections with the
+// store's ? placeholders rewritten to PostgreSQL's $1, $2…: the queries
+// are written once, in the placeholders both SQLite and database/sql
+// callers use, and the rewrite happens in this one place for every
+// statement on the pool or in a transaction (the engine's tests' raw
+// queries included).
+type rebindConnector struct{ driver.Connector }
+
+func (c rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pc, ok := conn.(*stdlib.Conn)
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("pgx stdlib returned a %T", conn)
+	}
+	return rebindConn{pc}, nil
+}
+
+// rebindConn is pgx's connection with the rewrite: the embedded
+// *stdlib.Conn keeps everything else (transactions, pings, session reset,
+// and CheckNamedValue, which lets pgx encode any argument it knows).
+type rebindConn struct{ *stdlib.Conn }
+
+func (c rebindConn) Prepare(query string) (driver.Stmt, error) {
+	return c.Conn.Prepare(rebind(query, -1))
+}
+
+func (c rebindConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(ctx, rebind(query, -1))
+}
+
+func (c rebindConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, rebind(query, len(args)), args)
+}
+
+func (c rebindConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, rebind(query, len(args)), args)
+}
+
+// rebind rewrites query's ? placeholders to $1, $2… and returns any other
+// query unchanged: one already in PostgreSQL's form (a $n outside quotes,
+// such as River's, whose jsonb ? operator must stay), or one whose ?
+// outside quotes and comments do not number nargs (nargs < 0: any number,
+// for Prepare). Quoted strings, quoted identifiers, dollar-quoted bodies
+// and comments are copied as they are.
+func rebind(query string, nargs int) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); {
+		ch := query[i]
+		switch {
+		case ch == '\'' || ch == '"':
+			j := i + 1
+			for j < len(query) {
+				if query[j] == ch {
+					if j+1 < len(query) && query[j+1] == ch { // doubled: escaped
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			end := min(j+1, len(query))
+			b.WriteString(query[i:end])
+			i = end
+		case ch == '-' && strings.HasPrefix(query[i:], "--"):
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				j = len(query) - i
+			}
+			b.WriteString(query[i : i+j])
+			i += j
+		case ch == '/' && strings.HasPrefix(query[i:], "/*"):
+			j := strings.Index(query[i+2:], "*/")
+			end := len(query)
+			if j >= 0 {
+				end = i + 2 + j + 2
+			}
+			b.WriteString(query[i:end])
+			i = end
+		case ch == '$':
+			if i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+				return query // PostgreSQL's placeholders already
+			}
+			// A dollar-quoted body: $tag$ … $tag$.
+			k := i + 1
+			for k < len(query) && (query[k] == '_' || isAlnum(query[k])) {
+				k++
+			}
+			if k < len(query) && query[k] == '$' {
+				tag := query[i : k+1]
+				j := strings.Index(query[k+1:], tag)
+				end := len(query)
+				if j >= 0 {
+					end = k + 1 + j + len(tag)
+				}
+				b.WriteString(query[i:end])
+				i = end
+				continue
+			}
+			b.WriteByte(ch)
+			i++
+		case ch == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			i++
+		default:
+			b.WriteByte(ch)
+			i++
+		}
+	}
+	if n == 0 || (nargs >= 0 && n != nargs) {
+		return query
+	}
+	return b.String()
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
