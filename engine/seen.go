@@ -70,6 +70,6 @@ func (d *detector) nothingNew(ctx context.Context, connID, id string, ev evidenc
 // (Changes.Own). It was off while TestSandboxFaultsConverge failed with it
 // on: a rename made after a Bulk Exalate's listing was lost, not by an
 // own-write drop but by detection dropping a change to an item with no
-// twin or sync yet, a gap quicker detection fell into more often (see
-// applyingSet.bulk, TestBulkListingThenRename).
+// twin or sync yet, a gap quicker detection fell into more often (closed
+// by ExalateAll's second listing, followListed; TestBulkListingThenRename).
 const ownEchoes = true
