@@ -32,21 +32,13 @@ func (r *renamingAfterListing) ListEntities(ctx context.Context, project string)
 func TestBulkFollowsAnEditMadeAfterItsListing(t *testing.T) {
 	const renamed = "Renamed after the bulk listed it"
 	var rename func()
-	a := startNode(t, "Acme", &clock{}, func(n *testNode) {
+	a, b, connA, _ := connectedAcmeWith(t, func(n *testNode) {
 		n.config = func(c *engine.Config) { c.Poll = -1 }
 		n.wrap = func(tr *asana.Tracker) engine.Tracker {
 			return &renamingAfterListing{Tracker: tr, rename: func() { rename() }}
 		}
 	})
-	b := startNode(t, "Globex", &clock{})
 	ctx := ctxFor(t)
-	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Accept(ctx, code, "Test"); err != nil {
-		t.Fatal(err)
-	}
 	ids, err := a.et().List(ctx, connA.LocalProject)
 	if err != nil || len(ids) == 0 {
 		t.Fatalf("listing Acme's project: %v, %v", ids, err)

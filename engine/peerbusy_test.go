@@ -38,18 +38,10 @@ func (b *busyPeer) RoundTrip(req *http.Request) (*http.Response, error) {
 // try, and an operator's retry still sends it now.
 func TestBusyPeerIsWaitedForAsItAsks(t *testing.T) {
 	busy := &busyPeer{}
-	a := startNode(t, "Acme", &clock{}, func(n *testNode) {
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
 		n.peer = func(rt http.RoundTripper) http.RoundTripper { busy.next = rt; return busy }
 	})
-	b := startNode(t, "Globex", &clock{})
 	ctx := ctxFor(t)
-	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Accept(ctx, code, "Test"); err != nil {
-		t.Fatal(err)
-	}
 	task, _ := twoTasks(t, a, connA.LocalProject)
 	first, err := a.Exalate(ctx, "", task.ID)
 	if err != nil {

@@ -17,7 +17,13 @@ import (
 // Globex's Test project by invitation.
 func connected(t *testing.T) (a, b *testNode, connA, connB engine.Connection) {
 	t.Helper()
-	a, b = startNode(t, "Acme", &clock{}), startNode(t, "Globex", &clock{})
+	return connectedAcmeWith(t)
+}
+
+// connectedAcmeWith is connected with opts applied to Acme's node only.
+func connectedAcmeWith(t *testing.T, opts ...func(*testNode)) (a, b *testNode, connA, connB engine.Connection) {
+	t.Helper()
+	a, b = startNode(t, "Acme", &clock{}, opts...), startNode(t, "Globex", &clock{})
 	ctx := ctxFor(t)
 	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
 	if err != nil {
