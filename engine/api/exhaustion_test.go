@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -157,6 +159,7 @@ func TestUnsignedBodiesAreRefusedUnread(t *testing.T) {
 	var (
 		wg      sync.WaitGroup
 		statusc = make(chan int, requests)
+		resets  atomic.Int64
 		pulled  = make(chan int64, requests)
 		start   = time.Now()
 	)
@@ -172,6 +175,15 @@ func TestUnsignedBodiesAreRefusedUnread(t *testing.T) {
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := client.Do(req)
 			pulled <- body.pulled.Load()
+			if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+				// The server answered and hung up on a body it would not
+				// read; the kernel's reset overtook the answer before this
+				// goroutine read it (a loaded machine: Go's server waits
+				// 500 ms after its FIN before the close that resets).
+				// Refused unread all the same: the byte counts below say so.
+				resets.Add(1)
+				return
+			}
 			if err != nil {
 				t.Errorf("an unsigned request got no answer: %v", err)
 				return
@@ -200,8 +212,8 @@ func TestUnsignedBodiesAreRefusedUnread(t *testing.T) {
 		sizes = append(sizes, p)
 	}
 	slices.Sort(sizes)
-	if refused != requests {
-		t.Errorf("%d of %d unsigned requests refused with 401", refused, requests)
+	if refused+int(resets.Load()) != requests || refused == 0 {
+		t.Errorf("%d of %d unsigned requests refused with 401 (%d reset after the answer), want every one refused, and some answered", refused, requests, resets.Load())
 	}
 	read := counted.reads()
 	slices.Sort(read)
@@ -215,9 +227,9 @@ func TestUnsignedBodiesAreRefusedUnread(t *testing.T) {
 		t.Errorf("the process grew by %d MB, want under 100 MB", growth>>20)
 	}
 	if len(sizes) > 0 && len(read) > 0 {
-		t.Logf("%d unsigned 31 MB bodies: %d refused with 401 in %v; bytes the server read per connection: median %d, max %d; "+
+		t.Logf("%d unsigned 31 MB bodies: %d refused with 401 (%d more reset after it) in %v; bytes the server read per connection: median %d, max %d; "+
 			"bytes the client had handed to its socket when the answer came (the kernel's buffers): median %d, max %d; peak RSS growth %.1f MB",
-			requests, refused, took.Round(time.Millisecond), read[len(read)/2], read[len(read)-1],
+			requests, refused, resets.Load(), took.Round(time.Millisecond), read[len(read)/2], read[len(read)-1],
 			sizes[len(sizes)/2], sizes[len(sizes)-1], float64(growth)/(1<<20))
 	}
 }
