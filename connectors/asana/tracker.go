@@ -219,26 +219,31 @@ func (t *Tracker) ListEntities(ctx context.Context, project string) ([]tracker.E
 }
 
 // ReadItems reads a task's comments and its attachments' metadata (two
-// calls), as Get does after the task. The attachments listing carries
+// calls), as Get does after the task; either already set is left as it
+// is, without its call. The attachments listing carries
 // their download links, kept for a while so that OpenAttachment needs no
 // call of its own.
 func (t *Tracker) ReadItems(ctx context.Context, e *tracker.Entity) error {
-	stories, err := t.c.Comments(ctx, e.ID)
-	if err != nil {
-		return gone(err, "task", e.ID)
+	if e.Comments == nil {
+		stories, err := t.c.Comments(ctx, e.ID)
+		if err != nil {
+			return gone(err, "task", e.ID)
+		}
+		e.Comments = make([]tracker.Comment, len(stories))
+		for i, s := range stories {
+			e.Comments[i] = commentOf(s)
+		}
 	}
-	atts, err := t.c.Attachments(ctx, e.ID)
-	if err != nil {
-		return gone(err, "task", e.ID)
-	}
-	e.Comments = make([]tracker.Comment, len(stories))
-	for i, s := range stories {
-		e.Comments[i] = commentOf(s)
-	}
-	e.Attachments = make([]tracker.Attachment, len(atts))
-	for i, a := range atts {
-		e.Attachments[i] = attachmentOf(a)
-		t.links.keep(a, t.now())
+	if e.Attachments == nil {
+		atts, err := t.c.Attachments(ctx, e.ID)
+		if err != nil {
+			return gone(err, "task", e.ID)
+		}
+		e.Attachments = make([]tracker.Attachment, len(atts))
+		for i, a := range atts {
+			e.Attachments[i] = attachmentOf(a)
+			t.links.keep(a, t.now())
+		}
 	}
 	return nil
 }

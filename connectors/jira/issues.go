@@ -34,7 +34,7 @@ func (c *Client) Issue(ctx context.Context, idOrKey string) (Issue, error) {
 		return Issue{}, err
 	}
 	page := is.Fields.Comment
-	if page.Total > page.StartAt+len(page.Comments) || page.StartAt > 0 {
+	if !page.complete() {
 		all, err := c.Comments(ctx, is.ID.String())
 		if err != nil {
 			return Issue{}, err

@@ -215,6 +215,12 @@ func (p *CommentPage) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// complete says the page holds every comment of its issue: it starts at
+// the first and reaches Jira's total.
+func (p CommentPage) complete() bool {
+	return p.StartAt == 0 && p.Total <= len(p.Comments)
+}
+
 // Comment is a comment on an issue.
 type Comment struct {
 	ID     ID    `json:"id"`

@@ -120,21 +120,26 @@ type Hook struct {
 }
 
 // BulkReader is a tracker whose project listing carries every field Get
-// reads (Asana's GET /tasks with opt_fields, a page of 100 tasks per call),
-// so a bulk sync reads each entity's comments and attachments but not the
-// entity itself. Trackers implement it optionally; Bulk Exalate uses it.
+// reads (Asana's GET /tasks with opt_fields, a page of 100 tasks per call;
+// Jira's JQL search, which carries comments and attachments too), so a
+// bulk sync reads at most each entity's comments and attachments, never
+// the entity itself. Trackers implement it optionally; Bulk Exalate uses
+// it.
 type BulkReader interface {
 	// ListEntities returns a project's entities with their fields as Get
-	// reads them; Comments and Attachments are nil (not read).
+	// reads them. Comments and Attachments are nil where the listing did
+	// not carry them whole (always on Asana); a non-nil one is complete.
 	ListEntities(ctx context.Context, project string) ([]Entity, error)
-	// ReadItems fills in e's Comments and Attachments as Get reads them;
-	// an entity gone since it was listed is an error matching ErrNotFound.
+	// ReadItems fills in those of e's Comments and Attachments that are
+	// nil, as Get reads them, and leaves the others; an entity gone since
+	// it was listed is an error matching ErrNotFound.
 	ReadItems(ctx context.Context, e *Entity) error
 }
 
 // ModifiedLister is a tracker that lists a project's entities modified
 // since a time with each one's modification time, in a few calls (Asana:
-// GET /tasks?modified_since, a page of 100 per call). Trackers implement
+// GET /tasks?modified_since, a page of 100 per call; Jira: a JQL search on
+// updated). Trackers implement
 // it optionally; the reconcile after a lost cursor uses it to skip the
 // entities it has read since they last changed.
 type ModifiedLister interface {

@@ -43,7 +43,8 @@
 //     (the user, without emailAddress when the profile hides it, or null),
 //     priority (or null), duedate (or null), labels, attachment and comment
 //     (an object {comments, maxResults, total, startAt} holding up to 5000
-//     comments; not navigable).
+//     comments, or WithEmbeddedComments' number, total counting them all;
+//     not navigable).
 //   - Workflows: a status changes only through a transition. Statuses are
 //     the site's: To Do (category new), In Progress and In Review
 //     (indeterminate), Done (done). Every project has the simplified
@@ -86,7 +87,9 @@
 //   - Search: GET and POST /search/jql with jql, maxResults (default 50,
 //     at most 100), fields (default id only), nextPageToken (opaque,
 //     signed, bound to the jql, valid an hour) and reconcileIssues (at most
-//     50 ids). The answer is {issues, isLast, nextPageToken} with no total.
+//     50 ids). The answer is {issues, isLast, nextPageToken} with no total;
+//     each issue has the fields named as GET /issue renders them, comment
+//     and attachment included (a Bulk Exalate's listing).
 //     With WithSearchLag the index lags: an issue written less than the lag
 //     ago is found in its previous state, or not at all if it is newer than
 //     that, unless its id is in reconcileIssues. The removed GET and POST

@@ -12,7 +12,8 @@ import (
 // maxSummary is Jira's limit on a summary's length.
 const maxSummary = 255
 
-// maxEmbeddedComments bounds fields.comment, as Jira's server limit does.
+// maxEmbeddedComments bounds fields.comment, as Jira's server limit does
+// (WithEmbeddedComments lowers it).
 const maxEmbeddedComments = 5000
 
 // issueExpand is the expand list Jira puts on every issue.
@@ -151,7 +152,7 @@ func (c *call) renderIssue(is *issue, st *issueState, sel selection) *object {
 			}
 			f.Set("attachment", atts)
 		case "comment":
-			list := window(st.comments, 0, maxEmbeddedComments)
+			list := window(st.comments, 0, c.s.embedded)
 			cs := make([]any, len(list))
 			for i := range list {
 				cs[i] = c.renderComment(is, &list[i])

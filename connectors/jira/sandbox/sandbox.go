@@ -34,6 +34,7 @@ type config struct {
 	randSeed      *int64
 	searchLag     time.Duration
 	maxAttachment int64
+	embedded      int    // WithEmbeddedComments
 	state         []byte // WithState: start from this instead of a seed
 }
 
@@ -89,12 +90,20 @@ func WithSearchLag(d time.Duration) Option { return func(c *config) { c.searchLa
 // (default 1 GiB, Jira Cloud's default); larger uploads get 413.
 func WithMaxAttachmentSize(n int64) Option { return func(c *config) { c.maxAttachment = n } }
 
+// WithEmbeddedComments sets how many comments an issue's comment field
+// embeds, in GET /issue and in search alike (default 5000, Jira's server
+// limit); total still counts them all, so a client sees that the rest is
+// to be listed through GET /issue/{k}/comment. Tests lower it to reach
+// that case without thousands of comments.
+func WithEmbeddedComments(n int) Option { return func(c *config) { c.embedded = n } }
+
 // Sandbox is the emulator. Build it with New; it is safe for concurrent use.
 type Sandbox struct {
 	email, token  string
 	site          string
 	searchLag     time.Duration
 	maxAttachment int64
+	embedded      int // comments an issue's comment field embeds
 	mux           *http.ServeMux
 	st            *store
 	clk           *clock
@@ -107,7 +116,7 @@ type Sandbox struct {
 // New builds a sandbox with the given options. It fails on an unknown seed,
 // an unknown time zone or out-of-range knobs.
 func New(opts ...Option) (*Sandbox, error) {
-	c := config{seed: "demo", site: "Globex", timeZone: "UTC", maxAttachment: defaultMaxAttachmentSize}
+	c := config{seed: "demo", site: "Globex", timeZone: "UTC", maxAttachment: defaultMaxAttachmentSize, embedded: maxEmbeddedComments}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -129,6 +138,8 @@ func New(opts ...Option) (*Sandbox, error) {
 		return nil, fmt.Errorf("search lag %v: must not be negative", c.searchLag)
 	case c.maxAttachment < 1:
 		return nil, fmt.Errorf("max attachment size %d: must be positive", c.maxAttachment)
+	case c.embedded < 1 || c.embedded > maxEmbeddedComments:
+		return nil, fmt.Errorf("embedded comments %d: want 1 to %d", c.embedded, maxEmbeddedComments)
 	}
 	if c.email == "" {
 		c.email = "admin@" + domainLabel(c.site) + ".example"
@@ -141,6 +152,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		site:          c.site,
 		searchLag:     c.searchLag,
 		maxAttachment: c.maxAttachment,
+		embedded:      c.embedded,
 		rng:           sandboxkit.NewRandOrSeeded(c.randSeed),
 		signer:        sandboxkit.NewSigner(),
 		clk:           &clock{},

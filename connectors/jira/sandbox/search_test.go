@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -285,4 +286,53 @@ func TestRemovedSearch(t *testing.T) {
 	// Its replacement still answers, and an unknown path is still a 404.
 	e.ok(200, "GET", "/search/jql?jql="+url.QueryEscape("project = KAN"), nil)
 	e.fails(404, "null for uri", req{method: "GET", path: "/search/other", expect: jiratest.ExpectUnknownRoute})
+}
+
+// TestSearchCarriesWhatGetIssueDoes: a search naming every field Get reads
+// (a Bulk Exalate's listing) answers each issue's fields as GET /issue does,
+// comments and attachments included; with fewer comments embedded than the
+// issue has, total says how many there are, in both.
+func TestSearchCarriesWhatGetIssueDoes(t *testing.T) {
+	fields := "summary,description,issuetype,project,created,updated,status,assignee,priority,duedate,labels,comment,attachment"
+	e := newEnv(t, []Option{WithEmbeddedComments(2)})
+	_, key := e.create("KAN", "Task", "Three comments", doc("described"))
+	for i := range 3 {
+		e.ok(201, "POST", "/issue/"+key+"/comment", map[string]any{"body": doc("comment " + itoa(i))})
+	}
+	r := e.ok(200, "POST", "/search/jql", map[string]any{"jql": "project = KAN ORDER BY created ASC", "fields": strings.Split(fields, ",")})
+	listed := r.list("issues")
+	if len(listed) != 7 {
+		t.Fatalf("%d issues listed, want 7: %s", len(listed), r.raw)
+	}
+	for _, is := range listed {
+		got := e.ok(200, "GET", "/issue/"+is["key"].(string)+"?fields="+fields, nil).obj()
+		lf, gf := is["fields"].(map[string]any), got["fields"].(map[string]any)
+		for _, name := range strings.Split(fields, ",") {
+			if _, ok := lf[name]; !ok {
+				t.Errorf("%s: the search left out %s", is["key"], name)
+			}
+			if a, b := jsonText(t, lf[name]), jsonText(t, gf[name]); a != b {
+				t.Errorf("%s: %s searched %s, got %s", is["key"], name, a, b)
+			}
+		}
+		if is["key"] != key {
+			continue
+		}
+		c := lf["comment"].(map[string]any)
+		if c["total"] != 3.0 || len(c["comments"].([]any)) != 2 || c["startAt"] != 0.0 {
+			t.Errorf("comment field of %s: %v, want 2 of a total of 3 embedded", key, c)
+		}
+	}
+	if _, err := New(WithEmbeddedComments(0)); err == nil {
+		t.Error("WithEmbeddedComments(0) was accepted")
+	}
+}
+
+func jsonText(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
