@@ -16,3 +16,10 @@ func ConnectionKeyForTest(ctx context.Context, n *Node, id string) ([]byte, erro
 func PollStateForTest(n *Node, project string) PollState {
 	return n.detector.sched.state(project)
 }
+
+// SameNodeKeyForTest reports whether what a seals, b opens: whether two
+// replicas of a node share its key.
+func SameNodeKeyForTest(a, b *Node) bool {
+	_, err := b.box.open(a.box.seal([]byte("tandem")))
+	return err == nil
+}

@@ -34,6 +34,11 @@ const dbFileName = "tandem.db"
 type Config struct {
 	// DataDir holds the SQLite file and the node key; created 0700.
 	DataDir string
+	// Database, if set, is the node's database in place of the SQLite
+	// file in DataDir: a postgres:// URL, shared by the node's replicas
+	// (each with a DataDir of its own, for attachments in transit), which
+	// keep the node key in it.
+	Database string
 	// Name is the instance name other admins see ("Acme"). Required on
 	// first start; later starts may rename.
 	Name string
@@ -185,10 +190,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	} else if removed > 0 {
 		n.log.Info("removed the attachments in transit an earlier run left behind", "files", removed)
 	}
-	if n.box, err = loadSecretBox(cfg.DataDir); err != nil {
+	database := cfg.Database
+	if database == "" {
+		database = filepath.Join(cfg.DataDir, dbFileName)
+	}
+	if n.st, err = store.Open(ctx, database); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if n.st, err = store.Open(ctx, filepath.Join(cfg.DataDir, dbFileName)); err != nil {
+	if n.box, err = loadNodeKey(ctx, n.st, cfg.DataDir, n.now()); err != nil {
+		n.st.Close()
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	if err := n.loadInstance(ctx); err != nil {

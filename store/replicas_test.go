@@ -110,3 +110,40 @@ func TestLeadOneAtATime(t *testing.T) {
 		l3.Release()
 	})
 }
+
+// TestOpenAtOnceMigratesOnce: replicas opening a fresh database at the
+// same moment all open it, each migration applied once.
+func TestOpenAtOnceMigratesOnce(t *testing.T) {
+	onEngines(t, func(t *testing.T, e testEngine) {
+		spec := e.empty(t)
+		const replicas = 3
+		errs := make([]error, replicas)
+		stores := make([]*Store, replicas)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range replicas {
+			wg.Go(func() {
+				<-start
+				stores[i], errs[i] = Open(t.Context(), spec)
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, s := range stores {
+			if s != nil {
+				t.Cleanup(func() { _ = s.Close() })
+			}
+			if errs[i] != nil {
+				t.Fatalf("replica %d: %v", i, errs[i])
+			}
+		}
+		ms, err := loadMigrations(stores[0].dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := stores[0].DB().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(ms) {
+			t.Errorf("%d migrations recorded (%v), want %d", n, err, len(ms))
+		}
+	})
+}

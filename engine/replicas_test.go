@@ -1,0 +1,171 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/internal/trackers"
+	"github.com/tandem-sync/tandem/store/pgtest"
+)
+
+// Several `tandem serve` replicas on one PostgreSQL database are one node
+// (issue 18): these tests start replicas of a node on a database of
+// their own (pgtest: skipped without TANDEM_TEST_DATABASE), each with its
+// own data dir and listener.
+
+// onDatabase puts a node on the database url instead of a SQLite file in
+// its data dir. Give it after the options that set n.config.
+func onDatabase(url string) func(*testNode) {
+	return func(n *testNode) {
+		prev := n.config
+		n.config = func(c *engine.Config) {
+			if prev != nil {
+				prev(c)
+			}
+			c.Database = url
+		}
+	}
+}
+
+// replicaOf starts another replica of a's node: a's tracker sandbox and
+// public URL, the database url, a data dir of its own; it listens on a's
+// address when a is stopped (a replica taking over on the same host and
+// port), on one of its own otherwise.
+func replicaOf(t *testing.T, a *testNode, name, url string, opts ...func(*testNode)) *testNode {
+	t.Helper()
+	r := &testNode{dir: t.TempDir(), clock: a.clock, sb: a.sb, asanaURL: a.asanaURL}
+	if a.srv == nil {
+		r.url = a.url
+	}
+	public := a.url
+	opts = append(opts, onDatabase(url), func(n *testNode) {
+		prev := n.config
+		n.config = func(c *engine.Config) {
+			prev(c)
+			c.URL = public // one node, one URL (behind a load balancer)
+		}
+	})
+	return r.begin(t, name, opts)
+}
+
+// TestReplicasStartingAtOnceShareOneNodeKey: two replicas opening a
+// fresh database at the same moment agree on one node key, kept in the
+// database (neither writes node.key to its data dir), so a secret one
+// seals the other opens.
+func TestReplicasStartingAtOnceShareOneNodeKey(t *testing.T) {
+	url := pgtest.URL(t)
+	sb, err := fakeKind().Sandbox("127.0.0.1:0", trackers.SandboxSpec{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{t.TempDir(), t.TempDir()}
+	nodes := make([]*engine.Node, len(dirs))
+	errs := make([]error, len(dirs))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, dir := range dirs {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			<-start
+			nodes[i], errs[i] = engine.Open(ctx, engine.Config{DataDir: dir, Database: url, Name: "Acme",
+				URL: "http://127.0.0.1:1", Tracker: sb.Tracker, Poll: -1, AdminToken: "tdm_admin_replicas_test"})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, n := range nodes {
+		if n != nil {
+			t.Cleanup(func() { n.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("replica %d: %v", i, errs[i])
+		}
+	}
+	if !engine.SameNodeKeyForTest(nodes[0], nodes[1]) || !engine.SameNodeKeyForTest(nodes[1], nodes[0]) {
+		t.Fatal("the replicas seal with different node keys")
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "node.key")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a replica on PostgreSQL wrote node.key to its data dir (stat: %v)", err)
+		}
+	}
+}
+
+// TestReplicaTakesOverTheConnections: a replica started with a data dir
+// of its own, once the first is gone, syncs on the connections the first
+// made: it opens their keys, kept sealed with the node key, which it
+// finds in the database.
+func TestReplicaTakesOverTheConnections(t *testing.T) {
+	url := pgtest.URL(t)
+	a := startNode(t, "Acme", &clock{}, onDatabase(url))
+	b := startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(ctx, code, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	a.stop()
+	a2 := replicaOf(t, a, "Acme", url)
+	ids, err := a2.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("the Company project's tasks: %v, %v", ids, err)
+	}
+	src, err := a2.et().Get(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := exalate(t, a2, src.URL)
+	if _, err := b.et().Get(ctx, done.RemoteKey); err != nil {
+		t.Errorf("the twin on Globex: %v", err)
+	}
+}
+
+// TestSQLiteKeepsItsNodeKeyFile: on SQLite the node key stays in node.key
+// beside the database, none in it, and a data dir from before the key
+// could live in the database (schema 12: no node_key table) opens with
+// its key and its connections as they were.
+func TestSQLiteKeepsItsNodeKeyFile(t *testing.T) {
+	a, _, connA, _ := connected(t)
+	ctx := ctxFor(t)
+	keyFile := filepath.Join(a.dir, "node.key")
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatalf("the SQLite node's node.key: %v", err)
+	}
+	if n := dbCount(t, a, `SELECT COUNT(*) FROM node_key`); n != 0 {
+		t.Errorf("%d node keys in the SQLite database, want none (the key stays in its file)", n)
+	}
+	connKey, err := engine.ConnectionKeyForTest(ctx, a.Node, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the layout of schema 12.
+	db := a.Store().DB()
+	for _, q := range []string{`DROP TABLE node_key`, `DELETE FROM schema_migrations WHERE version >= 13`} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.stop()
+	a.start(t, "Acme")
+	if again, err := os.ReadFile(keyFile); err != nil || string(again) != string(key) {
+		t.Fatalf("node.key after reopening the old layout: changed %v, err %v", string(again) != string(key), err)
+	}
+	if got, err := engine.ConnectionKeyForTest(ctx, a.Node, connA.ID); err != nil || string(got) != string(connKey) {
+		t.Fatalf("the connection key after reopening: same %v, err %v", string(got) == string(connKey), err)
+	}
+	if n := dbCount(t, a, `SELECT COUNT(*) FROM node_key`); n != 0 {
+		t.Errorf("%d node keys in the migrated SQLite database, want none", n)
+	}
+}
+
