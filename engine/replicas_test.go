@@ -168,4 +168,3 @@ func TestSQLiteKeepsItsNodeKeyFile(t *testing.T) {
 		t.Errorf("%d node keys in the migrated SQLite database, want none", n)
 	}
 }
-
