@@ -3,12 +3,15 @@ package engine_test
 import (
 	"context"
 	"errors"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/internal/trackers"
 	"github.com/tandem-sync/tandem/store/pgtest"
@@ -166,5 +169,118 @@ func TestSQLiteKeepsItsNodeKeyFile(t *testing.T) {
 	}
 	if n := dbCount(t, a, `SELECT COUNT(*) FROM node_key`); n != 0 {
 		t.Errorf("%d node keys in the migrated SQLite database, want none", n)
+	}
+}
+
+// countingChanges counts a node's reads of what changed in its tracker:
+// the work of change detection.
+type countingChanges struct {
+	*asana.Tracker
+	n *atomic.Int64
+}
+
+func (c countingChanges) Changes(ctx context.Context, project, cursor string) (engine.Changes, error) {
+	c.n.Add(1)
+	return c.Tracker.Changes(ctx, project, cursor)
+}
+
+// countChanges has a node count its reads of what changed into n.
+func countChanges(n *atomic.Int64) func(*testNode) {
+	return func(t *testNode) {
+		t.wrap = func(tr *asana.Tracker) engine.Tracker { return countingChanges{tr, n} }
+	}
+}
+
+// TestOneReplicaDetects: of two replicas of a node, one detects changes,
+// the other not at all; when the one detecting stops, the other takes
+// over and syncs the next change.
+func TestOneReplicaDetects(t *testing.T) {
+	url := pgtest.URL(t)
+	var firstReads, secondReads atomic.Int64
+	a := startNode(t, "Acme", &clock{}, countChanges(&firstReads), onDatabase(url))
+	b := startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(ctx, code, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	a2 := replicaOf(t, a, "Acme", url, countChanges(&secondReads))
+	from := firstReads.Load()
+	eventually(t, "20 rounds of change detection on the first replica", func() bool { return firstReads.Load() >= from+20 })
+	if n := secondReads.Load(); n != 0 {
+		t.Fatalf("the second replica read the tracker's changes %d times while the first detected", n)
+	}
+
+	a.stop()
+	if _, err := a2.SetTrigger(ctx, connA.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	made, err := a2.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "Made after the leader stopped"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the second replica to sync the new task", func() bool {
+		return dbCount(t, a2, `SELECT COUNT(*) FROM sync_events WHERE direction = 'out' AND entity_id = ?`, made.ID) > 0
+	})
+	if secondReads.Load() == 0 {
+		t.Error("the new task synced, but the second replica never read the changes")
+	}
+}
+
+// named is the database URL with an application_name, so a test can find
+// one replica's sessions in pg_stat_activity.
+func named(t *testing.T, url, name string) string {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestDetectionMovesWhenTheLeadersSessionDies: the database ends every
+// session of the replica detecting changes, as it does when that process
+// is killed or cut off; the other replica takes the lead, and the first,
+// its lead gone, detects no more.
+func TestDetectionMovesWhenTheLeadersSessionDies(t *testing.T) {
+	url := pgtest.URL(t)
+	var firstReads, secondReads atomic.Int64
+	a := startNode(t, "Acme", &clock{}, countChanges(&firstReads), onDatabase(named(t, url, "first")))
+	b := startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	if _, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"}); err != nil {
+		t.Fatal(err)
+	} else if _, err := b.Accept(ctx, code, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	a2 := replicaOf(t, a, "Acme", named(t, url, "second"), countChanges(&secondReads))
+	from := firstReads.Load()
+	eventually(t, "rounds of change detection on the first replica", func() bool { return firstReads.Load() >= from+5 })
+
+	db := a2.Store().DB()
+	eventually(t, "the second replica to take the lead", func() bool {
+		if secondReads.Load() > 0 {
+			return true
+		}
+		// The first may take the lead back before the second tries: cut
+		// it off again.
+		if _, err := db.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE application_name = 'first'`); err != nil {
+			t.Fatal(err)
+		}
+		return false
+	})
+	// A round the first had started may finish; then it reads no more.
+	mark := secondReads.Load()
+	eventually(t, "rounds on the second replica", func() bool { return secondReads.Load() >= mark+5 })
+	firstNow, mark := firstReads.Load(), secondReads.Load()
+	eventually(t, "more rounds on the second replica", func() bool { return secondReads.Load() >= mark+20 })
+	if n := firstReads.Load() - firstNow; n != 0 {
+		t.Errorf("the first replica read the changes %d times after the second took the lead", n)
 	}
 }
