@@ -85,8 +85,8 @@ type hooks struct {
 	// leads reports whether this replica leads (leader.go): only the
 	// leader keeps the webhooks; any replica takes deliveries.
 	leads func() bool
-	check  time.Duration
-	retry  time.Duration
+	check time.Duration
+	retry time.Duration
 
 	mu      sync.Mutex
 	subs    map[string]*hookSub // by project
