@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	neturl "net/url"
 	"os"
@@ -282,5 +283,49 @@ func TestDetectionMovesWhenTheLeadersSessionDies(t *testing.T) {
 	eventually(t, "more rounds on the second replica", func() bool { return secondReads.Load() >= mark+20 })
 	if n := firstReads.Load() - firstNow; n != 0 {
 		t.Errorf("the first replica read the changes %d times after the second took the lead", n)
+	}
+}
+
+// replicaTestJob is a job no worker of the node knows: one the test marks
+// running, as a replica at work on it does.
+type replicaTestJob struct{}
+
+func (replicaTestJob) Kind() string { return "replica_test_job" }
+
+// TestSecondReplicaLeavesTheFirstsRunningJobs: a replica starting on the
+// database does not take the jobs another replica is running for ones a
+// killed run left behind, as the start-up requeue of a SQLite node does:
+// the job stays running, to River's rescue should its replica die.
+func TestSecondReplicaLeavesTheFirstsRunningJobs(t *testing.T) {
+	url := pgtest.URL(t)
+	a := startNode(t, "Acme", &clock{}, onDatabase(url))
+	ctx := ctxFor(t)
+	inserter, err := a.Store().NewRiverClient(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobID int64
+	err = a.Store().InTx(ctx, func(tx *sql.Tx) error {
+		res, err := inserter.InsertTx(ctx, tx, replicaTestJob{}, nil)
+		if err != nil {
+			return err
+		}
+		jobID = res.Job.ID
+		// Running, as a replica's fetch leaves it; committed so, no
+		// worker ever sees it available.
+		_, err = tx.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1,
+			attempted_at = now(), attempted_by = ARRAY['acme-1'] WHERE id = ?`, jobID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicaOf(t, a, "Acme", url)
+	var state string
+	if err := a.Store().DB().QueryRowContext(ctx, `SELECT state FROM river_job WHERE id = ?`, jobID).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "running" {
+		t.Errorf("the first replica's running job is %s after the second started, want running", state)
 	}
 }
