@@ -4,15 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
+	"net/http"
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
+	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/internal/trackers"
 	"github.com/tandem-sync/tandem/store/pgtest"
@@ -327,5 +331,64 @@ func TestSecondReplicaLeavesTheFirstsRunningJobs(t *testing.T) {
 	}
 	if state != "running" {
 		t.Errorf("the first replica's running job is %s after the second started, want running", state)
+	}
+}
+
+// TestFollowerKnowsTheLeadersNewWebhook: a delivery for a webhook the
+// leader established after another replica started reaches that replica
+// (behind a load balancer, any may get it): the replica finds the token
+// in the database and checks the signature, where answering 410 Gone to
+// an unknown token would have the tracker delete a live webhook.
+func TestFollowerKnowsTheLeadersNewWebhook(t *testing.T) {
+	url := pgtest.URL(t)
+	hooked := func(n *testNode) {
+		n.config = func(c *engine.Config) {
+			c.Poll, c.PollMax, c.Webhooks, c.HookPollMax = testPoll, testPollMax, true, testHookPollMax
+		}
+	}
+	a := startNode(t, "Acme", &clock{}, hooked, onDatabase(url))
+	a2 := replicaOf(t, a, "Acme", url, hooked)
+	b := startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(ctx, code, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	waitHooked(t, a, connA.LocalProject)
+	if n := a2.Hooks().Alive; n != 0 {
+		t.Fatalf("the follower keeps %d webhooks, want none (the leader keeps them)", n)
+	}
+	var token string
+	if err := a2.Store().DB().QueryRowContext(ctx, `SELECT token FROM webhooks`).Scan(&token); err != nil {
+		t.Fatal(err)
+	}
+	events := `{"events":[{"action":"changed","resource":{"gid":"1","resource_type":"task"}}]}`
+	for _, tc := range []struct {
+		token, signature string
+		want             int
+	}{
+		{token, sandbox.Sign("not the secret", []byte(events)), http.StatusUnauthorized},
+		{"made-up", sandbox.Sign("not the secret", []byte(events)), http.StatusGone},
+	} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a2.url+engine.PathHooks+tc.token, strings.NewReader(events))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Hook-Signature", tc.signature)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("a forged delivery on the follower for token %q: %d, want %d", tc.token, res.StatusCode, tc.want)
+		}
+	}
+	if n := a2.Hooks().Refused; n != 1 {
+		t.Errorf("the follower counted %d refused signatures, want 1", n)
 	}
 }
