@@ -97,6 +97,7 @@ func (d *detector) runDetection(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if d.leader.leading(ctx) {
+				d.requeueOrphans(ctx)
 				d.round(ctx, false)
 			}
 		case <-d.kick:

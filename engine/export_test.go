@@ -23,3 +23,7 @@ func SameNodeKeyForTest(a, b *Node) bool {
 	_, err := b.box.open(a.box.seal([]byte("tandem")))
 	return err == nil
 }
+
+// RiverClientIDForTest is the id of n's River client, which the jobs it
+// runs name in attempted_by.
+func RiverClientIDForTest(n *Node) string { return n.pipeline.river.ID() }

@@ -101,8 +101,9 @@ func (n *pipeline) startWorkers() error {
 	// rescue delay (apply and report are safe to run again): on SQLite,
 	// where this process is the only one, a job marked running is one its
 	// previous run left. On PostgreSQL it may be another replica's, at
-	// work: River's rescuer, run by River's leader among the replicas,
-	// makes a job running longer than rescueAfter available again.
+	// work: the leader requeues those whose replica is gone
+	// (requeueOrphans), and River's rescuer, as a last resort, any job
+	// running longer than rescueAfter.
 	if !n.st.Shared() {
 		if requeued, err := n.st.RequeueInterrupted(ctx); err != nil {
 			cancel()
@@ -111,7 +112,16 @@ func (n *pipeline) startWorkers() error {
 			n.log.Info("resuming sync steps an earlier run left unfinished", "jobs", requeued)
 		}
 	}
+	if n.st.Shared() {
+		// Taken before the client fetches a job: while this session
+		// lives, the jobs it runs are not another replica's to requeue.
+		if n.alive, err = n.st.HoldReplica(ctx, client.ID()); err != nil {
+			cancel()
+			return err
+		}
+	}
 	if err := client.Start(ctx); err != nil {
+		n.alive.Release()
 		cancel()
 		return fmt.Errorf("starting the job queue: %w", err)
 	}
@@ -128,6 +138,9 @@ func (n *pipeline) stopWorkers() {
 		return
 	}
 	defer n.stopRiver()
+	// Last: a job still running when the client gave up on it is then
+	// the leader's to requeue (requeueOrphans).
+	defer n.alive.Release()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if n.river.Stop(ctx) == nil {

@@ -80,3 +80,19 @@ func (l *leadership) release() {
 	l.lead.Release()
 	l.lead = nil
 }
+
+// requeueOrphans has the jobs a dead replica left running run again now
+// (store.RequeueOrphaned), on PostgreSQL, where no replica requeues
+// running jobs at its start; the leader does it on each tick.
+func (d *detector) requeueOrphans(ctx context.Context) {
+	if !d.st.Shared() {
+		return
+	}
+	n, err := d.st.RequeueOrphaned(ctx)
+	if err != nil && ctx.Err() == nil {
+		d.log.Warn("requeueing the steps a stopped replica left running", "err", err)
+	}
+	if n > 0 {
+		d.log.Info("resuming sync steps a stopped replica left unfinished", "jobs", n)
+	}
+}

@@ -318,7 +318,7 @@ func TestSecondReplicaLeavesTheFirstsRunningJobs(t *testing.T) {
 		// Running, as a replica's fetch leaves it; committed so, no
 		// worker ever sees it available.
 		_, err = tx.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1,
-			attempted_at = now(), attempted_by = ARRAY['acme-1'] WHERE id = ?`, jobID)
+			attempted_at = now(), attempted_by = ARRAY[?] WHERE id = ?`, engine.RiverClientIDForTest(a.Node), jobID)
 		return err
 	})
 	if err != nil {
@@ -391,4 +391,49 @@ func TestFollowerKnowsTheLeadersNewWebhook(t *testing.T) {
 	if n := a2.Hooks().Refused; n != 1 {
 		t.Errorf("the follower counted %d refused signatures, want 1", n)
 	}
+}
+
+// TestLeaderRequeuesAStoppedReplicasJobs: a job left running by a replica
+// that is gone (its session ended) runs again within a few ticks, made
+// available by the leader; a live replica's running job is left alone,
+// until that replica stops.
+func TestLeaderRequeuesAStoppedReplicasJobs(t *testing.T) {
+	url := pgtest.URL(t)
+	a := startNode(t, "Acme", &clock{}, onDatabase(url))
+	a2 := replicaOf(t, a, "Acme", url)
+	ctx := ctxFor(t)
+	inserter, err := a.Store().NewRiverClient(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := func(by string) int64 {
+		var id int64
+		err := a.Store().InTx(ctx, func(tx *sql.Tx) error {
+			res, err := inserter.InsertTx(ctx, tx, replicaTestJob{}, nil)
+			if err != nil {
+				return err
+			}
+			id = res.Job.ID
+			_, err = tx.ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1,
+				attempted_at = now(), attempted_by = ARRAY[?] WHERE id = ?`, by, id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	stillRunning := func(id int64, by string) bool {
+		return dbCount(t, a, `SELECT COUNT(*) FROM river_job WHERE id = ? AND state = 'running'
+			AND attempted_by[array_upper(attempted_by, 1)] = ?`, id, by) == 1
+	}
+	second := engine.RiverClientIDForTest(a2.Node)
+	dead := running("a-replica-gone")
+	live := running(second)
+	eventually(t, "the leader to requeue the gone replica's job", func() bool { return !stillRunning(dead, "a-replica-gone") })
+	if !stillRunning(live, second) {
+		t.Fatal("the leader requeued the job a live replica is running")
+	}
+	a2.stop()
+	eventually(t, "the leader to requeue the stopped replica's job", func() bool { return !stillRunning(live, second) })
 }
