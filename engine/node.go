@@ -32,12 +32,13 @@ const dbFileName = "tandem.db"
 
 // Config configures a node.
 type Config struct {
-	// DataDir holds the SQLite file and the node key; created 0700.
+	// DataDir holds the attachments in transit and, unless Database says
+	// otherwise, the SQLite file and the node key; created 0700.
 	DataDir string
-	// Database, if set, is the node's database in place of the SQLite
-	// file in DataDir: a postgres:// URL, shared by the node's replicas
-	// (each with a DataDir of its own, for attachments in transit), which
-	// keep the node key in it.
+	// Database is the node's database: a SQLite file's path or a
+	// postgres:// URL (store.Open takes either); "" means the SQLite file
+	// in DataDir. On PostgreSQL it is shared by the node's replicas, each
+	// with a DataDir of its own, and holds the node key (loadNodeKey).
 	Database string
 	// Name is the instance name other admins see ("Acme"). Required on
 	// first start; later starts may rename.
