@@ -53,6 +53,9 @@ type detector struct {
 	// webhooks.
 	kick chan struct{}
 	want func(projects []string)
+	// leader is this replica's hold on the lead: only the leader detects
+	// (leader.go).
+	leader *leadership
 
 	stop    context.CancelFunc
 	running sync.WaitGroup
@@ -63,8 +66,12 @@ type detector struct {
 func (n *Node) startDetector(every, maxEvery time.Duration) {
 	d := &detector{st: n.st, log: n.log, now: n.now, entities: n.entities, applying: &n.applying, writing: &n.writing,
 		prepare: n.prepare, recordDeleted: n.recordDeleted, connRules: n.connections.connRules,
-		watched: n.pipeline.hub.listening, sched: newSchedule(every, maxEvery)}
+		watched: n.pipeline.hub.listening, sched: newSchedule(every, maxEvery),
+		leader: &leadership{st: n.st, log: n.log}}
 	n.startHooks(d, every) // before the detector runs: it reads their kick
+	if h := n.hooks; h != nil {
+		d.leader.gained = h.reload
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	d.running.Go(func() { d.runDetection(ctx, every) })
@@ -74,18 +81,29 @@ func (n *Node) startDetector(every, maxEvery time.Duration) {
 
 // runDetection asks the tracker what changed on the active connections'
 // projects until ctx ends: every poll interval it looks at each project
-// due (schedule), once for all the connections on it.
+// due (schedule), once for all the connections on it — while this replica
+// leads (leader.go), which it checks, or tries to become, on each tick.
 func (d *detector) runDetection(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	defer func() {
+		if d.leader.leads() {
+			d.leader.release()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.round(ctx, false)
+			if d.leader.leading(ctx) {
+				d.requeueOrphans(ctx)
+				d.round(ctx, false)
+			}
 		case <-d.kick:
-			d.round(ctx, true)
+			if d.leader.leads() {
+				d.round(ctx, true)
+			}
 		}
 	}
 }

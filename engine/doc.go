@@ -9,7 +9,8 @@
 //
 //   - node.go: the instance (created on first start with an admin token kept
 //     only as a hash) on a data dir holding the store and node.key, which
-//     seals connection keys at rest (secrets.go).
+//     seals connection keys at rest (secrets.go); on PostgreSQL the store
+//     and the key are in the database, shared by the node's replicas.
 //   - connections.go: Invite, Accept, Redeem, Connect and the connection
 //     lifecycle (DESIGN.md §4). An invitation code (invitation.go) carries a
 //     one-time secret; redeeming it derives the connection key from the

@@ -57,6 +57,16 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 // calls. One item's syncs still go one after another (see send).
 const jobWorkers = 16
 
+// jobTimeout is the longest one try of a step may run: an apply copying
+// many large attachments takes minutes.
+const jobTimeout = 30 * time.Minute
+
+// rescueAfter is how long a job may stay running, on PostgreSQL, before
+// River's rescuer takes it for the job of a replica that died and runs it
+// again: above jobTimeout, so that no live replica's try is taken from it
+// (River's default would be jobTimeout and another hour).
+const rescueAfter = jobTimeout + 5*time.Minute
+
 // startWorkers starts the node's River client with the pipeline's workers.
 func (n *pipeline) startWorkers() error {
 	workers := river.NewWorkers()
@@ -72,26 +82,46 @@ func (n *pipeline) startWorkers() error {
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[deletedArgs]) error {
 		return n.sendDeleted(ctx, j.Args)
 	}))
-	client, err := n.st.NewRiverClient(&river.Config{
+	cfg := &river.Config{
 		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jobWorkers}},
 		Workers:     workers,
 		RetryPolicy: retryPolicy{},
 		MaxAttempts: 10_000,
-		JobTimeout:  30 * time.Minute,
-	})
+		JobTimeout:  jobTimeout,
+	}
+	if n.st.Shared() {
+		cfg.RescueStuckJobsAfter = rescueAfter
+	}
+	client, err := n.st.NewRiverClient(cfg)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	// A step a killed run left half done resumes now, not after River's
-	// hour-long rescue delay (apply and report are safe to run again).
-	if requeued, err := n.st.RequeueInterrupted(ctx); err != nil {
-		cancel()
-		return err
-	} else if requeued > 0 {
-		n.log.Info("resuming sync steps an earlier run left unfinished", "jobs", requeued)
+	// rescue delay (apply and report are safe to run again): on SQLite,
+	// where this process is the only one, a job marked running is one its
+	// previous run left. On PostgreSQL it may be another replica's, at
+	// work: the leader requeues those whose replica is gone
+	// (requeueOrphans), and River's rescuer, as a last resort, any job
+	// running longer than rescueAfter.
+	if !n.st.Shared() {
+		if requeued, err := n.st.RequeueInterrupted(ctx); err != nil {
+			cancel()
+			return err
+		} else if requeued > 0 {
+			n.log.Info("resuming sync steps an earlier run left unfinished", "jobs", requeued)
+		}
+	}
+	if n.st.Shared() {
+		// Taken before the client fetches a job: while this session
+		// lives, the jobs it runs are not another replica's to requeue.
+		if n.alive, err = n.st.HoldReplica(ctx, client.ID()); err != nil {
+			cancel()
+			return err
+		}
 	}
 	if err := client.Start(ctx); err != nil {
+		n.alive.Release()
 		cancel()
 		return fmt.Errorf("starting the job queue: %w", err)
 	}
@@ -108,6 +138,9 @@ func (n *pipeline) stopWorkers() {
 		return
 	}
 	defer n.stopRiver()
+	// Last: a job still running when the client gave up on it is then
+	// the leader's to requeue (requeueOrphans).
+	defer n.alive.Release()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if n.river.Stop(ctx) == nil {

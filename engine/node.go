@@ -32,8 +32,14 @@ const dbFileName = "tandem.db"
 
 // Config configures a node.
 type Config struct {
-	// DataDir holds the SQLite file and the node key; created 0700.
+	// DataDir holds the attachments in transit and, unless Database says
+	// otherwise, the SQLite file and the node key; created 0700.
 	DataDir string
+	// Database is the node's database: a SQLite file's path or a
+	// postgres:// URL (store.Open takes either); "" means the SQLite file
+	// in DataDir. On PostgreSQL it is shared by the node's replicas, each
+	// with a DataDir of its own, and holds the node key (loadNodeKey).
+	Database string
 	// Name is the instance name other admins see ("Acme"). Required on
 	// first start; later starts may rename.
 	Name string
@@ -185,10 +191,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	} else if removed > 0 {
 		n.log.Info("removed the attachments in transit an earlier run left behind", "files", removed)
 	}
-	if n.box, err = loadSecretBox(cfg.DataDir); err != nil {
+	database := cfg.Database
+	if database == "" {
+		database = filepath.Join(cfg.DataDir, dbFileName)
+	}
+	if n.st, err = store.Open(ctx, database); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if n.st, err = store.Open(ctx, filepath.Join(cfg.DataDir, dbFileName)); err != nil {
+	if n.box, err = loadNodeKey(ctx, n.st, cfg.DataDir, n.now()); err != nil {
+		n.st.Close()
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	if err := n.loadInstance(ctx); err != nil {

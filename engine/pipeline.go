@@ -50,6 +50,9 @@ type pipeline struct {
 	hub       hub
 	river     *river.Client[*sql.Tx]
 	stopRiver context.CancelFunc
+	// alive marks this replica's River client alive to the others while
+	// it runs (store.HoldReplica; PostgreSQL only).
+	alive *store.Lead
 
 	// writing is held, per item, while the sync writes to the tracker and
 	// records what it wrote, and while changes are read, so a reader never

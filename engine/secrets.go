@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -12,16 +13,44 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/tandem-sync/tandem/store"
 )
 
-// keyFileName is the node's master key inside its data dir. Connection keys
-// are stored in SQLite encrypted with it, so a copy of the database alone
-// reveals no connection's key.
+// keyFileName is the node's master key inside its data dir, on SQLite.
+// Connection keys are stored in the database encrypted with it, so a copy
+// of the SQLite file alone reveals no connection's key. On PostgreSQL the
+// key is kept in the database instead (loadNodeKey).
 const keyFileName = "node.key"
 
 // secretBox encrypts secrets the node must keep usable (connection keys)
 // with AES-256-GCM under the node's master key.
 type secretBox struct{ aead cipher.AEAD }
+
+// loadNodeKey opens the node's secret box with its master key: on SQLite
+// the file node.key in dir, created (mode 0600) on first start; on
+// PostgreSQL, where several replicas with data dirs of their own are one
+// node, the key kept in the database (store.NodeKey), stored by the first
+// replica to start: the others, starting at the same time or later, get
+// that one.
+func loadNodeKey(ctx context.Context, st *store.Store, dir string, now time.Time) (*secretBox, error) {
+	if !st.Shared() {
+		return loadSecretBox(dir)
+	}
+	candidate := make([]byte, 32)
+	if _, err := rand.Read(candidate); err != nil {
+		return nil, err
+	}
+	key, _, err := st.NodeKey(ctx, candidate, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("the node key in the database is damaged (%d bytes, want 32)", len(key))
+	}
+	return newSecretBox(key)
+}
 
 // loadSecretBox reads the master key from dir, creating it (mode 0600) on
 // first start.
@@ -54,6 +83,11 @@ func loadSecretBox(dir string) (*secretBox, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("the node key %s is damaged (%d bytes, want 32)", path, len(key))
 	}
+	return newSecretBox(key)
+}
+
+// newSecretBox is the box sealing with key (32 bytes).
+func newSecretBox(key []byte) (*secretBox, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
@@ -82,7 +116,7 @@ func (b *secretBox) open(sealed []byte) ([]byte, error) {
 	}
 	out, err := b.aead.Open(nil, sealed[:n], sealed[n:], nil)
 	if err != nil {
-		return nil, errors.New("sealed secret does not open with this node's key (was node.key replaced?)")
+		return nil, errors.New("sealed secret does not open with this node's key (was the node key replaced?)")
 	}
 	return out, nil
 }

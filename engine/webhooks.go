@@ -82,8 +82,11 @@ type hooks struct {
 	target string // the node's URL + PathHooks
 	sched  *schedule
 	kick   chan struct{} // the detector's
-	check  time.Duration
-	retry  time.Duration
+	// leads reports whether this replica leads (leader.go): only the
+	// leader keeps the webhooks; any replica takes deliveries.
+	leads func() bool
+	check time.Duration
+	retry time.Duration
 
 	mu      sync.Mutex
 	subs    map[string]*hookSub // by project
@@ -128,7 +131,7 @@ func (n *Node) startHooks(d *detector, every time.Duration) {
 		return
 	}
 	h := &hooks{st: n.st, box: n.box, log: n.log, now: n.now, wh: wh,
-		target: strings.TrimRight(n.inst.URL, "/") + PathHooks, sched: d.sched, kick: make(chan struct{}, 1),
+		target: strings.TrimRight(n.inst.URL, "/") + PathHooks, sched: d.sched, kick: make(chan struct{}, 1), leads: d.leader.leads,
 		check: orDefault(n.cfg.HookCheck, DefaultHookCheck), retry: orDefault(n.cfg.HookRetry, DefaultHookRetry),
 		subs: map[string]*hookSub{}, tokens: map[string]*hookSub{}, retryAt: map[string]time.Time{},
 		changed: make(chan struct{}, 1)}
@@ -198,7 +201,13 @@ func (h *hooks) run(ctx context.Context, every time.Duration) {
 // upkeep is one pass over the webhooks. The tracker calls are made here,
 // one at a time, never in change detection's way.
 func (h *hooks) upkeep(ctx context.Context) {
-	if !h.loaded {
+	if !h.leads() {
+		return
+	}
+	h.mu.Lock()
+	loaded := h.loaded
+	h.mu.Unlock()
+	if !loaded {
 		if err := h.load(ctx); err != nil {
 			if ctx.Err() == nil {
 				h.log.Error("webhooks: reading the stored ones", "err", err)
@@ -247,8 +256,10 @@ func (h *hooks) upkeep(ctx context.Context) {
 	}
 }
 
-// load reads the webhooks a previous run established; each is checked on
-// the first pass (its deliveries may have failed while the node was down).
+// load reads the webhooks established by a previous run, or by the
+// replica that led before this one, in place of those known; each is
+// checked on the first pass (its deliveries may have failed while the
+// node was down).
 func (h *hooks) load(ctx context.Context) error {
 	stored, err := h.st.Webhooks(ctx)
 	if err != nil {
@@ -256,6 +267,12 @@ func (h *hooks) load(ctx context.Context) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	subs, tokens := map[string]*hookSub{}, map[string]*hookSub{}
+	for t, s := range h.tokens {
+		if s.pending {
+			tokens[t] = s
+		}
+	}
 	for _, w := range stored {
 		secret, err := h.box.open(w.Secret)
 		if err != nil {
@@ -263,11 +280,24 @@ func (h *hooks) load(ctx context.Context) error {
 			continue
 		}
 		s := &hookSub{project: w.Project, token: w.Token, trackerID: w.TrackerID, secret: secret}
-		h.subs[w.Project], h.tokens[w.Token] = s, s
+		subs[w.Project], tokens[w.Token] = s, s
 		h.sched.hook(w.Project, true)
 	}
-	h.loaded = true
+	for p := range h.subs {
+		if subs[p] == nil {
+			h.sched.hook(p, false)
+		}
+	}
+	h.subs, h.tokens, h.loaded = subs, tokens, true
 	return nil
+}
+
+// reload has the next upkeep read the webhooks again: this replica took
+// the lead, and the one that led before may have changed them.
+func (h *hooks) reload(context.Context) {
+	h.mu.Lock()
+	h.loaded = false
+	h.mu.Unlock()
 }
 
 // subscribe establishes a webhook on project. Leftovers of an earlier try
@@ -422,6 +452,12 @@ func (h *hooks) deliver(token, signature string, body []byte) error {
 		secret = s.secret
 	}
 	h.mu.Unlock()
+	if s == nil {
+		s = h.lookup(token)
+		if s != nil {
+			secret = s.secret
+		}
+	}
 	if s == nil || secret == nil {
 		return ErrHookUnknown
 	}
@@ -448,6 +484,38 @@ func (h *hooks) deliver(token, signature string, body []byte) error {
 		}
 	}
 	return nil
+}
+
+// lookup finds a token this replica does not know in the database, on
+// PostgreSQL: the replica leading may have established its webhook after
+// this one read them, and a delivery answered ErrHookUnknown (410 Gone)
+// would have the tracker delete a live webhook. Found, it is known from
+// then on. On SQLite the one process knows every webhook.
+func (h *hooks) lookup(token string) *hookSub {
+	if !h.st.Shared() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w, err := h.st.WebhookByToken(ctx, token)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			h.log.Warn("webhooks: looking up a delivery's token", "err", err)
+		}
+		return nil
+	}
+	secret, err := h.box.open(w.Secret)
+	if err != nil {
+		return nil
+	}
+	s := &hookSub{project: w.Project, token: w.Token, trackerID: w.TrackerID, secret: secret}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if known := h.tokens[token]; known != nil {
+		return known
+	}
+	h.tokens[token] = s
+	return s
 }
 
 func (h *hooks) state() HookState {

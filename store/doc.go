@@ -57,6 +57,16 @@
 // (see NewRiverClient). riverpgxv5 would need pgx.Tx transactions, a
 // second code path through every query taking a transaction.
 //
+// # Replicas
+//
+// Several processes may work one PostgreSQL database as one node
+// (Shared): replicas.go keeps what they share that is not data — the node
+// key (NodeKey, inserted if absent, then read), roles one of them plays at
+// a time (TryLead: a session-level advisory lock, freed by the server when
+// the holder's session ends) and which River clients are alive
+// (HoldReplica, RequeueOrphaned). Migrations run under a session lock, so
+// replicas starting at once migrate one after the other.
+//
 // Times are stored as fixed-width RFC 3339 text in UTC (nanosecond digits
 // always present) so that comparing the text in SQL compares the instants.
 package store

@@ -64,8 +64,9 @@ func (s *Store) NewRiverClient(cfg *river.Config) (*river.Client[*sql.Tx], error
 // and returns how many there were. River would rescue them only after
 // RescueStuckJobsAfter, an hour with the node's job timeout, and the syncs
 // would stall that long without an error to show. One process works a
-// node's database, so at its start a running job is certainly orphaned.
-// Call it before the River client starts.
+// SQLite file, so at its start a running job is certainly orphaned. Call
+// it before the River client starts, and only where the database is not
+// Shared: on PostgreSQL a running job may be another replica's, at work.
 func (s *Store) RequeueInterrupted(ctx context.Context) (int, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
 	if err != nil {

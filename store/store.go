@@ -103,8 +103,24 @@ func (s *Store) init(ctx context.Context) error {
 	return s.migrate(ctx)
 }
 
-// migrate applies tandem's migrations, then River's.
+// migrate applies tandem's migrations, then River's. On PostgreSQL it
+// holds a session-level advisory lock meanwhile: replicas starting at once
+// on one database migrate one after the other (River's migrations, run in
+// two sessions at once, fail on the types they both create), the later
+// ones finding nothing left to do.
 func (s *Store) migrate(ctx context.Context) error {
+	if s.dialect.postgres() {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate database %s: %w", s.path, err)
+		}
+		// Closed, not returned to the pool: its session, and the lock
+		// with it, ends.
+		defer discard(conn)
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, roleKey("migrate")); err != nil {
+			return fmt.Errorf("migrate database %s: waiting for another replica's migration: %w", s.path, err)
+		}
+	}
 	if err := migrate(ctx, s.db, s.dialect); err != nil {
 		return fmt.Errorf("migrate database %s: %w", s.path, err)
 	}

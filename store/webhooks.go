@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -39,6 +41,23 @@ func (s *Store) Webhooks(ctx context.Context) ([]Webhook, error) {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
 	return hooks, nil
+}
+
+// WebhookByToken is the webhook whose delivery URL ends in token;
+// ErrNotFound if there is none.
+func (s *Store) WebhookByToken(ctx context.Context, token string) (Webhook, error) {
+	var w Webhook
+	var at string
+	err := s.db.QueryRowContext(ctx, `SELECT project, token, tracker_id, secret, created_at FROM webhooks WHERE token = ?`, token).
+		Scan(&w.Project, &w.Token, &w.TrackerID, &w.Secret, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, ErrNotFound
+	}
+	if err != nil {
+		return w, fmt.Errorf("the webhook of a token: %w", err)
+	}
+	w.CreatedAt, err = parseTime(at)
+	return w, err
 }
 
 // PutWebhook records a project's webhook, in place of any it had.
