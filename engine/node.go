@@ -32,8 +32,13 @@ const dbFileName = "tandem.db"
 
 // Config configures a node.
 type Config struct {
-	// DataDir holds the SQLite file and the node key; created 0700.
+	// DataDir holds the node key, the attachments in transit and, unless
+	// Database says otherwise, the SQLite file; created 0700.
 	DataDir string
+	// Database is the node's database: a SQLite file's path or a
+	// postgres:// URL (store.Open takes either); "" means the SQLite file
+	// in DataDir. The engine hands it to the store and knows no more.
+	Database string
 	// Name is the instance name other admins see ("Acme"). Required on
 	// first start; later starts may rename.
 	Name string
@@ -188,7 +193,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if n.box, err = loadSecretBox(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if n.st, err = store.Open(ctx, filepath.Join(cfg.DataDir, dbFileName)); err != nil {
+	database := cfg.Database
+	if database == "" {
+		database = filepath.Join(cfg.DataDir, dbFileName)
+	}
+	if n.st, err = store.Open(ctx, database); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	if err := n.loadInstance(ctx); err != nil {

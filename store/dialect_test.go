@@ -137,7 +137,7 @@ func TestOpenPostgresKeepsThePasswordOutOfErrors(t *testing.T) {
 	} {
 		_, err := Open(t.Context(), spec)
 		if err == nil {
-			t.Fatalf("Open(%s) succeeded", redactURL(spec))
+			t.Fatalf("Open(%s) succeeded", RedactURL(spec))
 		}
 		if strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("error shows the password: %v", err)
