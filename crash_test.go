@@ -283,7 +283,7 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 	var dbs [2]nodeDB
 	for i, n := range h.nodes {
 		var err error
-		if dbs[i], err = readNodeDB(ctx, n.dir, h.conns[i]); err != nil {
+		if dbs[i], err = readNodeDB(ctx, n.databaseSpec(), h.conns[i]); err != nil {
 			t.Fatalf("%s's database: %v", n.name, err)
 		}
 		if dbs[i].integrity != nil {
