@@ -298,6 +298,9 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 		if dbs[i].pending != 0 {
 			t.Errorf("%s: %d writes still pending (pending_writes) after convergence", n.name, dbs[i].pending)
 		}
+		if _, err := os.Stat(filepath.Join(n.dir, "tandem.db")); n.database != "" && err == nil {
+			t.Errorf("%s made a SQLite file under --data though its database is PostgreSQL", n.name)
+		}
 		for _, u := range n.unexpectedExits() {
 			t.Errorf("%s: %s", n.name, u)
 		}
