@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/tracker"
 	"github.com/tandem-sync/tandem/internal/trackers"
+	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
 // trackerPairs are the pairs of trackers the two-node tests run over, one
@@ -79,10 +80,17 @@ func pairTests() []pairTest {
 }
 
 // forEachPair runs test over every pair of trackerPairs, as subtests
-// named after the pairs.
+// named after the pairs. With the nodes on PostgreSQL (pgnodes_test.go)
+// the pairs run in parallel: each has its own nodes, sandboxes and
+// databases, and most of their time is spent waiting on the server.
 func forEachPair(t *testing.T, test func(*testing.T, trackerPair)) {
 	for _, p := range trackerPairs() {
-		t.Run(p.name, func(t *testing.T) { test(t, p) })
+		t.Run(p.name, func(t *testing.T) {
+			if pgtest.NodesOnPostgres() {
+				t.Parallel()
+			}
+			test(t, p)
+		})
 	}
 }
 
