@@ -41,6 +41,17 @@ func onSQLiteOnly(t *testing.T, why string) {
 	}
 }
 
+// parallelOnPostgres marks t parallel when the nodes run on PostgreSQL:
+// the pair tests' subtests each have their own nodes, sandboxes and
+// databases, and spend most of their time waiting, so on PostgreSQL (in
+// .ci/run's tight budget) the pairs run at once. On SQLite they run one
+// after the other as always.
+func parallelOnPostgres(t *testing.T) {
+	if pgtest.NodesOnPostgres() {
+		t.Parallel()
+	}
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	pgtest.DropTemplates()
