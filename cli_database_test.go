@@ -33,7 +33,9 @@ func TestServeDatabaseErrors(t *testing.T) {
 		{"unreadable URL, from the environment", "", "postgres://tandem:" + secret + "@localhost:99999/tandem",
 			[]string{"TANDEM_DATABASE ", "postgres://tandem:xxxxx@localhost:99999/tandem", "postgres://USER:PASSWORD@HOST:PORT/DATABASE"}},
 		{"another engine's URL", "mysql://tandem:" + secret + "@localhost/tandem", "",
-			[]string{"--database: only postgres:// (or postgresql://) URLs"}},
+			[]string{"--database: not a database this node can use: write a PostgreSQL URL as postgres://"}},
+		{"a PostgreSQL URL mistyped", "postgres:/tandem:" + secret + "@localhost/tandem", "",
+			[]string{"--database: not a database this node can use"}},
 		{"password in the query", "postgres://tandem@" + closed + "/tandem?password=" + secret, "",
 			[]string{"--database: ", "password=xxxxx"}},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tandem-sync/tandem/store"
 )
@@ -26,7 +27,7 @@ func (f *nodeFlags) checkDatabase() error {
 			return fmt.Errorf("%s %s: %w", f.databaseFrom, store.RedactURL(f.database), err)
 		}
 	case looksLikeURL(f.database):
-		return fmt.Errorf("%s: only postgres:// (or postgresql://) URLs name a database; anything else is a SQLite file's path", f.databaseFrom)
+		return fmt.Errorf("%s: not a database this node can use: write a PostgreSQL URL as postgres://USER:PASSWORD@HOST:PORT/DATABASE; anything else is a SQLite file's path", f.databaseFrom)
 	default:
 		if abs, err := filepath.Abs(f.database); err == nil {
 			f.database = abs
@@ -35,10 +36,13 @@ func (f *nodeFlags) checkDatabase() error {
 	return nil
 }
 
-// looksLikeURL reports whether s has a scheme (mysql://…), which a SQLite
-// path given by mistake for a URL would otherwise silently become a file
-// named so.
+// looksLikeURL reports whether s has a scheme (mysql://…) or starts like
+// a PostgreSQL URL: given by mistake for one, it would otherwise silently
+// become a SQLite file named so.
 func looksLikeURL(s string) bool {
+	if l := strings.ToLower(s); strings.HasPrefix(l, "postgres:") || strings.HasPrefix(l, "postgresql:") {
+		return true // a PostgreSQL URL mistyped (postgres:/host, POSTGRES://)
+	}
 	for i, c := range s {
 		switch {
 		case c == ':':
