@@ -32,15 +32,6 @@ func nodeDatabase(t *testing.T) string {
 	})
 }
 
-// onSQLiteOnly skips a test that reaches into a node's SQLite file when
-// the nodes run on PostgreSQL, saying why.
-func onSQLiteOnly(t *testing.T, why string) {
-	t.Helper()
-	if pgtest.NodesOnPostgres() {
-		t.Skip("nodes on PostgreSQL: " + why)
-	}
-}
-
 // parallelOnPostgres marks t parallel when the nodes run on PostgreSQL:
 // the pair tests' subtests each have their own nodes, sandboxes and
 // databases, and spend most of their time waiting, so on PostgreSQL (in
