@@ -21,6 +21,12 @@ import (
 // nodeFlags are the flags of a node, with their environment twins.
 type nodeFlags struct {
 	data, listen, url, name, tracker string
+	// database is --database (or TANDEM_DATABASE): a SQLite file or a
+	// postgres:// URL; "" for the SQLite file under data.
+	database string
+	// databaseFrom is where database came from, for messages:
+	// "--database" or "TANDEM_DATABASE".
+	databaseFrom string
 	// kinds are every tracker kind's flags (internal/trackers).
 	kinds         trackers.Values
 	defaultType   string
@@ -36,19 +42,23 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run one node headless: its HTTP API for the console, other nodes and scripts",
 		Long: `Run one tandem node in the foreground. It keeps its state in one SQLite file
-under --data, serves the node API on --listen and fronts one tracker.
+under --data, or in the PostgreSQL database --database names, serves the node
+API on --listen and fronts one tracker. --data holds the node key and the log
+either way.
 
 The first start creates the instance (--name is required then) and prints the
 admin token once; keep it: the console and the client commands need it, and
 the node stores only its hash.`,
 		Example: `  ASANA_TOKEN=... tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001
   ASANA_TOKEN=... tandem serve --name Acme --asana-url http://127.0.0.1:8091/api/1.0 --url http://127.0.0.1:7001
-  JIRA_TOKEN=... tandem serve --name Globex --tracker jira --jira-url https://globex.atlassian.net --jira-email me@globex.com`,
+  JIRA_TOKEN=... tandem serve --name Globex --tracker jira --jira-url https://globex.atlassian.net --jira-email me@globex.com
+  TANDEM_DATABASE=postgres://tandem:PASSWORD@db.acme.internal:5432/tandem ASANA_TOKEN=... tandem serve --name Acme --data ./acme`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.data, "data", "", "data dir: the SQLite file and the node key (default: $XDG_DATA_HOME/tandem or ~/.local/share/tandem)")
+	fl.StringVar(&f.data, "data", "", "data dir: the node key, the log and, without --database, the SQLite file (default: $XDG_DATA_HOME/tandem or ~/.local/share/tandem)")
+	fl.StringVar(&f.database, "database", "", "the node's database: a SQLite file, or a PostgreSQL database's URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE, which must exist (or TANDEM_DATABASE; prefer it for a URL with a password: a flag's value is visible to every local user in ps; default: tandem.db under --data)")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:7001", "address to listen on")
 	fl.StringVar(&f.url, "url", "", "public base URL other nodes reach this one at (default: http://<listen address>)")
 	fl.StringVar(&f.name, "name", "", "instance name other admins see, e.g. Acme (required on first start)")
@@ -88,6 +98,9 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	if abs, err := filepath.Abs(f.data); err == nil {
 		f.data = abs
 	}
+	if err := f.checkDatabase(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (choose another with --listen)", f.listen, err)
@@ -113,11 +126,11 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
-	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Name: f.name, URL: f.url, Tracker: tracker,
+	node, err := engine.Open(ctx, engine.Config{DataDir: f.data, Database: f.database, Name: f.name, URL: f.url, Tracker: tracker,
 		Settings: settings, Vocabularies: trackers.Vocabularies(), AdminToken: f.adminToken, Logger: logger, Poll: f.poll, PollMax: f.pollMax, Webhooks: f.webhooks, DefaultType: f.defaultType, ProgressEvery: f.progressEvery})
 	cancel()
 	if err != nil {
-		return err
+		return f.databaseHint(err)
 	}
 	defer node.Close()
 
@@ -125,6 +138,9 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	info := node.Info()
 	fmt.Fprintf(w, "tandem node %q (%s) serving %s\n", info.Name, info.Tracker, info.URL)
 	fmt.Fprintf(w, "Data: %s (log: %s)\n", f.data, filepath.Join(f.data, logFileName))
+	if f.database != "" {
+		fmt.Fprintf(w, "Database: %s\n", f.databaseName())
+	}
 	if tok := node.AdminTokenOnce(); tok != "" {
 		fmt.Fprintf(w, "\nAdmin token (shown once, stored only as a hash; keep it):\n  %s\n\n", tok)
 		fmt.Fprintf(w, "Use it with the client commands:\n  export TANDEM_NODE=%s TANDEM_ADMIN_TOKEN=%s\n\n", info.URL, tok)

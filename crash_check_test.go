@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -275,10 +274,11 @@ type nodeDB struct {
 }
 
 // readNodeDB opens a stopped node's database with the store (as the node
-// would on its next start), runs PRAGMA integrity_check and reads the
+// would on its next start: spec, its file or URL), runs the integrity
+// check (PRAGMA integrity_check on SQLite) and reads the
 // connection's twins, events and pending writes.
-func readNodeDB(ctx context.Context, dir, connID string) (nodeDB, error) {
-	st, err := store.Open(ctx, filepath.Join(dir, "tandem.db"))
+func readNodeDB(ctx context.Context, spec, connID string) (nodeDB, error) {
+	st, err := store.Open(ctx, spec)
 	if err != nil {
 		return nodeDB{}, err
 	}

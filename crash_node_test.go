@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/store"
+	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
 // childEnv, set to 1, makes the test binary run tandem's main instead of
@@ -26,7 +29,26 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
+}
+
+// nodeDatabase is the database a node process runs on: "" (the SQLite
+// file under its --data) unless TANDEM_TEST_NODES=postgres (pgtest), then
+// a fresh PostgreSQL database of its own, dropped when t ends.
+func nodeDatabase(t *testing.T) string {
+	t.Helper()
+	if !pgtest.NodesOnPostgres() {
+		return ""
+	}
+	return pgtest.Template(t, "node", func(ctx context.Context, url string) error {
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			return err
+		}
+		return st.Close()
+	})
 }
 
 // freeLoopbackAddr picks a loopback port that is free now. A node keeps it
@@ -46,8 +68,11 @@ func freeLoopbackAddr(t *testing.T) string {
 // same data dir, address and flags after every kill.
 type procNode struct {
 	name, dir, url, adminToken string
-	args                       []string
-	out                        *os.File // every run's stdout and stderr, appended
+	// database is the node's TANDEM_DATABASE: "" for the SQLite file
+	// under dir, or a PostgreSQL URL (nodeDatabase).
+	database string
+	args     []string
+	out      *os.File // every run's stdout and stderr, appended
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -64,7 +89,7 @@ func newProcNode(t *testing.T, name, dir, asanaURL, asanaToken string) *procNode
 	t.Helper()
 	addr := freeLoopbackAddr(t)
 	n := &procNode{name: name, dir: filepath.Join(dir, name), url: "http://" + addr,
-		adminToken: "tdm_admin_crash_" + strings.ToLower(name) + "_0123456789"}
+		adminToken: "tdm_admin_crash_" + strings.ToLower(name) + "_0123456789", database: nodeDatabase(t)}
 	n.args = []string{"serve", "--name", name, "--data", n.dir, "--listen", addr, "--url", n.url,
 		"--asana-url", asanaURL, "--asana-token", asanaToken, "--admin-token", n.adminToken,
 		"--poll", "100ms", "--asana-rate-limit", "100000"}
@@ -85,7 +110,9 @@ func (n *procNode) start() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	cmd := exec.Command(os.Args[0], n.args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	// The database in the environment, as an admin would give a URL
+	// with a password (not in ps); TANDEM_DATABASE= (empty) for SQLite.
+	cmd.Env = append(os.Environ(), childEnv+"=1", "TANDEM_DATABASE="+n.database)
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", n.name, err)
@@ -104,6 +131,14 @@ func (n *procNode) start() error {
 		close(exited)
 	}()
 	return nil
+}
+
+// databaseSpec is what store.Open takes for the node's database.
+func (n *procNode) databaseSpec() string {
+	if n.database != "" {
+		return n.database
+	}
+	return filepath.Join(n.dir, "tandem.db")
 }
 
 // running reports whether the current run has not exited.

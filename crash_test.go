@@ -283,7 +283,7 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 	var dbs [2]nodeDB
 	for i, n := range h.nodes {
 		var err error
-		if dbs[i], err = readNodeDB(ctx, n.dir, h.conns[i]); err != nil {
+		if dbs[i], err = readNodeDB(ctx, n.databaseSpec(), h.conns[i]); err != nil {
 			t.Fatalf("%s's database: %v", n.name, err)
 		}
 		if dbs[i].integrity != nil {
@@ -297,6 +297,9 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 		}
 		if dbs[i].pending != 0 {
 			t.Errorf("%s: %d writes still pending (pending_writes) after convergence", n.name, dbs[i].pending)
+		}
+		if _, err := os.Stat(filepath.Join(n.dir, "tandem.db")); n.database != "" && err == nil {
+			t.Errorf("%s made a SQLite file under --data though its database is PostgreSQL", n.name)
 		}
 		for _, u := range n.unexpectedExits() {
 			t.Errorf("%s: %s", n.name, u)

@@ -102,6 +102,8 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 	// they record: one commit per result instead of two, and the stage log
 	// the same. A result delivered twice at once finds the other's commit.
 	var (
+		waiting      store.SyncEvent // set if Waiting was logged here
+		waitingAt    time.Time
 		finalizing   store.SyncEvent
 		finalizingAt time.Time
 		moved, done  bool
@@ -117,6 +119,20 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 			return nil
 		}
 		ev = cur
+		if stageIndex(ev.Stage) < stageIndex(StageWaiting) {
+			// The result overtook the sender's own record that it
+			// delivered the sync (the peer applied and reported before
+			// advance to Waiting committed, as a peer whose queue wakes
+			// at once can): the result is proof of delivery, so Waiting
+			// is logged here and the stage log reads the same on every
+			// timing.
+			waitingAt = n.now()
+			ev.Stage, ev.Error, ev.NextRetryAt = StageWaiting, "", time.Time{}
+			if err := n.st.UpdateSyncEvent(ctx, tx, ev, waitingAt); err != nil {
+				return err
+			}
+			waiting = ev
+		}
 		if stageIndex(ev.Stage) < stageIndex(StageFinalizing) || ev.Error != "" {
 			finalizingAt = n.now()
 			ev.Stage, ev.Error, ev.NextRetryAt = StageFinalizing, "", time.Time{}
@@ -190,6 +206,9 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 	}
 	for _, why := range res.Skipped {
 		n.log.Warn("not synced", "connection", c.ID, "event", ev.ID, "reason", why)
+	}
+	if waiting.ID != "" {
+		n.publish(waiting, waitingAt)
 	}
 	if moved {
 		n.publish(finalizing, finalizingAt)

@@ -31,6 +31,9 @@ type testNode struct {
 	asanaURL string
 	token    string // the admin token from the first start
 	dir      string
+	// database is the node's Config.Database: "" for the SQLite file in
+	// dir, or a PostgreSQL database (nodeDatabase), kept across restarts.
+	database string
 	clock    *clock
 	sb       *sandbox.Sandbox
 	srv      *api.Server
@@ -278,6 +281,9 @@ func (n *testNode) newTracker(t *testing.T) engine.Tracker {
 // restarted server would.
 func (n *testNode) start(t *testing.T, name string) {
 	t.Helper()
+	if n.database == "" {
+		n.database = nodeDatabase(t)
+	}
 	addr := "127.0.0.1:0"
 	if n.url != "" {
 		addr = strings.TrimPrefix(n.url, "http://")
@@ -292,7 +298,7 @@ func (n *testNode) start(t *testing.T, name string) {
 	if n.peer != nil {
 		peer = n.peer(peer)
 	}
-	cfg := engine.Config{DataDir: n.dir, Name: name, URL: n.url,
+	cfg := engine.Config{DataDir: n.dir, Database: n.database, Name: name, URL: n.url,
 		Tracker: tracker, Vocabularies: n.kindVocabularies(), DefaultType: n.defaultType, ProgressEvery: n.progressEvery, Now: n.clock.now, Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&n.log, nil)), HTTPClient: &http.Client{Transport: peer}}
 	if n.config != nil {
 		n.config(&cfg)

@@ -79,10 +79,14 @@ func pairTests() []pairTest {
 }
 
 // forEachPair runs test over every pair of trackerPairs, as subtests
-// named after the pairs.
+// named after the pairs; in parallel with the nodes on PostgreSQL
+// (parallelOnPostgres).
 func forEachPair(t *testing.T, test func(*testing.T, trackerPair)) {
 	for _, p := range trackerPairs() {
-		t.Run(p.name, func(t *testing.T) { test(t, p) })
+		t.Run(p.name, func(t *testing.T) {
+			parallelOnPostgres(t)
+			test(t, p)
+		})
 	}
 }
 
@@ -331,6 +335,7 @@ func pairTypeFallback(t *testing.T, p trackerPair) {
 func TestTrackerPairsTypes(t *testing.T) {
 	asanaPair, jira := pairOf(t, "asana"), pairOf(t, "jira")
 	t.Run("asana-asana", func(t *testing.T) {
+		parallelOnPostgres(t)
 		a, b, connA, _ := connectedPair(t, asanaPair.start, asanaPair.project)
 		for _, typ := range []string{"default_task", "milestone", "approval"} {
 			e, err := a.et().Create(ctxFor(t), engine.NewEntity{Project: connA.LocalProject, Type: typ, Summary: "a " + typ})
@@ -345,6 +350,7 @@ func TestTrackerPairsTypes(t *testing.T) {
 	})
 
 	t.Run("asana-jira", func(t *testing.T) {
+		parallelOnPostgres(t)
 		a, b, connA, connB := connectedPair(t, jira.start, jira.project)
 		ctx := ctxFor(t)
 		for _, c := range []struct{ from, want string }{
@@ -467,6 +473,7 @@ func TestTrackerPairsTypes(t *testing.T) {
 	})
 
 	t.Run("jira default type is a node setting", func(t *testing.T) {
+		parallelOnPostgres(t)
 		a, b, connA, _ := connectedPair(t, jira.start, jira.project, func(n *testNode) { n.defaultType = "Story" })
 		e, err := a.et().Create(ctxFor(t), engine.NewEntity{Project: connA.LocalProject, Type: "milestone", Summary: "a milestone"})
 		if err != nil {

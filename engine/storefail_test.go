@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
 // TestStoreFailureIsNotABadSignature: when the receiving node can't record
@@ -20,10 +21,19 @@ func TestStoreFailureIsNotABadSignature(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The store fails every nonce it is asked to record, as a full disk
-	// would; everything else still works.
-	if _, err := a.Store().DB().ExecContext(ctx,
-		`CREATE TRIGGER full_disk BEFORE INSERT ON nonces BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
-		t.Fatal(err)
+	// would; everything else still works. A trigger in each engine's SQL.
+	fail, fixed := []string{`CREATE TRIGGER full_disk BEFORE INSERT ON nonces BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`},
+		[]string{`DROP TRIGGER full_disk`}
+	if pgtest.NodesOnPostgres() {
+		fail = []string{`CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$`,
+			`CREATE TRIGGER full_disk BEFORE INSERT ON nonces FOR EACH ROW EXECUTE FUNCTION full_disk()`}
+		fixed = []string{`DROP TRIGGER full_disk ON nonces`}
+	}
+	for _, q := range fail {
+		if _, err := a.Store().DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	src := firstTask(t, a, c.LocalProject)
 	if _, err := a.Exalate(ctx, c.ID, src.ID); err != nil {
@@ -48,8 +58,10 @@ func TestStoreFailureIsNotABadSignature(t *testing.T) {
 		t.Error("a store failure was reported as a bad signature")
 	}
 
-	if _, err := a.Store().DB().ExecContext(ctx, `DROP TRIGGER full_disk`); err != nil {
-		t.Fatal(err)
+	for _, q := range fixed {
+		if _, err := a.Store().DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	start := time.Now()
 	waitSynchronized(t, a, src.ID)

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -57,8 +56,9 @@ func IsDatabaseURL(spec string) bool {
 	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
 }
 
-// redactURL is a PostgreSQL URL fit for messages: without its password.
-func redactURL(spec string) string {
+// RedactURL is a PostgreSQL URL fit for messages and logs: its password,
+// in the user part or the query, replaced by xxxxx.
+func RedactURL(spec string) string {
 	u, err := url.Parse(spec)
 	if err != nil {
 		return "postgres://(unparsable URL)"
@@ -83,18 +83,23 @@ const postgresPoolSize = 16
 // database/sql, with the store's ? placeholders rewritten) and the pgx
 // pool River listens for notifications on.
 func openPostgres(ctx context.Context, spec string) (*sql.DB, *pgxpool.Pool, error) {
-	cfg, err := pgx.ParseConfig(spec)
+	cfg, err := parseURL(spec)
 	if err != nil {
-		// pgx's message may quote the URL, password included.
-		return nil, nil, errors.New("invalid PostgreSQL URL")
+		return nil, nil, err
 	}
 	db := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(postgresPoolSize)
 	db.SetMaxIdleConns(4)
+	// Connect now, so that a server down, a password refused or a
+	// database missing is said at once, in words (connectError).
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, nil, connectError(err, cfg)
+	}
 	pcfg, err := pgxpool.ParseConfig(spec)
 	if err != nil {
 		_ = db.Close()
-		return nil, nil, errors.New("invalid PostgreSQL URL")
+		return nil, nil, ErrBadURL
 	}
 	// River hijacks one connection per client for LISTEN; see
 	// riverdatabasesql.NewWithPgxListener.
@@ -103,7 +108,7 @@ func openPostgres(ctx context.Context, spec string) (*sql.DB, *pgxpool.Pool, err
 	listener, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		_ = db.Close()
-		return nil, nil, fmt.Errorf("connect: %w", err)
+		return nil, nil, connectError(err, cfg)
 	}
 	return db, listener, nil
 }

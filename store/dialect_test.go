@@ -2,13 +2,17 @@ package store
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
 func TestRebind(t *testing.T) {
@@ -137,10 +141,62 @@ func TestOpenPostgresKeepsThePasswordOutOfErrors(t *testing.T) {
 	} {
 		_, err := Open(t.Context(), spec)
 		if err == nil {
-			t.Fatalf("Open(%s) succeeded", redactURL(spec))
+			t.Fatalf("Open(%s) succeeded", RedactURL(spec))
 		}
 		if strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("error shows the password: %v", err)
 		}
+	}
+}
+
+// TestOpenPostgresSaysWhatToFix: each way a PostgreSQL database can't be
+// used is one line naming the cause and what to do, wrapping
+// ErrUnreachable (or ErrBadURL), never with the password. The cases the
+// test server answers skip without one (pgtest).
+func TestOpenPostgresSaysWhatToFix(t *testing.T) {
+	type check struct {
+		name, spec string
+		want       []string
+		is         error
+	}
+	checks := []check{
+		{"server down", "postgres://tandem:s3cret-pw@127.0.0.1:1/tandem?sslmode=disable",
+			[]string{"cannot reach the PostgreSQL server at 127.0.0.1:1", "connection refused", "check that it runs"}, ErrUnreachable},
+		{"bad port", "postgres://tandem:s3cret-pw@localhost:99999/tandem",
+			[]string{"postgres://USER:PASSWORD@HOST:PORT/DATABASE"}, ErrBadURL},
+	}
+	if pgtest.Available() {
+		good, err := url.Parse(pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrongPassword := *good
+		wrongPassword.User = url.UserPassword(good.User.Username(), "s3cret-pw")
+		missing := *good
+		missing.Path = "/no_such_db"
+		checks = append(checks,
+			check{"wrong password", wrongPassword.String(), []string{"refused the password of user", "check the URL's user and password"}, ErrUnreachable},
+			check{"no such database", missing.String(), []string{`has no database "no_such_db"`, "createdb no_such_db"}, ErrUnreachable})
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Open(t.Context(), c.spec)
+			if err == nil {
+				t.Fatal("Open succeeded")
+			}
+			msg := err.Error()
+			t.Log(msg)
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the error does not say %q", w)
+				}
+			}
+			if !errors.Is(err, c.is) {
+				t.Errorf("the error is not %v", c.is)
+			}
+			if strings.Contains(msg, "s3cret") || strings.Contains(msg, "\n") {
+				t.Errorf("the error shows the password or spans lines")
+			}
+		})
 	}
 }

@@ -70,7 +70,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // openPostgresStore opens and migrates a PostgreSQL database.
 func openPostgresStore(ctx context.Context, spec string) (*Store, error) {
-	name := redactURL(spec)
+	name := RedactURL(spec)
 	db, listener, err := openPostgres(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
@@ -86,10 +86,7 @@ func openPostgresStore(ctx context.Context, spec string) (*Store, error) {
 // init checks that the connection settings took effect and migrates.
 func (s *Store) init(ctx context.Context) error {
 	if s.dialect.postgres() {
-		if err := s.db.PingContext(ctx); err != nil {
-			return fmt.Errorf("open database %s: %w", s.path, err)
-		}
-		return s.migrate(ctx)
+		return s.migrate(ctx) // openPostgres connected already
 	}
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {

@@ -31,6 +31,20 @@ const SkipMessage = Env + " is unset: the PostgreSQL suite runs in .ci/run " +
 // Available reports whether a test server is configured.
 func Available() bool { return os.Getenv(Env) != "" }
 
+// NodesEnv, set to "postgres", has the tests that start whole nodes
+// (engine's, the crash test) give each node a database of its own on the
+// test server instead of a SQLite file:
+//
+//	.ci/postgres env TANDEM_TEST_NODES=postgres go test -run TestTrackerPairs ./engine
+//
+// Without it they run on SQLite as always, server or not, so that the
+// store suite's run does not take every node test along; with it and no
+// server they skip (SkipMessage).
+const NodesEnv = "TANDEM_TEST_NODES"
+
+// NodesOnPostgres reports whether NodesEnv asks for nodes on PostgreSQL.
+func NodesOnPostgres() bool { return os.Getenv(NodesEnv) == "postgres" }
+
 // URL creates an empty database with a random name on the test server and
 // returns its URL; the database is dropped when t ends. Without a server
 // it skips t.
