@@ -96,3 +96,9 @@ func (d *detector) requeueOrphans(ctx context.Context) {
 		d.log.Info("resuming sync steps a stopped replica left unfinished", "jobs", n)
 	}
 }
+
+// Leads reports whether this replica runs the node's change detection and
+// webhook upkeep now: on SQLite the one process, once started; on
+// PostgreSQL the replica holding the lead; none without change detection
+// (Config.Poll < 0). /metrics shows it as tandem_leader.
+func (n *Node) Leads() bool { return n.detector != nil && n.detector.leader.leads() }

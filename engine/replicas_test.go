@@ -218,6 +218,9 @@ func TestOneReplicaDetects(t *testing.T) {
 	if n := secondReads.Load(); n != 0 {
 		t.Fatalf("the second replica read the tracker's changes %d times while the first detected", n)
 	}
+	if !a.Leads() || a2.Leads() {
+		t.Fatalf("the first replica leads: %v, the second: %v; want the first only", a.Leads(), a2.Leads())
+	}
 
 	a.stop()
 	if _, err := a2.SetTrigger(ctx, connA.ID, true); err != nil {
@@ -232,6 +235,9 @@ func TestOneReplicaDetects(t *testing.T) {
 	})
 	if secondReads.Load() == 0 {
 		t.Error("the new task synced, but the second replica never read the changes")
+	}
+	if !a2.Leads() {
+		t.Error("the second replica detects but does not say it leads")
 	}
 }
 

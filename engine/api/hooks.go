@@ -63,12 +63,21 @@ func (s *server) hookRefused(r *http.Request, reason, detail string) {
 		"method", r.Method, "path", engine.PathHooks+"…", "remote", r.RemoteAddr, "detail", detail)
 }
 
-// hooksCollectors report the node's webhooks on /metrics.
+// hooksCollectors report the node's webhooks, and whether this replica
+// upkeeps them (and detects changes), on /metrics.
 func hooksCollectors(node *engine.Node) []prometheus.Collector {
 	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "tandem_webhooks_alive", Help: "Tracker projects whose webhook is established (their poll is a safety net).",
 		}, func() float64 { return float64(node.Hooks().Alive) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tandem_leader", Help: "1 on the replica that runs change detection and webhook upkeep (the one process on SQLite), 0 on the others.",
+		}, func() float64 {
+			if node.Leads() {
+				return 1
+			}
+			return 0
+		}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "tandem_webhook_signatures_refused_total", Help: "Webhook deliveries refused for a missing or wrong X-Hook-Signature.",
 		}, func() float64 { return float64(node.Hooks().Refused) }),
