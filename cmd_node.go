@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -105,6 +106,11 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 		return err
 	}
 	defer closeLog()
+	stopProfile, err := startCPUProfile(f.data)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 
 	// The tracker, and the settings the node records about it (never a
 	// token).
@@ -131,6 +137,27 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	fmt.Fprintln(w, "Stop with ctrl+c.")
 	return api.NewServer(api.New(node, logger), api.ServerOptions{Logger: logger}).Run(cmd.Context(), ln)
+}
+
+// startCPUProfile profiles the node's CPU until it stops when
+// TANDEM_CPUPROFILE names a directory (off when unset): the profile goes to
+// <dir>/<data dir's base name>.cpu.pprof, for go tool pprof. It is how
+// `tandem bench --subprocess` sees the engine alone, without the sandboxes
+// and the harness.
+func startCPUProfile(data string) (func(), error) {
+	dir := os.Getenv("TANDEM_CPUPROFILE")
+	if dir == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(dir, filepath.Base(data)+".cpu.pprof"))
+	if err != nil {
+		return nil, fmt.Errorf("TANDEM_CPUPROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("TANDEM_CPUPROFILE: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // logFileName is the node's log inside its data dir: logs never go to the
