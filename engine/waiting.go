@@ -20,10 +20,11 @@ import (
 )
 
 // apply is the receiving side of Waiting for remote: it applies a replica
-// to the tracker. Each write to the tracker is followed at once by the link
-// that records it (the twin after a create, a comment link after each
-// comment), so a retry after a crash skips what was done and nothing is
-// created twice. Once the result is stored (Finalizing, committed) the
+// to the tracker. Each write to the tracker is begun (a pending write)
+// before it is made and recorded after (the twin after a create, the
+// links of up to 16 comments in one commit, an attachment's link), so a
+// retry after a crash skips what was recorded, looks for what was begun
+// and not recorded, and nothing is created twice. Once the result is stored (Finalizing, committed) the
 // same job reports it to the source: one job per received sync, not two
 // (the job queue's bookkeeping was a fifth of the engine's CPU). A report
 // that fails is retried by retrying this job, which finds the replica
