@@ -165,20 +165,20 @@ func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return res, err
 	}
+	cw := newCommentWriter(n, et, c, twin.LocalID, links, begun)
 	var adds []string
 	for _, cm := range r.Comments {
-		_, ok := begun[cm.ID]
-		if !ok && !slices.ContainsFunc(links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID }) {
+		if _, ok := begun[cm.ID]; !ok && cw.index(cm.ID) < 0 {
 			adds = append(adds, cm.ID)
 		}
 	}
 	if len(adds) > 0 {
 		err := n.st.InTx(ctx, func(tx *sql.Tx) error {
 			more, err := n.st.BeginWrites(ctx, tx, c.ID, store.LinkComment, adds, twin.LocalID, n.now())
-			if begun == nil {
-				begun = more
+			if cw.begun == nil {
+				cw.begun = more
 			} else {
-				maps.Copy(begun, more)
+				maps.Copy(cw.begun, more)
 			}
 			return err
 		})
@@ -186,12 +186,11 @@ func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Con
 			return res, err
 		}
 	}
-	cw := &commentWriter{n: n, et: et, c: c, entityID: twin.LocalID, links: links, begun: begun}
 	defer cw.unlock()
 	for done, cm := range r.Comments {
 		prog.step(ProgressComments, done, len(r.Comments))
 		body := rules.Comment(cm, r.Origin)
-		i := slices.IndexFunc(cw.links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID })
+		i := cw.index(cm.ID)
 		if i >= 0 && cw.links[i].Fingerprint == fingerprint(body) {
 			res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: cw.links[i].LocalID})
 			continue
@@ -263,8 +262,11 @@ type commentWriter struct {
 	c        store.Connection
 	entityID string
 	// links are the item's comment links, with the batch's (not yet
-	// recorded) among them.
-	links []store.ItemLink
+	// recorded) among them; bySource and byLocal index them by the
+	// other side's comment and by this side's (an item may have 10,000).
+	links    []store.ItemLink
+	bySource map[string]int
+	byLocal  map[string]bool
 	// begun are the comments whose pending writes this apply began, and
 	// when an earlier attempt began each (zero when none did).
 	begun map[string]time.Time
@@ -281,6 +283,36 @@ type commentRecord struct {
 	made     Comment
 	sourceID string
 	added    bool
+}
+
+func newCommentWriter(n *pipeline, et EntityTracker, c store.Connection, entityID string, links []store.ItemLink, begun map[string]time.Time) *commentWriter {
+	w := &commentWriter{n: n, et: et, c: c, entityID: entityID, begun: begun,
+		bySource: make(map[string]int, len(links)), byLocal: make(map[string]bool, len(links))}
+	for _, l := range links {
+		w.add(l)
+	}
+	return w
+}
+
+// add adds a link to links, or replaces the one of the same source comment.
+func (w *commentWriter) add(l store.ItemLink) {
+	if i, ok := w.bySource[l.RemoteID]; ok {
+		delete(w.byLocal, w.links[i].LocalID)
+		w.links[i] = l
+	} else {
+		w.bySource[l.RemoteID] = len(w.links)
+		w.links = append(w.links, l)
+	}
+	w.byLocal[l.LocalID] = true
+}
+
+// index is the index in links of the other side's comment sourceID, -1
+// when it has no link.
+func (w *commentWriter) index(sourceID string) int {
+	if i, ok := w.bySource[sourceID]; ok {
+		return i
+	}
+	return -1
 }
 
 // write adds a comment (or edits its twin, links[i]).
@@ -301,13 +333,8 @@ func (w *commentWriter) write(ctx context.Context, sourceID string, i int, body 
 		return made, err
 	}
 	w.batch = append(w.batch, commentRecord{made: made, sourceID: sourceID, added: i < 0})
-	link := store.ItemLink{ConnectionID: w.c.ID, Kind: store.LinkComment, LocalID: made.ID,
-		RemoteID: sourceID, EntityID: w.entityID, Fingerprint: fingerprint(made.Body)}
-	if i >= 0 {
-		w.links[i] = link
-	} else {
-		w.links = append(w.links, link)
-	}
+	w.add(store.ItemLink{ConnectionID: w.c.ID, Kind: store.LinkComment, LocalID: made.ID,
+		RemoteID: sourceID, EntityID: w.entityID, Fingerprint: fingerprint(made.Body)})
 	if len(w.batch) >= commentBatch {
 		return made, w.flush(ctx)
 	}
@@ -333,8 +360,7 @@ func (w *commentWriter) adoptOrAdd(ctx context.Context, sourceID, body string) (
 			w.current = &e
 		}
 		for _, cm := range w.current.Comments {
-			linked := slices.ContainsFunc(w.links, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
-			if !linked && cm.Body == body {
+			if !w.byLocal[cm.ID] && cm.Body == body {
 				return cm, nil
 			}
 		}
