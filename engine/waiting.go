@@ -24,8 +24,9 @@ import (
 // before it is made and recorded after (the twin after a create, the
 // links of up to 16 comments in one commit, an attachment's link), so a
 // retry after a crash skips what was recorded, looks for what was begun
-// and not recorded, and nothing is created twice. Once the result is stored (Finalizing, committed) the
-// same job reports it to the source: one job per received sync, not two
+// and not recorded, and nothing is created twice. Once the result is
+// stored (Finalizing, committed) the same job reports it to the source:
+// one job per received sync, not two
 // (the job queue's bookkeeping was a fifth of the engine's CPU). A report
 // that fails is retried by retrying this job, which finds the replica
 // applied and only reports.
