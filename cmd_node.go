@@ -41,7 +41,10 @@ under --data, serves the node API on --listen and fronts one tracker.
 
 The first start creates the instance (--name is required then) and prints the
 admin token once; keep it: the console and the client commands need it, and
-the node stores only its hash.`,
+the node stores only its hash.
+
+TANDEM_CPUPROFILE=DIR writes a CPU profile of the node, from its start until
+it stops, to DIR/<data dir's name>.cpu.pprof (for go tool pprof).`,
 		Example: `  ASANA_TOKEN=... tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001
   ASANA_TOKEN=... tandem serve --name Acme --asana-url http://127.0.0.1:8091/api/1.0 --url http://127.0.0.1:7001
   JIRA_TOKEN=... tandem serve --name Globex --tracker jira --jira-url https://globex.atlassian.net --jira-email me@globex.com`,
