@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -48,7 +49,10 @@ either way.
 
 The first start creates the instance (--name is required then) and prints the
 admin token once; keep it: the console and the client commands need it, and
-the node stores only its hash.`,
+the node stores only its hash.
+
+TANDEM_CPUPROFILE=DIR writes a CPU profile of the node, from its start until
+it stops, to DIR/<data dir's name>.cpu.pprof (for go tool pprof).`,
 		Example: `  ASANA_TOKEN=... tandem serve --name Acme --data ./acme --listen 127.0.0.1:7001
   ASANA_TOKEN=... tandem serve --name Acme --asana-url http://127.0.0.1:8091/api/1.0 --url http://127.0.0.1:7001
   JIRA_TOKEN=... tandem serve --name Globex --tracker jira --jira-url https://globex.atlassian.net --jira-email me@globex.com
@@ -118,6 +122,11 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 		return err
 	}
 	defer closeLog()
+	stopProfile, err := startCPUProfile(f.data)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 
 	// The tracker, and the settings the node records about it (never a
 	// token).
@@ -147,6 +156,27 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	}
 	fmt.Fprintln(w, "Stop with ctrl+c.")
 	return api.NewServer(api.New(node, logger), api.ServerOptions{Logger: logger}).Run(cmd.Context(), ln)
+}
+
+// startCPUProfile profiles the node's CPU until it stops when
+// TANDEM_CPUPROFILE names a directory (off when unset): the profile goes to
+// <dir>/<data dir's base name>.cpu.pprof, for go tool pprof. It is how
+// `tandem bench --subprocess` sees the engine alone, without the sandboxes
+// and the harness.
+func startCPUProfile(data string) (func(), error) {
+	dir := os.Getenv("TANDEM_CPUPROFILE")
+	if dir == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(dir, filepath.Base(data)+".cpu.pprof"))
+	if err != nil {
+		return nil, fmt.Errorf("TANDEM_CPUPROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("TANDEM_CPUPROFILE: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // logFileName is the node's log inside its data dir: logs never go to the

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -19,11 +20,13 @@ import (
 )
 
 // apply is the receiving side of Waiting for remote: it applies a replica
-// to the tracker. Each write to the tracker is followed at once by the link
-// that records it (the twin after a create, a comment link after each
-// comment), so a retry after a crash skips what was done and nothing is
-// created twice. Once the result is stored (Finalizing, committed) the
-// same job reports it to the source: one job per received sync, not two
+// to the tracker. Each write to the tracker is begun (a pending write)
+// before it is made and recorded after (the twin after a create, the
+// links of up to 16 comments in one commit, an attachment's link), so a
+// retry after a crash skips what was recorded, looks for what was begun
+// and not recorded, and nothing is created twice. Once the result is
+// stored (Finalizing, committed) the same job reports it to the source:
+// one job per received sync, not two
 // (the job queue's bookkeeping was a fifth of the engine's CPU). A report
 // that fails is retried by retrying this job, which finds the replica
 // applied and only reports.
@@ -103,8 +106,12 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 	}
 	created := false
 	typeNote := "" // what this apply did to the item's type, if not the source's
+	// begun are the comment writes whose pending writes this apply began
+	// already (with the twin's record), and when an earlier attempt began
+	// each.
+	var begun map[string]time.Time
 	if errors.Is(err, store.ErrNotFound) {
-		twin, created, err = n.createTwin(ctx, et, c, &r, &res, &typeNote)
+		twin, created, begun, err = n.createTwin(ctx, et, c, &r, &res, &typeNote)
 	}
 	if err == nil {
 		defer n.applying.begin(c.ID, twin.LocalID)()
@@ -133,7 +140,7 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 	if typeNote != "" {
 		res.Notes = append(res.Notes, typeNote)
 	}
-	res, err = n.applyItems(ctx, et, c, twin, r, res, prog)
+	res, err = n.applyItems(ctx, et, c, twin, r, res, begun, prog)
 	if errors.Is(err, ErrNotFound) {
 		// The twin was deleted here while comments or attachments were on
 		// their way: record it, apply nothing more.
@@ -144,9 +151,13 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 }
 
 // applyItems adds or updates the replica's comments and copies its
-// attachments, each linked as soon as it is made, reporting its progress
-// to prog as it goes.
-func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult, prog *applyProgress) (ApplyResult, error) {
+// attachments, reporting its progress to prog as it goes. The comments to
+// add are begun (their pending writes) together before the first is
+// written, unless begun already (begun, with the twin's record), and
+// recorded in batches (commentWriter); each attachment is recorded as soon
+// as it is made.
+func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Connection, twin store.Twin, r Replica, res ApplyResult,
+	begun map[string]time.Time, prog *applyProgress) (ApplyResult, error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return res, err
@@ -155,29 +166,58 @@ func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return res, err
 	}
+	cw := newCommentWriter(n, et, c, twin.LocalID, links, begun)
+	var adds []string
+	for _, cm := range r.Comments {
+		if _, ok := begun[cm.ID]; !ok && cw.index(cm.ID) < 0 {
+			adds = append(adds, cm.ID)
+		}
+	}
+	if len(adds) > 0 {
+		err := n.st.InTx(ctx, func(tx *sql.Tx) error {
+			more, err := n.st.BeginWrites(ctx, tx, c.ID, store.LinkComment, adds, twin.LocalID, n.now())
+			if cw.begun == nil {
+				cw.begun = more
+			} else {
+				maps.Copy(cw.begun, more)
+			}
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	defer cw.unlock()
 	for done, cm := range r.Comments {
 		prog.step(ProgressComments, done, len(r.Comments))
 		body := rules.Comment(cm, r.Origin)
-		i := slices.IndexFunc(links, func(l store.ItemLink) bool { return l.RemoteID == cm.ID })
-		if i >= 0 && links[i].Fingerprint == fingerprint(body) {
-			res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
+		i := cw.index(cm.ID)
+		if i >= 0 && cw.links[i].Fingerprint == fingerprint(body) {
+			res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: cw.links[i].LocalID})
 			continue
 		}
-		made, err := n.writeComment(ctx, et, c, twin.LocalID, cm.ID, links, i, body)
+		made, err := cw.write(ctx, cm.ID, i, body)
 		if errors.Is(err, ErrNotFound) && i >= 0 {
 			// The copy of an edited comment is gone here: someone deleted
 			// it, or the item itself went. Only the latter stops the sync.
 			if _, gerr := et.Get(ctx, twin.LocalID); gerr == nil {
 				res.Skipped = append(res.Skipped, fmt.Sprintf("an edit of a comment by %s: its copy on %s (%s) was deleted there, so the edit was not applied",
-					cm.Author, n.inst.Name, links[i].LocalID))
-				res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: links[i].LocalID})
+					cm.Author, n.inst.Name, cw.links[i].LocalID))
+				res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: cw.links[i].LocalID})
 				continue
 			}
 		}
 		if err != nil {
+			// What was written before is recorded all the same.
+			if ferr := cw.flush(ctx); ferr != nil {
+				return res, ferr
+			}
 			return res, fmt.Errorf("writing comment %s on %s: %w", cm.ID, twin.LocalKey, err)
 		}
 		res.Comments = append(res.Comments, LinkPair{Source: cm.ID, Dest: made.ID})
+	}
+	if err := cw.flush(ctx); err != nil {
+		return res, err
 	}
 	prog.step(ProgressComments, len(r.Comments), len(r.Comments))
 
@@ -206,64 +246,169 @@ func (n *pipeline) applyItems(ctx context.Context, et EntityTracker, c store.Con
 	return res, nil
 }
 
-// writeComment adds a comment (or edits its twin, links[i]) and records the
-// link at once, under the write lock.
-func (n *pipeline) writeComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
-	links []store.ItemLink, i int, body string) (Comment, error) {
-	defer n.writing.write(entityID)()
+// commentBatch is how many comment writes, at most, share one record
+// (one commit) and one hold of the item's write lock.
+const commentBatch = 16
+
+// commentWriter writes one replica's comments to an item and records them
+// in batches: the writes of a batch and their record (the links, the seen
+// times and the end of their pending writes, one commit) hold the item's
+// write lock. A write's record may come a few writes after it: its pending
+// write, begun before the first write of the apply, stays until then, so
+// after a crash the retry looks for the comment before adding it again,
+// as it does for a write cut off mid-request.
+type commentWriter struct {
+	n        *pipeline
+	et       EntityTracker
+	c        store.Connection
+	entityID string
+	// links are the item's comment links, with the batch's (not yet
+	// recorded) among them; bySource and byLocal index them by the
+	// other side's comment and by this side's (an item may have 10,000).
+	links    []store.ItemLink
+	bySource map[string]int
+	byLocal  map[string]bool
+	// begun are the comments whose pending writes this apply began, and
+	// when an earlier attempt began each (zero when none did).
+	begun map[string]time.Time
+	batch []commentRecord
+	// release releases the item's write lock, nil when not held.
+	release func()
+	// current is the item as read to find an earlier attempt's comments:
+	// read once per apply, since they were all made before it began.
+	current *Entity
+}
+
+// commentRecord is a comment written and not recorded yet.
+type commentRecord struct {
+	made     Comment
+	sourceID string
+	added    bool
+}
+
+func newCommentWriter(n *pipeline, et EntityTracker, c store.Connection, entityID string, links []store.ItemLink, begun map[string]time.Time) *commentWriter {
+	w := &commentWriter{n: n, et: et, c: c, entityID: entityID, begun: begun,
+		bySource: make(map[string]int, len(links)), byLocal: make(map[string]bool, len(links))}
+	for _, l := range links {
+		w.add(l)
+	}
+	return w
+}
+
+// add adds a link to links, or replaces the one of the same source comment.
+func (w *commentWriter) add(l store.ItemLink) {
+	if i, ok := w.bySource[l.RemoteID]; ok {
+		delete(w.byLocal, w.links[i].LocalID)
+		w.links[i] = l
+	} else {
+		w.bySource[l.RemoteID] = len(w.links)
+		w.links = append(w.links, l)
+	}
+	w.byLocal[l.LocalID] = true
+}
+
+// index is the index in links of the other side's comment sourceID, -1
+// when it has no link.
+func (w *commentWriter) index(sourceID string) int {
+	if i, ok := w.bySource[sourceID]; ok {
+		return i
+	}
+	return -1
+}
+
+// write adds a comment (or edits its twin, links[i]).
+func (w *commentWriter) write(ctx context.Context, sourceID string, i int, body string) (Comment, error) {
+	if w.release == nil {
+		w.release = w.n.writing.write(w.entityID)
+	}
 	var (
 		made Comment
 		err  error
 	)
 	if i >= 0 {
-		made, err = et.EditComment(ctx, links[i].LocalID, body) // an edit is safe to repeat
+		made, err = w.et.EditComment(ctx, w.links[i].LocalID, body) // an edit is safe to repeat
 	} else {
-		made, err = n.adoptOrAddComment(ctx, et, c, entityID, sourceID, links, body)
+		made, err = w.adoptOrAdd(ctx, sourceID, body)
 	}
 	if err != nil {
 		return made, err
 	}
-	// The tracker write is made: its record is written even if the node
-	// is stopping, or the next start would have to find it again.
-	ctx = context.WithoutCancel(ctx)
-	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		if err := n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: c.ID, Kind: store.LinkComment, LocalID: made.ID,
-			RemoteID: sourceID, EntityID: entityID, Fingerprint: fingerprint(made.Body)}); err != nil {
-			return err
-		}
-		if i < 0 {
-			// An added comment is this sync's own write (see seenTimes);
-			// an edit's time is not the comment's created_at.
-			if err := n.st.PutSeen(ctx, tx, c.ID, entityID, store.SeenWrite, made.CreatedAt); err != nil {
-				return err
-			}
-		}
-		return n.st.EndWrite(ctx, tx, c.ID, store.LinkComment, sourceID)
-	})
-	return made, err
+	w.batch = append(w.batch, commentRecord{made: made, sourceID: sourceID, added: i < 0})
+	w.add(store.ItemLink{ConnectionID: w.c.ID, Kind: store.LinkComment, LocalID: made.ID,
+		RemoteID: sourceID, EntityID: w.entityID, Fingerprint: fingerprint(made.Body)})
+	if len(w.batch) >= commentBatch {
+		return made, w.flush(ctx)
+	}
+	return made, nil
 }
 
-// adoptOrAddComment adds a comment unless an interrupted earlier attempt
-// added it already (an unlinked comment with the same body).
-func (n *pipeline) adoptOrAddComment(ctx context.Context, et EntityTracker, c store.Connection, entityID, sourceID string,
-	links []store.ItemLink, body string) (Comment, error) {
-	earlier, err := n.st.BeginWrite(ctx, c.ID, store.LinkComment, sourceID, entityID, n.now())
-	if err != nil {
-		return Comment{}, err
-	}
-	if !earlier.IsZero() {
-		e, err := et.Get(ctx, entityID)
-		if err != nil {
+// adoptOrAdd adds a comment unless an interrupted earlier attempt added it
+// already (an unlinked comment with the same body).
+func (w *commentWriter) adoptOrAdd(ctx context.Context, sourceID, body string) (Comment, error) {
+	earlier, ok := w.begun[sourceID]
+	if !ok {
+		var err error
+		if earlier, err = w.n.st.BeginWrite(ctx, w.c.ID, store.LinkComment, sourceID, w.entityID, w.n.now()); err != nil {
 			return Comment{}, err
 		}
-		for _, cm := range e.Comments {
-			linked := slices.ContainsFunc(links, func(l store.ItemLink) bool { return l.LocalID == cm.ID })
-			if !linked && cm.Body == body {
+	}
+	if !earlier.IsZero() {
+		if w.current == nil {
+			e, err := w.et.Get(ctx, w.entityID)
+			if err != nil {
+				return Comment{}, err
+			}
+			w.current = &e
+		}
+		for _, cm := range w.current.Comments {
+			if !w.byLocal[cm.ID] && cm.Body == body {
 				return cm, nil
 			}
 		}
 	}
-	return et.AddComment(ctx, entityID, body)
+	return w.et.AddComment(ctx, w.entityID, body)
+}
+
+// flush records the batch's writes in one transaction, then releases the
+// item's write lock.
+func (w *commentWriter) flush(ctx context.Context) error {
+	defer w.unlock()
+	if len(w.batch) == 0 {
+		return nil
+	}
+	// The tracker writes are made: their record is written even if the
+	// node is stopping, or the next start would have to find them again.
+	ctx = context.WithoutCancel(ctx)
+	batch := w.batch
+	w.batch = nil
+	return w.n.st.InTx(ctx, func(tx *sql.Tx) error {
+		for _, rec := range batch {
+			if err := w.n.st.PutLink(ctx, tx, store.ItemLink{ConnectionID: w.c.ID, Kind: store.LinkComment, LocalID: rec.made.ID,
+				RemoteID: rec.sourceID, EntityID: w.entityID, Fingerprint: fingerprint(rec.made.Body)}); err != nil {
+				return err
+			}
+			if rec.added {
+				// An added comment is this sync's own write (see
+				// seenTimes); an edit's time is not the comment's
+				// created_at.
+				if err := w.n.st.PutSeen(ctx, tx, w.c.ID, w.entityID, store.SeenWrite, rec.made.CreatedAt); err != nil {
+					return err
+				}
+			}
+			if err := w.n.st.EndWrite(ctx, tx, w.c.ID, store.LinkComment, rec.sourceID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// unlock releases the item's write lock if the writer holds it.
+func (w *commentWriter) unlock() {
+	if w.release != nil {
+		w.release()
+		w.release = nil
+	}
 }
 
 // createTwin creates the entity for a replica seen for the first time and
@@ -271,14 +416,14 @@ func (n *pipeline) adoptOrAddComment(ctx context.Context, et EntityTracker, c st
 // (a change made while its first sync was on its way) may have created the
 // twin while this one waited for the lock: then created is false and the
 // twin is that one, to update.
-func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica, res *ApplyResult, typeNote *string) (twin store.Twin, created bool, err error) {
+func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Connection, r *Replica, res *ApplyResult, typeNote *string) (twin store.Twin, created bool, begun map[string]time.Time, err error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
-		return store.Twin{}, false, err
+		return store.Twin{}, false, nil, err
 	}
 	ch, err := rules.Incoming(ctx, Incoming{Source: r.Source, Origin: r.Origin, Fields: rules.Fields(), MapType: n.typeMapper(ctx, et, c)})
 	if err != nil {
-		return store.Twin{}, false, fmt.Errorf("%s's incoming rules on %s: %w", c.Name, r.Source.Key, err)
+		return store.Twin{}, false, nil, fmt.Errorf("%s's incoming rules on %s: %w", c.Name, r.Source.Key, err)
 	}
 	takeItems(r, ch)
 	res.Notes = append(res.Notes, ch.Notes...)
@@ -288,12 +433,12 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 	defer n.writing.write(createKey(c.ID, r.Source.ID))()
 	defer n.writing.create()()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
-		return twin, false, err
+		return twin, false, nil, err
 	}
 	u := ch.Update
 	e, adopted, err := n.adoptOrCreate(ctx, et, c, *r, NewEntity{Project: c.LocalProject, Type: deref(u.Type), Summary: deref(u.Summary), Description: deref(u.Description)})
 	if err != nil {
-		return store.Twin{}, false, err
+		return store.Twin{}, false, nil, err
 	}
 	// The time of the create is this sync's own write: its event is an
 	// echo (see seenTimes). Not so for an adopted item, nor when an update
@@ -307,7 +452,7 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		// by an update: a create takes Basic's alone. Should this fail,
 		// the retry finds the item made (adoptOrCreate) and sets them.
 		if e, err = n.update(ctx, et, e.ID, e.Key, EntityUpdate{FieldsUpdate: u.FieldsUpdate}, res); err != nil {
-			return store.Twin{}, false, fmt.Errorf("setting the fields of the twin of %s: %w", r.Source.Key, err)
+			return store.Twin{}, false, nil, fmt.Errorf("setting the fields of the twin of %s: %w", r.Source.Key, err)
 		}
 	}
 	twin = store.Twin{ConnectionID: c.ID, LocalID: e.ID, RemoteID: r.Source.ID, LocalKey: e.Key, LocalURL: e.URL,
@@ -328,12 +473,22 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 		if err := n.st.PutSeen(ctx, tx, c.ID, e.ID, store.SeenWrite, wrote); err != nil {
 			return err
 		}
-		return n.st.EndWrite(ctx, tx, c.ID, "task", r.Source.ID)
+		if err := n.st.EndWrite(ctx, tx, c.ID, "task", r.Source.ID); err != nil {
+			return err
+		}
+		// The replica's comments are all to add to the new item: their
+		// pending writes are begun in this commit (see commentWriter).
+		ids := make([]string, len(r.Comments))
+		for i, cm := range r.Comments {
+			ids[i] = cm.ID
+		}
+		begun, err = n.st.BeginWrites(ctx, tx, c.ID, store.LinkComment, ids, e.ID, n.now())
+		return err
 	}); err != nil {
-		return store.Twin{}, false, err
+		return store.Twin{}, false, nil, err
 	}
 	n.log.Info("twin created", "connection", c.ID, "remote", r.Source.Key, "local", e.Key)
-	return twin, true, nil
+	return twin, true, begun, nil
 }
 
 // adoptOrCreate creates the twin of a replica's entity, unless an earlier

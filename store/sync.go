@@ -426,6 +426,22 @@ func (s *Store) UnfinishedEvents(ctx context.Context, connID, entityID string) (
 // (then that attempt may have written already).
 func (s *Store) BeginWrite(ctx context.Context, connID, kind, remoteID, entityID string, now time.Time) (earlier time.Time, err error) {
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		begun, err := s.BeginWrites(ctx, tx, connID, kind, []string{remoteID}, entityID, now)
+		earlier = begun[remoteID]
+		return err
+	})
+	return earlier, err
+}
+
+// BeginWrites records, in tx, that tracker writes for several of the other
+// side's items (of one kind, on one local entity) are about to happen, and
+// returns for each the time an earlier attempt began it (zero when none
+// did). Beginning a write early is safe: a pending write only means one may
+// have been made, so a retry looks before it writes. It lets one commit
+// cover the pending writes of a whole replica instead of one each.
+func (s *Store) BeginWrites(ctx context.Context, tx *sql.Tx, connID, kind string, remoteIDs []string, entityID string, now time.Time) (map[string]time.Time, error) {
+	begun := make(map[string]time.Time, len(remoteIDs))
+	for _, remoteID := range remoteIDs {
 		var at string
 		err := tx.QueryRowContext(ctx, `SELECT started_at FROM pending_writes WHERE connection_id = ? AND kind = ? AND remote_id = ?`,
 			connID, kind, remoteID).Scan(&at)
@@ -433,17 +449,21 @@ func (s *Store) BeginWrite(ctx context.Context, connID, kind, remoteID, entityID
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO pending_writes (connection_id, kind, remote_id, entity_id, started_at)
 				VALUES (?, ?, ?, ?, ?)`, connID, kind, remoteID, entityID, formatTime(now))
-			return err
+			if err != nil {
+				return nil, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
+			}
+			begun[remoteID] = time.Time{}
+			continue
 		case err != nil:
-			return err
+			return nil, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
 		}
-		earlier, err = parseTime(at)
-		return err
-	})
-	if err != nil {
-		return time.Time{}, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
+		earlier, err := parseTime(at)
+		if err != nil {
+			return nil, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
+		}
+		begun[remoteID] = earlier
 	}
-	return earlier, nil
+	return begun, nil
 }
 
 // EndWrite forgets a pending write, in the transaction that records its
