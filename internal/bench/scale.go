@@ -49,7 +49,16 @@ func runScale(ctx context.Context, cfg Config, start startFunc, dir string) (Sca
 	defer p.close()
 	s.SeedSeconds = seeded.Seconds()
 	cfg.progress("scale: Bulk Exalate of %d tasks (seeded in %.1f s)", cfg.ScaleTwins, s.SeedSeconds)
+	var peak *heapPeak
+	if cfg.MemProfile != nil {
+		peak = watchHeap()
+	}
 	_, done, wall, err := exalate(ctx, p, connID)
+	if peak != nil {
+		if perr := peak.writeTo(cfg.MemProfile); perr != nil && err == nil {
+			err = fmt.Errorf("writing the heap profile: %w", perr)
+		}
+	}
 	if err != nil {
 		return s, err
 	}
