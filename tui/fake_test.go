@@ -166,12 +166,13 @@ func (f *fakeNode) Exalate(_ context.Context, connID, ref string) (engine.StageE
 	}
 	return f.exalate(connID, ref)
 }
-func (f *fakeNode) ExalateAll(_ context.Context, connID string) ([]engine.StageEvent, error) {
+func (f *fakeNode) ExalateAll(_ context.Context, connID string) (engine.BulkStarted, error) {
 	f.record("ExalateAll " + connID)
 	if f.exalateAll == nil {
-		return nil, errNotFaked
+		return engine.BulkStarted{}, errNotFaked
 	}
-	return f.exalateAll(connID)
+	evs, err := f.exalateAll(connID)
+	return engine.BulkStarted{Started: len(evs), Events: evs}, err
 }
 func (f *fakeNode) EventStatus(_ context.Context, connID, eventID string) (engine.EventStatus, error) {
 	f.record("EventStatus " + eventID)

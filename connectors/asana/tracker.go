@@ -198,24 +198,30 @@ func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 
 // ListEntities lists a project's tasks with every field Get reads, from
 // GET /tasks with the same opt_fields: one call per 100 tasks instead of
-// one per task. Comments and Attachments are nil (ReadItems reads them).
-func (t *Tracker) ListEntities(ctx context.Context, project string) ([]tracker.Entity, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{Full: true})
-	if err != nil {
-		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
-	}
-	out := make([]tracker.Entity, 0, len(tasks))
-	for _, task := range tasks {
-		e, err := t.entity(ctx, task)
-		if err != nil {
-			return nil, err
+// one per task, each page handed to each as it comes (see
+// tracker.BulkReader). Comments and Attachments are nil (ReadItems reads
+// them).
+func (t *Tracker) ListEntities(ctx context.Context, project string, each func([]tracker.Entity) error) error {
+	var theirs error // each's, returned as it is
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{Full: true}, func(tasks []Task) error {
+		out := make([]tracker.Entity, 0, len(tasks))
+		for _, task := range tasks {
+			e, err := t.entity(ctx, task)
+			if err != nil {
+				return err
+			}
+			if e.Project == "" {
+				e.Project = project
+			}
+			out = append(out, e)
 		}
-		if e.Project == "" {
-			e.Project = project
-		}
-		out = append(out, e)
+		theirs = each(out)
+		return theirs
+	})
+	if err != nil && err != theirs {
+		return fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
 	}
-	return out, nil
+	return err
 }
 
 // ReadItems reads a task's comments and its attachments' metadata (two

@@ -1,0 +1,97 @@
+package engine_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+	"weak"
+
+	"github.com/tandem-sync/tandem/connectors/asana"
+	"github.com/tandem-sync/tandem/engine"
+)
+
+// pagesWatched lists a project one entity per page, each page's summaries
+// fresh copies it holds weak pointers to, and checks, once the bulk is
+// done with a page (each returned), that nothing holds its entities any
+// more: a Bulk Exalate of 100,000 tasks must not keep its listing.
+type pagesWatched struct {
+	*asana.Tracker
+	pages   int
+	checked int
+	held    []string // summaries of pages still reachable after the bulk was done with them
+}
+
+func (p *pagesWatched) ListEntities(ctx context.Context, project string, each func([]engine.Entity) error) error {
+	return p.Tracker.ListEntities(ctx, project, func(page []engine.Entity) error {
+		for _, e := range page {
+			w, summary, err := p.hand(e, each)
+			if err != nil {
+				return err
+			}
+			if w == nil {
+				continue
+			}
+			// Twice: an object with nothing to finalize is reclaimed by
+			// the first, but a pointer may only have been dropped during it.
+			runtime.GC()
+			runtime.GC()
+			p.checked++
+			if w.Value() != nil {
+				p.held = append(p.held, summary)
+			}
+		}
+		return nil
+	})
+}
+
+// hand gives each a page of one entity whose summary is a fresh
+// allocation, and returns a weak pointer to it (nil when it is too short
+// to be an allocation of its own); nothing of the page outlives the call
+// here.
+func (p *pagesWatched) hand(e engine.Entity, each func([]engine.Entity) error) (*weak.Pointer[byte], string, error) {
+	p.pages++
+	if len(e.Summary) < 16 { // the tiny allocator may share its block
+		return nil, "", each([]engine.Entity{e})
+	}
+	summary := strings.Clone(e.Summary)
+	w := weak.Make(unsafe.StringData(summary))
+	e.Summary = summary
+	return &w, strings.Clone(summary), each([]engine.Entity{e})
+}
+
+// TestBulkHoldsOnePage: Bulk Exalate takes its project's listing a page at
+// a time and keeps none of a page once it has prepared it (memory at
+// 100,000 twins: the whole listing, held through the bulk, was most of
+// the sending node's peak). Both listings are watched: the first, that
+// the syncs are prepared from, and the second, that catches the edits
+// made meanwhile (followListed).
+func TestBulkHoldsOnePage(t *testing.T) {
+	var watched *pagesWatched
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+		n.wrap = func(tr *asana.Tracker) engine.Tracker {
+			watched = &pagesWatched{Tracker: tr}
+			return watched
+		}
+	})
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, err := a.ExalateAll(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if started.Started != len(ids) || len(started.Events) != len(ids) {
+		t.Errorf("bulk exalate started %d syncs (%d listed) for %d tasks", started.Started, len(started.Events), len(ids))
+	}
+	if watched.pages != 2*len(ids) || watched.checked < len(ids) {
+		t.Fatalf("%d pages handed, %d watched, for %d tasks listed twice: the test did not watch the bulk", watched.pages, watched.checked, len(ids))
+	}
+	if len(watched.held) > 0 {
+		t.Errorf("%d of %d pages still held after the bulk prepared them, e.g. %q", len(watched.held), watched.checked, watched.held[0])
+	}
+}
