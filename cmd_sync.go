@@ -305,6 +305,10 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 			}
 		}
 	}
+	if !bulk.All() {
+		fmt.Fprintf(w, "The %d items followed are Synchronized; %d more go on by themselves.\n", total, bulk.Started-total)
+		return nil
+	}
 	fmt.Fprintf(w, "All %d items Synchronized.\n", total)
 	return nil
 }
