@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -104,12 +105,10 @@ to log files, kept (and named) if the run fails.`,
 				cfg.CPUProfile = f
 			}
 			if memProfile != "" {
-				f, err := os.Create(memProfile)
-				if err != nil {
-					return fmt.Errorf("creating the heap profile: %w", err)
+				// Absolute: with --subprocess, a child writes it.
+				if cfg.MemProfile, err = filepath.Abs(memProfile); err != nil {
+					return err
 				}
-				defer f.Close()
-				cfg.MemProfile = f
 			}
 			r, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
@@ -139,7 +138,7 @@ to log files, kept (and named) if the run fails.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (with a top-level targets array)")
 	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind; idle: 3 connections, poll-max 800ms, a 3s window); flags given still apply")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine-overhead run to this file (for go tool pprof)")
-	f.StringVar(&memProfile, "memprofile", "", "write a heap profile of this process, taken at the Go heap's peak during the scale run's Bulk Exalate, to this file (for go tool pprof; not with --subprocess)")
+	f.StringVar(&memProfile, "memprofile", "", "keep a heap profile in this file, taken at the Go heap's peak during the scale run's Bulk Exalate (for go tool pprof): this process's, or with --subprocess, Acme's node's")
 	f.BoolVar(&subprocess, "subprocess", false, "run the sandboxes and nodes as child processes (`tandem sandbox asana`, `tandem serve`) of this binary")
 	f.StringVar(&mode, "mode", "basic", "the connections' mode: basic, or script (the scripts that do what Basic does: the cost of running scripts)")
 	f.StringVar(&dir, "data", "", "keep the nodes' data dirs here (default: a temporary dir, removed)")

@@ -72,6 +72,9 @@ type pairSpec struct {
 	// webhooks has the nodes ask their sandboxes for webhooks (section 5's
 	// second run); off, they poll, as every other section measures.
 	webhooks bool
+	// memprofile, if set, has Acme's node keep a heap profile there
+	// (`tandem serve --memprofile`; procPair only).
+	memprofile string
 }
 
 // unthrottled is the spec of sections 3 and 4: no limit, no latency.
