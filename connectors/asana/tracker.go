@@ -289,13 +289,26 @@ func attachmentOf(a Attachment) tracker.Attachment {
 	return tracker.Attachment{ID: a.GID, Name: a.Name, Size: a.Size, CreatedAt: a.CreatedAt}
 }
 
-// List returns the gids of a project's tasks.
+// List returns the gids of a project's tasks (the listing taken a page
+// at a time: only the gids are kept).
 func (t *Tracker) List(ctx context.Context, project string) ([]string, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{})
+	ids, err := t.gids(ctx, project, TaskQuery{})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
 	}
-	return taskGIDs(tasks), nil
+	return ids, nil
+}
+
+// gids lists the gids of a project's tasks that q selects, keeping
+// nothing else of the listing: a decoded task is some hundreds of bytes,
+// its gid some tens, and a project may have 100,000.
+func (t *Tracker) gids(ctx context.Context, project string, q TaskQuery) ([]string, error) {
+	var ids []string
+	err := t.c.ProjectTaskPages(ctx, project, q, func(tasks []Task) error {
+		ids = append(ids, taskGIDs(tasks)...)
+		return nil
+	})
+	return ids, err
 }
 
 // RecentItems lists a project's tasks most recently modified first, up to
@@ -559,23 +572,27 @@ func (t *Tracker) eventTask(ctx context.Context, ev Event, storyTasks map[string
 // modifying its task, but the sandbox (as far as we know, Asana too) not
 // an edit to one.
 func (t *Tracker) ChangedSince(ctx context.Context, project string, since time.Time) ([]string, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	ids, err := t.gids(ctx, project, TaskQuery{ModifiedSince: since})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
 	}
-	return taskGIDs(tasks), nil
+	return ids, nil
 }
 
 // ModifiedSince lists the tasks of a project modified at or after since
-// with their modified_at, from the same listing as ChangedSince.
+// with their modified_at, from the same listing as ChangedSince, a page
+// at a time (the reconcile after a lost cursor of a 100,000-task project
+// held every task decoded: the sending node's peak during a bulk).
 func (t *Tracker) ModifiedSince(ctx context.Context, project string, since time.Time) (map[string]time.Time, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	out := map[string]time.Time{}
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{ModifiedSince: since}, func(tasks []Task) error {
+		for _, task := range tasks {
+			out[task.GID] = task.ModifiedAt
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
-	}
-	out := make(map[string]time.Time, len(tasks))
-	for _, task := range tasks {
-		out[task.GID] = task.ModifiedAt
 	}
 	return out, nil
 }
@@ -583,15 +600,17 @@ func (t *Tracker) ModifiedSince(ctx context.Context, project string, since time.
 // FindBySummary lists the tasks of a project modified at or after since
 // whose name is summary, in one call.
 func (t *Tracker) FindBySummary(ctx context.Context, project, summary string, since time.Time) ([]string, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	var ids []string
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{ModifiedSince: since}, func(tasks []Task) error {
+		for _, task := range tasks {
+			if task.Name == summary {
+				ids = append(ids, task.GID)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var ids []string
-	for _, task := range tasks {
-		if task.Name == summary {
-			ids = append(ids, task.GID)
-		}
 	}
 	return ids, nil
 }
