@@ -95,3 +95,22 @@ func TestBulkHoldsOnePage(t *testing.T) {
 		t.Errorf("%d of %d pages still held after the bulk prepared them, e.g. %q", len(watched.held), watched.checked, watched.held[0])
 	}
 }
+
+// TestRemoteBulkExalateCounts: through the admin API, a Bulk Exalate's
+// answer counts the syncs it started and lists them (all, below
+// adminapi.BulkEventsListed).
+func TestRemoteBulkExalateCounts(t *testing.T) {
+	a, _, connA, _ := connected(t)
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("listing Acme's project: %v, %v", ids, err)
+	}
+	b, err := a.remote(t).ExalateAll(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Started != len(ids) || len(b.Events) != len(ids) || !b.All() {
+		t.Errorf("bulk exalate through the API: %d started, %d listed, for %d tasks", b.Started, len(b.Events), len(ids))
+	}
+}
