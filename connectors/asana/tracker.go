@@ -316,18 +316,30 @@ func (t *Tracker) gids(ctx context.Context, project string, q TaskQuery) ([]stri
 // request for a project of up to 100 tasks, one more per further 100, since
 // Asana can't sort a project's tasks by modification and all of them are
 // read to sort them here. Key is the gid.
+//
+// Only the newest limit are kept as the pages come (a negative limit
+// keeps every one), so a project of 100,000 tasks costs limit items of
+// memory, not 100,000 decoded tasks.
 func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([]tracker.Item, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{})
+	var items []tracker.Item
+	newest := func(a, b tracker.Item) int { return b.ModifiedAt.Compare(a.ModifiedAt) }
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{}, func(tasks []Task) error {
+		for _, task := range tasks {
+			items = append(items, tracker.Item{ID: task.GID, Key: task.GID, Summary: task.Name, URL: task.PermalinkURL, ModifiedAt: task.ModifiedAt})
+		}
+		// Stable: of tasks modified at the same time, the one listed
+		// first stays first, as when all were sorted at once.
+		slices.SortStableFunc(items, newest)
+		if limit >= 0 && len(items) > limit {
+			items = items[:limit]
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
 	}
-	slices.SortStableFunc(tasks, func(a, b Task) int { return b.ModifiedAt.Compare(a.ModifiedAt) })
-	if limit >= 0 && len(tasks) > limit {
-		tasks = tasks[:limit]
-	}
-	items := make([]tracker.Item, len(tasks))
-	for i, task := range tasks {
-		items[i] = tracker.Item{ID: task.GID, Key: task.GID, Summary: task.Name, URL: task.PermalinkURL, ModifiedAt: task.ModifiedAt}
+	if items == nil {
+		items = []tracker.Item{}
 	}
 	return items, nil
 }
