@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"strings"
 	"testing"
@@ -112,5 +113,68 @@ func TestRemoteBulkExalateCounts(t *testing.T) {
 	}
 	if b.Started != len(ids) || len(b.Events) != len(ids) || !b.All() {
 		t.Errorf("bulk exalate through the API: %d started, %d listed, for %d tasks", b.Started, len(b.Events), len(ids))
+	}
+}
+
+// expiringPages lists a project one entity per page, and the first time
+// fails after two pages, as a listing does whose page token expired while
+// the bulk was preparing the pages before.
+type expiringPages struct {
+	*asana.Tracker
+	calls int
+}
+
+func (p *expiringPages) ListEntities(ctx context.Context, project string, each func([]engine.Entity) error) error {
+	p.calls++
+	handed := 0
+	return p.Tracker.ListEntities(ctx, project, func(page []engine.Entity) error {
+		for _, e := range page {
+			if p.calls == 1 && handed == 2 {
+				return errors.New("asana: offset: Your pagination token is invalid or has expired")
+			}
+			handed++
+			if err := each([]engine.Entity{e}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TestBulkListsAgainAfterAnExpiredPage: the listing failing midway is
+// taken again, and every task gets one sync, the ones prepared before the
+// failure not a second.
+func TestBulkListsAgainAfterAnExpiredPage(t *testing.T) {
+	var pages *expiringPages
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+		n.wrap = func(tr *asana.Tracker) engine.Tracker {
+			pages = &expiringPages{Tracker: tr}
+			return pages
+		}
+	})
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) < 3 {
+		t.Fatalf("listing Acme's project: %v, %v", ids, err)
+	}
+	started, err := a.ExalateAll(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, ev := range started.Events {
+		got[ev.EntityID]++
+	}
+	if started.Started != len(ids) || len(got) != len(ids) {
+		t.Errorf("bulk exalate started %d syncs for %d tasks: %v", started.Started, len(ids), got)
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("task %s: %d syncs", id, n)
+		}
+	}
+	if pages.calls != 3 { // the failed listing, the one after, followListed's
+		t.Errorf("%d listings; want 3", pages.calls)
 	}
 }

@@ -462,26 +462,41 @@ func (n *pipeline) exalateAll(ctx context.Context, connID string, started func(S
 	// attachments, not a read of its own. Each page is prepared as it
 	// comes; what is kept of it is each entity's modification time, for
 	// followListed.
+	//
+	// Preparing a page takes a while (two reads per entity, under the
+	// rate limit), so the listing spans the bulk, and a tracker's page
+	// token may expire in between (Asana's do). A listing that fails after
+	// it got somewhere is taken again from the start, skipping what was
+	// prepared already.
 	listed := map[string]time.Time{}
-	var failed error // one's, not the listing's
-	err = br.ListEntities(ctx, c.LocalProject, func(page []Entity) error {
-		for _, e := range page {
-			listed[e.ID] = e.ModifiedAt
-			if failed = one(e); failed != nil {
-				return failed
+	for {
+		var failed error // one's, not the listing's
+		progressed := false
+		err = br.ListEntities(ctx, c.LocalProject, func(page []Entity) error {
+			for _, e := range page {
+				if _, done := listed[e.ID]; done {
+					continue
+				}
+				listed[e.ID], progressed = e.ModifiedAt, true
+				if failed = one(e); failed != nil {
+					return failed
+				}
 			}
+			return nil
+		})
+		switch {
+		case err != nil && err == failed:
+			return err
+		case err != nil && progressed && ctx.Err() == nil:
+			n.log.Warn("the listing failed midway; listing again", "connection", c.ID, "prepared", len(listed), "err", err)
+			continue
+		case err != nil:
+			return fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+		case len(listed) > 0:
+			return n.followListed(ctx, et, br, c, listed)
 		}
 		return nil
-	})
-	switch {
-	case err != nil && err == failed:
-		return err
-	case err != nil:
-		return fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
-	case len(listed) > 0:
-		return n.followListed(ctx, et, br, c, listed)
 	}
-	return nil
 }
 
 // followListed catches up with the entities changed while a bulk went
