@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -15,10 +16,10 @@ import (
 func newBenchCmd() *cobra.Command {
 	def := bench.Defaults()
 	var (
-		cfg                       = def
-		asJSON, quick, subprocess bool
-		cpuProfile, dir, sections string
-		mode                      string
+		cfg                                   = def
+		asJSON, quick, subprocess             bool
+		cpuProfile, memProfile, dir, sections string
+		mode                                  string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -103,6 +104,12 @@ to log files, kept (and named) if the run fails.`,
 				defer f.Close()
 				cfg.CPUProfile = f
 			}
+			if memProfile != "" {
+				// Absolute: with --subprocess, a child writes it.
+				if cfg.MemProfile, err = filepath.Abs(memProfile); err != nil {
+					return err
+				}
+			}
 			r, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -131,6 +138,7 @@ to log files, kept (and named) if the run fails.`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON (with a top-level targets array)")
 	f.BoolVar(&quick, "quick", false, "a small fast run (10 tasks, 5 edits at a 200ms poll, 200 twins, no latency, a limit too high to bind; idle: 3 connections, poll-max 800ms, a 3s window); flags given still apply")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine-overhead run to this file (for go tool pprof)")
+	f.StringVar(&memProfile, "memprofile", "", "keep a heap profile in this file, taken at the Go heap's peak during the scale run's Bulk Exalate (for go tool pprof): this process's, or with --subprocess, Acme's node's")
 	f.BoolVar(&subprocess, "subprocess", false, "run the sandboxes and nodes as child processes (`tandem sandbox asana`, `tandem serve`) of this binary")
 	f.StringVar(&mode, "mode", "basic", "the connections' mode: basic, or script (the scripts that do what Basic does: the cost of running scripts)")
 	f.StringVar(&dir, "data", "", "keep the nodes' data dirs here (default: a temporary dir, removed)")

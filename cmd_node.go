@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/engine/api"
+	"github.com/tandem-sync/tandem/internal/heapprof"
 	"github.com/tandem-sync/tandem/internal/trackers"
 )
 
@@ -35,6 +36,9 @@ type nodeFlags struct {
 	poll, pollMax time.Duration
 	webhooks      bool
 	progressEvery time.Duration
+	// memprofile, if set, is where the node keeps a heap profile taken
+	// at its Go heap's peak (internal/heapprof); off by default.
+	memprofile string
 }
 
 func newServeCmd() *cobra.Command {
@@ -73,6 +77,7 @@ it stops, to DIR/<data dir's name>.cpu.pprof (for go tool pprof).`,
 	fl.DurationVar(&f.pollMax, "poll-max", engine.DefaultPollMax, "how seldom, at most, to ask about a project where nothing changes: its interval doubles from --poll after each look that sees no change (or TANDEM_POLL_MAX)")
 	fl.BoolVar(&f.webhooks, "webhooks", true, "ask the tracker to call this node back on a change (Asana webhooks; the tracker must reach --url over HTTPS), polling each project only every 5 minutes as a safety net; without them, or where the tracker can't reach --url, the node polls")
 	fl.DurationVar(&f.progressEvery, "progress-every", engine.DefaultProgressEvery, "how often, at most, a long apply reports its progress (comments n of N) to the node that sent it")
+	fl.StringVar(&f.memprofile, "memprofile", "", "keep a heap profile of this process in this file, rewritten at each new peak of its Go heap (for go tool pprof: allocation sites and sizes, no data); off by default")
 	fl.StringVar(&f.adminToken, "admin-token", "", "admin token to set on first start instead of a generated one; prefer TANDEM_ADMIN_TOKEN: a flag's value is visible to every local user in ps")
 	return cmd
 }
@@ -127,6 +132,14 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 		return err
 	}
 	defer stopProfile()
+	if f.memprofile != "" {
+		heap := heapprof.Watch(f.memprofile)
+		defer func() {
+			if err := heap.Stop(); err != nil {
+				logger.Warn("the heap profile was not written", "err", err)
+			}
+		}()
+	}
 
 	// The tracker, and the settings the node records about it (never a
 	// token).

@@ -74,25 +74,28 @@ the background (tandem status REF).`,
 			if len(args) == 1 {
 				ref = args[0]
 			}
-			var started []engine.StageEvent
+			var started engine.BulkStarted
 			if all {
 				started, err = c.ExalateAll(ctx, connection)
 			} else {
 				var ev engine.StageEvent
 				ev, err = c.Exalate(ctx, connection, ref)
-				started = []engine.StageEvent{ev}
+				started = engine.BulkStarted{Started: 1, Events: []engine.StageEvent{ev}}
 			}
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
 			if !wait {
-				for _, ev := range started {
+				for _, ev := range started.Events {
 					line := fmt.Sprintf("%s: %s (sync %s)", shown(ev.LocalKey), shown(engine.StageName(ev.Stage)), shown(ev.EventID))
 					if ev.Held != "" {
 						line += ": " + shown(ev.Held)
 					}
 					fmt.Fprintln(w, line)
+				}
+				if more := started.Started - len(started.Events); more > 0 {
+					fmt.Fprintf(w, "and %d more syncs started (the node lists the first %d)\n", more, len(started.Events))
 				}
 				return nil
 			}
@@ -101,7 +104,7 @@ the background (tandem status REF).`,
 			if all {
 				return followBulk(ctx, w, c, events, started, wt)
 			}
-			return followOne(ctx, w, c, events, started[0], wt)
+			return followOne(ctx, w, c, events, started.Events[0], wt)
 		},
 	}
 	cf.register(cmd)
@@ -242,7 +245,8 @@ func links(w io.Writer, st engine.EventStatus) error {
 }
 
 // followBulk prints a line per item as it reaches Synchronized.
-func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, started []engine.StageEvent, wt watch) error {
+func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-chan engine.StageEvent, bulk engine.BulkStarted, wt watch) error {
+	started := bulk.Events
 	pending := map[string]engine.StageEvent{}
 	for _, ev := range started {
 		pending[ev.EventID] = ev
@@ -250,10 +254,16 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 	total := len(started)
 	if total > 0 && started[0].Held != "" {
 		// One connection, held as a whole: nothing moves until it is not.
-		fmt.Fprintf(w, "Bulk Exalate: %d items queued, %s; they go on by themselves then.\n", total, shown(started[0].Held))
+		fmt.Fprintf(w, "Bulk Exalate: %d items queued, %s; they go on by themselves then.\n", bulk.Started, shown(started[0].Held))
 		return nil
 	}
-	fmt.Fprintf(w, "Bulk Exalate: %d items\n", total)
+	if !bulk.All() {
+		// The node lists the first adminapi.BulkEventsListed syncs it
+		// started, not every one: those are followed here.
+		fmt.Fprintf(w, "Bulk Exalate: %d items; following the first %d here, the others go on by themselves (tandem console shows them)\n", bulk.Started, total)
+	} else {
+		fmt.Fprintf(w, "Bulk Exalate: %d items\n", total)
+	}
 	done := func(ev engine.StageEvent) {
 		if _, ok := pending[ev.EventID]; !ok {
 			return
@@ -294,6 +304,10 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 				done(ev)
 			}
 		}
+	}
+	if !bulk.All() {
+		fmt.Fprintf(w, "The %d items followed are Synchronized; %d more go on by themselves.\n", total, bulk.Started-total)
+		return nil
 	}
 	fmt.Fprintf(w, "All %d items Synchronized.\n", total)
 	return nil

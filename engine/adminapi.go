@@ -22,6 +22,10 @@ type Connection = adminapi.Connection
 // StageEvent says a sync reached a stage (or failed in it).
 type StageEvent = adminapi.StageEvent
 
+// BulkStarted is what a Bulk Exalate started: a count, and the first
+// adminapi.BulkEventsListed events.
+type BulkStarted = adminapi.BulkStarted
+
 // Progress says how far the apply of a replica has got on the receiving
 // side.
 type Progress = adminapi.Progress

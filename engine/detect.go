@@ -231,8 +231,12 @@ func (d *detector) detect(ctx context.Context, c store.Connection, lead **change
 	for id, times := range ch.Own {
 		evs[id] = evidence{own: times}
 	}
+	// After a reset, what detection knows of each entity is its
+	// modification time, if the tracker lists those.
+	var modified map[string]time.Time
 	if ch.Reset {
-		if ids, evs, err = d.reconcileIDs(ctx, et, c.LocalProject, checked.Add(-reconcileMargin)); err != nil {
+		evs = nil
+		if ids, modified, err = d.reconcileIDs(ctx, et, c.LocalProject, checked.Add(-reconcileMargin)); err != nil {
 			return false, err
 		}
 	}
@@ -241,6 +245,9 @@ func (d *detector) detect(ctx context.Context, c store.Connection, lead **change
 	saw := len(ids)+len(again) > 0
 	for i, id := range append(ids, again...) {
 		ev := evs[id]
+		if at, ok := modified[id]; ok {
+			ev = evidence{modified: at}
+		}
 		if i >= len(ids) {
 			ev = againEvs[id]
 		}
@@ -253,9 +260,9 @@ func (d *detector) detect(ctx context.Context, c store.Connection, lead **change
 }
 
 // reconcileIDs lists the entities of a project modified since t (the
-// reconcile after a lost cursor), each with its modification time when
-// the tracker lists those cheaply (ModifiedLister).
-func (d *detector) reconcileIDs(ctx context.Context, et EntityTracker, project string, t time.Time) ([]string, map[string]evidence, error) {
+// reconcile after a lost cursor), with each one's modification time when
+// the tracker lists those cheaply (ModifiedLister; else nil).
+func (d *detector) reconcileIDs(ctx context.Context, et EntityTracker, project string, t time.Time) ([]string, map[string]time.Time, error) {
 	ml, ok := et.(ModifiedLister)
 	if !ok {
 		ids, err := et.ChangedSince(ctx, project, t)
@@ -266,13 +273,11 @@ func (d *detector) reconcileIDs(ctx context.Context, et EntityTracker, project s
 		return nil, nil, err
 	}
 	ids := make([]string, 0, len(mod))
-	evs := make(map[string]evidence, len(mod))
-	for id, at := range mod {
+	for id := range mod {
 		ids = append(ids, id)
-		evs[id] = evidence{modified: at}
 	}
 	slices.Sort(ids)
-	return ids, evs, nil
+	return ids, mod, nil
 }
 
 // consider syncs one changed entity if the connection covers it. ev is

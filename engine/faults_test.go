@@ -118,7 +118,7 @@ func bulk(t *testing.T, n *testNode, connID string) {
 	for attempt := 1; ; attempt++ {
 		started, err := n.ExalateAll(ctx, connID)
 		if err == nil {
-			t.Logf("bulk exalate on %s: %d syncs started in %v (attempt %d)", n.Info().Name, len(started),
+			t.Logf("bulk exalate on %s: %d syncs started in %v (attempt %d)", n.Info().Name, started.Started,
 				time.Since(begin).Round(time.Millisecond), attempt)
 			return
 		}
@@ -126,7 +126,7 @@ func bulk(t *testing.T, n *testNode, connID string) {
 			t.Errorf("bulk exalate on %s failed %d times; last: %v", n.Info().Name, attempt, err)
 			return
 		}
-		t.Logf("bulk exalate on %s stopped after %d syncs: %v; starting it again", n.Info().Name, len(started), err)
+		t.Logf("bulk exalate on %s stopped after %d syncs: %v; starting it again", n.Info().Name, started.Started, err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -403,53 +404,99 @@ func (n *pipeline) inFlight(ctx context.Context, connID, entityID string, rules 
 }
 
 // ExalateAll syncs every entity of a connection's project now (Bulk
-// Exalate). It returns the events it started, in order, one per entity
-// (the follow-ups of entities edited meanwhile, see followListed, are
-// not among them); progress follows through Subscribe. Entities already in sync still get an event, so the
-// operator sees each one confirmed.
-func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent, error) {
+// Exalate). It returns how many syncs it started, one per entity, and the
+// first adminapi.BulkEventsListed of them in order (the follow-ups of
+// entities edited meanwhile, see followListed, are not among them);
+// progress follows through Subscribe. Entities already in sync still get
+// an event, so the operator sees each one confirmed.
+//
+// Its memory does not grow with the project but by an id and a time per
+// entity (for followListed): the listing is taken a page at a time, each
+// page prepared and dropped before the next (TestBulkHoldsOnePage).
+func (n *pipeline) ExalateAll(ctx context.Context, connID string) (BulkStarted, error) {
+	var b BulkStarted
+	err := n.exalateAll(ctx, connID, func(ev StageEvent) {
+		b.Started++
+		if len(b.Events) < adminapi.BulkEventsListed {
+			b.Events = append(b.Events, ev)
+		}
+	})
+	return b, err
+}
+
+// exalateAll is ExalateAll, telling started of each sync it starts.
+func (n *pipeline) exalateAll(ctx context.Context, connID string, started func(StageEvent)) error {
 	et, err := n.entities()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c, err := n.findConnection(ctx, connID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var listed []Entity
-	br, bulk := et.(BulkReader)
-	if bulk {
-		// The listing carries the fields: each entity costs its comments
-		// and attachments, not a read of its own.
-		if listed, err = br.ListEntities(ctx, c.LocalProject); err != nil {
-			return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
-		}
-	} else {
-		ids, err := et.List(ctx, c.LocalProject)
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
-		}
-		for _, id := range ids {
-			listed = append(listed, Entity{ID: id})
-		}
-	}
-	var started []StageEvent
-	for _, e := range listed {
+	one := func(e Entity) error {
 		if unexalated(ctx, n.st, c.ID, e.ID) {
-			continue // unexalated: only an exalate of the item itself syncs it again
+			return nil // unexalated: only an exalate of the item itself syncs it again
 		}
 		ev, err := n.exalateOne(ctx, et, c, e)
 		if err != nil {
-			return started, err
+			return err
 		}
-		started = append(started, ev)
+		started(ev)
+		return nil
 	}
-	if bulk && len(listed) > 0 {
-		if err := n.followListed(ctx, et, br, c, listed); err != nil {
-			return started, err
+	br, bulk := et.(BulkReader)
+	if !bulk {
+		ids, err := et.List(ctx, c.LocalProject)
+		if err != nil {
+			return fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
 		}
+		for _, id := range ids {
+			if err := one(Entity{ID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return started, nil
+	// The listing carries the fields: each entity costs its comments and
+	// attachments, not a read of its own. Each page is prepared as it
+	// comes; what is kept of it is each entity's modification time, for
+	// followListed.
+	//
+	// Preparing a page takes a while (two reads per entity, under the
+	// rate limit), so the listing spans the bulk, and a tracker's page
+	// token may expire in between (Asana's do). A listing that fails after
+	// it got somewhere is taken again from the start, skipping what was
+	// prepared already.
+	listed := map[string]time.Time{}
+	for {
+		var failed error // one's, not the listing's
+		progressed := false
+		err = br.ListEntities(ctx, c.LocalProject, func(page []Entity) error {
+			for _, e := range page {
+				if _, done := listed[e.ID]; done {
+					continue
+				}
+				listed[e.ID], progressed = e.ModifiedAt, true
+				if failed = one(e); failed != nil {
+					return failed
+				}
+			}
+			return nil
+		})
+		switch {
+		case err != nil && err == failed:
+			return err
+		case err != nil && progressed && ctx.Err() == nil:
+			n.log.Warn("the listing failed midway; listing again", "connection", c.ID, "prepared", len(listed), "err", err)
+			continue
+		case err != nil:
+			return fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
+		case len(listed) > 0:
+			return n.followListed(ctx, et, br, c, listed)
+		}
+		return nil
+	}
 }
 
 // followListed catches up with the entities changed while a bulk went
@@ -458,30 +505,30 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) ([]StageEvent,
 // fields, and change detection, which saw the edit before that sync
 // existed, let it go (an entity not synced yet is not its business). A
 // second listing (one call per 100 entities) finds those by their
-// modification time; each is read again and a sync follows its first.
-// Edits after this listing reach entities that already have a sync, which
-// change detection follows as always.
-func (n *pipeline) followListed(ctx context.Context, et EntityTracker, br BulkReader, c store.Connection, listed []Entity) error {
-	again, err := br.ListEntities(ctx, c.LocalProject)
-	if err != nil {
+// modification time (listed: each entity's in the first); each is read
+// again and a sync follows its first. Edits after this listing reach
+// entities that already have a sync, which change detection follows as
+// always.
+func (n *pipeline) followListed(ctx context.Context, et EntityTracker, br BulkReader, c store.Connection, listed map[string]time.Time) error {
+	var failed error
+	err := br.ListEntities(ctx, c.LocalProject, func(page []Entity) error {
+		for _, e := range page {
+			at, ok := listed[e.ID]
+			if !ok || !e.ModifiedAt.After(at) || unexalated(ctx, n.st, c.ID, e.ID) {
+				continue
+			}
+			// Its sync is on its way or done, so the listed fields are not
+			// taken (listedIsFresh): the entity is read whole.
+			if _, failed = n.exalateOne(ctx, et, c, Entity{ID: e.ID}); failed != nil {
+				return failed
+			}
+		}
+		return nil
+	})
+	if err != nil && err != failed {
 		return fmt.Errorf("listing %s again: %w", c.LocalProjectName, err)
 	}
-	was := make(map[string]time.Time, len(listed))
-	for _, e := range listed {
-		was[e.ID] = e.ModifiedAt
-	}
-	for _, e := range again {
-		at, ok := was[e.ID]
-		if !ok || !e.ModifiedAt.After(at) || unexalated(ctx, n.st, c.ID, e.ID) {
-			continue
-		}
-		// Its sync is on its way or done, so the listed fields are not
-		// taken (listedIsFresh): the entity is read whole.
-		if _, err := n.exalateOne(ctx, et, c, Entity{ID: e.ID}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // listedIsFresh says whether an entity's fields as the project's listing

@@ -328,8 +328,8 @@ func TestBulkExalateAndTheTrigger(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids, _ := a.et().List(ctx, connA.LocalProject)
-	if len(started) != len(ids) {
-		t.Fatalf("bulk exalate started %d syncs for %d tasks", len(started), len(ids))
+	if started.Started != len(ids) || len(started.Events) != len(ids) {
+		t.Fatalf("bulk exalate started %d syncs (%d listed) for %d tasks", started.Started, len(started.Events), len(ids))
 	}
 	for _, id := range ids {
 		waitSynchronized(t, a, id)

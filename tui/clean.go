@@ -218,7 +218,7 @@ func (n cleanNode) Exalate(ctx context.Context, connID, ref string) (adminapi.St
 	return cleaned(v), cleanErr(err)
 }
 
-func (n cleanNode) ExalateAll(ctx context.Context, connID string) ([]adminapi.StageEvent, error) {
+func (n cleanNode) ExalateAll(ctx context.Context, connID string) (adminapi.BulkStarted, error) {
 	v, err := n.Node.ExalateAll(ctx, connID)
 	return cleaned(v), cleanErr(err)
 }

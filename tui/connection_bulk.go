@@ -16,8 +16,8 @@ const bulkPoll = time.Second
 
 type (
 	bulkStartedMsg struct {
-		events []adminapi.StageEvent
-		err    error
+		started adminapi.BulkStarted
+		err     error
 	}
 	// bulkPollMsg asks for a re-read of a Bulk Exalate's events; gen tells
 	// an old poll chain (from before the page was covered) from the live one.
@@ -75,8 +75,11 @@ type bulkRun struct {
 	// are kept in state, to be matched once their ids are known.
 	starting bool
 	ids      []string
-	state    map[string]adminapi.StageEvent
-	err      error
+	// more is how many syncs the run started beyond ids, the ones the
+	// node listed (adminapi.BulkEventsListed): counted, not followed.
+	more  int
+	state map[string]adminapi.StageEvent
+	err   error
 	// polling is true while a poll's read is out.
 	polling bool
 	gen     int
@@ -153,7 +156,8 @@ func (s *connectionScreen) updateBulk(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			b.err = fmt.Errorf("bulk exalate of %s: %w", s.conn.LocalProjectName, msg.err)
 		}
-		for _, ev := range msg.events {
+		b.more = msg.started.Started - len(msg.started.Events)
+		for _, ev := range msg.started.Events {
 			b.ids = append(b.ids, ev.EventID)
 			b.state[ev.EventID] = ev
 			if later, ok := seen[ev.EventID]; ok {

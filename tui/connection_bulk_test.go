@@ -62,6 +62,25 @@ func TestConnectionBulkExalate(t *testing.T) {
 	}
 }
 
+// TestConnectionBulkMoreThanListed: a run that started more syncs than the
+// node lists follows the listed ones and says how many more went.
+func TestConnectionBulkMoreThanListed(t *testing.T) {
+	f := connectionNode()
+	f.exalateAll = func(string) ([]adminapi.StageEvent, error) { return bulkEvents(), nil }
+	f.bulkUnlisted = 12000
+	s := openConnection(t, f)
+	s, _ = press(t, s, "by")
+	for _, id := range []string{"b1", "b2", "b3"} {
+		s, _ = send(t, s, stage("c1", id, adminapi.StageSynchronized, ""))
+	}
+	v := plain(s.View())
+	for _, want := range []string{"3 of 3 synchronized", "and 12000 more started, not followed here (the node lists the first 3)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("want %q in:\n%s", want, v)
+		}
+	}
+}
+
 func TestConnectionBulkEarlyEvents(t *testing.T) {
 	// Stage events can arrive before ExalateAll returns the ids: they count.
 	f := connectionNode()

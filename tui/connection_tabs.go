@@ -192,6 +192,9 @@ func (s *connectionScreen) bulkView() []string {
 			progress += st.Error.Render(fmt.Sprintf(" · %d failing", failing))
 		}
 		out = append(out, progress)
+		if b.more > 0 {
+			out = append(out, st.Faint.Render(fmt.Sprintf("and %d more started, not followed here (the node lists the first %d); the history shows them.", b.more, len(b.ids))))
+		}
 	}
 	if b.err != nil {
 		out = append(out, s.c.errorLine(b.err))

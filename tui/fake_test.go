@@ -37,16 +37,19 @@ type fakeNode struct {
 	connect     func(r engine.ConnectRequest) (engine.Connection, error)
 	exalate     func(connID, ref string) (engine.StageEvent, error)
 	exalateAll  func(connID string) ([]engine.StageEvent, error)
-	eventStatus func(connID, eventID string) (engine.EventStatus, error)
-	stats       engine.ConnectionStats
-	events      []engine.StageEvent
-	items       []engine.Item
-	rules       []engine.Rule // nil: Basic's
-	rulesErr    error
-	setActive   func(id string, on bool) (engine.Connection, error)
-	setTrigger  func(id string, on bool) (engine.Connection, error)
-	del         func(id string) error
-	err         error // returned by the list methods when set
+	// bulkUnlisted is how many syncs ExalateAll started beyond those
+	// exalateAll lists (the node lists adminapi.BulkEventsListed).
+	bulkUnlisted int
+	eventStatus  func(connID, eventID string) (engine.EventStatus, error)
+	stats        engine.ConnectionStats
+	events       []engine.StageEvent
+	items        []engine.Item
+	rules        []engine.Rule // nil: Basic's
+	rulesErr     error
+	setActive    func(id string, on bool) (engine.Connection, error)
+	setTrigger   func(id string, on bool) (engine.Connection, error)
+	del          func(id string) error
+	err          error // returned by the list methods when set
 	// scripts are the Script mode connections' scripts (fake_scripts_test.go).
 	scripts map[string]*fakeScripts
 }
@@ -166,12 +169,13 @@ func (f *fakeNode) Exalate(_ context.Context, connID, ref string) (engine.StageE
 	}
 	return f.exalate(connID, ref)
 }
-func (f *fakeNode) ExalateAll(_ context.Context, connID string) ([]engine.StageEvent, error) {
+func (f *fakeNode) ExalateAll(_ context.Context, connID string) (engine.BulkStarted, error) {
 	f.record("ExalateAll " + connID)
 	if f.exalateAll == nil {
-		return nil, errNotFaked
+		return engine.BulkStarted{}, errNotFaked
 	}
-	return f.exalateAll(connID)
+	evs, err := f.exalateAll(connID)
+	return engine.BulkStarted{Started: len(evs) + f.bulkUnlisted, Events: evs}, err
 }
 func (f *fakeNode) EventStatus(_ context.Context, connID, eventID string) (engine.EventStatus, error) {
 	f.record("EventStatus " + eventID)

@@ -89,35 +89,49 @@ func send[T any](ctx context.Context, c *Client, method, path, endpoint string, 
 	return out.object(method, path)
 }
 
-// list follows next_page.offset until Asana says there is no next page. An
+// list follows next_page.offset until Asana says there is no next page
+// and returns every page's items (see pages).
+func list[T any](ctx context.Context, c *Client, path, endpoint string, q url.Values) ([]T, error) {
+	var all []T
+	err := pages(ctx, c, path, endpoint, q, func(p []T) error {
+		all = append(all, p...)
+		return nil
+	})
+	return all, err
+}
+
+// pages follows next_page.offset until Asana says there is no next page,
+// handing each page's items to each in turn, so a caller that doesn't
+// keep them holds one page at a time; an error from each stops it. An
 // offset that comes back a second time is an error: following it would
 // read the same pages for ever.
-func list[T any](ctx context.Context, c *Client, path, endpoint string, q url.Values) ([]T, error) {
+func pages[T any](ctx context.Context, c *Client, path, endpoint string, q url.Values, each func([]T) error) error {
 	if q == nil {
 		q = url.Values{}
 	}
 	q.Set("limit", pageSize)
-	var all []T
 	offsets := map[string]bool{}
 	for {
 		var p page[T]
 		if err := c.do(ctx, request{method: http.MethodGet, path: path, endpoint: endpoint, query: q}, &p); err != nil {
-			return all, err
+			return err
 		}
 		if p.Data == nil {
-			return all, fmt.Errorf("asana: GET %s: the answer has no data", path)
+			return fmt.Errorf("asana: GET %s: the answer has no data", path)
 		}
 		for _, v := range *p.Data {
 			if err := checkIdentified(http.MethodGet, path, v); err != nil {
-				return all, err
+				return err
 			}
 		}
-		all = append(all, *p.Data...)
+		if err := each(*p.Data); err != nil {
+			return err
+		}
 		if p.NextPage == nil || p.NextPage.Offset == "" {
-			return all, nil
+			return nil
 		}
 		if offsets[p.NextPage.Offset] {
-			return all, fmt.Errorf("asana: GET %s: the answer names page offset %q again", path, p.NextPage.Offset)
+			return fmt.Errorf("asana: GET %s: the answer names page offset %q again", path, p.NextPage.Offset)
 		}
 		offsets[p.NextPage.Offset] = true
 		q.Set("offset", p.NextPage.Offset)

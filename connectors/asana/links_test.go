@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
+	"github.com/tandem-sync/tandem/engine/tracker"
 )
 
 // TestBulkReadAndListedDownloadLinks: ListEntities gives the fields Get
@@ -27,7 +28,11 @@ func TestBulkReadAndListedDownloadLinks(t *testing.T) {
 	}
 
 	before := e.client.Stats()
-	listed, err := tr.ListEntities(c, company.GID)
+	var listed []tracker.Entity
+	err = tr.ListEntities(c, company.GID, func(p []tracker.Entity) error {
+		listed = append(listed, p...)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,8 +59,20 @@ type TaskQuery struct {
 
 // ProjectTasks lists the tasks of a project, following every page.
 func (c *Client) ProjectTasks(ctx context.Context, projectGID string, q TaskQuery) ([]Task, error) {
+	var all []Task
+	err := c.ProjectTaskPages(ctx, projectGID, q, func(p []Task) error {
+		all = append(all, p...)
+		return nil
+	})
+	return all, err
+}
+
+// ProjectTaskPages lists the tasks of a project as ProjectTasks does, a
+// page (up to 100 tasks) at a time: each gets every page in turn, and an
+// error from it stops the listing. Nothing holds more than one page.
+func (c *Client) ProjectTaskPages(ctx context.Context, projectGID string, q TaskQuery, each func([]Task) error) error {
 	if err := checkGID("project", projectGID); err != nil {
-		return nil, err
+		return err
 	}
 	v := fields("name", "resource_subtype", "modified_at", "permalink_url")
 	if q.Full {
@@ -70,7 +82,7 @@ func (c *Client) ProjectTasks(ctx context.Context, projectGID string, q TaskQuer
 	if !q.ModifiedSince.IsZero() {
 		v.Set("modified_since", q.ModifiedSince.UTC().Format(time.RFC3339Nano))
 	}
-	return list[Task](ctx, c, "/tasks", "/tasks", v)
+	return pages(ctx, c, "/tasks", "/tasks", v, each)
 }
 
 // NewTask is what CreateTask needs.

@@ -198,24 +198,30 @@ func (t *Tracker) Get(ctx context.Context, id string) (tracker.Entity, error) {
 
 // ListEntities lists a project's tasks with every field Get reads, from
 // GET /tasks with the same opt_fields: one call per 100 tasks instead of
-// one per task. Comments and Attachments are nil (ReadItems reads them).
-func (t *Tracker) ListEntities(ctx context.Context, project string) ([]tracker.Entity, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{Full: true})
-	if err != nil {
-		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
-	}
-	out := make([]tracker.Entity, 0, len(tasks))
-	for _, task := range tasks {
-		e, err := t.entity(ctx, task)
-		if err != nil {
-			return nil, err
+// one per task, each page handed to each as it comes (see
+// tracker.BulkReader). Comments and Attachments are nil (ReadItems reads
+// them).
+func (t *Tracker) ListEntities(ctx context.Context, project string, each func([]tracker.Entity) error) error {
+	var theirs error // each's, returned as it is
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{Full: true}, func(tasks []Task) error {
+		out := make([]tracker.Entity, 0, len(tasks))
+		for _, task := range tasks {
+			e, err := t.entity(ctx, task)
+			if err != nil {
+				return err
+			}
+			if e.Project == "" {
+				e.Project = project
+			}
+			out = append(out, e)
 		}
-		if e.Project == "" {
-			e.Project = project
-		}
-		out = append(out, e)
+		theirs = each(out)
+		return theirs
+	})
+	if err != nil && err != theirs {
+		return fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
 	}
-	return out, nil
+	return err
 }
 
 // ReadItems reads a task's comments and its attachments' metadata (two
@@ -283,13 +289,26 @@ func attachmentOf(a Attachment) tracker.Attachment {
 	return tracker.Attachment{ID: a.GID, Name: a.Name, Size: a.Size, CreatedAt: a.CreatedAt}
 }
 
-// List returns the gids of a project's tasks.
+// List returns the gids of a project's tasks (the listing taken a page
+// at a time: only the gids are kept).
 func (t *Tracker) List(ctx context.Context, project string) ([]string, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{})
+	ids, err := t.gids(ctx, project, TaskQuery{})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
 	}
-	return taskGIDs(tasks), nil
+	return ids, nil
+}
+
+// gids lists the gids of a project's tasks that q selects, keeping
+// nothing else of the listing: a decoded task is some hundreds of bytes,
+// its gid some tens, and a project may have 100,000.
+func (t *Tracker) gids(ctx context.Context, project string, q TaskQuery) ([]string, error) {
+	var ids []string
+	err := t.c.ProjectTaskPages(ctx, project, q, func(tasks []Task) error {
+		ids = append(ids, taskGIDs(tasks)...)
+		return nil
+	})
+	return ids, err
 }
 
 // RecentItems lists a project's tasks most recently modified first, up to
@@ -297,18 +316,30 @@ func (t *Tracker) List(ctx context.Context, project string) ([]string, error) {
 // request for a project of up to 100 tasks, one more per further 100, since
 // Asana can't sort a project's tasks by modification and all of them are
 // read to sort them here. Key is the gid.
+//
+// Only the newest limit are kept as the pages come (a negative limit
+// keeps every one), so a project of 100,000 tasks costs limit items of
+// memory, not 100,000 decoded tasks.
 func (t *Tracker) RecentItems(ctx context.Context, project string, limit int) ([]tracker.Item, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{})
+	var items []tracker.Item
+	newest := func(a, b tracker.Item) int { return b.ModifiedAt.Compare(a.ModifiedAt) }
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{}, func(tasks []Task) error {
+		for _, task := range tasks {
+			items = append(items, tracker.Item{ID: task.GID, Key: task.GID, Summary: task.Name, URL: task.PermalinkURL, ModifiedAt: task.ModifiedAt})
+		}
+		// Stable: of tasks modified at the same time, the one listed
+		// first stays first, as when all were sorted at once.
+		slices.SortStableFunc(items, newest)
+		if limit >= 0 && len(items) > limit {
+			items = items[:limit]
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s: %w", project, err)
 	}
-	slices.SortStableFunc(tasks, func(a, b Task) int { return b.ModifiedAt.Compare(a.ModifiedAt) })
-	if limit >= 0 && len(tasks) > limit {
-		tasks = tasks[:limit]
-	}
-	items := make([]tracker.Item, len(tasks))
-	for i, task := range tasks {
-		items[i] = tracker.Item{ID: task.GID, Key: task.GID, Summary: task.Name, URL: task.PermalinkURL, ModifiedAt: task.ModifiedAt}
+	if items == nil {
+		items = []tracker.Item{}
 	}
 	return items, nil
 }
@@ -553,23 +584,27 @@ func (t *Tracker) eventTask(ctx context.Context, ev Event, storyTasks map[string
 // modifying its task, but the sandbox (as far as we know, Asana too) not
 // an edit to one.
 func (t *Tracker) ChangedSince(ctx context.Context, project string, since time.Time) ([]string, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	ids, err := t.gids(ctx, project, TaskQuery{ModifiedSince: since})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
 	}
-	return taskGIDs(tasks), nil
+	return ids, nil
 }
 
 // ModifiedSince lists the tasks of a project modified at or after since
-// with their modified_at, from the same listing as ChangedSince.
+// with their modified_at, from the same listing as ChangedSince, a page
+// at a time (the reconcile after a lost cursor of a 100,000-task project
+// held every task decoded: the sending node's peak during a bulk).
 func (t *Tracker) ModifiedSince(ctx context.Context, project string, since time.Time) (map[string]time.Time, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	out := map[string]time.Time{}
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{ModifiedSince: since}, func(tasks []Task) error {
+		for _, task := range tasks {
+			out[task.GID] = task.ModifiedAt
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("asana: listing the tasks of project %s changed since %s: %w", project, since.Format(time.RFC3339), err)
-	}
-	out := make(map[string]time.Time, len(tasks))
-	for _, task := range tasks {
-		out[task.GID] = task.ModifiedAt
 	}
 	return out, nil
 }
@@ -577,15 +612,17 @@ func (t *Tracker) ModifiedSince(ctx context.Context, project string, since time.
 // FindBySummary lists the tasks of a project modified at or after since
 // whose name is summary, in one call.
 func (t *Tracker) FindBySummary(ctx context.Context, project, summary string, since time.Time) ([]string, error) {
-	tasks, err := t.c.ProjectTasks(ctx, project, TaskQuery{ModifiedSince: since})
+	var ids []string
+	err := t.c.ProjectTaskPages(ctx, project, TaskQuery{ModifiedSince: since}, func(tasks []Task) error {
+		for _, task := range tasks {
+			if task.Name == summary {
+				ids = append(ids, task.GID)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var ids []string
-	for _, task := range tasks {
-		if task.Name == summary {
-			ids = append(ids, task.GID)
-		}
 	}
 	return ids, nil
 }

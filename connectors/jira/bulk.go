@@ -23,7 +23,7 @@ var (
 
 // ListEntities lists a project's issues, oldest first, with the fields Get
 // reads (issueFieldNames) from the JQL search: one call per page of issues
-// instead of one per issue. An issue's Comments are set when the listing
+// instead of one per issue, each page handed to each as it comes. An issue's Comments are set when the listing
 // embedded them all, its Attachments when the listing carried the field;
 // either left nil is for ReadItems to read.
 //
@@ -32,21 +32,25 @@ var (
 // lists again at the end of a Bulk Exalate and change detection reads
 // every change it sees, so such an issue syncs again once the index
 // catches up.
-func (t *Tracker) ListEntities(ctx context.Context, project string) ([]tracker.Entity, error) {
-	issues, err := t.c.Search(ctx, Search{JQL: "project = " + jqlString(project) + " ORDER BY created ASC", Fields: issueFieldNames()})
-	if err != nil {
-		return nil, fmt.Errorf("jira: listing the issues of project %s: %w", project, err)
-	}
-	out := make([]tracker.Entity, 0, len(issues))
-	for _, is := range issues {
-		e := t.entityOf(is)
-		if e.Project == "" {
-			e.Project = project
+func (t *Tracker) ListEntities(ctx context.Context, project string, each func([]tracker.Entity) error) error {
+	var theirs error // each's, returned as it is
+	err := t.c.SearchPages(ctx, Search{JQL: "project = " + jqlString(project) + " ORDER BY created ASC", Fields: issueFieldNames()}, func(issues []Issue) error {
+		out := make([]tracker.Entity, 0, len(issues))
+		for _, is := range issues {
+			e := t.entityOf(is)
+			if e.Project == "" {
+				e.Project = project
+			}
+			t.listedItems(is, &e)
+			out = append(out, e)
 		}
-		t.listedItems(is, &e)
-		out = append(out, e)
+		theirs = each(out)
+		return theirs
+	})
+	if err != nil && err != theirs {
+		return fmt.Errorf("jira: listing the issues of project %s: %w", project, err)
 	}
-	return out, nil
+	return err
 }
 
 // listedItems sets e's Comments from an issue's comment field when it

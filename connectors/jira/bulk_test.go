@@ -2,6 +2,7 @@ package jira_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"reflect"
@@ -36,7 +37,7 @@ func TestTrackerListEntities(t *testing.T) {
 	}
 
 	before := e.client.Stats()
-	listed, err := tr.ListEntities(c, "KAN")
+	listed, err := listAll(c, tr, "KAN")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestTrackerReadItemsWhatTheListingLacks(t *testing.T) {
 	if _, err := tr.AddComment(c, few.ID, "<body>only one</body>"); err != nil {
 		t.Fatal(err)
 	}
-	listed, err := tr.ListEntities(c, "KAN")
+	listed, err := listAll(c, tr, "KAN")
 	if err != nil || len(listed) != 2 || listed[0].ID != many.ID {
 		t.Fatalf("ListEntities = %+v, %v", listed, err)
 	}
@@ -167,4 +168,14 @@ func TestTrackerModifiedSince(t *testing.T) {
 	if mod, err := tr.ModifiedSince(c, "KAN", got.ModifiedAt.Add(time.Millisecond)); err != nil || len(mod) != 0 {
 		t.Errorf("ModifiedSince(1 ms after) = %v, %v; want none", mod, err)
 	}
+}
+
+// listAll gathers every page ListEntities hands over.
+func listAll(ctx context.Context, tr tracker.BulkReader, project string) ([]tracker.Entity, error) {
+	var all []tracker.Entity
+	err := tr.ListEntities(ctx, project, func(p []tracker.Entity) error {
+		all = append(all, p...)
+		return nil
+	})
+	return all, err
 }

@@ -236,6 +236,23 @@ type searchPage struct {
 // Jira's search index lags. A page token that comes back a second time is
 // an error: following it would read the same pages for ever.
 func (c *Client) Search(ctx context.Context, s Search) ([]Issue, error) {
+	var all []Issue
+	err := c.SearchPages(ctx, s, func(p []Issue) error {
+		all = append(all, p...)
+		return nil
+	})
+	if s.Limit > 0 && len(all) > s.Limit {
+		all = all[:s.Limit]
+	}
+	return all, err
+}
+
+// SearchPages runs the search as Search does, handing each page of issues
+// (up to 100) to each as it comes, so a caller that doesn't keep them holds
+// one page at a time; an error from each stops it and is returned. Limit,
+// when set, stops the search once that many issues were handed over (the
+// last page may carry more).
+func (c *Client) SearchPages(ctx context.Context, s Search, each func([]Issue) error) error {
 	b := searchBody{JQL: s.JQL, Fields: s.Fields, MaxResults: pageSize, ReconcileIssues: c.recentWrites()}
 	if s.Limit > 0 && s.Limit < pageSize {
 		b.MaxResults = s.Limit
@@ -243,26 +260,29 @@ func (c *Client) Search(ctx context.Context, s Search) ([]Issue, error) {
 	if len(b.Fields) == 0 {
 		b.Fields = []string{"id"}
 	}
-	var all []Issue
 	tokens := map[string]bool{}
+	handed := 0
 	for {
 		body, err := json.Marshal(b)
 		if err != nil {
-			return nil, fmt.Errorf("jira: encoding the search %q: %w", s.JQL, err)
+			return fmt.Errorf("jira: encoding the search %q: %w", s.JQL, err)
 		}
 		var p searchPage
 		if err := c.do(ctx, request{method: http.MethodPost, path: searchPath, endpoint: searchPath, body: body}, &p); err != nil {
-			return all, err
+			return err
 		}
-		all = append(all, p.Issues...)
-		if s.Limit > 0 && len(all) >= s.Limit {
-			return all[:s.Limit], nil
+		if err := each(p.Issues); err != nil {
+			return err
+		}
+		handed += len(p.Issues)
+		if s.Limit > 0 && handed >= s.Limit {
+			return nil
 		}
 		if (p.IsLast != nil && *p.IsLast) || p.NextPageToken == "" {
-			return all, nil
+			return nil
 		}
 		if tokens[p.NextPageToken] {
-			return all, fmt.Errorf("jira: POST /search/jql: the answer names page token %q again", p.NextPageToken)
+			return fmt.Errorf("jira: POST /search/jql: the answer names page token %q again", p.NextPageToken)
 		}
 		tokens[p.NextPageToken] = true
 		b.NextPageToken = p.NextPageToken

@@ -225,12 +225,17 @@ func (c *Client) Exalate(ctx context.Context, connection, ref string) (adminapi.
 }
 
 // ExalateAll starts the sync of every entity of the connection's project
-// (Bulk Exalate). DefaultCallTimeout does not bound it: the node answers
-// once every item is read and prepared; ctx alone does.
-func (c *Client) ExalateAll(ctx context.Context, connection string) ([]adminapi.StageEvent, error) {
+// (Bulk Exalate): how many, and the first adminapi.BulkEventsListed.
+// DefaultCallTimeout does not bound it: the node answers once every item
+// is read and prepared; ctx alone does.
+func (c *Client) ExalateAll(ctx context.Context, connection string) (adminapi.BulkStarted, error) {
 	var r adminapi.ExalateResponse
 	err := c.callLong(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Connection: connection, All: true}, &r)
-	return r.Events, err
+	if err != nil {
+		return adminapi.BulkStarted{}, err
+	}
+	// A node from before the count lists every event it started.
+	return adminapi.BulkStarted{Started: max(r.Started, len(r.Events)), Events: r.Events}, nil
 }
 
 // Status returns the latest sync of an entity with its stages and links.

@@ -44,8 +44,8 @@ type Node interface {
 	// name; "" for the only one).
 	Exalate(ctx context.Context, connID, ref string) (StageEvent, error)
 	// ExalateAll starts the sync of every item of the connection's
-	// project (Bulk Exalate).
-	ExalateAll(ctx context.Context, connID string) ([]StageEvent, error)
+	// project (Bulk Exalate): how many, and the first BulkEventsListed.
+	ExalateAll(ctx context.Context, connID string) (BulkStarted, error)
 	// EventStatus returns one sync with its stages.
 	EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error)
 	// Stats sums up a connection's syncs.

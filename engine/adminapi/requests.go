@@ -86,10 +86,32 @@ type ExalateRequest struct {
 	All        bool   `json:"all,omitempty"`
 }
 
-// ExalateResponse lists the syncs started.
+// ExalateResponse lists the syncs started: the one of an Exalate; of a
+// Bulk Exalate, the first BulkEventsListed, with Started counting them all.
 type ExalateResponse struct {
 	Events []StageEvent `json:"events"`
+	// Started is how many syncs a Bulk Exalate started (omitted for an
+	// Exalate: one).
+	Started int `json:"started,omitempty"`
 }
+
+// BulkEventsListed bounds the events a Bulk Exalate's answer lists: the
+// node holds no more than these at once, however large the project (at
+// 100,000 items the whole list would be some 30 to 40 MB of JSON, by an
+// estimate of 300 to 400 bytes an event, above the 16 MB the admin
+// client reads); 10,000 are 3 to 4 MB.
+const BulkEventsListed = 10000
+
+// BulkStarted is what a Bulk Exalate started: Started syncs, one per item
+// (the follow-ups of items edited during the bulk not counted), of which
+// Events lists the first BulkEventsListed, in order.
+type BulkStarted struct {
+	Started int
+	Events  []StageEvent
+}
+
+// All says whether Events lists every sync started.
+func (b BulkStarted) All() bool { return len(b.Events) == b.Started }
 
 // ErrorBody is the JSON body of every error answer of a tandem API: a
 // message that says what to do, and a code (see ErrorCode).

@@ -18,27 +18,29 @@ func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var (
-		evs []engine.StageEvent
-		err error
+		resp ExalateResponse
+		err  error
 	)
 	switch {
 	case req.All && req.Connection == "":
 		err = engine.Errorf(engine.ErrBadRequest, "bulk exalate needs the connection (--connection)")
 	case req.All:
-		evs, err = s.node.ExalateAll(r.Context(), req.Connection)
+		var b engine.BulkStarted
+		b, err = s.node.ExalateAll(r.Context(), req.Connection)
+		resp = ExalateResponse{Events: b.Events, Started: b.Started}
 	default:
 		var ev engine.StageEvent
 		ev, err = s.node.Exalate(r.Context(), req.Connection, req.Ref)
-		evs = []engine.StageEvent{ev}
+		resp.Events = []engine.StageEvent{ev}
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if evs == nil {
-		evs = []engine.StageEvent{}
+	if resp.Events == nil {
+		resp.Events = []engine.StageEvent{}
 	}
-	writeJSON(w, http.StatusAccepted, ExalateResponse{Events: evs})
+	writeJSON(w, http.StatusAccepted, resp)
 }
 
 func (s *server) status(w http.ResponseWriter, r *http.Request) {

@@ -126,10 +126,14 @@ type Hook struct {
 // the entity itself. Trackers implement it optionally; Bulk Exalate uses
 // it.
 type BulkReader interface {
-	// ListEntities returns a project's entities with their fields as Get
-	// reads them. Comments and Attachments are nil where the listing did
-	// not carry them whole (always on Asana); a non-nil one is complete.
-	ListEntities(ctx context.Context, project string) ([]Entity, error)
+	// ListEntities lists a project's entities with their fields as Get
+	// reads them, a page at a time (as the tracker pages its listing):
+	// each gets every page in turn, and an error from it stops the
+	// listing and is returned. Comments and Attachments are nil where the
+	// listing did not carry them whole (always on Asana); a non-nil one is
+	// complete. A page is the caller's to keep or drop: a Bulk Exalate of
+	// a large project holds one page, not the project.
+	ListEntities(ctx context.Context, project string, each func([]Entity) error) error
 	// ReadItems fills in those of e's Comments and Attachments that are
 	// nil, as Get reads them, and leaves the others; an entity gone since
 	// it was listed is an error matching ErrNotFound.

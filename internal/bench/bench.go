@@ -66,6 +66,11 @@ type Config struct {
 	Dir string
 	// CPUProfile, if set, gets a CPU profile of section 3's bulk sync.
 	CPUProfile io.Writer
+	// MemProfile, if set, is a file to keep a heap profile in, taken at
+	// the Go heap's peak during section 4 (internal/heapprof): this
+	// process's, or with Subprocess, Acme's node's (`tandem serve
+	// --memprofile`).
+	MemProfile string
 	// Progress, if set, is told what the harness is doing (one line each).
 	Progress func(string)
 	// Subprocess, if set, runs the sandboxes and nodes as child processes

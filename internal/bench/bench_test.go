@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +312,29 @@ func TestBulkCallsPerEndpoint(t *testing.T) {
 	// dropping echoes by their times (engine/seen.go, ownEchoes) is off.
 	if n := dst["POST /tasks"]; n != int64(cfg.Tasks) {
 		t.Errorf("the destination created %d tasks, want %d", n, cfg.Tasks)
+	}
+}
+
+// TestScaleKeepsAHeapProfile runs section 4 small with --memprofile: the
+// file holds a heap profile (gzip-compressed protobuf) afterwards.
+func TestScaleKeepsAHeapProfile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := bench.Quick()
+	cfg.Dir, cfg.Sections, cfg.ScaleTwins = t.TempDir(), []int{4}, 20
+	cfg.MemProfile = filepath.Join(t.TempDir(), "heap.pprof")
+	r, err := bench.Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("section 4 with a heap profile: %v", err)
+	}
+	if r.Scale == nil || r.Scale.Synchronized != 20 {
+		t.Fatalf("scale: %+v", r.Scale)
+	}
+	b, err := os.ReadFile(cfg.MemProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+		t.Errorf("%s is no heap profile: % x", cfg.MemProfile, b[:min(len(b), 8)])
 	}
 }

@@ -99,7 +99,7 @@ func runBulk(ctx context.Context, cfg Config, p pair, connID string) (Bulk, []st
 	if err != nil {
 		return Bulk{}, nil, err
 	}
-	return bulkFigures(cfg, len(started), done, left, wall, use), entityIDs(started), nil
+	return bulkFigures(cfg, started.Started, done, left, wall, use), entityIDs(started.Events), nil
 }
 
 // entityIDs are the entities a Bulk Exalate started syncing, in order.

@@ -123,7 +123,7 @@ func (p *demoPair) addTask(ctx context.Context, project, name string) (string, e
 	return t.GID, nil
 }
 
-func (p *demoPair) exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
+func (p *demoPair) exalateAll(ctx context.Context, connID string) (engine.BulkStarted, error) {
 	return p.acme.ExalateAll(ctx, connID)
 }
 

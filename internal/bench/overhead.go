@@ -50,7 +50,7 @@ func runOverhead(ctx context.Context, cfg Config, start startFunc, dir string) (
 		return Overhead{}, err
 	}
 	started, done, wall, err := exalate(ctx, p, connID)
-	o := Overhead{Tasks: cfg.EngineTasks, Synchronized: min(done, len(started)), WallSeconds: wall.Seconds(),
+	o := Overhead{Tasks: cfg.EngineTasks, Synchronized: min(done, started.Started), WallSeconds: wall.Seconds(),
 		SQLiteBytesPer1000Twins: map[string]int64{}}
 	// end runs even after a failed sync: it stops the CPU profile.
 	cpu, endErr := end(&o)

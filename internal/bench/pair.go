@@ -30,7 +30,7 @@ type pair interface {
 	// addTask creates a bare task in the source's project through the
 	// seeding client and returns its gid.
 	addTask(ctx context.Context, project, name string) (gid string, err error)
-	exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error)
+	exalateAll(ctx context.Context, connID string) (engine.BulkStarted, error)
 	// waitSynced waits until want of the source's outgoing syncs reached
 	// Synchronized, and says how many did.
 	waitSynced(ctx context.Context, connID string, want int) (int, error)
@@ -72,6 +72,9 @@ type pairSpec struct {
 	// webhooks has the nodes ask their sandboxes for webhooks (section 5's
 	// second run); off, they poll, as every other section measures.
 	webhooks bool
+	// memprofile, if set, has Acme's node keep a heap profile there
+	// (`tandem serve --memprofile`; procPair only).
+	memprofile string
 }
 
 // unthrottled is the spec of sections 3 and 4: no limit, no latency.
@@ -138,12 +141,12 @@ func setUp(ctx context.Context, cfg Config, start startFunc, section, dir string
 
 // exalate is a Bulk Exalate of every task on connID, waited for until
 // each reached Synchronized; done is how many did.
-func exalate(ctx context.Context, p pair, connID string) (started []engine.StageEvent, done int, wall time.Duration, err error) {
+func exalate(ctx context.Context, p pair, connID string) (started engine.BulkStarted, done int, wall time.Duration, err error) {
 	began := time.Now()
 	started, err = p.exalateAll(ctx, connID)
 	if err != nil {
-		return started, 0, time.Since(began), fmt.Errorf("bulk exalate after %d tasks: %w", len(started), err)
+		return started, 0, time.Since(began), fmt.Errorf("bulk exalate after %d tasks: %w", started.Started, err)
 	}
-	done, err = p.waitSynced(ctx, connID, len(started))
+	done, err = p.waitSynced(ctx, connID, started.Started)
 	return started, done, time.Since(began), err
 }

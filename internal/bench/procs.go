@@ -95,16 +95,20 @@ func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec p
 	}
 	// The tokens go by environment, not argv, which other users can read.
 	env := []string{"ASANA_TOKEN=" + n.sandboxToken, "TANDEM_ADMIN_TOKEN=" + n.adminToken}
+	args := []string{"serve", "--name", name, "--data", n.dataDir, "--listen", "127.0.0.1:0", "--asana-url", asanaURL,
+		"--asana-rate-limit", strconv.Itoa(spec.rpm), "--poll", spec.poll.String(),
+		// --poll-max at --poll is fixed polling, as in process.
+		"--poll-max", max(spec.pollMax, spec.poll).String(), "--webhooks=" + strconv.FormatBool(spec.webhooks)}
+	if spec.memprofile != "" && name == "Acme" {
+		args = append(args, "--memprofile", spec.memprofile)
+	}
 	n.node, err = startChild(ctx, sp, name+"-node", logDir, env, func(line string) bool {
 		if i := strings.Index(line, " serving "); i >= 0 {
 			n.url = strings.TrimSpace(line[i+len(" serving "):])
 			return true
 		}
 		return false
-	}, "serve", "--name", name, "--data", n.dataDir, "--listen", "127.0.0.1:0", "--asana-url", asanaURL,
-		"--asana-rate-limit", strconv.Itoa(spec.rpm), "--poll", spec.poll.String(),
-		// --poll-max at --poll is fixed polling, as in process.
-		"--poll-max", max(spec.pollMax, spec.poll).String(), "--webhooks="+strconv.FormatBool(spec.webhooks))
+	}, args...)
 	if err != nil {
 		n.close()
 		return nil, err

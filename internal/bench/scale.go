@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/tandem-sync/tandem/internal/heapprof"
 )
 
 // Scale is section 4: a node with Twins twins, made by a real Bulk Exalate
@@ -42,14 +44,27 @@ const scaleCalls = 20
 // runScale is section 4 on a pair start makes under dir.
 func runScale(ctx context.Context, cfg Config, start startFunc, dir string) (Scale, error) {
 	s := Scale{Twins: cfg.ScaleTwins, Calls: scaleCalls}
-	p, connID, seeded, err := setUp(ctx, cfg, start, "scale", dir, unthrottled(), cfg.ScaleTwins, false)
+	spec := unthrottled()
+	if cfg.Subprocess != nil {
+		spec.memprofile = cfg.MemProfile
+	}
+	p, connID, seeded, err := setUp(ctx, cfg, start, "scale", dir, spec, cfg.ScaleTwins, false)
 	if err != nil {
 		return s, err
 	}
 	defer p.close()
 	s.SeedSeconds = seeded.Seconds()
 	cfg.progress("scale: Bulk Exalate of %d tasks (seeded in %.1f s)", cfg.ScaleTwins, s.SeedSeconds)
+	var peak *heapprof.Watcher
+	if cfg.MemProfile != "" && cfg.Subprocess == nil {
+		peak = heapprof.Watch(cfg.MemProfile)
+	}
 	_, done, wall, err := exalate(ctx, p, connID)
+	if peak != nil {
+		if perr := peak.Stop(); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if err != nil {
 		return s, err
 	}

@@ -144,10 +144,10 @@ func (p *procPair) connectIn(ctx context.Context, project string, mode engine.Mo
 
 // exalateAll is a Bulk Exalate through the source's admin API; ctx alone
 // bounds it (the node answers once it has read and prepared every task).
-func (p *procPair) exalateAll(ctx context.Context, connID string) ([]engine.StageEvent, error) {
+func (p *procPair) exalateAll(ctx context.Context, connID string) (engine.BulkStarted, error) {
 	evs, err := p.acme.admin.ExalateAll(ctx, connID)
 	if err != nil {
-		return nil, p.acme.node.failed(fmt.Errorf("bulk exalate on %s: %w", p.acme.Name, err))
+		return engine.BulkStarted{}, p.acme.node.failed(fmt.Errorf("bulk exalate on %s: %w", p.acme.Name, err))
 	}
 	return evs, nil
 }
