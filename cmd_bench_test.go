@@ -14,6 +14,7 @@ import (
 // TestBenchQuickJSON runs `tandem bench --quick --json` and checks the
 // JSON carries the targets and both measured sections.
 func TestBenchQuickJSON(t *testing.T) {
+	skipShortBench(t)
 	out, err := run(t, "bench", "--quick", "--json", "--data", t.TempDir())
 	if err != nil {
 		t.Fatalf("tandem bench --quick --json: %v", err)
@@ -98,6 +99,7 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 // end: the sandboxes and nodes are this test binary re-run as tandem
 // (childEnv), and the report must carry figures measured on them.
 func TestBenchSubprocessQuick(t *testing.T) {
+	skipShortBench(t)
 	if runtime.GOOS != "linux" {
 		t.Skip("section 3 reads the children's /proc")
 	}
@@ -210,6 +212,7 @@ func TestBenchSubprocessQuick(t *testing.T) {
 // TestBenchSubprocessTable checks the table says which processes section
 // 3 counted and why the sections left out didn't run.
 func TestBenchSubprocessTable(t *testing.T) {
+	skipShortBench(t)
 	if runtime.GOOS != "linux" {
 		t.Skip("section 3 reads the children's /proc")
 	}
@@ -282,6 +285,7 @@ func checkIdle(t *testing.T, out string) {
 // TestBenchIdle runs section 5 in process, small and quick; by default it
 // doesn't run.
 func TestBenchIdle(t *testing.T) {
+	skipShortBench(t)
 	out, err := run(t, "bench", "--quick", "--sections", "5", "--idle-connections", "2", "--idle-samples", "1",
 		"--json", "--data", t.TempDir())
 	if err != nil {
@@ -298,6 +302,7 @@ func TestBenchIdle(t *testing.T) {
 // sandboxes get the extra projects (--extra-projects) and the nodes
 // --poll-max.
 func TestBenchSubprocessIdle(t *testing.T) {
+	skipShortBench(t)
 	t.Setenv(childEnv, "1")
 	out, err := run(t, "bench", "--subprocess", "--quick", "--sections", "5", "--idle-connections", "2",
 		"--idle-samples", "1", "--json", "--data", t.TempDir())
@@ -305,4 +310,14 @@ func TestBenchSubprocessIdle(t *testing.T) {
 		t.Fatalf("tandem bench --subprocess --quick --sections 5: %v", err)
 	}
 	checkIdle(t, out)
+}
+
+// skipShortBench leaves a whole bench run out of -short: tens of seconds
+// each under the race detector, which finds nothing in them the engine's
+// and the bench package's own race runs don't; the plain run covers them.
+func skipShortBench(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a whole bench run: left out of -short (the plain run covers it)")
+	}
 }
