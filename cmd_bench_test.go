@@ -156,8 +156,8 @@ func TestBenchSubprocessQuick(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("the output is not the JSON report: %v\n%s", err, out)
 	}
-	if r.Mode != "subprocess" || len(r.NotRun) != 1 || r.NotRun["5"] == "" {
-		t.Errorf("mode %q, not run %v; want subprocess with sections 1 to 4 run (5 only when named)", r.Mode, r.NotRun)
+	if r.Mode != "subprocess" || len(r.NotRun) != 2 || r.NotRun["5"] == "" || r.NotRun["6"] == "" {
+		t.Errorf("mode %q, not run %v; want subprocess with sections 1 to 4 run (5 and 6 only when named)", r.Mode, r.NotRun)
 	}
 	if b := r.Bulk; b == nil || b.Tasks != 10 || b.Synchronized != 10 || b.CallsPerTask <= 0 ||
 		b.Source.Reads == 0 || b.Destination.Writes == 0 || b.Source.SandboxRequests < b.Source.Reads ||

@@ -72,6 +72,9 @@ type pairSpec struct {
 	// webhooks has the nodes ask their sandboxes for webhooks (section 5's
 	// second run); off, they poll, as every other section measures.
 	webhooks bool
+	// replicas is how many `tandem serve` replicas run the source (Acme)
+	// on its one database (section 6); 0 or 1: one process.
+	replicas int
 }
 
 // unthrottled is the spec of sections 3 and 4: no limit, no latency.

@@ -286,28 +286,33 @@ func (p *procPair) measure(Config) (func(*Overhead) (time.Duration, error), erro
 		o.Counted = p.counted("CPU summed over, peak RSS the larger of")
 		var cpu time.Duration
 		for _, n := range p.nodes {
-			d := after[n.Name] - before[n.Name]
-			cpu += d
-			peak, err := procMemMB(n.node.pid(), "VmHWM")
-			if err != nil {
-				return 0, n.node.failed(err)
+			for _, c := range n.replicas {
+				d := after[c.name] - before[c.name]
+				cpu += d
+				peak, err := procMemMB(c.pid(), "VmHWM")
+				if err != nil {
+					return 0, c.failed(err)
+				}
+				o.PeakRSSMB = max(o.PeakRSSMB, peak)
+				o.Processes = append(o.Processes, Process{Name: n.Name + " node", PID: c.pid(), CPUMS: ms(d), PeakRSSMB: peak})
 			}
-			o.PeakRSSMB = max(o.PeakRSSMB, peak)
-			o.Processes = append(o.Processes, Process{Name: n.Name + " node", PID: n.node.pid(), CPUMS: ms(d), PeakRSSMB: peak})
 		}
 		return cpu, nil
 	}, nil
 }
 
-// nodesCPU is the CPU time the pair's node processes have used.
+// nodesCPU is the CPU time the pair's node processes (every replica) have
+// used, by child name.
 func (p *procPair) nodesCPU() (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	for _, n := range p.nodes {
-		d, err := procCPU(n.node.pid())
-		if err != nil {
-			return nil, n.node.failed(err)
+		for _, c := range n.replicas {
+			d, err := procCPU(c.pid())
+			if err != nil {
+				return nil, c.failed(err)
+			}
+			out[c.name] = d
 		}
-		out[n.Name] = d
 	}
 	return out, nil
 }
