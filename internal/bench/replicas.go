@@ -48,6 +48,8 @@ type ReplicaRun struct {
 	CPUMSPerTask float64 `json:"cpu_ms_per_task"`
 	// Served is how many requests the proxy handed each replica.
 	Served []int64 `json:"requests_per_replica,omitempty"`
+	// ProxyFailed is how many of them the proxy couldn't complete (502).
+	ProxyFailed int64 `json:"proxy_failed,omitempty"`
 }
 
 // replicaCounts are the runs of section 6.
@@ -96,8 +98,9 @@ func replicaRun(ctx context.Context, cfg Config, p *procPair, connID string, k i
 		return ReplicaRun{}, err
 	}
 	var served0 []int64
+	var failed0 int64
 	if p.acme.lb != nil {
-		served0 = p.acme.lb.served()
+		served0, failed0 = p.acme.lb.served()
 	}
 	started, done, wall, err := exalate(ctx, p, connID)
 	if err != nil {
@@ -117,9 +120,11 @@ func replicaRun(ctx context.Context, cfg Config, p *procPair, connID string, k i
 		run.CPUMSPerTask = ms(cpu) / float64(run.Synchronized)
 	}
 	if p.acme.lb != nil {
-		for i, n := range p.acme.lb.served() {
+		served, failed := p.acme.lb.served()
+		for i, n := range served {
 			run.Served = append(run.Served, n-served0[i])
 		}
+		run.ProxyFailed = failed - failed0
 	}
 	return run, nil
 }
@@ -219,6 +224,10 @@ type backend struct {
 	url   string
 	proxy *httputil.ReverseProxy
 	count atomic.Int64
+	// failed counts requests the proxy couldn't complete (the replica
+	// unreachable, or the caller gone: a node stopping at a section's end
+	// cancels what it has in flight); they are answered 502, not logged.
+	failed atomic.Int64
 }
 
 func startRoundRobin() (*roundRobin, error) {
@@ -235,7 +244,8 @@ func startRoundRobin() (*roundRobin, error) {
 // add puts a replica (its own base URL) in the rotation.
 func (rr *roundRobin) add(base string) {
 	target, _ := url.Parse(base) // a child's "Listening on" line
-	b := &backend{url: base, proxy: &httputil.ReverseProxy{
+	b := &backend{url: base}
+	b.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.Out.Host = r.In.Host
@@ -243,7 +253,11 @@ func (rr *roundRobin) add(base string) {
 		// Stage events stream: flush as they come.
 		FlushInterval: -1,
 		Transport:     &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute},
-	}}
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			b.failed.Add(1)
+			w.WriteHeader(http.StatusBadGateway)
+		},
+	}
 	rr.mu.Lock()
 	rr.backends = append(rr.backends, b)
 	rr.mu.Unlock()
@@ -262,15 +276,18 @@ func (rr *roundRobin) remove(base string) {
 	}
 }
 
-// served is the requests each backend has been handed, in order added.
-func (rr *roundRobin) served() []int64 {
+// served is the requests each backend has been handed, in order added,
+// and how many of them all failed.
+func (rr *roundRobin) served() ([]int64, int64) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	out := make([]int64, len(rr.backends))
+	var failed int64
 	for i, b := range rr.backends {
 		out[i] = b.count.Load()
+		failed += b.failed.Load()
 	}
-	return out
+	return out, failed
 }
 
 func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -142,14 +142,14 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	if rep := r.Replicas; rep != nil {
 		p("6. Replicas: %d tasks unthrottled, Acme as 1, 2, 3 `tandem serve` replicas on one PostgreSQL database behind a round-robin proxy (its URL is the node's), Globex one process", rep.Tasks)
-		p("  \tsynchronized\twall\ttasks/s\tCPU/task (all nodes)\trequests per replica")
+		p("  \tsynchronized\twall\ttasks/s\tCPU/task (all nodes)\trequests per replica (failed at the proxy)")
 		for _, run := range rep.Runs {
 			var served []string
 			for _, n := range run.Served {
 				served = append(served, fmt.Sprint(n))
 			}
-			p("  %d replica(s)\t%d\t%.1f s\t%.1f\t%.2f ms\t%s", run.Replicas, run.Synchronized, run.WallSeconds, run.TasksPerSec,
-				run.CPUMSPerTask, cmp.Or(strings.Join(served, ", "), "-"))
+			p("  %d replica(s)\t%d\t%.1f s\t%.1f\t%.2f ms\t%s (%d)", run.Replicas, run.Synchronized, run.WallSeconds, run.TasksPerSec,
+				run.CPUMSPerTask, cmp.Or(strings.Join(served, ", "), "-"), run.ProxyFailed)
 		}
 		p("  3:1 tasks/s\t%.2f×", rep.Ratio)
 		if rep.FailoverSeconds != nil {
