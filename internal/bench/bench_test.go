@@ -97,7 +97,8 @@ func TestQuickRunReportsEverySection(t *testing.T) {
 	want := []string{"api_calls_per_task", "bulk_rate_limit_share", "bulk_unrecovered_429s", "change_latency_p95",
 		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins",
 		"idle_calls_per_connection_per_minute_polling", "first_change_after_idle_p95_polling",
-		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks"}
+		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks",
+		"replicas_throughput_3_to_1", "replicas_failover_seconds"}
 	if len(decoded.Targets) != len(want) {
 		t.Fatalf("%d targets in the JSON; want %d (%v)", len(decoded.Targets), len(want), want)
 	}
