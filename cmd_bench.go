@@ -95,7 +95,9 @@ created per node and dropped after, instead of SQLite files.`,
 			}
 			cfg.Mode = m
 			cfg.Database = database
-			if cfg.Database == "" {
+			if cfg.Database == "" && subprocess {
+				// Only the children read it: in process, the nodes are
+				// demo nodes on SQLite whatever the environment says.
 				cfg.Database = os.Getenv("TANDEM_DATABASE")
 			}
 			cfg.Dir = dir
