@@ -92,6 +92,17 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 	if _, err := run(t, "bench", "--tasks", "0"); err == nil {
 		t.Error("tandem bench --tasks 0 succeeded; want an error")
 	}
+	// --database reaches the harness: in process it asks for --subprocess,
+	// and a server nobody listens on fails the run without its password.
+	if _, err := run(t, "bench", "--quick", "--sections", "3", "--database", "postgres://b:pw-s3cret@127.0.0.1:1/x"); err == nil ||
+		!strings.Contains(err.Error(), "--subprocess") {
+		t.Errorf("tandem bench --database without --subprocess: %v; want an error asking for it", err)
+	}
+	t.Setenv("TANDEM_DATABASE", "postgres://b:pw-s3cret@127.0.0.1:1/x?connect_timeout=2")
+	if _, err := run(t, "bench", "--quick", "--sections", "3", "--subprocess"); err == nil ||
+		!strings.Contains(err.Error(), "--database") || strings.Contains(err.Error(), "pw-s3cret") {
+		t.Errorf("tandem bench --subprocess, TANDEM_DATABASE unreachable: %v; want an error naming --database, no password", err)
+	}
 }
 
 // TestBenchSubprocessQuick runs `tandem bench --subprocess --quick` end to
