@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -148,8 +147,12 @@ func (r Report) WriteTable(w io.Writer) error {
 			for _, n := range run.Served {
 				served = append(served, fmt.Sprint(n))
 			}
-			p("  %d replica(s)\t%d\t%.1f s\t%.1f\t%.2f ms\t%s (%d)", run.Replicas, run.Synchronized, run.WallSeconds, run.TasksPerSec,
-				run.CPUMSPerTask, cmp.Or(strings.Join(served, ", "), "-"), run.ProxyFailed)
+			perReplica := "- (no proxy in front of one)"
+			if len(served) > 0 {
+				perReplica = fmt.Sprintf("%s (%d)", strings.Join(served, ", "), run.ProxyFailed)
+			}
+			p("  %d replica(s)\t%d\t%.1f s\t%.1f\t%.2f ms\t%s", run.Replicas, run.Synchronized, run.WallSeconds, run.TasksPerSec,
+				run.CPUMSPerTask, perReplica)
 		}
 		p("  3:1 tasks/s\t%.2f×", rep.Ratio)
 		if rep.FailoverSeconds != nil {
