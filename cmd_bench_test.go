@@ -93,6 +93,17 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 	if _, err := run(t, "bench", "--tasks", "0"); err == nil {
 		t.Error("tandem bench --tasks 0 succeeded; want an error")
 	}
+	// --database reaches the harness: in process it asks for --subprocess,
+	// and a server nobody listens on fails the run without its password.
+	if _, err := run(t, "bench", "--quick", "--sections", "3", "--database", "postgres://b:pw-s3cret@127.0.0.1:1/x"); err == nil ||
+		!strings.Contains(err.Error(), "--subprocess") {
+		t.Errorf("tandem bench --database without --subprocess: %v; want an error asking for it", err)
+	}
+	t.Setenv("TANDEM_DATABASE", "postgres://b:pw-s3cret@127.0.0.1:1/x?connect_timeout=2")
+	if _, err := run(t, "bench", "--quick", "--sections", "3", "--subprocess"); err == nil ||
+		!strings.Contains(err.Error(), "--database") || strings.Contains(err.Error(), "pw-s3cret") {
+		t.Errorf("tandem bench --subprocess, TANDEM_DATABASE unreachable: %v; want an error naming --database, no password", err)
+	}
 }
 
 // TestBenchSubprocessQuick runs `tandem bench --subprocess --quick` end to
@@ -158,8 +169,8 @@ func TestBenchSubprocessQuick(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("the output is not the JSON report: %v\n%s", err, out)
 	}
-	if r.Mode != "subprocess" || len(r.NotRun) != 1 || r.NotRun["5"] == "" {
-		t.Errorf("mode %q, not run %v; want subprocess with sections 1 to 4 run (5 only when named)", r.Mode, r.NotRun)
+	if r.Mode != "subprocess" || len(r.NotRun) != 2 || r.NotRun["5"] == "" || r.NotRun["6"] == "" {
+		t.Errorf("mode %q, not run %v; want subprocess with sections 1 to 4 run (5 and 6 only when named)", r.Mode, r.NotRun)
 	}
 	if b := r.Bulk; b == nil || b.Tasks != 10 || b.Synchronized != 10 || b.CallsPerTask <= 0 ||
 		b.Source.Reads == 0 || b.Destination.Writes == 0 || b.Source.SandboxRequests < b.Source.Reads ||
@@ -190,7 +201,8 @@ func TestBenchSubprocessQuick(t *testing.T) {
 	want := []string{"api_calls_per_task", "bulk_rate_limit_share", "bulk_unrecovered_429s", "change_latency_p95",
 		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins",
 		"idle_calls_per_connection_per_minute_polling", "first_change_after_idle_p95_polling",
-		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks"}
+		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks",
+		"replicas_throughput_3_to_1", "replicas_failover_seconds"}
 	var got []string
 	for i, tg := range r.Targets {
 		got = append(got, tg.Name)

@@ -159,6 +159,11 @@ func runServe(cmd *cobra.Command, f nodeFlags) error {
 	w := cmd.OutOrStdout()
 	info := node.Info()
 	fmt.Fprintf(w, "tandem node %q (%s) serving %s\n", info.Name, info.Tracker, info.URL)
+	if addr := "http://" + ln.Addr().String(); addr != info.URL {
+		// A replica behind a load balancer: its own address, for probes
+		// and for `tandem bench`'s replicas section.
+		fmt.Fprintf(w, "Listening on %s\n", addr)
+	}
 	fmt.Fprintf(w, "Data: %s (log: %s)\n", f.data, filepath.Join(f.data, logFileName))
 	if f.database != "" {
 		fmt.Fprintf(w, "Database: %s\n", f.databaseName())

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/store"
 )
 
 // Config is one run of the harness.
@@ -58,8 +59,8 @@ type Config struct {
 	// 0 means the node's default (engine.DefaultPollMax). Sections 1 to
 	// 4 poll at a fixed Poll.
 	PollMax time.Duration
-	// Sections lists the sections to run (1 to 5); none means 1 to 4
-	// (section 5 idles for minutes).
+	// Sections lists the sections to run (1 to 6); none means 1 to 4
+	// (section 5 idles for minutes; 6 needs Database).
 	Sections []int
 	// Dir holds the nodes' data dirs; "" means a temporary dir, removed at
 	// the end.
@@ -80,6 +81,14 @@ type Config struct {
 	// mode runs the scripts that do what Basic does, so the two runs
 	// differ only by the engine's cost of running scripts.
 	Mode engine.Mode
+	// Database, a postgres:// URL of a database the user may create
+	// databases from, puts each node on a database of its own on that
+	// server (created before it starts, dropped after it stops) instead
+	// of SQLite; it needs Subprocess. Section 6 needs it.
+	Database string
+
+	// pg is Database's server, opened by Run.
+	pg *pgServer
 }
 
 // Defaults is a run that ends within about five minutes on two cores:
@@ -109,8 +118,8 @@ func ParseSections(s string) ([]int, error) {
 			continue
 		}
 		n, err := strconv.Atoi(part)
-		if err != nil || n < 1 || n > 5 {
-			return nil, fmt.Errorf("bench: --sections %q: %q is not a section (1 to 5)", s, part)
+		if err != nil || n < 1 || n > lastSection {
+			return nil, fmt.Errorf("bench: --sections %q: %q is not a section (1 to 6)", s, part)
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -122,9 +131,12 @@ func ParseSections(s string) ([]int, error) {
 	return out, nil
 }
 
+// lastSection is the highest section number.
+const lastSection = 6
+
 // runs says whether the run includes section n.
 func (c Config) runs(n int) bool {
-	return (len(c.Sections) == 0 && n != 5) || slices.Contains(c.Sections, n)
+	return (len(c.Sections) == 0 && n < 5) || slices.Contains(c.Sections, n)
 }
 
 // Report is everything a run measured. Sections not measured say why.
@@ -140,6 +152,8 @@ type Report struct {
 	Engine  *Overhead `json:"engine_overhead"`
 	Scale   *Scale    `json:"scale"`
 	Idle    *Idle     `json:"idle"`
+	// Replicas is section 6.
+	Replicas *Replicas `json:"replicas"`
 	// IdleHooks is section 5 again with webhooks.
 	IdleHooks *Idle `json:"idle_webhooks"`
 	// NotRun says, per section number, why it didn't run.
@@ -170,6 +184,9 @@ type ConfigSummary struct {
 	Sections        []int   `json:"sections"`
 	// ConnectionMode is the connections' configuration mode.
 	ConnectionMode engine.Mode `json:"connection_mode"`
+	// Database is where the nodes' databases were: "sqlite", or the
+	// PostgreSQL server's URL without its password.
+	Database string `json:"database"`
 }
 
 // Machine is where the run happened.
@@ -225,6 +242,24 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 	if cfg.Subprocess != nil && cfg.CPUProfile != nil {
 		return Report{}, errors.New("bench: --cpuprofile profiles this process; with --subprocess the engine runs in others")
 	}
+	if cfg.Database != "" && cfg.Subprocess == nil {
+		return Report{}, errors.New("bench: --database (or TANDEM_DATABASE) puts `tandem serve` children on PostgreSQL: give --subprocess too")
+	}
+	if cfg.runs(6) && (cfg.Database == "" || cfg.Subprocess == nil) {
+		return Report{}, errors.New("bench: section 6 (replicas) runs `tandem serve` replicas on one PostgreSQL database: give --subprocess and --database (or TANDEM_DATABASE)")
+	}
+	if cfg.Database != "" {
+		pg, err := openPG(ctx, cfg.Database)
+		if err != nil {
+			return Report{}, err
+		}
+		cfg.pg = pg
+		defer func() {
+			if cerr := pg.close(ctx); cerr != nil && err == nil {
+				err = fmt.Errorf("bench: dropping the nodes' databases: %w", cerr)
+			}
+		}()
+	}
 	began := time.Now()
 	dir := cfg.Dir
 	if dir == "" {
@@ -253,15 +288,20 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 		Config: ConfigSummary{Tasks: cfg.Tasks, RateLimit: cfg.RateLimit, LatencyMS: ms(cfg.Latency),
 			EngineTasks: cfg.EngineTasks, Edits: cfg.Edits, ScaleTwins: cfg.ScaleTwins, PollMS: ms(cfg.poll()),
 			IdleConnections: cfg.IdleConnections, IdleWindowS: cfg.IdleWindow.Seconds(), IdleSamples: cfg.IdleSamples,
-			PollMaxMS: ms(cfg.pollMax()), ConnectionMode: cmp.Or(cfg.Mode, engine.ModeBasic)},
+			PollMaxMS: ms(cfg.pollMax()), ConnectionMode: cmp.Or(cfg.Mode, engine.ModeBasic), Database: "sqlite"},
 		NotRun: map[string]string{},
 	}
-	for n := 1; n <= 5; n++ {
+	if cfg.pg != nil {
+		r.Config.Database = store.RedactURL(cfg.Database)
+	}
+	for n := 1; n <= lastSection; n++ {
 		switch {
 		case cfg.runs(n):
 			r.Config.Sections = append(r.Config.Sections, n)
 		case n == 5 && len(cfg.Sections) == 0:
 			r.NotRun["5"] = "not run by default (it idles for minutes): --sections 5"
+		case n == 6 && len(cfg.Sections) == 0:
+			r.NotRun["6"] = "not run by default (it needs PostgreSQL): --sections 6 --subprocess --database URL"
 		default:
 			r.NotRun[strconv.Itoa(n)] = notSelected
 		}
@@ -300,6 +340,13 @@ func Run(ctx context.Context, cfg Config) (r Report, err error) {
 			return Report{}, fmt.Errorf("bench: section 5 (idle, webhooks): %w", err)
 		}
 		r.IdleHooks = &hooked
+	}
+	if cfg.runs(6) {
+		rep, err := runReplicas(ctx, cfg, filepath.Join(dir, "replicas"))
+		if err != nil {
+			return Report{}, fmt.Errorf("bench: section 6 (replicas): %w", err)
+		}
+		r.Replicas = &rep
 	}
 	r.Targets = targets(r)
 	r.TotalSeconds = time.Since(began).Seconds()

@@ -99,7 +99,8 @@ func TestQuickRunReportsEverySection(t *testing.T) {
 	want := []string{"api_calls_per_task", "bulk_rate_limit_share", "bulk_unrecovered_429s", "change_latency_p95",
 		"engine_tasks_per_second", "engine_cpu_ms_per_task", "peak_rss_10000_twins",
 		"idle_calls_per_connection_per_minute_polling", "first_change_after_idle_p95_polling",
-		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks"}
+		"idle_calls_per_connection_per_minute_webhooks", "change_latency_p95_webhooks",
+		"replicas_throughput_3_to_1", "replicas_failover_seconds"}
 	if len(decoded.Targets) != len(want) {
 		t.Fatalf("%d targets in the JSON; want %d (%v)", len(decoded.Targets), len(want), want)
 	}
@@ -160,7 +161,7 @@ func TestSectionsRunAlone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("section 2 alone: %v", err)
 	}
-	if r.Bulk != nil || r.Engine != nil || r.Scale != nil || len(r.NotRun) != 4 {
+	if r.Bulk != nil || r.Engine != nil || r.Scale != nil || len(r.NotRun) != 5 {
 		t.Errorf("sections not selected ran or lack a reason: bulk %v, engine %v, scale %v, not run %v", r.Bulk, r.Engine, r.Scale, r.NotRun)
 	}
 	if r.Latency == nil || r.Latency.Synchronized+r.Latency.Missed != 3 || r.Latency.Twins == 0 {
@@ -178,7 +179,7 @@ func TestParseSections(t *testing.T) {
 	if got, err := bench.ParseSections("4, 2,2"); err != nil || len(got) != 2 || got[0] != 4 || got[1] != 2 {
 		t.Errorf(`ParseSections("4, 2,2") = %v, %v; want [4 2]`, got, err)
 	}
-	for _, bad := range []string{"", "6", "0", "1,x", ","} {
+	for _, bad := range []string{"", "7", "0", "1,x", ","} {
 		if _, err := bench.ParseSections(bad); err == nil {
 			t.Errorf("ParseSections(%q) succeeded; want an error", bad)
 		}

@@ -75,6 +75,9 @@ type pairSpec struct {
 	// memprofile, if set, has Acme's node keep a heap profile there
 	// (`tandem serve --memprofile`; procPair only).
 	memprofile string
+	// replicas is how many `tandem serve` replicas run the source (Acme)
+	// on its one database (section 6); 0 or 1: one process.
+	replicas int
 }
 
 // unthrottled is the spec of sections 3 and 4: no limit, no latency.

@@ -15,15 +15,27 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/remote"
+	"github.com/tandem-sync/tandem/store"
 )
 
 // procNode is a `tandem serve` child in front of its own `tandem sandbox
-// asana` child.
+// asana` child; with replicas, several `tandem serve` children on one
+// PostgreSQL database behind a round-robin proxy whose URL is the node's.
 type procNode struct {
 	Name    string
 	dataDir string
 	sandbox *child
-	node    *child
+	// node is the first replica; replicas all of them (node included).
+	node     *child
+	replicas []*child
+	// replicaURLs are each replica's own URL, by index of replicas.
+	replicaURLs []string
+	// lb is the round-robin proxy in front of the replicas (nil for one).
+	lb *roundRobin
+	// pg and db are the node's database on Config.Database's server ("":
+	// SQLite under dataDir).
+	pg *pgServer
+	db string
 	// sandboxURL is the sandbox's API base URL; the node reaches it
 	// through counter when there is one.
 	sandboxURL, sandboxToken string
@@ -43,13 +55,25 @@ type procPair struct {
 var _ pair = (*procPair)(nil)
 
 // startProcPair is the subprocess startFunc: it starts Acme's and
-// Globex's sandboxes and nodes under dir; on error nothing is left
-// running.
+// Globex's sandboxes and nodes under dir (Acme as spec.replicas
+// replicas); on error nothing is left running.
 func startProcPair(ctx context.Context, cfg Config, section, dir string, spec pairSpec) (pair, error) {
-	cfg.progress("%s: starting two sandboxes and two nodes as child processes (%s)", section, spec)
+	what := "two nodes"
+	if spec.replicas > 1 {
+		what = fmt.Sprintf("Acme as %d replicas on one database behind a round-robin proxy, Globex as one node", spec.replicas)
+	}
+	where := ""
+	if cfg.pg != nil {
+		where = ", each node on a database of its own on " + store.RedactURL(cfg.pg.base)
+	}
+	cfg.progress("%s: starting two sandboxes and %s as child processes (%s%s)", section, what, spec, where)
 	p := &procPair{spec: spec}
-	for _, name := range []string{"Acme", "Globex"} {
-		n, err := startProcNode(ctx, cfg.Subprocess, name, dir, spec)
+	for i, name := range []string{"Acme", "Globex"} {
+		replicas := 1
+		if i == 0 {
+			replicas = max(1, spec.replicas)
+		}
+		n, err := startProcNode(ctx, cfg, name, dir, spec, replicas)
 		if err != nil {
 			p.close()
 			return nil, err
@@ -60,7 +84,8 @@ func startProcPair(ctx context.Context, cfg Config, section, dir string, spec pa
 	return p, nil
 }
 
-func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec pairSpec) (*procNode, error) {
+func startProcNode(ctx context.Context, cfg Config, name, dir string, spec pairSpec, replicas int) (*procNode, error) {
+	sp := cfg.Subprocess
 	n := &procNode{Name: name, dataDir: filepath.Join(dir, name)}
 	logDir := filepath.Join(dir, "logs")
 	var err error
@@ -93,29 +118,75 @@ func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec p
 		n.close()
 		return nil, err
 	}
-	// The tokens go by environment, not argv, which other users can read.
+	// The tokens and the database's URL go by environment, not argv,
+	// which other users can read.
 	env := []string{"ASANA_TOKEN=" + n.sandboxToken, "TANDEM_ADMIN_TOKEN=" + n.adminToken}
-	args := []string{"serve", "--name", name, "--data", n.dataDir, "--listen", "127.0.0.1:0", "--asana-url", asanaURL,
-		"--asana-rate-limit", strconv.Itoa(spec.rpm), "--poll", spec.poll.String(),
-		// --poll-max at --poll is fixed polling, as in process.
-		"--poll-max", max(spec.pollMax, spec.poll).String(), "--webhooks=" + strconv.FormatBool(spec.webhooks)}
-	if spec.memprofile != "" && name == "Acme" {
-		args = append(args, "--memprofile", spec.memprofile)
-	}
-	n.node, err = startChild(ctx, sp, name+"-node", logDir, env, func(line string) bool {
-		if i := strings.Index(line, " serving "); i >= 0 {
-			n.url = strings.TrimSpace(line[i+len(" serving "):])
-			return true
+	if cfg.pg != nil {
+		if n.db, err = cfg.pg.create(ctx, name); err != nil {
+			n.close()
+			return nil, err
 		}
-		return false
-	}, args...)
-	if err != nil {
+		n.pg = cfg.pg
+		env = append(env, "TANDEM_DATABASE="+cfg.pg.url(n.db))
+	} else if replicas > 1 {
 		n.close()
-		return nil, err
+		return nil, fmt.Errorf("%s as %d replicas: replicas share a PostgreSQL database (--database)", name, replicas)
 	}
-	if err := n.node.waitReady(ctx); err != nil {
-		n.close()
-		return nil, err
+	var urlArgs []string
+	if replicas > 1 {
+		if n.lb, err = startRoundRobin(); err != nil {
+			n.close()
+			return nil, fmt.Errorf("%s's round-robin proxy: %w", name, err)
+		}
+		// Every replica says the proxy's URL is the node's.
+		urlArgs = []string{"--url", n.lb.url}
+	}
+	for i := range replicas {
+		cname, dataDir := name+"-node", n.dataDir
+		if replicas > 1 {
+			cname, dataDir = fmt.Sprintf("%s-node-%d", name, i+1), fmt.Sprintf("%s-%d", n.dataDir, i+1)
+		}
+		args := []string{"serve", "--name", name, "--data", dataDir, "--listen", "127.0.0.1:0", "--asana-url", asanaURL,
+			"--asana-rate-limit", strconv.Itoa(spec.rpm), "--poll", spec.poll.String(),
+			// --poll-max at --poll is fixed polling, as in process.
+			"--poll-max", max(spec.pollMax, spec.poll).String(), "--webhooks=" + strconv.FormatBool(spec.webhooks)}
+		if spec.memprofile != "" && name == "Acme" && i == 0 {
+			args = append(args, "--memprofile", spec.memprofile)
+		}
+		// Behind the proxy a replica serves the proxy's URL and says
+		// where it listens on a line of its own.
+		var own string
+		c, err := startChild(ctx, sp, cname, logDir, env, func(line string) bool {
+			if i := strings.Index(line, " serving "); i >= 0 && replicas == 1 {
+				own = strings.TrimSpace(line[i+len(" serving "):])
+				return true
+			}
+			if addr, ok := strings.CutPrefix(line, "Listening on "); ok && replicas > 1 {
+				own = strings.TrimSpace(addr)
+				return true
+			}
+			return false
+		}, append(args, urlArgs...)...)
+		if err != nil {
+			n.close()
+			return nil, err
+		}
+		n.replicas = append(n.replicas, c)
+		if i == 0 {
+			n.node = c
+		}
+		if err := c.waitReady(ctx); err != nil {
+			n.close()
+			return nil, err
+		}
+		n.replicaURLs = append(n.replicaURLs, own)
+		if n.lb != nil {
+			n.lb.add(n.replicaURLs[i])
+		}
+	}
+	n.url = n.replicaURLs[0]
+	if n.lb != nil {
+		n.url = n.lb.url
 	}
 	if n.admin, err = remote.New(n.url, n.adminToken); err == nil {
 		_, err = n.admin.Info(ctx)
@@ -127,16 +198,24 @@ func startProcNode(ctx context.Context, sp *Subprocess, name, dir string, spec p
 	return n, nil
 }
 
-// close stops the node, then its sandbox, and waits for both.
+// close stops the node's replicas, then its sandbox, waits for them, and
+// drops its database.
 func (n *procNode) close() {
-	if n.node != nil {
-		n.node.stop()
+	for _, c := range n.replicas {
+		c.stop()
+	}
+	if n.lb != nil {
+		n.lb.close()
 	}
 	if n.counter != nil {
 		n.counter.close()
 	}
 	if n.sandbox != nil {
 		n.sandbox.stop()
+	}
+	if n.pg != nil && n.db != "" {
+		// A drop that fails is retried by the run's end (pgServer.close).
+		_ = n.pg.drop(context.Background(), n.db)
 	}
 }
 
@@ -149,7 +228,7 @@ func (p *procPair) close() {
 // alive reports the first of the pair's children that has exited.
 func (p *procPair) alive() error {
 	for _, n := range p.nodes {
-		for _, c := range []*child{n.node, n.sandbox} {
+		for _, c := range append([]*child{n.sandbox}, n.replicas...) {
 			if err := c.alive(); err != nil {
 				return err
 			}

@@ -38,6 +38,9 @@ func notMeasuredProc(cfg Config) map[string]string {
 	if cfg.runs(1) || cfg.runs(2) {
 		m["bulk_sync.*.retries"] = "counted at the proxy as the 429 and 5xx answers the client retries"
 	}
+	if cfg.Database != "" && cfg.runs(3) {
+		m["engine_overhead.sqlite_bytes_per_1000_twins"] = "the nodes' databases are on PostgreSQL (--database): no SQLite file grows"
+	}
 	return m
 }
 
@@ -263,9 +266,13 @@ func (p *procPair) hooksAlive(ctx context.Context) (int, error) {
 	return alive, nil
 }
 
+// dataDirs leaves out a node on PostgreSQL: it has no SQLite file to size.
 func (p *procPair) dataDirs() map[string]string {
 	dirs := map[string]string{}
 	for _, n := range p.nodes {
+		if n.db != "" {
+			continue
+		}
 		dirs[n.Name] = n.dataDir
 	}
 	return dirs
@@ -286,28 +293,33 @@ func (p *procPair) measure(Config) (func(*Overhead) (time.Duration, error), erro
 		o.Counted = p.counted("CPU summed over, peak RSS the larger of")
 		var cpu time.Duration
 		for _, n := range p.nodes {
-			d := after[n.Name] - before[n.Name]
-			cpu += d
-			peak, err := procMemMB(n.node.pid(), "VmHWM")
-			if err != nil {
-				return 0, n.node.failed(err)
+			for _, c := range n.replicas {
+				d := after[c.name] - before[c.name]
+				cpu += d
+				peak, err := procMemMB(c.pid(), "VmHWM")
+				if err != nil {
+					return 0, c.failed(err)
+				}
+				o.PeakRSSMB = max(o.PeakRSSMB, peak)
+				o.Processes = append(o.Processes, Process{Name: n.Name + " node", PID: c.pid(), CPUMS: ms(d), PeakRSSMB: peak})
 			}
-			o.PeakRSSMB = max(o.PeakRSSMB, peak)
-			o.Processes = append(o.Processes, Process{Name: n.Name + " node", PID: n.node.pid(), CPUMS: ms(d), PeakRSSMB: peak})
 		}
 		return cpu, nil
 	}, nil
 }
 
-// nodesCPU is the CPU time the pair's node processes have used.
+// nodesCPU is the CPU time the pair's node processes (every replica) have
+// used, by child name.
 func (p *procPair) nodesCPU() (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	for _, n := range p.nodes {
-		d, err := procCPU(n.node.pid())
-		if err != nil {
-			return nil, n.node.failed(err)
+		for _, c := range n.replicas {
+			d, err := procCPU(c.pid())
+			if err != nil {
+				return nil, c.failed(err)
+			}
+			out[c.name] = d
 		}
-		out[n.Name] = d
 	}
 	return out, nil
 }

@@ -17,6 +17,9 @@ func (r Report) WriteTable(w io.Writer) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	p("tandem bench: %d CPUs (%s), %s, %s", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.OS)
 	p("connections in %s mode", r.Config.ConnectionMode.Name())
+	if r.Config.Database != "" && r.Config.Database != "sqlite" {
+		p("databases: one per node on %s (created for the run, dropped after)", r.Config.Database)
+	}
 	if r.Mode == ModeSubprocess {
 		p("mode: subprocess (sandboxes as `tandem sandbox asana`, nodes as `tandem serve`; API calls counted by a proxy between each node and its sandbox)")
 	}
@@ -136,6 +139,32 @@ func (r Report) WriteTable(w io.Writer) error {
 		p("5. Idle\tnot run: %s", r.NotRun["5"])
 		p("")
 	}
+	if rep := r.Replicas; rep != nil {
+		p("6. Replicas: %d tasks unthrottled, Acme as 1, 2, 3 `tandem serve` replicas on one PostgreSQL database behind a round-robin proxy (its URL is the node's), Globex one process", rep.Tasks)
+		p("  \tsynchronized\twall\ttasks/s\tCPU/task (all nodes)\trequests per replica (failed at the proxy)")
+		for _, run := range rep.Runs {
+			var served []string
+			for _, n := range run.Served {
+				served = append(served, fmt.Sprint(n))
+			}
+			perReplica := "- (no proxy in front of one)"
+			if len(served) > 0 {
+				perReplica = fmt.Sprintf("%s (%d)", strings.Join(served, ", "), run.ProxyFailed)
+			}
+			p("  %d replica(s)\t%d\t%.1f s\t%.1f\t%.2f ms\t%s", run.Replicas, run.Synchronized, run.WallSeconds, run.TasksPerSec,
+				run.CPUMSPerTask, perReplica)
+		}
+		p("  3:1 tasks/s\t%.2f×", rep.Ratio)
+		if rep.FailoverSeconds != nil {
+			p("  fail-over\t%.2f s (SIGKILL of the leader → another replica's tandem_leader 1)", *rep.FailoverSeconds)
+		} else {
+			p("  fail-over\tnot measured: %s", rep.FailoverReason)
+		}
+		p("  note\t%s", rep.Note)
+	} else {
+		p("6. Replicas\tnot run: %s", r.NotRun["6"])
+	}
+	p("")
 	for _, k := range slices.Sorted(maps.Keys(r.NotMeasured)) {
 		if k != "scale.heap_mb" {
 			p("note: %s: %s", k, r.NotMeasured[k])

@@ -115,5 +115,21 @@ func targets(r Report) []Target {
 		missing("idle_calls_per_connection_per_minute_webhooks", hookIdleGoal, "calls/min", "section 5 did not run")
 		missing("change_latency_p95_webhooks", hookChangeGoal, "s", "section 5 did not run")
 	}
+	ratioGoal := "≥ 2× the tasks/s of one replica with 3 replicas on one database (unthrottled)"
+	failGoal := "another replica leads within 3 poll intervals of the leader's SIGKILL"
+	if rep := r.Replicas; rep != nil {
+		goal := ratioGoal + " (" + rep.Note + ")"
+		measured("replicas_throughput_3_to_1", goal, "×", rep.Ratio, rep.Ratio >= 2)
+		limit := 3 * engine.DefaultPoll.Seconds()
+		goal = fmt.Sprintf("%s (%.0f s at poll %v)", failGoal, limit, engine.DefaultPoll)
+		if f := rep.FailoverSeconds; f != nil {
+			measured("replicas_failover_seconds", goal, "s", *f, *f <= limit)
+		} else {
+			missing("replicas_failover_seconds", goal, "s", rep.FailoverReason)
+		}
+	} else {
+		missing("replicas_throughput_3_to_1", ratioGoal, "×", "section 6 did not run")
+		missing("replicas_failover_seconds", failGoal, "s", "section 6 did not run")
+	}
 	return ts
 }
