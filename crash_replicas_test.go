@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +27,8 @@ import (
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/connectors/remote"
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/store"
 	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
@@ -78,6 +82,9 @@ func TestReplicasFailOver(t *testing.T) {
 	converged := h.converge(*crashConverge)
 	h.final(converged, chaosTook, time.Since(convergeBegan))
 	f.report()
+	if t.Failed() {
+		f.summaryHistory(h.lastProblems)
+	}
 }
 
 // newFailoverHarness is the crash harness with Acme as replicas behind a
@@ -396,4 +403,46 @@ func (f *failover) report() {
 	h.t.Logf("fail-over, leader SIGKILLed → another replica's tandem_leader 1: %s", stats(f.leadTook))
 	h.t.Logf("fail-over, leader SIGKILLed → a comment made on Acme then is on Globex (--poll 100ms, --poll-max %s): %s; %d kills before any twin",
 		failoverPollMax, stats(f.syncTook), f.noTwin)
+}
+
+// summaryHistory logs, for the tasks whose summary differs in the end,
+// every sync of each node that carried one of their summaries: which
+// way, its stage, when it was made and last moved, and the summary and
+// fields it carried; for a lost rename, this says where it was lost.
+func (f *failover) summaryHistory(problems []string) {
+	h := f.h
+	keys := map[string]bool{}
+	for _, p := range problems {
+		if k, _, ok := strings.Cut(p, ": summary "); ok {
+			keys[k] = true
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	for i, n := range h.nodes {
+		st, err := store.Open(h.ctx, n.databaseSpec())
+		if err != nil {
+			h.t.Logf("%s's database: %v", h.sides[i].name, err)
+			continue
+		}
+		err = eachRow(h.ctx, st.DB(), func(r *sql.Rows) error {
+			var id, dir, stage, created, updated, entity string
+			var payload []byte
+			if err := r.Scan(&id, &dir, &stage, &created, &updated, &entity, &payload); err != nil {
+				return err
+			}
+			var rep engine.Replica
+			if json.Unmarshal(payload, &rep) != nil || !keys[taskKey(rep.Source.Summary)] {
+				return nil
+			}
+			h.t.Logf("history %s: %s %s %s made %s moved %s, summary %q fields %v", h.sides[i].name, dir, id, stage,
+				created, updated, rep.Source.Summary, rep.Fields)
+			return nil
+		}, `SELECT id, direction, stage, created_at, updated_at, entity_id, payload FROM sync_events WHERE connection_id = ? ORDER BY created_at`, h.conns[i])
+		if err != nil {
+			h.t.Logf("%s's events: %v", h.sides[i].name, err)
+		}
+		st.Close()
+	}
 }

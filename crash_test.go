@@ -80,6 +80,7 @@ type crashHarness struct {
 	startupKills int
 	bulkTries    int
 	edits        map[string]int // "comment@Acme" → count
+	lastProblems []string       // what final found wrong
 	editsMu      sync.Mutex
 }
 
@@ -344,6 +345,7 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 	for _, p := range problems[:min(len(problems), 60)] {
 		t.Errorf("in the end: %s", p)
 	}
+	h.lastProblems = problems
 
 	retries := [2]int{}
 	adopted := [2]int{}
