@@ -298,7 +298,15 @@ func (f *failover) killer() {
 		if victim == leader {
 			f.leaderKills++
 			f.measureSync(killed)
-			next, ok := f.waitLeader(victim)
+			skip := victim
+			if len(h.replicas) == 1 {
+				// No other replica: the fail-over is the restart's.
+				if err := victim.start(); err != nil {
+					h.t.Fatal(err)
+				}
+				skip = nil
+			}
+			next, ok := f.waitLeader(skip)
 			if !ok {
 				return
 			}
@@ -308,8 +316,10 @@ func (f *failover) killer() {
 		} else {
 			h.t.Logf("kill %d: %s SIGKILLed (%s leads)", f.kills, victim.name, leader.name)
 		}
-		if err := victim.start(); err != nil {
-			h.t.Fatal(err)
+		if !victim.running() {
+			if err := victim.start(); err != nil {
+				h.t.Fatal(err)
+			}
 		}
 		if err := victim.waitHealthy(h.ctx, time.Minute); err != nil {
 			h.t.Fatal(err)
