@@ -32,13 +32,13 @@ import (
 	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
-// The fail-over test's knobs. The defaults fit CI (well under a minute); a
-// long run is
+// The fail-over test's knobs. The defaults aim at CI (a minute); a long
+// run is
 //
 //	.ci/postgres go test -run TestReplicasFailOver -failover.kills=60 -failover.tasks=60 .
 var (
 	failoverKills    = flag.Int("failover.kills", 6, "SIGKILLs of an Acme replica in the fail-over test, every other one of the leader")
-	failoverTasks    = flag.Int("failover.tasks", 12, "tasks (2 comments and a file each) the fail-over test bulk-syncs")
+	failoverTasks    = flag.Int("failover.tasks", 8, "tasks (2 comments and a file each) the fail-over test bulk-syncs")
 	failoverReplicas = flag.Int("failover.replicas", 3, "Acme's replicas in the fail-over test")
 )
 
