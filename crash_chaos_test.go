@@ -15,15 +15,15 @@ import (
 	"github.com/tandem-sync/tandem/connectors/remote"
 )
 
-// chaos runs the bulk syncs and the editor while the killer SIGKILLs
-// nodes, until the killer is done and both bulk syncs went through.
-func (h *crashHarness) chaos() {
+// chaos runs the bulk syncs and the editor while killer SIGKILLs node
+// processes, until the killer is done and both bulk syncs went through.
+func (h *crashHarness) chaos(killer func()) {
 	var wg sync.WaitGroup
 	bulk := make(chan error, 1)
 	wg.Go(func() { bulk <- h.bulkExalate() })
 	editing, stopEditing := context.WithCancel(h.ctx)
 	wg.Go(func() { h.edit(editing) })
-	h.killer()
+	killer()
 	stopEditing()
 	if err := <-bulk; err != nil {
 		h.t.Error(err)

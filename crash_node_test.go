@@ -42,6 +42,13 @@ func nodeDatabase(t *testing.T) string {
 	if !pgtest.NodesOnPostgres() {
 		return ""
 	}
+	return pgNodeDatabase(t)
+}
+
+// pgNodeDatabase is a fresh, migrated PostgreSQL database on the test
+// server, dropped when t ends; without a server it skips t.
+func pgNodeDatabase(t *testing.T) string {
+	t.Helper()
 	return pgtest.Template(t, "node", func(ctx context.Context, url string) error {
 		st, err := store.Open(ctx, url)
 		if err != nil {
@@ -68,6 +75,9 @@ func freeLoopbackAddr(t *testing.T) string {
 // same data dir, address and flags after every kill.
 type procNode struct {
 	name, dir, url, adminToken string
+	// direct is where this process itself answers: url, unless url is
+	// a load balancer in front of several replicas.
+	direct string
 	// database is the node's TANDEM_DATABASE: "" for the SQLite file
 	// under dir, or a PostgreSQL URL (nodeDatabase).
 	database string
@@ -88,12 +98,21 @@ type procNode struct {
 func newProcNode(t *testing.T, name, dir, asanaURL, asanaToken string) *procNode {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
-	n := &procNode{name: name, dir: filepath.Join(dir, name), url: "http://" + addr,
-		adminToken: "tdm_admin_crash_" + strings.ToLower(name) + "_0123456789", database: nodeDatabase(t)}
-	n.args = []string{"serve", "--name", name, "--data", n.dir, "--listen", addr, "--url", n.url,
+	return newServeProc(t, name, name, dir, addr, "http://"+addr, nodeDatabase(t), asanaURL, asanaToken)
+}
+
+// newServeProc prepares `tandem serve --name name` listening on addr and
+// reached by other nodes at url, with its data dir and output named by
+// label (a replica's label differs from its node's name), on database
+// (TANDEM_DATABASE); extra flags follow the harness's own.
+func newServeProc(t *testing.T, label, name, dir, addr, url, database, asanaURL, asanaToken string, extra ...string) *procNode {
+	t.Helper()
+	n := &procNode{name: label, dir: filepath.Join(dir, label), url: url, direct: "http://" + addr,
+		adminToken: "tdm_admin_crash_" + strings.ToLower(name) + "_0123456789", database: database}
+	n.args = append([]string{"serve", "--name", name, "--data", n.dir, "--listen", addr, "--url", n.url,
 		"--asana-url", asanaURL, "--asana-token", asanaToken, "--admin-token", n.adminToken,
-		"--poll", "100ms", "--asana-rate-limit", "100000"}
-	out, err := os.Create(filepath.Join(dir, name+".out"))
+		"--poll", "100ms", "--asana-rate-limit", "100000"}, extra...)
+	out, err := os.Create(filepath.Join(dir, label+".out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +252,7 @@ func (n *procNode) waitHealthy(ctx context.Context, within time.Duration) error 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.url+"/healthz", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.direct+"/healthz", nil)
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

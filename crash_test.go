@@ -51,7 +51,7 @@ func TestCrashRestartConvergence(t *testing.T) {
 	h := newCrashHarness(t, seed)
 	h.setup()
 	began := time.Now()
-	h.chaos()
+	h.chaos(h.killer)
 	chaosTook := time.Since(began)
 	convergeBegan := time.Now()
 	converged := h.converge(*crashConverge)
@@ -61,15 +61,18 @@ func TestCrashRestartConvergence(t *testing.T) {
 // crashHarness holds the two sandboxes, the two node processes and what
 // the harness did to them.
 type crashHarness struct {
-	t      *testing.T
-	ctx    context.Context
-	seed   uint64
-	dir    string       // the nodes' data dirs and outputs
-	nodes  [2]*procNode // Acme, Globex
-	admins [2]*remote.Client
-	sides  [2]side
-	conns  [2]string // the connection's id on each node
-	want   *expectations
+	t     *testing.T
+	ctx   context.Context
+	seed  uint64
+	dir   string       // the nodes' data dirs and outputs
+	nodes [2]*procNode // Acme, Globex
+	// replicas, when set, are Acme's processes (nodes[0] is the first),
+	// one node on one PostgreSQL database behind one URL.
+	replicas []*procNode
+	admins   [2]*remote.Client
+	sides    [2]side
+	conns    [2]string // the connection's id on each node
+	want     *expectations
 	// crashIDs are the Acme gids of the harness's tasks, by index.
 	crashIDs []string
 
@@ -77,6 +80,7 @@ type crashHarness struct {
 	startupKills int
 	bulkTries    int
 	edits        map[string]int // "comment@Acme" → count
+	lastProblems []string       // what final found wrong
 	editsMu      sync.Mutex
 }
 
@@ -144,12 +148,12 @@ func (h *crashHarness) setup() {
 	for _, id := range ids {
 		h.sides[1].skip[id] = true
 	}
-	for _, n := range h.nodes {
+	for _, n := range h.procs() {
 		if err := n.start(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, n := range h.nodes {
+	for _, n := range h.procs() {
 		if err := n.waitHealthy(ctx, time.Minute); err != nil {
 			t.Fatal(err)
 		}
@@ -232,10 +236,26 @@ func (h *crashHarness) dumpStacks() {
 	if err != nil {
 		h.t.Logf("dumping the harness's goroutines: %v", err)
 	}
-	for _, n := range h.nodes {
+	for _, n := range h.procs() {
 		n.quit()
 	}
 	h.t.Logf("goroutines dumped in %s and the nodes' .out files", h.dir)
+}
+
+// procs are the node processes: Acme's replicas, or Acme, and Globex.
+func (h *crashHarness) procs() []*procNode {
+	if h.replicas != nil {
+		return append(slices.Clone(h.replicas), h.nodes[1])
+	}
+	return h.nodes[:]
+}
+
+// procsOf are node i's processes (n is h.nodes[i]).
+func (h *crashHarness) procsOf(i int, n *procNode) []*procNode {
+	if i == 0 && h.replicas != nil {
+		return h.replicas
+	}
+	return []*procNode{n}
 }
 
 // problemsByName is what still keeps the nodes from having converged.
@@ -269,7 +289,8 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 	t, ctx := h.t, h.ctx
 	var graceful atomic.Int32
 	var wg sync.WaitGroup
-	for _, n := range h.nodes {
+	procs := h.procs()
+	for _, n := range procs {
 		wg.Go(func() {
 			if n.stop(20 * time.Second) {
 				graceful.Add(1)
@@ -277,8 +298,19 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 		})
 	}
 	wg.Wait()
-	if converged && graceful.Load() != 2 {
-		t.Errorf("%d of 2 nodes stopped cleanly on SIGINT", graceful.Load())
+	if converged && int(graceful.Load()) != len(procs) {
+		t.Errorf("%d of %d node processes stopped cleanly on SIGINT", graceful.Load(), len(procs))
+	}
+	for _, n := range procs {
+		if _, err := os.Stat(filepath.Join(n.dir, "tandem.db")); n.database != "" && err == nil {
+			t.Errorf("%s made a SQLite file under --data though its database is PostgreSQL", n.name)
+		}
+		for _, u := range n.unexpectedExits() {
+			t.Errorf("%s: %s", n.name, u)
+		}
+		if p := n.trouble(); p != "" {
+			t.Errorf("%s's output:\n%s", n.name, p)
+		}
 	}
 	var dbs [2]nodeDB
 	for i, n := range h.nodes {
@@ -298,15 +330,6 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 		if dbs[i].pending != 0 {
 			t.Errorf("%s: %d writes still pending (pending_writes) after convergence", n.name, dbs[i].pending)
 		}
-		if _, err := os.Stat(filepath.Join(n.dir, "tandem.db")); n.database != "" && err == nil {
-			t.Errorf("%s made a SQLite file under --data though its database is PostgreSQL", n.name)
-		}
-		for _, u := range n.unexpectedExits() {
-			t.Errorf("%s: %s", n.name, u)
-		}
-		if p := n.trouble(); p != "" {
-			t.Errorf("%s's output:\n%s", n.name, p)
-		}
 	}
 	a, err := h.sides[0].read(ctx, true)
 	if err != nil {
@@ -322,12 +345,17 @@ func (h *crashHarness) final(converged bool, chaosTook, convergeTook time.Durati
 	for _, p := range problems[:min(len(problems), 60)] {
 		t.Errorf("in the end: %s", p)
 	}
+	h.lastProblems = problems
 
 	retries := [2]int{}
 	adopted := [2]int{}
 	for i, n := range h.nodes {
-		retries[i], _ = n.logLines("will retry")
-		adopted[i], _ = n.logLines("adopting")
+		for _, p := range h.procsOf(i, n) {
+			r, _ := p.logLines("will retry")
+			a, _ := p.logLines("adopting")
+			retries[i] += r
+			adopted[i] += a
+		}
 	}
 	t.Logf("seed %d; %d tasks (%d made by the harness), %d comments and %d files per side checked (sha256 of each file)",
 		h.seed, fig.tasks, len(h.crashIDs), fig.comments, fig.attachments)
