@@ -80,6 +80,9 @@ func TestHostileTextSyncsFaithfully(t *testing.T) {
 
 // TestMegabyteDescriptionSyncs: a 1 MB description travels whole.
 func TestMegabyteDescriptionSyncs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a megabyte description: content, not concurrency, and slow under the race detector; the plain run covers it")
+	}
 	a, b, connA, _ := connected(t)
 	ctx := ctxFor(t)
 	var sb strings.Builder

@@ -27,6 +27,9 @@ import (
 // create cut after Jira made the issue is adopted, not repeated), no
 // duplicate comments, and nothing is echoed once the faults stop.
 func TestTrackerPairsUnderFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("tracker faults: a minute of retries under the race detector; the plain run covers it")
+	}
 	jira := pairOf(t, "jira")
 	a, b, connA, connB := connectedPair(t, jira.start, jira.project, func(n *testNode) {
 		// The faults the sandbox picks are the same on every run.

@@ -213,6 +213,9 @@ func TestRunRefusesBadConfig(t *testing.T) {
 // make about 600 calls per connection per minute (an Events call every
 // 200 ms on each side); backed off, about 150.
 func TestIdleSection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a whole idle section (its window): left out of -short; the plain run covers it")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := bench.Quick()
