@@ -3,14 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tandem-sync/tandem/connectors/remote"
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 // TestFollowBulkOfMoreThanListed: a Bulk Exalate that started more syncs
@@ -45,5 +49,65 @@ func TestFollowBulkOfMoreThanListed(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "All ") {
 		t.Errorf("says all are Synchronized:\n%s", out.String())
+	}
+}
+
+// TestFollowBulkAcrossACutStream: when the node closes the event stream
+// mid-bulk (behind a load balancer, the replica serving it was stopped),
+// exalate opens it again, reads the status of what moved meanwhile, and
+// follows to the end, instead of failing with the syncs still going.
+func TestFollowBulkAcrossACutStream(t *testing.T) {
+	one := engine.StageEvent{ConnectionID: "c1", EventID: "e1", Direction: "out", Stage: engine.StageSending, LocalKey: "101"}
+	two := engine.StageEvent{ConnectionID: "c1", EventID: "e2", Direction: "out", Stage: engine.StageSending, LocalKey: "102"}
+	oneDone, twoDone := one, two
+	oneDone.Stage, oneDone.RemoteKey = engine.StageSynchronized, "201"
+	twoDone.Stage, twoDone.RemoteKey = engine.StageSynchronized, "202"
+	var subscribes atomic.Int32
+	cutOver := make(chan struct{}) // the first stream is closed: e1 is done
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case adminapi.PathEvents:
+			subscribes.Add(1)
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.WriteHeader(http.StatusOK)
+			data, _ := json.Marshal(twoDone)
+			fmt.Fprintf(w, "data: %s\n\n", data)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		case adminapi.SyncPath("c1", "e1"):
+			select {
+			case <-cutOver:
+				_ = json.NewEncoder(w).Encode(engine.EventStatus{StageEvent: oneDone})
+			default:
+				http.Error(w, `{"error":"not yet"}`, http.StatusNotFound)
+			}
+		default:
+			http.Error(w, `{"error":"not yet"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	c, err := remote.New(srv.URL, "tdm_admin_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first stream: nothing, then cut (closed) with e1 done meanwhile.
+	first := make(chan engine.StageEvent)
+	close(cutOver)
+	close(first)
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wt := watch{idle: 5 * time.Second, progress: newProgressLine(&out)}
+	err = followBulk(ctx, &out, c, first, engine.BulkStarted{Started: 2, Events: []engine.StageEvent{one, two}}, wt)
+	if err != nil {
+		t.Fatalf("followBulk: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"following again", "101 → 201", "102 → 202", "All 2 items Synchronized."} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n := subscribes.Load(); n != 1 {
+		t.Errorf("subscribed again %d times, want 1", n)
 	}
 }

@@ -167,6 +167,13 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 	show := func(ev engine.StageEvent) {
 		wt.progress.end()
 		if ev.Error != "" {
+			// A failure once: the status read again after a cut
+			// repeats the ones already shown.
+			key := ev.Stage + "\x00" + ev.Error + "\x00" + ev.At.String()
+			if printed[key] {
+				return
+			}
+			printed[key] = true
 			fmt.Fprintf(w, "  ✗ %-19s %s (next try %s)\n", shown(engine.StageName(ev.Stage)), shown(ev.Error), ev.NextRetry.Local().Format(time.TimeOnly))
 			return
 		}
@@ -177,8 +184,13 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 		idle.Reset(wt.idle) // a new stage is progress
 		fmt.Fprintf(w, "  ✓ %-19s +%s\n", shown(engine.StageName(ev.Stage)), ev.At.Sub(began).Round(time.Millisecond))
 	}
-	// What happened before the stream opened comes from the status.
-	if st, err := c.EventStatus(ctx, first.ConnectionID, first.EventID); err == nil {
+	// What happened while no stream was open (before it, or after a cut)
+	// comes from the status; done says the sync needs no more following.
+	catchUp := func() (done bool, err error) {
+		st, err := c.EventStatus(ctx, first.ConnectionID, first.EventID)
+		if err != nil {
+			return false, nil
+		}
 		if len(st.Stages) > 0 {
 			began = st.Stages[0].At
 		}
@@ -189,15 +201,19 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 			show(engine.StageEvent{Stage: s.Stage, Error: s.Error, At: s.At})
 		}
 		if st.Stage == engine.StageSynchronized {
-			return links(w, st)
+			return true, links(w, st)
 		}
 		if st.Held != "" {
 			// Nothing happens until what it waits for does: waiting here
 			// would only end at --idle-timeout.
 			fmt.Fprintf(w, "  … %-19s %s\n", shown(engine.StageName(st.Stage)), shown(st.Held))
 			fmt.Fprintf(w, "It goes on by itself then; check with tandem status %s\n", shown(first.LocalKey))
-			return nil
+			return true, nil
 		}
+		return false, nil
+	}
+	if done, err := catchUp(); done {
+		return err
 	}
 	for {
 		select {
@@ -207,7 +223,15 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 			return wt.gaveUp(ctx, first.LocalKey, "tandem status "+first.LocalKey)
 		case ev, ok := <-events:
 			if !ok {
-				return errors.New("the node closed the event stream; check with tandem status " + first.LocalKey)
+				wt.progress.end()
+				var err error
+				if events, err = reopen(ctx, w, c); err != nil {
+					return fmt.Errorf("%w; check with tandem status %s", err, first.LocalKey)
+				}
+				if done, err := catchUp(); done {
+					return err
+				}
+				continue
 			}
 			if ev.EventID != first.EventID || ev.Direction != "out" {
 				continue
@@ -228,6 +252,38 @@ func followOne(ctx context.Context, w io.Writer, c *remote.Client, events <-chan
 				return links(w, st)
 			}
 		}
+	}
+}
+
+// reopenFor is how long exalate tries to open the event stream again
+// after the node closed it.
+var reopenFor = 30 * time.Second
+
+// reopen opens the event stream again after the node closed it: behind a
+// load balancer the replica that served it may have stopped, and another
+// serves the new one (a node's replicas all stream every stage: see
+// ARCHITECTURE.md, Replicas). It tries for reopenFor, waiting a little
+// longer between tries, and says on w that the stream was cut.
+func reopen(ctx context.Context, w io.Writer, c *remote.Client) (<-chan engine.StageEvent, error) {
+	fmt.Fprintln(w, "  (the node closed the event stream; following again)")
+	deadline := time.Now().Add(reopenFor)
+	wait := 100 * time.Millisecond
+	for {
+		events, err := c.Subscribe(ctx)
+		if err == nil {
+			return events, nil
+		}
+		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return nil, fmt.Errorf("the node closed the event stream and it could not be opened again within %v: %w", reopenFor, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("the node closed the event stream: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
 
@@ -272,11 +328,16 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 		wt.progress.end()
 		fmt.Fprintf(w, "  [%d/%d] %s → %s\n", total-len(pending), total, shown(ev.LocalKey), shown(ev.RemoteKey))
 	}
-	for id, ev := range pending {
-		if st, err := c.EventStatus(ctx, ev.ConnectionID, id); err == nil && st.Stage == engine.StageSynchronized {
-			done(st.StageEvent)
+	// What happened while no stream was open (before it, or after a cut)
+	// comes from each sync's status.
+	catchUp := func() {
+		for id, ev := range pending {
+			if st, err := c.EventStatus(ctx, ev.ConnectionID, id); err == nil && st.Stage == engine.StageSynchronized {
+				done(st.StageEvent)
+			}
 		}
 	}
+	catchUp()
 	idle := time.NewTimer(wt.idle)
 	best := furthest{}
 	defer idle.Stop()
@@ -288,7 +349,13 @@ func followBulk(ctx context.Context, w io.Writer, c *remote.Client, events <-cha
 			return wt.gaveUp(ctx, fmt.Sprintf("%d of %d items", len(pending), total), "tandem status REF for an item, or tandem console")
 		case ev, ok := <-events:
 			if !ok {
-				return errors.New("the node closed the event stream")
+				wt.progress.end()
+				var err error
+				if events, err = reopen(ctx, w, c); err != nil {
+					return err
+				}
+				catchUp()
+				continue
 			}
 			if _, ours := pending[ev.EventID]; !ours || ev.Direction != "out" || ev.Error != "" {
 				continue
