@@ -3,6 +3,7 @@ package engine_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +137,57 @@ func TestReplicaShowsStagesOfAnotherReplicasSync(t *testing.T) {
 		if got := stages[second.EventID]; !slices.Equal(got, engine.Stages()) {
 			t.Errorf("%s: the stages of the second sync: %v, want %v", f.name, got, engine.Stages())
 		}
+	}
+}
+
+// TestStageRelayListensAgainAfterItsSessionDies: the database ends the
+// session a replica listens for stage events on (as when its connection
+// is cut); the replica listens again on a new one, and its console sees
+// the next sync's stages, once each, in order.
+func TestStageRelayListensAgainAfterItsSessionDies(t *testing.T) {
+	url := pgtest.URL(t)
+	a := startNode(t, "Acme", &clock{}, onDatabase(url))
+	b := startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(ctx, code, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	a2 := replicaOf(t, a, "Acme", named(t, url, "second"))
+	db := a.Store().DB()
+	listener := func() (pid int64) {
+		err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(pid), 0) FROM pg_stat_activity
+			WHERE application_name = 'second' AND query = 'LISTEN "tandem_stage"'`).Scan(&pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	var old int64
+	eventually(t, "the second replica to listen for stage events", func() bool { old = listener(); return old != 0 })
+	if _, err := db.ExecContext(ctx, `SELECT pg_terminate_backend(?)`, old); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the second replica to listen again", func() bool { pid := listener(); return pid != 0 && pid != old })
+
+	events, stop := a2.Subscribe()
+	defer stop()
+	task, err := a.et().Create(ctx, engine.NewEntity{Project: connA.LocalProject, Summary: "After the listener came back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.Exalate(ctx, "", task.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, _ := stagesUntil(t, events, first.EventID)
+	if got := stages[first.EventID]; !slices.Equal(got, engine.Stages()) {
+		t.Errorf("the stages the second replica relayed after listening again: %v, want %v", got, engine.Stages())
+	}
+	if !strings.Contains(a2.log.String(), "listening again") {
+		t.Error("the second replica did not log that it listens again")
 	}
 }
