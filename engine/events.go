@@ -13,10 +13,20 @@ import (
 // hub fans stage events out to listeners. A listener that doesn't keep up
 // loses events rather than stalling the pipeline; everything is in the
 // store for it to catch up from.
+//
+// On SQLite the process that moves an event publishes it here at once. On
+// PostgreSQL (relayed) every replica publishes what the database relays
+// (stagenotes.go): the mover notifies in the transaction that records the
+// stage, and each replica, the mover too, publishes what it hears, so a
+// console on any replica sees every stage once, in commit order.
 type hub struct {
 	mu   sync.Mutex
 	next int
 	subs map[int]chan StageEvent
+
+	// relayed is set before the pipeline starts, and never changes.
+	relayed bool
+	relay   *relay // nil on SQLite
 }
 
 func (h *hub) publish(e StageEvent) {
@@ -62,10 +72,13 @@ func (n *pipeline) Subscribe() (<-chan StageEvent, func()) {
 }
 
 // publish tells listeners an event reached its stage and returns what it
-// told them.
+// told them. On PostgreSQL the caller noted it in its transaction
+// (noteStage) and the relay publishes it: here nothing is.
 func (n *pipeline) publish(e store.SyncEvent, at time.Time) StageEvent {
 	se := stageEventOf(e, at)
-	n.hub.publish(se)
+	if !n.hub.relayed {
+		n.hub.publish(se)
+	}
 	return se
 }
 
@@ -75,9 +88,7 @@ func (n *pipeline) publish(e store.SyncEvent, at time.Time) StageEvent {
 // Active (jobs.go); what it waits for is the invitation's acceptance, or
 // the connection's activation.
 func heldBy(c store.Connection, e store.SyncEvent) string {
-	waits := (e.Direction == store.DirectionOut && e.Stage == StageSending) ||
-		(e.Direction == store.DirectionIn && e.Stage == StageWaiting)
-	if !waits {
+	if !waitsForConnection(e) {
 		return ""
 	}
 	switch c.Status {
@@ -93,6 +104,13 @@ func heldBy(c store.Connection, e store.SyncEvent) string {
 		return "the connection is in error: waiting for it to be activated"
 	}
 	return ""
+}
+
+// waitsForConnection reports whether e is at the stage where a sync waits
+// while its connection is not Active (see heldBy).
+func waitsForConnection(e store.SyncEvent) bool {
+	return (e.Direction == store.DirectionOut && e.Stage == StageSending) ||
+		(e.Direction == store.DirectionIn && e.Stage == StageWaiting)
 }
 
 // stageIndex orders stages so an event never moves backwards (a report can
@@ -113,12 +131,16 @@ func (n *pipeline) advance(ctx context.Context, connID, eventID, stage, errText 
 		if stageIndex(stage) < stageIndex(ev.Stage) || (stage == ev.Stage && errText == "" && ev.Error == "") {
 			return nil
 		}
+		entered := ev.Stage != stage
 		ev.Stage, ev.Error, ev.NextRetryAt = stage, errText, next
 		if mod != nil {
 			mod(&ev)
 		}
 		moved = true
-		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
+		if err := n.st.UpdateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		return n.noteStage(ctx, tx, ev, at, entered)
 	})
 	if err == nil && moved {
 		n.publish(ev, at)

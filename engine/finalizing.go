@@ -131,13 +131,20 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 			if err := n.st.UpdateSyncEvent(ctx, tx, ev, waitingAt); err != nil {
 				return err
 			}
+			if err := n.noteStage(ctx, tx, ev, waitingAt, true); err != nil {
+				return err
+			}
 			waiting = ev
 		}
 		if stageIndex(ev.Stage) < stageIndex(StageFinalizing) || ev.Error != "" {
 			finalizingAt = n.now()
+			entered := ev.Stage != StageFinalizing
 			ev.Stage, ev.Error, ev.NextRetryAt = StageFinalizing, "", time.Time{}
 			ev.RemoteKey, ev.RemoteURL = res.Key, res.URL
 			if err := n.st.UpdateSyncEvent(ctx, tx, ev, finalizingAt); err != nil {
+				return err
+			}
+			if err := n.noteStage(ctx, tx, ev, finalizingAt, entered); err != nil {
 				return err
 			}
 			finalizing, moved = ev, true
@@ -190,7 +197,10 @@ func (n *pipeline) ReceiveResult(ctx context.Context, c Connection, d ResultDeli
 		}
 		ev.Stage, ev.Error, ev.NextRetryAt = StageSynchronized, "", time.Time{}
 		ev.RemoteKey, ev.RemoteURL, ev.Result = res.Key, res.URL, mustJSON(res)
-		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
+		if err := n.st.UpdateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		return n.noteStage(ctx, tx, ev, at, true)
 	})
 	if err != nil {
 		err = fmt.Errorf("finalizing sync %s: %w", ev.ID, err)

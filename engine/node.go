@@ -217,7 +217,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		words: n.vocabulary(), types: tracker.NewTypeNames(cfg.Vocabularies...), defaultType: cfg.DefaultType, progressEvery: cfg.ProgressEvery,
 		findConnection: n.connections.findConnection, connRules: n.connections.connRules, disk: n.disk}
 	n.statistics = &statistics{st: n.st, connection: n.connections.findConnection, node: n.inst.Name}
+	// Listening before any job runs: on PostgreSQL a stage is published
+	// only when the database relays it, this replica's own too.
+	n.pipeline.startRelay(ctx)
 	if err := n.startWorkers(); err != nil {
+		n.pipeline.stopRelay()
 		n.st.Close()
 		return nil, fmt.Errorf("engine: %w", err)
 	}
@@ -293,6 +297,7 @@ func (n *Node) Close() error {
 		n.detector.running.Wait()
 	}
 	n.stopWorkers()
+	n.pipeline.stopRelay()
 	return n.st.Close()
 }
 

@@ -337,6 +337,9 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, started); err != nil {
 			return err
 		}
+		if err := n.noteStage(ctx, tx, ev, started, true); err != nil {
+			return err
+		}
 		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, version); err != nil {
 			return err
 		}
@@ -347,6 +350,9 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 		}
 		ev.Stage = StageSending
 		if err := n.st.UpdateSyncEvent(ctx, tx, ev, sent); err != nil {
+			return err
+		}
+		if err := n.noteStage(ctx, tx, ev, sent, true); err != nil {
 			return err
 		}
 		// The status as of this transaction, not as the caller last saw it
@@ -370,7 +376,9 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 	}
 	se := stageEventOf(ev, sent)
 	se.Held = held
-	n.hub.publish(se)
+	if !n.hub.relayed {
+		n.hub.publish(se)
+	}
 	return se, nil
 }
 

@@ -37,7 +37,7 @@ func (n *pipeline) ReceiveProgress(ctx context.Context, c Connection, d Progress
 	p := d.Progress
 	// What is shown on the operator's terminal: only the words this node
 	// would use itself pass.
-	if (p.What != ProgressComments && p.What != ProgressAttachments) || p.Done < 0 || p.Total < 0 || p.Done > p.Total {
+	if !validProgress(p) {
 		return Errorf(ErrBadRequest, "a progress report of %d of %d %q: want 0 ≤ done ≤ total of %s or %s",
 			p.Done, p.Total, p.What, ProgressComments, ProgressAttachments)
 	}
@@ -54,10 +54,24 @@ func (n *pipeline) ReceiveProgress(ctx context.Context, c Connection, d Progress
 	if ev.Stage != StageWaiting {
 		return nil
 	}
+	if n.hub.relayed {
+		// Every replica's console, this one's too, hears it from the
+		// database (stagenotes.go).
+		if err := n.noteProgress(ctx, c.ID, ev.ID, p); err != nil {
+			return fmt.Errorf("relaying the progress of sync %s: %w", ev.ID, err)
+		}
+		return nil
+	}
 	se := stageEventOf(ev, n.now())
 	se.Progress = &p
 	n.hub.publish(se)
 	return nil
+}
+
+// validProgress reports whether p counts what this node would itself
+// report: only these words reach an operator's terminal.
+func validProgress(p Progress) bool {
+	return (p.What == ProgressComments || p.What == ProgressAttachments) && p.Done >= 0 && p.Total >= 0 && p.Done <= p.Total
 }
 
 // applyProgress reports an apply's progress, here (the node's own events)
@@ -113,9 +127,12 @@ func (p *applyProgress) step(what string, done, total int) {
 // report publishes pr here and sends it to the source in the background.
 // The caller holds p.mu, and no send is on its way.
 func (p *applyProgress) report(pr Progress) {
-	se := stageEventOf(p.ev, p.n.now())
-	se.Progress = &pr
-	p.n.hub.publish(se)
+	relayed := p.n.hub.relayed
+	if !relayed {
+		se := stageEventOf(p.ev, p.n.now())
+		se.Progress = &pr
+		p.n.hub.publish(se)
+	}
 	p.told = pr
 	done := make(chan struct{})
 	p.sending = done
@@ -123,6 +140,13 @@ func (p *applyProgress) report(pr Progress) {
 		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), progressSendTimeout)
 		defer cancel()
+		if relayed {
+			// On PostgreSQL every replica's console hears it from the
+			// database (stagenotes.go), before the source does.
+			if err := p.n.noteProgress(ctx, p.ev.ConnectionID, p.ev.ID, pr); err != nil {
+				p.n.log.Debug("progress not relayed to the replicas", "connection", p.c.ID, "event", p.ev.ID, "err", err)
+			}
+		}
 		d := ProgressDelivery{EventID: p.ev.ID, Progress: pr}
 		if err := p.n.signedPost(ctx, p.c, PathProgress, "progress-"+p.ev.ID, d, nil); err != nil {
 			p.n.log.Debug("progress report not delivered", "connection", p.c.ID, "event", p.ev.ID, "err", err)

@@ -118,19 +118,19 @@ func TestLongApplyReportsProgress(t *testing.T) {
 		t.Errorf("the last progress report before Synchronized is %v, want comments %d of %d", last, comments, comments)
 	}
 
-	// The receiver shows its own apply's progress, on the incoming event.
+	// The receiver shows its own apply's progress, on the incoming event:
+	// published before the source got it on SQLite, relayed by the
+	// database on PostgreSQL (maybe a moment later), so waited for.
 	var own int
-	for drained := false; !drained; {
+	receiverDeadline := time.After(10 * time.Second)
+	for own < len(reports) {
 		select {
 		case ev := <-atReceiver:
 			if ev.EventID == first.EventID && ev.Direction == "in" && ev.Progress != nil {
 				own++
 			}
-		default:
-			drained = true
+		case <-receiverDeadline:
+			t.Fatalf("the receiver published %d progress reports of its own, want at least the %d the source got", own, len(reports))
 		}
-	}
-	if own < len(reports) {
-		t.Errorf("the receiver published %d progress reports of its own, want at least the %d the source got", own, len(reports))
 	}
 }

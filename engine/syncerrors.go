@@ -271,6 +271,9 @@ func (n *pipeline) Resolve(ctx context.Context, connID, eventID, reason string) 
 		if err := n.st.ResolveEvent(ctx, tx, c.ID, ev.ID, reason, at); err != nil {
 			return err
 		}
+		if err := n.noteStage(ctx, tx, ev, at, false); err != nil {
+			return err
+		}
 		ev.Resolution, ev.ResolvedAt, ev.UpdatedAt = reason, at, at
 		for _, j := range jobs[eventKey{c.ID, ev.ID}] {
 			if _, err := n.river.JobCancelTx(ctx, tx, j.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
@@ -311,7 +314,10 @@ func (n *pipeline) resolvedThere(ctx context.Context, c Connection, ev store.Syn
 	at := n.now()
 	ev.Resolution, ev.ResolvedAt, ev.UpdatedAt = resolvedBy(c, reason), at, at
 	err := n.st.InTx(ctx, func(tx *sql.Tx) error {
-		return n.st.ResolveEvent(ctx, tx, c.ID, ev.ID, ev.Resolution, at)
+		if err := n.st.ResolveEvent(ctx, tx, c.ID, ev.ID, ev.Resolution, at); err != nil {
+			return err
+		}
+		return n.noteStage(ctx, tx, ev, at, false)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // resolved here meanwhile

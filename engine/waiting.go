@@ -81,7 +81,10 @@ func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		ev.Stage, ev.Error, ev.NextRetryAt = StageFinalizing, "", time.Time{}
 		ev.EntityID, ev.LocalKey, ev.LocalURL, ev.Result = res.EntityID, res.Key, res.URL, mustJSON(res)
-		return n.st.UpdateSyncEvent(ctx, tx, ev, at)
+		if err := n.st.UpdateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		return n.noteStage(ctx, tx, ev, at, true)
 	})
 	if err != nil {
 		return err
@@ -803,6 +806,9 @@ func (n *pipeline) ReceiveEvent(ctx context.Context, c Connection, d EventDelive
 	at := n.now()
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		if err := n.st.CreateSyncEvent(ctx, tx, ev, at); err != nil {
+			return err
+		}
+		if err := n.noteStage(ctx, tx, ev, at, true); err != nil {
 			return err
 		}
 		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, version); err != nil {

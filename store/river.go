@@ -29,10 +29,11 @@ const (
 // the same process; it cost 3% of the engine's CPU and started nothing
 // sooner. On PostgreSQL too, for now: the driver could LISTEN (the store
 // keeps a pgx pool for it), which starts a job the moment its transaction
-// commits, but the engine, run on PostgreSQL in a test, then published a
-// sync's stage events out of order (they are published after commit, from
-// the goroutines of successive jobs); listening waits for the stage events
-// to move to the database (issue 18). A nil cfg gives an insert-only
+// commits. The engine, run so on PostgreSQL in a test, once published a
+// sync's stage events out of order (after commit, from the goroutines of
+// successive jobs); it now publishes them as the database relays them, in
+// commit order (engine/stagenotes.go), so clearing PollOnly on PostgreSQL
+// is all it would take, once measured to help. A nil cfg gives an insert-only
 // client. Callers Start and Stop it, and stop it before Close.
 //
 // Jobs inserted with InsertTx inside InTx commit or roll back with the rest of
