@@ -84,7 +84,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, project string) error {
 // may reach another replica than the one subscribing. The subscriber
 // records the token first (BeginWebhook), the replica the handshake
 // reaches stores its secret (WebhookHandshake), and the subscriber reads
-// it when its subscribe call returns (PendingWebhookSecret) and forgets
+// it when its subscribe call returns (PendingWebhook) and forgets
 // the row (EndWebhook). Secrets are sealed by the engine.
 
 // BeginWebhook records that the node is establishing a webhook on project
@@ -120,19 +120,19 @@ func (s *Store) WebhookHandshake(ctx context.Context, token string, sealed []byt
 	return n == 1, nil
 }
 
-// PendingWebhookSecret is the sealed secret the handshake stored for
-// token; ErrNotFound when no handshake came (or no webhook is being
-// established with token).
-func (s *Store) PendingWebhookSecret(ctx context.Context, token string) ([]byte, error) {
-	var sealed []byte
-	err := s.db.QueryRowContext(ctx, `SELECT secret FROM webhook_pending WHERE token = ? AND secret IS NOT NULL`, token).Scan(&sealed)
+// PendingWebhook is the project and the sealed secret the handshake
+// stored for token; ErrNotFound when no handshake came (or no webhook is
+// being established with token).
+func (s *Store) PendingWebhook(ctx context.Context, token string) (project string, sealed []byte, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT project, secret FROM webhook_pending WHERE token = ? AND secret IS NOT NULL`, token).
+		Scan(&project, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return "", nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read a webhook handshake: %w", err)
+		return "", nil, fmt.Errorf("read a webhook handshake: %w", err)
 	}
-	return sealed, nil
+	return project, sealed, nil
 }
 
 // EndWebhook forgets the webhook being established with token, whatever

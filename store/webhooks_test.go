@@ -55,7 +55,7 @@ func testPendingWebhooks(t *testing.T, e testEngine) {
 	if err := s.BeginWebhook(ctx, "t1", "p1", at.Add(time.Hour), at.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PendingWebhookSecret(ctx, "t1"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.PendingWebhook(ctx, "t1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("the secret before the handshake: %v, want ErrNotFound", err)
 	}
 	for _, tc := range []struct {
@@ -71,8 +71,8 @@ func testPendingWebhooks(t *testing.T, e testEngine) {
 			t.Errorf("handshake %s/%s: %v, %v; want %v", tc.token, tc.secret, got, err, tc.want)
 		}
 	}
-	if got, err := s.PendingWebhookSecret(ctx, "t1"); err != nil || string(got) != "sealed" {
-		t.Fatalf("the secret after the handshake: %q, %v", got, err)
+	if p, got, err := s.PendingWebhook(ctx, "t1"); err != nil || p != "p1" || string(got) != "sealed" {
+		t.Fatalf("the secret after the handshake: %q, %q, %v", p, got, err)
 	}
 	if err := s.EndWebhook(ctx, "t1"); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func testPendingWebhooks(t *testing.T, e testEngine) {
 	if err := s.EndWebhook(ctx, "t1"); err != nil {
 		t.Fatalf("ending it twice: %v", err)
 	}
-	if _, err := s.PendingWebhookSecret(ctx, "t1"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.PendingWebhook(ctx, "t1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("the secret after the end: %v, want ErrNotFound", err)
 	}
 }
