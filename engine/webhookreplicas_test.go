@@ -119,11 +119,11 @@ func hookedReplicas(t *testing.T, lb *hookBalancer) (leader, follower, b *testNo
 	return leader, follower, b, connA
 }
 
-// TestFollowerTakesTheLeadersHandshake: the tracker's handshake for the
+// TestHookHandshakeOnFollower: the tracker's handshake for the
 // webhook the leader establishes reaches the other replica; that one
 // takes it for the leader (webhook_pending), whose subscription succeeds:
 // the project is hooked, not polled, and the secret is logged nowhere.
-func TestFollowerTakesTheLeadersHandshake(t *testing.T) {
+func TestHookHandshakeOnFollower(t *testing.T) {
 	lb := &hookBalancer{handshakes: true, deliveries: true}
 	leader, follower, _, connA := hookedReplicas(t, lb)
 	waitHooked(t, leader, connA.LocalProject)
@@ -163,11 +163,11 @@ func TestFollowerTakesTheLeadersHandshake(t *testing.T) {
 	}
 }
 
-// TestFollowersDeliveryWakesTheLeader: deliveries reach the replica that
+// TestHookDeliveryOnFollower: deliveries reach the replica that
 // does not lead; it tells the leader (NOTIFY), whose change detection
 // looks at once: a rename is Synchronized within seconds, where the
 // safety poll of the hooked project comes only every minute.
-func TestFollowersDeliveryWakesTheLeader(t *testing.T) {
+func TestHookDeliveryOnFollower(t *testing.T) {
 	lb := &hookBalancer{deliveries: true}
 	leader, follower, b, connA := hookedReplicas(t, lb)
 	src, twin := twinnedOnReplicas(t, leader, b, connA.LocalProject)
