@@ -112,6 +112,44 @@ func (h *hooks) sharedHandshake(token, secret string) error {
 	return nil
 }
 
+// lookup finds a token this replica does not know in the database, on
+// PostgreSQL: the replica leading may have established its webhook after
+// this one read them, and a delivery answered ErrHookUnknown (410 Gone)
+// would have the tracker delete a live webhook. Found, it is known from
+// then on. On SQLite the one process knows every webhook.
+func (h *hooks) lookup(token string) *hookSub {
+	if !h.st.Shared() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// The leader keeps the row of one being established until its
+	// webhook row is committed: read in this order, a token established
+	// is in one or the other.
+	if s := h.lookupPending(ctx, token); s != nil {
+		return s
+	}
+	w, err := h.st.WebhookByToken(ctx, token)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			h.log.Warn("webhooks: looking up a delivery's token", "err", err)
+		}
+		return nil
+	}
+	secret, err := h.box.open(w.Secret)
+	if err != nil {
+		return nil
+	}
+	s := &hookSub{project: w.Project, token: w.Token, trackerID: w.TrackerID, secret: secret}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if known := h.tokens[token]; known != nil {
+		return known
+	}
+	h.tokens[token] = s
+	return s
+}
+
 // lookupPending finds a token being established (its handshake taken),
 // for a delivery that comes between the leader's subscribe call returning
 // and its webhook row committed: answered Gone, the tracker would delete

@@ -225,3 +225,37 @@ func twinnedOnReplicas(t *testing.T, a, b *testNode, project string) (engine.Ent
 	}
 	return src, twin
 }
+
+// TestHookListenerReconnects: the database cuts the replicas' listening
+// connections; they listen again, the leader looks once at its hooked
+// project (a delivery sent meanwhile would have been missed), and a
+// delivery to the follower after that still wakes the leader.
+func TestHookListenerReconnects(t *testing.T) {
+	lb := &hookBalancer{deliveries: true}
+	leader, _, b, connA := hookedReplicas(t, lb)
+	src, twin := twinnedOnReplicas(t, leader, b, connA.LocalProject)
+	waitHooked(t, leader, connA.LocalProject)
+	wakes := pollState(leader, connA.LocalProject).Wakes
+	listening := `SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %tandem_hook%'`
+	eventually(t, "both replicas to listen", func() bool { return dbCount(t, leader, listening) == 2 })
+	if n := dbCount(t, leader, `SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE query LIKE 'LISTEN %tandem_hook%') cut`); n != 2 {
+		t.Fatalf("cut %d listening connections, want 2", n)
+	}
+	eventually(t, "the leader to listen again and look at its hooked project", func() bool {
+		return strings.Contains(leader.log.String(), "listening to the other replicas again") &&
+			pollState(leader, connA.LocalProject).Wakes > wakes
+	})
+	eventually(t, "both replicas to listen again", func() bool { return dbCount(t, leader, listening) == 2 })
+	waitHooked(t, leader, connA.LocalProject)
+
+	ctx := ctxFor(t)
+	name := src.Summary + " (delivered after the listeners reconnected)"
+	if _, err := leader.et().Update(ctx, src.ID, engine.EntityUpdate{Summary: &name}); err != nil {
+		t.Fatal(err)
+	}
+	within(t, testHookPollMax/4, "the rename on Globex", func() bool {
+		e, err := b.et().Get(ctx, twin)
+		return err == nil && e.Summary == name
+	})
+}
