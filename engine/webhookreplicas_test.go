@@ -236,10 +236,10 @@ func TestHookListenerReconnects(t *testing.T) {
 	src, twin := twinnedOnReplicas(t, leader, b, connA.LocalProject)
 	waitHooked(t, leader, connA.LocalProject)
 	wakes := pollState(leader, connA.LocalProject).Wakes
-	listening := `SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %tandem_hook%'`
+	listening := `SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %tandem_hook%' AND datname = current_database()`
 	eventually(t, "both replicas to listen", func() bool { return dbCount(t, leader, listening) == 2 })
 	if n := dbCount(t, leader, `SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE query LIKE 'LISTEN %tandem_hook%') cut`); n != 2 {
+		WHERE query LIKE 'LISTEN %tandem_hook%' AND datname = current_database()) cut`); n != 2 {
 		t.Fatalf("cut %d listening connections, want 2", n)
 	}
 	eventually(t, "the leader to listen again and look at its hooked project", func() bool {
