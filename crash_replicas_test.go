@@ -51,8 +51,8 @@ const failoverPollMax = "1s"
 // one PostgreSQL database behind one URL (a round-robin load balancer in
 // the test, which is every replica's --url), and Globex as one process;
 // it bulk-syncs a project from Acme to Globex while both sides edit the
-// twins (polling: no webhooks, which ARCHITECTURE.md says are not shared
-// by replicas yet), and SIGKILLs an Acme replica at random moments, every
+// twins (polling: no webhooks, whose replica tests are engine's
+// TestHookHandshakeOnFollower and TestHookDeliveryOnFollower), and SIGKILLs an Acme replica at random moments, every
 // other time the leader (the one whose /metrics says tandem_leader 1),
 // restarting it once another replica leads. The crash test's invariants
 // hold in the end: one twin each, the same comments and files on both

@@ -145,6 +145,9 @@ func (n *Node) startHooks(d *detector, every time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel
 	h.running.Go(func() { h.run(ctx, every) })
+	if n.st.Shared() {
+		h.running.Go(func() { h.listen(ctx) }) // webhookreplicas.go
+	}
 	n.hooks = h
 }
 
@@ -297,7 +300,17 @@ func (h *hooks) load(ctx context.Context) error {
 func (h *hooks) reload(context.Context) {
 	h.mu.Lock()
 	h.loaded = false
+	var hooked []string
+	for p := range h.subs {
+		hooked = append(hooked, p)
+	}
 	h.mu.Unlock()
+	if h.st.Shared() {
+		// Deliveries while no replica led woke nobody: one look each.
+		for _, p := range hooked {
+			h.sched.wake(p)
+		}
+	}
 }
 
 // subscribe establishes a webhook on project. Leftovers of an earlier try
@@ -327,6 +340,14 @@ func (h *hooks) subscribe(ctx context.Context, project string) {
 		}
 	}
 	s := &hookSub{project: project, token: newToken(""), pending: true}
+	// On PostgreSQL the handshake may reach another replica, which finds
+	// the token in the database (webhookreplicas.go).
+	end, err := h.beginShared(ctx, s.token, project)
+	if err != nil {
+		fail("recording the webhook being established failed", err)
+		return
+	}
+	defer end()
 	h.mu.Lock()
 	h.tokens[s.token] = s
 	h.mu.Unlock()
@@ -335,6 +356,11 @@ func (h *hooks) subscribe(ctx context.Context, project string) {
 	cancel()
 	h.mu.Lock()
 	secret := s.secret
+	h.mu.Unlock()
+	if err == nil && secret == nil {
+		secret = h.sharedSecret(ctx, s)
+	}
+	h.mu.Lock()
 	if err != nil || secret == nil {
 		delete(h.tokens, s.token)
 	}
@@ -426,18 +452,24 @@ func (h *hooks) unsubscribe(ctx context.Context, project string) {
 }
 
 // handshake takes the tracker's X-Hook-Secret for token: only while the
-// node is establishing a webhook with that token, and only once.
+// node is establishing a webhook with that token, and only once. A token
+// this replica is not establishing may be another's (sharedHandshake).
 func (h *hooks) handshake(token, secret string) error {
 	if secret == "" {
 		return ErrHookUnknown
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	s := h.tokens[token]
-	if s == nil || !s.pending || s.secret != nil {
+	switch {
+	case s == nil:
+		h.mu.Unlock()
+		return h.sharedHandshake(token, secret)
+	case !s.pending || s.secret != nil:
+		h.mu.Unlock()
 		return ErrHookUnknown
 	}
 	s.secret = []byte(secret)
+	h.mu.Unlock()
 	return nil
 }
 
@@ -452,10 +484,23 @@ func (h *hooks) deliver(token, signature string, body []byte) error {
 		secret = s.secret
 	}
 	h.mu.Unlock()
-	if s == nil {
-		s = h.lookup(token)
-		if s != nil {
-			secret = s.secret
+	if s == nil || secret == nil {
+		var found *hookSub
+		switch {
+		case s == nil:
+			found = h.lookup(token)
+		case h.st.Shared():
+			// Being established here, its handshake taken by another
+			// replica: the secret is in the database until the webhook
+			// is recorded.
+			ctx, cancel := context.WithTimeout(context.Background(), hookDBTimeout)
+			found = h.lookupPending(ctx, token)
+			cancel()
+		}
+		if found != nil {
+			h.mu.Lock()
+			s, secret = found, found.secret
+			h.mu.Unlock()
 		}
 	}
 	if s == nil || secret == nil {
@@ -477,45 +522,9 @@ func (h *hooks) deliver(token, signature string, body []byte) error {
 	// A signed body that doesn't parse is the tracker's still: a look
 	// costs little, and reads only what the tracker says changed.
 	if json.Unmarshal(body, &d) != nil || len(d.Events) > 0 {
-		h.sched.lookNow(s.project)
-		select {
-		case h.kick <- struct{}{}:
-		default:
-		}
+		h.wake(s.project)
 	}
 	return nil
-}
-
-// lookup finds a token this replica does not know in the database, on
-// PostgreSQL: the replica leading may have established its webhook after
-// this one read them, and a delivery answered ErrHookUnknown (410 Gone)
-// would have the tracker delete a live webhook. Found, it is known from
-// then on. On SQLite the one process knows every webhook.
-func (h *hooks) lookup(token string) *hookSub {
-	if !h.st.Shared() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	w, err := h.st.WebhookByToken(ctx, token)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			h.log.Warn("webhooks: looking up a delivery's token", "err", err)
-		}
-		return nil
-	}
-	secret, err := h.box.open(w.Secret)
-	if err != nil {
-		return nil
-	}
-	s := &hookSub{project: w.Project, token: w.Token, trackerID: w.TrackerID, secret: secret}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if known := h.tokens[token]; known != nil {
-		return known
-	}
-	h.tokens[token] = s
-	return s
 }
 
 func (h *hooks) state() HookState {

@@ -79,3 +79,67 @@ func (s *Store) DeleteWebhook(ctx context.Context, project string) error {
 	}
 	return nil
 }
+
+// A webhook being established (webhook_pending): the tracker's handshake
+// may reach another replica than the one subscribing. The subscriber
+// records the token first (BeginWebhook), the replica the handshake
+// reaches stores its secret (WebhookHandshake), and the subscriber reads
+// it when its subscribe call returns (PendingWebhook) and forgets
+// the row (EndWebhook). Secrets are sealed by the engine.
+
+// BeginWebhook records that the node is establishing a webhook on project
+// with token, from at; rows begun before stale (left by a replica that
+// died while subscribing) are deleted in the same transaction.
+func (s *Store) BeginWebhook(ctx context.Context, token, project string, at, stale time.Time) error {
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_pending WHERE created_at < ?`, formatTime(stale)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO webhook_pending (token, project, created_at) VALUES (?, ?, ?)`,
+			token, project, formatTime(at))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record the webhook being established on project %s: %w", project, err)
+	}
+	return nil
+}
+
+// WebhookHandshake stores the handshake's sealed secret for token if a
+// webhook is being established with it and no handshake came for it yet;
+// it reports whether it did. A second handshake for one token is refused.
+func (s *Store) WebhookHandshake(ctx context.Context, token string, sealed []byte) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE webhook_pending SET secret = ? WHERE token = ? AND secret IS NULL`, sealed, token)
+	if err != nil {
+		return false, fmt.Errorf("store a webhook handshake: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store a webhook handshake: %w", err)
+	}
+	return n == 1, nil
+}
+
+// PendingWebhook is the project and the sealed secret the handshake
+// stored for token; ErrNotFound when no handshake came (or no webhook is
+// being established with token).
+func (s *Store) PendingWebhook(ctx context.Context, token string) (project string, sealed []byte, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT project, secret FROM webhook_pending WHERE token = ? AND secret IS NOT NULL`, token).
+		Scan(&project, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, ErrNotFound
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("read a webhook handshake: %w", err)
+	}
+	return project, sealed, nil
+}
+
+// EndWebhook forgets the webhook being established with token, whatever
+// came of it; none is no error.
+func (s *Store) EndWebhook(ctx context.Context, token string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM webhook_pending WHERE token = ?`, token); err != nil {
+		return fmt.Errorf("forget a webhook being established: %w", err)
+	}
+	return nil
+}

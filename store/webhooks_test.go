@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -37,5 +38,49 @@ func testWebhooks(t *testing.T, e testEngine) {
 	}
 	if hooks, err = s.Webhooks(ctx); err != nil || len(hooks) != 1 || hooks[0].Project != "p2" {
 		t.Fatalf("after delete: %+v, %v", hooks, err)
+	}
+}
+
+func TestPendingWebhooks(t *testing.T) { onEngines(t, testPendingWebhooks) }
+
+// testPendingWebhooks: a handshake is taken once, only for a token being
+// established; the subscriber reads its secret; stale rows go.
+func testPendingWebhooks(t *testing.T, e testEngine) {
+	s := e.open(t)
+	ctx := t.Context()
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	if err := s.BeginWebhook(ctx, "old", "p0", at, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BeginWebhook(ctx, "t1", "p1", at.Add(time.Hour), at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.PendingWebhook(ctx, "t1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the secret before the handshake: %v, want ErrNotFound", err)
+	}
+	for _, tc := range []struct {
+		token, secret string
+		want          bool
+	}{
+		{"old", "s0", false}, // deleted as stale by the second BeginWebhook
+		{"made-up", "s", false},
+		{"t1", "sealed", true},
+		{"t1", "again", false},
+	} {
+		if got, err := s.WebhookHandshake(ctx, tc.token, []byte(tc.secret)); err != nil || got != tc.want {
+			t.Errorf("handshake %s/%s: %v, %v; want %v", tc.token, tc.secret, got, err, tc.want)
+		}
+	}
+	if p, got, err := s.PendingWebhook(ctx, "t1"); err != nil || p != "p1" || string(got) != "sealed" {
+		t.Fatalf("the secret after the handshake: %q, %q, %v", p, got, err)
+	}
+	if err := s.EndWebhook(ctx, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndWebhook(ctx, "t1"); err != nil {
+		t.Fatalf("ending it twice: %v", err)
+	}
+	if _, _, err := s.PendingWebhook(ctx, "t1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the secret after the end: %v, want ErrNotFound", err)
 	}
 }
