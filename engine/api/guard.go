@@ -341,7 +341,7 @@ func (s *server) peerRefused(r *http.Request, reason string, err error) {
 		// but a full disk answers hundreds a minute, so it is bounded too.
 		level = "peer request not handled: this node's store failed"
 	}
-	s.refusals.refused(time.Now(), level, "peer_"+reason, "path", r.URL.Path, "remote", r.RemoteAddr,
+	s.refusals.refused(time.Now(), level, "peer_"+reason, "path", loggedPath(r), "remote", r.RemoteAddr,
 		"connection", r.Header.Get(engine.HeaderConnection), "err", err.Error())
 }
 
@@ -399,5 +399,14 @@ func clientAddr(r *http.Request) string {
 func (s *server) refused(r *http.Request, api, reason, detail string) {
 	s.otherRefusals.WithLabelValues(api, reason).Inc()
 	s.refusals.refused(time.Now(), api+" request refused", api+"_"+reason,
-		"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "detail", detail)
+		"method", r.Method, "path", loggedPath(r), "remote", r.RemoteAddr, "detail", detail)
+}
+
+// loggedPath is r's path as the log may show it: a webhook's URL without
+// its token, which is the webhook's address (hookRefused).
+func loggedPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, engine.PathHooks) {
+		return engine.PathHooks + "…"
+	}
+	return r.URL.Path
 }

@@ -60,7 +60,7 @@ func (s *server) hook(w http.ResponseWriter, r *http.Request) {
 func (s *server) hookRefused(r *http.Request, reason, detail string) {
 	s.otherRefusals.WithLabelValues("hooks", reason).Inc()
 	s.refusals.refused(time.Now(), "webhook request refused", "hooks_"+reason,
-		"method", r.Method, "path", engine.PathHooks+"…", "remote", r.RemoteAddr, "detail", detail)
+		"method", r.Method, "path", loggedPath(r), "remote", r.RemoteAddr, "detail", detail)
 }
 
 // hooksCollectors report the node's webhooks, and whether this replica

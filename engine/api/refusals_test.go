@@ -316,3 +316,21 @@ func TestFailingHealthIsLoggedInModeration(t *testing.T) {
 		t.Errorf("%d log lines for %d failing probes, want 1:\n%s", n, probes, log.String())
 	}
 }
+
+// TestRateLimitedWebhookCallKeepsItsTokenOffTheLog: a webhook's URL
+// carries its token (the webhook's address); a call refused by the public
+// rate limit is logged without it, as the hook handler's own refusals are.
+func TestRateLimitedWebhookCallKeepsItsTokenOffTheLog(t *testing.T) {
+	url, log := serveWith(t, startNode(t), api.Limits{PublicPerSecond: 0.01, PublicBurst: 1, RefusedLogEvery: time.Nanosecond})
+	const token = "tokentokentokentoken0123456789"
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodPost, url+engine.PathHooks+token, strings.NewReader("{}"))
+		do(t, req)
+	}
+	if n := metric(t, url, `tandem_requests_refused_total{api="public",reason="rate_limited"}`); n == 0 {
+		t.Fatalf("no webhook call was rate-limited; log:\n%s", log)
+	}
+	if strings.Contains(log.String(), token) {
+		t.Errorf("the log shows a webhook's token:\n%s", log)
+	}
+}
