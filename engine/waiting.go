@@ -58,7 +58,11 @@ func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
 		return fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
 	}
-	defer n.applies.write(c.ID + "\x00" + r.Source.ID)()
+	unlock, err := n.applies.write(ctx, c.ID+"\x00"+r.Source.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// Another apply of this item may have run while this one waited:
 	// this event's own, done already.
 	if ev, err = n.st.SyncEvent(ctx, nil, a.Conn, a.Event); err != nil {
@@ -114,7 +118,10 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 		twin, created, begun, err = n.createTwin(ctx, et, c, &r, &res, &typeNote)
 	}
 	if err == nil {
-		defer n.applying.begin(c.ID, twin.LocalID)()
+		var done func()
+		if done, err = n.applying.begin(ctx, c.ID, twin.LocalID); err == nil {
+			defer done()
+		}
 	}
 	switch {
 	case err != nil:
@@ -319,7 +326,11 @@ func (w *commentWriter) index(sourceID string) int {
 // write adds a comment (or edits its twin, links[i]).
 func (w *commentWriter) write(ctx context.Context, sourceID string, i int, body string) (Comment, error) {
 	if w.release == nil {
-		w.release = w.n.writing.write(w.entityID)
+		release, err := w.n.writing.write(ctx, w.entityID)
+		if err != nil {
+			return Comment{}, err
+		}
+		w.release = release
 	}
 	var (
 		made Comment
@@ -430,8 +441,16 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 	// Two syncs of one source item create one twin: the second waits
 	// for the first and finds its twin. Detection waits for creates in
 	// flight before it takes an item without a twin for a new one.
-	defer n.writing.write(createKey(c.ID, r.Source.ID))()
-	defer n.writing.create()()
+	unlockKey, err := n.writing.write(ctx, createKey(c.ID, r.Source.ID))
+	if err != nil {
+		return store.Twin{}, false, nil, err
+	}
+	defer unlockKey()
+	unlockCreate, err := n.writing.create(ctx)
+	if err != nil {
+		return store.Twin{}, false, nil, err
+	}
+	defer unlockCreate()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
 		return twin, false, nil, err
 	}
@@ -538,7 +557,11 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return twin, err
 	}
-	defer n.writing.write(twin.LocalID)()
+	unlock, err := n.writing.write(ctx, twin.LocalID)
+	if err != nil {
+		return twin, err
+	}
+	defer unlock()
 	// Another sync of the same entity may have updated the twin while this
 	// one waited for the lock: decide on its fingerprints and times, not on
 	// the copy read before, which would also overwrite them.
