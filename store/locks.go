@@ -118,9 +118,20 @@ func (ls *lockSession) lost() {
 // Locks): exclude them in memory first.
 func (l *Locks) Lock(ctx context.Context, name string, shared bool) (release func(), err error) {
 	key := LockKey(name)
+	k := uint64(key)
 	try, unlock := `SELECT pg_try_advisory_lock(?)`, `SELECT pg_advisory_unlock(?)`
+	args := []any{key}
 	if shared {
-		try, unlock = `SELECT pg_try_advisory_lock_shared(?)`, `SELECT pg_advisory_unlock_shared(?)`
+		// A session's holds stack: one already holding the lock shared
+		// is granted more, even with another replica's Wait queued for
+		// it, which would wait as long as this replica's shared holds
+		// overlap (the creates of a bulk). So a shared try gives way to
+		// a queued waiter.
+		try = `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+			AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 AND NOT granted)
+			THEN false ELSE pg_try_advisory_lock_shared(?) END`
+		unlock = `SELECT pg_advisory_unlock_shared(?)`
+		args = []any{int64(k >> 32), int64(k & 0xffffffff), key}
 	}
 	pause := time.Millisecond
 	for {
@@ -129,7 +140,7 @@ func (l *Locks) Lock(ctx context.Context, name string, shared bool) (release fun
 			return nil, err
 		}
 		var got bool
-		err = ls.conn.QueryRowContext(ctx, try, key).Scan(&got)
+		err = ls.conn.QueryRowContext(ctx, try, args...).Scan(&got)
 		if err != nil {
 			ls.lost()
 			ls.mu.Unlock()

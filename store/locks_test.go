@@ -110,9 +110,11 @@ func TestLocksBetweenReplicas(t *testing.T) {
 }
 
 // TestLocksWaitIsFair: Wait, waiting for an exclusive hold, holds back
-// the shared tries that come after it, so a stream of overlapping shared
-// holds (the creates in flight during a bulk) can't keep it waiting for
-// ever; it gets the lock when the holds before it end.
+// the shared tries that come after it, those of the replica holding it
+// shared too (whose session would be granted more), so a stream of
+// overlapping shared holds (the creates in flight during a bulk) can't
+// keep it waiting for ever; it gets the lock when the holds before it
+// end.
 func TestLocksWaitIsFair(t *testing.T) {
 	onEngines(t, func(t *testing.T, e testEngine) {
 		if e.name == "sqlite" {
@@ -124,6 +126,12 @@ func TestLocksWaitIsFair(t *testing.T) {
 		first, err := s1.Locks().Lock(ctx, "creates", true)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// s3's session connected first: a refused try is the lock's.
+		if r, err := s3.Locks().Lock(ctx, "creates", true); err != nil {
+			t.Fatal(err)
+		} else {
+			r()
 		}
 		got := make(chan func(), 1)
 		go func() {
@@ -148,6 +156,14 @@ func TestLocksWaitIsFair(t *testing.T) {
 				t.Fatal("shared tries still granted 10s after Wait began")
 			}
 		}
+		// Wait is queued now: the holder's own session gives way too.
+		c, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+		r, err := s1.Locks().Lock(c, "creates", true)
+		cancel()
+		if err == nil {
+			r()
+			t.Fatal("the replica holding the lock shared was granted more while another's Wait was queued")
+		}
 		select {
 		case <-got:
 			t.Fatal("Wait got the lock while a shared hold before it was held")
@@ -160,7 +176,7 @@ func TestLocksWaitIsFair(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("Wait did not get the lock within 10s of the hold before it ending")
 		}
-		r, err := s3.Locks().Lock(ctx, "creates", true)
+		r, err = s3.Locks().Lock(ctx, "creates", true)
 		if err != nil {
 			t.Fatal(err)
 		}
