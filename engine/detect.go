@@ -365,6 +365,20 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	if hasTwin && (twin.LocalDeleted || twin.RemoteDeleted) {
 		return nil // a deleted twin is not synced any more
 	}
+	if hasTwin {
+		// An incoming update stopped between its tracker write and its
+		// record (a replica killed) left the item with that sync's values
+		// and the twin without them: not a user's change to send back.
+		// Looked at again once its retry has recorded it (updateTwin).
+		pending, err := d.st.PendingWrites(ctx, c.ID, pendingUpdate, id)
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			d.applying.later(c.ID, map[string]evidence{id: ev}, id)
+			return nil
+		}
+	}
 	if (hasTwin || len(sending) > 0) && byScript == nil {
 		if known, err := d.nothingNew(ctx, c.ID, id, ev); err != nil || known {
 			return err

@@ -571,6 +571,24 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	twin = fresh
 	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
+	// The update is begun (a pending write, ended with the twin's
+	// record): an attempt stopped between its tracker write and that
+	// record (its process killed) left the item with this sync's values
+	// and the twin without them. Its retry must not take them for a
+	// change made here since, newer than the replica (it would keep them
+	// and leave the twin as it was), and change detection must not send
+	// them back as a user's (it waits while the write is pending).
+	earlier, err := n.st.BeginWrite(ctx, c.ID, pendingUpdate, r.Source.ID, twin.LocalID, n.now())
+	if err != nil {
+		return twin, err
+	}
+	interrupted := !earlier.IsZero()
+	putTwin := func(tx *sql.Tx) error {
+		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+			return err
+		}
+		return n.st.EndWrite(ctx, tx, c.ID, pendingUpdate, r.Source.ID)
+	}
 	var (
 		fields      []string
 		overwritten = map[string]string{}
@@ -588,7 +606,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 			current = &e
 		}
 		mine := rules.Value(*current, f)
-		if fingerprint(mine) != fieldFP(twin, f) { // changed here too since the last sync
+		if fingerprint(mine) != fieldFP(twin, f) && !interrupted { // changed here too since the last sync
 			if current.ModifiedAt.After(r.Source.ModifiedAt) {
 				continue // this side's write is newer; it goes out with its own sync
 			}
@@ -598,7 +616,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	_, decides := rules.(*scriptRules) // a script decides on the comments and files too
 	if len(fields) == 0 && (!decides || len(r.Comments)+len(r.Attachments) == 0) {
-		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+		err = n.st.InTx(ctx, putTwin)
 		return twin, err
 	}
 	if current == nil {
@@ -622,7 +640,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	takeItems(r, ch)
 	res.Notes = append(res.Notes, ch.Notes...)
 	if len(fields) == 0 && noUpdate(ch.Update) {
-		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+		err = n.st.InTx(ctx, putTwin)
 		return twin, err
 	}
 	keeps := slices.ContainsFunc(fields, rules.KeepsRemote)
@@ -665,13 +683,17 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 		wrote = e.ModifiedAt
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+		if err := putTwin(tx); err != nil {
 			return err
 		}
 		return n.st.PutSeen(ctx, tx, c.ID, twin.LocalID, store.SeenWrite, wrote)
 	})
 	return twin, err
 }
+
+// pendingUpdate is the kind of an update's pending write (see
+// updateTwin), keyed by the other side's item.
+const pendingUpdate = "update"
 
 // update makes an item's changes. An assignee no user here has (by
 // e-mail) leaves the item unassigned rather than failing the sync, and
