@@ -40,7 +40,7 @@ type Locks struct {
 
 const (
 	// lockSessions are the sessions a replica's tried locks are held on.
-	lockSessions = 2
+	lockSessions = 8
 	// lockWaiters bounds the sessions waiting in the server for a lock
 	// at once (Wait); a further waiter waits for one of them.
 	lockWaiters = 2
