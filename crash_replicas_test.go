@@ -32,8 +32,9 @@ import (
 	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
-// The fail-over test's knobs. The defaults aim at CI (a minute); a long
-// run is
+// The fail-over test's knobs. The defaults are the short run for CI (141
+// to 317 s a run on a 2-core machine at a load average of about 20,
+// most of it the store's writer lock: RELIABILITY.md); a long run is
 //
 //	.ci/postgres go test -run TestReplicasFailOver -failover.kills=60 -failover.tasks=60 .
 var (
