@@ -32,9 +32,9 @@ import (
 	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
-// The fail-over test's knobs. The defaults are the short run for CI (141
-// to 317 s a run on a 2-core machine at a load average of about 20,
-// most of it the store's writer lock: RELIABILITY.md); a long run is
+// The fail-over test's knobs. The defaults are the short run for CI (71
+// to 97 s on a 2-core machine at a load average near 14, up to 317 s near
+// 20, most of it the store's writer lock: RELIABILITY.md); a long run is
 //
 //	.ci/postgres go test -run TestReplicasFailOver -failover.kills=60 -failover.tasks=60 .
 var (
