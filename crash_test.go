@@ -61,6 +61,8 @@ func TestCrashRestartConvergence(t *testing.T) {
 // crashHarness holds the two sandboxes, the two node processes and what
 // the harness did to them.
 type crashHarness struct {
+	// tasks is how many tasks the harness makes (0: -crash.tasks).
+	tasks int
 	t     *testing.T
 	ctx   context.Context
 	seed  uint64
@@ -172,7 +174,11 @@ func (h *crashHarness) setup() {
 
 	acme := h.sides[0]
 	rng := rand.New(rand.NewPCG(h.seed, 0))
-	for i := range *crashTasks {
+	tasks := h.tasks
+	if tasks == 0 {
+		tasks = *crashTasks
+	}
+	for i := range tasks {
 		key := fmt.Sprintf("%s%03d", crashPrefix, i)
 		task, err := acme.client.CreateTask(ctx, asana.NewTask{Project: acme.project, Name: key,
 			HTMLNotes: "<body>Made by the crash harness, <em>task " + key + "</em>.</body>"})

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -13,9 +14,19 @@ import (
 //
 // It lives in memory: after a crash the skipped entities are looked at when
 // they next change.
+//
+// Between the replicas of a node (PostgreSQL), an apply also holds a
+// shared lock named after its entity (store.Locks) for as long as it runs,
+// so the leader, which detects, sees the applies of every replica: an
+// entity is being written if this replica's memory says so or if a
+// replica holds its lock. A killed replica's lock ends with its session.
+// The entities skipped, and their evidence, stay in the leader's memory
+// (see again).
 type applyingSet struct {
 	mu   sync.Mutex
 	busy map[string]int
+	// shared are the replicas' locks; nil when the node is one process.
+	shared sharedLocks
 	// again are, per connection, the entities skipped and what change
 	// detection knew of their changes when it skipped them (only the
 	// own-write times outlive the apply: see note).
@@ -34,9 +45,20 @@ type evidence struct {
 
 func applyingKey(conn, id string) string { return conn + "\x00" + id }
 
+// applyingLock is the name of the replicas' lock an apply to id on conn
+// holds (shared: one replica's applies stack on its session).
+func applyingLock(conn, id string) string { return "applying/" + conn + "/" + id }
+
 // begin marks id as being written by a sync on conn until the returned
 // function is called.
-func (s *applyingSet) begin(conn, id string) func() {
+func (s *applyingSet) begin(ctx context.Context, conn, id string) (func(), error) {
+	var release func()
+	if s.shared != nil {
+		var err error
+		if release, err = s.shared.Lock(ctx, applyingLock(conn, id), true); err != nil {
+			return nil, err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.busy == nil {
@@ -45,24 +67,39 @@ func (s *applyingSet) begin(conn, id string) func() {
 	s.busy[applyingKey(conn, id)]++
 	return func() {
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		k := applyingKey(conn, id)
 		if s.busy[k]--; s.busy[k] <= 0 {
 			delete(s.busy, k)
 		}
+		s.mu.Unlock()
+		if release != nil {
+			release()
+		}
+	}, nil
+}
+
+// writing reports whether id is being written on conn, here or, between
+// replicas, by any of them. Called with s.mu held.
+func (s *applyingSet) writing(ctx context.Context, conn, id string) (bool, error) {
+	if s.busy[applyingKey(conn, id)] > 0 {
+		return true, nil
 	}
+	if s.shared == nil {
+		return false, nil
+	}
+	return s.shared.Held(ctx, applyingLock(conn, id))
 }
 
 // skip reports whether id is being written on conn; if so it is noted to be
 // looked at again, with what was known of its changes (ev).
-func (s *applyingSet) skip(conn, id string, ev evidence) bool {
+func (s *applyingSet) skip(ctx context.Context, conn, id string, ev evidence) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.busy[applyingKey(conn, id)] == 0 {
-		return false
+	if busy, err := s.writing(ctx, conn, id); err != nil || !busy {
+		return false, err
 	}
 	s.note(conn, id, ev)
-	return true
+	return true, nil
 }
 
 // later notes ids of conn to be looked at again next round, with what was
@@ -100,17 +137,21 @@ func (s *applyingSet) note(conn, id string, ev evidence) {
 
 // due returns, and forgets, the skipped entities of conn no longer being
 // written, and what was known of their changes.
-func (s *applyingSet) due(conn string) ([]string, map[string]evidence) {
+func (s *applyingSet) due(ctx context.Context, conn string) ([]string, map[string]evidence, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []string
 	evs := map[string]evidence{}
 	for id, ev := range s.again[conn] {
-		if s.busy[applyingKey(conn, id)] == 0 {
+		busy, err := s.writing(ctx, conn, id)
+		if err != nil {
+			return ids, evs, err // those not returned stay due
+		}
+		if !busy {
 			ids = append(ids, id)
 			evs[id] = ev
 			delete(s.again[conn], id)
 		}
 	}
-	return ids, evs
+	return ids, evs, nil
 }

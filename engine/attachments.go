@@ -147,7 +147,11 @@ func (n *pipeline) copyAttachment(ctx context.Context, et EntityTracker, c store
 		return Attachment{}, err
 	}
 	defer tmp.discard()
-	defer n.writing.write(entityID)()
+	unlock, err := n.writing.write(ctx, entityID)
+	if err != nil {
+		return Attachment{}, err
+	}
+	defer unlock()
 	made, adopted, err := n.earlierAttachment(ctx, et, c, entityID, att, size)
 	if err != nil {
 		return made, err

@@ -241,7 +241,11 @@ func (d *detector) detect(ctx context.Context, c store.Connection, lead **change
 		}
 	}
 	// Entities skipped while a sync wrote to them come round again.
-	again, againEvs := d.applying.due(c.ID)
+	again, againEvs, err := d.applying.due(ctx, c.ID)
+	if err != nil {
+		d.applying.later(c.ID, againEvs, again...)
+		return false, err
+	}
 	saw := len(ids)+len(again) > 0
 	for i, id := range append(ids, again...) {
 		ev := evs[id]
@@ -287,12 +291,17 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	// Reading the entity and its links under the read lock means an apply
 	// in progress is seen either not at all or with its links recorded, so
 	// what the sync itself wrote is never taken for a user's change.
-	if d.applying.skip(c.ID, id, ev) {
+	if skip, err := d.applying.skip(ctx, c.ID, id, ev); err != nil {
+		return err
+	} else if skip {
 		// A change that is not one of the apply's own writes waits for
 		// the apply in memory; should the node stop first, the apply's
 		// next writes bring it up again, and must not be taken for mere
 		// echoes (see seenTimes).
-		release := d.writing.read(id)
+		release, err := d.writing.read(ctx, id)
+		if err != nil {
+			return err
+		}
 		echo, err := d.nothingNew(ctx, c.ID, id, evidence{own: ev.own})
 		release()
 		if err != nil || echo {
@@ -302,7 +311,11 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 			return d.st.PutSeen(ctx, tx, c.ID, id, store.SeenDeferred, d.now())
 		})
 	}
-	defer d.writing.read(id)()
+	unlock, err := d.writing.read(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	started := d.now()
 	// A first sync still on its way makes the entity as good as twinned: a
 	// change made meanwhile is not in its replica and must follow it. Read
@@ -316,7 +329,9 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	if errors.Is(err, store.ErrNotFound) && len(sending) == 0 {
 		// No twin yet may be a create in flight here that made the item
 		// and has not stored its twin: look again once those are over.
-		d.writing.settleCreates(nil)
+		if err := d.writing.settleCreates(ctx, nil); err != nil {
+			return err
+		}
 		twin, err = d.st.Twin(ctx, nil, c.ID, id)
 	}
 	hasTwin := err == nil
@@ -338,7 +353,9 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 		// user's new task: wait until that create is resolved. Counted
 		// with no create in flight, whose pending write would count too.
 		var pending int
-		d.writing.settleCreates(func() { pending, err = d.st.PendingWrites(ctx, c.ID, "task", "") })
+		if serr := d.writing.settleCreates(ctx, func() { pending, err = d.st.PendingWrites(ctx, c.ID, "task", "") }); serr != nil {
+			return serr
+		}
 		if err != nil || pending > 0 {
 			return err
 		}
@@ -347,6 +364,20 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 	}
 	if hasTwin && (twin.LocalDeleted || twin.RemoteDeleted) {
 		return nil // a deleted twin is not synced any more
+	}
+	if hasTwin {
+		// An incoming update stopped between its tracker write and its
+		// record (a replica killed) left the item with that sync's values
+		// and the twin without them: not a user's change to send back.
+		// Looked at again once its retry has recorded it (updateTwin).
+		pending, err := d.st.PendingWrites(ctx, c.ID, pendingUpdate, id)
+		if err != nil {
+			return err
+		}
+		if pending > 0 {
+			d.applying.later(c.ID, map[string]evidence{id: ev}, id)
+			return nil
+		}
 	}
 	if (hasTwin || len(sending) > 0) && byScript == nil {
 		if known, err := d.nothingNew(ctx, c.ID, id, ev); err != nil || known {

@@ -257,7 +257,11 @@ func (n *pipeline) recordLink(ctx context.Context, c store.Connection, e Entity,
 // sends every field (always), the loser's only what it has of its own
 // (comments and attachments the other side lacks), if anything.
 func (n *pipeline) firstSync(ctx context.Context, c store.Connection, e Entity, wins bool) (StageEvent, error) {
-	defer n.writing.read(e.ID)() // see consider
+	unlock, err := n.writing.read(ctx, e.ID) // see consider
+	if err != nil {
+		return StageEvent{}, err
+	}
+	defer unlock()
 	return n.prepare(ctx, c, e, wins, n.now())
 }
 

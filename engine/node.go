@@ -216,6 +216,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.pipeline = &pipeline{peering: n.peering, st: n.st, log: n.log, now: n.now, inst: n.inst, tracker: cfg.Tracker,
 		words: n.vocabulary(), types: tracker.NewTypeNames(cfg.Vocabularies...), defaultType: cfg.DefaultType, progressEvery: cfg.ProgressEvery,
 		findConnection: n.connections.findConnection, connRules: n.connections.connRules, disk: n.disk}
+	// The node's replicas (if it has several) see one another's locks and
+	// applies; a node of one process keeps them in memory alone.
+	shared := newSharedLocks(n.st)
+	n.pipeline.writing = writeLocks{shared: shared, prefix: "write/"}
+	n.pipeline.applies = writeLocks{shared: shared, prefix: "apply/"}
+	n.pipeline.applying = applyingSet{shared: shared}
 	n.statistics = &statistics{st: n.st, connection: n.connections.findConnection, node: n.inst.Name}
 	// Listening before any job runs: on PostgreSQL a stage is published
 	// only when the database relays it, this replica's own too.

@@ -42,8 +42,14 @@ func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent,
 	}
 	// Read as consider reads (see there): the item locked, and after the
 	// creates in flight, one of which may have made it.
-	defer n.writing.read(id)()
-	n.writing.settleCreates(nil)
+	unlock, err := n.writing.read(ctx, id)
+	if err != nil {
+		return StageEvent{}, err
+	}
+	defer unlock()
+	if err := n.writing.settleCreates(ctx, nil); err != nil {
+		return StageEvent{}, err
+	}
 	started := n.now()
 	e, err := et.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -560,9 +566,15 @@ func (n *pipeline) listedIsFresh(ctx context.Context, et EntityTracker, c store.
 // entity as the project's listing gave it, fields and all (the tracker is
 // a BulkReader), or its ID alone.
 func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, listed Entity) (StageEvent, error) {
-	defer n.writing.read(listed.ID)() // see consider
+	unlock, err := n.writing.read(ctx, listed.ID) // see consider
+	if err != nil {
+		return StageEvent{}, err
+	}
+	defer unlock()
 	if _, err := n.st.Twin(ctx, nil, c.ID, listed.ID); errors.Is(err, store.ErrNotFound) {
-		n.writing.settleCreates(nil)
+		if err := n.writing.settleCreates(ctx, nil); err != nil {
+			return StageEvent{}, err
+		}
 	}
 	started := n.now()
 	e := listed

@@ -56,7 +56,11 @@ func (n *pipeline) Unexalate(ctx context.Context, connID, ref string) (adminapi.
 	// a local connection are this node, whose peer handler takes the
 	// lock itself.
 	if !c.Local {
-		defer n.writing.write(twin.LocalID)()
+		unlock, err := n.writing.write(ctx, twin.LocalID)
+		if err != nil {
+			return res, err
+		}
+		defer unlock()
 	}
 	if err := n.idleItem(ctx, c, twin); err != nil {
 		return res, err
@@ -89,7 +93,11 @@ func (n *pipeline) ReceiveUnexalate(ctx context.Context, c Connection, d Unexala
 	if err == nil && !sc.Local {
 		// Locked, the item is looked up again: it may have been
 		// unlinked while this waited.
-		defer n.writing.write(twin.LocalID)()
+		unlock, err := n.writing.write(ctx, twin.LocalID)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		twin, err = n.st.TwinByRemote(ctx, nil, c.ID, d.ID)
 	}
 	if errors.Is(err, store.ErrNotFound) {

@@ -58,7 +58,11 @@ func (n *pipeline) apply(ctx context.Context, a applyArgs, attempt int) error {
 	if err := json.Unmarshal(ev.Payload, &r); err != nil {
 		return fmt.Errorf("event %s: unreadable replica: %w", ev.ID, err)
 	}
-	defer n.applies.write(c.ID + "\x00" + r.Source.ID)()
+	unlock, err := n.applies.write(ctx, c.ID+"\x00"+r.Source.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// Another apply of this item may have run while this one waited:
 	// this event's own, done already.
 	if ev, err = n.st.SyncEvent(ctx, nil, a.Conn, a.Event); err != nil {
@@ -117,7 +121,10 @@ func (n *pipeline) applyReplica(ctx context.Context, c store.Connection, r Repli
 		twin, created, begun, err = n.createTwin(ctx, et, c, &r, &res, &typeNote)
 	}
 	if err == nil {
-		defer n.applying.begin(c.ID, twin.LocalID)()
+		var done func()
+		if done, err = n.applying.begin(ctx, c.ID, twin.LocalID); err == nil {
+			defer done()
+		}
 	}
 	switch {
 	case err != nil:
@@ -322,7 +329,11 @@ func (w *commentWriter) index(sourceID string) int {
 // write adds a comment (or edits its twin, links[i]).
 func (w *commentWriter) write(ctx context.Context, sourceID string, i int, body string) (Comment, error) {
 	if w.release == nil {
-		w.release = w.n.writing.write(w.entityID)
+		release, err := w.n.writing.write(ctx, w.entityID)
+		if err != nil {
+			return Comment{}, err
+		}
+		w.release = release
 	}
 	var (
 		made Comment
@@ -433,8 +444,16 @@ func (n *pipeline) createTwin(ctx context.Context, et EntityTracker, c store.Con
 	// Two syncs of one source item create one twin: the second waits
 	// for the first and finds its twin. Detection waits for creates in
 	// flight before it takes an item without a twin for a new one.
-	defer n.writing.write(createKey(c.ID, r.Source.ID))()
-	defer n.writing.create()()
+	unlockKey, err := n.writing.write(ctx, createKey(c.ID, r.Source.ID))
+	if err != nil {
+		return store.Twin{}, false, nil, err
+	}
+	defer unlockKey()
+	unlockCreate, err := n.writing.create(ctx)
+	if err != nil {
+		return store.Twin{}, false, nil, err
+	}
+	defer unlockCreate()
 	if twin, err := n.st.TwinByRemote(ctx, nil, c.ID, r.Source.ID); !errors.Is(err, store.ErrNotFound) {
 		return twin, false, nil, err
 	}
@@ -541,7 +560,11 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return twin, err
 	}
-	defer n.writing.write(twin.LocalID)()
+	unlock, err := n.writing.write(ctx, twin.LocalID)
+	if err != nil {
+		return twin, err
+	}
+	defer unlock()
 	// Another sync of the same entity may have updated the twin while this
 	// one waited for the lock: decide on its fingerprints and times, not on
 	// the copy read before, which would also overwrite them.
@@ -551,6 +574,24 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	twin = fresh
 	twin.RemoteKey, twin.RemoteURL = r.Source.Key, r.Source.URL
+	// The update is begun (a pending write, ended with the twin's
+	// record): an attempt stopped between its tracker write and that
+	// record (its process killed) left the item with this sync's values
+	// and the twin without them. Its retry must not take them for a
+	// change made here since, newer than the replica (it would keep them
+	// and leave the twin as it was), and change detection must not send
+	// them back as a user's (it waits while the write is pending).
+	earlier, err := n.st.BeginWrite(ctx, c.ID, pendingUpdate, r.Source.ID, twin.LocalID, n.now())
+	if err != nil {
+		return twin, err
+	}
+	interrupted := !earlier.IsZero()
+	putTwin := func(tx *sql.Tx) error {
+		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+			return err
+		}
+		return n.st.EndWrite(ctx, tx, c.ID, pendingUpdate, r.Source.ID)
+	}
 	var (
 		fields      []string
 		overwritten = map[string]string{}
@@ -568,7 +609,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 			current = &e
 		}
 		mine := rules.Value(*current, f)
-		if fingerprint(mine) != fieldFP(twin, f) { // changed here too since the last sync
+		if fingerprint(mine) != fieldFP(twin, f) && !interrupted { // changed here too since the last sync
 			if current.ModifiedAt.After(r.Source.ModifiedAt) {
 				continue // this side's write is newer; it goes out with its own sync
 			}
@@ -578,7 +619,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	}
 	_, decides := rules.(*scriptRules) // a script decides on the comments and files too
 	if len(fields) == 0 && (!decides || len(r.Comments)+len(r.Attachments) == 0) {
-		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+		err = n.st.InTx(ctx, putTwin)
 		return twin, err
 	}
 	if current == nil {
@@ -602,7 +643,7 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 	takeItems(r, ch)
 	res.Notes = append(res.Notes, ch.Notes...)
 	if len(fields) == 0 && noUpdate(ch.Update) {
-		err = n.st.InTx(ctx, func(tx *sql.Tx) error { return n.st.PutTwin(ctx, tx, twin) })
+		err = n.st.InTx(ctx, putTwin)
 		return twin, err
 	}
 	keeps := slices.ContainsFunc(fields, rules.KeepsRemote)
@@ -645,13 +686,17 @@ func (n *pipeline) updateTwin(ctx context.Context, et EntityTracker, c store.Con
 		wrote = e.ModifiedAt
 	}
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
-		if err := n.st.PutTwin(ctx, tx, twin); err != nil {
+		if err := putTwin(tx); err != nil {
 			return err
 		}
 		return n.st.PutSeen(ctx, tx, c.ID, twin.LocalID, store.SeenWrite, wrote)
 	})
 	return twin, err
 }
+
+// pendingUpdate is the kind of an update's pending write (see
+// updateTwin), keyed by the other side's item.
+const pendingUpdate = "update"
 
 // update makes an item's changes. An assignee no user here has (by
 // e-mail) leaves the item unassigned rather than failing the sync, and

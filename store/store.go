@@ -39,6 +39,8 @@ type Store struct {
 	dialect *dialect
 	// listener is the pgx pool River listens on (PostgreSQL only).
 	listener *pgxpool.Pool
+	// locks are the locks replicas share (PostgreSQL only; locks.go).
+	locks *Locks
 }
 
 // Open opens the node's database, brings its schema up to date (tandem's
@@ -76,6 +78,10 @@ func openPostgresStore(ctx context.Context, spec string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	s := &Store{db: db, path: name, dialect: postgresDialect, listener: listener}
+	if s.locks, err = openLocks(spec, s); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
 	if err := s.init(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -172,6 +178,9 @@ func dsn(path string) string {
 func (s *Store) Close() error {
 	if s.listener != nil {
 		s.listener.Close()
+	}
+	if s.locks != nil {
+		s.locks.close()
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", s.path, err)
