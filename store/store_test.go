@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
 // openTest opens a fresh store in a temporary directory, closed at cleanup.
@@ -360,5 +362,38 @@ func testInTxPanicReleasesConnection(t *testing.T, e testEngine) {
 	defer cancel()
 	if _, err := s.Connection(ctx2, "p"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after panic: err = %v, want ErrNotFound (rolled back, connection free)", err)
+	}
+}
+
+// TestPostgresPoolKeepsIdleConnections: connections a burst opened are
+// kept for the next one, not closed as soon as they go idle (a new
+// PostgreSQL connection is a server process, SCRAM and every statement
+// prepared again). With 4 kept idle of 16, a burst of 16 closed 12.
+func TestPostgresPoolKeepsIdleConnections(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skip(pgtest.SkipMessage)
+	}
+	t.Parallel()
+	s := testEngines[1].open(t)
+	ctx := t.Context()
+	for round := range 2 {
+		conns := make([]*sql.Conn, postgresPoolSize)
+		for i := range conns {
+			c, err := s.DB().Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns[i] = c
+		}
+		for _, c := range conns {
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := s.DB().Stats()
+		if st.MaxIdleClosed != 0 || st.Idle != postgresPoolSize {
+			t.Fatalf("after burst %d of %d connections: %d idle, %d closed for being idle beyond the pool's keep, want %d and 0",
+				round+1, postgresPoolSize, st.Idle, st.MaxIdleClosed, postgresPoolSize)
+		}
 	}
 }
