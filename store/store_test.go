@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -394,6 +395,88 @@ func TestPostgresPoolKeepsIdleConnections(t *testing.T) {
 		if st.MaxIdleClosed != 0 || st.Idle != postgresPoolSize {
 			t.Fatalf("after burst %d of %d connections: %d idle, %d closed for being idle beyond the pool's keep, want %d and 0",
 				round+1, postgresPoolSize, st.Idle, st.MaxIdleClosed, postgresPoolSize)
+		}
+	}
+}
+
+// TestPostgresWriterLock: the store's transactions hold the writer lock
+// from their first statement (taken with BEGIN, in one round trip);
+// other transactions on the pool (River's) do not; and a transaction whose
+// context ends while it waits for the lock fails without leaving the pool
+// a connection stuck in a transaction.
+func TestPostgresWriterLock(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skip(pgtest.SkipMessage)
+	}
+	t.Parallel()
+	s := testEngines[1].open(t)
+	ctx := t.Context()
+	free := func() bool {
+		t.Helper()
+		var got bool
+		if err := s.DB().QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock(?)", writerLockKey).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if err := s.InTx(ctx, func(*sql.Tx) error {
+		if free() {
+			t.Error("the writer lock is free inside InTx")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !free() {
+		t.Error("a transaction begun without the store's options holds the writer lock")
+	}
+	_ = tx.Rollback()
+
+	// One transaction holds the lock; another waits for it and gives up.
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.InTx(ctx, func(*sql.Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	waitCtx, cancel := context.WithCancel(ctx)
+	gaveUp := make(chan error, 1)
+	go func() { gaveUp <- s.InTx(waitCtx, func(*sql.Tx) error { return nil }) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var waiting int
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'BEGIN; SELECT pg_advisory_xact_lock%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second transaction never waited for the writer lock")
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	if err := <-gaveUp; err == nil {
+		t.Error("a transaction whose context ended while waiting for the writer lock succeeded")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Every connection the pool hands out afterwards is usable and
+	// outside any transaction.
+	for i := range 2 * postgresPoolSize {
+		if err := s.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "SELECT ?::int", i)
+			return err
+		}); err != nil {
+			t.Fatalf("transaction %d after the one that gave up: %v", i, err)
 		}
 	}
 }
