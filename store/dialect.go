@@ -9,7 +9,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -28,9 +32,9 @@ import (
 type dialect struct {
 	// name is the engine's name and its migrations' directory.
 	name string
-	// beginWrite, if not empty, runs first in every transaction the
-	// store begins (InTx, migrations).
-	beginWrite string
+	// writeTx, if not nil, are the options every transaction the store
+	// begins (InTx, migrations) is begun with.
+	writeTx *sql.TxOptions
 }
 
 var (
@@ -40,9 +44,22 @@ var (
 	// at a time as SQLite's BEGIN IMMEDIATE makes them: every
 	// read-then-write in one transaction keeps the guarantee it has on
 	// SQLite, across connections and processes. Statements outside a
-	// transaction, and River's own transactions, do not take it.
-	postgresDialect = &dialect{name: "postgres", beginWrite: "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(writerLockKey, 10) + ")"}
+	// transaction, and River's own transactions, do not take it. The
+	// isolation level writerTxLevel asks rebindConn.BeginTx for it, in
+	// the same round trip as BEGIN.
+	postgresDialect = &dialect{name: "postgres", writeTx: &sql.TxOptions{Isolation: writerTxLevel}}
 )
+
+// writerTxLevel is no isolation level of database/sql's: passed to BeginTx
+// on the store's PostgreSQL pool, it begins a read committed transaction
+// holding the writer lock (beginWriterQuery).
+const writerTxLevel sql.IsolationLevel = 1 << 20
+
+// beginWriterQuery begins a transaction and takes the writer lock in one
+// statement string, one round trip to the server where BEGIN and the lock
+// apart were two: the store begins about fifteen transactions per synced
+// task.
+var beginWriterQuery = "BEGIN; SELECT pg_advisory_xact_lock(" + strconv.FormatInt(writerLockKey, 10) + ")"
 
 // writerLockKey is the advisory lock the store's PostgreSQL transactions
 // take (an arbitrary constant: "tandem" in ASCII).
@@ -76,8 +93,17 @@ func RedactURL(spec string) string {
 	return u.String()
 }
 
-// postgresPoolSize bounds the store's connections to PostgreSQL.
-const postgresPoolSize = 16
+// postgresPoolSize bounds the store's connections to PostgreSQL. The pool
+// keeps as many idle as it may open: a connection closed because more were
+// idle than kept had to be opened again at the next burst of syncs, and on
+// PostgreSQL that is a new server process, a SCRAM exchange and every
+// statement prepared anew, paid in both processes (issue 18's profile: 3%
+// of a node's CPU in connecting alone). Idle ones still go after
+// postgresIdleTime, so a replica done with a burst gives its sessions back.
+const (
+	postgresPoolSize = 16
+	postgresIdleTime = 5 * time.Minute
+)
 
 // openPostgres opens the pool the store's queries use (pgx through
 // database/sql, with the store's ? placeholders rewritten) and the pgx
@@ -89,7 +115,8 @@ func openPostgres(ctx context.Context, spec string) (*sql.DB, *pgxpool.Pool, err
 	}
 	db := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(postgresPoolSize)
-	db.SetMaxIdleConns(4)
+	db.SetMaxIdleConns(postgresPoolSize)
+	db.SetConnMaxIdleTime(postgresIdleTime)
 	// Connect now, so that a server down, a password refused or a
 	// database missing is said at once, in words (connectError).
 	if err := db.PingContext(ctx); err != nil {
@@ -181,20 +208,92 @@ func (c rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
 type rebindConn struct{ *stdlib.Conn }
 
 func (c rebindConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(rebind(query, -1))
+	return c.Conn.Prepare(rebinds.get(query, -1))
 }
 
 func (c rebindConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, rebind(query, -1))
+	return c.Conn.PrepareContext(ctx, rebinds.get(query, -1))
 }
 
 func (c rebindConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebind(query, len(args)), args)
+	return c.Conn.ExecContext(ctx, rebinds.get(query, len(args)), args)
 }
 
 func (c rebindConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebind(query, len(args)), args)
+	return c.Conn.QueryContext(ctx, rebinds.get(query, len(args)), args)
 }
+
+// rebindCache keeps each query's rewrite: the store's and River's queries
+// are a few hundred fixed texts run again and again, and rewriting one
+// anew (a scan and a copy of its text) on every call was 2% of a node's
+// CPU on PostgreSQL. It stops adding at rebindCacheSize entries, so a
+// caller splicing values into its queries cannot grow it without bound
+// (those queries are rewritten on every call, as before).
+type rebindCache struct {
+	m sync.Map // rebindKey → string
+	n atomic.Int64
+}
+
+type rebindKey struct {
+	query string
+	nargs int
+}
+
+const rebindCacheSize = 4096
+
+var rebinds rebindCache
+
+func (c *rebindCache) get(query string, nargs int) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	k := rebindKey{query, nargs}
+	if v, ok := c.m.Load(k); ok {
+		return v.(string)
+	}
+	out := rebind(query, nargs)
+	if c.n.Load() < rebindCacheSize {
+		if _, loaded := c.m.LoadOrStore(k, out); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return out
+}
+
+// BeginTx begins a transaction; with writerTxLevel, one that holds the
+// writer lock (beginWriterQuery), in the same round trip as BEGIN. Other
+// options (River's transactions) go to pgx as they are.
+func (c rebindConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if sql.IsolationLevel(opts.Isolation) != writerTxLevel {
+		return c.Conn.BeginTx(ctx, opts)
+	}
+	if opts.ReadOnly {
+		return nil, errors.New("the writer lock's transactions are read-write")
+	}
+	pc := c.Conn.Conn()
+	if pc.IsClosed() {
+		return nil, driver.ErrBadConn
+	}
+	// If the lock is not taken (the context ends while it waits), the
+	// transaction BEGIN opened is left aborted and pgx returns no Tx:
+	// the connection's next ResetSession finds it not idle and
+	// database/sql drops it.
+	tx, err := pc.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginWriterQuery})
+	if err != nil {
+		return nil, err
+	}
+	return pgxTx{ctx: ctx, tx: tx}, nil
+}
+
+// pgxTx is a pgx transaction as database/sql's driver sees one (as pgx's
+// stdlib wraps its own).
+type pgxTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (t pgxTx) Commit() error   { return t.tx.Commit(t.ctx) }
+func (t pgxTx) Rollback() error { return t.tx.Rollback(t.ctx) }
 
 // rebind rewrites query's ? placeholders to $1, $2… and returns any other
 // query unchanged: one already in PostgreSQL's form (a $n outside quotes,

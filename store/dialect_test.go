@@ -200,3 +200,29 @@ func TestOpenPostgresSaysWhatToFix(t *testing.T) {
 		})
 	}
 }
+
+// TestRebindCached: a query run again is not rewritten again (no
+// allocation), gives the same text, and the cache stops growing at its
+// bound.
+func TestRebindCached(t *testing.T) {
+	var c rebindCache
+	q := "SELECT a FROM t WHERE b = ? AND c = ?"
+	if got := c.get(q, 2); got != "SELECT a FROM t WHERE b = $1 AND c = $2" {
+		t.Fatalf("get = %q", got)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _ = c.get(q, 2) }); allocs != 0 {
+		t.Errorf("a cached query's rewrite allocated %v times a call", allocs)
+	}
+	if got := c.get(q, 1); got != q {
+		t.Errorf("get with another count of arguments = %q, want the query unchanged", got)
+	}
+	for i := range rebindCacheSize + 10 {
+		c.get(fmt.Sprintf("SELECT %d, ?", i), 1)
+	}
+	if n := c.n.Load(); n != rebindCacheSize {
+		t.Errorf("cache holds %d queries, want its bound %d", n, rebindCacheSize)
+	}
+	if got := c.get("SELECT -1, ?", 1); got != "SELECT -1, $1" {
+		t.Errorf("a query past the bound: %q", got)
+	}
+}

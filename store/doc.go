@@ -26,11 +26,15 @@
 // two places and nowhere else:
 //
 //   - dialect.go: on PostgreSQL the connections rewrite ? to $1, $2… (a
-//     query already in $n form, such as River's, is left alone); every
-//     transaction the store begins first takes one advisory lock, so the
+//     query already in $n form, such as River's, is left alone; each
+//     query's rewrite is cached); every transaction the store begins takes
+//     one advisory lock in the same round trip as its BEGIN, so the
 //     store's transactions run one at a time as BEGIN IMMEDIATE makes them
 //     on SQLite (a read-then-write in one transaction keeps its guarantee
-//     across connections and processes); constraint errors are classified
+//     across connections and processes); the pool keeps the connections
+//     it opened (a new one costs a server process and re-preparing every
+//     statement; pgx keeps each connection's prepared statements by
+//     query text); constraint errors are classified
 //     for both (isDuplicate, isForeignKey); and River's driver is chosen.
 //   - the migrations: migrations/sqlite and migrations/postgres, the same
 //     numbers and names (TestMigrationsMatch). A migration is written for

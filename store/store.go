@@ -220,15 +220,9 @@ func (s *Store) beginTx(ctx context.Context) (*sql.Tx, error) {
 }
 
 func beginTx(ctx context.Context, db *sql.DB, d *dialect) (*sql.Tx, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, d.writeTx)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
-	}
-	if d.beginWrite != "" {
-		if _, err := tx.ExecContext(ctx, d.beginWrite); err != nil {
-			_ = tx.Rollback()
-			return nil, fmt.Errorf("begin transaction: %w", err)
-		}
 	}
 	return tx, nil
 }

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tandem-sync/tandem/store/pgtest"
 )
 
 // openTest opens a fresh store in a temporary directory, closed at cleanup.
@@ -360,5 +363,120 @@ func testInTxPanicReleasesConnection(t *testing.T, e testEngine) {
 	defer cancel()
 	if _, err := s.Connection(ctx2, "p"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after panic: err = %v, want ErrNotFound (rolled back, connection free)", err)
+	}
+}
+
+// TestPostgresPoolKeepsIdleConnections: connections a burst opened are
+// kept for the next one, not closed as soon as they go idle (a new
+// PostgreSQL connection is a server process, SCRAM and every statement
+// prepared again). With 4 kept idle of 16, a burst of 16 closed 12.
+func TestPostgresPoolKeepsIdleConnections(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skip(pgtest.SkipMessage)
+	}
+	t.Parallel()
+	s := testEngines[1].open(t)
+	ctx := t.Context()
+	for round := range 2 {
+		conns := make([]*sql.Conn, postgresPoolSize)
+		for i := range conns {
+			c, err := s.DB().Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns[i] = c
+		}
+		for _, c := range conns {
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := s.DB().Stats()
+		if st.MaxIdleClosed != 0 || st.Idle != postgresPoolSize {
+			t.Fatalf("after burst %d of %d connections: %d idle, %d closed for being idle beyond the pool's keep, want %d and 0",
+				round+1, postgresPoolSize, st.Idle, st.MaxIdleClosed, postgresPoolSize)
+		}
+	}
+}
+
+// TestPostgresWriterLock: the store's transactions hold the writer lock
+// from their first statement (taken with BEGIN, in one round trip);
+// other transactions on the pool (River's) do not; and a transaction whose
+// context ends while it waits for the lock fails without leaving the pool
+// a connection stuck in a transaction.
+func TestPostgresWriterLock(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skip(pgtest.SkipMessage)
+	}
+	t.Parallel()
+	s := testEngines[1].open(t)
+	ctx := t.Context()
+	free := func() bool {
+		t.Helper()
+		var got bool
+		if err := s.DB().QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock(?)", writerLockKey).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if err := s.InTx(ctx, func(*sql.Tx) error {
+		if free() {
+			t.Error("the writer lock is free inside InTx")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !free() {
+		t.Error("a transaction begun without the store's options holds the writer lock")
+	}
+	_ = tx.Rollback()
+
+	// One transaction holds the lock; another waits for it and gives up.
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.InTx(ctx, func(*sql.Tx) error { close(held); <-release; return nil })
+	}()
+	<-held
+	waitCtx, cancel := context.WithCancel(ctx)
+	gaveUp := make(chan error, 1)
+	go func() { gaveUp <- s.InTx(waitCtx, func(*sql.Tx) error { return nil }) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var waiting int
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'BEGIN; SELECT pg_advisory_xact_lock%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second transaction never waited for the writer lock")
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	if err := <-gaveUp; err == nil {
+		t.Error("a transaction whose context ended while waiting for the writer lock succeeded")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Every connection the pool hands out afterwards is usable and
+	// outside any transaction.
+	for i := range 2 * postgresPoolSize {
+		if err := s.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "SELECT ?::int", i)
+			return err
+		}); err != nil {
+			t.Fatalf("transaction %d after the one that gave up: %v", i, err)
+		}
 	}
 }

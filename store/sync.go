@@ -442,19 +442,28 @@ func (s *Store) BeginWrite(ctx context.Context, connID, kind, remoteID, entityID
 func (s *Store) BeginWrites(ctx context.Context, tx *sql.Tx, connID, kind string, remoteIDs []string, entityID string, now time.Time) (map[string]time.Time, error) {
 	begun := make(map[string]time.Time, len(remoteIDs))
 	for _, remoteID := range remoteIDs {
-		var at string
-		err := tx.QueryRowContext(ctx, `SELECT started_at FROM pending_writes WHERE connection_id = ? AND kind = ? AND remote_id = ?`,
-			connID, kind, remoteID).Scan(&at)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO pending_writes (connection_id, kind, remote_id, entity_id, started_at)
-				VALUES (?, ?, ?, ?, ?)`, connID, kind, remoteID, entityID, formatTime(now))
-			if err != nil {
-				return nil, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
-			}
+		// Insert first: the usual case, no earlier attempt, is one
+		// statement (one round trip on PostgreSQL) instead of a look
+		// and an insert; only a conflict reads the earlier attempt's
+		// time. tx holds the writer lock, so the row found is the one
+		// that conflicted.
+		res, err := tx.ExecContext(ctx, `INSERT INTO pending_writes (connection_id, kind, remote_id, entity_id, started_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, kind, remote_id) DO NOTHING`,
+			connID, kind, remoteID, entityID, formatTime(now))
+		if err != nil {
+			return nil, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
+		}
+		if n == 1 {
 			begun[remoteID] = time.Time{}
 			continue
-		case err != nil:
+		}
+		var at string
+		if err := tx.QueryRowContext(ctx, `SELECT started_at FROM pending_writes WHERE connection_id = ? AND kind = ? AND remote_id = ?`,
+			connID, kind, remoteID).Scan(&at); err != nil {
 			return nil, fmt.Errorf("begin %s write for %s: %w", kind, remoteID, err)
 		}
 		earlier, err := parseTime(at)
