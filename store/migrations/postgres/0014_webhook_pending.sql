@@ -1,4 +1,4 @@
--- 0015 on PostgreSQL: sqlite/0015_webhook_pending.sql translated (see 0001).
+-- 0014 on PostgreSQL: sqlite/0014_webhook_pending.sql translated (see 0001).
 
 CREATE TABLE webhook_pending (
     token      TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 0015: webhooks being established, so that the tracker's handshake may
+-- 0014: webhooks being established, so that the tracker's handshake may
 -- reach any replica of a node (PostgreSQL: replicas behind one URL). The
 -- leader, which subscribes, inserts a row before its subscribe call; the
 -- replica the handshake reaches, while the row has no secret, stores the
