@@ -142,19 +142,33 @@ func TestLocksWaitIsFair(t *testing.T) {
 			}
 			got <- release
 		}()
-		// Once Wait waits in the server's queue, a later shared try fails.
+		// Wait waits in the server's queue: an advisory lock not granted.
+		// (Inferring it from a refused try is not enough: a try that
+		// times out while its session connects is refused too.)
 		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
 		for {
-			c, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-			r, err := s3.Locks().Lock(c, "creates", true)
-			cancel()
-			if err != nil {
+			var queued bool
+			if err := s1.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+				WHERE locktype = 'advisory' AND NOT granted)`).Scan(&queued); err != nil {
+				t.Fatal(err)
+			}
+			if queued {
 				break
 			}
-			r()
 			if time.Now().After(deadline) {
-				t.Fatal("shared tries still granted 10s after Wait began")
+				t.Fatal("Wait was not queued within 10s")
 			}
+			<-tick.C
+		}
+		// A later shared try fails now, from another replica…
+		c3, cancel3 := context.WithTimeout(ctx, 150*time.Millisecond)
+		r3, err := s3.Locks().Lock(c3, "creates", true)
+		cancel3()
+		if err == nil {
+			r3()
+			t.Fatal("another replica was granted the lock shared while a Wait was queued")
 		}
 		// Wait is queued now: the holder's own session gives way too.
 		c, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
