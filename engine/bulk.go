@@ -237,6 +237,8 @@ func (n *pipeline) runBulk(ctx context.Context, a bulkArgs, last bool) error {
 	}
 	if len(done) > 0 {
 		n.log.Info("Bulk Exalate resumed", "connection", c.ID, "bulk", b.ID, "started before", len(done))
+	} else {
+		n.log.Info("Bulk Exalate running", "connection", c.ID, "bulk", b.ID)
 	}
 	err = n.exalateAll(ctx, c, b.ID, done)
 	switch {
