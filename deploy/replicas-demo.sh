@@ -88,7 +88,7 @@ sleep "${KILL_AFTER:-8}"
 say "tandem queue   # ${KILL_AFTER:-8} s into the bulk"
 $T queue | tail -3
 L=$(leader)
-B=$(grep -l 'Bulk Exalate running' "$W"/r[123].log | sed 's/.*r\([123]\)\.log/\1/' | head -1)
+B=$(grep -l 'Bulk Exalate running' "$W"/r[123]/tandem.log | sed 's|.*/r\([123]\)/tandem.log|\1|' | head -1)
 say "the bulk's items started so far, in the database"
 /usr/lib/postgresql/15/bin/psql -X "$TANDEM_DATABASE" -Atc "SELECT b.state, count(i.entity_id) FROM bulks b LEFT JOIN bulk_items i ON i.bulk_id = b.id GROUP BY 1"
 killed=("$L"); [ -n "$B" ] && [ "$B" != "$L" ] && killed+=("$B")
@@ -125,7 +125,7 @@ say "items sent by the bulk, and how many syncs of each reached Synchronized"
 $PSQL -X "$TANDEM_DATABASE" -c "SELECT n AS synchronized_syncs_per_item, count(*) AS items FROM (SELECT entity_id, count(*) FILTER (WHERE stage = 'synchronized') AS n FROM sync_events WHERE connection_id = '$conn' AND direction = 'out' GROUP BY 1) x GROUP BY 1"
 say "the bulk: state, items started; and which replicas ran or resumed it"
 $PSQL -X "$TANDEM_DATABASE" -Atc "SELECT b.state, count(i.entity_id), count(DISTINCT i.entity_id) FROM bulks b LEFT JOIN bulk_items i ON i.bulk_id = b.id GROUP BY 1"
-for i in 1 2 3; do grep -h 'Bulk Exalate' "$W/r$i.log" | sed "s/^/replica $i: /" | cut -c1-160; done
+for i in 1 2 3; do grep -h "Bulk Exalate" "$W/r$i/tandem.log" | sed "s/^/replica $i: /" | sed "s/ connection=[^ ]*//; s/ bulk=[^ ]*//"; done
 say "tandem exalate's output"
 tail -5 "$W/exalate.log"
 say "the work dir: $W"
