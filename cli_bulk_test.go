@@ -111,3 +111,34 @@ func TestFollowBulkAcrossACutStream(t *testing.T) {
 		t.Errorf("subscribed again %d times, want 1", n)
 	}
 }
+
+// TestBulkExalateFromTheCommandLine: `tandem exalate --all` against a
+// `tandem serve` queues the bulk, waits for every item's sync and follows
+// each to Synchronized; with --wait=false it only queues it, in one line.
+func TestBulkExalateFromTheCommandLine(t *testing.T) {
+	// A paid plan's rate: the free plan's would make this a 25 s test.
+	acmeAsana, acme, acmeToken, globex, globexToken := serveTwo(t, "--poll", "100ms", "--asana-rate-limit", "1500")
+	if out, err := run(t, "connect", "--node", acme, "--admin-token", acmeToken, "--to", globex, "--dest-token", globexToken,
+		"--dest-project", "Test", "--project", "Company"); err != nil {
+		t.Fatalf("connect: %v\n%s", err, out)
+	}
+	tasks := seededTasks(t, acmeAsana)
+	out, _ := run(t, "connections", "--json", "--node", acme, "--admin-token", acmeToken)
+	var cs []engine.Connection
+	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 1 {
+		t.Fatalf("connections: %v %s", err, out)
+	}
+	out, err := run(t, "exalate", "--all", "--connection", cs[0].Name, "--node", acme, "--admin-token", acmeToken)
+	if err != nil {
+		t.Fatalf("exalate --all: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf("Bulk Exalate: %d items\n", len(tasks))) ||
+		!strings.Contains(out, fmt.Sprintf("All %d items Synchronized.", len(tasks))) ||
+		strings.Count(out, fmt.Sprintf("/%d] ", len(tasks))) != len(tasks) {
+		t.Errorf("exalate --all of %d tasks:\n%s", len(tasks), out)
+	}
+	out, err = run(t, "exalate", "--all", "--wait=false", "--connection", cs[0].ID, "--node", acme, "--admin-token", acmeToken)
+	if err != nil || !strings.HasPrefix(out, "Bulk Exalate queued (") || strings.Count(out, "\n") != 1 {
+		t.Errorf("exalate --all --wait=false: %v\n%s", err, out)
+	}
+}

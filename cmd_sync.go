@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-sync/tandem/connectors/remote"
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 func newExalateCmd() *cobra.Command {
@@ -31,7 +32,9 @@ Waiting for remote, Finalizing, Synchronized), then the links to the item on
 both sides.
 
 With --all and --connection, every item of the connection's project is
-synced (Bulk Exalate), with progress.
+synced (Bulk Exalate), with progress. The bulk is a job of the node's: it
+goes on if this command stops, and resumes past the items it started if the
+node (or the replica running it) stops. --wait=false only queues it.
 
 A long sync (thousands of comments at the tracker's rate limit) shows how far
 the other side has got ("comments 120 of 5000"). exalate waits as long as the
@@ -74,9 +77,24 @@ the background (tandem status REF).`,
 			if len(args) == 1 {
 				ref = args[0]
 			}
+			w := cmd.OutOrStdout()
 			var started engine.BulkStarted
 			if all {
-				started, err = c.ExalateAll(ctx, connection)
+				// A job of the node's: queued now, its items' syncs
+				// started as it lists them, on any replica; it goes on
+				// if this command stops.
+				var b engine.Bulk
+				if b, err = c.StartBulk(ctx, connection); err != nil {
+					return err
+				}
+				if !wait {
+					fmt.Fprintf(w, "Bulk Exalate queued (%s): %d items started so far; it goes on by itself (tandem console shows it)\n", shown(b.ID), b.Started)
+					return nil
+				}
+				started, err = adminapi.WaitBulk(ctx, c, b, nil)
+				if err != nil && ctx.Err() != nil {
+					return fmt.Errorf("stopped waiting for the Bulk Exalate to list the project (%d items started so far); it goes on in the background: tandem console shows it", started.Started)
+				}
 			} else {
 				var ev engine.StageEvent
 				ev, err = c.Exalate(ctx, connection, ref)
@@ -85,7 +103,6 @@ the background (tandem status REF).`,
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
 			if !wait {
 				for _, ev := range started.Events {
 					line := fmt.Sprintf("%s: %s (sync %s)", shown(ev.LocalKey), shown(engine.StageName(ev.Stage)), shown(ev.EventID))

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Issue 18's shell session: three Acme replicas on one PostgreSQL database
 # behind haproxy (round robin, /healthz checks), one Asana sandbox, a local
-# connection Company → Test; a Bulk Exalate of N new tasks, sent to a
-# replica that does not lead; kill -9 of the leader KILL_AFTER seconds
-# (default 8) into the bulk, and its restart; then what must hold: every
-# task twinned exactly once, one sync per item and each Synchronized,
+# connection Company → Test; a Bulk Exalate of N new tasks through the
+# balancer; kill -9 of the leader, and of the replica running the bulk's
+# job if another, KILL_AFTER seconds (default 8) into the bulk, and their
+# restart; then what must hold: every task twinned exactly once, one sync
+# per item and each Synchronized, the bulk resumed past what it started,
 # nothing queued, no errors.
 #
 # Needs haproxy, jq and curl; run from the repository, after
@@ -40,7 +41,7 @@ defaults
   mode http
   timeout connect 1s
   timeout client 60s
-  timeout server 10m
+  timeout server 30s
   retries 3
   option redispatch
 frontend acme
@@ -79,24 +80,27 @@ $T connections
 conn=$($T connections --json | jq -r '.[0].id // .connections[0].id')
 
 leader() { for i in 1 2 3; do curl -sf http://127.0.0.1:710$i/metrics | grep -q '^tandem_leader 1' && echo $i && return; done; }
-L=$(leader); F=$(( L % 3 + 1 ))
-say "TANDEM_NODE=http://127.0.0.1:710$F tandem exalate --all --connection $conn   (replica $F, not the leader; in the background)"
-TANDEM_NODE=http://127.0.0.1:710$F $T exalate --all --connection "$conn" >"$W/exalate.log" 2>&1 &
+say "tandem exalate --all --connection $conn   (through the balancer; in the background)"
+$T exalate --all --connection "$conn" >"$W/exalate.log" 2>&1 &
 xp=$!
 b0=$(date +%s.%N)
 sleep "${KILL_AFTER:-8}"
 say "tandem queue   # ${KILL_AFTER:-8} s into the bulk"
 $T queue | tail -3
 L=$(leader)
-say "kill -9 ${rpid[$L]}   # replica $L, the leader (tandem_leader 1), mid-bulk"
+B=$(grep -l 'Bulk Exalate running' "$W"/r[123]/tandem.log | sed 's|.*/r\([123]\)/tandem.log|\1|' | head -1)
+say "the bulk's items started so far, in the database"
+/usr/lib/postgresql/15/bin/psql -X "$TANDEM_DATABASE" -Atc "SELECT b.state, count(i.entity_id) FROM bulks b LEFT JOIN bulk_items i ON i.bulk_id = b.id GROUP BY 1"
+killed=("$L"); [ -n "$B" ] && [ "$B" != "$L" ] && killed+=("$B")
+say "kill -9 ${rpid[$L]}   # replica $L, the leader (tandem_leader 1), mid-bulk; the bulk's job runs on replica ${B:-?}"
 t0=$(date +%s.%N)
-kill -9 "${rpid[$L]}"
+for k in "${killed[@]}"; do kill -9 "${rpid[$k]}"; done
+[ ${#killed[@]} -gt 1 ] && echo "(and kill -9 ${rpid[$B]}, replica $B, running the bulk)"
 while :; do n=$(leader); [ -n "$n" ] && [ "$n" != "$L" ] && break; done
 t1=$(date +%s.%N)
 echo "replica $n leads now, $(echo "($t1-$t0)*1000/1" | bc) ms after the kill"
 $T queue | tail -3
-say "restart replica $L"
-start_replica "$L"
+for k in "${killed[@]}"; do say "restart replica $k"; start_replica "$k"; done
 
 say "waiting for tandem exalate --all to end, then until nothing is queued"
 wait $xp; echo "exalate --all exited $? after $(echo "($(date +%s.%N)-$b0)/1" | bc) s"
@@ -119,6 +123,9 @@ say "in the database: syncs by connection, direction and stage"
 $PSQL -X "$TANDEM_DATABASE" -c "SELECT c.name, e.direction, e.stage, count(*) FROM sync_events e JOIN connections c ON c.id = e.connection_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 say "items sent by the bulk, and how many syncs of each reached Synchronized"
 $PSQL -X "$TANDEM_DATABASE" -c "SELECT n AS synchronized_syncs_per_item, count(*) AS items FROM (SELECT entity_id, count(*) FILTER (WHERE stage = 'synchronized') AS n FROM sync_events WHERE connection_id = '$conn' AND direction = 'out' GROUP BY 1) x GROUP BY 1"
+say "the bulk: state, items started; and which replicas ran or resumed it"
+$PSQL -X "$TANDEM_DATABASE" -Atc "SELECT b.state, count(i.entity_id), count(DISTINCT i.entity_id) FROM bulks b LEFT JOIN bulk_items i ON i.bulk_id = b.id GROUP BY 1"
+for i in 1 2 3; do grep -h "Bulk Exalate" "$W/r$i/tandem.log" | sed "s/^/replica $i: /" | sed "s/ connection=[^ ]*//; s/ bulk=[^ ]*//"; done
 say "tandem exalate's output"
 tail -5 "$W/exalate.log"
 say "the work dir: $W"

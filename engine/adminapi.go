@@ -26,6 +26,9 @@ type StageEvent = adminapi.StageEvent
 // adminapi.BulkEventsListed events.
 type BulkStarted = adminapi.BulkStarted
 
+// Bulk is a Bulk Exalate and how far it got.
+type Bulk = adminapi.Bulk
+
 // Progress says how far the apply of a replica has got on the receiving
 // side.
 type Progress = adminapi.Progress

@@ -35,7 +35,7 @@ type detector struct {
 	applying *applyingSet
 	writing  *writeLocks
 	// prepare is Preparing (pipeline.prepare).
-	prepare func(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error)
+	prepare func(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time, bulk *bulkItem) (StageEvent, error)
 	// recordDeleted records an item gone from the tracker (pipeline.recordDeleted).
 	recordDeleted func(ctx context.Context, c store.Connection, twin store.Twin) error
 	// connRules are a connection's rules (connections.connRules): a Script
@@ -407,7 +407,7 @@ func (d *detector) consider(ctx context.Context, et EntityTracker, c store.Conne
 			return err
 		}
 	}
-	_, err = d.prepare(ctx, c, e, false, started)
+	_, err = d.prepare(ctx, c, e, false, started, nil)
 	if err != nil && isScriptError(err) {
 		// A script's own failure holds up this item, not the connection:
 		// its next change (or an exalate) runs the version then in force.

@@ -82,6 +82,7 @@ func (n *pipeline) startWorkers() error {
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[deletedArgs]) error {
 		return n.sendDeleted(ctx, j.Args)
 	}))
+	river.AddWorker(workers, bulkWorker{n: n})
 	cfg := &river.Config{
 		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jobWorkers}},
 		Workers:     workers,

@@ -262,7 +262,7 @@ func (n *pipeline) firstSync(ctx context.Context, c store.Connection, e Entity, 
 		return StageEvent{}, err
 	}
 	defer unlock()
-	return n.prepare(ctx, c, e, wins, n.now())
+	return n.prepare(ctx, c, e, wins, n.now(), nil)
 }
 
 // sameText says whether two comments say the same, whatever each

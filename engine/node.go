@@ -221,6 +221,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	shared := newSharedLocks(n.st)
 	n.pipeline.writing = writeLocks{shared: shared, prefix: "write/"}
 	n.pipeline.applies = writeLocks{shared: shared, prefix: "apply/"}
+	n.pipeline.bulks = bulkRunners{shared: shared}
 	n.pipeline.applying = applyingSet{shared: shared}
 	n.statistics = &statistics{st: n.st, connection: n.connections.findConnection, node: n.inst.Name}
 	// Listening before any job runs: on PostgreSQL a stage is published

@@ -64,8 +64,10 @@ type pipeline struct {
 	// and attachments side by side, each missing the other's links.
 	applies  writeLocks
 	applying applyingSet
-	disk     *diskGuard
-	refused  refusedAttachments
+	// bulks keeps each Bulk Exalate to one run at a time.
+	bulks   bulkRunners
+	disk    *diskGuard
+	refused refusedAttachments
 	// wake snaps a project's change detection back to every poll
 	// interval (schedule.wake); nil while detection is off.
 	wake func(project string)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/store"
 )
 
@@ -65,7 +64,7 @@ func (n *pipeline) Exalate(ctx context.Context, connID, ref string) (StageEvent,
 	if err := n.st.ClearUnexalated(ctx, nil, c.ID, e.ID); err != nil { // asked for this item: a fresh pair
 		return StageEvent{}, err
 	}
-	return n.prepare(ctx, c, e, true, started)
+	return n.prepare(ctx, c, e, true, started, nil)
 }
 
 // connectionFor picks the active connection for an entity of project;
@@ -118,7 +117,7 @@ func (n *pipeline) connectionFor(ctx context.Context, connID, project string) (s
 // not Active stores the event and leaves it queued at Sending. always
 // makes an event even when nothing changed (an Exalate the user asked
 // for, to see it confirmed).
-func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time) (StageEvent, error) {
+func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, always bool, started time.Time, bulk *bulkItem) (StageEvent, error) {
 	rules, err := n.connRules(ctx, c.ID, Mode(c.Mode))
 	if err != nil {
 		return StageEvent{}, err
@@ -141,7 +140,7 @@ func (n *pipeline) prepare(ctx context.Context, c store.Connection, e Entity, al
 	if s.twin != nil {
 		twin = *s.twin
 	}
-	se, err := n.storePrepared(ctx, c, e, s, p.replica, twin, started, rulesVersion(rules))
+	se, err := n.storePrepared(ctx, c, e, s, p.replica, twin, started, rulesVersion(rules), bulk)
 	if err != nil {
 		return StageEvent{}, err
 	}
@@ -329,7 +328,7 @@ func newAttachments(atts []Attachment, s synced) []Attachment {
 // Sending, with r as its payload) and, when the connection is Active, the
 // job that sends it, in one transaction; twin is e's twin (zero when it
 // has none), whose key and URL the event shows.
-func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Entity, s synced, r Replica, twin store.Twin, started time.Time, version string) (StageEvent, error) {
+func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Entity, s synced, r Replica, twin store.Twin, started time.Time, version string, bulk *bulkItem) (StageEvent, error) {
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return StageEvent{}, err
@@ -348,6 +347,12 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 		}
 		if err := n.st.SetRulesVersion(ctx, tx, c.ID, ev.ID, version); err != nil {
 			return err
+		}
+		if bulk != nil {
+			// With the sync, so a bulk run again never starts a second.
+			if err := n.st.AddBulkItem(ctx, tx, c.ID, bulk.id, e.ID, ev.ID, bulk.seq); err != nil {
+				return err
+			}
 		}
 		// Every change to e up to its modified_at is in this sync (see
 		// seenTimes).
@@ -417,102 +422,6 @@ func (n *pipeline) inFlight(ctx context.Context, connID, entityID string, rules 
 	return carrying, sending, nil
 }
 
-// ExalateAll syncs every entity of a connection's project now (Bulk
-// Exalate). It returns how many syncs it started, one per entity, and the
-// first adminapi.BulkEventsListed of them in order (the follow-ups of
-// entities edited meanwhile, see followListed, are not among them);
-// progress follows through Subscribe. Entities already in sync still get
-// an event, so the operator sees each one confirmed.
-//
-// Its memory does not grow with the project but by an id and a time per
-// entity (for followListed): the listing is taken a page at a time, each
-// page prepared and dropped before the next (TestBulkHoldsOnePage).
-func (n *pipeline) ExalateAll(ctx context.Context, connID string) (BulkStarted, error) {
-	var b BulkStarted
-	err := n.exalateAll(ctx, connID, func(ev StageEvent) {
-		b.Started++
-		if len(b.Events) < adminapi.BulkEventsListed {
-			b.Events = append(b.Events, ev)
-		}
-	})
-	return b, err
-}
-
-// exalateAll is ExalateAll, telling started of each sync it starts.
-func (n *pipeline) exalateAll(ctx context.Context, connID string, started func(StageEvent)) error {
-	et, err := n.entities()
-	if err != nil {
-		return err
-	}
-	c, err := n.findConnection(ctx, connID)
-	if err != nil {
-		return err
-	}
-	one := func(e Entity) error {
-		if unexalated(ctx, n.st, c.ID, e.ID) {
-			return nil // unexalated: only an exalate of the item itself syncs it again
-		}
-		ev, err := n.exalateOne(ctx, et, c, e)
-		if err != nil {
-			return err
-		}
-		started(ev)
-		return nil
-	}
-	br, bulk := et.(BulkReader)
-	if !bulk {
-		ids, err := et.List(ctx, c.LocalProject)
-		if err != nil {
-			return fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
-		}
-		for _, id := range ids {
-			if err := one(Entity{ID: id}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// The listing carries the fields: each entity costs its comments and
-	// attachments, not a read of its own. Each page is prepared as it
-	// comes; what is kept of it is each entity's modification time, for
-	// followListed.
-	//
-	// Preparing a page takes a while (two reads per entity, under the
-	// rate limit), so the listing spans the bulk, and a tracker's page
-	// token may expire in between (Asana's do). A listing that fails after
-	// it got somewhere is taken again from the start, skipping what was
-	// prepared already.
-	listed := map[string]time.Time{}
-	for {
-		var failed error // one's, not the listing's
-		progressed := false
-		err = br.ListEntities(ctx, c.LocalProject, func(page []Entity) error {
-			for _, e := range page {
-				if _, done := listed[e.ID]; done {
-					continue
-				}
-				listed[e.ID], progressed = e.ModifiedAt, true
-				if failed = one(e); failed != nil {
-					return failed
-				}
-			}
-			return nil
-		})
-		switch {
-		case err != nil && err == failed:
-			return err
-		case err != nil && progressed && ctx.Err() == nil:
-			n.log.Warn("the listing failed midway; listing again", "connection", c.ID, "prepared", len(listed), "err", err)
-			continue
-		case err != nil:
-			return fmt.Errorf("listing %s: %w", c.LocalProjectName, err)
-		case len(listed) > 0:
-			return n.followListed(ctx, et, br, c, listed)
-		}
-		return nil
-	}
-}
-
 // followListed catches up with the entities changed while a bulk went
 // through its listing. The listing is a snapshot: an entity edited after
 // it was listed and before its sync was prepared went out with the listed
@@ -533,7 +442,7 @@ func (n *pipeline) followListed(ctx context.Context, et EntityTracker, br BulkRe
 			}
 			// Its sync is on its way or done, so the listed fields are not
 			// taken (listedIsFresh): the entity is read whole.
-			if _, failed = n.exalateOne(ctx, et, c, Entity{ID: e.ID}); failed != nil {
+			if _, failed = n.exalateOne(ctx, et, c, Entity{ID: e.ID}, nil); failed != nil {
 				return failed
 			}
 		}
@@ -565,7 +474,7 @@ func (n *pipeline) listedIsFresh(ctx context.Context, et EntityTracker, c store.
 // exalateOne reads and prepares one entity of c's project: listed is the
 // entity as the project's listing gave it, fields and all (the tracker is
 // a BulkReader), or its ID alone.
-func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, listed Entity) (StageEvent, error) {
+func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Connection, listed Entity, bulk *bulkItem) (StageEvent, error) {
 	unlock, err := n.writing.read(ctx, listed.ID) // see consider
 	if err != nil {
 		return StageEvent{}, err
@@ -590,5 +499,5 @@ func (n *pipeline) exalateOne(ctx context.Context, et EntityTracker, c store.Con
 	if err != nil {
 		return StageEvent{}, fmt.Errorf("reading %s: %w", listed.ID, err)
 	}
-	return n.prepare(ctx, c, e, true, started)
+	return n.prepare(ctx, c, e, true, started, bulk)
 }

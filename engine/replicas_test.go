@@ -159,7 +159,7 @@ func TestSQLiteKeepsItsNodeKeyFile(t *testing.T) {
 	}
 	// Back to the layout of schema 12.
 	db := a.Store().DB()
-	for _, q := range []string{`DROP TABLE node_key`, `DROP TABLE webhook_pending`, `DELETE FROM schema_migrations WHERE version >= 13`} {
+	for _, q := range []string{`DROP TABLE node_key`, `DROP TABLE webhook_pending`, `DROP TABLE bulk_items`, `DROP TABLE bulks`, `DELETE FROM schema_migrations WHERE version >= 13`} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}

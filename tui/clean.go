@@ -223,6 +223,16 @@ func (n cleanNode) ExalateAll(ctx context.Context, connID string) (adminapi.Bulk
 	return cleaned(v), cleanErr(err)
 }
 
+func (n cleanNode) StartBulk(ctx context.Context, connID string) (adminapi.Bulk, error) {
+	v, err := n.Node.StartBulk(ctx, connID)
+	return cleaned(v), cleanErr(err)
+}
+
+func (n cleanNode) Bulk(ctx context.Context, connID, id string, events int) (adminapi.Bulk, error) {
+	v, err := n.Node.Bulk(ctx, connID, id, events)
+	return cleaned(v), cleanErr(err)
+}
+
 func (n cleanNode) EventStatus(ctx context.Context, connID, eventID string) (adminapi.EventStatus, error) {
 	v, err := n.Node.EventStatus(ctx, connID, eventID)
 	return cleaned(v), cleanErr(err)

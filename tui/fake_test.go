@@ -177,6 +177,14 @@ func (f *fakeNode) ExalateAll(_ context.Context, connID string) (engine.BulkStar
 	evs, err := f.exalateAll(connID)
 	return engine.BulkStarted{Started: len(evs) + f.bulkUnlisted, Events: evs}, err
 }
+func (f *fakeNode) StartBulk(_ context.Context, connID string) (engine.Bulk, error) {
+	f.record("StartBulk " + connID)
+	return engine.Bulk{}, errNotFaked
+}
+func (f *fakeNode) Bulk(_ context.Context, connID, id string, _ int) (engine.Bulk, error) {
+	f.record("Bulk " + connID + " " + id)
+	return engine.Bulk{}, errNotFaked
+}
 func (f *fakeNode) EventStatus(_ context.Context, connID, eventID string) (engine.EventStatus, error) {
 	f.record("EventStatus " + eventID)
 	if f.eventStatus == nil {

@@ -28,9 +28,9 @@ type Client struct {
 	callTimeout time.Duration
 }
 
-// DefaultCallTimeout bounds a call whose ctx has no deadline of its own. A
-// Bulk Exalate is exempt: the node answers it once every item is read and
-// prepared, which for a large project takes longer.
+// DefaultCallTimeout bounds a call whose ctx has no deadline of its own.
+// A Bulk Exalate is no one call: it is queued, then followed in short
+// reads (ExalateAll).
 const DefaultCallTimeout = 2 * time.Minute
 
 // Option changes a Client made by New.
@@ -225,17 +225,36 @@ func (c *Client) Exalate(ctx context.Context, connection, ref string) (adminapi.
 }
 
 // ExalateAll starts the sync of every entity of the connection's project
-// (Bulk Exalate): how many, and the first adminapi.BulkEventsListed.
-// DefaultCallTimeout does not bound it: the node answers once every item
-// is read and prepared; ctx alone does.
+// (Bulk Exalate) and waits until each has its sync: how many, and the
+// first adminapi.BulkEventsListed. The node answers the start once the
+// bulk is queued, and each read of it after is a short call; if ctx ends
+// first, the bulk goes on.
 func (c *Client) ExalateAll(ctx context.Context, connection string) (adminapi.BulkStarted, error) {
-	var r adminapi.ExalateResponse
-	err := c.callLong(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Connection: connection, All: true}, &r)
+	b, err := c.StartBulk(ctx, connection)
 	if err != nil {
 		return adminapi.BulkStarted{}, err
 	}
-	// A node from before the count lists every event it started.
-	return adminapi.BulkStarted{Started: max(r.Started, len(r.Events)), Events: r.Events}, nil
+	return adminapi.WaitBulk(ctx, c, b, nil)
+}
+
+// StartBulk queues a Bulk Exalate of the connection's project (or joins
+// the one listing it) and returns it.
+func (c *Client) StartBulk(ctx context.Context, connection string) (adminapi.Bulk, error) {
+	var r adminapi.ExalateResponse
+	if err := c.call(ctx, http.MethodPost, adminapi.PathExalate, adminapi.ExalateRequest{Connection: connection, All: true}, &r); err != nil {
+		return adminapi.Bulk{}, err
+	}
+	if r.Bulk == nil {
+		return adminapi.Bulk{}, errors.New("the node answered the Bulk Exalate without queueing it: upgrade the node to this version of tandem")
+	}
+	return *r.Bulk, nil
+}
+
+// Bulk says how far a Bulk Exalate got; events > 0 asks for the syncs of
+// its first events items too.
+func (c *Client) Bulk(ctx context.Context, connection, id string, events int) (adminapi.Bulk, error) {
+	var b adminapi.Bulk
+	return b, c.call(ctx, http.MethodGet, adminapi.BulkPath(connection, id, events), nil, &b)
 }
 
 // Status returns the latest sync of an entity with its stages and links.

@@ -44,8 +44,16 @@ type Node interface {
 	// name; "" for the only one).
 	Exalate(ctx context.Context, connID, ref string) (StageEvent, error)
 	// ExalateAll starts the sync of every item of the connection's
-	// project (Bulk Exalate): how many, and the first BulkEventsListed.
+	// project (Bulk Exalate) and waits until each has its sync: how many,
+	// and the first BulkEventsListed. StartBulk and WaitBulk, that is: if
+	// ctx ends first, the bulk goes on.
 	ExalateAll(ctx context.Context, connID string) (BulkStarted, error)
+	// StartBulk queues a Bulk Exalate of the connection's project (or
+	// joins the one listing it) and answers at once.
+	StartBulk(ctx context.Context, connID string) (Bulk, error)
+	// Bulk says how far a Bulk Exalate got; events > 0 asks for the syncs
+	// of its first events items too.
+	Bulk(ctx context.Context, connID, id string, events int) (Bulk, error)
 	// EventStatus returns one sync with its stages.
 	EventStatus(ctx context.Context, connID, eventID string) (EventStatus, error)
 	// Stats sums up a connection's syncs.

@@ -34,6 +34,7 @@ const (
 	PathStatus              = "/api/v1/admin/status"
 	PathSyncs               = "/api/v1/admin/syncs"
 	PathEvents              = "/api/v1/admin/events"
+	PathBulks               = "/api/v1/admin/bulks"
 )
 
 // Patterns of the paths with parameters, for the server's router
@@ -41,6 +42,7 @@ const (
 const (
 	PatternConnection = PathConnections + "/{id}"
 	PatternSync       = PathSyncs + "/{conn}/{event}"
+	PatternBulk       = PathBulks + "/{conn}/{id}"
 )
 
 // What can be done to one connection, below its path (see
@@ -68,6 +70,16 @@ func ConnectionActionPath(id, action string) string { return ConnectionPath(id) 
 // SyncPath is one sync's path: its connection and its event.
 func SyncPath(connID, eventID string) string {
 	return PathSyncs + "/" + url.PathEscape(connID) + "/" + url.PathEscape(eventID)
+}
+
+// BulkPath is one Bulk Exalate's path (GET Bulk); events > 0 asks for the
+// syncs of its first events items (at most BulkEventsListed).
+func BulkPath(connID, id string, events int) string {
+	p := PathBulks + "/" + url.PathEscape(connID) + "/" + url.PathEscape(id)
+	if events > 0 {
+		p += "?events=" + strconv.Itoa(events)
+	}
+	return p
 }
 
 // StatusPath asks for the latest sync of ref, on connection ("" for any).

@@ -86,13 +86,44 @@ type ExalateRequest struct {
 	All        bool   `json:"all,omitempty"`
 }
 
-// ExalateResponse lists the syncs started: the one of an Exalate; of a
-// Bulk Exalate, the first BulkEventsListed, with Started counting them all.
+// ExalateResponse lists the syncs started: the one of an Exalate. A Bulk
+// Exalate is answered once queued: Bulk is it (its Events come with
+// BulkPath), Events empty.
 type ExalateResponse struct {
 	Events []StageEvent `json:"events"`
 	// Started is how many syncs a Bulk Exalate started (omitted for an
 	// Exalate: one).
 	Started int `json:"started,omitempty"`
+	// Bulk is the Bulk Exalate queued (or the one already listing the
+	// project, which the request joined).
+	Bulk *Bulk `json:"bulk,omitempty"`
+}
+
+// Bulk is a Bulk Exalate: a job of the node's, run by any of its
+// replicas, that lists the connection's project and starts a sync per
+// item. It survives its replica (or the node) stopping: the next run
+// resumes past the items it started.
+type Bulk struct {
+	ID           string `json:"id"`
+	ConnectionID string `json:"connection_id"`
+	// Listing is true until every item has its sync (or the listing
+	// failed for good: Failed).
+	Listing bool `json:"listing"`
+	Failed  bool `json:"failed,omitempty"`
+	// Error is the last try's error while Listing (the job retries by
+	// itself); why it failed when Failed.
+	Error string `json:"error,omitempty"`
+	// Started syncs so far, one per item; of them Synchronized (or
+	// resolved) and Failing (waiting to retry after an error).
+	Started      int `json:"started"`
+	Synchronized int `json:"synchronized"`
+	Failing      int `json:"failing"`
+	// Held says why nothing moves: the connection is not active (the
+	// syncs wait for it).
+	Held string `json:"held,omitempty"`
+	// Events are the syncs of the first items, in the order started, when
+	// asked for (BulkPath's events).
+	Events []StageEvent `json:"events,omitempty"`
 }
 
 // BulkEventsListed bounds the events a Bulk Exalate's answer lists: the

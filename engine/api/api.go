@@ -115,6 +115,7 @@ func NewWithLimits(node *engine.Node, log *slog.Logger, lim Limits) http.Handler
 	handle("POST "+adminapi.PathExalate, s.admin(s.exalate))
 	handle("GET "+adminapi.PathStatus, s.admin(s.status))
 	handle("GET "+adminapi.PatternSync, s.admin(s.syncStatus))
+	handle("GET "+adminapi.PatternBulk, s.admin(s.bulk))
 	handle("GET "+adminapi.PathEvents, s.admin(s.events))
 	handle("POST "+adminapi.PathUnexalate, s.admin(s.unexalate))
 	handle("POST "+adminapi.PathLink, s.admin(s.linkItems))

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
 )
 
 func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
@@ -25,9 +27,11 @@ func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
 	case req.All && req.Connection == "":
 		err = engine.Errorf(engine.ErrBadRequest, "bulk exalate needs the connection (--connection)")
 	case req.All:
-		var b engine.BulkStarted
-		b, err = s.node.ExalateAll(r.Context(), req.Connection)
-		resp = ExalateResponse{Events: b.Events, Started: b.Started}
+		// Answered once queued: the bulk is a job (see engine/bulk.go),
+		// followed through PatternBulk.
+		var b adminapi.Bulk
+		b, err = s.node.StartBulk(r.Context(), req.Connection)
+		resp = ExalateResponse{Bulk: &b}
 	default:
 		var ev engine.StageEvent
 		ev, err = s.node.Exalate(r.Context(), req.Connection, req.Ref)
@@ -41,6 +45,26 @@ func (s *server) exalate(w http.ResponseWriter, r *http.Request) {
 		resp.Events = []engine.StageEvent{}
 	}
 	writeJSON(w, http.StatusAccepted, resp)
+}
+
+// bulk says how far a Bulk Exalate got; ?events=N adds the syncs of its
+// first N items.
+func (s *server) bulk(w http.ResponseWriter, r *http.Request) {
+	events := 0
+	if q := r.URL.Query().Get("events"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 0 {
+			s.writeError(w, r, engine.Errorf(engine.ErrBadRequest, "events must be a count, such as %d", adminapi.BulkEventsListed))
+			return
+		}
+		events = min(n, adminapi.BulkEventsListed)
+	}
+	b, err := s.node.Bulk(r.Context(), r.PathValue("conn"), r.PathValue("id"), events)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
 }
 
 func (s *server) status(w http.ResponseWriter, r *http.Request) {

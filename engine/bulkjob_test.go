@@ -1,0 +1,274 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tandem-sync/tandem/connectors/asana"
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/engine/adminapi"
+	"github.com/tandem-sync/tandem/store/pgtest"
+)
+
+// A Bulk Exalate is a job (engine/bulk.go): the admin request answers
+// once it is queued, and a run cut short resumes past the items it
+// started, on the node started again or on another replica.
+
+// listingPause is shared by the trackers of a node's starts (or
+// replicas): the first listing hands after items one at a time and then
+// holds, until its ctx ends (the node stopping) or release is closed;
+// the listings after it go straight through.
+type listingPause struct {
+	after   int
+	release chan struct{}
+	paused  chan string // the name of the tracker's node, once it holds
+	once    sync.Once
+	mu      sync.Mutex
+	calls   int
+}
+
+func newListingPause(after int) *listingPause {
+	return &listingPause{after: after, release: make(chan struct{}), paused: make(chan string, 1)}
+}
+
+// on is a node option putting p in front of the node's tracker; name
+// says which node held the listing.
+func (p *listingPause) on(name string) func(*testNode) {
+	return func(n *testNode) {
+		n.wrap = func(tr *asana.Tracker) engine.Tracker { return &pausingPages{Tracker: tr, p: p, name: name} }
+	}
+}
+
+type pausingPages struct {
+	*asana.Tracker
+	p    *listingPause
+	name string
+}
+
+func (t *pausingPages) ListEntities(ctx context.Context, project string, each func([]engine.Entity) error) error {
+	t.p.mu.Lock()
+	t.p.calls++
+	first := t.p.calls == 1
+	t.p.mu.Unlock()
+	handed := 0
+	return t.Tracker.ListEntities(ctx, project, func(page []engine.Entity) error {
+		for _, e := range page {
+			if first && handed == t.p.after {
+				t.p.once.Do(func() { t.p.paused <- t.name })
+				select {
+				case <-t.p.release:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			handed++
+			if err := each([]engine.Entity{e}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// oneSyncEach checks that a finished bulk started one sync of each of ids
+// and that no item has a second outgoing sync.
+func oneSyncEach(t *testing.T, n *testNode, connID, bulkID string, ids []string) {
+	t.Helper()
+	ctx := ctxFor(t)
+	b, err := n.Bulk(ctx, connID, bulkID, adminapi.BulkEventsListed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Listing || b.Failed || b.Started != len(ids) || len(b.Events) != len(ids) {
+		t.Errorf("the bulk: listing %v, failed %v (%s), %d started, %d events, for %d tasks", b.Listing, b.Failed, b.Error, b.Started, len(b.Events), len(ids))
+	}
+	for _, id := range ids {
+		if got := dbCount(t, n, `SELECT COUNT(*) FROM sync_events WHERE connection_id = ? AND entity_id = ? AND direction = 'out'`, connID, id); got != 1 {
+			t.Errorf("task %s: %d outgoing syncs, want 1", id, got)
+		}
+	}
+}
+
+// TestBulkExalateAnswersOnceQueued: through the admin API, starting a
+// Bulk Exalate answers while its listing is still going (a balancer's
+// timeout no longer bounds a bulk); the bulk is then followed in reads.
+func TestBulkExalateAnswersOnceQueued(t *testing.T) {
+	p := newListingPause(1)
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+	}, p.on("Acme"))
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) < 2 {
+		t.Fatalf("listing Acme's project: %v, %v", ids, err)
+	}
+	c := a.remote(t)
+	b, err := c.StartBulk(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.paused
+	if now, err := c.Bulk(ctx, connA.ID, b.ID, 0); err != nil || !now.Listing {
+		t.Fatalf("the bulk while its listing holds: %+v, %v", now, err)
+	}
+	// Asked again meanwhile, the node joins the bulk listing the project.
+	again, err := c.StartBulk(ctx, connA.Name)
+	if err != nil || again.ID != b.ID {
+		t.Errorf("a second Bulk Exalate while one lists: %s, %v; want the first, %s", again.ID, err, b.ID)
+	}
+	close(p.release)
+	started, err := adminapi.WaitBulk(ctx, c, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if started.Started != len(ids) || !started.All() {
+		t.Errorf("the bulk started %d syncs (%d listed) for %d tasks", started.Started, len(started.Events), len(ids))
+	}
+	oneSyncEach(t, a, connA.ID, b.ID, ids)
+	if _, err := c.Bulk(ctx, connA.ID, "no-such-bulk", 0); err == nil || !strings.Contains(err.Error(), "no Bulk Exalate no-such-bulk") {
+		t.Errorf("an unknown bulk: %v", err)
+	}
+}
+
+// TestBulkResumesAfterARestart: a node stopped in the middle of a Bulk
+// Exalate resumes it when it starts again, past the items it started:
+// each item gets one sync, those started before the stop not a second.
+func TestBulkResumesAfterARestart(t *testing.T) {
+	p := newListingPause(2)
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+	}, p.on("Acme"))
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) < 3 {
+		t.Fatalf("listing Acme's project: %v, %v", ids, err)
+	}
+	b, err := a.StartBulk(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.paused
+	if now, err := a.Bulk(ctx, connA.ID, b.ID, 0); err != nil || now.Started != 2 {
+		t.Fatalf("the bulk when its listing held: %+v, %v; want 2 started", now, err)
+	}
+	a.stop()
+	a.start(t, "Acme")
+	if _, err := adminapi.WaitBulk(ctx, a.Node, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	oneSyncEach(t, a, connA.ID, b.ID, ids)
+	if !strings.Contains(a.log.String(), "Bulk Exalate resumed") {
+		t.Errorf("the restarted node did not say it resumed the bulk; its log:\n%s", a.log.String())
+	}
+}
+
+// TestBulkResumesOnAnotherReplica: the replica running a Bulk Exalate
+// stopping in the middle of it, another replica resumes it, past the
+// items it started.
+func TestBulkResumesOnAnotherReplica(t *testing.T) {
+	url := pgtest.URL(t)
+	p := newListingPause(2)
+	poll := func(n *testNode) {
+		prev := n.config
+		n.config = func(c *engine.Config) {
+			if prev != nil {
+				prev(c)
+			}
+			c.Poll = -1
+		}
+	}
+	a := startNode(t, "Acme", &clock{}, p.on("first"), poll, onDatabase(url))
+	a2 := replicaOf(t, a, "Acme", url, p.on("second"), poll)
+	g := startNode(t, "Globex", &clock{})
+	ctx := ctxFor(t)
+	connA, code, err := a.Invite(ctx, engine.InviteRequest{To: g.url, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Accept(ctx, code, "Test"); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) < 3 {
+		t.Fatalf("listing Acme's project: %v, %v", ids, err)
+	}
+	b, err := a.StartBulk(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, other := a, a2
+	if <-p.paused == "second" {
+		running, other = a2, a
+	}
+	running.stop()
+	if _, err := adminapi.WaitBulk(ctx, other.Node, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	oneSyncEach(t, other, connA.ID, b.ID, ids)
+}
+
+// failingPages lists one entity per page and, the first time, fails
+// after two; listed again at once, it fails before the first (the tracker
+// refusing the listing for good).
+type failingPages struct {
+	*asana.Tracker
+	calls int
+}
+
+func (p *failingPages) ListEntities(ctx context.Context, project string, each func([]engine.Entity) error) error {
+	p.calls++
+	handed := 0
+	return p.Tracker.ListEntities(ctx, project, func(page []engine.Entity) error {
+		for _, e := range page {
+			if (p.calls == 1 && handed == 2) || p.calls == 2 {
+				return engine.Errorf(engine.ErrBadRequest, "asana: the project can't be listed by this token")
+			}
+			handed++
+			if err := each([]engine.Entity{e}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TestFailedBulkResumesWhenAskedAgain: a bulk whose listing failed says
+// why; asked for again, it resumes past the items it started instead of
+// starting them over.
+func TestFailedBulkResumesWhenAskedAgain(t *testing.T) {
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+		n.wrap = func(tr *asana.Tracker) engine.Tracker { return &failingPages{Tracker: tr} }
+	})
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) < 3 {
+		t.Fatalf("listing Acme's project: %v, %v", ids, err)
+	}
+	_, err = a.ExalateAll(ctx, connA.ID)
+	if err == nil || !strings.Contains(err.Error(), "can't be listed by this token") {
+		t.Fatalf("the failing bulk: %v, want the tracker's refusal", err)
+	}
+	b, err := a.StartBulk(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Started != 2 {
+		t.Errorf("the bulk asked again: %d started, want the 2 the failed one started", b.Started)
+	}
+	if _, err := adminapi.WaitBulk(ctx, a.Node, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	oneSyncEach(t, a, connA.ID, b.ID, ids)
+	// Done, it is not resumed again: asked again, a new bulk syncs every
+	// item once more.
+	again, err := a.StartBulk(ctx, connA.ID)
+	if err != nil || again.ID == b.ID {
+		t.Fatalf("a bulk after a finished one: %s, %v", again.ID, err)
+	}
+	if started, err := adminapi.WaitBulk(ctx, a.Node, again, nil); err != nil || started.Started != len(ids) {
+		t.Errorf("the second bulk: %d started, %v; want %d", started.Started, err, len(ids))
+	}
+}
