@@ -94,3 +94,70 @@ func TestInterruptedUpdateIsNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestResolvedUpdateLeavesLaterEditsSynced: an incoming rename whose
+// write reached the tracker but whose every try failed after it (so its
+// update stayed pending), resolved by an admin, does not keep change
+// detection away from the item for good: a rename made on that side
+// afterwards reaches the other.
+func TestResolvedUpdateLeavesLaterEditsSynced(t *testing.T) {
+	const renamed, later = "Renamed on Acme", "Renamed on Globex afterwards"
+	a := startNode(t, "Acme", &clock{})
+	b := startNode(t, "Globex", &clock{}, func(n *testNode) {
+		n.wrap = func(tr *asana.Tracker) engine.Tracker { return alwaysCut{tr, renamed} }
+	})
+	ctx := ctxFor(t)
+	conn, code, err := a.Invite(ctx, engine.InviteRequest{To: b.url, Project: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	connB, err := b.Accept(ctx, code, "Test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := a.et().List(ctx, conn.LocalProject)
+	if err != nil || len(ids) == 0 {
+		t.Fatalf("the Company project's tasks: %v, %v", ids, err)
+	}
+	src, err := a.et().Get(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := exalate(t, a, src.URL)
+	s := renamed
+	if _, err := a.et().Update(ctx, src.ID, engine.EntityUpdate{Summary: &s}); err != nil {
+		t.Fatal(err)
+	}
+	var failing string
+	eventually(t, "Globex's apply of the rename to fail after writing it", func() bool {
+		err := b.Store().DB().QueryRowContext(ctx, `SELECT id FROM sync_events WHERE direction = 'in' AND entity_id = ?
+			AND stage != ? AND error != ''`, done.RemoteKey, engine.StageSynchronized).Scan(&failing)
+		return err == nil
+	})
+	if _, err := b.Resolve(ctx, connB.ID, failing, "the rename is there already"); err != nil {
+		t.Fatal(err)
+	}
+	s = later
+	if _, err := b.et().Update(ctx, done.RemoteKey, engine.EntityUpdate{Summary: &s}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Globex's later rename to reach Acme", func() bool {
+		e, err := a.et().Get(ctx, src.ID)
+		return err == nil && e.Summary == later
+	})
+}
+
+// alwaysCut is cutUpdate failing every time: the rename reaches the
+// tracker at each try, and each try fails after it.
+type alwaysCut struct {
+	*asana.Tracker
+	summary string
+}
+
+func (t alwaysCut) Update(ctx context.Context, id string, u engine.EntityUpdate) (engine.Entity, error) {
+	e, err := t.Tracker.Update(ctx, id, u)
+	if err == nil && u.Summary != nil && *u.Summary == t.summary {
+		return engine.Entity{}, errors.New("connection reset after the request was sent")
+	}
+	return e, err
+}

@@ -7,6 +7,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -280,6 +281,9 @@ func (n *pipeline) Resolve(ctx context.Context, connID, eventID, reason string) 
 				return fmt.Errorf("cancelling the jobs of sync %s: %w", ev.ID, err)
 			}
 		}
+		if err := n.endResolvedUpdate(ctx, tx, c.ID, ev); err != nil {
+			return err
+		}
 		if ev.Direction == store.DirectionIn && ev.Stage == StageWaiting {
 			// Not applied: the sender waits for it. The report tells it.
 			_, err := n.river.InsertTx(ctx, tx, reportArgs{Conn: c.ID, Event: ev.ID}, nil)
@@ -292,6 +296,29 @@ func (n *pipeline) Resolve(ctx context.Context, connID, eventID, reason string) 
 	}
 	n.log.Info("sync resolved by an admin: no more retries", "connection", c.ID, "event", ev.ID, "stage", ev.Stage, "reason", reason)
 	return n.publish(ev, at), nil
+}
+
+// endResolvedUpdate ends, in tx, the pending update an incoming sync
+// resolved before its retry recorded its write leaves (see updateTwin):
+// no retry will record it now, and while it is pending change detection
+// leaves the item alone, so every later change made to it here would
+// stay unsent. If the resolved sync's write did reach the tracker, the
+// item's values it set are then seen as a change and sent back: the other
+// side gets the values it has, not a lost edit. Another incoming sync of
+// the item still open keeps it (its apply begins the write again anyway).
+func (n *pipeline) endResolvedUpdate(ctx context.Context, tx *sql.Tx, connID string, ev store.SyncEvent) error {
+	if ev.Direction != store.DirectionIn || ev.EntityID == "" {
+		return nil
+	}
+	var r Replica
+	if err := json.Unmarshal(ev.Payload, &r); err != nil || r.Source.ID == "" {
+		return nil // nothing begun from an unreadable replica
+	}
+	open, err := n.st.OpenIncoming(ctx, tx, connID, ev.EntityID, ev.ID)
+	if err != nil || open > 0 {
+		return err
+	}
+	return n.st.EndWrite(ctx, tx, connID, pendingUpdate, r.Source.ID)
 }
 
 // resolvedBy is the resolution a sync gets on the sending node when the

@@ -409,6 +409,19 @@ func (s *Store) PutDetectCursor(ctx context.Context, connID, cursor string, chec
 	return nil
 }
 
+// OpenIncoming counts a local entity's incoming events on a connection
+// that are not finished, but the event except.
+func (s *Store) OpenIncoming(ctx context.Context, q Querier, connID, entityID, except string) (int, error) {
+	var n int
+	err := s.q(q).QueryRowContext(ctx, `SELECT count(*) FROM sync_events
+		WHERE connection_id = ? AND entity_id = ? AND direction = 'in' AND id != ? AND `+openEvent,
+		connID, entityID, except).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("open incoming events of %s: %w", entityID, err)
+	}
+	return n, nil
+}
+
 // UnfinishedEvents returns a local entity's outgoing events on a
 // connection that are not Synchronized yet, oldest first; a resolved event
 // is finished.
