@@ -38,6 +38,8 @@ func TestPathsEscape(t *testing.T) {
 		ConnectionActionPath("c 1", ActionStats):                "/api/v1/admin/connections/c%201/stats",
 		ConnectionActionPath("a/b", ActionRules):                "/api/v1/admin/connections/a%2Fb/rules",
 		SyncPath("c?1", "e#2"):                                  "/api/v1/admin/syncs/c%3F1/e%232",
+		BulkPath("c/1", "b 2", 0):                               "/api/v1/admin/bulks/c%2F1/b%202",
+		BulkPath("c", "b", 10):                                  "/api/v1/admin/bulks/c/b?events=10",
 		StatusPath("OPS-1&x", ""):                               "/api/v1/admin/status?ref=OPS-1%26x",
 		StatusPath("1", "conn"):                                 "/api/v1/admin/status?connection=conn&ref=1",
 		ItemsPath("p", 0):                                       "/api/v1/admin/items?project=p",
