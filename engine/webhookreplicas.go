@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/tandem-sync/tandem/store"
@@ -29,12 +30,20 @@ import (
 //     for that project as a delivery of its own does. A listener that lost
 //     its connection may have missed some: when it listens again, the
 //     leader looks at every hooked project once.
+//   - A heartbeat (a delivery without events) on a follower is told to
+//     the leader too, as hookAlive and the project: it keeps the leader's
+//     record of the webhook alive, so the webhook is not checked as a
+//     quiet one, and wakes nothing.
 //
 // On SQLite one process subscribes, takes every call and detects: none of
 // this runs.
 
 // hookChannel is the notification channel a follower wakes the leader on.
 const hookChannel = "tandem_hook"
+
+// hookAlive prefixes the project of a heartbeat a follower tells the
+// leader of (a project id has no space).
+const hookAlive = "alive "
 
 // hookPendingStale is how old a pending handshake must be to be taken as
 // left by a leader that died while subscribing (the call is bounded by
@@ -169,6 +178,14 @@ func (h *hooks) lookupPending(ctx context.Context, token string) *hookSub {
 	return &hookSub{project: project, token: token, secret: secret}
 }
 
+// heartbeat notes a delivery without events: here the caller has marked
+// the webhook alive; a follower tells the leader, whose record counts.
+func (h *hooks) heartbeat(project string) {
+	if h.st.Shared() && !h.leads() {
+		h.tellLeader(hookAlive + project)
+	}
+}
+
 // wake has change detection look at project now: here when this replica
 // detects (it leads, or the node is one process), by telling the leader
 // otherwise.
@@ -190,8 +207,8 @@ func (h *hooks) lookNow(project string) {
 	}
 }
 
-// tellLeader notifies the replicas that a delivery for project came; the
-// leader hears it (listen). Its own transaction, outside the store's
+// tellLeader notifies the replicas that a delivery for project came (or,
+// prefixed with hookAlive, a heartbeat); the leader hears it (listen). Its own transaction, outside the store's
 // writer lock: it writes nothing, and the tracker waits for the answer.
 func (h *hooks) tellLeader(project string) {
 	ctx, cancel := context.WithTimeout(context.Background(), hookDBTimeout)
@@ -244,14 +261,17 @@ func (h *hooks) listen(ctx context.Context) {
 		if !h.leads() {
 			return
 		}
+		project, beat := strings.CutPrefix(n.Payload, hookAlive)
 		h.mu.Lock()
-		if s := h.subs[n.Payload]; s != nil {
+		if s := h.subs[project]; s != nil {
 			// A valid delivery on another replica keeps the webhook
 			// alive as one here does.
 			s.seen = h.now()
 		}
 		h.mu.Unlock()
-		h.lookNow(n.Payload)
+		if !beat {
+			h.lookNow(project)
+		}
 	}
 	if err := h.st.Listen(ctx, hookChannel, ready, heard); err != nil && ctx.Err() == nil {
 		h.log.Error("webhooks: listening to the other replicas' deliveries stopped", "err", err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-sync/tandem/connectors/asana/sandbox"
 	"github.com/tandem-sync/tandem/engine"
 	"github.com/tandem-sync/tandem/store/pgtest"
 )
@@ -81,12 +82,20 @@ func (lb *hookBalancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // returns the replica leading and the other.
 func hookedReplicas(t *testing.T, lb *hookBalancer) (leader, follower, b *testNode, connA engine.Connection) {
 	t.Helper()
+	return hookedReplicasWith(t, lb, hookOpts{})
+}
+
+// hookedReplicasWith is hookedReplicas with Acme's sandbox options and
+// webhook check interval from o.
+func hookedReplicasWith(t *testing.T, lb *hookBalancer, o hookOpts) (leader, follower, b *testNode, connA engine.Connection) {
+	t.Helper()
 	url := pgtest.URL(t)
 	front := httptest.NewServer(lb)
 	t.Cleanup(front.Close)
 	hooked := func(n *testNode) {
 		n.config = func(c *engine.Config) {
 			c.Poll, c.PollMax, c.Webhooks, c.HookPollMax = testPoll, testPollMax, true, testHookPollMax
+			c.HookCheck = o.check
 		}
 	}
 	behind := func(n *testNode) {
@@ -96,7 +105,14 @@ func hookedReplicas(t *testing.T, lb *hookBalancer) (leader, follower, b *testNo
 			c.URL = front.URL // one node, one URL
 		}
 	}
-	a := startNode(t, "Acme", &clock{}, hooked, onDatabase(url), behind)
+	sb, err := sandbox.New(append([]sandbox.Option{sandbox.WithWorkspace("Acme"), sandbox.WithRandSeed(int64(len("Acme")))}, o.sandbox...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	a := &testNode{dir: t.TempDir(), clock: &clock{}, sb: sb}
+	a.asanaURL = a.serveSandbox(t, sb) + "/api/1.0"
+	a.begin(t, "Acme", []func(*testNode){hooked, onDatabase(url), behind})
 	a2 := (&testNode{dir: t.TempDir(), clock: a.clock, sb: a.sb, asanaURL: a.asanaURL}).begin(t, "Acme",
 		[]func(*testNode){hooked, onDatabase(url), behind})
 	lb.mu.Lock()
@@ -117,6 +133,30 @@ func hookedReplicas(t *testing.T, lb *hookBalancer) (leader, follower, b *testNo
 		t.Fatal(err)
 	}
 	return leader, follower, b, connA
+}
+
+// TestHookHeartbeatOnFollower: the tracker's heartbeats reaching only
+// the replica that does not lead keep the leader's webhook alive (the
+// follower tells it): the leader does not check it as a quiet one, as it
+// checks a webhook without heartbeats every HookCheck.
+func TestHookHeartbeatOnFollower(t *testing.T) {
+	const check = 500 * time.Millisecond
+	lb := &hookBalancer{deliveries: true}
+	leader, follower, _, connA := hookedReplicasWith(t, lb, hookOpts{check: check,
+		sandbox: []sandbox.Option{sandbox.WithWebhookHeartbeat(50 * time.Millisecond)}})
+	waitHooked(t, leader, connA.LocalProject)
+	checks, beats, began := leader.Hooks().Checks, lb.toFollower.deliveries.Load(), time.Now()
+	// Three check intervals of heartbeats, all to the follower.
+	eventually(t, "three check intervals of heartbeats to the follower", func() bool {
+		return time.Since(began) > 3*check && lb.toFollower.deliveries.Load() >= beats+10
+	})
+	if got := leader.Hooks().Checks; got != checks {
+		t.Errorf("the leader checked its webhook %d times while the follower had %d heartbeats of it, want none",
+			got-checks, lb.toFollower.deliveries.Load()-beats)
+	}
+	if follower.Leads() {
+		t.Error("the follower leads")
+	}
 }
 
 // TestHookHandshakeOnFollower: the tracker's handshake for the

@@ -523,7 +523,9 @@ func (h *hooks) deliver(token, signature string, body []byte) error {
 	// costs little, and reads only what the tracker says changed.
 	if json.Unmarshal(body, &d) != nil || len(d.Events) > 0 {
 		h.wake(s.project)
+		return nil
 	}
+	h.heartbeat(s.project)
 	return nil
 }
 
