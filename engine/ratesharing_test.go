@@ -1,0 +1,74 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-sync/tandem/connectors/asana"
+	"github.com/tandem-sync/tandem/engine"
+	"github.com/tandem-sync/tandem/store/pgtest"
+)
+
+// countReplicasEvery has a node count its live replicas every d.
+func countReplicasEvery(d time.Duration) func(*testNode) {
+	return func(n *testNode) {
+		prev := n.config
+		n.config = func(c *engine.Config) {
+			if prev != nil {
+				prev(c)
+			}
+			c.ReplicaCheck = d
+		}
+	}
+}
+
+// withBudget gives a node's Asana client a budget of rpm requests a
+// minute (95% of it spent).
+func withBudget(rpm int) func(*testNode) { return func(n *testNode) { n.rpm = rpm } }
+
+// TestReplicasShareTheTrackerBudget: two replicas of a node on PostgreSQL
+// each tell their tracker that two share its token, so each Asana client
+// spends half the budget and holds half the concurrent requests Asana
+// allows a token, and each says so once in its log; when one stops, the
+// other takes the whole budget back within a few counts.
+func TestReplicasShareTheTrackerBudget(t *testing.T) {
+	url := pgtest.URL(t)
+	const tick = 20 * time.Millisecond
+	// A budget far above what the test asks for: 57,000 a minute, a
+	// burst of 3,000.
+	opts := []func(*testNode){withBudget(60_000), onDatabase(url), countReplicasEvery(tick)}
+	a := startNode(t, "Acme", &clock{}, opts...)
+	whole := asana.Budget{Parts: 1, PerMinute: 57_000, Burst: 3000, Reads: asana.MaxConcurrentReads, Writes: asana.MaxConcurrentWrites}
+	if got := a.client.Budget(); got != whole {
+		t.Fatalf("one replica alone: its client's budget is %+v, want the whole %+v", got, whole)
+	}
+	b := replicaOf(t, a, "Acme", url, opts...)
+	half := asana.Budget{Parts: 2, PerMinute: 28_500, Burst: 1500, Reads: asana.MaxConcurrentReads / 2, Writes: asana.MaxConcurrentWrites / 2}
+	// b counted both when it started, a within a tick or two.
+	if got := b.client.Budget(); got != half {
+		t.Errorf("the replica started second: its client's budget is %+v, want %+v", got, half)
+	}
+	eventually(t, "the first replica to share the budget", func() bool { return a.client.Budget() == half })
+	if a.Replicas() != 2 || b.Replicas() != 2 {
+		t.Errorf("Replicas() = %d and %d, want 2 on both", a.Replicas(), b.Replicas())
+	}
+	for _, n := range []*testNode{a, b} {
+		if got := strings.Count(n.log.String(), "tracker budget shared among 2 replicas: 28500 requests/min each"); got != 1 {
+			t.Errorf("%d log lines say the budget is shared among 2, want 1:\n%s", got, n.log.String())
+		}
+	}
+
+	stopped := time.Now()
+	b.stop()
+	eventually(t, "the replica left to take the whole budget back", func() bool { return a.client.Budget() == whole })
+	if took := time.Since(stopped); took > 50*tick {
+		t.Errorf("the replica left took %v to take the whole budget back, over 50 counts of %v", took, tick)
+	}
+	if a.Replicas() != 1 {
+		t.Errorf("Replicas() = %d after the other stopped, want 1", a.Replicas())
+	}
+	if !strings.Contains(a.log.String(), "tracker budget no longer shared, one replica live: 57000 requests/min") {
+		t.Errorf("the replica left did not log that it has the whole budget:\n%s", a.log.String())
+	}
+}
