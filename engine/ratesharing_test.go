@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -50,8 +52,10 @@ func TestReplicasShareTheTrackerBudget(t *testing.T) {
 		t.Errorf("the replica started second: its client's budget is %+v, want %+v", got, half)
 	}
 	eventually(t, "the first replica to share the budget", func() bool { return a.client.Budget() == half })
-	if a.Replicas() != 2 || b.Replicas() != 2 {
-		t.Errorf("Replicas() = %d and %d, want 2 on both", a.Replicas(), b.Replicas())
+	for _, n := range []*testNode{a, b} {
+		if got := gauge(t, n.url, "tandem_replicas"); got != "2" {
+			t.Errorf("tandem_replicas %s on /metrics, want 2", got)
+		}
 	}
 	for _, n := range []*testNode{a, b} {
 		if got := strings.Count(n.log.String(), "tracker budget shared among 2 replicas: 28500 requests/min each"); got != 1 {
@@ -65,10 +69,31 @@ func TestReplicasShareTheTrackerBudget(t *testing.T) {
 	if took := time.Since(stopped); took > 50*tick {
 		t.Errorf("the replica left took %v to take the whole budget back, over 50 counts of %v", took, tick)
 	}
-	if a.Replicas() != 1 {
-		t.Errorf("Replicas() = %d after the other stopped, want 1", a.Replicas())
+	if got := gauge(t, a.url, "tandem_replicas"); got != "1" {
+		t.Errorf("tandem_replicas %s on /metrics after the other stopped, want 1", got)
 	}
 	if !strings.Contains(a.log.String(), "tracker budget no longer shared, one replica live: 57000 requests/min") {
 		t.Errorf("the replica left did not log that it has the whole budget:\n%s", a.log.String())
 	}
+}
+
+// gauge reads an unlabelled metric's value from a node's /metrics; "" if
+// it is not there.
+func gauge(t *testing.T, nodeURL, name string) string {
+	t.Helper()
+	resp, err := http.Get(nodeURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			return v
+		}
+	}
+	return ""
 }
