@@ -162,3 +162,70 @@ func TestOpenAtOnceMigratesOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveReplicas: on PostgreSQL the replicas holding HoldReplica are
+// counted, those of this database only; one whose hold is released, or
+// whose session dies (its process killed), is counted no more. On SQLite
+// the one process is the one replica.
+func TestLiveReplicas(t *testing.T) {
+	onEngines(t, func(t *testing.T, e testEngine) {
+		ctx := t.Context()
+		spec := e.spec(t)
+		s1, s2, s3 := e.openAt(t, spec), e.openAt(t, spec), e.openAt(t, spec)
+		count := func(want int, what string) {
+			t.Helper()
+			if n, err := s3.LiveReplicas(ctx); err != nil || n != want {
+				t.Fatalf("%s: LiveReplicas = %d, %v; want %d", what, n, err, want)
+			}
+		}
+		if e.name == "sqlite" {
+			count(1, "on SQLite")
+			return
+		}
+		count(0, "before any replica holds")
+		h1, err := s1.HoldReplica(ctx, "client-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h1.Release()
+		h2, err := s2.HoldReplica(ctx, "client-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h2.Release()
+		// A replica of another node on the same server is not counted.
+		other := e.openAt(t, e.spec(t))
+		h3, err := other.HoldReplica(ctx, "client-3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h3.Release()
+		count(2, "two replicas holding")
+		if n, err := other.LiveReplicas(ctx); err != nil || n != 1 {
+			t.Fatalf("the other database: LiveReplicas = %d, %v; want 1", n, err)
+		}
+		h1.Release()
+		count(1, "after one released its hold")
+
+		// The other's session killed, as a killed process's is.
+		var pid int
+		if err := h2.conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s3.DB().ExecContext(ctx, `SELECT pg_terminate_backend(?)`, pid); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			n, err := s3.LiveReplicas(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("LiveReplicas = %d 10s after the last replica's session was killed, want 0", n)
+			}
+		}
+	})
+}
