@@ -75,6 +75,12 @@ func openLocks(spec string, s *Store) (*Locks, error) {
 // Locks returns the replicas' shared locks: nil on SQLite.
 func (s *Store) Locks() *Locks { return s.locks }
 
+// thisDatabase is the condition on pg_locks of an advisory lock taken in
+// the session's database: one server may hold the databases of several
+// nodes, whose advisory locks, each database's own, pg_locks shows all
+// together (and "write/creates" is every node's).
+const thisDatabase = `database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+
 // LockKey is the advisory lock key of name: a hash of it, apart from the
 // roles' (TryLead) and the writer lock's keys.
 func LockKey(name string) int64 {
@@ -127,7 +133,7 @@ func (l *Locks) Lock(ctx context.Context, name string, shared bool) (release fun
 		// it, which would wait as long as this replica's shared holds
 		// overlap (the creates of a bulk). So a shared try gives way to
 		// a queued waiter.
-		try = `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+		try = `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND ` + thisDatabase + `
 			AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 AND NOT granted)
 			THEN false ELSE pg_try_advisory_lock_shared(?) END`
 		unlock = `SELECT pg_advisory_unlock_shared(?)`
@@ -211,7 +217,7 @@ func (l *Locks) Held(ctx context.Context, name string) (bool, error) {
 	// (classid, objid) with objsubid 1.
 	k := uint64(LockKey(name))
 	var held bool
-	if err := l.main.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+	if err := l.main.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND `+thisDatabase+`
 		AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 AND granted)`,
 		int64(k>>32), int64(k&0xffffffff)).Scan(&held); err != nil {
 		return false, fmt.Errorf("whether %s is locked, in %s: %w", name, l.path, err)

@@ -197,3 +197,66 @@ func TestLocksWaitIsFair(t *testing.T) {
 		r()
 	})
 }
+
+// TestLocksOfAnotherDatabase: the nodes on one server, each in a database
+// of its own, don't see each other's locks: another node's Wait queued
+// for "creates" does not make this node's shared tries give way, and its
+// hold is not this node's.
+func TestLocksOfAnotherDatabase(t *testing.T) {
+	onEngines(t, func(t *testing.T, e testEngine) {
+		if e.name == "sqlite" {
+			return
+		}
+		spec := e.spec(t)
+		ours, theirs, theirs2 := e.open(t), e.openAt(t, spec), e.openAt(t, spec)
+		ctx := t.Context()
+		held, err := theirs.Locks().Lock(ctx, "creates", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held()
+		got := make(chan func(), 1)
+		go func() {
+			release, err := theirs2.Locks().Wait(ctx, "creates")
+			if err != nil {
+				t.Error(err)
+				release = func() {}
+			}
+			got <- release
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var queued bool
+			if err := theirs.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+				WHERE locktype = 'advisory' AND NOT granted)`).Scan(&queued); err != nil {
+				t.Fatal(err)
+			}
+			if queued {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the other node's Wait was not queued within 10s")
+			}
+			<-tick.C
+		}
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		r, err := ours.Locks().Lock(c, "creates", true)
+		cancel()
+		if err != nil {
+			t.Fatalf("this node's shared try gave way to another node's Wait: %v", err)
+		}
+		r()
+		if h, err := ours.Locks().Held(ctx, "creates"); err != nil || h {
+			t.Errorf("Held in this node's database: %v, %v; the hold is another node's", h, err)
+		}
+		held()
+		select {
+		case release := <-got:
+			release()
+		case <-time.After(10 * time.Second):
+			t.Fatal("the other node's Wait did not get its lock")
+		}
+	})
+}

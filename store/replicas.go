@@ -173,8 +173,7 @@ func (s *Store) LiveReplicas(ctx context.Context) (int, error) {
 	// bits (classid, objid) with objsubid 1; one row per holding session.
 	k := uint64(roleKey(liveRole))
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
-		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND `+thisDatabase+`
 		AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 AND granted`,
 		int64(k>>32), int64(k&0xffffffff)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting the live replicas in %s: %w", s.path, err)
@@ -225,7 +224,7 @@ func (s *Store) RequeueOrphaned(ctx context.Context) (int, error) {
 			// A bigint advisory key shows in pg_locks as its high and low
 			// 32 bits (classid, objid) with objsubid 1.
 			k := uint64(roleKey(replicaRole(j.client)))
-			if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'
+			if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND `+thisDatabase+`
 				AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 AND granted)`,
 				int64(k>>32), int64(k&0xffffffff)).Scan(&live); err != nil {
 				return requeued, fmt.Errorf("whether a replica lives, in %s: %w", s.path, err)
