@@ -205,7 +205,20 @@ func TestLiveReplicas(t *testing.T) {
 			t.Fatalf("the other database: LiveReplicas = %d, %v; want 1", n, err)
 		}
 		h1.Release()
-		count(1, "after one released its hold")
+		// Released by closing its session, which the server ends a moment
+		// later.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			n, err := s3.LiveReplicas(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("LiveReplicas = %d 10s after one replica released its hold, want 1", n)
+			}
+		}
 
 		// The other's session killed, as a killed process's is.
 		var pid int
