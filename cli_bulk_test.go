@@ -142,3 +142,33 @@ func TestBulkExalateFromTheCommandLine(t *testing.T) {
 		t.Errorf("exalate --all --wait=false: %v\n%s", err, out)
 	}
 }
+
+// TestWaitListedGivesUpWhenIdle: waiting for a Bulk Exalate's listing
+// shows each failed try's error once and how many items it started, and
+// stops waiting after --idle-timeout with no item started, saying the
+// bulk goes on.
+func TestWaitListedGivesUpWhenIdle(t *testing.T) {
+	var reads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := adminapi.Bulk{ID: "b1", ConnectionID: "c1", Listing: true, Started: 3}
+		if reads.Add(1) > 2 {
+			b.Error = "listing Company: asana: 503 Service Unavailable; trying again"
+		}
+		json.NewEncoder(w).Encode(b)
+	}))
+	defer srv.Close()
+	c, err := remote.New(srv.URL, "tdm_admin_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	wt := watch{idle: 400 * time.Millisecond, progress: newProgressLine(&out)}
+	_, err = waitListed(context.Background(), &out, c, engine.Bulk{ID: "b1", ConnectionID: "c1", Listing: true}, wt)
+	if err == nil || !strings.Contains(err.Error(), "no item started for 400ms (--idle-timeout)") ||
+		!strings.Contains(err.Error(), "with 3 items started") || !strings.Contains(err.Error(), "goes on in the background") {
+		t.Errorf("the wait's end: %v", err)
+	}
+	if got := out.String(); strings.Count(got, "503 Service Unavailable") != 1 || !strings.Contains(got, "Bulk Exalate: 3 items started") {
+		t.Errorf("what the wait showed:\n%s", got)
+	}
+}

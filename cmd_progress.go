@@ -76,6 +76,27 @@ func (l *progressLine) show(label string, p engine.Progress) {
 	fmt.Fprintln(l.w, text)
 }
 
+// count prints a count with no total yet ("Bulk Exalate: 1200 items
+// started"): in place on a terminal; elsewhere the first, and then at most
+// one every progressQuiet.
+func (l *progressLine) count(label string, n int, what string) {
+	text := fmt.Sprintf("  … %s: %d %s", shown(label), n, what)
+	if l.tty {
+		width := ansi.StringWidth(text)
+		fmt.Fprintf(l.w, "\r%s%s", text, strings.Repeat(" ", max(l.open-width, 0)))
+		l.open = width
+		return
+	}
+	key := "count\x00" + label
+	prev, seen := l.last[key]
+	now := l.now()
+	if seen && (n == prev.done || now.Sub(prev.at) < progressQuiet) {
+		return
+	}
+	l.last[key] = printedProgress{at: now, done: n}
+	fmt.Fprintln(l.w, text)
+}
+
 // end finishes the line drawn in place, so what is printed next starts on
 // a line of its own and the last progress stays visible.
 func (l *progressLine) end() {

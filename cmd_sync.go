@@ -91,10 +91,7 @@ the background (tandem status REF).`,
 					fmt.Fprintf(w, "Bulk Exalate queued (%s): %d items started so far; it goes on by itself (tandem console shows it)\n", shown(b.ID), b.Started)
 					return nil
 				}
-				started, err = adminapi.WaitBulk(ctx, c, b, nil)
-				if err != nil && ctx.Err() != nil {
-					return fmt.Errorf("stopped waiting for the Bulk Exalate to list the project (%d items started so far); it goes on in the background: tandem console shows it", started.Started)
-				}
+				started, err = waitListed(ctx, w, c, b, watch{idle: idle, timeout: timeout, progress: newProgressLine(w)})
 			} else {
 				var ev engine.StageEvent
 				ev, err = c.Exalate(ctx, connection, ref)
@@ -315,6 +312,45 @@ func links(w io.Writer, st engine.EventStatus) error {
 		fmt.Fprintf(w, "Note: %s\n", shown(note))
 	}
 	return nil
+}
+
+// errListingIdle stops waitListed: no item started for --idle-timeout.
+var errListingIdle = errors.New("no item started")
+
+// waitListed waits until a Bulk Exalate has started every item's sync,
+// showing how many it has started, and each failed try's error once (the
+// node tries again by itself). Giving up (--timeout, --idle-timeout with
+// no item started, an interrupt) stops the waiting only.
+func waitListed(ctx context.Context, w io.Writer, c *remote.Client, b engine.Bulk, wt watch) (engine.BulkStarted, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := time.AfterFunc(wt.idle, func() { cancel(errListingIdle) })
+	defer idle.Stop()
+	last, lastErr := b.Started, ""
+	started, err := adminapi.WaitBulk(ctx, c, b, func(now engine.Bulk) {
+		if now.Started != last {
+			last = now.Started
+			idle.Reset(wt.idle)
+			wt.progress.count("Bulk Exalate", now.Started, "items started")
+		}
+		if now.Error != "" && now.Error != lastErr {
+			lastErr = now.Error
+			wt.progress.end()
+			fmt.Fprintf(w, "Bulk Exalate: %s\n", shown(now.Error))
+		}
+	})
+	wt.progress.end()
+	if err != nil && ctx.Err() != nil {
+		why := "interrupted"
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errListingIdle):
+			why = fmt.Sprintf("no item started for %v (--idle-timeout)", wt.idle)
+		case errors.Is(cause, context.DeadlineExceeded):
+			why = fmt.Sprintf("--timeout %v reached", wt.timeout)
+		}
+		return started, fmt.Errorf("stopped waiting, %s, with %d items started: the Bulk Exalate goes on in the background (tandem console shows it)", why, max(started.Started, last))
+	}
+	return started, err
 }
 
 // followBulk prints a line per item as it reaches Synchronized.

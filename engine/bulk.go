@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tandem-sync/tandem/engine/adminapi"
 	"github.com/tandem-sync/tandem/store"
@@ -46,16 +47,19 @@ func (w bulkWorker) Work(ctx context.Context, j *river.Job[bulkArgs]) error {
 
 func (bulkWorker) Timeout(*river.Job[bulkArgs]) time.Duration { return -1 }
 
-// bulkItem is the place of one item's sync in a bulk.
+// bulkItem is the place of one item's sync in a bulk, and the item's
+// modification time in the listing (for followListed, on a resumed run).
 type bulkItem struct {
-	id  string
-	seq int
+	id       string
+	seq      int
+	listedAt time.Time
 }
 
-// bulkRunners keep a bulk to one run at a time: River runs a job once,
-// but on PostgreSQL its rescuer takes a job running longer than
-// rescueAfter (a large bulk does) for a dead replica's and runs it again
-// beside the first.
+// bulkRunners keep a bulk to one run at a time. River runs a job once
+// (its rescuer leaves a job without a timeout alone), but a bulk may have
+// had a job before the one running now: one asked for again whose job
+// seemed gone (StartBulk), a run the leader requeued for a replica it took
+// for dead.
 type bulkRunners struct {
 	mu      sync.Mutex
 	running map[string]bool
@@ -82,16 +86,11 @@ func (r *bulkRunners) try(ctx context.Context, id string) (release func(), ok bo
 	if r.shared == nil {
 		return mine, true, nil
 	}
-	// Another replica's run holds it for as long as it runs: a short
-	// try, not a wait.
-	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer cancel()
-	unlock, err := r.shared.Lock(tctx, "bulk/"+id, false)
-	if err != nil {
+	// Another replica's run holds it for as long as it runs: one try,
+	// not a wait.
+	unlock, ok, err := r.shared.TryLock(ctx, "bulk/"+id)
+	if err != nil || !ok {
 		mine()
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, false, nil
-		}
 		return nil, false, err
 	}
 	return func() { unlock(); mine() }, true, nil
@@ -113,8 +112,15 @@ func (n *pipeline) StartBulk(ctx context.Context, connID string) (adminapi.Bulk,
 	var b store.Bulk
 	err = n.st.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if b, err = n.st.ListingBulk(ctx, tx, c.ID); !errors.Is(err, store.ErrNotFound) {
-			return err // nil: joined
+		if b, err = n.st.ListingBulk(ctx, tx, c.ID); err == nil {
+			// Joined; with a job of its own again if its job is gone
+			// (River gave up on it while the row said listing).
+			if live, err := n.bulkJobLive(ctx, tx, b); err != nil || live {
+				return err
+			}
+			return n.queueBulk(ctx, tx, c.ID, b.ID)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
 		b, err = n.st.LatestBulk(ctx, tx, c.ID)
 		switch {
@@ -131,14 +137,42 @@ func (n *pipeline) StartBulk(ctx context.Context, connID string) (adminapi.Bulk,
 		default:
 			return err
 		}
-		_, err = n.river.InsertTx(ctx, tx, bulkArgs{Conn: c.ID, Bulk: b.ID}, &river.InsertOpts{MaxAttempts: bulkAttempts})
-		return err
+		return n.queueBulk(ctx, tx, c.ID, b.ID)
 	})
 	if err != nil {
 		return adminapi.Bulk{}, fmt.Errorf("queueing the Bulk Exalate of %s: %w", c.LocalProjectName, err)
 	}
 	n.log.Info("Bulk Exalate queued", "connection", c.ID, "bulk", b.ID)
 	return n.bulkOf(ctx, c, b, 0)
+}
+
+// queueBulk inserts, in tx, the job that runs bulk id, and records it.
+func (n *pipeline) queueBulk(ctx context.Context, tx *sql.Tx, connID, id string) error {
+	res, err := n.river.InsertTx(ctx, tx, bulkArgs{Conn: connID, Bulk: id}, &river.InsertOpts{MaxAttempts: bulkAttempts})
+	if err != nil {
+		return err
+	}
+	return n.st.SetBulkJob(ctx, tx, connID, id, res.Job.ID)
+}
+
+// bulkJobLive says whether a listing bulk's job may still run it: not
+// finished, discarded or cancelled.
+func (n *pipeline) bulkJobLive(ctx context.Context, tx *sql.Tx, b store.Bulk) (bool, error) {
+	if b.JobID == 0 {
+		return false, nil
+	}
+	j, err := n.river.JobGetTx(ctx, tx, b.JobID)
+	if errors.Is(err, river.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch j.State {
+	case rivertype.JobStateCompleted, rivertype.JobStateDiscarded, rivertype.JobStateCancelled:
+		return false, nil
+	}
+	return true, nil
 }
 
 // Bulk says how far a Bulk Exalate got; events > 0 asks for the syncs of
@@ -205,79 +239,98 @@ func (n *pipeline) ExalateAll(ctx context.Context, connID string) (BulkStarted, 
 // runBulk is one run of a bulk's job: it starts the sync of each item of
 // the project that the bulk has not started yet. An error is retried by
 // River (a tracker unreachable, a listing cut); last says this try is the
-// last, and an error fails the bulk for good, as a project the tracker
-// no longer has does at once.
+// last, and an error then fails the bulk for good, as a project the
+// tracker refuses to list does at once. Every way out of a try that
+// fails goes through here, so a bulk never stays listing with no job
+// left to run it.
 func (n *pipeline) runBulk(ctx context.Context, a bulkArgs, last bool) error {
+	snooze, err := n.listBulk(ctx, a)
+	switch {
+	case snooze:
+		n.log.Info("Bulk Exalate already running elsewhere; looking again later", "connection", a.Conn, "bulk", a.Bulk)
+		return river.JobSnooze(time.Minute)
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		// The node is stopping: the try is given back, and the next run
+		// (here or on another replica) resumes.
+		return errors.Join(ctx.Err(), err)
+	case last || errors.Is(err, ErrNotFound) || errors.Is(err, ErrBadRequest):
+		n.log.Error("Bulk Exalate failed", "connection", a.Conn, "bulk", a.Bulk, "err", err)
+		if ferr := n.st.FinishBulk(context.WithoutCancel(ctx), a.Conn, a.Bulk, store.BulkFailed, err.Error(), n.now()); ferr != nil {
+			return errors.Join(err, ferr) // River's retry (or a bulk asked for again) ends it
+		}
+		return nil
+	}
+	n.log.Warn("Bulk Exalate stopped; will resume", "connection", a.Conn, "bulk", a.Bulk, "err", err)
+	if serr := n.st.SetBulkError(ctx, a.Conn, a.Bulk, err.Error()+"; trying again"); serr != nil {
+		n.log.Error("recording a Bulk Exalate's failure", "bulk", a.Bulk, "err", serr)
+	}
+	return err
+}
+
+// listBulk is runBulk's work; snooze says another run holds the bulk.
+func (n *pipeline) listBulk(ctx context.Context, a bulkArgs) (snooze bool, err error) {
 	c, err := n.findConnection(ctx, a.Conn)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, store.ErrNotFound) {
-		return nil // deleted meanwhile, and the bulk with it
+		return false, nil // deleted meanwhile, and the bulk with it
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	b, err := n.st.GetBulk(ctx, nil, c.ID, a.Bulk)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return false, nil
 	}
 	if err != nil || b.State != store.BulkListing {
-		return err
+		return false, err
 	}
 	release, mine, err := n.bulks.try(ctx, b.ID)
-	if err != nil {
-		return err
-	}
-	if !mine {
-		n.log.Info("Bulk Exalate already running elsewhere; looking again later", "connection", c.ID, "bulk", b.ID)
-		return river.JobSnooze(time.Minute)
+	if err != nil || !mine {
+		return err == nil, err
 	}
 	defer release()
 	done, err := n.st.BulkEntities(ctx, c.ID, b.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(done) > 0 {
 		n.log.Info("Bulk Exalate resumed", "connection", c.ID, "bulk", b.ID, "started before", len(done))
 	} else {
 		n.log.Info("Bulk Exalate running", "connection", c.ID, "bulk", b.ID)
 	}
-	err = n.exalateAll(ctx, c, b.ID, done)
-	switch {
-	case err == nil:
-		return n.st.FinishBulk(context.WithoutCancel(ctx), c.ID, b.ID, store.BulkListed, "", n.now())
-	case ctx.Err() != nil:
-		// The node is stopping: the next run (here or on another
-		// replica) resumes.
-		return err
-	case last || errors.Is(err, ErrNotFound) || errors.Is(err, ErrBadRequest):
-		n.log.Error("Bulk Exalate failed", "connection", c.ID, "bulk", b.ID, "started", len(done), "err", err)
-		return n.st.FinishBulk(ctx, c.ID, b.ID, store.BulkFailed, err.Error(), n.now())
+	if err := n.exalateAll(ctx, c, b.ID, done); err != nil {
+		return false, err
 	}
-	n.log.Warn("Bulk Exalate stopped; will resume", "connection", c.ID, "bulk", b.ID, "err", err)
-	if serr := n.st.SetBulkError(ctx, c.ID, b.ID, err.Error()+"; trying again"); serr != nil {
-		n.log.Error("recording a Bulk Exalate's failure", "bulk", b.ID, "err", serr)
-	}
-	return err
+	return false, n.st.FinishBulk(context.WithoutCancel(ctx), c.ID, b.ID, store.BulkListed, "", n.now())
 }
 
 // exalateAll starts the sync of every entity of c's project that is not
-// in done (started by an earlier run of the bulk) as items of bulk.
+// in done (started by an earlier run of the bulk, with the modification
+// time it was listed with) as items of bulk. An entity gone since it was
+// listed is skipped.
 //
 // Its memory does not grow with the project but by an id and a time per
 // entity (for followListed): the listing is taken a page at a time, each
 // page prepared and dropped before the next (TestBulkHoldsOnePage).
-func (n *pipeline) exalateAll(ctx context.Context, c store.Connection, bulk string, done map[string]bool) error {
+func (n *pipeline) exalateAll(ctx context.Context, c store.Connection, bulk string, done map[string]time.Time) error {
 	et, err := n.entities()
 	if err != nil {
 		return err
 	}
 	seq := len(done)
 	one := func(e Entity) error {
-		if done[e.ID] || unexalated(ctx, n.st, c.ID, e.ID) {
+		if _, started := done[e.ID]; started || unexalated(ctx, n.st, c.ID, e.ID) {
 			// Started by an earlier run; or unexalated: only an exalate
 			// of the item itself syncs it again.
 			return nil
 		}
-		if _, err := n.exalateOne(ctx, et, c, e, &bulkItem{id: bulk, seq: seq}); err != nil {
+		_, err := n.exalateOne(ctx, et, c, e, &bulkItem{id: bulk, seq: seq, listedAt: e.ModifiedAt})
+		if errors.Is(err, ErrNotFound) {
+			n.log.Info("Bulk Exalate: an item deleted since it was listed; skipped", "connection", c.ID, "bulk", bulk, "entity", e.ID)
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		seq++
@@ -306,7 +359,15 @@ func (n *pipeline) exalateAll(ctx context.Context, c store.Connection, bulk stri
 	// token may expire in between (Asana's do). A listing that fails after
 	// it got somewhere is taken again from the start, skipping what was
 	// prepared already.
+	//
+	// An earlier run's items are followed up too, by the time they were
+	// listed with then.
 	listed := map[string]time.Time{}
+	for id, at := range done {
+		if !at.IsZero() {
+			listed[id] = at
+		}
+	}
 	for {
 		var failed error // one's, not the listing's
 		progressed := false

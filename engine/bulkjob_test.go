@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tandem-sync/tandem/connectors/asana"
 	"github.com/tandem-sync/tandem/engine"
@@ -271,4 +272,133 @@ func TestFailedBulkResumesWhenAskedAgain(t *testing.T) {
 	if started, err := adminapi.WaitBulk(ctx, a.Node, again, nil); err != nil || started.Started != len(ids) {
 		t.Errorf("the second bulk: %d started, %v; want %d", started.Started, err, len(ids))
 	}
+}
+
+// goneItem is a tracker on which one listed item is deleted before the
+// bulk reads it.
+type goneItem struct {
+	*asana.Tracker
+	id string
+}
+
+func (g goneItem) ReadItems(ctx context.Context, e *engine.Entity) error {
+	if e.ID == g.id {
+		return engine.Errorf(engine.ErrNotFound, "asana: task %s: not found", e.ID)
+	}
+	return g.Tracker.ReadItems(ctx, e)
+}
+
+func (g goneItem) Get(ctx context.Context, id string) (engine.Entity, error) {
+	if id == g.id {
+		return engine.Entity{}, engine.Errorf(engine.ErrNotFound, "asana: task %s: not found", id)
+	}
+	return g.Tracker.Get(ctx, id)
+}
+
+// TestBulkSkipsAnItemDeletedSinceListed: one item deleted between the
+// listing and its read does not fail the bulk: it is skipped, and every
+// other item gets its sync.
+func TestBulkSkipsAnItemDeletedSinceListed(t *testing.T) {
+	var gone string
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+		n.wrap = func(tr *asana.Tracker) engine.Tracker { return goneItem{tr, gone} }
+	})
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil || len(ids) < 3 {
+		t.Fatalf("listing Acme's project: %v, %v", ids, err)
+	}
+	gone = ids[1]
+	a.stop()
+	a.start(t, "Acme") // its tracker made again, with gone set
+	started, err := a.ExalateAll(ctx, connA.ID)
+	if err != nil {
+		t.Fatalf("a bulk with one item gone: %v", err)
+	}
+	if started.Started != len(ids)-1 {
+		t.Errorf("the bulk started %d syncs for %d tasks, one gone; want %d", started.Started, len(ids), len(ids)-1)
+	}
+	if n := dbCount(t, a, `SELECT COUNT(*) FROM sync_events WHERE entity_id = ?`, gone); n != 0 {
+		t.Errorf("the gone task has %d syncs", n)
+	}
+}
+
+// TestBulkWithItsJobGoneIsQueuedAgain: a bulk still listing whose job
+// River no longer runs (it gave up on it while the bulk's row said
+// listing) gets a job again when asked for, instead of being joined and
+// waited on for ever.
+func TestBulkWithItsJobGoneIsQueuedAgain(t *testing.T) {
+	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+	})
+	ctx := ctxFor(t)
+	ids, err := a.et().List(ctx, connA.LocalProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := a.StartBulk(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adminapi.WaitBulk(ctx, a.Node, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the bulk's job to be recorded completed", func() bool {
+		return dbCount(t, a, `SELECT COUNT(*) FROM river_job WHERE kind = 'tandem_bulk' AND state = 'completed'`) == 1
+	})
+	// Its job completed; its row back at listing, as a job discarded
+	// after a last try that could not record its failure leaves it.
+	if _, err := a.Store().DB().ExecContext(ctx, `UPDATE bulks SET state = 'listing', finished_at = NULL WHERE id = ?`, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.StartBulk(ctx, connA.ID)
+	if err != nil || again.ID != b.ID {
+		t.Fatalf("the bulk asked for again: %s, %v; want %s", again.ID, err, b.ID)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := adminapi.WaitBulk(wctx, a.Node, again, nil); err != nil {
+		t.Fatalf("the bulk with its job gone: %v", err)
+	}
+	oneSyncEach(t, a, connA.ID, b.ID, ids)
+}
+
+// TestResumedBulkFollowsAnEditMadeAfterItsListing: an item the first run
+// listed and started, edited before the run was cut short, is followed up
+// by the resumed run (followListed, by the time the first run listed it
+// with), though change detection is off.
+func TestResumedBulkFollowsAnEditMadeAfterItsListing(t *testing.T) {
+	p := newListingPause(2)
+	a, b, connA, _ := connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+	}, p.on("Acme"))
+	ctx := ctxFor(t)
+	bulk, err := a.StartBulk(ctx, connA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.paused
+	first, err := a.Bulk(ctx, connA.ID, bulk.ID, 1)
+	if err != nil || len(first.Events) != 1 {
+		t.Fatalf("the bulk's first item: %+v, %v", first, err)
+	}
+	edited := first.Events[0].EntityID
+	a.stop()
+	name := "Renamed while the bulk was cut short"
+	if _, err := a.client.UpdateTask(ctx, edited, asana.TaskUpdate{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	a.start(t, "Acme")
+	if _, err := adminapi.WaitBulk(ctx, a.Node, bulk, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rename to reach Globex", func() bool {
+		twin, err := a.Store().Twin(ctx, nil, connA.ID, edited)
+		if err != nil {
+			return false
+		}
+		e, err := b.et().Get(ctx, twin.RemoteID)
+		return err == nil && e.Summary == name
+	})
 }

@@ -51,6 +51,9 @@ type sharedLocks interface {
 	Wait(ctx context.Context, name string) (func(), error)
 	// Held reports whether a replica holds name.
 	Held(ctx context.Context, name string) (bool, error)
+	// TryLock tries name, exclusive, once: ok false when another replica
+	// holds it.
+	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
 }
 
 // newSharedLocks are st's replicas' locks: nil when the node is one

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -165,8 +166,13 @@ func (n *pipeline) failed(ctx context.Context, connID, eventID string, attempt i
 	}
 	ev, gerr := n.st.SyncEvent(ctx, nil, connID, eventID)
 	if gerr == nil && !ev.ResolvedAt.IsZero() {
-		// Resolved while this try ran: no more tries.
+		// Resolved while this try ran: no more tries. An update it began
+		// after the resolve ended the pending ones is ended here, or it
+		// would keep change detection from the item for good.
 		n.log.Info("a resolved sync's last try failed; not retried", "connection", connID, "event", eventID, "err", err)
+		if eerr := n.st.InTx(ctx, func(tx *sql.Tx) error { return n.endResolvedUpdate(ctx, tx, connID, ev) }); eerr != nil {
+			n.log.Error("ending a resolved sync's pending update", "event", eventID, "err", eerr)
+		}
 		return nil
 	}
 	next := retryPolicy{}.NextRetry(&rivertype.JobRow{Attempt: attempt})

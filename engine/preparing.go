@@ -350,7 +350,7 @@ func (n *pipeline) storePrepared(ctx context.Context, c store.Connection, e Enti
 		}
 		if bulk != nil {
 			// With the sync, so a bulk run again never starts a second.
-			if err := n.st.AddBulkItem(ctx, tx, c.ID, bulk.id, e.ID, ev.ID, bulk.seq); err != nil {
+			if err := n.st.AddBulkItem(ctx, tx, c.ID, bulk.id, e.ID, ev.ID, bulk.seq, bulk.listedAt); err != nil {
 				return err
 			}
 		}

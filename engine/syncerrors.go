@@ -306,15 +306,25 @@ func (n *pipeline) Resolve(ctx context.Context, connID, eventID, reason string) 
 // item's values it set are then seen as a change and sent back: the other
 // side gets the values it has, not a lost edit. Another incoming sync of
 // the item still open keeps it (its apply begins the write again anyway).
+//
+// The event may have no entity yet (received before its twin was made):
+// the item is the twin's, found by the other side's id.
 func (n *pipeline) endResolvedUpdate(ctx context.Context, tx *sql.Tx, connID string, ev store.SyncEvent) error {
-	if ev.Direction != store.DirectionIn || ev.EntityID == "" {
+	if ev.Direction != store.DirectionIn {
 		return nil
 	}
 	var r Replica
 	if err := json.Unmarshal(ev.Payload, &r); err != nil || r.Source.ID == "" {
 		return nil // nothing begun from an unreadable replica
 	}
-	open, err := n.st.OpenIncoming(ctx, tx, connID, ev.EntityID, ev.ID)
+	twin, err := n.st.TwinByRemote(ctx, tx, connID, r.Source.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // no twin, so no update begun
+	}
+	if err != nil {
+		return err
+	}
+	open, err := n.st.OpenIncoming(ctx, tx, connID, twin.LocalID, ev.ID)
 	if err != nil || open > 0 {
 		return err
 	}

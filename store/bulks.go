@@ -23,7 +23,9 @@ type Bulk struct {
 	ID           string
 	State        string
 	// Error is the last try's error while listing; why it failed.
-	Error      string
+	Error string
+	// JobID is the River job that runs it (0 until set: SetBulkJob).
+	JobID      int64
 	CreatedAt  time.Time
 	FinishedAt time.Time // zero while listing
 }
@@ -44,7 +46,7 @@ func (s *Store) CreateBulk(ctx context.Context, tx *sql.Tx, b Bulk) error {
 	return nil
 }
 
-const bulkColumns = `connection_id, id, state, error, created_at, finished_at`
+const bulkColumns = `connection_id, id, state, error, job_id, created_at, finished_at`
 
 func scanBulk(row interface{ Scan(...any) error }) (Bulk, error) {
 	var (
@@ -52,7 +54,7 @@ func scanBulk(row interface{ Scan(...any) error }) (Bulk, error) {
 		created  string
 		finished sql.NullString
 	)
-	if err := row.Scan(&b.ConnectionID, &b.ID, &b.State, &b.Error, &created, &finished); err != nil {
+	if err := row.Scan(&b.ConnectionID, &b.ID, &b.State, &b.Error, &b.JobID, &created, &finished); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Bulk{}, ErrNotFound
 		}
@@ -112,6 +114,15 @@ func (s *Store) ReopenBulk(ctx context.Context, tx *sql.Tx, connID, id string) e
 	return nil
 }
 
+// SetBulkJob records, in tx, the River job that runs a bulk.
+func (s *Store) SetBulkJob(ctx context.Context, tx *sql.Tx, connID, id string, jobID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE bulks SET job_id = ? WHERE connection_id = ? AND id = ?`, jobID, connID, id)
+	if err != nil {
+		return fmt.Errorf("recording bulk %s's job: %w", id, err)
+	}
+	return nil
+}
+
 // SetBulkError records the last try's error of a bulk still listing.
 func (s *Store) SetBulkError(ctx context.Context, connID, id, msg string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE bulks SET error = ? WHERE connection_id = ? AND id = ? AND state = ?`,
@@ -131,10 +142,15 @@ func (s *Store) FinishBulk(ctx context.Context, connID, id, state, msg string, a
 }
 
 // AddBulkItem records, in tx (the one storing the sync), that a bulk
-// started eventID, the sync of entityID, as its seq-th item.
-func (s *Store) AddBulkItem(ctx context.Context, tx *sql.Tx, connID, bulkID, entityID, eventID string, seq int) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO bulk_items (connection_id, bulk_id, entity_id, seq, event_id) VALUES (?, ?, ?, ?, ?)`,
-		connID, bulkID, entityID, seq, eventID)
+// started eventID, the sync of entityID, as its seq-th item; listedAt is
+// the entity's modification time in the listing (zero: none).
+func (s *Store) AddBulkItem(ctx context.Context, tx *sql.Tx, connID, bulkID, entityID, eventID string, seq int, listedAt time.Time) error {
+	at := ""
+	if !listedAt.IsZero() {
+		at = formatTime(listedAt)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO bulk_items (connection_id, bulk_id, entity_id, seq, event_id, listed_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		connID, bulkID, entityID, seq, eventID, at)
 	if isDuplicate(err) {
 		return ErrExists
 	}
@@ -144,20 +160,27 @@ func (s *Store) AddBulkItem(ctx context.Context, tx *sql.Tx, connID, bulkID, ent
 	return nil
 }
 
-// BulkEntities are the entities a bulk has started a sync of.
-func (s *Store) BulkEntities(ctx context.Context, connID, bulkID string) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT entity_id FROM bulk_items WHERE connection_id = ? AND bulk_id = ?`, connID, bulkID)
+// BulkEntities are the entities a bulk has started a sync of, each with
+// its modification time in the listing (zero: none recorded).
+func (s *Store) BulkEntities(ctx context.Context, connID, bulkID string) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT entity_id, listed_at FROM bulk_items WHERE connection_id = ? AND bulk_id = ?`, connID, bulkID)
 	if err != nil {
 		return nil, fmt.Errorf("bulk %s's items: %w", bulkID, err)
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out := map[string]time.Time{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var id, at string
+		if err := rows.Scan(&id, &at); err != nil {
 			return nil, err
 		}
-		out[id] = true
+		var t time.Time
+		if at != "" {
+			if t, err = parseTime(at); err != nil {
+				return nil, err
+			}
+		}
+		out[id] = t
 	}
 	return out, rows.Err()
 }

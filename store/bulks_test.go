@@ -34,13 +34,13 @@ func testBulks(t *testing.T, e testEngine) {
 			if err := s.CreateSyncEvent(ctx, tx, ev, at); err != nil {
 				return err
 			}
-			return s.AddBulkItem(ctx, tx, "c", "b1", id, ev.ID, i)
+			return s.AddBulkItem(ctx, tx, "c", "b1", id, ev.ID, i, at.Add(time.Duration(i)*time.Second))
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.InTx(ctx, func(tx *sql.Tx) error { return s.AddBulkItem(ctx, tx, "c", "b1", "e1", "ev-again", 3) }); !errors.Is(err, ErrExists) {
+	if err := s.InTx(ctx, func(tx *sql.Tx) error { return s.AddBulkItem(ctx, tx, "c", "b1", "e1", "ev-again", 3, time.Time{}) }); !errors.Is(err, ErrExists) {
 		t.Fatalf("a second sync of e1 in the bulk: %v, want ErrExists", err)
 	}
 	for id, ev := range map[string]SyncEvent{
@@ -54,8 +54,14 @@ func testBulks(t *testing.T, e testEngine) {
 	if got, err := s.CountBulk(ctx, "c", "b1"); err != nil || got != (BulkCounts{Started: 3, Synchronized: 1, Failing: 1}) {
 		t.Errorf("counts: %+v, %v", got, err)
 	}
-	if got, err := s.BulkEntities(ctx, "c", "b1"); err != nil || len(got) != 3 || !got["e1"] || !got["e3"] {
+	if got, err := s.BulkEntities(ctx, "c", "b1"); err != nil || len(got) != 3 || !got["e1"].Equal(at) || !got["e3"].Equal(at.Add(2*time.Second)) {
 		t.Errorf("entities: %v, %v", got, err)
+	}
+	if err := s.InTx(ctx, func(tx *sql.Tx) error { return s.SetBulkJob(ctx, tx, "c", "b1", 42) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetBulk(ctx, nil, "c", "b1"); err != nil || got.JobID != 42 {
+		t.Errorf("the bulk's job: %+v, %v", got, err)
 	}
 	if evs, err := s.BulkEvents(ctx, "c", "b1", 2); err != nil || len(evs) != 2 || evs[0].ID != "ev-e1" || evs[1].ID != "ev-e2" {
 		t.Errorf("the first 2 events: %+v, %v", evs, err)

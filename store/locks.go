@@ -168,6 +168,31 @@ func (l *Locks) Lock(ctx context.Context, name string, shared bool) (release fun
 	}
 }
 
+// TryLock tries the lock name, exclusive, once: ok false when another
+// replica holds it. Unlike Lock under a short deadline, a refusal costs
+// nothing (a try cut by its ctx mid-query drops its session, and every
+// lock on it).
+func (l *Locks) TryLock(ctx context.Context, name string) (release func(), ok bool, err error) {
+	key := LockKey(name)
+	ls, err := l.session(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	var got bool
+	err = ls.conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?)`, key).Scan(&got)
+	if err != nil {
+		ls.lost()
+		ls.mu.Unlock()
+		return nil, false, fmt.Errorf("locking %s in %s: %w", name, l.path, err)
+	}
+	gen := ls.gen
+	ls.mu.Unlock()
+	if !got {
+		return nil, false, nil
+	}
+	return func() { l.unlock(ls, gen, `SELECT pg_advisory_unlock(?)`, key) }, true, nil
+}
+
 // unlock releases key on ls, if ls is still the session it was taken on.
 func (l *Locks) unlock(ls *lockSession, gen int, unlock string, key int64) {
 	ls.mu.Lock()

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -131,12 +132,16 @@ func (s *connectionScreen) startBulk() tea.Cmd {
 	s.bulk = &bulkRun{starting: true, state: map[string]adminapi.StageEvent{}, gen: gen}
 	node, ctx, id := s.c.node, s.c.ctx, s.conn.ID
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
-		// The node answers once it has prepared every item, which takes
-		// a while for a large project, but a node that hangs must not
-		// keep the page waiting for good.
+		// The bulk is queued at once and waited for until every item has
+		// its sync, which takes a while for a large project, but a node
+		// that hangs must not keep the page waiting for good. The bulk
+		// itself goes on.
 		ctx, cancel := context.WithTimeout(ctx, bulkStartLimit)
 		defer cancel()
 		evs, err := node.ExalateAll(ctx, id)
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("still listing after %v: the Bulk Exalate goes on in the node (Recent syncs shows its items)", bulkStartLimit)
+		}
 		return bulkStartedMsg{evs, err}
 	})
 }

@@ -71,6 +71,10 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
+// HTTPStatus is the node's answer's status (adminapi.WaitBulk tells an
+// answer that won't change, 4xx, from a failure worth trying again).
+func (e *Error) HTTPStatus() int { return e.Status }
+
 // Is matches the contract's sentinel error for the answer's code, so
 // errors.Is(err, engine.ErrInvitationUsed) (the same value as
 // adminapi.ErrInvitationUsed; or ErrUnreachable, ErrNotFound, ...) holds

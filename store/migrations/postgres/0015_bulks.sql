@@ -5,6 +5,7 @@ CREATE TABLE bulks (
     id            TEXT NOT NULL,
     state         TEXT NOT NULL CHECK (state IN ('listing', 'listed', 'failed')),
     error         TEXT NOT NULL DEFAULT '',
+    job_id        BIGINT NOT NULL DEFAULT 0,
     created_at    TEXT COLLATE "C" NOT NULL,
     finished_at   TEXT COLLATE "C",
     PRIMARY KEY (connection_id, id)
@@ -16,6 +17,7 @@ CREATE TABLE bulk_items (
     entity_id     TEXT NOT NULL,
     seq           BIGINT NOT NULL,
     event_id      TEXT NOT NULL,
+    listed_at     TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (connection_id, bulk_id, entity_id),
     FOREIGN KEY (connection_id, bulk_id) REFERENCES bulks (connection_id, id) ON DELETE CASCADE
 );
