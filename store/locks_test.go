@@ -151,7 +151,7 @@ func TestLocksWaitIsFair(t *testing.T) {
 		for {
 			var queued bool
 			if err := s1.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-				WHERE locktype = 'advisory' AND NOT granted)`).Scan(&queued); err != nil {
+				WHERE locktype = 'advisory' AND `+thisDatabase+` AND NOT granted)`).Scan(&queued); err != nil {
 				t.Fatal(err)
 			}
 			if queued {
@@ -230,7 +230,7 @@ func TestLocksOfAnotherDatabase(t *testing.T) {
 		for {
 			var queued bool
 			if err := theirs.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-				WHERE locktype = 'advisory' AND NOT granted)`).Scan(&queued); err != nil {
+				WHERE locktype = 'advisory' AND `+thisDatabase+` AND NOT granted)`).Scan(&queued); err != nil {
 				t.Fatal(err)
 			}
 			if queued {
