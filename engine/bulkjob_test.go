@@ -393,12 +393,43 @@ func TestResumedBulkFollowsAnEditMadeAfterItsListing(t *testing.T) {
 	if _, err := adminapi.WaitBulk(ctx, a.Node, bulk, nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the rename to reach Globex", func() bool {
+	reached := func() bool {
 		twin, err := a.Store().Twin(ctx, nil, connA.ID, edited)
 		if err != nil {
 			return false
 		}
 		e, err := b.et().Get(ctx, twin.RemoteID)
 		return err == nil && e.Summary == name
-	})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !reached() {
+		if time.Now().After(deadline) {
+			// What each side recorded of the item, to tell a follow-up
+			// never made from one made and not applied.
+			for _, q := range []struct {
+				n     *testNode
+				query string
+			}{
+				{a, `SELECT 'item ' || entity_id || ' seq ' || seq || ' listed_at ' || listed_at FROM bulk_items WHERE entity_id = ?`},
+				{a, `SELECT 'out ' || id || ' ' || stage || ' ' || error || ' ' || created_at || ' ' || CAST(payload AS TEXT) FROM sync_events WHERE entity_id = ? ORDER BY created_at`},
+			} {
+				rows, err := q.n.Store().DB().QueryContext(context.Background(), q.query, edited)
+				if err != nil {
+					t.Logf("%s: %v", q.query, err)
+					continue
+				}
+				for rows.Next() {
+					var line string
+					if rows.Scan(&line) == nil {
+						t.Log(line)
+					}
+				}
+				rows.Close()
+			}
+			t.Fatalf("timed out waiting for the rename of %s to reach Globex", edited)
+		}
+		<-tick.C
+	}
 }
