@@ -104,10 +104,6 @@ type Config struct {
 	// source node; an apply shorter than that reports nothing. 0 means
 	// DefaultProgressEvery, a negative value turns reports off.
 	ProgressEvery time.Duration
-	// ReplicaCheck is how often a replica on PostgreSQL counts the node's
-	// live replicas to spend its part of the tracker's budget
-	// (ratesharing.go); 0 means DefaultReplicaCheck. Tests shorten it.
-	ReplicaCheck time.Duration
 	// Rules are Basic mode's rules: they map an item's fields on their
 	// way out and in; nil means Basic. Tests give a node rules of their
 	// own with it.
@@ -145,8 +141,7 @@ type Node struct {
 
 	disk     *diskGuard
 	detector *detector
-	hooks    *hooks     // nil without webhooks
-	share    *rateShare // nil on SQLite
+	hooks    *hooks // nil without webhooks
 }
 
 // Open starts a node on its data dir: it checks the tracker's credentials,
@@ -238,9 +233,6 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	n.connections.river = n.pipeline.river
-	// Once this replica holds its place among the live ones (taken by
-	// startWorkers): the count includes it.
-	n.share = startRateShare(n.st, cfg.Tracker, n.log, cfg.ReplicaCheck)
 	if cfg.Poll >= 0 {
 		every := cfg.Poll
 		if every == 0 {
@@ -311,7 +303,6 @@ func (n *Node) Close() error {
 		n.detector.stop()
 		n.detector.running.Wait()
 	}
-	n.share.stop()
 	n.stopWorkers()
 	n.pipeline.stopRelay()
 	return n.st.Close()

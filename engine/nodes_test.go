@@ -3,7 +3,6 @@ package engine_test
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -53,9 +52,6 @@ type testNode struct {
 	// wrap, when set, puts a tracker of the test's own in front of the
 	// node's Asana tracker.
 	wrap func(*asana.Tracker) engine.Tracker
-	// rpm, when set, is the Asana client's budget (requests a minute);
-	// without it the client has none.
-	rpm int
 	// peer, when set, wraps the transport the node reaches other nodes
 	// with, to put a faulty network between nodes.
 	peer func(http.RoundTripper) http.RoundTripper
@@ -261,7 +257,7 @@ func (n *testNode) newTracker(t *testing.T) engine.Tracker {
 		}
 		return n.kindSB.Tracker
 	}
-	client, err := asana.New(asana.Config{BaseURL: n.asanaURL, Token: n.sb.Token(), RequestsPerMinute: cmp.Or(n.rpm, -1)})
+	client, err := asana.New(asana.Config{BaseURL: n.asanaURL, Token: n.sb.Token(), RequestsPerMinute: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,3 @@ type BulkReader = tracker.BulkReader
 // ModifiedLister is a tracker that lists entities modified since a time
 // with their modification times; see tracker.ModifiedLister.
 type ModifiedLister = tracker.ModifiedLister
-
-// RateSharer is a tracker whose request budget the node's replicas share;
-// see tracker.RateSharer.
-type RateSharer = tracker.RateSharer

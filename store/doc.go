@@ -68,8 +68,7 @@
 // key (NodeKey, inserted if absent, then read), roles one of them plays at
 // a time (TryLead: a session-level advisory lock, freed by the server when
 // the holder's session ends) and which River clients are alive
-// (HoldReplica, RequeueOrphaned) and how many (LiveReplicas, which the
-// replicas share the tracker's budget by). Migrations run under a session lock, so
+// (HoldReplica, RequeueOrphaned). Migrations run under a session lock, so
 // replicas starting at once migrate one after the other.
 //
 // Times are stored as fixed-width RFC 3339 text in UTC (nanosecond digits

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -130,55 +129,14 @@ func replicaRole(clientID string) string { return "replica/" + clientID }
 
 // HoldReplica marks the River client clientID as alive, until the Lead is
 // released or its session ends (the process stopped or was killed):
-// RequeueOrphaned then takes the jobs it left running for orphans, and
-// LiveReplicas no longer counts it. Take it before the client starts. On
-// SQLite it holds nothing.
+// RequeueOrphaned then takes the jobs it left running for orphans. Take it
+// before the client starts. On SQLite it holds nothing.
 func (s *Store) HoldReplica(ctx context.Context, clientID string) (*Lead, error) {
 	l, err := s.TryLead(ctx, replicaRole(clientID))
 	if err == nil && l == nil {
 		err = fmt.Errorf("another process holds the River client id %s", clientID)
 	}
-	if err != nil || l.conn == nil {
-		return l, err
-	}
-	// The same session holds the replicas' shared lock too, which
-	// LiveReplicas counts the holders of; no one takes it exclusive.
-	var got bool
-	if err := l.conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock_shared(?)`, roleKey(liveRole)).Scan(&got); err != nil || !got {
-		l.Release()
-		if err == nil {
-			err = errors.New("the lock was held exclusive")
-		}
-		return nil, fmt.Errorf("counting this replica among the live ones in %s: %w", s.path, err)
-	}
-	return l, nil
-}
-
-// liveRole is the lock every replica holds shared while its River client
-// runs (HoldReplica): its holders are the live replicas.
-const liveRole = "replicas"
-
-// LiveReplicas counts the processes working the database as replicas of
-// one node: on PostgreSQL the sessions holding HoldReplica's shared lock,
-// which a replica holds from before its jobs start until it stops, and
-// the server drops when its session ends (process stopped, killed, cut
-// off), so the count is as fresh as the server's view of its sessions
-// and costs no write. A look at pg_locks, in this database only: other
-// nodes may share the server. On SQLite the one process: 1.
-func (s *Store) LiveReplicas(ctx context.Context) (int, error) {
-	if !s.dialect.postgres() {
-		return 1, nil
-	}
-	// A bigint advisory key shows in pg_locks as its high and low 32
-	// bits (classid, objid) with objsubid 1; one row per holding session.
-	k := uint64(roleKey(liveRole))
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND `+thisDatabase+`
-		AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 AND granted`,
-		int64(k>>32), int64(k&0xffffffff)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting the live replicas in %s: %w", s.path, err)
-	}
-	return n, nil
+	return l, err
 }
 
 // RequeueOrphaned makes available again, on PostgreSQL, the jobs marked

@@ -31,8 +31,7 @@ const (
 // budgetShare is the part of the plan's per-minute limit the client uses.
 const budgetShare = 0.95
 
-// Asana's concurrent request limits per token: replicas of a node, each
-// with a client of the token, share them (Share).
+// Asana's concurrent request limits per token.
 const (
 	MaxConcurrentReads  = 50
 	MaxConcurrentWrites = 15
@@ -98,7 +97,6 @@ func New(cfg Config) (*Client, error) {
 		Share:             budgetShare,
 		MaxReads:          MaxConcurrentReads,
 		MaxWrites:         MaxConcurrentWrites,
-		SlotsPerToken:     true,
 		MaxRetries:        cfg.MaxRetries,
 		BackoffBase:       cfg.BackoffBase,
 		BackoffMax:        cfg.BackoffMax,
@@ -109,21 +107,6 @@ func New(cfg Config) (*Client, error) {
 	})
 	return &Client{base: base, api: api}, nil
 }
-
-// Budget is what a client may spend now: its requests a minute, burst
-// and requests in flight.
-type Budget = apiclient.Budget
-
-// Share has the client spend a parts-th of its budget, for a node run as
-// parts replicas, each with a client of this token: the rate (95% of
-// RequestsPerMinute) and burst, and the concurrent reads and writes,
-// which Asana limits per token. Floors: apiclient.MinSharedPerMinute
-// requests a minute (or the whole budget, if lower), a burst of 1, one
-// read and one write in flight. parts 1 restores the whole budget.
-func (c *Client) Share(parts int) Budget { return c.api.Share(parts) }
-
-// Budget is what the client may spend now (after Share, its share).
-func (c *Client) Budget() Budget { return c.api.Budget() }
 
 // BaseURL is the API root the client talks to.
 func (c *Client) BaseURL() string { return c.base.String() }

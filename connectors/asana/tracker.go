@@ -35,7 +35,6 @@ var (
 	_ tracker.UserFinder     = (*Tracker)(nil)
 	_ tracker.BulkReader     = (*Tracker)(nil)
 	_ tracker.ModifiedLister = (*Tracker)(nil)
-	_ tracker.RateSharer     = (*Tracker)(nil)
 )
 
 // NewTracker fronts the workspace named or numbered workspace ("" picks the
@@ -43,11 +42,6 @@ var (
 func NewTracker(c *Client, workspace string) *Tracker {
 	return &Tracker{c: c, workspace: strings.TrimSpace(workspace), now: time.Now}
 }
-
-// ShareRate has the client spend a parts-th of its budget, for a node
-// run as parts replicas (tracker.RateSharer; Client.Share says how), and
-// returns the requests a minute it spends now.
-func (t *Tracker) ShareRate(parts int) float64 { return t.c.Share(parts).PerMinute }
 
 // Kind is "asana".
 func (t *Tracker) Kind() string { return "asana" }

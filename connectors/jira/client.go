@@ -34,8 +34,7 @@ const APIPath = "/rest/api/3"
 const DefaultRequestsPerMinute = 300
 
 // Concurrent request limits per client. Jira documents none; these keep one
-// node from looking like a flood. They are not Jira's per token, so Share
-// leaves them: replicas of a node each keep them.
+// node from looking like a flood.
 const (
 	MaxConcurrentReads  = 20
 	MaxConcurrentWrites = 5
@@ -157,22 +156,6 @@ func (c *Client) httpClient(hc *http.Client) *http.Client {
 	}
 	return &out
 }
-
-// Budget is what a client may spend now: its requests a minute, burst
-// and requests in flight.
-type Budget = apiclient.Budget
-
-// Share has the client spend a parts-th of its budget (RequestsPerMinute
-// and its burst), for a node run as parts replicas, each with a client of
-// this account, which Jira counts together. Floors:
-// apiclient.MinSharedPerMinute requests a minute (or the whole budget, if
-// lower) and a burst of 1. The requests in flight (MaxConcurrentReads,
-// MaxConcurrentWrites) are this client's own bound, not Jira's per token,
-// and stay. parts 1 restores the whole budget.
-func (c *Client) Share(parts int) Budget { return c.api.Share(parts) }
-
-// Budget is what the client may spend now (after Share, its share).
-func (c *Client) Budget() Budget { return c.api.Budget() }
 
 // BaseURL is the site the client talks to (without /rest/api/3).
 func (c *Client) BaseURL() string { return c.site.String() }

@@ -62,7 +62,6 @@ var (
 	_ tracker.EntityTracker = (*Tracker)(nil)
 	_ tracker.ItemLister    = (*Tracker)(nil)
 	_ tracker.UserFinder    = (*Tracker)(nil)
-	_ tracker.RateSharer    = (*Tracker)(nil)
 )
 
 // NewTracker fronts the site c talks to. defaultType is the issue type of
@@ -89,11 +88,6 @@ func (t *Tracker) SetMaxAttachmentSize(n int64) {
 
 // MaxAttachmentSize is the site's upload limit (SetMaxAttachmentSize).
 func (t *Tracker) MaxAttachmentSize() int64 { return t.maxSize.Load() }
-
-// ShareRate has the client spend a parts-th of its budget, for a node
-// run as parts replicas (tracker.RateSharer; Client.Share says how), and
-// returns the requests a minute it spends now.
-func (t *Tracker) ShareRate(parts int) float64 { return t.c.Share(parts).PerMinute }
 
 // Kind is "jira".
 func (t *Tracker) Kind() string { return "jira" }

@@ -63,9 +63,8 @@ func (s *server) hookRefused(r *http.Request, reason, detail string) {
 		"method", r.Method, "path", loggedPath(r), "remote", r.RemoteAddr, "detail", detail)
 }
 
-// hooksCollectors report the node's webhooks, whether this replica
-// upkeeps them (and detects changes), and how many replicas share the
-// tracker's budget, on /metrics.
+// hooksCollectors report the node's webhooks, and whether this replica
+// upkeeps them (and detects changes), on /metrics.
 func hooksCollectors(node *engine.Node) []prometheus.Collector {
 	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -79,9 +78,6 @@ func hooksCollectors(node *engine.Node) []prometheus.Collector {
 			}
 			return 0
 		}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "tandem_replicas", Help: "Live replicas of this node sharing the tracker's request budget, as this replica last counted them (1 on SQLite).",
-		}, func() float64 { return float64(node.Replicas()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "tandem_webhook_signatures_refused_total", Help: "Webhook deliveries refused for a missing or wrong X-Hook-Signature.",
 		}, func() float64 { return float64(node.Hooks().Refused) }),

@@ -1,7 +1,7 @@
 // Package tracker is the contract between the engine and the connectors:
 // what a node needs of the work tracker it fronts (Tracker, EntityTracker
-// and the optional ItemLister, SearchLagger, UserFinder, BulkReader,
-// ModifiedLister and RateSharer), the tracker-neutral
+// and the optional ItemLister, SearchLagger, UserFinder, BulkReader and
+// ModifiedLister), the tracker-neutral
 // entities the sync pipeline moves, and the sentinel errors both sides
 // branch on.
 //
@@ -150,18 +150,4 @@ type ModifiedLister interface {
 	// ModifiedSince is ChangedSince with each entity's ModifiedAt (the
 	// tracker's clock, as Entity.ModifiedAt).
 	ModifiedSince(ctx context.Context, project string, t time.Time) (map[string]time.Time, error)
-}
-
-// RateSharer is a tracker whose client keeps to a budget of requests
-// (a rate, and limits on requests in flight) that the tracker counts per
-// token. A node run as several replicas has one client per replica, all
-// with the token: each replica's engine tells its tracker how many share
-// the budget, so that together they spend what one would. Trackers
-// implement it optionally; one that doesn't keeps its budget whole.
-type RateSharer interface {
-	// ShareRate has the client spend a parts-th of its configured budget
-	// (parts below 1 count as 1: the whole budget), with floors the
-	// connector documents, and returns the requests a minute it may send
-	// now (0 when its budget is off).
-	ShareRate(parts int) (perMinute float64)
 }

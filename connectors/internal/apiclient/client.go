@@ -59,11 +59,6 @@ type Config struct {
 	// MaxReads and MaxWrites bound the requests in flight; zero means no
 	// bound.
 	MaxReads, MaxWrites int
-	// SlotsPerToken says MaxReads and MaxWrites are the tracker's own
-	// limits for the token, which every process using it shares: Share
-	// divides them as it divides the budget. Otherwise they bound this
-	// client alone and Share leaves them.
-	SlotsPerToken bool
 	// MaxRetries is how many times a call is retried; zero means
 	// DefaultMaxRetries, negative never.
 	MaxRetries int
@@ -91,15 +86,8 @@ type Client struct {
 	decode  DecodeFunc
 	unknown error
 	limiter *rate.Limiter // nil when the budget is off
-	reads   *slots        // in-flight reads; nil = unbounded
-	writes  *slots        // in-flight writes; nil = unbounded
-
-	// What Config asked for, which Share divides.
-	perMinute           float64 // the budget's rate, Share applied
-	burst               int
-	maxReads, maxWrites int
-	slotsPerToken       bool
-	parts               atomic.Int64 // the last Share's parts (1 before any)
+	reads   chan struct{} // in-flight read slots; nil = unbounded
+	writes  chan struct{} // in-flight write slots; nil = unbounded
 
 	maxRetries              int
 	backoffBase, backoffMax time.Duration
@@ -123,13 +111,11 @@ func New(cfg Config) *Client {
 		backoffBase: cfg.BackoffBase,
 		backoffMax:  cfg.BackoffMax,
 	}
-	c.parts.Store(1)
-	c.maxReads, c.maxWrites, c.slotsPerToken = cfg.MaxReads, cfg.MaxWrites, cfg.SlotsPerToken
 	if cfg.MaxReads > 0 {
-		c.reads = newSlots(cfg.MaxReads)
+		c.reads = make(chan struct{}, cfg.MaxReads)
 	}
 	if cfg.MaxWrites > 0 {
-		c.writes = newSlots(cfg.MaxWrites)
+		c.writes = make(chan struct{}, cfg.MaxWrites)
 	}
 	if c.http == nil {
 		c.http = DefaultHTTPClient(cfg.MaxReads)
@@ -154,8 +140,7 @@ func New(cfg Config) *Client {
 		if share <= 0 {
 			share = 1
 		}
-		c.perMinute, c.burst = float64(cfg.PerMinute)*share, max(1, cfg.PerMinute/20)
-		c.limiter = rate.NewLimiter(rate.Limit(c.perMinute/60), c.burst)
+		c.limiter = rate.NewLimiter(rate.Limit(float64(cfg.PerMinute)*share/60), max(1, cfg.PerMinute/20))
 	}
 	return c
 }
@@ -315,10 +300,12 @@ func (c *Client) attempt(ctx context.Context, req Request) (a Answer, wrote bool
 		slots = c.writes
 	}
 	if slots != nil {
-		if err := slots.acquire(ctx); err != nil {
-			return a, false, err
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return a, false, ctx.Err()
 		}
-		defer slots.release()
+		defer func() { <-slots }()
 	}
 
 	var body io.Reader
