@@ -133,35 +133,10 @@ func TestLocksWaitIsFair(t *testing.T) {
 		} else {
 			r()
 		}
-		got := make(chan func(), 1)
-		go func() {
-			release, err := s2.Locks().Wait(ctx, "creates")
-			if err != nil {
-				t.Error(err)
-				release = func() {}
-			}
-			got <- release
-		}()
 		// Wait waits in the server's queue: an advisory lock not granted.
 		// (Inferring it from a refused try is not enough: a try that
 		// times out while its session connects is refused too.)
-		deadline := time.Now().Add(10 * time.Second)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var queued bool
-			if err := s1.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-				WHERE locktype = 'advisory' AND `+thisDatabase+` AND NOT granted)`).Scan(&queued); err != nil {
-				t.Fatal(err)
-			}
-			if queued {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("Wait was not queued within 10s")
-			}
-			<-tick.C
-		}
+		got := queuedWait(t, s2, "creates")
 		// A later shared try fails now, from another replica…
 		c3, cancel3 := context.WithTimeout(ctx, 150*time.Millisecond)
 		r3, err := s3.Locks().Lock(c3, "creates", true)
@@ -215,32 +190,7 @@ func TestLocksOfAnotherDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer held()
-		got := make(chan func(), 1)
-		go func() {
-			release, err := theirs2.Locks().Wait(ctx, "creates")
-			if err != nil {
-				t.Error(err)
-				release = func() {}
-			}
-			got <- release
-		}()
-		deadline := time.Now().Add(10 * time.Second)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var queued bool
-			if err := theirs.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-				WHERE locktype = 'advisory' AND `+thisDatabase+` AND NOT granted)`).Scan(&queued); err != nil {
-				t.Fatal(err)
-			}
-			if queued {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the other node's Wait was not queued within 10s")
-			}
-			<-tick.C
-		}
+		got := queuedWait(t, theirs2, "creates")
 		c, cancel := context.WithTimeout(ctx, 2*time.Second)
 		r, err := ours.Locks().Lock(c, "creates", true)
 		cancel()
@@ -259,4 +209,38 @@ func TestLocksOfAnotherDatabase(t *testing.T) {
 			t.Fatal("the other node's Wait did not get its lock")
 		}
 	})
+}
+
+// queuedWait starts s's Wait for name and returns once the server has it
+// queued (an advisory lock of s's database not granted); the channel gets
+// its release when it is granted.
+func queuedWait(t *testing.T, s *Store, name string) <-chan func() {
+	t.Helper()
+	ctx := t.Context()
+	got := make(chan func(), 1)
+	go func() {
+		release, err := s.Locks().Wait(ctx, name)
+		if err != nil {
+			t.Error(err)
+			release = func() {}
+		}
+		got <- release
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var queued bool
+		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+			WHERE locktype = 'advisory' AND `+thisDatabase+` AND NOT granted)`).Scan(&queued); err != nil {
+			t.Fatal(err)
+		}
+		if queued {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a Wait for %s was not queued within 10s", name)
+		}
+		<-tick.C
+	}
 }
