@@ -34,12 +34,31 @@ func newListingPause(after int) *listingPause {
 	return &listingPause{after: after, release: make(chan struct{}), paused: make(chan string, 1)}
 }
 
-// on is a node option putting p in front of the node's tracker; name
-// says which node held the listing.
+// wrap puts p in front of a node's tracker; name says which node held
+// the listing.
+func (p *listingPause) wrap(name string) func(*asana.Tracker) engine.Tracker {
+	return func(tr *asana.Tracker) engine.Tracker { return &pausingPages{Tracker: tr, p: p, name: name} }
+}
+
+// on is a node option putting p in front of the node's tracker.
 func (p *listingPause) on(name string) func(*testNode) {
-	return func(n *testNode) {
-		n.wrap = func(tr *asana.Tracker) engine.Tracker { return &pausingPages{Tracker: tr, p: p, name: name} }
+	return func(n *testNode) { n.wrap = p.wrap(name) }
+}
+
+// bulkPair connects Acme to Globex for a bulk test: Acme without change
+// detection (only the bulk syncs), wrap (if not nil) in front of its
+// tracker; ids are the tasks of Acme's project, at least least of them.
+func bulkPair(t *testing.T, wrap func(*asana.Tracker) engine.Tracker, least int) (a, b *testNode, connA engine.Connection, ids []string) {
+	t.Helper()
+	a, b, connA, _ = connectedAcmeWith(t, func(n *testNode) {
+		n.config = func(c *engine.Config) { c.Poll = -1 }
+		n.wrap = wrap
+	})
+	ids, err := a.et().List(ctxFor(t), connA.LocalProject)
+	if err != nil || len(ids) < least {
+		t.Fatalf("listing Acme's project: %v, %v; want %d tasks or more", ids, err, least)
 	}
+	return a, b, connA, ids
 }
 
 type pausingPages struct {
@@ -97,14 +116,8 @@ func oneSyncEach(t *testing.T, n *testNode, connID, bulkID string, ids []string)
 // timeout no longer bounds a bulk); the bulk is then followed in reads.
 func TestBulkExalateAnswersOnceQueued(t *testing.T) {
 	p := newListingPause(1)
-	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
-		n.config = func(c *engine.Config) { c.Poll = -1 }
-	}, p.on("Acme"))
+	a, _, connA, ids := bulkPair(t, p.wrap("Acme"), 2)
 	ctx := ctxFor(t)
-	ids, err := a.et().List(ctx, connA.LocalProject)
-	if err != nil || len(ids) < 2 {
-		t.Fatalf("listing Acme's project: %v, %v", ids, err)
-	}
 	c := a.remote(t)
 	b, err := c.StartBulk(ctx, connA.ID)
 	if err != nil {
@@ -138,14 +151,8 @@ func TestBulkExalateAnswersOnceQueued(t *testing.T) {
 // each item gets one sync, those started before the stop not a second.
 func TestBulkResumesAfterARestart(t *testing.T) {
 	p := newListingPause(2)
-	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
-		n.config = func(c *engine.Config) { c.Poll = -1 }
-	}, p.on("Acme"))
+	a, _, connA, ids := bulkPair(t, p.wrap("Acme"), 3)
 	ctx := ctxFor(t)
-	ids, err := a.et().List(ctx, connA.LocalProject)
-	if err != nil || len(ids) < 3 {
-		t.Fatalf("listing Acme's project: %v, %v", ids, err)
-	}
 	b, err := a.StartBulk(ctx, connA.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -239,16 +246,9 @@ func (p *failingPages) ListEntities(ctx context.Context, project string, each fu
 // why; asked for again, it resumes past the items it started instead of
 // starting them over.
 func TestFailedBulkResumesWhenAskedAgain(t *testing.T) {
-	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
-		n.config = func(c *engine.Config) { c.Poll = -1 }
-		n.wrap = func(tr *asana.Tracker) engine.Tracker { return &failingPages{Tracker: tr} }
-	})
+	a, _, connA, ids := bulkPair(t, func(tr *asana.Tracker) engine.Tracker { return &failingPages{Tracker: tr} }, 3)
 	ctx := ctxFor(t)
-	ids, err := a.et().List(ctx, connA.LocalProject)
-	if err != nil || len(ids) < 3 {
-		t.Fatalf("listing Acme's project: %v, %v", ids, err)
-	}
-	_, err = a.ExalateAll(ctx, connA.ID)
+	_, err := a.ExalateAll(ctx, connA.ID)
 	if err == nil || !strings.Contains(err.Error(), "can't be listed by this token") {
 		t.Fatalf("the failing bulk: %v, want the tracker's refusal", err)
 	}
@@ -300,15 +300,8 @@ func (g goneItem) Get(ctx context.Context, id string) (engine.Entity, error) {
 // other item gets its sync.
 func TestBulkSkipsAnItemDeletedSinceListed(t *testing.T) {
 	var gone string
-	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
-		n.config = func(c *engine.Config) { c.Poll = -1 }
-		n.wrap = func(tr *asana.Tracker) engine.Tracker { return goneItem{tr, gone} }
-	})
+	a, _, connA, ids := bulkPair(t, func(tr *asana.Tracker) engine.Tracker { return goneItem{tr, gone} }, 3)
 	ctx := ctxFor(t)
-	ids, err := a.et().List(ctx, connA.LocalProject)
-	if err != nil || len(ids) < 3 {
-		t.Fatalf("listing Acme's project: %v, %v", ids, err)
-	}
 	gone = ids[1]
 	a.stop()
 	a.start(t, "Acme") // its tracker made again, with gone set
@@ -329,14 +322,8 @@ func TestBulkSkipsAnItemDeletedSinceListed(t *testing.T) {
 // listing) gets a job again when asked for, instead of being joined and
 // waited on for ever.
 func TestBulkWithItsJobGoneIsQueuedAgain(t *testing.T) {
-	a, _, connA, _ := connectedAcmeWith(t, func(n *testNode) {
-		n.config = func(c *engine.Config) { c.Poll = -1 }
-	})
+	a, _, connA, ids := bulkPair(t, nil, 1)
 	ctx := ctxFor(t)
-	ids, err := a.et().List(ctx, connA.LocalProject)
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, err := a.StartBulk(ctx, connA.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -370,9 +357,7 @@ func TestBulkWithItsJobGoneIsQueuedAgain(t *testing.T) {
 // with), though change detection is off.
 func TestResumedBulkFollowsAnEditMadeAfterItsListing(t *testing.T) {
 	p := newListingPause(2)
-	a, b, connA, _ := connectedAcmeWith(t, func(n *testNode) {
-		n.config = func(c *engine.Config) { c.Poll = -1 }
-	}, p.on("Acme"))
+	a, b, connA, _ := bulkPair(t, p.wrap("Acme"), 3)
 	ctx := ctxFor(t)
 	bulk, err := a.StartBulk(ctx, connA.ID)
 	if err != nil {
